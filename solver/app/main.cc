@@ -1,0 +1,168 @@
+// tpde: the command-line front end.
+//
+//   tpde run FILE.prm [--set "Subsection/entry=value"]... [--quiet]
+//   tpde --validate FILE.prm [--set ...]
+//   tpde --print-parameters [prm|json]
+//   tpde --version
+//
+// Exit codes: 0 success, 1 internal error, 2 bad input (one line on stderr
+// from rank 0, nothing written), 3 physical failure (NaN, CFL; the output
+// written so far is kept).
+#include "attention/attention.h"
+#include "discretization/simulation.h"
+#include "parameters/parameters.h"
+
+#include <deal.II/base/mpi.h>
+#include <deal.II/base/multithread_info.h>
+#include <deal.II/base/revision.h>
+#include <deal.II/base/vectorization.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace
+{
+  const char *usage =
+    "usage: tpde run FILE.prm [--set \"Subsection/entry=value\"]... [--quiet]\n"
+    "       tpde --validate FILE.prm [--set ...]\n"
+    "       tpde --print-parameters [prm|json]\n"
+    "       tpde --version\n";
+
+  std::string simd_description()
+  {
+    std::string isa =
+#if defined(__AVX512F__)
+      "AVX-512";
+#elif defined(__AVX2__)
+      "AVX2";
+#elif defined(__AVX__)
+      "AVX";
+#else
+      "SSE2";
+#endif
+    return isa + " (" + std::to_string(dealii::VectorizedArray<double>::size()) +
+           " doubles per deal.II vector); attention kernel: runtime dispatch";
+  }
+
+  struct CommandLine
+  {
+    std::string              command; // run | validate | print-parameters | version | help
+    std::string              file;
+    std::string              format = "prm";
+    std::vector<std::string> overrides;
+    bool                     quiet = false;
+  };
+
+  CommandLine parse_command_line(int argc, char **argv)
+  {
+    CommandLine              cl;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    for (std::size_t i = 0; i < args.size(); ++i)
+      {
+        const std::string &a = args[i];
+        if (a == "run" || a == "--run")
+          cl.command = "run";
+        else if (a == "--validate" || a == "validate")
+          cl.command = "validate";
+        else if (a == "--print-parameters")
+          {
+            cl.command = "print-parameters";
+            if (i + 1 < args.size() && (args[i + 1] == "prm" || args[i + 1] == "json"))
+              cl.format = args[++i];
+          }
+        else if (a == "--version")
+          cl.command = "version";
+        else if (a == "--help" || a == "-h")
+          cl.command = "help";
+        else if (a == "--quiet" || a == "-q")
+          cl.quiet = true;
+        else if (a == "--set")
+          {
+            if (i + 1 >= args.size())
+              throw tpde::InputError("command line: --set needs 'Subsection/entry=value'");
+            cl.overrides.push_back(args[++i]);
+          }
+        else if (!a.empty() && a[0] == '-')
+          throw tpde::InputError("command line: unknown option '" + a + "'");
+        else if (cl.file.empty())
+          cl.file = a;
+        else
+          throw tpde::InputError("command line: unexpected argument '" + a + "'");
+      }
+    if (cl.command.empty())
+      cl.command = cl.file.empty() ? "help" : "run";
+    if ((cl.command == "run" || cl.command == "validate") && cl.file.empty())
+      throw tpde::InputError("command line: '" + cl.command + "' needs a parameter file");
+    return cl;
+  }
+} // namespace
+
+int main(int argc, char **argv)
+{
+  dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv);
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const bool     root = dealii::Utilities::MPI::this_mpi_process(comm) == 0;
+  try
+    {
+      const CommandLine cl = parse_command_line(argc, argv);
+      if (cl.command == "help")
+        {
+          if (root)
+            std::cout << usage;
+          return 0;
+        }
+      if (cl.command == "version")
+        {
+          if (root)
+            std::cout << "tpde " << TPDE_VERSION << "\n"
+                      << "deal.II " << DEAL_II_PACKAGE_VERSION << "\n"
+                      << "MPI ranks " << dealii::Utilities::MPI::n_mpi_processes(comm) << "\n"
+                      << "threads per rank " << dealii::MultithreadInfo::n_threads() << "\n"
+                      << "SIMD " << simd_description() << "\n"
+                      << "attention types " << tpde::attention::variant_names() << "\n";
+          return 0;
+        }
+      if (cl.command == "print-parameters")
+        {
+          dealii::ParameterHandler prm;
+          tpde::declare_parameters(prm);
+          if (root)
+            prm.print_parameters(std::cout, cl.format == "json" ?
+                                              dealii::ParameterHandler::JSON :
+                                              dealii::ParameterHandler::PRM);
+          return 0;
+        }
+      const tpde::Parameters parameters = tpde::read_parameters(cl.file, cl.overrides);
+      if (cl.command == "validate")
+        {
+          tpde::validate_run(parameters, comm);
+          if (root)
+            std::cout << cl.file << ": valid (" << parameters.dimension << "D)\n";
+          return 0;
+        }
+      tpde::RunOptions options;
+      options.quiet = cl.quiet;
+      tpde::run_simulation(parameters, comm, options);
+      return 0;
+    }
+  catch (const tpde::InputError &e)
+    {
+      if (root)
+        std::cerr << "tpde: error: " << e.what() << std::endl;
+      return 2;
+    }
+  catch (const tpde::PhysicalFailure &e)
+    {
+      if (root)
+        std::cerr << "tpde: run stopped: " << e.what()
+                  << " (the output written so far is kept)" << std::endl;
+      return 3;
+    }
+  catch (const std::exception &e)
+    {
+      if (root)
+        std::cerr << "tpde: internal error: " << e.what() << std::endl;
+      return 1;
+    }
+}

@@ -1,0 +1,72 @@
+// The attention interface: plain arrays in, velocities out.
+//
+// A kernel evaluates the mean-field attention velocity X[mu](x_i) at targets
+// x_i for a discrete measure mu = sum_j w_j delta_{y_j}. On the grid, the y_j
+// are the quadrature points of all cells and w_j = rho(y_j) JxW_j; in the
+// particle solver they are the tokens with w_j = 1/N. Nothing here knows about
+// deal.II, so kernels can be vectorised, benchmarked and reused.
+//
+// Adding a variant: write one file with a class derived from Kernel and a
+// function `Variant make_<name>_variant()`, and list that function once in
+// registry.cc.
+#pragma once
+
+#include "common/matrix.h"
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tpde::attention
+{
+  /// Everything a variant may read from `subsection Attention`.
+  struct Parameters
+  {
+    unsigned int dim  = 2;
+    double       beta = 1.;
+    Matrix       Q; // k x dim
+    Matrix       K; // k x dim
+    Matrix       V; // dim x dim
+  };
+
+  class Kernel
+  {
+  public:
+    virtual ~Kernel() = default;
+
+    virtual unsigned int dimension() const = 0;
+
+    /// targets:    n_targets x dim, row-major
+    /// sources:    n_sources x dim, row-major
+    /// weights:    n_sources, non-negative (zero weights contribute nothing)
+    /// velocities: n_targets x dim, row-major, overwritten
+    /// The total source weight must be positive.
+    virtual void evaluate(std::size_t   n_targets,
+                          const double *targets,
+                          std::size_t   n_sources,
+                          const double *sources,
+                          const double *weights,
+                          double       *velocities) const = 0;
+  };
+
+  struct Variant
+  {
+    std::string name;
+    std::string documentation;
+    /// Checks the shapes in `parameters` (throws std::invalid_argument naming
+    /// the entry and what was expected) and builds the kernel.
+    std::function<std::unique_ptr<Kernel>(const Parameters &)> create;
+  };
+
+  /// All registered variants, in registration order.
+  const std::vector<Variant> &variants();
+
+  /// The names joined by '|', for parameter patterns.
+  std::string variant_names();
+
+  /// Builds the named variant; throws std::invalid_argument for an unknown
+  /// name or inconsistent parameters.
+  std::unique_ptr<Kernel> create(const std::string &name, const Parameters &parameters);
+} // namespace tpde::attention

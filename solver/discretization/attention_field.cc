@@ -1,0 +1,78 @@
+#include "discretization/attention_field.h"
+
+#include <deal.II/base/mpi.h>
+
+#include <stdexcept>
+
+namespace tpde
+{
+  template <int dim>
+  AttentionField<dim>::AttentionField(const DGSpace<dim> &space, const attention::Kernel &kernel)
+    : space(space)
+    , kernel(kernel)
+  {
+    if (kernel.dimension() != dim)
+      throw std::logic_error("AttentionField: kernel dimension mismatch");
+  }
+
+  template <int dim>
+  void AttentionField<dim>::setup()
+  {
+    n_node_targets = space.node_points.size() / dim;
+    targets        = space.node_points;
+    targets.insert(targets.end(), space.face_points.begin(), space.face_points.end());
+    velocities.assign(targets.size(), 0.);
+
+    const int  n_ranks = dealii::Utilities::MPI::n_mpi_processes(space.communicator);
+    const int  n_local = static_cast<int>(n_node_targets);
+    counts.resize(n_ranks);
+    displacements.resize(n_ranks);
+    MPI_Allgather(&n_local, 1, MPI_INT, counts.data(), 1, MPI_INT, space.communicator);
+    int total = 0;
+    for (int r = 0; r < n_ranks; ++r)
+      {
+        displacements[r] = total;
+        total += counts[r];
+      }
+    source_weights.resize(total);
+    local_weights.resize(n_local);
+
+    // Positions are fixed for a mesh: gather them once.
+    std::vector<int> point_counts(n_ranks), point_displacements(n_ranks);
+    for (int r = 0; r < n_ranks; ++r)
+      {
+        point_counts[r]        = counts[r] * dim;
+        point_displacements[r] = displacements[r] * dim;
+      }
+    source_points.resize(static_cast<std::size_t>(total) * dim);
+    MPI_Allgatherv(space.node_points.data(), n_local * dim, MPI_DOUBLE, source_points.data(),
+                   point_counts.data(), point_displacements.data(), MPI_DOUBLE, space.communicator);
+  }
+
+  template <int dim>
+  void AttentionField<dim>::gather_weights(const double *owned_values)
+  {
+    const unsigned int n = space.n_nodes();
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      for (unsigned int q = 0; q < n; ++q)
+        // Limited densities are >= 0 at the nodes; tiny round-off negatives
+        // must not become negative quadrature weights.
+        local_weights[k * n + q] =
+          std::max(0., owned_values[space.cell_offset[k] + q]) * space.node_JxW[k * n + q];
+    MPI_Allgatherv(local_weights.data(), static_cast<int>(local_weights.size()), MPI_DOUBLE,
+                   source_weights.data(), counts.data(), displacements.data(), MPI_DOUBLE,
+                   space.communicator);
+  }
+
+  template <int dim>
+  void AttentionField<dim>::evaluate(const double *owned_values)
+  {
+    gather_weights(owned_values);
+    kernel.evaluate(targets.size() / dim, targets.data(), source_weights.size(),
+                    source_points.data(), source_weights.data(), velocities.data());
+  }
+
+  template class AttentionField<1>;
+  template class AttentionField<2>;
+  template class AttentionField<3>;
+} // namespace tpde

@@ -1,0 +1,45 @@
+// The nonlocal velocity on the mesh: the attention kernel evaluated at every
+// node (volume terms) and face point (fluxes) of the locally owned cells, with
+// the nodes of all cells of all ranks as sources (weights rho_i * JxW_i).
+#pragma once
+
+#include "attention/attention.h"
+#include "discretization/dg_space.h"
+
+#include <vector>
+
+namespace tpde
+{
+  template <int dim>
+  class AttentionField
+  {
+  public:
+    AttentionField(const DGSpace<dim> &space, const attention::Kernel &kernel);
+
+    /// Collects targets and the global source positions for the current mesh.
+    void setup();
+
+    /// Evaluates the velocity for the density given by owned nodal values.
+    void evaluate(const double *owned_values);
+
+    /// Velocity at node q of owned cell k: node_velocity()[(k*n + q)*dim + c].
+    const double *node_velocity() const { return velocities.data(); }
+    /// Velocity at point q of face f: face_velocity()[(f*nfq + q)*dim + c].
+    const double *face_velocity() const { return velocities.data() + n_node_targets * dim; }
+    std::size_t   n_sources() const { return source_weights.size(); }
+    std::size_t   n_targets() const { return targets.size() / dim; }
+
+  private:
+    void gather_weights(const double *owned_values);
+
+    const DGSpace<dim>      &space;
+    const attention::Kernel &kernel;
+    std::size_t              n_node_targets = 0;
+    std::vector<double>      targets;
+    std::vector<double>      velocities;
+    std::vector<double>      source_points;  // all ranks, rank-major
+    std::vector<double>      source_weights; // all ranks
+    std::vector<double>      local_weights;
+    std::vector<int>         counts, displacements;
+  };
+} // namespace tpde

@@ -1,0 +1,386 @@
+#include "discretization/dg_space.h"
+
+#include "meshes/mesh_builder.h"
+
+#include <deal.II/base/qprojector.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_values.h>
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+namespace tpde
+{
+  namespace
+  {
+    template <int dim>
+    std::unique_ptr<dealii::Triangulation<dim>> make_triangulation(MPI_Comm communicator)
+    {
+      if constexpr (dim == 1)
+        // p4est has no 1D; a shared triangulation partitions the (small) 1D mesh.
+        return std::make_unique<dealii::parallel::shared::Triangulation<1>>(
+          communicator, dealii::Triangulation<1>::none, false,
+          dealii::parallel::shared::Triangulation<1>::partition_zorder);
+      else
+        return std::make_unique<dealii::parallel::distributed::Triangulation<dim>>(communicator);
+    }
+
+    /// Tensor product of 1D point sets, one per direction.
+    template <int dim>
+    std::vector<dealii::Point<dim>> tensor_points(const std::vector<std::vector<double>> &axes)
+    {
+      std::vector<dealii::Point<dim>> points(1);
+      for (unsigned int c = 0; c < dim; ++c)
+        {
+          std::vector<dealii::Point<dim>> next;
+          for (double x : axes[c])
+            for (auto p : points)
+              {
+                p[c] = x;
+                next.push_back(p);
+              }
+          points.swap(next);
+        }
+      return points;
+    }
+
+    std::vector<double> points_of(const dealii::Quadrature<1> &q)
+    {
+      std::vector<double> x;
+      for (const auto &p : q.get_points())
+        x.push_back(p[0]);
+      return x;
+    }
+  } // namespace
+
+  template <int dim>
+  DGSpace<dim>::DGSpace(const Parameters &parameters, MPI_Comm communicator)
+    : communicator(communicator)
+    , triangulation(make_triangulation<dim>(communicator))
+    , fe(dealii::QGauss<1>(parameters.discretization.degree + 1))
+    , mapping(1)
+    , dof_handler()
+  {
+    build_mesh(*triangulation, parameters);
+    dof_handler.reinit(*triangulation);
+  }
+
+  template <int dim>
+  void DGSpace<dim>::setup()
+  {
+    dof_handler.distribute_dofs(fe);
+    owned_dofs = dof_handler.locally_owned_dofs();
+    dealii::DoFTools::extract_locally_relevant_dofs(dof_handler, relevant_dofs);
+    if (!owned_dofs.is_contiguous())
+      throw std::logic_error("DGSpace: locally owned DoFs are not contiguous");
+    compute_reference_data();
+    compute_cell_data();
+    compute_face_data();
+  }
+
+  template <int dim>
+  void DGSpace<dim>::compute_reference_data()
+  {
+    const unsigned int          p = fe.degree;
+    const dealii::QGauss<dim>   nodes(p + 1);
+    nodes_per_cell = fe.n_dofs_per_cell();
+    const unsigned int n = nodes_per_cell;
+
+    // The collocation (diagonal mass matrix, nodes = quadrature points) relies
+    // on the DoF order matching the quadrature point order.
+    for (unsigned int i = 0; i < n; ++i)
+      if (fe.get_unit_support_points()[i].distance(nodes.point(i)) > 1e-14)
+        throw std::logic_error("DGSpace: FE nodes do not match the Gauss points");
+
+    reference_gradients.assign(n * n * dim, 0.);
+    for (unsigned int q = 0; q < n; ++q)
+      for (unsigned int i = 0; i < n; ++i)
+        {
+          const auto g = fe.shape_grad(i, nodes.point(q));
+          for (unsigned int c = 0; c < dim; ++c)
+            reference_gradients[(q * n + i) * dim + c] = g[c];
+        }
+
+    // Face traces: for every face and subface of the reference cell.
+    const dealii::QGauss<dim - 1> face_quadrature(p + 1);
+    points_per_face = face_quadrature.size();
+    const auto   reference_cell = dealii::ReferenceCells::get_hypercube<dim>();
+    const auto   n_sub          = dealii::GeometryInfo<dim>::max_children_per_face;
+    traces.clear();
+    for (unsigned int f = 0; f < dealii::GeometryInfo<dim>::faces_per_cell; ++f)
+      for (unsigned int s = 0; s <= n_sub; ++s)
+        {
+          const dealii::Quadrature<dim> q =
+            (s == 0 || dim == 1) ?
+              dealii::QProjector<dim>::project_to_face(reference_cell, face_quadrature, f) :
+              dealii::QProjector<dim>::project_to_subface(reference_cell, face_quadrature, f, s - 1);
+          std::vector<double> t(points_per_face * n);
+          for (unsigned int k = 0; k < points_per_face; ++k)
+            for (unsigned int i = 0; i < n; ++i)
+              t[k * n + i] = fe.shape_value(i, q.point(k));
+          traces.push_back(std::move(t));
+        }
+
+    // Check points of the positivity limiter: the Gauss nodes and, for every
+    // direction c, Gauss points in the other directions times Gauss-Lobatto
+    // points along c (Zhang-Shu); these include the face points.
+    std::vector<dealii::Point<dim>> checks(nodes.get_points());
+    const unsigned int              n_lobatto = std::max(2u, (p + 4) / 2);
+    const auto gauss   = points_of(dealii::QGauss<1>(p + 1));
+    const auto lobatto = points_of(dealii::QGaussLobatto<1>(n_lobatto));
+    for (unsigned int c = 0; c < dim; ++c)
+      {
+        std::vector<std::vector<double>> axes(dim, gauss);
+        axes[c] = lobatto;
+        for (const auto &pt : tensor_points<dim>(axes))
+          checks.push_back(pt);
+      }
+    n_check_points = checks.size();
+    check_values.resize(n_check_points * n);
+    for (unsigned int k = 0; k < n_check_points; ++k)
+      for (unsigned int i = 0; i < n; ++i)
+        check_values[k * n + i] = fe.shape_value(i, checks[k]);
+
+    const dealii::QGauss<dim> fine(p + 3);
+    n_fine_points = fine.size();
+    fine_values.resize(n_fine_points * n);
+    for (unsigned int q = 0; q < n_fine_points; ++q)
+      for (unsigned int i = 0; i < n; ++i)
+        fine_values[q * n + i] = fe.shape_value(i, fine.point(q));
+  }
+
+  template <int dim>
+  void DGSpace<dim>::compute_cell_data()
+  {
+    const unsigned int        n = nodes_per_cell;
+    const dealii::QGauss<dim> nodes(fe.degree + 1);
+    const dealii::QGauss<dim> fine(fe.degree + 3);
+    dealii::FEValues<dim>     fe_values(mapping, fe, nodes,
+                                    dealii::update_quadrature_points | dealii::update_JxW_values |
+                                      dealii::update_inverse_jacobians);
+    dealii::FEValues<dim>     fine_fe_values(mapping, fe, fine,
+                                         dealii::update_quadrature_points | dealii::update_JxW_values);
+
+    owned_cells.clear();
+    for (const auto &cell : dof_handler.active_cell_iterators())
+      if (cell->is_locally_owned())
+        owned_cells.push_back(cell);
+    const std::size_t n_cells = owned_cells.size();
+    cell_offset.resize(n_cells);
+    node_points.resize(n_cells * n * dim);
+    node_JxW.resize(n_cells * n);
+    node_inverse_jacobian.resize(n_cells * n * dim * dim);
+    cell_extent.resize(n_cells * dim);
+    fine_points.resize(n_cells * n_fine_points * dim);
+    fine_JxW.resize(n_cells * n_fine_points);
+
+    const auto first = owned_dofs.n_elements() > 0 ? owned_dofs.nth_index_in_set(0) : 0;
+    std::vector<dealii::types::global_dof_index> dofs(n);
+    for (std::size_t k = 0; k < n_cells; ++k)
+      {
+        const auto &cell = owned_cells[k];
+        cell->get_dof_indices(dofs);
+        for (unsigned int i = 0; i < n; ++i)
+          if (dofs[i] != dofs[0] + i)
+            throw std::logic_error("DGSpace: cell DoFs are not consecutive");
+        cell_offset[k] = static_cast<long>(dofs[0] - first);
+
+        fe_values.reinit(cell);
+        for (unsigned int q = 0; q < n; ++q)
+          {
+            node_JxW[k * n + q] = fe_values.JxW(q);
+            for (unsigned int c = 0; c < dim; ++c)
+              node_points[(k * n + q) * dim + c] = fe_values.quadrature_point(q)[c];
+            const auto inv = fe_values.inverse_jacobian(q);
+            for (unsigned int i = 0; i < dim; ++i)
+              for (unsigned int j = 0; j < dim; ++j)
+                node_inverse_jacobian[((k * n + q) * dim + i) * dim + j] = inv[i][j];
+          }
+        for (unsigned int c = 0; c < dim; ++c)
+          {
+            double lo = cell->vertex(0)[c], hi = lo;
+            for (unsigned int v = 1; v < cell->n_vertices(); ++v)
+              {
+                lo = std::min(lo, cell->vertex(v)[c]);
+                hi = std::max(hi, cell->vertex(v)[c]);
+              }
+            cell_extent[k * dim + c] = hi - lo;
+          }
+        fine_fe_values.reinit(cell);
+        for (unsigned int q = 0; q < n_fine_points; ++q)
+          {
+            fine_JxW[k * n_fine_points + q] = fine_fe_values.JxW(q);
+            for (unsigned int c = 0; c < dim; ++c)
+              fine_points[(k * n_fine_points + q) * dim + c] = fine_fe_values.quadrature_point(q)[c];
+          }
+      }
+  }
+
+  template <int dim>
+  void DGSpace<dim>::compute_face_data()
+  {
+    using CellIterator = typename dealii::DoFHandler<dim>::active_cell_iterator;
+    const unsigned int n     = nodes_per_cell;
+    const unsigned int n_sub = dealii::GeometryInfo<dim>::max_children_per_face;
+    const dealii::QGauss<dim - 1> face_quadrature(fe.degree + 1);
+    dealii::FEFaceValues<dim>     face_values(mapping, fe, face_quadrature,
+                                          dealii::update_quadrature_points |
+                                            dealii::update_normal_vectors |
+                                            dealii::update_JxW_values);
+    dealii::FEFaceValues<dim>     other_face_values(mapping, fe, face_quadrature,
+                                                dealii::update_quadrature_points);
+    dealii::FESubfaceValues<dim>  other_subface_values(mapping, fe, face_quadrature,
+                                                   dealii::update_quadrature_points);
+
+    std::map<CellIterator, long> owned_index;
+    for (std::size_t k = 0; k < owned_cells.size(); ++k)
+      owned_index[owned_cells[k]] = static_cast<long>(k);
+    std::map<CellIterator, long> ghost_offset;
+    ghost_dof_indices.clear();
+    std::vector<dealii::types::global_dof_index> dofs(n);
+    const auto offset_of = [&](const CellIterator &cell) -> long {
+      if (cell->is_locally_owned())
+        return cell_offset[owned_index.at(cell)];
+      auto it = ghost_offset.find(cell);
+      if (it != ghost_offset.end())
+        return it->second;
+      const long offset = static_cast<long>(owned_dofs.n_elements() + ghost_dof_indices.size());
+      cell->get_dof_indices(dofs);
+      ghost_dof_indices.insert(ghost_dof_indices.end(), dofs.begin(), dofs.end());
+      ghost_offset[cell] = offset;
+      return offset;
+    };
+
+    faces.clear();
+    face_points.clear();
+    face_normal_JxW.clear();
+    const auto add_face = [&](const CellIterator &cell, unsigned int f, const CellIterator &other,
+                              unsigned int other_face, unsigned int other_subface /* 0: whole */) {
+      Face face;
+      face.offset[0]     = offset_of(cell);
+      face.owned[0]      = cell->is_locally_owned();
+      face.trace[0]      = f * (n_sub + 1);
+      face.owned_cell[0] = face.owned[0] ? owned_index.at(cell) : -1;
+      face_values.reinit(cell, f);
+      if (other.state() == dealii::IteratorState::valid)
+        {
+          face.offset[1]     = offset_of(other);
+          face.owned[1]      = other->is_locally_owned();
+          face.trace[1]      = other_face * (n_sub + 1) + (dim == 1 ? 0 : other_subface);
+          face.owned_cell[1] = face.owned[1] ? owned_index.at(other) : -1;
+          // Both sides must see the same physical points in the same order
+          // (true for standard face orientation: boxes and p4est meshes).
+          const dealii::FEValuesBase<dim> *o;
+          if (other_subface == 0 || dim == 1)
+            {
+              other_face_values.reinit(other, other_face);
+              o = &other_face_values;
+            }
+          else
+            {
+              other_subface_values.reinit(other, other_face, other_subface - 1);
+              o = &other_subface_values;
+            }
+          for (unsigned int q = 0; q < points_per_face; ++q)
+            if (face_values.quadrature_point(q).distance(o->quadrature_point(q)) >
+                1e-10 * cell->diameter())
+              throw std::runtime_error("mesh: a face with non-standard orientation is not "
+                                       "supported (re-orient the mesh cells consistently)");
+        }
+      else
+        {
+          face.offset[1]     = -1;
+          face.owned[1]      = false;
+          face.trace[1]      = 0;
+          face.owned_cell[1] = -1;
+        }
+      for (unsigned int q = 0; q < points_per_face; ++q)
+        for (unsigned int c = 0; c < dim; ++c)
+          {
+            face_points.push_back(face_values.quadrature_point(q)[c]);
+            face_normal_JxW.push_back(face_values.normal_vector(q)[c] * face_values.JxW(q));
+          }
+      faces.push_back(face);
+    };
+
+    for (const auto &cell : dof_handler.active_cell_iterators())
+      {
+        if (!cell->is_locally_owned() && !cell->is_ghost())
+          continue;
+        for (unsigned int f = 0; f < cell->n_faces(); ++f)
+          {
+            if (cell->at_boundary(f))
+              {
+                if (cell->is_locally_owned())
+                  add_face(cell, f, CellIterator(), 0, 0);
+                continue;
+              }
+            CellIterator other;
+            unsigned int other_face = 0, other_subface = 0;
+            bool         canonical  = false;
+            if constexpr (dim == 1)
+              {
+                auto nb = cell->neighbor(f);
+                while (nb->has_children())
+                  nb = nb->child(1 - f);
+                other      = nb;
+                other_face = 1 - f;
+                canonical  = cell->id() < other->id();
+              }
+            else
+              {
+                if (cell->neighbor_is_coarser(f))
+                  {
+                    // This (finer) cell owns the hanging face; the coarse side sees a subface.
+                    other                 = cell->neighbor(f);
+                    const auto face_and_sub = cell->neighbor_of_coarser_neighbor(f);
+                    other_face            = face_and_sub.first;
+                    other_subface         = face_and_sub.second + 1;
+                    canonical             = true;
+                  }
+                else if (cell->face(f)->has_children())
+                  canonical = false; // handled by the finer neighbours
+                else
+                  {
+                    other      = cell->neighbor(f);
+                    other_face = cell->neighbor_of_neighbor(f);
+                    canonical  = cell->id() < other->id();
+                  }
+              }
+            if (!canonical || other->is_artificial())
+              continue;
+            if (!cell->is_locally_owned() && !other->is_locally_owned())
+              continue;
+            add_face(cell, f, other, other_face, other_subface);
+          }
+      }
+  }
+
+  template <int dim>
+  void DGSpace<dim>::initialize_vector(VectorType &owned) const
+  {
+    owned.reinit(owned_dofs, communicator);
+  }
+
+  template <int dim>
+  void DGSpace<dim>::initialize_ghosted_vector(VectorType &ghosted) const
+  {
+    ghosted.reinit(owned_dofs, relevant_dofs, communicator);
+  }
+
+  template <int dim>
+  void DGSpace<dim>::extend(const VectorType &owned, const VectorType &ghosted,
+                            std::vector<double> &extended) const
+  {
+    const std::size_t n_owned = owned_dofs.n_elements();
+    extended.resize(n_owned + ghost_dof_indices.size());
+    std::copy(owned.begin(), owned.begin() + n_owned, extended.begin());
+    for (std::size_t i = 0; i < ghost_dof_indices.size(); ++i)
+      extended[n_owned + i] = ghosted(ghost_dof_indices[i]);
+  }
+
+  template class DGSpace<1>;
+  template class DGSpace<2>;
+  template class DGSpace<3>;
+} // namespace tpde

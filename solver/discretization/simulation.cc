@@ -1,0 +1,348 @@
+#include "discretization/simulation.h"
+
+#include "initial/initial_condition.h"
+
+#include <deal.II/base/conditional_ostream.h>
+#include <deal.II/base/mpi.h>
+#include <deal.II/base/timer.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+namespace tpde
+{
+  std::vector<double> ssp_stage_coefficients(const std::string &scheme)
+  {
+    if (scheme == "forward-euler")
+      return {0.};
+    if (scheme == "ssp-rk2")
+      return {0., 0.5};
+    if (scheme == "ssp-rk3")
+      return {0., 0.75, 1. / 3.};
+    throw InputError("unknown time stepping scheme '" + scheme + "'");
+  }
+
+  namespace
+  {
+    /// Messages from deeper layers may lack the file name.
+    InputError with_file(const Parameters &p, const InputError &e)
+    {
+      const std::string message = e.what();
+      if (message.rfind(p.file, 0) == 0)
+        return e;
+      return InputError(p.file + ": " + message);
+    }
+
+    double seconds_since(const std::chrono::steady_clock::time_point &start)
+    {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+  } // namespace
+
+  template <int dim>
+  Simulation<dim>::Simulation(const Parameters &parameters, MPI_Comm communicator, RunOptions options)
+    : parameters(parameters)
+    , communicator(communicator)
+    , options(options)
+  {}
+
+  template <int dim>
+  void Simulation<dim>::initialize()
+  {
+    try
+      {
+        dg_space = std::make_unique<DGSpace<dim>>(parameters, communicator);
+        dg_space->setup();
+        attention_kernel = attention::create(parameters.attention_type, parameters.attention);
+        attention_field  = std::make_unique<AttentionField<dim>>(*dg_space, *attention_kernel);
+        attention_field->setup();
+        transport = std::make_unique<TransportOperator<dim>>(*dg_space);
+        for (VectorType *v : {&density, &stage_start, &stage, &rate})
+          dg_space->initialize_vector(*v);
+        dg_space->initialize_ghosted_vector(ghosted_density);
+        stage_coefficients = ssp_stage_coefficients(parameters.time.scheme);
+
+        const auto initial = make_initial_density<dim>(parameters.initial);
+        project_initial_density(*dg_space, *initial, parameters.initial.projection, density);
+
+        std::unique_ptr<reference::GaussianReference> exact;
+        if (const auto gaussian = initial_gaussian(parameters.initial);
+            gaussian && reference::has_gaussian_reference(parameters.attention_type))
+          exact = std::make_unique<reference::GaussianReference>(parameters.attention_type,
+                                                                 parameters.attention, *gaussian);
+        statistics = std::make_unique<Statistics<dim>>(*dg_space, std::move(exact));
+      }
+    catch (const InputError &e)
+      {
+        throw with_file(parameters, e);
+      }
+    catch (const std::invalid_argument &e)
+      {
+        throw InputError(parameters.file + ": " + e.what());
+      }
+    current_time       = 0;
+    outflow_mass       = 0;
+    lowest_check_value = positivity_limiter(*dg_space, density.begin(), false).min_check_value;
+    update_velocity();
+    initialized = true;
+  }
+
+  template <int dim>
+  void Simulation<dim>::update_velocity()
+  {
+    attention_field->evaluate(density.begin());
+    velocity_is_current = true;
+  }
+
+  template <int dim>
+  double Simulation<dim>::stable_time_step() const
+  {
+    const double rate = transport->inverse_time_scale(attention_field->node_velocity(),
+                                                      attention_field->face_velocity());
+    const double p = dg_space->degree();
+    double       dt = rate > 0 ? parameters.time.cfl / ((2 * p + 1) * rate) : parameters.time.end_time;
+    if (parameters.time.maximum_time_step > 0)
+      dt = std::min(dt, parameters.time.maximum_time_step);
+    return dt;
+  }
+
+  template <int dim>
+  bool Simulation<dim>::step(double dt)
+  {
+    if (!velocity_is_current)
+      update_velocity();
+    stage_start                 = density;
+    double       stage_outflow  = outflow_mass;
+    const double start_outflow  = outflow_mass;
+    double       lowest         = std::numeric_limits<double>::max();
+    const std::size_t n_owned   = dg_space->n_owned_dofs();
+
+    for (std::size_t s = 0; s < stage_coefficients.size(); ++s)
+      {
+        const VectorType &previous = s == 0 ? stage_start : stage;
+        if (s > 0)
+          attention_field->evaluate(stage.begin());
+        ghosted_density = previous;
+        dg_space->extend(previous, ghosted_density, extended);
+        const double local_outflow =
+          transport->apply(extended, attention_field->node_velocity(),
+                           attention_field->face_velocity(), rate.begin());
+        const double boundary_rate = dealii::Utilities::MPI::sum(local_outflow, communicator);
+
+        // In place for s > 0: the rate has already been computed from `previous`.
+        const double  a    = stage_coefficients[s];
+        const double *u0   = stage_start.begin();
+        const double *prev = previous.begin();
+        const double *r    = rate.begin();
+        double       *next = stage.begin();
+        for (std::size_t i = 0; i < n_owned; ++i)
+          next[i] = a * u0[i] + (1 - a) * (prev[i] + dt * r[i]);
+        stage_outflow = a * start_outflow + (1 - a) * (stage_outflow + dt * boundary_rate);
+
+        bool finite = true;
+        for (std::size_t i = 0; i < n_owned; ++i)
+          finite = finite && std::isfinite(stage.begin()[i]);
+        if (dealii::Utilities::MPI::min(finite ? 1 : 0, communicator) == 0)
+          throw PhysicalFailure("the density became non-finite (NaN or infinity) at t = " +
+                                std::to_string(current_time) + " with dt = " + std::to_string(dt));
+
+        const LimiterResult limited =
+          positivity_limiter(*dg_space, stage.begin(), parameters.discretization.positivity_limiter);
+        if (limited.min_cell_mean < -1e-10)
+          {
+            // Negative cell means cannot come from a stable step: reject it.
+            density             = stage_start;
+            outflow_mass        = start_outflow;
+            velocity_is_current = false;
+            return false;
+          }
+        lowest = std::min(lowest, limited.min_check_value);
+      }
+    density             = stage;
+    outflow_mass        = stage_outflow;
+    current_time       += dt;
+    lowest_check_value  = lowest;
+    update_velocity();
+    return true;
+  }
+
+  template <int dim>
+  std::vector<double> Simulation<dim>::statistics_row(unsigned long step, double dt, double wall_seconds)
+  {
+    StatisticsInput in;
+    in.step          = step;
+    in.time          = current_time;
+    in.dt            = dt;
+    in.outflow       = outflow_mass;
+    in.min_density   = lowest_check_value;
+    in.wall_seconds  = wall_seconds;
+    in.owned_values  = density.begin();
+    in.node_velocity = attention_field->node_velocity();
+    return statistics->compute(in);
+  }
+
+  template <int dim>
+  RunSummary Simulation<dim>::run()
+  {
+    const auto start = std::chrono::steady_clock::now();
+    if (!initialized)
+      initialize();
+    const bool   root = dealii::Utilities::MPI::this_mpi_process(communicator) == 0;
+    const bool   talk = root && !options.quiet;
+    const double end_time = parameters.time.end_time;
+
+    if (options.write_output && root)
+      {
+        std::filesystem::create_directories(parameters.output.directory);
+        write_file_atomically((std::filesystem::path(parameters.output.directory) / "parameters.prm").string(),
+                              parameters.as_prm);
+      }
+    MPI_Barrier(communicator);
+    CsvWriter csv((std::filesystem::path(parameters.output.directory) / "statistics.csv").string(),
+                  statistics->header(), options.write_output && root);
+    std::unique_ptr<VtkOutput<dim>> vtk;
+    if (options.write_output && parameters.output.write_vtu)
+      {
+        vtk = std::make_unique<VtkOutput<dim>>(*dg_space, parameters.output.directory);
+        vtk->setup();
+      }
+    const auto write_vtk = [&]() {
+      if (vtk)
+        {
+          ghosted_density = density;
+          vtk->write(current_time, ghosted_density, attention_field->node_velocity());
+        }
+    };
+
+    RunSummary summary;
+    summary.header          = statistics->header();
+    summary.min_check_value = lowest_check_value;
+    const auto record = [&](unsigned long step, double dt) {
+      summary.last_row = statistics_row(step, dt, seconds_since(start));
+      summary.max_mass_defect =
+        std::max(summary.max_mass_defect,
+                 std::abs(column(summary.header, summary.last_row, "mass") + outflow_mass - 1.));
+      summary.min_check_value = std::min(summary.min_check_value, lowest_check_value);
+      csv.write(summary.last_row);
+    };
+    record(0, 0.);
+    write_vtk();
+
+    const double interval    = parameters.output.interval;
+    double       next_output = interval > 0 ? interval : end_time;
+    double       last_report = 0;
+    unsigned long step_count = 0;
+    if (talk)
+      std::cout << "TPDE " << dim << "D, " << parameters.attention_type << " attention, "
+                << dg_space->triangulation->n_global_active_cells() << " cells, "
+                << dg_space->dof_handler.n_dofs() << " DoFs (Q" << dg_space->degree() << "), "
+                << attention_field->n_sources() << " attention sources" << std::endl;
+
+    while (current_time < end_time * (1 - 1e-14))
+      {
+        double dt = stable_time_step();
+        // Land exactly on output times and the end time.
+        const double target = std::min(next_output, end_time);
+        if (current_time + dt >= target * (1 - 1e-12))
+          dt = target - current_time;
+        else if (current_time + 2 * dt > target)
+          dt = 0.5 * (target - current_time);
+        unsigned int halvings = 0;
+        while (!step(dt))
+          {
+            ++summary.rejected_steps;
+            if (++halvings > 30)
+              throw PhysicalFailure("CFL failure: no time step keeps the cell means non-negative at t = " +
+                                    std::to_string(current_time) + " (dt = " + std::to_string(dt) + ")");
+            dt *= 0.5;
+          }
+        ++step_count;
+        record(step_count, dt);
+        if (current_time >= next_output * (1 - 1e-12) || current_time >= end_time * (1 - 1e-14))
+          {
+            write_vtk();
+            while (next_output <= current_time * (1 + 1e-12))
+              next_output += interval > 0 ? interval : end_time;
+          }
+        const double elapsed = seconds_since(start);
+        if (talk && (elapsed - last_report > 2. || current_time >= end_time * (1 - 1e-14)))
+          {
+            last_report = elapsed;
+            const double eta = elapsed / current_time * (end_time - current_time);
+            std::printf("step %7lu  t = %.6g / %g (%5.1f%%)  dt = %.3e  mass = %.15f  ETA %.0f s\n",
+                        step_count, current_time, end_time, 100 * current_time / end_time, dt,
+                        column(summary.header, summary.last_row, "mass"), eta);
+            std::fflush(stdout);
+          }
+      }
+    summary.steps        = step_count;
+    summary.time         = current_time;
+    summary.wall_seconds = seconds_since(start);
+    if (talk)
+      std::printf("done: %lu steps (%lu rejected) in %.2f s; max |mass + outflow - 1| = %.2e\n",
+                  summary.steps, summary.rejected_steps, summary.wall_seconds, summary.max_mass_defect);
+    return summary;
+  }
+
+  namespace
+  {
+    template <int dim>
+    RunSummary run_in(const Parameters &p, MPI_Comm comm, RunOptions options)
+    {
+      Simulation<dim> simulation(p, comm, options);
+      return simulation.run();
+    }
+
+    template <int dim>
+    void validate_in(const Parameters &p, MPI_Comm comm)
+    {
+      try
+        {
+          DGSpace<dim> space(p, comm); // builds the mesh
+          const auto   initial = make_initial_density<dim>(p.initial);
+        }
+      catch (const InputError &e)
+        {
+          throw with_file(p, e);
+        }
+    }
+  } // namespace
+
+  RunSummary run_simulation(const Parameters &p, MPI_Comm comm, RunOptions options)
+  {
+    if (options.write_output)
+      check_output_directory(p);
+    switch (p.dimension)
+      {
+        case 1:
+          return run_in<1>(p, comm, options);
+        case 2:
+          return run_in<2>(p, comm, options);
+        default:
+          return run_in<3>(p, comm, options);
+      }
+  }
+
+  void validate_run(const Parameters &p, MPI_Comm comm)
+  {
+    switch (p.dimension)
+      {
+        case 1:
+          validate_in<1>(p, comm);
+          break;
+        case 2:
+          validate_in<2>(p, comm);
+          break;
+        default:
+          validate_in<3>(p, comm);
+      }
+    check_output_directory(p);
+  }
+
+  template class Simulation<1>;
+  template class Simulation<2>;
+  template class Simulation<3>;
+} // namespace tpde

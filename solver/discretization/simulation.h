@@ -1,0 +1,105 @@
+// One run of the Transformer PDE: mesh and DG space, attention kernel,
+// initial data, SSP Runge-Kutta time loop with CFL control and positivity
+// limiting, statistics.csv and ParaView output.
+#pragma once
+
+#include "attention/attention.h"
+#include "discretization/attention_field.h"
+#include "discretization/dg_space.h"
+#include "discretization/transport_operator.h"
+#include "output/statistics.h"
+#include "output/vtk_output.h"
+#include "parameters/parameters.h"
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tpde
+{
+  /// The run stopped for a physical/numerical reason (NaN, CFL failure);
+  /// the output written so far is kept.
+  class PhysicalFailure : public std::runtime_error
+  {
+  public:
+    using std::runtime_error::runtime_error;
+  };
+
+  struct RunOptions
+  {
+    bool quiet        = false; // no progress line, no timing summary
+    bool write_output = true;  // output folder, statistics.csv, ParaView files
+  };
+
+  struct RunSummary
+  {
+    unsigned long            steps          = 0;
+    unsigned long            rejected_steps = 0;
+    double                   time           = 0;
+    double                   wall_seconds   = 0;
+    double                   max_mass_defect = 0; // max |mass + outflow - 1| over all steps
+    double                   min_check_value = 0; // min of rho at check points over all stages
+    std::vector<std::string> header;
+    std::vector<double>      last_row;
+  };
+
+  /// Shu-Osher form: u_i = a_i u_0 + (1 - a_i) (u_{i-1} + dt L(u_{i-1})).
+  std::vector<double> ssp_stage_coefficients(const std::string &scheme);
+
+  template <int dim>
+  class Simulation
+  {
+  public:
+    Simulation(const Parameters &parameters, MPI_Comm communicator, RunOptions options = {});
+
+    /// Mesh, DoFs, kernel, initial data; throws InputError.
+    void initialize();
+
+    /// initialize() if needed, then the whole time loop. Throws PhysicalFailure.
+    RunSummary run();
+
+    /// One step of size dt from the current state. Returns false (state
+    /// unchanged) if a stage produced a negative cell mean: dt too large.
+    bool step(double dt);
+
+    /// Velocity of the current state (at nodes and face points).
+    void update_velocity();
+    double stable_time_step() const;
+
+    std::vector<std::string> statistics_header() const { return statistics->header(); }
+    std::vector<double>      statistics_row(unsigned long step, double dt, double wall_seconds);
+
+    DGSpace<dim>             &space() { return *dg_space; }
+    AttentionField<dim>      &field() { return *attention_field; }
+    VectorType               &solution() { return density; }
+    const attention::Kernel  &kernel() const { return *attention_kernel; }
+    double                    time() const { return current_time; }
+    double                    outflow() const { return outflow_mass; }
+    double                    min_check_value() const { return lowest_check_value; }
+
+  private:
+    Parameters                             parameters;
+    MPI_Comm                               communicator;
+    RunOptions                             options;
+    bool                                   initialized = false;
+    std::unique_ptr<DGSpace<dim>>          dg_space;
+    std::unique_ptr<attention::Kernel>     attention_kernel;
+    std::unique_ptr<AttentionField<dim>>   attention_field;
+    std::unique_ptr<TransportOperator<dim>> transport;
+    std::unique_ptr<Statistics<dim>>       statistics;
+    VectorType                             density, ghosted_density, stage_start, stage, rate;
+    std::vector<double>                    extended;
+    std::vector<double>                    stage_coefficients;
+    double                                 current_time       = 0;
+    double                                 outflow_mass       = 0;
+    double                                 lowest_check_value = 0;
+    bool                                   velocity_is_current = false;
+  };
+
+  /// Runs the dimension named in the parameters.
+  RunSummary run_simulation(const Parameters &parameters, MPI_Comm communicator, RunOptions options);
+
+  /// --validate: everything but the run (parameters, mesh, output folder).
+  void validate_run(const Parameters &parameters, MPI_Comm communicator);
+} // namespace tpde

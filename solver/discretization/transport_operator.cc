@@ -1,0 +1,193 @@
+#include "discretization/transport_operator.h"
+
+#include <deal.II/base/mpi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace tpde
+{
+  template <int dim>
+  TransportOperator<dim>::TransportOperator(const DGSpace<dim> &space)
+    : space(space)
+  {}
+
+  template <int dim>
+  double TransportOperator<dim>::apply(const std::vector<double> &extended,
+                                       const double              *node_velocity,
+                                       const double              *face_velocity,
+                                       double                    *rate) const
+  {
+    const unsigned int n   = space.n_nodes();
+    const unsigned int nfq = space.n_face_points();
+    const double      *D   = space.reference_gradients.data();
+
+    // Volume term: sum_q rho_q JxW_q (J^{-1} X_q) . grad_hat phi_i(x_q).
+    std::vector<double> flux_coefficient(n * dim);
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      {
+        const double *u   = extended.data() + space.cell_offset[k];
+        double       *r   = rate + space.cell_offset[k];
+        for (unsigned int q = 0; q < n; ++q)
+          {
+            const std::size_t node = k * n + q;
+            const double     *X    = node_velocity + node * dim;
+            const double     *inv  = space.node_inverse_jacobian.data() + node * dim * dim;
+            const double      s    = u[q] * space.node_JxW[node];
+            for (unsigned int i = 0; i < dim; ++i)
+              {
+                double v = 0;
+                for (unsigned int j = 0; j < dim; ++j)
+                  v += inv[i * dim + j] * X[j];
+                flux_coefficient[q * dim + i] = s * v;
+              }
+          }
+        for (unsigned int i = 0; i < n; ++i)
+          {
+            double sum = 0;
+            for (unsigned int q = 0; q < n; ++q)
+              for (unsigned int c = 0; c < dim; ++c)
+                sum += flux_coefficient[q * dim + c] * D[(q * n + i) * dim + c];
+            r[i] = sum;
+          }
+      }
+
+    // Faces: upwind flux F = (X.n)^+ rho_0 + (X.n)^- rho_1, n pointing out of side 0.
+    double              outflow = 0;
+    std::vector<double> flux(nfq);
+    for (std::size_t f = 0; f < space.faces.size(); ++f)
+      {
+        const auto   &face = space.faces[f];
+        const double *T0   = space.traces[face.trace[0]].data();
+        const double *u0   = extended.data() + face.offset[0];
+        for (unsigned int q = 0; q < nfq; ++q)
+          {
+            const std::size_t point = f * nfq + q;
+            double            vn    = 0;
+            for (unsigned int c = 0; c < dim; ++c)
+              vn += face_velocity[point * dim + c] * space.face_normal_JxW[point * dim + c];
+            double rho0 = 0;
+            for (unsigned int i = 0; i < n; ++i)
+              rho0 += T0[q * n + i] * u0[i];
+            double rho1 = 0; // zero inflow on the boundary
+            if (!face.at_boundary())
+              {
+                const double *T1 = space.traces[face.trace[1]].data();
+                const double *u1 = extended.data() + face.offset[1];
+                for (unsigned int i = 0; i < n; ++i)
+                  rho1 += T1[q * n + i] * u1[i];
+              }
+            flux[q] = std::max(vn, 0.) * rho0 + std::min(vn, 0.) * rho1;
+          }
+        if (face.owned[0])
+          {
+            double *r0 = rate + face.offset[0];
+            for (unsigned int q = 0; q < nfq; ++q)
+              for (unsigned int i = 0; i < n; ++i)
+                r0[i] -= flux[q] * T0[q * n + i];
+          }
+        if (face.at_boundary())
+          for (unsigned int q = 0; q < nfq; ++q)
+            outflow += flux[q];
+        else if (face.owned[1])
+          {
+            const double *T1 = space.traces[face.trace[1]].data();
+            double       *r1 = rate + face.offset[1];
+            for (unsigned int q = 0; q < nfq; ++q)
+              for (unsigned int i = 0; i < n; ++i)
+                r1[i] += flux[q] * T1[q * n + i];
+          }
+      }
+
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      for (unsigned int q = 0; q < n; ++q)
+        rate[space.cell_offset[k] + q] /= space.node_JxW[k * n + q];
+    return outflow;
+  }
+
+  template <int dim>
+  double TransportOperator<dim>::inverse_time_scale(const double *node_velocity,
+                                                    const double *face_velocity) const
+  {
+    const unsigned int  n   = space.n_nodes();
+    const unsigned int  nfq = space.n_face_points();
+    std::vector<double> max_speed(space.n_owned_cells() * dim, 0.);
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      for (unsigned int q = 0; q < n; ++q)
+        for (unsigned int c = 0; c < dim; ++c)
+          max_speed[k * dim + c] =
+            std::max(max_speed[k * dim + c], std::abs(node_velocity[(k * n + q) * dim + c]));
+    for (std::size_t f = 0; f < space.faces.size(); ++f)
+      for (unsigned int side = 0; side < 2; ++side)
+        if (const long k = space.faces[f].owned_cell[side]; k >= 0)
+          for (unsigned int q = 0; q < nfq; ++q)
+            for (unsigned int c = 0; c < dim; ++c)
+              max_speed[k * dim + c] = std::max(max_speed[k * dim + c],
+                                                std::abs(face_velocity[(f * nfq + q) * dim + c]));
+    double local = 0;
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      {
+        double s = 0;
+        for (unsigned int c = 0; c < dim; ++c)
+          s += max_speed[k * dim + c] / space.cell_extent[k * dim + c];
+        local = std::max(local, s);
+      }
+    return dealii::Utilities::MPI::max(local, space.communicator);
+  }
+
+  template <int dim>
+  LimiterResult positivity_limiter(const DGSpace<dim> &space, double *owned_values, bool apply)
+  {
+    const unsigned int  n  = space.n_nodes();
+    const unsigned int  nc = space.n_check_points;
+    const double       *P  = space.check_values.data();
+    double              min_value = std::numeric_limits<double>::max();
+    double              min_mean = std::numeric_limits<double>::max(), max_mean = 0;
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      {
+        double      *u      = owned_values + space.cell_offset[k];
+        const double *w     = space.node_JxW.data() + k * n;
+        double       mass   = 0, volume = 0;
+        for (unsigned int q = 0; q < n; ++q)
+          {
+            mass += w[q] * u[q];
+            volume += w[q];
+          }
+        const double mean = mass / volume;
+        min_mean          = std::min(min_mean, mean);
+        max_mean          = std::max(max_mean, mean);
+        double lowest     = std::numeric_limits<double>::max();
+        for (unsigned int c = 0; c < nc; ++c)
+          {
+            double v = 0;
+            for (unsigned int i = 0; i < n; ++i)
+              v += P[c * n + i] * u[i];
+            lowest = std::min(lowest, v);
+          }
+        const double floor = 1e-14 * std::max(mean, 0.);
+        if (apply && lowest < floor)
+          {
+            // A non-positive mean leaves no room: the cell becomes constant.
+            const double theta = mean > 0 ? (mean - floor) / (mean - lowest) : 0.;
+            for (unsigned int q = 0; q < n; ++q)
+              u[q] = mean + theta * (u[q] - mean);
+            lowest = mean > 0 ? floor : mean;
+          }
+        min_value = std::min(min_value, lowest);
+      }
+    LimiterResult result;
+    result.min_check_value = dealii::Utilities::MPI::min(min_value, space.communicator);
+    const double global_max_mean = dealii::Utilities::MPI::max(max_mean, space.communicator);
+    result.min_cell_mean =
+      dealii::Utilities::MPI::min(min_mean, space.communicator) / std::max(global_max_mean, 1e-300);
+    return result;
+  }
+
+  template class TransportOperator<1>;
+  template class TransportOperator<2>;
+  template class TransportOperator<3>;
+  template LimiterResult positivity_limiter<1>(const DGSpace<1> &, double *, bool);
+  template LimiterResult positivity_limiter<2>(const DGSpace<2> &, double *, bool);
+  template LimiterResult positivity_limiter<3>(const DGSpace<3> &, double *, bool);
+} // namespace tpde

@@ -1,0 +1,521 @@
+#include "parameters/parameters.h"
+
+#include <deal.II/base/exceptions.h>
+#include <deal.II/base/utilities.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace tpde
+{
+  namespace
+  {
+    using dealii::ParameterHandler;
+    namespace Patterns = dealii::Patterns;
+
+    /// deal.II exception messages span several indented lines; users get one.
+    std::string one_line(const std::string &text)
+    {
+      std::string out;
+      bool        space = false;
+      for (char c : text)
+        {
+          if (c == '\n' || c == '\t' || c == ' ' || c == '\r')
+            space = !out.empty();
+          else
+            {
+              if (space)
+                out += ' ';
+              out += c;
+              space = false;
+            }
+        }
+      return out;
+    }
+
+    std::string message_of(const dealii::ExceptionBase &e)
+    {
+      std::ostringstream s;
+      e.print_info(s);
+      return one_line(s.str());
+    }
+
+    /// Reads entries of one subsection and produces uniform error messages.
+    class Reader
+    {
+    public:
+      Reader(ParameterHandler &prm, std::string file, std::string subsection)
+        : prm(prm)
+        , file(std::move(file))
+        , subsection(std::move(subsection))
+      {}
+
+      [[noreturn]] void fail(const std::string &entry, const std::string &expected) const
+      {
+        std::string where = file + ": ";
+        if (!subsection.empty())
+          where += "subsection '" + subsection + "', ";
+        throw InputError(where + "entry '" + entry + "': " + expected);
+      }
+
+      std::string text(const std::string &entry) const { return prm.get(entry); }
+
+      std::vector<double> vector(const std::string &entry, unsigned int size) const
+      {
+        const std::string   value = prm.get(entry);
+        std::vector<double> v;
+        for (const auto &item : dealii::Utilities::split_string_list(value, ','))
+          {
+            std::size_t used = 0;
+            double      x    = 0;
+            try
+              {
+                x = std::stod(item, &used);
+              }
+            catch (...)
+              {
+                used = 0;
+              }
+            if (item.empty() || used != item.size() || !std::isfinite(x))
+              fail(entry, "expected a list of numbers separated by ',', but '" + item +
+                            "' is not a number");
+            v.push_back(x);
+          }
+        if (v.size() == 1 && size > 1)
+          v.assign(size, v[0]); // one value stands for every direction
+        if (v.size() != size)
+          fail(entry, "expected " + std::to_string(size) + " numbers (one per dimension), got " +
+                        std::to_string(v.size()));
+        return v;
+      }
+
+      /// Empty text means the identity (when square_default > 0).
+      Matrix matrix(const std::string &entry, unsigned int square_default = 0) const
+      {
+        const std::string value = prm.get(entry);
+        if (value.find_first_not_of(" \t") == std::string::npos && square_default > 0)
+          return Matrix::identity(square_default);
+        try
+          {
+            return Matrix::parse(value);
+          }
+        catch (const std::invalid_argument &e)
+          {
+            fail(entry, std::string("expected a matrix with rows separated by ';' and entries "
+                                    "by ',' (for example '1, 0; 0, 1'), but ") +
+                          e.what());
+          }
+      }
+
+      ParameterHandler &prm;
+      std::string       file;
+      std::string       subsection;
+    };
+
+    std::string matrix_shape(const Matrix &m)
+    {
+      return std::to_string(m.rows) + " x " + std::to_string(m.cols);
+    }
+
+    void check_covariance(const Reader &r, const std::string &entry, const Matrix &c, unsigned int dim)
+    {
+      if (c.rows != dim || c.cols != dim)
+        r.fail(entry, "expected a " + std::to_string(dim) + " x " + std::to_string(dim) +
+                        " covariance matrix, got " + matrix_shape(c));
+      if (!is_symmetric_positive_definite(c))
+        r.fail(entry, "expected a symmetric positive definite covariance matrix, got '" +
+                        c.to_string() + "'");
+    }
+
+    void apply_override(ParameterHandler &prm, const std::string &assignment)
+    {
+      const auto eq = assignment.find('=');
+      if (eq == std::string::npos)
+        throw InputError("command line: --set '" + assignment +
+                         "': expected 'Subsection/entry=value'");
+      const std::string path  = dealii::Utilities::trim(assignment.substr(0, eq));
+      const std::string value = dealii::Utilities::trim(assignment.substr(eq + 1));
+      std::vector<std::string> parts;
+      std::stringstream        s(path);
+      std::string              part;
+      while (std::getline(s, part, '/'))
+        parts.push_back(dealii::Utilities::trim(part));
+      unsigned int entered = 0;
+      try
+        {
+          for (std::size_t i = 0; i + 1 < parts.size(); ++i)
+            {
+              prm.enter_subsection(parts[i]);
+              ++entered;
+            }
+          prm.set(parts.back(), value);
+        }
+      catch (const dealii::ExceptionBase &e)
+        {
+          for (; entered > 0; --entered)
+            prm.leave_subsection();
+          throw InputError("command line: --set '" + assignment + "': " + message_of(e));
+        }
+      for (; entered > 0; --entered)
+        prm.leave_subsection();
+    }
+
+    void parse_into_handler(ParameterHandler               &prm,
+                            const std::string              &text,
+                            const std::string              &name,
+                            const std::vector<std::string> &overrides)
+    {
+      declare_parameters(prm);
+      std::istringstream in(text);
+      try
+        {
+          prm.parse_input(in, name, "", false);
+        }
+      catch (const dealii::ExceptionBase &e)
+        {
+          throw InputError(name + ": " + message_of(e));
+        }
+      for (const auto &o : overrides)
+        apply_override(prm, o);
+    }
+
+    Parameters extract(ParameterHandler &prm, const std::string &name)
+    {
+      Parameters p;
+      p.file      = name;
+      p.dimension = prm.get_integer("dimension");
+      const unsigned int dim = p.dimension;
+
+      prm.enter_subsection("Mesh");
+      {
+        Reader r(prm, name, "Mesh");
+        p.mesh.domain             = r.text("domain");
+        p.mesh.lower_corner       = r.vector("lower corner", dim);
+        p.mesh.upper_corner       = r.vector("upper corner", dim);
+        p.mesh.global_refinements = prm.get_integer("global refinements");
+        for (double s : r.vector("subdivisions", dim))
+          {
+            if (s < 1 || s != std::floor(s))
+              r.fail("subdivisions", "expected positive whole numbers, got " +
+                                       std::to_string(s));
+            p.mesh.subdivisions.push_back(static_cast<unsigned int>(s));
+          }
+        for (unsigned int k = 0; k < dim; ++k)
+          if (!(p.mesh.lower_corner[k] < p.mesh.upper_corner[k]))
+            r.fail("upper corner", "expected every coordinate to exceed the lower corner's");
+        p.mesh.file = r.text("file");
+        if (p.mesh.domain == "file")
+          {
+            std::filesystem::path f(p.mesh.file);
+            if (f.is_relative())
+              f = std::filesystem::path(name).parent_path() / f;
+            if (p.mesh.file.empty() || !std::filesystem::is_regular_file(f))
+              r.fail("file", "mesh file '" + p.mesh.file + "' does not exist (looked for '" +
+                               f.string() + "')");
+            p.mesh.file = f.string();
+          }
+      }
+      prm.leave_subsection();
+
+      prm.enter_subsection("Discretization");
+      p.discretization.degree             = prm.get_integer("degree");
+      p.discretization.positivity_limiter = prm.get_bool("positivity limiter");
+      prm.leave_subsection();
+
+      prm.enter_subsection("Attention");
+      {
+        Reader r(prm, name, "Attention");
+        p.attention_type = r.text("type");
+        p.attention.dim  = dim;
+        p.attention.beta = prm.get_double("beta");
+        p.attention.Q    = r.matrix("Q", dim);
+        p.attention.K    = r.matrix("K", dim);
+        p.attention.V    = r.matrix("V", dim);
+        try
+          {
+            attention::create(p.attention_type, p.attention);
+          }
+        catch (const std::invalid_argument &e)
+          {
+            throw InputError(name + ": subsection 'Attention': " + e.what());
+          }
+      }
+      prm.leave_subsection();
+
+      prm.enter_subsection("Initial condition");
+      {
+        Reader r(prm, name, "Initial condition");
+        auto  &ic     = p.initial;
+        ic.type       = r.text("type");
+        ic.projection = r.text("projection");
+        if (ic.type == "gaussian")
+          {
+            ic.mean       = r.vector("mean", dim);
+            ic.covariance = r.matrix("covariance", dim);
+            check_covariance(r, "covariance", ic.covariance, dim);
+          }
+        else if (ic.type == "mixture")
+          {
+            for (const auto &w : dealii::Utilities::split_string_list(r.text("mixture weights"), ','))
+              {
+                double value = 0;
+                try
+                  {
+                    value = std::stod(w);
+                  }
+                catch (...)
+                  {
+                    r.fail("mixture weights", "'" + w + "' is not a number");
+                  }
+                if (!(value > 0))
+                  r.fail("mixture weights", "expected positive weights, got " + w);
+                ic.mixture_weights.push_back(value);
+              }
+            const std::size_t n = ic.mixture_weights.size();
+            if (n == 0)
+              r.fail("mixture weights", "expected at least one weight");
+            const Matrix means = r.matrix("mixture means");
+            if (means.rows != n || means.cols != dim)
+              r.fail("mixture means", "expected one row of " + std::to_string(dim) +
+                                        " numbers per component (" + std::to_string(n) +
+                                        " x " + std::to_string(dim) + "), got " +
+                                        matrix_shape(means));
+            for (std::size_t c = 0; c < n; ++c)
+              ic.mixture_means.emplace_back(means.data.begin() + c * dim,
+                                            means.data.begin() + (c + 1) * dim);
+            const auto covs =
+              dealii::Utilities::split_string_list(r.text("mixture covariances"), '|');
+            if (covs.size() != n)
+              r.fail("mixture covariances", "expected " + std::to_string(n) +
+                                              " matrices separated by '|', got " +
+                                              std::to_string(covs.size()));
+            for (const auto &c : covs)
+              {
+                Matrix m;
+                try
+                  {
+                    m = Matrix::parse(c);
+                  }
+                catch (const std::invalid_argument &e)
+                  {
+                    r.fail("mixture covariances", std::string("malformed matrix: ") + e.what());
+                  }
+                check_covariance(r, "mixture covariances", m, dim);
+                ic.mixture_covariances.push_back(m);
+              }
+          }
+        else if (ic.type == "box")
+          {
+            ic.box_lower = r.vector("box lower corner", dim);
+            ic.box_upper = r.vector("box upper corner", dim);
+            for (unsigned int k = 0; k < dim; ++k)
+              if (!(ic.box_lower[k] < ic.box_upper[k]))
+                r.fail("box upper corner", "expected every coordinate to exceed the lower corner's");
+          }
+        else if (ic.type == "ball")
+          {
+            ic.ball_center = r.vector("ball center", dim);
+            ic.ball_radius = prm.get_double("ball radius");
+          }
+        else if (ic.type == "expression")
+          {
+            ic.expression = r.text("expression");
+            ic.constants  = r.text("constants");
+            if (ic.expression.find_first_not_of(' ') == std::string::npos)
+              r.fail("expression", "expected a formula in x (and y, z), got nothing");
+          }
+      }
+      prm.leave_subsection();
+
+      prm.enter_subsection("Time stepping");
+      p.time.end_time          = prm.get_double("end time");
+      p.time.cfl               = prm.get_double("cfl");
+      p.time.scheme            = prm.get("scheme");
+      p.time.maximum_time_step = prm.get_double("maximum time step");
+      if (!(p.time.end_time > 0))
+        Reader(prm, name, "Time stepping").fail("end time", "expected a positive time");
+      prm.leave_subsection();
+
+      prm.enter_subsection("Output");
+      p.output.directory = prm.get("directory");
+      p.output.interval  = prm.get_double("interval");
+      p.output.write_vtu = prm.get_bool("write vtu");
+      if (p.output.directory.empty())
+        Reader(prm, name, "Output").fail("directory", "expected a folder name");
+      prm.leave_subsection();
+      return p;
+    }
+  } // namespace
+
+  void declare_parameters(ParameterHandler &prm)
+  {
+    prm.declare_entry("dimension", "2", Patterns::Integer(1, 3),
+                      "Space dimension d of the token space R^d (1, 2 or 3). Read first: "
+                      "every vector below has d entries and every matrix is checked against d.");
+
+    prm.enter_subsection("Mesh");
+    prm.declare_entry("domain", "box", Patterns::Selection("box|file"),
+                      "box: an axis-parallel box from 'lower corner' to 'upper corner' split "
+                      "into 'subdivisions' cells per direction; file: a gmsh .msh file.");
+    prm.declare_entry("lower corner", "-8", Patterns::Anything(),
+                      "Lower corner of the box: d numbers separated by ',' (one number is "
+                      "used for every direction).");
+    prm.declare_entry("upper corner", "8", Patterns::Anything(),
+                      "Upper corner of the box (as 'lower corner').");
+    prm.declare_entry("subdivisions", "1", Patterns::Anything(),
+                      "Cells per direction of the coarse box mesh before global refinement: "
+                      "d whole numbers (one number is used for every direction).");
+    prm.declare_entry("global refinements", "5", Patterns::Integer(0, 20),
+                      "Uniform refinements of the coarse mesh (each halves the cell size).");
+    prm.declare_entry("file", "", Patterns::Anything(),
+                      "gmsh mesh file for domain = file, relative to the parameter file's folder.");
+    prm.leave_subsection();
+
+    prm.enter_subsection("Discretization");
+    prm.declare_entry("degree", "2", Patterns::Integer(1, 4),
+                      "Polynomial degree p of the discontinuous Galerkin space (FE_DGQ, nodes at "
+                      "the Gauss points, so the mass matrix is diagonal).");
+    prm.declare_entry("positivity limiter", "true", Patterns::Bool(),
+                      "Zhang-Shu limiter: after every stage, scale each cell's polynomial towards "
+                      "its mean so that the density is non-negative at all check points "
+                      "(Gauss nodes and the Gauss x Gauss-Lobatto point sets). Keeps cell means, "
+                      "hence mass.");
+    prm.leave_subsection();
+
+    prm.enter_subsection("Attention");
+    prm.declare_entry("type", "softmax", Patterns::Selection(attention::variant_names()),
+                      "Attention variant. softmax: X(x) = V int exp(beta <Qx,Ky>) y rho(y) dy / "
+                      "int exp(beta <Qx,Ky>) rho(y) dy.");
+    prm.declare_entry("beta", "1", Patterns::Double(), "Inverse temperature beta.");
+    prm.declare_entry("Q", "", Patterns::Anything(),
+                      "Query matrix, k x d with any k >= 1, rows separated by ';' (e.g. "
+                      "'1, 0; 0, 1'). Empty: the d x d identity.");
+    prm.declare_entry("K", "", Patterns::Anything(),
+                      "Key matrix, same shape as Q. Empty: the identity.");
+    prm.declare_entry("V", "", Patterns::Anything(),
+                      "Value matrix, d x d. Empty: the identity.");
+    prm.leave_subsection();
+
+    prm.enter_subsection("Initial condition");
+    prm.declare_entry("type", "gaussian",
+                      Patterns::Selection("gaussian|mixture|box|ball|expression"),
+                      "gaussian: N(mean, covariance); mixture: sum of Gaussians; box / ball: "
+                      "uniform density; expression: any formula. Always normalised to mass 1.");
+    prm.declare_entry("projection", "l2", Patterns::Selection("l2|interpolation"),
+                      "l2: L2 projection onto the DG space (exact moments up to degree p); "
+                      "interpolation: values at the Gauss nodes.");
+    prm.declare_entry("mean", "0", Patterns::Anything(), "Gaussian mean: d numbers.");
+    prm.declare_entry("covariance", "", Patterns::Anything(),
+                      "Gaussian covariance: symmetric positive definite d x d matrix, rows "
+                      "separated by ';'. Empty: the identity.");
+    prm.declare_entry("mixture weights", "1", Patterns::Anything(),
+                      "Positive weights of the mixture components, separated by ','.");
+    prm.declare_entry("mixture means", "0", Patterns::Anything(),
+                      "One row of d numbers per component, rows separated by ';'.");
+    prm.declare_entry("mixture covariances", "1", Patterns::Anything(),
+                      "One d x d matrix per component, matrices separated by '|'.");
+    prm.declare_entry("box lower corner", "-1", Patterns::Anything(),
+                      "Uniform box density: lower corner (d numbers).");
+    prm.declare_entry("box upper corner", "1", Patterns::Anything(),
+                      "Uniform box density: upper corner (d numbers).");
+    prm.declare_entry("ball center", "0", Patterns::Anything(), "Uniform ball density: center.");
+    prm.declare_entry("ball radius", "1", Patterns::Double(0), "Uniform ball density: radius.");
+    prm.declare_entry("expression", "", Patterns::Anything(),
+                      "Density formula in x (1D), x,y (2D), x,y,z (3D) for type = expression "
+                      "(deal.II FunctionParser syntax, e.g. 'exp(-x^2-y^2)*(1+0.5*sin(3*x))').");
+    prm.declare_entry("constants", "", Patterns::Anything(),
+                      "Constants used in 'expression', e.g. 'a=1, b=2'.");
+    prm.leave_subsection();
+
+    prm.enter_subsection("Time stepping");
+    prm.declare_entry("end time", "1", Patterns::Double(), "Final time T (depth), > 0.");
+    prm.declare_entry("cfl", "0.5", Patterns::Double(0, 1),
+                      "Courant number C: dt = C / ((2p+1) max_K sum_k max|X_k|/h_k) over all cells "
+                      "K (h_k: cell extent along k). C <= 0.5 keeps Zhang-Shu positivity for "
+                      "p <= 4; steps whose stages still produce a negative cell mean are "
+                      "repeated with half the step.");
+    prm.declare_entry("scheme", "ssp-rk3", Patterns::Selection("ssp-rk3|ssp-rk2|forward-euler"),
+                      "Explicit strong-stability-preserving Runge-Kutta scheme.");
+    prm.declare_entry("maximum time step", "0", Patterns::Double(0),
+                      "Upper bound on dt (0: none), e.g. to study the time error.");
+    prm.leave_subsection();
+
+    prm.enter_subsection("Output");
+    prm.declare_entry("directory", "output/default", Patterns::Anything(),
+                      "Output folder (created if missing): solution_*.vtu/.pvtu, solution.pvd, "
+                      "statistics.csv and parameters.prm.");
+    prm.declare_entry("interval", "0.1", Patterns::Double(0),
+                      "Time between two ParaView outputs (0: only the initial and final state).");
+    prm.declare_entry("write vtu", "true", Patterns::Bool(),
+                      "Write ParaView files (statistics.csv is always written).");
+    prm.leave_subsection();
+  }
+
+  Parameters parse_parameters(const std::string              &text,
+                              const std::string              &name,
+                              const std::vector<std::string> &overrides)
+  {
+    ParameterHandler prm;
+    parse_into_handler(prm, text, name, overrides);
+    try
+      {
+        Parameters         p = extract(prm, name);
+        std::ostringstream out;
+        prm.print_parameters(out, ParameterHandler::ShortPRM);
+        p.as_prm = out.str();
+        return p;
+      }
+    catch (const dealii::ExceptionBase &e)
+      {
+        throw InputError(name + ": " + message_of(e));
+      }
+  }
+
+  namespace
+  {
+    std::string read_text(const std::string &file)
+    {
+      std::ifstream in(file);
+      if (!in)
+        throw InputError(file + ": cannot open the parameter file");
+      std::stringstream s;
+      s << in.rdbuf();
+      return s.str();
+    }
+  } // namespace
+
+  Parameters read_parameters(const std::string &file, const std::vector<std::string> &overrides)
+  {
+    return parse_parameters(read_text(file), file, overrides);
+  }
+
+  void check_output_directory(const Parameters &p)
+  {
+    namespace fs = std::filesystem;
+    const fs::path dir(p.output.directory);
+    const auto fail = [&](const std::string &why) {
+      throw InputError(p.file + ": subsection 'Output', entry 'directory': '" +
+                       p.output.directory + "' " + why);
+    };
+    std::error_code ec;
+    if (fs::exists(dir, ec))
+      {
+        if (!fs::is_directory(dir, ec))
+          fail("exists and is not a folder");
+        if (access(dir.c_str(), W_OK | X_OK) != 0)
+          fail("is not writable");
+        return;
+      }
+    // The folder will be created: its nearest existing ancestor must be a writable folder.
+    fs::path ancestor = fs::absolute(dir, ec).parent_path();
+    while (!ancestor.empty() && !fs::exists(ancestor, ec))
+      ancestor = ancestor.parent_path();
+    if (!fs::is_directory(ancestor, ec))
+      fail("cannot be created: '" + ancestor.string() + "' is not a folder");
+    if (access(ancestor.c_str(), W_OK | X_OK) != 0)
+      fail("cannot be created: '" + ancestor.string() + "' is not writable");
+  }
+} // namespace tpde

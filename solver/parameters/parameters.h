@@ -1,0 +1,107 @@
+// Run parameters: declaration (with documentation, for --print-parameters),
+// parsing and validation of a .prm file.
+//
+// Every entry is declared independently of the dimension, so a file is parsed
+// once; `set dimension` then selects the templated code path and all vectors
+// and matrices are checked against it. Every problem with the input becomes an
+// InputError whose message is one line naming the file, the entry and what was
+// expected (the executable prints it and exits with code 2).
+#pragma once
+
+#include "attention/attention.h"
+#include "common/matrix.h"
+
+#include <deal.II/base/parameter_handler.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tpde
+{
+  /// Bad input: the message is a complete, single-line explanation.
+  class InputError : public std::runtime_error
+  {
+  public:
+    using std::runtime_error::runtime_error;
+  };
+
+  struct MeshParameters
+  {
+    std::string               domain = "box"; // box | file
+    std::vector<double>       lower_corner;
+    std::vector<double>       upper_corner;
+    std::vector<unsigned int> subdivisions;
+    unsigned int              global_refinements = 0;
+    std::string               file; // for domain = file (gmsh .msh)
+  };
+
+  struct DiscretizationParameters
+  {
+    unsigned int degree             = 2;
+    bool         positivity_limiter = true;
+  };
+
+  struct InitialConditionParameters
+  {
+    std::string         type = "gaussian"; // gaussian | mixture | box | ball | expression
+    std::string         projection = "l2"; // l2 | interpolation
+    std::vector<double> mean;
+    Matrix              covariance;
+    std::vector<double>              mixture_weights;
+    std::vector<std::vector<double>> mixture_means;
+    std::vector<Matrix>              mixture_covariances;
+    std::vector<double> box_lower, box_upper;
+    std::vector<double> ball_center;
+    double              ball_radius = 1.;
+    std::string         expression;
+    std::string         constants;
+  };
+
+  struct TimeSteppingParameters
+  {
+    double      end_time = 1.;
+    double      cfl      = 0.5;
+    std::string scheme   = "ssp-rk3"; // ssp-rk3 | ssp-rk2 | forward-euler
+    double      maximum_time_step = 0.; // 0: no cap
+  };
+
+  struct OutputParameters
+  {
+    std::string directory = "output/default";
+    double      interval  = 0.1; // 0: only initial and final state
+    bool        write_vtu = true;
+  };
+
+  struct Parameters
+  {
+    std::string  file;   // where the parameters came from (for messages)
+    std::string  as_prm; // every entry as parsed, defaults included (written to the output folder)
+    unsigned int dimension = 2;
+    MeshParameters             mesh;
+    DiscretizationParameters   discretization;
+    std::string                attention_type = "softmax";
+    attention::Parameters      attention;
+    InitialConditionParameters initial;
+    TimeSteppingParameters     time;
+    OutputParameters           output;
+  };
+
+  /// Declares every entry with its default, pattern and documentation.
+  void declare_parameters(dealii::ParameterHandler &prm);
+
+  /// Parses a parameter file, applies `overrides` ("Subsection/entry=value",
+  /// as given by `--set` on the command line) and validates everything except
+  /// the output folder. Throws InputError.
+  Parameters read_parameters(const std::string              &file,
+                             const std::vector<std::string> &overrides = {});
+
+  /// Same, from text (tests; `name` is used in messages).
+  Parameters parse_parameters(const std::string              &text,
+                              const std::string              &name,
+                              const std::vector<std::string> &overrides = {});
+
+  /// Checks that the output folder exists and is writable, or can be created
+  /// (without creating it). Throws InputError.
+  void check_output_directory(const Parameters &parameters);
+} // namespace tpde

@@ -1,0 +1,210 @@
+#include "reference/gaussian_reference.h"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+
+namespace tpde::reference
+{
+  namespace
+  {
+    void require(bool condition, const std::string &what)
+    {
+      if (!condition)
+        throw std::invalid_argument(what);
+    }
+
+    std::string shape(const Matrix &m)
+    {
+      return std::to_string(m.rows) + " x " + std::to_string(m.cols);
+    }
+
+    /// Checks Q, K (k x d, same k >= 1), V (d x d), beta, d in {1,2,3}.
+    void check_query_key_value(const std::string &variant, const attention::Parameters &p)
+    {
+      const std::string where = "Gaussian reference '" + variant + "': ";
+      const std::size_t d     = p.dim;
+      require(d >= 1 && d <= 3, where + "dim must be 1, 2 or 3, not " + std::to_string(d));
+      require(std::isfinite(p.beta), where + "beta is not finite");
+      require(p.Q.rows >= 1 && p.Q.cols == d,
+              where + "Q must be k x " + std::to_string(d) + ", is " + shape(p.Q));
+      require(p.K.rows == p.Q.rows && p.K.cols == d,
+              where + "K must have the shape of Q (" + shape(p.Q) + "), is " + shape(p.K));
+      require(p.V.rows == d && p.V.cols == d,
+              where + "V must be " + std::to_string(d) + " x " + std::to_string(d) + ", is " +
+                shape(p.V));
+    }
+
+    struct MomentModel
+    {
+      const char *name;
+      MomentDerivative (*make)(const attention::Parameters &);
+    };
+
+    // One line per variant with a Gaussian reduction.
+    const std::vector<MomentModel> &moment_models()
+    {
+      static const std::vector<MomentModel> models = {
+        {"softmax", &make_softmax_moments},
+      };
+      return models;
+    }
+
+    // ODE state layout: y = (alpha_0..alpha_{d-1}, Sigma row-major).
+    std::vector<double> pack(const GaussianState &s)
+    {
+      std::vector<double> y = s.mean;
+      y.insert(y.end(), s.covariance.data.begin(), s.covariance.data.end());
+      return y;
+    }
+
+    /// Unpacks and symmetrises Sigma (it is already symmetric up to the last
+    /// bit; averaging makes that a guarantee for the right-hand sides).
+    void unpack(const std::vector<double> &y, std::size_t d, GaussianState &s)
+    {
+      s.mean.assign(y.begin(), y.begin() + d);
+      s.covariance = Matrix(d, d);
+      for (std::size_t i = 0; i < d; ++i)
+        for (std::size_t j = 0; j < d; ++j)
+          s.covariance(i, j) = 0.5 * (y[d + i * d + j] + y[d + j * d + i]);
+    }
+  } // namespace
+
+  MomentDerivative make_softmax_moments(const attention::Parameters &p)
+  {
+    check_query_key_value("softmax", p);
+    const Matrix A = p.beta * (transpose(p.K) * p.Q);
+    const Matrix V = p.V;
+    const Matrix I = Matrix::identity(p.dim);
+    return [A, V, I](const GaussianState &s) {
+      const Matrix &Sigma = s.covariance;
+      const Matrix  M     = V * Sigma * A * Sigma;
+      // Sigma A^T Sigma V^T = M^T for symmetric Sigma; M + M^T is exactly symmetric.
+      return GaussianState{V * (I + Sigma * A) * s.mean, M + transpose(M)};
+    };
+  }
+
+  bool has_gaussian_reference(const std::string &variant)
+  {
+    for (const auto &m : moment_models())
+      if (variant == m.name)
+        return true;
+    return false;
+  }
+
+  std::string gaussian_reference_variants()
+  {
+    std::string names;
+    for (const auto &m : moment_models())
+      names += (names.empty() ? "" : "|") + std::string(m.name);
+    return names;
+  }
+
+  MomentDerivative make_moment_derivative(const std::string             &variant,
+                                          const attention::Parameters &parameters)
+  {
+    for (const auto &m : moment_models())
+      if (variant == m.name)
+        return m.make(parameters);
+    throw std::invalid_argument("no Gaussian reference for attention variant '" + variant +
+                                "' (available: " + gaussian_reference_variants() + ")");
+  }
+
+  GaussianReference::GaussianReference(const std::string             &variant,
+                                       const attention::Parameters &parameters,
+                                       const GaussianState         &initial,
+                                       double                       t0,
+                                       double                       rtol,
+                                       double                       atol)
+    : variant_name(variant)
+    , dim(parameters.dim)
+  {
+    MomentDerivative derivative = make_moment_derivative(variant, parameters);
+    const std::string where      = "Gaussian reference '" + variant + "': ";
+    require(initial.mean.size() == dim,
+            where + "initial mean has " + std::to_string(initial.mean.size()) +
+              " entries, dim is " + std::to_string(dim));
+    require(initial.covariance.rows == dim && initial.covariance.cols == dim,
+            where + "initial covariance must be " + std::to_string(dim) + " x " +
+              std::to_string(dim) + ", is " + shape(initial.covariance));
+    require(is_symmetric_positive_definite(initial.covariance),
+            where + "initial covariance is not symmetric positive definite: " +
+              initial.covariance.to_string());
+
+    unpack(pack(initial), dim, current);
+    const std::size_t d   = dim;
+    auto              rhs = [derivative, d](double,
+                                   const std::vector<double> &y,
+                                   std::vector<double>       &dydt) {
+      GaussianState s;
+      unpack(y, d, s);
+      const GaussianState ds = derivative(s);
+      std::copy(ds.mean.begin(), ds.mean.end(), dydt.begin());
+      std::copy(ds.covariance.data.begin(), ds.covariance.data.end(), dydt.begin() + d);
+    };
+    integrator = std::make_unique<OdeIntegrator>(rhs, t0, pack(current), rtol, atol);
+  }
+
+  const GaussianState &GaussianReference::advance_to(double t)
+  {
+    try
+      {
+        integrator->advance_to(t);
+      }
+    catch (const std::runtime_error &e)
+      {
+        unpack(integrator->state(), dim, current);
+        std::ostringstream out;
+        out.precision(17);
+        out << "Gaussian reference '" << variant_name << "' cannot reach t = " << t
+            << ": stopped at t = " << integrator->time()
+            << " (max |Sigma| = " << max_abs(current.covariance) << "). " << e.what();
+        throw std::runtime_error(out.str());
+      }
+    unpack(integrator->state(), dim, current);
+    return current;
+  }
+
+  GaussianDensity::GaussianDensity(const GaussianState &state)
+    : dim(state.mean.size())
+  {
+    require(dim >= 1 && dim <= 3,
+            "GaussianDensity: dimension must be 1, 2 or 3, not " + std::to_string(dim));
+    require(state.covariance.rows == dim && state.covariance.cols == dim,
+            "GaussianDensity: covariance must be " + std::to_string(dim) + " x " +
+              std::to_string(dim) + ", is " + shape(state.covariance));
+    require(is_symmetric_positive_definite(state.covariance),
+            "GaussianDensity: covariance is not symmetric positive definite: " +
+              state.covariance.to_string());
+    const Matrix P   = inverse(state.covariance);
+    const double det = determinant(state.covariance);
+    for (unsigned int i = 0; i < dim; ++i)
+      {
+        mean[i] = state.mean[i];
+        for (unsigned int j = 0; j < dim; ++j)
+          precision[i][j] = 0.5 * (P(i, j) + P(j, i));
+      }
+    const double two_pi = 2. * M_PI;
+    log_normalisation   = -0.5 * (dim * std::log(two_pi) + std::log(det));
+  }
+
+  double GaussianDensity::log_evaluate(const double *x) const
+  {
+    double r[3] = {};
+    for (unsigned int i = 0; i < dim; ++i)
+      r[i] = x[i] - mean[i];
+    double q = 0.;
+    for (unsigned int i = 0; i < dim; ++i)
+      for (unsigned int j = 0; j < dim; ++j)
+        q += r[i] * precision[i][j] * r[j];
+    return log_normalisation - 0.5 * q;
+  }
+
+  double GaussianDensity::evaluate(const double *x) const { return std::exp(log_evaluate(x)); }
+
+  double gaussian_density(const GaussianState &state, const double *x)
+  {
+    return GaussianDensity(state).evaluate(x);
+  }
+} // namespace tpde::reference

@@ -1,0 +1,103 @@
+// Exact Gaussian solutions of the Transformer PDE (physics.md §2).
+//
+// For the variants whose velocity field is affine on Gaussians, N(alpha, Sigma)
+// stays Gaussian and (alpha, Sigma) solve a small ODE. GaussianReference
+// integrates that ODE to reference accuracy (~1e-12), so the grid solver's
+// moments and density can be compared against it at every output time.
+//
+// Adding a variant (l2, sinkhorn, multihead): write one function
+// `MomentDerivative make_<name>_moments(const attention::Parameters &)` in
+// gaussian_reference.cc and list it once in its table.
+#pragma once
+
+#include "attention/attention.h"
+#include "common/matrix.h"
+#include "reference/ode_integrator.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tpde::reference
+{
+  struct GaussianState
+  {
+    std::vector<double> mean;       // alpha, size d
+    Matrix              covariance; // Sigma, d x d, symmetric positive definite
+  };
+
+  /// (alpha, Sigma) -> (alpha', Sigma'). Sigma is exactly symmetric on input;
+  /// Sigma' must be returned exactly symmetric (e.g. as M + M^T).
+  using MomentDerivative = std::function<GaussianState(const GaussianState &)>;
+
+  /// True if `variant` (an attention variant name) has a Gaussian reference.
+  bool has_gaussian_reference(const std::string &variant);
+
+  /// Names with a reference, joined by '|'.
+  std::string gaussian_reference_variants();
+
+  /// The moment ODE right-hand side of `variant` with the given parameters.
+  /// Throws std::invalid_argument for an unknown variant or inconsistent shapes.
+  MomentDerivative make_moment_derivative(const std::string             &variant,
+                                          const attention::Parameters &parameters);
+
+  /// Softmax (physics.md §2.2), A = beta K^T Q:
+  ///   alpha' = V (I + Sigma A) alpha,  Sigma' = V Sigma A Sigma + Sigma A^T Sigma V^T.
+  MomentDerivative make_softmax_moments(const attention::Parameters &parameters);
+
+  class GaussianReference
+  {
+  public:
+    /// Throws std::invalid_argument for an unknown variant, wrong shapes, or a
+    /// covariance that is not symmetric positive definite.
+    GaussianReference(const std::string             &variant,
+                      const attention::Parameters &parameters,
+                      const GaussianState         &initial,
+                      double                       t0   = 0.,
+                      double                       rtol = 1e-13,
+                      double                       atol = 1e-15);
+
+    /// Integrates the moment ODE to t (t >= time()); Sigma is symmetrised.
+    /// Throws std::runtime_error on finite-time blow-up (the message gives the
+    /// time reached); the state then stays at the last accepted ODE step.
+    const GaussianState &advance_to(double t);
+
+    double               time() const { return integrator->time(); }
+    const GaussianState &state() const { return current; }
+    unsigned int         dimension() const { return dim; }
+    const std::string   &variant() const { return variant_name; }
+    const OdeIntegrator &ode() const { return *integrator; }
+
+  private:
+    std::string                    variant_name;
+    unsigned int                   dim;
+    std::unique_ptr<OdeIntegrator> integrator;
+    GaussianState                  current;
+  };
+
+  /// Density of N(mean, covariance) with the inverse and normalisation
+  /// precomputed: build once per output time, evaluate at many points.
+  class GaussianDensity
+  {
+  public:
+    /// Throws std::invalid_argument unless d in {1,2,3} and the covariance is
+    /// symmetric positive definite.
+    explicit GaussianDensity(const GaussianState &state);
+
+    /// x has d entries.
+    double evaluate(const double *x) const;
+    /// log of the density (no underflow far out in the tails).
+    double log_evaluate(const double *x) const;
+    unsigned int dimension() const { return dim; }
+
+  private:
+    unsigned int dim;
+    double       mean[3]          = {};
+    double       precision[3][3]  = {}; // Sigma^{-1}
+    double       log_normalisation = 0.; // -(d log(2 pi) + log det Sigma) / 2
+  };
+
+  /// One-off evaluation; prefer GaussianDensity in loops.
+  double gaussian_density(const GaussianState &state, const double *x);
+} // namespace tpde::reference
