@@ -196,7 +196,11 @@ namespace tpde
 
     if (options.write_output && root)
       {
-        std::filesystem::create_directories(parameters.output.directory);
+        std::error_code error;
+        std::filesystem::create_directories(parameters.output.directory, error);
+        if (error)
+          throw InputError(parameters.file + ": subsection 'Output', entry 'directory': cannot create '" +
+                           parameters.output.directory + "': " + error.message());
         write_file_atomically((std::filesystem::path(parameters.output.directory) / "parameters.prm").string(),
                               parameters.as_prm);
       }

@@ -6,6 +6,7 @@
 #include <deal.II/base/mpi.h>
 
 #include <cmath>
+#include <iostream>
 #include <sstream>
 
 namespace tpde
@@ -109,17 +110,19 @@ namespace tpde
           }
       }
     const std::string variables = dim == 1 ? "x" : dim == 2 ? "x,y" : "x,y,z";
+    // deal.II prints muParser's diagnostics to std::cerr before throwing;
+    // users get our one-line message instead.
+    std::ostringstream muted;
+    std::streambuf    *cerr_buffer = std::cerr.rdbuf(muted.rdbuf());
     try
       {
         parser->initialize(variables, ic.expression, constants);
         parser->value(dealii::Point<dim>()); // muParser reports syntax errors on first use
+        std::cerr.rdbuf(cerr_buffer);
       }
-    catch (const std::exception &e)
+    catch (const std::exception &)
       {
-        std::string message = e.what();
-        for (char &c : message)
-          if (c == '\n')
-            c = ' ';
+        std::cerr.rdbuf(cerr_buffer);
         throw InputError("subsection 'Initial condition', entry 'expression': cannot parse '" +
                          ic.expression + "' as a function of " + variables);
       }

@@ -1,0 +1,163 @@
+// Every kind of bad input gets exit code 2, one line naming the file, the
+// entry and what was expected, and leaves nothing behind.
+#include "support/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+using namespace tpde::testing;
+
+namespace
+{
+  std::string base_prm()
+  {
+    std::ifstream     in(source_path("tests/data/small-2d.prm"));
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  /// Replaces the line `set <entry> = ...` (first occurrence) by `replacement`.
+  std::string with_line(const std::string &prm, const std::string &entry, const std::string &replacement)
+  {
+    const std::regex line("set " + entry + " *=[^\n]*");
+    std::string      out = std::regex_replace(prm, line, replacement, std::regex_constants::format_first_only);
+    if (out == prm)
+      throw std::runtime_error("no entry " + entry);
+    return out;
+  }
+
+  struct Case
+  {
+    std::string name;
+    std::string entry;       // entry to replace ("" = append `replacement` to the file)
+    std::string replacement; // the new line
+    std::string expected;    // substring of the message
+  };
+
+  unsigned int count_lines(const std::string &s)
+  {
+    unsigned int n = 0;
+    for (char c : s)
+      n += c == '\n';
+    return n;
+  }
+} // namespace
+
+class BadInput : public ::testing::TestWithParam<Case>
+{};
+
+TEST_P(BadInput, ExitCode2OneLineNothingWritten)
+{
+  const Case &c   = GetParam();
+  const auto  dir = scratch_directory("bad-input-" + c.name);
+  std::string prm = base_prm();
+  const std::string out_dir = dir + "/out";
+  prm = with_line(prm, "directory", "set directory = " + out_dir);
+  if (c.entry.empty())
+    prm += "\n" + c.replacement + "\n";
+  else
+    prm = with_line(prm, c.entry, c.replacement);
+  const std::string file = write_file(dir + "/case.prm", prm);
+
+  for (const std::string mode : {"--validate", "run"})
+    {
+      const auto result = run_tpde(mode + " " + file + " --quiet");
+      SCOPED_TRACE(mode + ": " + result.output);
+      EXPECT_EQ(result.exit_code, 2);
+      EXPECT_EQ(count_lines(result.output), 1u) << "expected exactly one line";
+      EXPECT_NE(result.output.find("case.prm"), std::string::npos) << "message must name the file";
+      EXPECT_NE(result.output.find(c.expected), std::string::npos) << "expected '" << c.expected << "'";
+      EXPECT_EQ(result.output.find("Stacktrace"), std::string::npos);
+      EXPECT_FALSE(std::filesystem::exists(out_dir)) << "nothing may be written";
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+  Table,
+  BadInput,
+  ::testing::Values(
+    Case{"unknown_entry", "", "subsection Attention\n  set temperature = 2\nend", "temperature"},
+    Case{"unknown_subsection_entry", "", "set colour = red", "colour"},
+    Case{"malformed_number", "beta", "set beta = 1.x", "beta"},
+    Case{"malformed_vector", "mean", "set mean = 1, abc", "mean"},
+    Case{"wrong_vector_length", "mean", "set mean = 1, 2, 3", "expected 2 numbers"},
+    Case{"malformed_matrix", "Q", "set Q = 1, 0; 0", "Q"},
+    Case{"matrix_not_number", "V", "set V = 1, 0; 0, x", "'x' is not a number"},
+    Case{"Q_wrong_columns", "Q", "set Q = 1, 0, 0; 0, 1, 0", "Q"},
+    Case{"K_shape_differs_from_Q", "K", "set K = 1, 0", "K"},
+    Case{"V_not_square", "V", "set V = 1, 0; 0, 1; 1, 1", "V"},
+    Case{"covariance_not_symmetric", "covariance", "set covariance = 1, 0.5; 0, 1", "symmetric positive definite"},
+    Case{"covariance_not_positive", "covariance", "set covariance = 1, 2; 2, 1", "symmetric positive definite"},
+    Case{"covariance_wrong_shape", "covariance", "set covariance = 1", "2 x 2"},
+    Case{"degree_too_high", "degree", "set degree = 7", "degree"},
+    Case{"degree_zero", "degree", "set degree = 0", "degree"},
+    Case{"negative_end_time", "end time", "set end time = -1", "end time"},
+    Case{"zero_end_time", "end time", "set end time = 0", "end time"},
+    Case{"dimension_out_of_range", "dimension", "set dimension = 4", "dimension"},
+    Case{"unknown_attention_type", "type", "set type = cosine", "type"},
+    Case{"missing_mesh_file", "", "subsection Mesh\n  set domain = file\n  set file = no-such-mesh.msh\nend",
+         "no-such-mesh.msh"},
+    // Root may write anywhere, so make the folder impossible: its parent is a file.
+    Case{"unwritable_output", "directory", "set directory = " TPDE_SOURCE_DIR "/README.md/out", "directory"},
+    Case{"corner_order", "upper corner", "set upper corner = -7", "upper corner"},
+    Case{"bad_expression", "", "subsection Initial condition\n  set type = expression\n  set expression = exp(-x^2 +\nend",
+         "expression"}),
+  [](const ::testing::TestParamInfo<Case> &info) { return info.param.name; });
+
+TEST(BadInput, MissingParameterFile)
+{
+  const auto result = run_tpde("run /nonexistent/file.prm --quiet");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("/nonexistent/file.prm"), std::string::npos) << result.output;
+}
+
+TEST(BadInput, UnknownCommandLineOption)
+{
+  const auto result = run_tpde("--frobnicate");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("--frobnicate"), std::string::npos) << result.output;
+}
+
+TEST(BadInput, BadOverride)
+{
+  const auto result = run_tpde("--validate " + source_path("tests/data/small-2d.prm") +
+                               " --set Attention/beta=abc");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("beta"), std::string::npos) << result.output;
+}
+
+TEST(CommandLine, ValidateAcceptsGoodFileAndWritesNothing)
+{
+  const auto dir    = scratch_directory("validate-good");
+  const auto result = run_tpde("--validate " + source_path("tests/data/small-2d.prm") +
+                               " --set Output/directory=" + dir + "/out");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/out"));
+}
+
+TEST(CommandLine, PrintParametersListsEveryEntryWithDocumentation)
+{
+  const auto prm = run_tpde("--print-parameters prm");
+  EXPECT_EQ(prm.exit_code, 0);
+  for (const char *entry : {"dimension", "lower corner", "global refinements", "degree", "beta", "set Q",
+                            "covariance", "end time", "cfl", "scheme", "directory", "interval"})
+    EXPECT_NE(prm.output.find(entry), std::string::npos) << entry;
+  EXPECT_NE(prm.output.find("Zhang-Shu"), std::string::npos) << "documentation is printed";
+  const auto json = run_tpde("--print-parameters json");
+  EXPECT_EQ(json.exit_code, 0);
+  EXPECT_NE(json.output.find("\"default_value\""), std::string::npos);
+  EXPECT_NE(json.output.find("\"documentation\""), std::string::npos);
+}
+
+TEST(CommandLine, VersionNamesDealIIRanksThreadsAndSimd)
+{
+  const auto v = run_tpde("--version");
+  EXPECT_EQ(v.exit_code, 0);
+  for (const char *word : {"tpde", "deal.II 9.4", "MPI ranks", "threads", "SIMD"})
+    EXPECT_NE(v.output.find(word), std::string::npos) << word;
+}
