@@ -66,7 +66,8 @@ namespace tpde
         stage_coefficients = ssp_stage_coefficients(parameters.time.scheme);
 
         const auto initial = make_initial_density<dim>(parameters.initial);
-        project_initial_density(*dg_space, *initial, parameters.initial.projection, density);
+        project_initial_density(*dg_space, *initial, parameters.initial.projection,
+                                parameters.discretization.positivity_limiter, density);
 
         std::unique_ptr<reference::GaussianReference> exact;
         if (const auto gaussian = initial_gaussian(parameters.initial);

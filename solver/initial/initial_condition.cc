@@ -144,6 +144,7 @@ namespace tpde
   void project_initial_density(const DGSpace<dim>          &space,
                                const dealii::Function<dim> &density,
                                const std::string           &projection,
+                               bool                         limit,
                                VectorType                  &owned)
   {
     const unsigned int n  = space.n_nodes();
@@ -182,7 +183,7 @@ namespace tpde
             throw InputError("subsection 'Initial condition': the initial density is not finite "
                              "at a node of the mesh");
       }
-    positivity_limiter(space, u, true);
+    positivity_limiter(space, u, limit);
     const double mass = total_mass(space, u);
     if (!(mass > 0))
       throw InputError("subsection 'Initial condition': the initial density has no positive mass "
@@ -194,7 +195,7 @@ namespace tpde
   template std::unique_ptr<dealii::Function<dim>> make_initial_density<dim>(                     \
     const InitialConditionParameters &);                                                         \
   template void   project_initial_density<dim>(const DGSpace<dim> &, const dealii::Function<dim> &, \
-                                             const std::string &, VectorType &);                \
+                                             const std::string &, bool, VectorType &);                \
   template double total_mass<dim>(const DGSpace<dim> &, const double *);
   TPDE_INSTANTIATE(1)
   TPDE_INSTANTIATE(2)

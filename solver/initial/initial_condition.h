@@ -21,12 +21,14 @@ namespace tpde
   /// then compare against the exact Gaussian solution).
   std::optional<reference::GaussianState> initial_gaussian(const InitialConditionParameters &ic);
 
-  /// Projects `density` onto the DG space, applies the positivity limiter and
-  /// scales to mass 1. Throws InputError if the density has no mass on the mesh.
+  /// Projects `density` onto the DG space, applies the positivity limiter
+  /// (if `limit`) and scales to mass 1. Throws InputError if the density has
+  /// no mass on the mesh.
   template <int dim>
   void project_initial_density(const DGSpace<dim>          &space,
                                const dealii::Function<dim> &density,
                                const std::string           &projection,
+                               bool                         limit,
                                VectorType                  &owned);
 
   /// Total mass sum_i M_i u_i (all ranks).

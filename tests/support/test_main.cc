@@ -6,7 +6,7 @@
 
 int main(int argc, char **argv)
 {
-  dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
+  dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv); // threads: all cores
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

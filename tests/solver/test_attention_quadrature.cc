@@ -1,0 +1,80 @@
+// The attention velocity assembled by quadrature over the mesh equals the
+// exact affine field of a Gaussian, X(x) = V (alpha + Sigma A x), A = beta K^T Q
+// (physics.md §2.2), in the bulk |x - alpha| <= 3 sigma.
+#include "support/solver_runs.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace tpde;
+using namespace tpde::testing;
+
+namespace
+{
+  template <int dim>
+  double bulk_field_error(const Parameters &p)
+  {
+    Simulation<dim> simulation(p, MPI_COMM_WORLD);
+    simulation.initialize();
+    const auto  &space = simulation.space();
+    const Matrix A     = p.attention.beta * (transpose(p.attention.K) * p.attention.Q);
+    const Matrix &V    = p.attention.V;
+    const Matrix &S    = p.initial.covariance;
+    const Matrix  P    = inverse(S);
+    const auto   &alpha = p.initial.mean;
+    const double *X     = simulation.field().node_velocity();
+    double        worst = 0, largest = 0;
+    std::size_t   bulk  = 0;
+    for (std::size_t node = 0; node < space.node_points.size() / dim; ++node)
+      {
+        std::vector<double> x(space.node_points.begin() + node * dim,
+                              space.node_points.begin() + (node + 1) * dim);
+        std::vector<double> d(dim);
+        for (unsigned int c = 0; c < dim; ++c)
+          d[c] = x[c] - alpha[c];
+        const auto   Pd = P * d;
+        double       mahalanobis2 = 0;
+        for (unsigned int c = 0; c < dim; ++c)
+          mahalanobis2 += d[c] * Pd[c];
+        if (mahalanobis2 > 9.)
+          continue;
+        ++bulk;
+        const auto SAx = S * (A * x);
+        std::vector<double> tilted(dim);
+        for (unsigned int c = 0; c < dim; ++c)
+          tilted[c] = alpha[c] + SAx[c];
+        const auto exact = V * tilted;
+        double     e2 = 0, n2 = 0;
+        for (unsigned int c = 0; c < dim; ++c)
+          {
+            e2 += (X[node * dim + c] - exact[c]) * (X[node * dim + c] - exact[c]);
+            n2 += exact[c] * exact[c];
+          }
+        worst   = std::max(worst, std::sqrt(e2));
+        largest = std::max(largest, std::sqrt(n2));
+      }
+    EXPECT_GT(bulk, 50u) << "too few bulk nodes for a meaningful test";
+    std::printf("bulk nodes %zu, max |X_h - X| / max |X| = %.3e\n", bulk, worst / largest);
+    return worst / largest;
+  }
+} // namespace
+
+TEST(AttentionQuadrature, GaussianField2DMatchesAffineFormula)
+{
+  // T6 data with a non-symmetric A (K is not a multiple of Q) and a general V.
+  const auto p = parameters_from("parameters/gaussian-2d-isotropize.prm",
+                                 {"Mesh/lower corner=-10", "Mesh/upper corner=10", "Mesh/subdivisions=40",
+                                  "Mesh/global refinements=0", "Discretization/degree=4",
+                                  "Initial condition/projection=interpolation",
+                                  "Attention/K=0.5, 0.1; -0.2, 0.4", "Attention/V=-1, 0.3; 0.2, -0.8"});
+  EXPECT_LE(bulk_field_error<2>(p), 1e-8);
+}
+
+TEST(AttentionQuadrature, GaussianField1DMatchesAffineFormula)
+{
+  const auto p = parameters_from("parameters/gaussian-1d-collapse.prm",
+                                 {"Mesh/subdivisions=80", "Mesh/global refinements=0", "Discretization/degree=4",
+                                  "Initial condition/projection=interpolation"});
+  EXPECT_LE(bulk_field_error<1>(p), 1e-12);
+}

@@ -1,0 +1,120 @@
+// Mass + outflow = 1 to round-off over whole runs (with mass leaving through
+// the boundary), rho >= 0 at all check points after every stage, and the
+// limiter is what keeps it so.
+#include "initial/initial_condition.h"
+#include "support/solver_runs.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace tpde;
+using namespace tpde::testing;
+
+namespace
+{
+  /// Steps a simulation to its end time, checking after every step (the
+  /// limiter's minimum covers every stage) and returning the lowest value.
+  template <int dim>
+  double run_and_track(Simulation<dim> &simulation, double end_time, double &max_defect, double &outflow)
+  {
+    simulation.initialize();
+    double lowest = simulation.min_check_value();
+    max_defect    = 0;
+    while (simulation.time() < end_time * (1 - 1e-14))
+      {
+        double dt = std::min(simulation.stable_time_step(), end_time - simulation.time());
+        while (!simulation.step(dt))
+          dt *= 0.5;
+        lowest = std::min(lowest, simulation.min_check_value());
+        const double mass = total_mass(simulation.space(), simulation.solution().begin());
+        max_defect        = std::max(max_defect, std::abs(mass + simulation.outflow() - 1.));
+      }
+    outflow = simulation.outflow();
+    return lowest;
+  }
+} // namespace
+
+TEST(Conservation, MassPlusOutflowIsOneWhileMassLeaves1D)
+{
+  // T2 (blow-up, v a > 0) on a domain too small to hold it: mass flows out.
+  const auto p = parameters_from("parameters/gaussian-1d-blowup.prm",
+                                 {"Mesh/lower corner=-1.2", "Mesh/upper corner=1.2", "Mesh/subdivisions=24",
+                                  "Mesh/global refinements=0", "Time stepping/end time=1"});
+  Simulation<1> simulation(p, MPI_COMM_WORLD);
+  double        defect, outflow;
+  const double  lowest = run_and_track(simulation, 1., defect, outflow);
+  std::printf("outflow %.6f, max |mass + outflow - 1| = %.3e, min check value %.3e\n", outflow, defect, lowest);
+  EXPECT_GT(outflow, 0.01) << "the test needs real outflow";
+  EXPECT_LE(defect, 1e-13);
+  EXPECT_GE(lowest, 0.);
+}
+
+TEST(Conservation, MassPlusOutflowIsOneWhileMassLeaves2D)
+{
+  const auto p = parameters_from("tests/data/small-2d.prm",
+                                 {"Attention/V=0.8, 0.3; -0.2, 1", "Mesh/lower corner=-3", "Mesh/upper corner=3",
+                                  "Time stepping/end time=0.5"});
+  Simulation<2> simulation(p, MPI_COMM_WORLD);
+  double        defect, outflow;
+  const double  lowest = run_and_track(simulation, 0.5, defect, outflow);
+  std::printf("outflow %.6f, max |mass + outflow - 1| = %.3e, min check value %.3e\n", outflow, defect, lowest);
+  EXPECT_GT(outflow, 0.01);
+  EXPECT_LE(defect, 1e-13);
+  EXPECT_GE(lowest, 0.);
+}
+
+TEST(Positivity, LimiterKeepsDiscontinuousDataNonNegativeAndIsNeeded)
+{
+  // A uniform box density is discontinuous: its Q3 projection overshoots
+  // below zero, and transport makes it worse without the limiter.
+  const std::vector<std::string> setup = {"Initial condition/type=box", "Initial condition/box lower corner=-2, -1",
+                                          "Initial condition/box upper corner=1, 2", "Discretization/degree=3",
+                                          "Time stepping/end time=0.3"};
+  double defect, outflow;
+  {
+    Simulation<2> limited(parameters_from("tests/data/small-2d.prm", setup), MPI_COMM_WORLD);
+    const double  lowest = run_and_track(limited, 0.3, defect, outflow);
+    std::printf("with limiter: min check value %.3e, mass defect %.3e\n", lowest, defect);
+    EXPECT_GE(lowest, 0.);
+    EXPECT_LE(defect, 1e-13);
+  }
+  {
+    auto o = setup;
+    o.push_back("Discretization/positivity limiter=false");
+    Simulation<2> unlimited(parameters_from("tests/data/small-2d.prm", o), MPI_COMM_WORLD);
+    const double  lowest = run_and_track(unlimited, 0.3, defect, outflow);
+    std::printf("without limiter: min check value %.3e\n", lowest);
+    EXPECT_LT(lowest, -1e-3) << "without the limiter the density must go negative";
+    EXPECT_LE(defect, 1e-13) << "mass is conserved either way";
+  }
+}
+
+TEST(Positivity, LimiterKeepsCellMeansAndReachesZero)
+{
+  auto p = parameters_from("tests/data/small-2d.prm",
+                           {"Initial condition/type=box", "Discretization/degree=4",
+                            "Discretization/positivity limiter=false"});
+  Simulation<2> simulation(p, MPI_COMM_WORLD);
+  simulation.initialize();
+  auto              &space = simulation.space();
+  std::vector<double> u(simulation.solution().begin(), simulation.solution().begin() + space.n_owned_dofs());
+  const double before = positivity_limiter(space, u.data(), false).min_check_value;
+  ASSERT_LT(before, -1e-3) << "the unlimited projection must undershoot";
+  std::vector<double> limited = u;
+  const double        after   = positivity_limiter(space, limited.data(), true).min_check_value;
+  EXPECT_GE(after, 0.);
+  const unsigned int n = space.n_nodes();
+  for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+    {
+      double m0 = 0, m1 = 0, scale = 0;
+      for (unsigned int q = 0; q < n; ++q)
+        {
+          const double w = space.node_JxW[k * n + q];
+          m0 += w * u[space.cell_offset[k] + q];
+          m1 += w * limited[space.cell_offset[k] + q];
+          scale += w * std::abs(u[space.cell_offset[k] + q]);
+        }
+      ASSERT_NEAR(m0, m1, 1e-15 * std::max(scale, 1e-300)) << "cell " << k;
+    }
+}

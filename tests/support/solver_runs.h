@@ -1,0 +1,52 @@
+// Running the solver in-process from a parameter file plus overrides
+// (no output files), for the numerical tests.
+#pragma once
+
+#include "discretization/simulation.h"
+#include "parameters/parameters.h"
+#include "support/test_support.h"
+
+#include <mpi.h>
+
+#include <string>
+#include <vector>
+
+namespace tpde::testing
+{
+  inline Parameters parameters_from(const std::string &prm_file, std::vector<std::string> overrides)
+  {
+    overrides.push_back("Output/write vtu=false");
+    return read_parameters(source_path(prm_file), overrides);
+  }
+
+  /// Runs to the end time without writing files; returns the summary.
+  inline RunSummary run_without_output(const Parameters &parameters)
+  {
+    RunOptions options;
+    options.quiet        = true;
+    options.write_output = false;
+    return run_simulation(parameters, MPI_COMM_WORLD, options);
+  }
+
+  inline double relative_moment_error(const RunSummary &s, unsigned int dim)
+  {
+    double worst = 0, scale = 0;
+    for (unsigned int i = 0; i < dim; ++i)
+      for (unsigned int j = 0; j < dim; ++j)
+        scale = std::max(scale, std::abs(column(s.header, s.last_row, "ref_cov_" + std::to_string(i) + std::to_string(j))));
+    for (unsigned int i = 0; i < dim; ++i)
+      {
+        const std::string m = "mean_" + std::to_string(i);
+        const double      ref = column(s.header, s.last_row, "ref_" + m);
+        worst = std::max(worst, std::abs(column(s.header, s.last_row, m) - ref) / std::abs(ref));
+        for (unsigned int j = 0; j < dim; ++j)
+          {
+            const std::string c = "cov_" + std::to_string(i) + std::to_string(j);
+            // Off-diagonal entries relative to the covariance's scale.
+            worst = std::max(worst, std::abs(column(s.header, s.last_row, c) -
+                                             column(s.header, s.last_row, "ref_" + c)) / scale);
+          }
+      }
+    return worst;
+  }
+} // namespace tpde::testing
