@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace tpde::testing
 {
@@ -32,8 +33,18 @@ namespace tpde::testing
 
   CommandResult run_command(const std::string &command)
   {
+    // The test program is an MPI singleton: a child mpirun must not inherit
+    // its Open MPI / PMIx environment.
+    std::string clean = "env";
+    for (char **e = environ; *e != nullptr; ++e)
+      {
+        const std::string entry(*e);
+        const std::string name = entry.substr(0, entry.find('='));
+        if (name.rfind("OMPI_", 0) == 0 || name.rfind("PMIX_", 0) == 0 || name.rfind("OPAL_", 0) == 0)
+          clean += " -u " + name;
+      }
     CommandResult result;
-    FILE         *pipe = popen((command + " 2>&1").c_str(), "r");
+    FILE         *pipe = popen((clean + " " + command + " 2>&1").c_str(), "r");
     if (pipe == nullptr)
       throw std::runtime_error("cannot run " + command);
     std::array<char, 4096> buffer;

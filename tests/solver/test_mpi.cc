@@ -1,0 +1,59 @@
+// mpirun -np 2 reproduces -np 1: statistics.csv agrees to 1e-12 in every
+// column (except wall time), in 1D (shared triangulation) and 2D (p4est).
+#include "support/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace tpde::testing;
+
+namespace
+{
+  void compare_ranks(const std::string &name, const std::string &overrides)
+  {
+    const std::string dir = scratch_directory("mpi-" + name);
+    Table             tables[2];
+    for (unsigned int ranks : {1u, 2u})
+      {
+        const std::string out    = dir + "/np" + std::to_string(ranks);
+        const auto        result = run_tpde("run " + source_path("tests/data/small-2d.prm") + " --quiet " +
+                                         overrides + " --set Output/directory=" + out, ranks);
+        ASSERT_EQ(result.exit_code, 0) << result.output;
+        tables[ranks - 1] = read_csv(out + "/statistics.csv");
+      }
+    ASSERT_EQ(tables[0].header, tables[1].header);
+    ASSERT_EQ(tables[0].rows(), tables[1].rows());
+    ASSERT_GT(tables[0].rows(), 3u);
+    double worst = 0;
+    for (const auto &name : tables[0].header)
+      {
+        if (name == "wall_seconds")
+          continue;
+        const auto &a = tables[0].columns[name];
+        const auto &b = tables[1].columns[name];
+        double      scale = 0;
+        for (double v : a)
+          scale = std::max(scale, std::abs(v));
+        for (std::size_t i = 0; i < a.size(); ++i)
+          {
+            const double d = std::abs(a[i] - b[i]) / std::max(scale, 1e-300);
+            worst          = std::max(worst, d);
+            EXPECT_LE(d, 1e-12) << "column " << name << ", row " << i << ": " << a[i] << " vs " << b[i];
+          }
+      }
+    std::printf("%s: largest relative difference -np 1 vs -np 2: %.3e\n", name.c_str(), worst);
+  }
+} // namespace
+
+TEST(Mpi, TwoRanksReproduceOneRank2D)
+{
+  compare_ranks("2d", "--set \"Mesh/subdivisions=12\"");
+}
+
+TEST(Mpi, TwoRanksReproduceOneRank1D)
+{
+  compare_ranks("1d", "--set dimension=1 --set \"Mesh/subdivisions=40\" --set Attention/Q=1 --set Attention/K=0.5 "
+                      "--set Attention/V=-1 --set \"Initial condition/mean=1\" "
+                      "--set \"Initial condition/covariance=0.5\"");
+}
