@@ -249,6 +249,10 @@ namespace tpde
     while (current_time < end_time * (1 - 1e-14))
       {
         double dt = stable_time_step();
+        if (!(dt > 1e-12 * end_time))
+          throw PhysicalFailure("the time step collapsed to " + std::to_string(dt) + " at t = " +
+                                std::to_string(current_time) + " (velocity " +
+                                (std::isfinite(dt) ? "too large" : "not finite") + ")");
         // Land exactly on output times and the end time.
         const double target = std::min(next_output, end_time);
         if (current_time + dt >= target * (1 - 1e-12))

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 
 namespace tpde
@@ -94,32 +95,51 @@ namespace tpde
 
     if (reference)
       {
-        const auto &state = reference->advance_to(in.time);
-        for (unsigned int i = 0; i < dim; ++i)
-          row.push_back(state.mean[i]);
-        for (unsigned int i = 0; i < dim; ++i)
-          for (unsigned int j = 0; j < dim; ++j)
-            row.push_back(state.covariance(i, j));
-        const reference::GaussianDensity exact(state);
-        const unsigned int               nf = space.n_fine_points;
-        std::vector<double>              errors(2, 0.);
-        for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+        // Past a finite-time blow-up the exact solution no longer exists: the
+        // reference columns become NaN while the PDE run goes on.
+        const reference::GaussianState *state = nullptr;
+        if (!reference_failed)
           {
-            const double *uk = u + space.cell_offset[k];
-            for (unsigned int q = 0; q < nf; ++q)
+            try
               {
-                double uh = 0;
-                for (unsigned int i = 0; i < n; ++i)
-                  uh += space.fine_values[q * n + i] * uk[i];
-                const double e = uh - exact.evaluate(space.fine_points.data() + (k * nf + q) * dim);
-                const double w = space.fine_JxW[k * nf + q];
-                errors[0] += std::abs(e) * w;
-                errors[1] += e * e * w;
+                state = &reference->advance_to(in.time);
+              }
+            catch (const std::runtime_error &)
+              {
+                reference_failed = true;
               }
           }
-        dealii::Utilities::MPI::sum(errors, comm, errors);
-        row.push_back(errors[0]);
-        row.push_back(std::sqrt(errors[1]));
+        const std::size_t n_reference_columns = dim + dim * dim + 2;
+        if (state == nullptr)
+          row.insert(row.end(), n_reference_columns, std::numeric_limits<double>::quiet_NaN());
+        else
+          {
+            for (unsigned int i = 0; i < dim; ++i)
+              row.push_back(state->mean[i]);
+            for (unsigned int i = 0; i < dim; ++i)
+              for (unsigned int j = 0; j < dim; ++j)
+                row.push_back(state->covariance(i, j));
+            const reference::GaussianDensity exact(*state);
+            const unsigned int               nf = space.n_fine_points;
+            std::vector<double>              errors(2, 0.);
+            for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+              {
+                const double *uk = u + space.cell_offset[k];
+                for (unsigned int q = 0; q < nf; ++q)
+                  {
+                    double uh = 0;
+                    for (unsigned int i = 0; i < n; ++i)
+                      uh += space.fine_values[q * n + i] * uk[i];
+                    const double e = uh - exact.evaluate(space.fine_points.data() + (k * nf + q) * dim);
+                    const double w = space.fine_JxW[k * nf + q];
+                    errors[0] += std::abs(e) * w;
+                    errors[1] += e * e * w;
+                  }
+              }
+            dealii::Utilities::MPI::sum(errors, comm, errors);
+            row.push_back(errors[0]);
+            row.push_back(std::sqrt(errors[1]));
+          }
       }
     return row;
   }

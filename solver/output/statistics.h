@@ -42,6 +42,7 @@ namespace tpde
   private:
     const DGSpace<dim>                             &space;
     std::unique_ptr<reference::GaussianReference> reference;
+    bool                                          reference_failed = false;
   };
 
   /// statistics.csv, written by rank 0: header first, one flushed line per row.
