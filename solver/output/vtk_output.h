@@ -7,12 +7,13 @@
 
 #include "discretization/dg_space.h"
 
-#include <deal.II/dofs/dof_handler.h>
-#include <deal.II/fe/fe_system.h>
+#include <vtkSmartPointer.h>
 
 #include <string>
 #include <utility>
 #include <vector>
+
+class vtkUnstructuredGrid;
 
 namespace tpde
 {
@@ -33,10 +34,21 @@ namespace tpde
     unsigned int n_written() const { return static_cast<unsigned int>(series.size()); }
 
   private:
-    const DGSpace<dim>                         &space;
-    std::string                                 directory;
-    dealii::FESystem<dim>                       velocity_fe;
-    dealii::DoFHandler<dim>                     velocity_dof_handler;
+    /// Evaluates the DG polynomial with nodal values `nodal` (deal.II's
+    /// lexicographic order) at the output points of a cell, in VTK order.
+    void interpolate(const double *nodal, double *at_points, unsigned int stride);
+
+    const DGSpace<dim> &space;
+    std::string         directory;
+    unsigned int        order = 1;           // of the VTK Lagrange cells, max(p, 1)
+    unsigned int        points_per_cell = 0; // (order + 1)^dim
+    // 1D factor of the interpolation from the Gauss nodes to the equispaced
+    // points: [a * (p + 1) + b] = phi_b(a / order).
+    std::vector<double>       interpolation_1d;
+    std::vector<unsigned int> vtk_index; // lexicographic output point -> VTK point of the cell
+    std::vector<double>       scratch[2];
+    // Points, cells, rank and level of the owned cells (rebuilt by setup()).
+    vtkSmartPointer<vtkUnstructuredGrid>        grid;
     std::vector<std::pair<double, std::string>> series;
   };
 } // namespace tpde
