@@ -94,8 +94,23 @@ namespace tpde
   template <int dim>
   void Simulation<dim>::update_velocity()
   {
-    attention_field->evaluate(density.begin());
+    evaluate_velocity(density.begin());
     velocity_is_current = true;
+  }
+
+  template <int dim>
+  void Simulation<dim>::evaluate_velocity(const double *owned_values)
+  {
+    try
+      {
+        attention_field->evaluate(owned_values);
+      }
+    catch (const std::invalid_argument &e)
+      {
+        // e.g. all mass has left the domain: there is no attention to evaluate.
+        throw PhysicalFailure(std::string("the attention velocity cannot be evaluated at t = ") +
+                              std::to_string(current_time) + ": " + e.what());
+      }
   }
 
   template <int dim>
@@ -125,7 +140,7 @@ namespace tpde
       {
         const VectorType &previous = s == 0 ? stage_start : stage;
         if (s > 0)
-          attention_field->evaluate(stage.begin());
+          evaluate_velocity(stage.begin());
         ghosted_density = previous;
         dg_space->extend(previous, ghosted_density, extended);
         const double local_outflow =

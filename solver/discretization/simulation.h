@@ -79,6 +79,8 @@ namespace tpde
     double                    min_check_value() const { return lowest_check_value; }
 
   private:
+    void evaluate_velocity(const double *owned_values);
+
     Parameters                             parameters;
     MPI_Comm                               communicator;
     RunOptions                             options;

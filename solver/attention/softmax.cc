@@ -1,0 +1,518 @@
+// Softmax self-attention (physics.md §1.2):
+//
+//   X(x) = V * sum_j w_j exp(beta <Qx, K y_j>) y_j / sum_j w_j exp(beta <Qx, K y_j>).
+//
+// With A = beta K^T Q the score of source y for target x is <a, y>, a = A x.
+// This is the hot loop of the whole solver (M targets x N sources), so:
+//  * sources are converted once per evaluate() into structure-of-arrays form;
+//  * targets are processed in blocks, each block sweeps all sources twice
+//    (the maximum score, then the shifted exponential sums), and the inner
+//    loops run over fixed-width groups of sources so that GCC vectorises them
+//    (per-lane partial sums instead of a scalar reduction, which GCC would
+//    not vectorise without -ffast-math);
+//  * exp is the branch-free simd::exp_nonpositive, and the two sweeps are
+//    compiled for AVX-512, AVX2+FMA and baseline x86-64 (target_clones);
+//  * blocks of targets are distributed with tbb::parallel_for. Every target
+//    is handled by one block in a fixed order, so results do not depend on
+//    the number of threads.
+//
+// Accuracy. Scores of size ~1000 carry an absolute rounding error of ~1e-13
+// if computed naively, which goes straight into the relative error of each
+// exponential. Instead the score minus the shift is computed exactly up to a
+// small remainder: a and y are split into a coarse part on a common grid and
+// a fine part. The coarse products are exact in double (at most 50 bits) and
+// are integer multiples of a common step G, so their sum with the shift
+// (also a multiple of G) is exact. What remains (log-weight plus the two
+// fine products, all small) is rounded only at its own size. The exponent
+// handed to exp is therefore accurate to ~1e-16 * (|log-weight| + |exponent|),
+// independently of the size of the score and of FMA availability.
+#include "attention/attention.h"
+#include "attention/simd_exp.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/cache_aligned_allocator.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace tpde::attention
+{
+  namespace
+  {
+    // Sources per lane group: one AVX-512 register (two AVX2, four SSE2).
+    // Fixed in the source, not taken from the hardware, so the summation
+    // order and hence the result is the same for every clone width.
+    constexpr std::size_t source_lanes = 8;
+    // Sources per partial sum before it is added to the running total: two
+    // level summation keeps the rounding error of long sums at
+    // ~(chunk/lanes + n/chunk) ulp instead of ~n/lanes ulp.
+    constexpr std::size_t summation_chunk = 512;
+    // Targets per sweep: each loaded source lane group is used this many
+    // times, but every target needs its own accumulators and constants in
+    // registers. 2 measured fastest on Zen 4 for d = 1, 2, 3 (tried 1, 2, 3,
+    // 4, 6, 8).
+    constexpr unsigned int targets_per_sweep = 2;
+
+    // Exact coarse scores (see the top of the file). With S_i a power of two
+    // bounding |y_i| and P = max_i (power of two bounding |a_i|) * S_i:
+    //  * y_hi[i] is y[i] rounded to a multiple of S_i 2^-26 (<= 2^26 steps);
+    //  * G = P 2^-50 and a_hi[i] is a[i] rounded to a multiple of G / (S_i 2^-26)
+    //    (<= 2^24 steps), so a_hi[i] y_hi[i] is a multiple of G with at most
+    //    50 significant bits: exact;
+    //  * the shift (the maximum score, |max| <= d P since log-weights are <= 0
+    //    and equal 0 for the heaviest source) is rounded to a multiple of G;
+    //  * every partial sum of shift and coarse products is a multiple of G of
+    //    size <= |max| + d P <= 2 d P <= 6 P < 8 P = 2^53 G (d <= 3): exact.
+    constexpr int coarse_source_bits   = 26;
+    constexpr int common_step_exponent = -50;
+
+    /// Smallest power of two >= value (value >= 0); 0 for 0.
+    double power_of_two_at_least(double value)
+    {
+      if (value == 0.)
+        return 0.;
+      int exponent;
+      std::frexp(value, &exponent); // value = f 2^exponent, 0.5 <= f < 1
+      return std::ldexp(1., exponent);
+    }
+
+    std::string shape(const Matrix &m)
+    {
+      return std::to_string(m.rows) + " x " + std::to_string(m.cols);
+    }
+
+    void check_finite_entries(const Matrix &m, const char *name)
+    {
+      if (m.data.size() != m.rows * m.cols)
+        throw std::invalid_argument(std::string(name) + " has " + std::to_string(m.data.size()) +
+                                    " entries but shape " + shape(m));
+      for (const double entry : m.data)
+        if (!std::isfinite(entry))
+          throw std::invalid_argument(std::string(name) + " must have finite entries, got " +
+                                      m.to_string());
+    }
+
+    /// Sources in structure-of-arrays form, positive weights only, padded to
+    /// a multiple of source_lanes with entries of log-weight -inf (which give
+    /// an exponential of exactly 0).
+    using AlignedVector = std::vector<double, tbb::cache_aligned_allocator<double>>;
+
+    template <int dim>
+    struct SourceArrays
+    {
+      SourceArrays()                     = default;
+      SourceArrays(SourceArrays &&)      = default; // keeps the buffer, so the pointers stay valid
+      SourceArrays(const SourceArrays &) = delete;  // a copy would point into the original
+
+      std::size_t   n_padded = 0;
+      AlignedVector storage;
+      const double *coordinate[dim];    // y
+      const double *coordinate_hi[dim]; // y rounded to a multiple of grid_step
+      const double *coordinate_lo[dim]; // y - coordinate_hi (exact)
+      const double *log_weight;         // log(w / w_max) <= 0
+      double        grid_step[dim];     // power of two: 2^-26 * bound on |y|
+    };
+
+    /// Per-target data of one sweep.
+    template <int dim>
+    struct TargetBlock
+    {
+      // a = A x rounded to double: enough to find the maximum score.
+      double a[targets_per_sweep][dim];
+      // a = a_hi + a_lo (to ~1e-23 relative), a_hi on the grid that makes
+      // a_hi * y_hi a multiple of common_step[b].
+      double a_hi[targets_per_sweep][dim];
+      double a_lo[targets_per_sweep][dim];
+      double common_step[targets_per_sweep];
+      // -(maximum score), rounded to a multiple of common_step[b].
+      double negative_shift[targets_per_sweep];
+    };
+
+    // The two sweeps below are compiled once per instruction set and the
+    // dynamic loader picks the best clone the CPU supports. x86-64-v4 is
+    // AVX-512 (F, BW, CD, DQ, VL); x86-64-v3 is AVX2 + FMA (a plain "avx2"
+    // clone would lack FMA); "default" runs on any x86-64.
+#define TPDE_ATTENTION_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+    /// Lane-wise maximum of the scores <a, y_j> + log w_j for each target.
+    template <int dim>
+    TPDE_ATTENTION_CLONES void maximum_scores(const SourceArrays<dim> &sources,
+                                              const TargetBlock<dim>  &block,
+                                              double                   maximum[targets_per_sweep])
+    {
+      alignas(64) double lane_maximum[targets_per_sweep][source_lanes];
+      for (unsigned int b = 0; b < targets_per_sweep; ++b)
+        for (std::size_t l = 0; l < source_lanes; ++l)
+          lane_maximum[b][l] = -std::numeric_limits<double>::infinity();
+
+      const double *__restrict log_weight = sources.log_weight;
+      const double *__restrict y[dim];
+      for (int i = 0; i < dim; ++i)
+        y[i] = sources.coordinate[i];
+
+      for (std::size_t j0 = 0; j0 < sources.n_padded; j0 += source_lanes)
+        for (unsigned int b = 0; b < targets_per_sweep; ++b)
+// Without this, GCC unrolls the short lane loop into scalar code before
+// the vectoriser sees it (and then fails to SLP-vectorise the maxima).
+#pragma GCC unroll 1
+          for (std::size_t l = 0; l < source_lanes; ++l)
+            {
+              double score = log_weight[j0 + l];
+              for (int i = 0; i < dim; ++i)
+                score = block.a[b][i] * y[i][j0 + l] + score;
+              lane_maximum[b][l] = score > lane_maximum[b][l] ? score : lane_maximum[b][l];
+            }
+
+      for (unsigned int b = 0; b < targets_per_sweep; ++b)
+        maximum[b] = *std::max_element(lane_maximum[b], lane_maximum[b] + source_lanes);
+    }
+
+    /// Shifted sums: denominator sum_j exp(s_j - max) and numerator
+    /// sum_j exp(s_j - max) y_j for each target.
+    template <int dim>
+    TPDE_ATTENTION_CLONES void exponential_sums(const SourceArrays<dim> &sources,
+                                                const TargetBlock<dim>  &block,
+                                                double denominator[targets_per_sweep],
+                                                double numerator[targets_per_sweep][dim])
+    {
+      alignas(64) double total_denominator[targets_per_sweep][source_lanes]    = {};
+      alignas(64) double total_numerator[targets_per_sweep][dim][source_lanes] = {};
+
+      const double *__restrict log_weight = sources.log_weight;
+      const double *__restrict y[dim];
+      const double *__restrict y_hi[dim];
+      const double *__restrict y_lo[dim];
+      for (int i = 0; i < dim; ++i)
+        {
+          y[i]    = sources.coordinate[i];
+          y_hi[i] = sources.coordinate_hi[i];
+          y_lo[i] = sources.coordinate_lo[i];
+        }
+
+      for (std::size_t chunk = 0; chunk < sources.n_padded; chunk += summation_chunk)
+        {
+          const std::size_t  chunk_end = std::min(chunk + summation_chunk, sources.n_padded);
+          alignas(64) double chunk_denominator[targets_per_sweep][source_lanes]    = {};
+          alignas(64) double chunk_numerator[targets_per_sweep][dim][source_lanes] = {};
+
+          for (std::size_t j0 = chunk; j0 < chunk_end; j0 += source_lanes)
+            for (unsigned int b = 0; b < targets_per_sweep; ++b)
+              for (std::size_t l = 0; l < source_lanes; ++l)
+                {
+                  const std::size_t j = j0 + l;
+                  // Exact: all terms are multiples of the common step and the
+                  // partial sums stay below 2^53 steps.
+                  double coarse = block.negative_shift[b];
+                  // Small: log-weight plus fine products (~2^-24 |score|).
+                  double fine = log_weight[j];
+                  for (int i = 0; i < dim; ++i)
+                    {
+                      coarse = block.a_hi[b][i] * y_hi[i][j] + coarse;
+                      fine   = block.a_hi[b][i] * y_lo[i][j] + fine;
+                      fine   = block.a_lo[b][i] * y[i][j] + fine;
+                    }
+                  const double weight = simd::exp_nonpositive(coarse + fine);
+                  chunk_denominator[b][l] += weight;
+                  for (int i = 0; i < dim; ++i)
+                    chunk_numerator[b][i][l] += weight * y[i][j];
+                }
+
+          for (unsigned int b = 0; b < targets_per_sweep; ++b)
+            for (std::size_t l = 0; l < source_lanes; ++l)
+              {
+                total_denominator[b][l] += chunk_denominator[b][l];
+                for (int i = 0; i < dim; ++i)
+                  total_numerator[b][i][l] += chunk_numerator[b][i][l];
+              }
+        }
+
+      // Lanes in a fixed pairwise order.
+      const auto sum_lanes = [](const double *lane) {
+        static_assert(source_lanes == 8, "pairwise lane sum written for 8 lanes");
+        return ((lane[0] + lane[4]) + (lane[2] + lane[6])) +
+               ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+      };
+      for (unsigned int b = 0; b < targets_per_sweep; ++b)
+        {
+          denominator[b] = sum_lanes(total_denominator[b]);
+          for (int i = 0; i < dim; ++i)
+            numerator[b][i] = sum_lanes(total_numerator[b][i]);
+        }
+    }
+
+#undef TPDE_ATTENTION_CLONES
+
+    template <int dim>
+    class SoftmaxKernel : public Kernel
+    {
+    public:
+      SoftmaxKernel(const Parameters &parameters)
+      {
+        // A = beta K^T Q, kept in long double so that a = A x is accurate to
+        // far below double rounding before it is split.
+        for (int p = 0; p < dim; ++p)
+          for (int q = 0; q < dim; ++q)
+            {
+              long double sum = 0;
+              for (std::size_t r = 0; r < parameters.Q.rows; ++r)
+                sum += static_cast<long double>(parameters.K(r, p)) * parameters.Q(r, q);
+              A[p][q] = sum * parameters.beta;
+            }
+        for (int p = 0; p < dim; ++p)
+          for (int q = 0; q < dim; ++q)
+            V[p][q] = parameters.V(p, q);
+      }
+
+      unsigned int dimension() const override { return dim; }
+
+      void evaluate(std::size_t   n_targets,
+                    const double *targets,
+                    std::size_t   n_sources,
+                    const double *sources,
+                    const double *weights,
+                    double       *velocities) const override
+      {
+        if (n_targets == 0)
+          return;
+        for (std::size_t k = 0; k < n_targets * dim; ++k)
+          if (!std::isfinite(targets[k]))
+            throw std::invalid_argument("softmax attention: target coordinates must be finite");
+        const SourceArrays<dim> source_arrays = make_source_arrays(n_sources, sources, weights);
+
+        const std::size_t n_blocks = (n_targets + targets_per_sweep - 1) / targets_per_sweep;
+        tbb::parallel_for(
+          tbb::blocked_range<std::size_t>(0, n_blocks),
+          [&](const tbb::blocked_range<std::size_t> &range) {
+            for (std::size_t block = range.begin(); block != range.end(); ++block)
+              evaluate_block(
+                block * targets_per_sweep, n_targets, targets, source_arrays, velocities);
+          });
+      }
+
+    private:
+      long double A[dim][dim];
+      double      V[dim][dim];
+
+      static SourceArrays<dim>
+      make_source_arrays(std::size_t n_sources, const double *sources, const double *weights)
+      {
+        double maximum_weight = 0.;
+        for (std::size_t j = 0; j < n_sources; ++j)
+          {
+            if (!(weights[j] >= 0.) || !std::isfinite(weights[j]))
+              throw std::invalid_argument("softmax attention: source weights must be finite and "
+                                          "non-negative, got " +
+                                          std::to_string(weights[j]) + " for source " +
+                                          std::to_string(j));
+            maximum_weight = std::max(maximum_weight, weights[j]);
+          }
+        if (!(maximum_weight > 0.))
+          throw std::invalid_argument(
+            "softmax attention: the total source weight must be positive");
+        const double log_maximum_weight = std::log(maximum_weight);
+
+        std::size_t n_used         = 0;
+        double      magnitude[dim] = {};
+        for (std::size_t j = 0; j < n_sources; ++j)
+          if (weights[j] > 0.)
+            {
+              ++n_used;
+              for (int i = 0; i < dim; ++i)
+                {
+                  const double coordinate = sources[j * dim + i];
+                  if (!std::isfinite(coordinate))
+                    throw std::invalid_argument(
+                      "softmax attention: source coordinates must be finite");
+                  magnitude[i] = std::max(magnitude[i], std::abs(coordinate));
+                }
+            }
+
+        SourceArrays<dim> result;
+        result.n_padded = (n_used + source_lanes - 1) / source_lanes * source_lanes;
+        result.storage.assign((3 * dim + 1) * result.n_padded, 0.);
+        double *const base = result.storage.data();
+        double       *y[dim], *y_hi[dim], *y_lo[dim];
+        for (int i = 0; i < dim; ++i)
+          {
+            y[i]                    = base + i * result.n_padded;
+            y_hi[i]                 = base + (dim + i) * result.n_padded;
+            y_lo[i]                 = base + (2 * dim + i) * result.n_padded;
+            result.coordinate[i]    = y[i];
+            result.coordinate_hi[i] = y_hi[i];
+            result.coordinate_lo[i] = y_lo[i];
+            const double bound      = power_of_two_at_least(magnitude[i]);
+            result.grid_step[i]     = std::ldexp(bound > 0. ? bound : 1., -coarse_source_bits);
+          }
+        double *const log_weight = base + 3 * dim * result.n_padded;
+        result.log_weight        = log_weight;
+
+        std::size_t k = 0;
+        for (std::size_t j = 0; j < n_sources; ++j)
+          if (weights[j] > 0.)
+            {
+              for (int i = 0; i < dim; ++i)
+                {
+                  const double coordinate = sources[j * dim + i];
+                  const double step       = result.grid_step[i];
+                  y[i][k]                 = coordinate;
+                  y_hi[i][k]              = std::nearbyint(coordinate / step) * step;
+                  y_lo[i][k]              = coordinate - y_hi[i][k];
+                }
+              // Normalising by the largest weight keeps log-weights <= 0
+              // (which bounds the shift) and small for the relevant sources.
+              const double ratio = weights[j] / maximum_weight;
+              log_weight[k]      = ratio >= std::numeric_limits<double>::min() ?
+                                     std::log(ratio) :
+                                     std::log(weights[j]) - log_maximum_weight;
+              ++k;
+            }
+        for (; k < result.n_padded; ++k)
+          log_weight[k] = -std::numeric_limits<double>::infinity();
+        return result;
+      }
+
+      void evaluate_block(std::size_t              first_target,
+                          std::size_t              n_targets,
+                          const double            *targets,
+                          const SourceArrays<dim> &sources,
+                          double                  *velocities) const
+      {
+        TargetBlock<dim> block;
+        long double      a[targets_per_sweep][dim];
+        for (unsigned int b = 0; b < targets_per_sweep; ++b)
+          {
+            // A short last block repeats its last target; those results are dropped.
+            const std::size_t target = std::min<std::size_t>(first_target + b, n_targets - 1);
+            const double     *x      = targets + target * dim;
+            for (int p = 0; p < dim; ++p)
+              {
+                long double sum = 0;
+                for (int q = 0; q < dim; ++q)
+                  sum += A[p][q] * x[q];
+                a[b][p]       = sum;
+                block.a[b][p] = static_cast<double>(sum);
+              }
+            split_score_vector(a[b], sources, block, b);
+          }
+
+        double maximum[targets_per_sweep];
+        maximum_scores<dim>(sources, block, maximum);
+        for (unsigned int b = 0; b < targets_per_sweep; ++b)
+          block.negative_shift[b] =
+            -std::nearbyint(maximum[b] / block.common_step[b]) * block.common_step[b];
+
+        double denominator[targets_per_sweep];
+        double numerator[targets_per_sweep][dim];
+        exponential_sums<dim>(sources, block, denominator, numerator);
+
+        for (unsigned int b = 0; b < targets_per_sweep && first_target + b < n_targets; ++b)
+          {
+            double mean[dim];
+            for (int i = 0; i < dim; ++i)
+              mean[i] = numerator[b][i] / denominator[b];
+            double *velocity = velocities + (first_target + b) * dim;
+            for (int p = 0; p < dim; ++p)
+              {
+                double sum = 0.;
+                for (int q = 0; q < dim; ++q)
+                  sum += V[p][q] * mean[q];
+                velocity[p] = sum;
+              }
+          }
+      }
+
+      /// Splits a into a_hi + a_lo such that every a_hi[i] * y_hi[i] is an
+      /// integer multiple of one common step G, with |a_hi[i] y_hi[i]| <= 2^50 G.
+      static void split_score_vector(const long double        a[dim],
+                                     const SourceArrays<dim> &sources,
+                                     TargetBlock<dim>        &block,
+                                     unsigned int             b)
+      {
+        // Largest bound on |a_i y_i| (products of powers of two).
+        double largest_product = 0.;
+        for (int i = 0; i < dim; ++i)
+          largest_product = std::max(largest_product,
+                                     power_of_two_at_least(std::abs(static_cast<double>(a[i]))) *
+                                       std::ldexp(sources.grid_step[i], coarse_source_bits));
+        const double step = std::ldexp(largest_product, common_step_exponent);
+        if (!(step >= std::numeric_limits<double>::min()) || !std::isfinite(largest_product))
+          {
+            // Scores are (nearly) zero or absurdly large: no exact split is
+            // needed or possible; a_lo carries everything, G = 1.
+            for (int i = 0; i < dim; ++i)
+              {
+                block.a_hi[b][i] = 0.;
+                block.a_lo[b][i] = static_cast<double>(a[i]);
+              }
+            block.common_step[b] = 1.;
+            return;
+          }
+        for (int i = 0; i < dim; ++i)
+          {
+            const double      a_step = step / sources.grid_step[i];
+            const long double a_hi   = std::nearbyint(static_cast<double>(a[i] / a_step)) * a_step;
+            block.a_hi[b][i]         = static_cast<double>(a_hi);
+            block.a_lo[b][i]         = static_cast<double>(a[i] - a_hi);
+          }
+        block.common_step[b] = step;
+      }
+    };
+
+    void check_parameters(const Parameters &parameters)
+    {
+      const unsigned int dim = parameters.dim;
+      if (dim < 1 || dim > 3)
+        throw std::invalid_argument("softmax attention supports dim = 1, 2 or 3, got " +
+                                    std::to_string(dim));
+      const std::string d = std::to_string(dim);
+      if (parameters.Q.rows < 1 || parameters.Q.cols != dim)
+        throw std::invalid_argument("Q must be k x " + d + " (k >= 1 rows of " + d +
+                                    " entries), got " + shape(parameters.Q));
+      if (parameters.K.rows != parameters.Q.rows || parameters.K.cols != parameters.Q.cols)
+        throw std::invalid_argument("K must have the same shape as Q (" + shape(parameters.Q) +
+                                    "), got " + shape(parameters.K));
+      if (parameters.V.rows != dim || parameters.V.cols != dim)
+        throw std::invalid_argument("V must be " + d + " x " + d + ", got " + shape(parameters.V));
+      if (!std::isfinite(parameters.beta))
+        {
+          std::ostringstream text;
+          text << "beta must be finite, got " << parameters.beta;
+          throw std::invalid_argument(text.str());
+        }
+      check_finite_entries(parameters.Q, "Q");
+      check_finite_entries(parameters.K, "K");
+      check_finite_entries(parameters.V, "V");
+    }
+
+    std::unique_ptr<Kernel> create_softmax_kernel(const Parameters &parameters)
+    {
+      check_parameters(parameters);
+      switch (parameters.dim)
+        {
+          case 1:
+            return std::make_unique<SoftmaxKernel<1>>(parameters);
+          case 2:
+            return std::make_unique<SoftmaxKernel<2>>(parameters);
+          default:
+            return std::make_unique<SoftmaxKernel<3>>(parameters);
+        }
+    }
+  } // namespace
+
+  Variant make_softmax_variant()
+  {
+    return {"softmax",
+            "Softmax self-attention: X(x) = V * sum_j w_j exp(beta <Qx, K y_j>) y_j / "
+            "sum_j w_j exp(beta <Qx, K y_j>), the weighted mean of the sources under the "
+            "softmax of the scores beta <Qx, K y_j>, mapped by V. Q and K are k x d for any "
+            "k >= 1 (same shape), V is d x d, beta is any finite number (d = 1, 2 or 3). "
+            "Evaluated as an overflow-safe log-sum-exp, so large scores are fine.",
+            create_softmax_kernel};
+  }
+} // namespace tpde::attention
