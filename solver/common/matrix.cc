@@ -25,6 +25,24 @@ namespace tpde
     }
   } // namespace
 
+  std::optional<double> parse_number(const std::string &text)
+  {
+    const std::string t = trim(text);
+    std::size_t       used = 0;
+    double            v    = 0;
+    try
+      {
+        v = std::stod(t, &used);
+      }
+    catch (...)
+      {
+        return std::nullopt;
+      }
+    if (t.empty() || used != t.size() || !std::isfinite(v))
+      return std::nullopt;
+    return v;
+  }
+
   Matrix Matrix::identity(std::size_t n)
   {
     Matrix m(n, n);
@@ -51,19 +69,10 @@ namespace tpde
         std::string         token;
         while (entries >> token)
           {
-            std::size_t used = 0;
-            double      v    = 0;
-            try
-              {
-                v = std::stod(token, &used);
-              }
-            catch (...)
-              {
-                used = 0;
-              }
-            if (used != token.size() || !std::isfinite(v))
+            const auto v = parse_number(token);
+            if (!v)
               throw std::invalid_argument("'" + token + "' is not a number");
-            values.push_back(v);
+            values.push_back(*v);
           }
         if (m.rows == 0)
           m.cols = values.size();

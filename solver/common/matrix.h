@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ namespace tpde
     static Matrix parse(const std::string &text);
     std::string   to_string() const;
   };
+
+  /// The whole of `text` (blanks around it allowed) as a finite number, or nothing.
+  std::optional<double> parse_number(const std::string &text);
 
   Matrix operator*(const Matrix &a, const Matrix &b);
   Matrix operator+(const Matrix &a, const Matrix &b);

@@ -69,20 +69,11 @@ namespace tpde
         std::vector<double> v;
         for (const auto &item : dealii::Utilities::split_string_list(value, ','))
           {
-            std::size_t used = 0;
-            double      x    = 0;
-            try
-              {
-                x = std::stod(item, &used);
-              }
-            catch (...)
-              {
-                used = 0;
-              }
-            if (item.empty() || used != item.size() || !std::isfinite(x))
+            const auto x = parse_number(item);
+            if (!x)
               fail(entry, "expected a list of numbers separated by ',', but '" + item +
                             "' is not a number");
-            v.push_back(x);
+            v.push_back(*x);
           }
         if (v.size() == 1 && size > 1)
           v.assign(size, v[0]); // one value stands for every direction
@@ -261,18 +252,10 @@ namespace tpde
           {
             for (const auto &w : dealii::Utilities::split_string_list(r.text("mixture weights"), ','))
               {
-                double value = 0;
-                try
-                  {
-                    value = std::stod(w);
-                  }
-                catch (...)
-                  {
-                    r.fail("mixture weights", "'" + w + "' is not a number");
-                  }
-                if (!(value > 0))
-                  r.fail("mixture weights", "expected positive weights, got " + w);
-                ic.mixture_weights.push_back(value);
+                const auto value = parse_number(w);
+                if (!value || !(*value > 0))
+                  r.fail("mixture weights", "expected positive numbers, got '" + w + "'");
+                ic.mixture_weights.push_back(*value);
               }
             const std::size_t n = ic.mixture_weights.size();
             if (n == 0)

@@ -7,6 +7,7 @@
 //
 // --size=N sets N targets = N sources (repeatable; default 16384 = 2^14).
 #include "attention/attention.h"
+#include "support/random_attention.h"
 
 #include <benchmark/benchmark.h>
 #include <tbb/global_control.h>
@@ -38,21 +39,9 @@ namespace
   Problem make_problem(unsigned int dim, std::size_t n)
   {
     std::mt19937_64                        random(1234 + dim);
-    std::normal_distribution<double>       normal;
     std::uniform_real_distribution<double> unit(-1., 1.);
     Problem                                problem;
-    attention::Parameters                 &p = problem.parameters;
-    p.dim                                    = dim;
-    p.beta                                   = 10. / dim;
-    p.Q                                      = Matrix(dim, dim);
-    p.K                                      = Matrix(dim, dim);
-    p.V                                      = Matrix(dim, dim);
-    for (double &entry : p.Q.data)
-      entry = normal(random);
-    for (double &entry : p.K.data)
-      entry = normal(random);
-    for (double &entry : p.V.data)
-      entry = normal(random);
+    problem.parameters = tpde::testing::random_attention_parameters(dim, dim, 10. / dim, random);
     problem.n = n;
     problem.targets.resize(n * dim);
     problem.sources.resize(n * dim);

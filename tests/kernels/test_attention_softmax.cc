@@ -1,6 +1,7 @@
 // The softmax attention kernel against a long-double brute force, exact
 // Gaussian fields, and its invariances; plus the variant registry.
 #include "attention/attention.h"
+#include "support/random_attention.h"
 
 #include <gtest/gtest.h>
 #include <tbb/global_control.h>
@@ -152,21 +153,9 @@ namespace
                          unsigned int seed)
   {
     std::mt19937_64                        random(seed);
-    std::normal_distribution<double>       normal;
     std::uniform_real_distribution<double> unit(-1., 1.);
     Problem                                problem;
-    Parameters                            &p = problem.parameters;
-    p.dim                                    = dim;
-    p.beta                                   = 1.;
-    p.Q                                      = Matrix(k, dim);
-    p.K                                      = Matrix(k, dim);
-    p.V                                      = Matrix(dim, dim);
-    for (double &entry : p.Q.data)
-      entry = normal(random);
-    for (double &entry : p.K.data)
-      entry = normal(random);
-    for (double &entry : p.V.data)
-      entry = normal(random);
+    problem.parameters = tpde::testing::random_attention_parameters(dim, k, 1., random);
     problem.n_targets = n_targets;
     problem.n_sources = n_sources;
     problem.targets.resize(n_targets * dim);
@@ -183,7 +172,7 @@ namespace
     long double largest = 0;
     for (const long double score : exact_scores(problem))
       largest = std::max(largest, std::fabs(score));
-    p.beta = static_cast<double>(largest_score / largest);
+    problem.parameters.beta = static_cast<double>(largest_score / largest);
     return problem;
   }
 
