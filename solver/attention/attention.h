@@ -26,6 +26,7 @@ namespace tpde::attention
   {
     unsigned int dim  = 2;
     double       beta = 1.;
+    double       bias = 0.; // sigmoid attention: sigma(beta <Qx, Ky> + bias)
     Matrix       Q; // k x dim
     Matrix       K; // k x dim
     Matrix       V; // dim x dim

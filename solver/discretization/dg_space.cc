@@ -285,8 +285,8 @@ namespace tpde
           for (unsigned int q = 0; q < points_per_face; ++q)
             if (face_values.quadrature_point(q).distance(o->quadrature_point(q)) >
                 1e-10 * cell->diameter())
-              throw std::runtime_error("mesh: a face with non-standard orientation is not "
-                                       "supported (re-orient the mesh cells consistently)");
+              throw InputError("subsection 'Mesh': the mesh has a face with non-standard "
+                               "orientation, which is not supported (orient the cells consistently)");
         }
       else
         {

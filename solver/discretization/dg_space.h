@@ -5,7 +5,8 @@
 // QGauss(p+1)), so the mass matrix is diagonal (M_i = JxW_i, exact on affine
 // cells), the nodes double as the attention quadrature (sources with weights
 // rho_i M_i) and as targets for the volume term. Faces are stored once per
-// rank from a canonical side (the finer cell, else the smaller CellId), so
+// rank from a canonical side (in 2D/3D the finer cell, else the smaller
+// CellId; in 1D always the smaller CellId), so
 // both ranks of a partition face evaluate the same points and the flux that
 // leaves one cell is exactly the flux that enters its neighbour.
 //

@@ -1,5 +1,6 @@
 #include "discretization/simulation.h"
 
+#include "discretization/collective.h"
 #include "initial/initial_condition.h"
 
 #include <deal.II/base/conditional_ostream.h>
@@ -101,6 +102,7 @@ namespace tpde
   template <int dim>
   void Simulation<dim>::evaluate_velocity(const double *owned_values)
   {
+    std::optional<std::string> error;
     try
       {
         attention_field->evaluate(owned_values);
@@ -108,9 +110,10 @@ namespace tpde
     catch (const std::invalid_argument &e)
       {
         // e.g. all mass has left the domain: there is no attention to evaluate.
-        throw PhysicalFailure(std::string("the attention velocity cannot be evaluated at t = ") +
-                              std::to_string(current_time) + ": " + e.what());
+        error = "the attention velocity cannot be evaluated at t = " + std::to_string(current_time) +
+                ": " + e.what();
       }
+    throw_if_any_rank_failed<PhysicalFailure>(communicator, error);
   }
 
   template <int dim>
@@ -118,6 +121,8 @@ namespace tpde
   {
     const double rate = transport->inverse_time_scale(attention_field->node_velocity(),
                                                       attention_field->face_velocity());
+    if (!std::isfinite(rate))
+      return std::numeric_limits<double>::quiet_NaN(); // the run loop stops: velocity not finite
     const double p = dg_space->degree();
     double       dt = rate > 0 ? parameters.time.cfl / ((2 * p + 1) * rate) : parameters.time.end_time;
     if (parameters.time.maximum_time_step > 0)
@@ -167,7 +172,7 @@ namespace tpde
 
         const LimiterResult limited =
           positivity_limiter(*dg_space, stage.begin(), parameters.discretization.positivity_limiter);
-        if (limited.min_cell_mean < -1e-10)
+        if (parameters.discretization.positivity_limiter && limited.min_cell_mean < -1e-10)
           {
             // Negative cell means cannot come from a stable step: reject it.
             density             = stage_start;
@@ -210,19 +215,36 @@ namespace tpde
     const bool   talk = root && !options.quiet;
     const double end_time = parameters.time.end_time;
 
-    if (options.write_output && root)
-      {
-        std::error_code error;
-        std::filesystem::create_directories(parameters.output.directory, error);
-        if (error)
-          throw InputError(parameters.file + ": subsection 'Output', entry 'directory': cannot create '" +
-                           parameters.output.directory + "': " + error.message());
-        write_file_atomically((std::filesystem::path(parameters.output.directory) / "parameters.prm").string(),
-                              parameters.as_prm);
-      }
-    MPI_Barrier(communicator);
-    CsvWriter csv((std::filesystem::path(parameters.output.directory) / "statistics.csv").string(),
-                  statistics->header(), options.write_output && root);
+    const std::filesystem::path directory(parameters.output.directory);
+    std::unique_ptr<CsvWriter>  csv;
+    // Only rank 0 writes these; a failure there must stop every rank.
+    collectively<InputError>(communicator, [&]() {
+      const auto where = parameters.file + ": subsection 'Output', entry 'directory': ";
+      if (options.write_output && root)
+        {
+          std::error_code error;
+          std::filesystem::create_directories(directory, error);
+          if (error)
+            throw InputError(where + "cannot create '" + directory.string() + "': " + error.message());
+          try
+            {
+              write_file_atomically((directory / "parameters.prm").string(), parameters.as_prm);
+            }
+          catch (const std::exception &e)
+            {
+              throw InputError(where + e.what());
+            }
+        }
+      try
+        {
+          csv = std::make_unique<CsvWriter>((directory / "statistics.csv").string(), statistics->header(),
+                                            options.write_output && root);
+        }
+      catch (const std::exception &e)
+        {
+          throw InputError(where + e.what());
+        }
+    });
     std::unique_ptr<VtkOutput<dim>> vtk;
     if (options.write_output && parameters.output.write_vtu)
       {
@@ -246,7 +268,7 @@ namespace tpde
         std::max(summary.max_mass_defect,
                  std::abs(column(summary.header, summary.last_row, "mass") + outflow_mass - 1.));
       summary.min_check_value = std::min(summary.min_check_value, lowest_check_value);
-      csv.write(summary.last_row);
+      csv->write(summary.last_row);
     };
     record(0, 0.);
     write_vtk();
@@ -325,8 +347,16 @@ namespace tpde
     {
       try
         {
-          DGSpace<dim> space(p, comm); // builds the mesh
-          const auto   initial = make_initial_density<dim>(p.initial);
+          // Everything a run checks before writing, except the attention
+          // evaluation: mesh, DoFs and faces, kernel, initial projection.
+          DGSpace<dim> space(p, comm);
+          space.setup();
+          attention::create(p.attention_type, p.attention);
+          VectorType density;
+          space.initialize_vector(density);
+          const auto initial = make_initial_density<dim>(p.initial);
+          project_initial_density(space, *initial, p.initial.projection,
+                                  p.discretization.positivity_limiter, density);
         }
       catch (const InputError &e)
         {

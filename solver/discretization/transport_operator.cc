@@ -125,6 +125,14 @@ namespace tpde
             for (unsigned int c = 0; c < dim; ++c)
               max_speed[k * dim + c] = std::max(max_speed[k * dim + c],
                                                 std::abs(face_velocity[(f * nfq + q) * dim + c]));
+    // std::max ignores NaN, so non-finite velocities are detected separately.
+    bool finite = true;
+    for (std::size_t i = 0; i < space.n_owned_cells() * n * dim; ++i)
+      finite = finite && std::isfinite(node_velocity[i]);
+    for (std::size_t i = 0; i < space.faces.size() * nfq * dim; ++i)
+      finite = finite && std::isfinite(face_velocity[i]);
+    if (dealii::Utilities::MPI::min(finite ? 1 : 0, space.communicator) == 0)
+      return std::numeric_limits<double>::quiet_NaN();
     double local = 0;
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       {
@@ -172,7 +180,15 @@ namespace tpde
             const double theta = mean > 0 ? (mean - floor) / (mean - lowest) : 0.;
             for (unsigned int q = 0; q < n; ++q)
               u[q] = mean + theta * (u[q] - mean);
-            lowest = mean > 0 ? floor : mean;
+            // Measure again rather than trusting the algebra (round-off).
+            lowest = std::numeric_limits<double>::max();
+            for (unsigned int c = 0; c < nc; ++c)
+              {
+                double v = 0;
+                for (unsigned int i = 0; i < n; ++i)
+                  v += P[c * n + i] * u[i];
+                lowest = std::min(lowest, v);
+              }
           }
         min_value = std::min(min_value, lowest);
       }

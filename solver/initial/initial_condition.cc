@@ -1,5 +1,6 @@
 #include "initial/initial_condition.h"
 
+#include "discretization/collective.h"
 #include "discretization/transport_operator.h"
 
 #include <deal.II/base/function_parser.h>
@@ -101,7 +102,10 @@ namespace tpde
           {
             if (eq == std::string::npos)
               throw std::invalid_argument(item);
-            constants[dealii::Utilities::trim(item.substr(0, eq))] = std::stod(item.substr(eq + 1));
+            const auto value = parse_number(item.substr(eq + 1));
+            if (!value)
+              throw std::invalid_argument(item);
+            constants[dealii::Utilities::trim(item.substr(0, eq))] = *value;
           }
         catch (const std::exception &)
           {
@@ -150,6 +154,7 @@ namespace tpde
     const unsigned int n  = space.n_nodes();
     const unsigned int nf = space.n_fine_points;
     double            *u  = owned.begin();
+    bool               finite = true;
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       {
         double *uk = u + space.cell_offset[k];
@@ -179,10 +184,13 @@ namespace tpde
               uk[i] /= space.node_JxW[k * n + i];
           }
         for (unsigned int i = 0; i < n; ++i)
-          if (!std::isfinite(uk[i]))
-            throw InputError("subsection 'Initial condition': the initial density is not finite "
-                             "at a node of the mesh");
+          finite = finite && std::isfinite(uk[i]);
       }
+    throw_if_any_rank_failed<InputError>(
+      space.communicator,
+      finite ? std::nullopt :
+               std::optional<std::string>("subsection 'Initial condition': the initial density is not "
+                                          "finite at a node of the mesh"));
     positivity_limiter(space, u, limit);
     const double mass = total_mass(space, u);
     if (!(mass > 0))

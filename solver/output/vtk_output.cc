@@ -1,5 +1,7 @@
 #include "output/vtk_output.h"
 
+#include "discretization/collective.h"
+
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature.h>
 #include <deal.II/base/quadrature_lib.h>
@@ -348,17 +350,21 @@ namespace tpde
           std::snprintf(piece, sizeof piece, "%s.%04u.vtu", stem, r);
           return std::string(piece);
         };
-        write_vtu_atomically(grid, (dir / piece_name(rank)).string());
-        MPI_Barrier(comm); // the record may only name pieces that exist
+        // Collective (also the barrier: the record may only name pieces that
+        // exist); a failed write on one rank stops every rank.
+        collectively<std::runtime_error>(comm, [&]() {
+          write_vtu_atomically(grid, (dir / piece_name(rank)).string());
+        });
         entry = std::string(stem) + ".pvtu";
-        if (rank == 0)
-          {
-            std::vector<std::string> pieces;
-            for (unsigned int r = 0; r < n_ranks; ++r)
-              pieces.push_back(piece_name(r));
-            const bool lagrange_hexahedra = dim == 3 && order > 1;
-            write_file_atomically((dir / entry).string(), pvtu_record(pieces, lagrange_hexahedra ? "2.2" : "1.0"));
-          }
+        collectively<std::runtime_error>(comm, [&]() {
+          if (rank != 0)
+            return;
+          std::vector<std::string> pieces;
+          for (unsigned int r = 0; r < n_ranks; ++r)
+            pieces.push_back(piece_name(r));
+          const bool lagrange_hexahedra = dim == 3 && order > 1;
+          write_file_atomically((dir / entry).string(), pvtu_record(pieces, lagrange_hexahedra ? "2.2" : "1.0"));
+        });
       }
     // Only the geometry stays between outputs.
     grid->GetPointData()->Initialize();
@@ -366,13 +372,14 @@ namespace tpde
     grid->SetFieldData(nullptr);
 
     series.emplace_back(time, entry);
-    if (rank == 0)
-      {
-        std::ostringstream pvd;
-        pvd << std::setprecision(17); // times exactly as in statistics.csv
-        dealii::DataOutBase::write_pvd_record(pvd, series);
-        write_file_atomically((dir / "solution.pvd").string(), pvd.str());
-      }
+    collectively<std::runtime_error>(comm, [&]() {
+      if (rank != 0)
+        return;
+      std::ostringstream pvd;
+      pvd << std::setprecision(17); // times exactly as in statistics.csv
+      dealii::DataOutBase::write_pvd_record(pvd, series);
+      write_file_atomically((dir / "solution.pvd").string(), pvd.str());
+    });
   }
 
   template class VtkOutput<1>;

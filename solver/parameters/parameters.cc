@@ -167,7 +167,9 @@ namespace tpde
         }
       catch (const dealii::ExceptionBase &e)
         {
-          throw InputError(name + ": " + message_of(e));
+          // deal.II's parse messages already name the file and line.
+          const std::string message = message_of(e);
+          throw InputError(message.find(name) != std::string::npos ? message : name + ": " + message);
         }
       for (const auto &o : overrides)
         apply_override(prm, o);
@@ -207,6 +209,8 @@ namespace tpde
               r.fail("file", "mesh file '" + p.mesh.file + "' does not exist (looked for '" +
                                f.string() + "')");
             p.mesh.file = f.string();
+            // parameters.prm in the output folder must point at the same file.
+            prm.set("file", std::filesystem::absolute(f).string());
           }
       }
       prm.leave_subsection();
@@ -222,6 +226,7 @@ namespace tpde
         p.attention_type = r.text("type");
         p.attention.dim  = dim;
         p.attention.beta = prm.get_double("beta");
+        p.attention.bias = prm.get_double("bias");
         p.attention.Q    = r.matrix("Q", dim);
         p.attention.K    = r.matrix("K", dim);
         p.attention.V    = r.matrix("V", dim);
@@ -320,6 +325,8 @@ namespace tpde
       p.time.maximum_time_step = prm.get_double("maximum time step");
       if (!(p.time.end_time > 0))
         Reader(prm, name, "Time stepping").fail("end time", "expected a positive time");
+      if (!(p.time.cfl > 0))
+        Reader(prm, name, "Time stepping").fail("cfl", "expected a Courant number in (0, 1]");
       prm.leave_subsection();
 
       prm.enter_subsection("Output");
@@ -370,9 +377,12 @@ namespace tpde
 
     prm.enter_subsection("Attention");
     prm.declare_entry("type", "softmax", Patterns::Selection(attention::variant_names()),
-                      "Attention variant. softmax: X(x) = V int exp(beta <Qx,Ky>) y rho(y) dy / "
+                      "Attention variant; each is documented in solver/attention/<name>.cc. "
+                      "softmax: X(x) = V int exp(beta <Qx,Ky>) y rho(y) dy / "
                       "int exp(beta <Qx,Ky>) rho(y) dy.");
     prm.declare_entry("beta", "1", Patterns::Double(), "Inverse temperature beta.");
+    prm.declare_entry("bias", "0", Patterns::Double(),
+                      "Bias b of sigmoid attention, sigma(beta <Qx, Ky> + b) (unused by the others).");
     prm.declare_entry("Q", "", Patterns::Anything(),
                       "Query matrix, k x d with any k >= 1, rows separated by ';' (e.g. "
                       "'1, 0; 0, 1'). Empty: the d x d identity.");

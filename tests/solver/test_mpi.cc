@@ -32,7 +32,9 @@ namespace
           continue;
         const auto &a = tables[0].columns[name];
         const auto &b = tables[1].columns[name];
-        double      scale = 0;
+        // min_density is ~1e-40 (far-tail cells at the limiter floor): its
+        // scale is the density of a unit mass, not its own size.
+        double scale = name == "min_density" ? 1. : 0.;
         for (double v : a)
           scale = std::max(scale, std::abs(v));
         for (std::size_t i = 0; i < a.size(); ++i)

@@ -8,6 +8,8 @@
 
 #include <mpi.h>
 
+#include <cmath>
+
 #include <string>
 #include <vector>
 
@@ -28,6 +30,8 @@ namespace tpde::testing
     return run_simulation(parameters, MPI_COMM_WORLD, options);
   }
 
+  /// Worst error of mean and covariance against the reference, relative to
+  /// the covariance's scale (an exact mean may be 0); NaN if any entry is NaN.
   inline double relative_moment_error(const RunSummary &s, unsigned int dim)
   {
     double worst = 0, scale = 0;
@@ -36,15 +40,21 @@ namespace tpde::testing
         scale = std::max(scale, std::abs(column(s.header, s.last_row, "ref_cov_" + std::to_string(i) + std::to_string(j))));
     for (unsigned int i = 0; i < dim; ++i)
       {
-        const std::string m = "mean_" + std::to_string(i);
+        const std::string m   = "mean_" + std::to_string(i);
         const double      ref = column(s.header, s.last_row, "ref_" + m);
-        worst = std::max(worst, std::abs(column(s.header, s.last_row, m) - ref) / std::abs(ref));
+        const double      e   = std::abs(column(s.header, s.last_row, m) - ref) / std::max(std::abs(ref), scale);
+        if (std::isnan(e))
+          return e;
+        worst = std::max(worst, e);
         for (unsigned int j = 0; j < dim; ++j)
           {
             const std::string c = "cov_" + std::to_string(i) + std::to_string(j);
             // Off-diagonal entries relative to the covariance's scale.
-            worst = std::max(worst, std::abs(column(s.header, s.last_row, c) -
-                                             column(s.header, s.last_row, "ref_" + c)) / scale);
+            const double e = std::abs(column(s.header, s.last_row, c) -
+                                      column(s.header, s.last_row, "ref_" + c)) / scale;
+            if (std::isnan(e))
+              return e;
+            worst = std::max(worst, e);
           }
       }
     return worst;
