@@ -11,6 +11,9 @@
 namespace tpde::attention
 {
   Variant make_softmax_variant();
+  Variant make_l2_variant();
+  Variant make_sigmoid_variant();
+  Variant make_unnormalized_variant();
 
   namespace
   {
@@ -18,6 +21,9 @@ namespace tpde::attention
     {
       std::vector<Variant> all;
       all.push_back(make_softmax_variant());
+      all.push_back(make_l2_variant());
+      all.push_back(make_sigmoid_variant());
+      all.push_back(make_unnormalized_variant());
       return all;
     }
 

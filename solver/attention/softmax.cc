@@ -26,6 +26,19 @@
 // fine products, all small) is rounded only at its own size. The exponent
 // handed to exp is therefore accurate to ~1e-16 * (|log-weight| + |exponent|),
 // independently of the size of the score and of FMA availability.
+//
+// Shared core. The same machinery evaluates every kernel whose weights are
+// exponentials of a linear score plus a per-source log-weight:
+// create_exponential_kernel() below (declared where it is used, in l2.cc and
+// unnormalized.cc) takes the factor of K^T Q, an optional |K y|^2 penalty
+// (l2: -beta |Qx - Ky|^2 = 2 beta <Qx, Ky> - beta |Ky|^2 - beta |Qx|^2, and the
+// last term cancels) and whether the sum is normalised (softmax, l2) or
+// divided by the total weight (unnormalized). With a penalty the sources are
+// first centred on their bounding box (the dropped terms are constant per
+// target and cancel in the normalisation), and the log-weights, which may
+// still be large, are kept as a double-double (hi + lo): hi is added to the
+// exact coarse sum first, so that this addition rounds at the size of the
+// result, not of the log-weight.
 #include "attention/attention.h"
 #include "attention/simd_exp.h"
 
@@ -111,11 +124,20 @@ namespace tpde::attention
 
       std::size_t   n_padded = 0;
       AlignedVector storage;
-      const double *coordinate[dim];    // y
+      const double *coordinate[dim];    // y (penalised kernels: y - centre)
       const double *coordinate_hi[dim]; // y rounded to a multiple of grid_step
       const double *coordinate_lo[dim]; // y - coordinate_hi (exact)
-      const double *log_weight;         // log(w / w_max) <= 0
-      double        grid_step[dim];     // power of two: 2^-26 * bound on |y|
+      // log(w / w_max) <= 0; penalised kernels: log w - c |K y|^2 minus its
+      // maximum (also <= 0), rounded to double, with the rest in log_weight_lo.
+      const double *log_weight;
+      const double *log_weight_lo = nullptr;    // low part (penalised kernels only)
+      double        grid_step[dim];             // power of two: 2^-26 * bound on |y|
+      double        max_over_total_weight = 1.; // w_max / sum_j w_j
+      // Penalised kernels work with y - centre (see add_key_penalty): the
+      // score vector becomes A x - score_offset and the mean gains + centre.
+      bool        centred           = false;
+      double      centre[dim]       = {};
+      long double score_offset[dim] = {};
     };
 
     /// Per-target data of one sweep.
@@ -174,8 +196,9 @@ namespace tpde::attention
     }
 
     /// Shifted sums: denominator sum_j exp(s_j - max) and numerator
-    /// sum_j exp(s_j - max) y_j for each target.
-    template <int dim>
+    /// sum_j exp(s_j - max) y_j for each target. split_log_weight: the
+    /// log-weights are hi + lo (penalised kernels, see SourceArrays).
+    template <int dim, bool split_log_weight>
     TPDE_ATTENTION_CLONES void exponential_sums(const SourceArrays<dim> &sources,
                                                 const TargetBlock<dim>  &block,
                                                 double denominator[targets_per_sweep],
@@ -184,7 +207,8 @@ namespace tpde::attention
       alignas(64) double total_denominator[targets_per_sweep][source_lanes]    = {};
       alignas(64) double total_numerator[targets_per_sweep][dim][source_lanes] = {};
 
-      const double *__restrict log_weight = sources.log_weight;
+      const double *__restrict log_weight    = sources.log_weight;
+      const double *__restrict log_weight_lo = sources.log_weight_lo;
       const double *__restrict y[dim];
       const double *__restrict y_hi[dim];
       const double *__restrict y_lo[dim];
@@ -209,15 +233,21 @@ namespace tpde::attention
                   // Exact: all terms are multiples of the common step and the
                   // partial sums stay below 2^53 steps.
                   double coarse = block.negative_shift[b];
-                  // Small: log-weight plus fine products (~2^-24 |score|).
-                  double fine = log_weight[j];
+                  // Small: log-weight (or its low part) plus fine products
+                  // (~2^-24 |score|).
+                  double fine = split_log_weight ? log_weight_lo[j] : log_weight[j];
                   for (int i = 0; i < dim; ++i)
                     {
                       coarse = block.a_hi[b][i] * y_hi[i][j] + coarse;
                       fine   = block.a_hi[b][i] * y_lo[i][j] + fine;
                       fine   = block.a_lo[b][i] * y[i][j] + fine;
                     }
-                  const double weight = simd::exp_nonpositive(coarse + fine);
+                  // A large log-weight nearly cancels the exact coarse sum for
+                  // the sources that matter; a sum rounds at the size of its
+                  // result, so adding it there first costs no accuracy.
+                  const double exponent =
+                    split_log_weight ? (coarse + log_weight[j]) + fine : coarse + fine;
+                  const double weight = simd::exp_nonpositive(exponent);
                   chunk_denominator[b][l] += weight;
                   for (int i = 0; i < dim; ++i)
                     chunk_numerator[b][i][l] += weight * y[i][j];
@@ -248,13 +278,24 @@ namespace tpde::attention
 
 #undef TPDE_ATTENTION_CLONES
 
+    /// What distinguishes the exponential kernels (see create_exponential_kernel).
+    struct ExponentialKind
+    {
+      std::string name;         // variant name, for messages
+      double      score_factor; // A = score_factor K^T Q
+      double      key_penalty;  // log-weights get - key_penalty |K y|^2
+      bool        normalised;   // N / D (softmax, l2) or sum w e^s y / sum w
+    };
+
     template <int dim>
-    class SoftmaxKernel : public Kernel
+    class ExponentialKernel : public Kernel
     {
     public:
-      SoftmaxKernel(const Parameters &parameters)
+      ExponentialKernel(const Parameters &parameters, const ExponentialKind &kind)
+          : kind(kind)
+          , K(parameters.K)
       {
-        // A = beta K^T Q, kept in long double so that a = A x is accurate to
+        // A = factor K^T Q, kept in long double so that a = A x is accurate to
         // far below double rounding before it is split.
         for (int p = 0; p < dim; ++p)
           for (int q = 0; q < dim; ++q)
@@ -262,7 +303,7 @@ namespace tpde::attention
               long double sum = 0;
               for (std::size_t r = 0; r < parameters.Q.rows; ++r)
                 sum += static_cast<long double>(parameters.K(r, p)) * parameters.Q(r, q);
-              A[p][q] = sum * parameters.beta;
+              A[p][q] = sum * kind.score_factor;
             }
         for (int p = 0; p < dim; ++p)
           for (int q = 0; q < dim; ++q)
@@ -282,7 +323,8 @@ namespace tpde::attention
           return;
         for (std::size_t k = 0; k < n_targets * dim; ++k)
           if (!std::isfinite(targets[k]))
-            throw std::invalid_argument("softmax attention: target coordinates must be finite");
+            throw std::invalid_argument(kind.name +
+                                        " attention: target coordinates must be finite");
         const SourceArrays<dim> source_arrays = make_source_arrays(n_sources, sources, weights);
 
         const std::size_t n_blocks = (n_targets + targets_per_sweep - 1) / targets_per_sweep;
@@ -296,29 +338,37 @@ namespace tpde::attention
       }
 
     private:
-      long double A[dim][dim];
-      double      V[dim][dim];
+      ExponentialKind kind;
+      Matrix          K;
+      long double     A[dim][dim];
+      double          V[dim][dim];
 
-      static SourceArrays<dim>
-      make_source_arrays(std::size_t n_sources, const double *sources, const double *weights)
+      SourceArrays<dim>
+      make_source_arrays(std::size_t n_sources, const double *sources, const double *weights) const
       {
-        double maximum_weight = 0.;
+        double      maximum_weight = 0.;
+        long double total_weight   = 0.;
         for (std::size_t j = 0; j < n_sources; ++j)
           {
             if (!(weights[j] >= 0.) || !std::isfinite(weights[j]))
-              throw std::invalid_argument("softmax attention: source weights must be finite and "
+              throw std::invalid_argument(kind.name +
+                                          " attention: source weights must be finite and "
                                           "non-negative, got " +
                                           std::to_string(weights[j]) + " for source " +
                                           std::to_string(j));
             maximum_weight = std::max(maximum_weight, weights[j]);
+            total_weight += weights[j];
           }
         if (!(maximum_weight > 0.))
-          throw std::invalid_argument(
-            "softmax attention: the total source weight must be positive");
+          throw std::invalid_argument(kind.name +
+                                      " attention: the total source weight must be positive");
         const double log_maximum_weight = std::log(maximum_weight);
 
         std::size_t n_used         = 0;
         double      magnitude[dim] = {};
+        double      lowest[dim], highest[dim];
+        std::fill(lowest, lowest + dim, std::numeric_limits<double>::infinity());
+        std::fill(highest, highest + dim, -std::numeric_limits<double>::infinity());
         for (std::size_t j = 0; j < n_sources; ++j)
           if (weights[j] > 0.)
             {
@@ -327,15 +377,46 @@ namespace tpde::attention
                 {
                   const double coordinate = sources[j * dim + i];
                   if (!std::isfinite(coordinate))
-                    throw std::invalid_argument(
-                      "softmax attention: source coordinates must be finite");
+                    throw std::invalid_argument(kind.name +
+                                                " attention: source coordinates must be finite");
                   magnitude[i] = std::max(magnitude[i], std::abs(coordinate));
+                  lowest[i]    = std::min(lowest[i], coordinate);
+                  highest[i]   = std::max(highest[i], coordinate);
                 }
             }
 
+        const bool        penalised = kind.key_penalty != 0.;
         SourceArrays<dim> result;
+        if (penalised)
+          {
+            // Centre the sources on their bounding box. The penalty |K y|^2
+            // and the products <a, y> then stay of the size of the data's
+            // spread instead of its distance from the origin (which would
+            // cost long-double rounding of size eps |K y|^2 in the exponent).
+            // Rounding is monotone, so the bounds of y - centre are those of
+            // the extreme coordinates.
+            result.centred = true;
+            for (int i = 0; i < dim; ++i)
+              {
+                result.centre[i] = 0.5 * lowest[i] + 0.5 * highest[i];
+                magnitude[i]     = std::max(std::abs(highest[i] - result.centre[i]),
+                                        std::abs(lowest[i] - result.centre[i]));
+              }
+            // y = y' + c: score_factor <Qx, Ky> - p |Ky|^2 =
+            // <A x - 2 p K^T K c, y'> - p |Ky'|^2 + (terms without y').
+            for (int i = 0; i < dim; ++i)
+              {
+                long double sum = 0;
+                for (std::size_t r = 0; r < K.rows; ++r)
+                  for (int q = 0; q < dim; ++q)
+                    sum += static_cast<long double>(K(r, i)) * K(r, q) * result.centre[q];
+                result.score_offset[i] = 2 * static_cast<long double>(kind.key_penalty) * sum;
+              }
+          }
         result.n_padded = (n_used + source_lanes - 1) / source_lanes * source_lanes;
-        result.storage.assign((3 * dim + 1) * result.n_padded, 0.);
+        result.max_over_total_weight =
+          static_cast<double>(static_cast<long double>(maximum_weight) / total_weight);
+        result.storage.assign((3 * dim + (penalised ? 2 : 1)) * result.n_padded, 0.);
         double *const base = result.storage.data();
         double       *y[dim], *y_hi[dim], *y_lo[dim];
         for (int i = 0; i < dim; ++i)
@@ -358,11 +439,12 @@ namespace tpde::attention
             {
               for (int i = 0; i < dim; ++i)
                 {
-                  const double coordinate = sources[j * dim + i];
-                  const double step       = result.grid_step[i];
-                  y[i][k]                 = coordinate;
-                  y_hi[i][k]              = std::nearbyint(coordinate / step) * step;
-                  y_lo[i][k]              = coordinate - y_hi[i][k];
+                  const double coordinate =
+                    penalised ? sources[j * dim + i] - result.centre[i] : sources[j * dim + i];
+                  const double step = result.grid_step[i];
+                  y[i][k]           = coordinate;
+                  y_hi[i][k]        = std::nearbyint(coordinate / step) * step;
+                  y_lo[i][k]        = coordinate - y_hi[i][k];
                 }
               // Normalising by the largest weight keeps log-weights <= 0
               // (which bounds the shift) and small for the relevant sources.
@@ -372,9 +454,54 @@ namespace tpde::attention
                                      std::log(weights[j]) - log_maximum_weight;
               ++k;
             }
+        if (penalised)
+          {
+            double *const log_weight_lo = base + (3 * dim + 1) * result.n_padded;
+            add_key_penalty(result, weights, n_sources, log_weight, log_weight_lo);
+            result.log_weight_lo = log_weight_lo;
+          }
         for (; k < result.n_padded; ++k)
           log_weight[k] = -std::numeric_limits<double>::infinity();
         return result;
+      }
+
+      /// Replaces the log-weights of the sources in use by
+      /// l_j = log w_j - key_penalty |K y'_j|^2 - max_j(...) (y' = y - centre),
+      /// computed in long double and split into log_weight (rounded) +
+      /// log_weight_lo (the rest). Like the plain log-weights they are <= 0
+      /// with maximum 0, which bounds the shift.
+      void add_key_penalty(const SourceArrays<dim> &result,
+                           const double            *weights,
+                           std::size_t              n_sources,
+                           double                  *log_weight,
+                           double                  *log_weight_lo) const
+      {
+        std::vector<long double> penalised;
+        penalised.reserve(result.n_padded);
+        long double maximum = -std::numeric_limits<long double>::infinity();
+        for (std::size_t j = 0; j < n_sources; ++j)
+          if (weights[j] > 0.)
+            {
+              const std::size_t k            = penalised.size();
+              long double       squared_norm = 0;
+              for (std::size_t r = 0; r < K.rows; ++r)
+                {
+                  long double key = 0;
+                  for (int i = 0; i < dim; ++i)
+                    key += static_cast<long double>(K(r, i)) * result.coordinate[i][k];
+                  squared_norm += key * key;
+                }
+              const long double value =
+                std::log(static_cast<long double>(weights[j])) - kind.key_penalty * squared_norm;
+              penalised.push_back(value);
+              maximum = std::max(maximum, value);
+            }
+        for (std::size_t k = 0; k < penalised.size(); ++k)
+          {
+            const long double value = penalised[k] - maximum;
+            log_weight[k]           = static_cast<double>(value);
+            log_weight_lo[k]        = static_cast<double>(value - log_weight[k]);
+          }
       }
 
       void evaluate_block(std::size_t              first_target,
@@ -395,6 +522,8 @@ namespace tpde::attention
                 long double sum = 0;
                 for (int q = 0; q < dim; ++q)
                   sum += A[p][q] * x[q];
+                if (sources.centred)
+                  sum -= sources.score_offset[p];
                 a[b][p]       = sum;
                 block.a[b][p] = static_cast<double>(sum);
               }
@@ -409,13 +538,23 @@ namespace tpde::attention
 
         double denominator[targets_per_sweep];
         double numerator[targets_per_sweep][dim];
-        exponential_sums<dim>(sources, block, denominator, numerator);
+        if (sources.log_weight_lo != nullptr)
+          exponential_sums<dim, true>(sources, block, denominator, numerator);
+        else
+          exponential_sums<dim, false>(sources, block, denominator, numerator);
 
         for (unsigned int b = 0; b < targets_per_sweep && first_target + b < n_targets; ++b)
           {
+            // Normalised: the weighted mean N / D. Unnormalised:
+            // sum_j w_j e^{s_j} y_j / W = (w_max / W) e^{shift} N, with the
+            // exponential applied last (below).
             double mean[dim];
             for (int i = 0; i < dim; ++i)
-              mean[i] = numerator[b][i] / denominator[b];
+              mean[i] = kind.normalised ? numerator[b][i] / denominator[b] :
+                                          numerator[b][i] * sources.max_over_total_weight;
+            if (sources.centred)
+              for (int i = 0; i < dim; ++i)
+                mean[i] += sources.centre[i];
             double *velocity = velocities + (first_target + b) * dim;
             for (int p = 0; p < dim; ++p)
               {
@@ -424,6 +563,28 @@ namespace tpde::attention
                   sum += V[p][q] * mean[q];
                 velocity[p] = sum;
               }
+            if (!kind.normalised)
+              scale_by_exponential(velocity, -block.negative_shift[b]);
+          }
+      }
+
+      /// velocity *= e^shift. Beyond |shift| = 700 as two factors e^{shift/2},
+      /// so that a representable product is not lost to an overflowing (or
+      /// underflowing) factor; a velocity beyond the double range becomes
+      /// +-inf (or NaN for a zero direction), which the solver reports.
+      static void scale_by_exponential(double *velocity, double shift)
+      {
+        if (std::abs(shift) <= 700.)
+          {
+            const double factor = std::exp(shift);
+            for (int p = 0; p < dim; ++p)
+              velocity[p] *= factor;
+          }
+        else
+          {
+            const double half = std::exp(0.5 * shift);
+            for (int p = 0; p < dim; ++p)
+              velocity[p] = velocity[p] * half * half;
           }
       }
 
@@ -463,47 +624,71 @@ namespace tpde::attention
         block.common_step[b] = step;
       }
     };
-
-    void check_parameters(const Parameters &parameters)
-    {
-      const unsigned int dim = parameters.dim;
-      if (dim < 1 || dim > 3)
-        throw std::invalid_argument("softmax attention supports dim = 1, 2 or 3, got " +
-                                    std::to_string(dim));
-      const std::string d = std::to_string(dim);
-      if (parameters.Q.rows < 1 || parameters.Q.cols != dim)
-        throw std::invalid_argument("Q must be k x " + d + " (k >= 1 rows of " + d +
-                                    " entries), got " + shape(parameters.Q));
-      if (parameters.K.rows != parameters.Q.rows || parameters.K.cols != parameters.Q.cols)
-        throw std::invalid_argument("K must have the same shape as Q (" + shape(parameters.Q) +
-                                    "), got " + shape(parameters.K));
-      if (parameters.V.rows != dim || parameters.V.cols != dim)
-        throw std::invalid_argument("V must be " + d + " x " + d + ", got " + shape(parameters.V));
-      if (!std::isfinite(parameters.beta))
-        {
-          std::ostringstream text;
-          text << "beta must be finite, got " << parameters.beta;
-          throw std::invalid_argument(text.str());
-        }
-      check_finite_entries(parameters.Q, "Q");
-      check_finite_entries(parameters.K, "K");
-      check_finite_entries(parameters.V, "V");
-    }
-
-    std::unique_ptr<Kernel> create_softmax_kernel(const Parameters &parameters)
-    {
-      check_parameters(parameters);
-      switch (parameters.dim)
-        {
-          case 1:
-            return std::make_unique<SoftmaxKernel<1>>(parameters);
-          case 2:
-            return std::make_unique<SoftmaxKernel<2>>(parameters);
-          default:
-            return std::make_unique<SoftmaxKernel<3>>(parameters);
-        }
-    }
   } // namespace
+
+  // Shared with the other variants: declared (not in a header) in l2.cc,
+  // sigmoid.cc and unnormalized.cc, which use them.
+
+  /// Checks what every Q/K/V variant needs; throws std::invalid_argument
+  /// naming the entry and what was expected.
+  void check_attention_parameters(const std::string &variant, const Parameters &parameters)
+  {
+    const unsigned int dim = parameters.dim;
+    if (dim < 1 || dim > 3)
+      throw std::invalid_argument(variant + " attention supports dim = 1, 2 or 3, got " +
+                                  std::to_string(dim));
+    const std::string d = std::to_string(dim);
+    if (parameters.Q.rows < 1 || parameters.Q.cols != dim)
+      throw std::invalid_argument("Q must be k x " + d + " (k >= 1 rows of " + d +
+                                  " entries), got " + shape(parameters.Q));
+    if (parameters.K.rows != parameters.Q.rows || parameters.K.cols != parameters.Q.cols)
+      throw std::invalid_argument("K must have the same shape as Q (" + shape(parameters.Q) +
+                                  "), got " + shape(parameters.K));
+    if (parameters.V.rows != dim || parameters.V.cols != dim)
+      throw std::invalid_argument("V must be " + d + " x " + d + ", got " + shape(parameters.V));
+    if (!std::isfinite(parameters.beta))
+      {
+        std::ostringstream text;
+        text << "beta must be finite, got " << parameters.beta;
+        throw std::invalid_argument(text.str());
+      }
+    check_finite_entries(parameters.Q, "Q");
+    check_finite_entries(parameters.K, "K");
+    check_finite_entries(parameters.V, "V");
+  }
+
+  /// The kernels whose weights are exponentials of a linear score: for each
+  /// target x and the sources with w_j > 0,
+  ///   s_j = score_factor <Qx, K y_j> - key_penalty |K y_j|^2 + log w_j,
+  /// velocity V sum_j e^{s_j} y_j / sum_j e^{s_j} if normalised, else
+  /// V sum_j e^{s_j} y_j / sum_j w_j. Checks the parameters as above.
+  std::unique_ptr<Kernel> create_exponential_kernel(const std::string &variant,
+                                                    const Parameters  &parameters,
+                                                    double             score_factor,
+                                                    double             key_penalty,
+                                                    bool               normalised)
+  {
+    check_attention_parameters(variant, parameters);
+    if (key_penalty != 0. && !normalised)
+      throw std::logic_error("exponential kernel: a key penalty needs normalisation (the "
+                             "sources are centred, which only cancels in the normalised form)");
+    if (!std::isfinite(score_factor) || !std::isfinite(key_penalty))
+      {
+        std::ostringstream text;
+        text << variant << " attention: beta = " << parameters.beta << " is too large";
+        throw std::invalid_argument(text.str());
+      }
+    const ExponentialKind kind{variant, score_factor, key_penalty, normalised};
+    switch (parameters.dim)
+      {
+        case 1:
+          return std::make_unique<ExponentialKernel<1>>(parameters, kind);
+        case 2:
+          return std::make_unique<ExponentialKernel<2>>(parameters, kind);
+        default:
+          return std::make_unique<ExponentialKernel<3>>(parameters, kind);
+      }
+  }
 
   Variant make_softmax_variant()
   {
@@ -513,6 +698,8 @@ namespace tpde::attention
             "softmax of the scores beta <Qx, K y_j>, mapped by V. Q and K are k x d for any "
             "k >= 1 (same shape), V is d x d, beta is any finite number (d = 1, 2 or 3). "
             "Evaluated as an overflow-safe log-sum-exp, so large scores are fine.",
-            create_softmax_kernel};
+            [](const Parameters &parameters) {
+              return create_exponential_kernel("softmax", parameters, parameters.beta, 0., true);
+            }};
   }
 } // namespace tpde::attention

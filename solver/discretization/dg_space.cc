@@ -141,6 +141,35 @@ namespace tpde
     for (unsigned int k = 0; k < n_check_points; ++k)
       for (unsigned int i = 0; i < n; ++i)
         check_values[k * n + i] = fe.shape_value(i, checks[k]);
+    const unsigned int n_children = dealii::GeometryInfo<dim>::max_children_per_cell;
+    children_check_values.resize(n_children * n_check_points * n);
+    for (unsigned int child = 0; child < n_children; ++child)
+      for (unsigned int k = 0; k < n_check_points; ++k)
+        {
+          dealii::Point<dim> x; // lexicographic child numbering: bit c = half along c
+          for (unsigned int c = 0; c < dim; ++c)
+            x[c] = 0.5 * (checks[k][c] + ((child >> c) & 1));
+          for (unsigned int i = 0; i < n; ++i)
+            children_check_values[(child * n_check_points + k) * n + i] = fe.shape_value(i, x);
+        }
+
+    prolongation.assign(n_children, std::vector<double>(n * n));
+    restriction.assign(n_children, std::vector<double>(n * n));
+    for (unsigned int child = 0; child < n_children; ++child)
+      for (unsigned int q = 0; q < n; ++q)
+        {
+          // deal.II numbers the children lexicographically: bit k of the
+          // child number is its half along direction k.
+          dealii::Point<dim> x;
+          for (unsigned int k = 0; k < dim; ++k)
+            x[k] = 0.5 * (nodes.point(q)[k] + ((child >> k) & 1));
+          for (unsigned int i = 0; i < n; ++i)
+            {
+              const double phi                 = fe.shape_value(i, x);
+              prolongation[child][q * n + i]   = phi;
+              restriction[child][i * n + q]    = nodes.weight(q) / (nodes.weight(i) * n_children) * phi;
+            }
+        }
 
     const dealii::QGauss<dim> fine(p + 3);
     n_fine_points = fine.size();

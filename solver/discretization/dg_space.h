@@ -86,6 +86,15 @@ namespace tpde
     std::vector<double> reference_gradients; // (q*n + i)*dim + c: d phi_i / d xhat_c at node q
     std::vector<std::vector<double>> traces; // [trace id][q*n + i]: phi_i at face point q
     std::vector<double> check_values;        // c*n + i: phi_i at check point c
+    /// Isotropic refinement on affine cells, per child c (n x n, row-major):
+    /// prolongation[c][q*n + i] = phi_i at the child's node q (exact), and
+    /// restriction[c][i*n + q] = w_q / (w_i 2^dim) prolongation[c][q*n + i],
+    /// so that sum_c restriction[c] u_c is the L2 projection onto the parent.
+    std::vector<std::vector<double>> prolongation, restriction;
+    /// phi_i at the check points of all children, in parent coordinates
+    /// ((c * n_check_points + point) * n + i): limiting a cell there before
+    /// refinement keeps its children's means and check points non-negative.
+    std::vector<double> children_check_values;
     unsigned int        n_check_points = 0;
 
     // --- a finer quadrature (p+3 points per direction) for projection and errors

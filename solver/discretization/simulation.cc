@@ -1,17 +1,21 @@
 #include "discretization/simulation.h"
 
 #include "discretization/collective.h"
+#include "discretization/mesh_adaptation.h"
 #include "initial/initial_condition.h"
 
 #include <deal.II/base/conditional_ostream.h>
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/timer.h>
+#include <deal.II/distributed/solution_transfer.h>
+#include <deal.II/lac/vector.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 namespace tpde
 {
@@ -66,9 +70,7 @@ namespace tpde
         dg_space->initialize_ghosted_vector(ghosted_density);
         stage_coefficients = ssp_stage_coefficients(parameters.time.scheme);
 
-        const auto initial = make_initial_density<dim>(parameters.initial);
-        project_initial_density(*dg_space, *initial, parameters.initial.projection,
-                                parameters.discretization.positivity_limiter, density);
+        project_initial_data();
 
         std::unique_ptr<reference::GaussianReference> exact;
         if (const auto gaussian = initial_gaussian(parameters.initial);
@@ -85,11 +87,130 @@ namespace tpde
       {
         throw InputError(parameters.file + ": " + e.what());
       }
-    current_time       = 0;
-    outflow_mass       = 0;
+    current_time = 0;
+    outflow_mass = 0;
+    initialized  = true;
+    // Adaptive pre-refinement: adapt to the projected data, then project the
+    // initial density again on the finer mesh.
+    if (parameters.refinement.adaptive)
+      for (unsigned int cycle = 0; cycle < parameters.refinement.initial_refinements; ++cycle)
+        {
+          adapt_mesh();
+          project_initial_data();
+        }
     lowest_check_value = positivity_limiter(*dg_space, density.begin(), false).min_check_value;
     update_velocity();
-    initialized = true;
+  }
+
+  template <int dim>
+  void Simulation<dim>::project_initial_data()
+  {
+    const auto initial = make_initial_density<dim>(parameters.initial);
+    project_initial_density(*dg_space, *initial, parameters.initial.projection,
+                            parameters.discretization.positivity_limiter, density);
+  }
+
+  template <int dim>
+  void Simulation<dim>::rebuild_after_mesh_change()
+  {
+    dg_space->setup();
+    attention_field->setup();
+    for (VectorType *v : {&density, &stage_start, &stage, &rate})
+      dg_space->initialize_vector(*v);
+    dg_space->initialize_ghosted_vector(ghosted_density);
+    if (vtk)
+      vtk->setup();
+  }
+
+  template <int dim>
+  void Simulation<dim>::adapt_mesh()
+  {
+    ghosted_density = density;
+    dg_space->extend(density, ghosted_density, extended);
+    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator);
+    adapt_mesh([&](DGSpace<dim> &space) { flag_cells_for_adaptation(space, indicator, parameters.refinement); });
+    // For the output: the indicator of the new mesh.
+    ghosted_density = density;
+    dg_space->extend(density, ghosted_density, extended);
+    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator);
+  }
+
+  template <int dim>
+  void Simulation<dim>::adapt_mesh(const std::function<void(DGSpace<dim> &)> &flag)
+  {
+    auto &triangulation = *dg_space->triangulation;
+    auto &dof_handler   = dg_space->dof_handler;
+    flag(*dg_space);
+    // A polynomial that is non-negative at a cell's check points may still be
+    // negative on part of it: limit at the future children's check points
+    // first (mean-preserving) so refined cells start non-negative.
+    if (parameters.discretization.positivity_limiter)
+      positivity_limiter(*dg_space, density.begin(), true, true);
+    if constexpr (dim == 1)
+      {
+        // The shared 1D mesh is known on every rank (deal.II's serial
+        // SolutionTransfer does not support it): keep every cell's values by
+        // CellId, then copy unchanged cells, prolongate refined ones and sum
+        // the children's L2 projections (FE_DGQ restriction) for coarsened ones.
+        const unsigned int     n = dg_space->n_nodes();
+        dealii::Vector<double> all(dof_handler.n_dofs());
+        const auto first = dg_space->owned_dofs.n_elements() > 0 ? dg_space->owned_dofs.nth_index_in_set(0) : 0;
+        for (std::size_t i = 0; i < dg_space->n_owned_dofs(); ++i)
+          all[first + i] = density.begin()[i];
+        dealii::Utilities::MPI::sum(all, communicator, all);
+        std::map<dealii::CellId, dealii::Vector<double>> old_values;
+        dealii::Vector<double>                           values(n);
+        for (const auto &cell : dof_handler.active_cell_iterators())
+          {
+            cell->get_dof_values(all, values);
+            old_values.emplace(cell->id(), values);
+          }
+        triangulation.execute_coarsening_and_refinement();
+        rebuild_after_mesh_change();
+        const auto apply = [n](const std::vector<double> &matrix, const dealii::Vector<double> &in, double *out) {
+          for (unsigned int i = 0; i < n; ++i)
+            for (unsigned int j = 0; j < n; ++j)
+              out[i] += matrix[i * n + j] * in[j];
+        };
+        for (std::size_t k = 0; k < dg_space->n_owned_cells(); ++k)
+          {
+            const auto &cell = dg_space->owned_cells[k];
+            double     *u    = density.begin() + dg_space->cell_offset[k];
+            std::fill(u, u + n, 0.);
+            if (const auto it = old_values.find(cell->id()); it != old_values.end())
+              std::copy(it->second.begin(), it->second.end(), u);
+            else if (cell->level() > 0 && old_values.count(cell->parent()->id()) > 0)
+              apply(dg_space->prolongation[cell->parent()->child_iterator_to_index(cell)],
+                    old_values.at(cell->parent()->id()), u);
+            else
+              {
+                const auto                parent_path = cell->id().get_child_indices();
+                std::vector<std::uint8_t> indices(parent_path.begin(), parent_path.end());
+                indices.push_back(0);
+                for (unsigned int c = 0; c < dealii::GeometryInfo<dim>::max_children_per_cell; ++c)
+                  {
+                    indices.back() = c;
+                    apply(dg_space->restriction[c],
+                          old_values.at(dealii::CellId(cell->id().get_coarse_cell_id(), indices)), u);
+                  }
+              }
+          }
+      }
+    else
+      {
+        dealii::parallel::distributed::SolutionTransfer<dim, VectorType> transfer(dof_handler);
+        ghosted_density = density;
+        transfer.prepare_for_coarsening_and_refinement(ghosted_density);
+        triangulation.execute_coarsening_and_refinement();
+        rebuild_after_mesh_change();
+        transfer.interpolate(density);
+      }
+    // Cell means are kept by the transfer; the limiter restores positivity
+    // at the new cells' check points without changing them.
+    lowest_check_value =
+      positivity_limiter(*dg_space, density.begin(), parameters.discretization.positivity_limiter).min_check_value;
+    indicator.clear();
+    velocity_is_current = false; // evaluated when next needed (the run loop or step())
   }
 
   template <int dim>
@@ -245,7 +366,6 @@ namespace tpde
           throw InputError(where + e.what());
         }
     });
-    std::unique_ptr<VtkOutput<dim>> vtk;
     if (options.write_output && parameters.output.write_vtu)
       {
         vtk = std::make_unique<VtkOutput<dim>>(*dg_space, parameters.output.directory);
@@ -255,7 +375,7 @@ namespace tpde
       if (vtk)
         {
           ghosted_density = density;
-          vtk->write(current_time, ghosted_density, attention_field->node_velocity());
+          vtk->write(current_time, ghosted_density, attention_field->node_velocity(), indicator);
         }
     };
 
@@ -306,6 +426,11 @@ namespace tpde
             dt *= 0.5;
           }
         ++step_count;
+        if (parameters.refinement.adaptive && step_count % parameters.refinement.interval == 0)
+          {
+            adapt_mesh();
+            update_velocity();
+          }
         record(step_count, dt);
         if (current_time >= next_output * (1 - 1e-12) || current_time >= end_time * (1 - 1e-14))
           {

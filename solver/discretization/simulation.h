@@ -11,6 +11,7 @@
 #include "output/vtk_output.h"
 #include "parameters/parameters.h"
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -63,6 +64,14 @@ namespace tpde
     /// unchanged) if a stage produced a negative cell mean: dt too large.
     bool step(double dt);
 
+    /// Mesh adaptation: `flag` sets refine/coarsen flags (in 1D identically
+    /// on every rank: the mesh is shared); the density is transferred
+    /// conservatively (refinement: exact, coarsening: L2 projection), limited
+    /// again, and everything mesh-dependent is rebuilt.
+    void adapt_mesh(const std::function<void(DGSpace<dim> &)> &flag);
+    /// One adaptation driven by `subsection Mesh refinement`.
+    void adapt_mesh();
+
     /// Velocity of the current state (at nodes and face points).
     void update_velocity();
     double stable_time_step() const;
@@ -80,6 +89,8 @@ namespace tpde
 
   private:
     void evaluate_velocity(const double *owned_values);
+    void rebuild_after_mesh_change();
+    void project_initial_data();
 
     Parameters                             parameters;
     MPI_Comm                               communicator;
@@ -93,6 +104,8 @@ namespace tpde
     VectorType                             density, ghosted_density, stage_start, stage, rate;
     std::vector<double>                    extended;
     std::vector<double>                    stage_coefficients;
+    std::vector<double>                    indicator; // per owned cell, last adaptation
+    std::unique_ptr<VtkOutput<dim>>        vtk;
     double                                 current_time       = 0;
     double                                 outflow_mass       = 0;
     double                                 lowest_check_value = 0;

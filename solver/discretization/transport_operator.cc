@@ -145,11 +145,13 @@ namespace tpde
   }
 
   template <int dim>
-  LimiterResult positivity_limiter(const DGSpace<dim> &space, double *owned_values, bool apply)
+  LimiterResult positivity_limiter(const DGSpace<dim> &space, double *owned_values, bool apply,
+                                   bool at_children_points)
   {
     const unsigned int  n  = space.n_nodes();
-    const unsigned int  nc = space.n_check_points;
-    const double       *P  = space.check_values.data();
+    const unsigned int  nc = space.n_check_points *
+                            (at_children_points ? dealii::GeometryInfo<dim>::max_children_per_cell : 1);
+    const double       *P  = at_children_points ? space.children_check_values.data() : space.check_values.data();
     double              min_value = std::numeric_limits<double>::max();
     double              min_mean = std::numeric_limits<double>::max(), max_mean = 0;
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
@@ -203,7 +205,7 @@ namespace tpde
   template class TransportOperator<1>;
   template class TransportOperator<2>;
   template class TransportOperator<3>;
-  template LimiterResult positivity_limiter<1>(const DGSpace<1> &, double *, bool);
-  template LimiterResult positivity_limiter<2>(const DGSpace<2> &, double *, bool);
-  template LimiterResult positivity_limiter<3>(const DGSpace<3> &, double *, bool);
+  template LimiterResult positivity_limiter<1>(const DGSpace<1> &, double *, bool, bool);
+  template LimiterResult positivity_limiter<2>(const DGSpace<2> &, double *, bool, bool);
+  template LimiterResult positivity_limiter<3>(const DGSpace<3> &, double *, bool, bool);
 } // namespace tpde

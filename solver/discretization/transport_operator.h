@@ -41,6 +41,9 @@ namespace tpde
   /// below floor = 1e-14 * mean, scale the polynomial towards the cell mean so
   /// its minimum over the check points is that floor. Cell means (and so mass)
   /// are unchanged. With `apply` false it only measures.
+  /// With `at_children_points`, the check points are those of all the cell's
+  /// children (before a refinement).
   template <int dim>
-  LimiterResult positivity_limiter(const DGSpace<dim> &space, double *owned_values, bool apply);
+  LimiterResult positivity_limiter(const DGSpace<dim> &space, double *owned_values, bool apply,
+                                   bool at_children_points = false);
 } // namespace tpde

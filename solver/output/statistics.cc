@@ -37,6 +37,8 @@ namespace tpde
         h.push_back("err_l1");
         h.push_back("err_l2");
       }
+    h.push_back("min_level");
+    h.push_back("max_level");
     return h;
   }
 
@@ -141,6 +143,14 @@ namespace tpde
             row.push_back(std::sqrt(errors[1]));
           }
       }
+    int min_level = std::numeric_limits<int>::max(), max_level = 0;
+    for (const auto &cell : space.owned_cells)
+      {
+        min_level = std::min(min_level, cell->level());
+        max_level = std::max(max_level, cell->level());
+      }
+    row.push_back(dealii::Utilities::MPI::min(min_level, comm));
+    row.push_back(dealii::Utilities::MPI::max(max_level, comm));
     return row;
   }
 

@@ -135,6 +135,7 @@ namespace tpde
           << "      <PDataArray type=\"Float64\" Name=\"cell_mass\"/>\n"
           << "      <PDataArray type=\"Int32\" Name=\"mpi_rank\"/>\n"
           << "      <PDataArray type=\"Int32\" Name=\"refinement_level\"/>\n"
+          << "      <PDataArray type=\"Float64\" Name=\"refinement_indicator\"/>\n"
           << "    </PCellData>\n"
           << "    <PPoints>\n"
           << "      <PDataArray type=\"Float64\" NumberOfComponents=\"3\"/>\n"
@@ -273,7 +274,8 @@ namespace tpde
   }
 
   template <int dim>
-  void VtkOutput<dim>::write(double time, const VectorType &ghosted_density, const double *node_velocity)
+  void VtkOutput<dim>::write(double time, const VectorType &ghosted_density, const double *node_velocity,
+                             const std::vector<double> &indicator)
   {
     const MPI_Comm     comm    = space.communicator;
     const unsigned int rank    = dealii::Utilities::MPI::this_mpi_process(comm);
@@ -322,6 +324,13 @@ namespace tpde
     grid->GetPointData()->AddArray(velocity);
     grid->GetPointData()->SetActiveVectors("velocity");
     grid->GetCellData()->AddArray(cell_mass);
+    // Always present (zero without adaptivity) so every piece has the same arrays.
+    vtkNew<vtkDoubleArray> indicator_array;
+    indicator_array->SetName("refinement_indicator");
+    indicator_array->SetNumberOfValues(static_cast<vtkIdType>(n_cells));
+    for (std::size_t k = 0; k < n_cells; ++k)
+      indicator_array->SetValue(static_cast<vtkIdType>(k), k < indicator.size() ? indicator[k] : 0.);
+    grid->GetCellData()->AddArray(indicator_array);
     // "TIME" as deal.II and VisIt write it; "TimeValue" is what VTK's XML
     // readers (and so ParaView) take as the time of a lone file.
     vtkNew<vtkFieldData> field_data;
@@ -369,6 +378,7 @@ namespace tpde
     // Only the geometry stays between outputs.
     grid->GetPointData()->Initialize();
     grid->GetCellData()->RemoveArray("cell_mass");
+    grid->GetCellData()->RemoveArray("refinement_indicator");
     grid->SetFieldData(nullptr);
 
     series.emplace_back(time, entry);

@@ -29,7 +29,9 @@ namespace tpde
     /// Call after every mesh change.
     void setup();
 
-    void write(double time, const VectorType &ghosted_density, const double *node_velocity);
+    /// `indicator`: the refinement indicator per owned cell, or empty.
+    void write(double time, const VectorType &ghosted_density, const double *node_velocity,
+               const std::vector<double> &indicator = {});
 
     unsigned int n_written() const { return static_cast<unsigned int>(series.size()); }
 

@@ -318,6 +318,25 @@ namespace tpde
       }
       prm.leave_subsection();
 
+      prm.enter_subsection("Mesh refinement");
+      {
+        auto &r              = p.refinement;
+        r.adaptive           = prm.get_bool("adaptive");
+        r.interval           = prm.get_integer("interval");
+        r.indicator          = prm.get("indicator");
+        r.refine_fraction    = prm.get_double("refine fraction");
+        r.coarsen_fraction   = prm.get_double("coarsen fraction");
+        r.minimum_level      = prm.get_integer("minimum level");
+        r.maximum_level      = prm.get_integer("maximum level");
+        r.maximum_cells      = prm.get_integer("maximum cells");
+        r.initial_refinements = prm.get_integer("initial refinements");
+        if (r.refine_fraction + r.coarsen_fraction > 1)
+          Reader(prm, name, "Mesh refinement").fail("coarsen fraction", "expected refine fraction + coarsen fraction <= 1");
+        if (r.minimum_level > r.maximum_level)
+          Reader(prm, name, "Mesh refinement").fail("maximum level", "expected at least the minimum level");
+      }
+      prm.leave_subsection();
+
       prm.enter_subsection("Time stepping");
       p.time.end_time          = prm.get_double("end time");
       p.time.cfl               = prm.get_double("cfl");
@@ -421,6 +440,31 @@ namespace tpde
                       "(deal.II FunctionParser syntax, e.g. 'exp(-x^2-y^2)*(1+0.5*sin(3*x))').");
     prm.declare_entry("constants", "", Patterns::Anything(),
                       "Constants used in 'expression', e.g. 'a=1, b=2'.");
+    prm.leave_subsection();
+
+    prm.enter_subsection("Mesh refinement");
+    prm.declare_entry("adaptive", "false", Patterns::Bool(),
+                      "Refine and coarsen the mesh during the run, following the density. Mass is "
+                      "conserved exactly: refinement copies the polynomial to the children, coarsening "
+                      "is the L2 projection; the positivity limiter is re-applied after every transfer.");
+    prm.declare_entry("interval", "5", Patterns::Integer(1), "Adapt every this many time steps.");
+    prm.declare_entry("indicator", "combined", Patterns::Selection("jump|mass|combined"),
+                      "jump: sqrt(h_K * sum over the faces of K of the integral of the squared density "
+                      "jump), a Kelly-type measure of under-resolution; mass: the cell's mass; "
+                      "combined: the sum of both, each divided by its maximum.");
+    prm.declare_entry("refine fraction", "0.3", Patterns::Double(0, 1),
+                      "Fraction of the cells with the largest indicator that are refined.");
+    prm.declare_entry("coarsen fraction", "0.3", Patterns::Double(0, 1),
+                      "Fraction of the cells with the smallest indicator that are coarsened.");
+    prm.declare_entry("minimum level", "0", Patterns::Integer(0),
+                      "No cell is coarsened below this level (the coarse mesh is level 0).");
+    prm.declare_entry("maximum level", "10", Patterns::Integer(0),
+                      "No cell is refined beyond this level.");
+    prm.declare_entry("maximum cells", "0", Patterns::Integer(0),
+                      "Approximate cap on the number of cells (0: none).");
+    prm.declare_entry("initial refinements", "0", Patterns::Integer(0, 20),
+                      "Adaptive refinement cycles of the initial data before the run (each re-projects "
+                      "the initial density on the new mesh).");
     prm.leave_subsection();
 
     prm.enter_subsection("Time stepping");

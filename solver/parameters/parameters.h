@@ -58,6 +58,19 @@ namespace tpde
     std::string         constants;
   };
 
+  struct MeshRefinementParameters
+  {
+    bool         adaptive             = false;
+    unsigned int interval             = 5;          // adapt every `interval` steps
+    std::string  indicator            = "combined"; // jump | mass | combined
+    double       refine_fraction      = 0.3;        // of the cells, by indicator
+    double       coarsen_fraction     = 0.3;
+    unsigned int minimum_level        = 0;
+    unsigned int maximum_level        = 10;
+    unsigned int maximum_cells        = 0; // 0: no cap
+    unsigned int initial_refinements  = 0; // adaptive pre-refinement cycles of the initial data
+  };
+
   struct TimeSteppingParameters
   {
     double      end_time = 1.;
@@ -83,6 +96,7 @@ namespace tpde
     std::string                attention_type = "softmax";
     attention::Parameters      attention;
     InitialConditionParameters initial;
+    MeshRefinementParameters   refinement;
     TimeSteppingParameters     time;
     OutputParameters           output;
   };

@@ -36,6 +36,33 @@ namespace tpde::reference
                 shape(p.V));
     }
 
+    /// l2 (physics.md §2.4): the tilted law has precision Sigma^{-1} + 2 beta K^T K,
+    /// so X(x) = V (I + 2 beta Sigma K^T K)^{-1} (alpha + 2 beta Sigma K^T Q x) = a + B x:
+    ///   alpha' = a + B alpha,  Sigma' = B Sigma + Sigma B^T,
+    ///   a = V M^{-1} alpha,  B = 2 beta V M^{-1} Sigma K^T Q,  M = I + 2 beta Sigma K^T K.
+    MomentDerivative make_l2_moments(const attention::Parameters &p)
+    {
+      check_query_key_value("l2", p);
+      const Matrix KtK = (2. * p.beta) * (transpose(p.K) * p.K);
+      const Matrix KtQ = (2. * p.beta) * (transpose(p.K) * p.Q);
+      const Matrix V   = p.V;
+      const Matrix I   = Matrix::identity(p.dim);
+      return [KtK, KtQ, V, I](const GaussianState &s) {
+        const Matrix &Sigma = s.covariance;
+        // M is invertible for PD Sigma and beta >= 0 (similar to
+        // I + Sigma^{1/2} 2 beta K^T K Sigma^{1/2}); inverse() throws otherwise.
+        const Matrix              VMinv     = V * inverse(I + Sigma * KtK);
+        const Matrix              B         = VMinv * Sigma * KtQ;
+        const Matrix              BSigma    = B * Sigma;
+        std::vector<double>       mean_rate = VMinv * s.mean;
+        const std::vector<double> drift     = B * s.mean;
+        for (std::size_t i = 0; i < mean_rate.size(); ++i)
+          mean_rate[i] += drift[i];
+        // B Sigma + Sigma B^T = BSigma + BSigma^T: exactly symmetric.
+        return GaussianState{mean_rate, BSigma + transpose(BSigma)};
+      };
+    }
+
     struct MomentModel
     {
       const char *name;
@@ -47,6 +74,7 @@ namespace tpde::reference
     {
       static const std::vector<MomentModel> models = {
         {"softmax", &make_softmax_moments},
+        {"l2", &make_l2_moments},
       };
       return models;
     }

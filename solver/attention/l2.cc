@@ -1,0 +1,46 @@
+// l2 self-attention (physics.md §1.4):
+//
+//   X(x) = V * sum_j w_j exp(-beta |Qx - K y_j|^2) y_j / sum_j w_j exp(-beta |Qx - K y_j|^2).
+//
+// Parameters: beta (any finite number; beta > 0 attracts queries to nearby
+// keys), Q and K (k x d, the same shape, any k >= 1), V (d x d); d = 1, 2, 3.
+// The original l2 self-attention ties Q = K. Sources with w_j = 0 are ignored;
+// the total weight must be positive.
+//
+// Expanding the square, -beta |Qx - Ky|^2 = 2 beta <Qx, Ky> - beta |Ky|^2 -
+// beta |Qx|^2. The last term is the same for every source of a target and
+// cancels, so l2 is softmax attention with A = 2 beta K^T Q and the per-source
+// log-weight log w_j - beta |K y_j|^2. It is evaluated by the softmax kernel's
+// core (softmax.cc: exact coarse scores, log-sum-exp, SIMD exp, TBB over
+// target blocks, deterministic). The core centres the sources on their
+// bounding box first and keeps the log-weights as a double-double, so the
+// accuracy depends on the spread of the data, not on its distance from the
+// origin (with Q = K the field is translation-equivariant to rounding).
+#include "attention/attention.h"
+
+#include <memory>
+#include <string>
+
+namespace tpde::attention
+{
+  // Defined in softmax.cc.
+  std::unique_ptr<Kernel> create_exponential_kernel(const std::string &variant,
+                                                    const Parameters  &parameters,
+                                                    double             score_factor,
+                                                    double             key_penalty,
+                                                    bool               normalised);
+
+  Variant make_l2_variant()
+  {
+    return {"l2",
+            "l2 self-attention: X(x) = V * sum_j w_j exp(-beta |Qx - K y_j|^2) y_j / "
+            "sum_j w_j exp(-beta |Qx - K y_j|^2), the weighted mean of the sources under the "
+            "softmax of the negative squared query-key distances, mapped by V. Q and K are "
+            "k x d for any k >= 1 (same shape; the original l2 attention has Q = K), V is "
+            "d x d, beta is any finite number (d = 1, 2 or 3). Overflow-safe log-sum-exp.",
+            [](const Parameters &parameters) {
+              return create_exponential_kernel(
+                "l2", parameters, 2. * parameters.beta, parameters.beta, true);
+            }};
+  }
+} // namespace tpde::attention

@@ -1,0 +1,188 @@
+// The l2, sigmoid and unnormalized attention velocities assembled by
+// quadrature over the mesh equal their exact fields for a Gaussian density
+// N(alpha, Sigma) (physics.md §2.4, §2.6, test T10) in the bulk
+// |x - alpha|_Sigma <= 3, to 1e-8 relative (max over the bulk nodes of
+// |X_h - X| / max |X|):
+//   l2:           X(x) = V (I + 2 beta Sigma K^T K)^{-1} (alpha + 2 beta Sigma K^T Q x);
+//   sigmoid:      X(x) = V (m0 alpha + m1 Sigma A x), A = beta K^T Q, m0 = E sigma(u),
+//                 m1 = E sigma'(u), u ~ N((Ax).alpha + b, (Ax)^T Sigma (Ax)) (Stein);
+//   unnormalized: X(x) = e^{(Ax).alpha + (Ax)^T Sigma (Ax) / 2} V (alpha + Sigma A x).
+// The density is interpolated at the nodes (the Gauss points of each cell),
+// so the discrete measure is the Gauss rule applied to the exact density,
+// normalised to mass 1 as the solver does.
+//
+// Domain and mesh (the tilt rule of physics.md §6.2): T6's Gaussian,
+// alpha = (1, -0.5), Sigma = [1, .3; .3, .25] (sigma_max = 1.05), on [-10, 10]^2
+// with 40 x 40 Q4 cells (as test_attention_quadrature.cc); bulk targets have
+// |x| <= 4.1. The weighted integrands they see keep >= 7 sigma_max inside:
+//  * l2: the tilted law N(m(x), (Sigma^{-1} + 2 beta K^T K)^{-1}) is narrower
+//    than mu (standard deviations 0.35 and 0.72) with |m(x)| <= 1.9;
+//  * sigmoid: sigma is bounded, so the integrand is mu itself (|alpha| +
+//    7 sigma_max < 8.5); the transition of sigma has width 1 / |Ax| >= 0.5,
+//    one cell, resolved by the 5 Gauss points per direction;
+//  * unnormalized: the tilted law N(alpha + Sigma A x, Sigma) has
+//    |alpha + Sigma A x| <= 2.3 (||Sigma A|| = 0.34 with beta = 0.6).
+// Each test takes ~3 s on 2 cores.
+#include "support/solver_runs.h"
+
+#include "support/gauss_hermite.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+using namespace tpde;
+using namespace tpde::testing;
+
+namespace
+{
+  using Vector = std::vector<double>;
+
+
+  double dot(const Vector &a, const Vector &b)
+  {
+    double sum = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      sum += a[i] * b[i];
+    return sum;
+  }
+
+  Vector plus(const Vector &a, const Vector &b)
+  {
+    Vector sum(a);
+    for (std::size_t i = 0; i < a.size(); ++i)
+      sum[i] += b[i];
+    return sum;
+  }
+
+  /// max over bulk nodes of |X_h - X| / max |X| for the initial density of p.
+  double bulk_field_error(const Parameters &p, const std::function<Vector(const Vector &)> &exact)
+  {
+    constexpr int   dim = 2;
+    Simulation<dim> simulation(p, MPI_COMM_WORLD);
+    simulation.initialize();
+    const auto   &space = simulation.space();
+    const Matrix  P     = inverse(p.initial.covariance);
+    const auto   &alpha = p.initial.mean;
+    const double *X     = simulation.field().node_velocity();
+    double        worst = 0, largest = 0;
+    std::size_t   bulk = 0;
+    for (std::size_t node = 0; node < space.node_points.size() / dim; ++node)
+      {
+        const Vector x(space.node_points.begin() + node * dim,
+                       space.node_points.begin() + (node + 1) * dim);
+        const Vector d = {x[0] - alpha[0], x[1] - alpha[1]};
+        if (dot(d, P * d) > 9.)
+          continue;
+        ++bulk;
+        const Vector reference = exact(x);
+        double       e2 = 0, n2 = 0;
+        for (unsigned int c = 0; c < dim; ++c)
+          {
+            e2 += (X[node * dim + c] - reference[c]) * (X[node * dim + c] - reference[c]);
+            n2 += reference[c] * reference[c];
+          }
+        worst   = std::max(worst, std::sqrt(e2));
+        largest = std::max(largest, std::sqrt(n2));
+      }
+    EXPECT_GT(bulk, 500u) << "too few bulk nodes for a meaningful test";
+    std::printf("%s: bulk nodes %zu, max |X_h - X| / max |X| = %.3e\n",
+                p.attention_type.c_str(),
+                bulk,
+                worst / largest);
+    return worst / largest;
+  }
+
+  Parameters variant_parameters(const std::string &type, std::vector<std::string> attention)
+  {
+    std::vector<std::string> overrides = {"Mesh/lower corner=-10",
+                                          "Mesh/upper corner=10",
+                                          "Mesh/subdivisions=40",
+                                          "Mesh/global refinements=0",
+                                          "Discretization/degree=4",
+                                          "Initial condition/projection=interpolation",
+                                          "Attention/type=" + type};
+    for (const std::string &entry : attention)
+      overrides.push_back("Attention/" + entry);
+    return parameters_from("parameters/gaussian-2d-isotropize.prm", overrides);
+  }
+} // namespace
+
+TEST(AttentionVariantFields, L2GaussianFieldMatchesAffineFormula)
+{
+  // k = 3 rows, Q and K unrelated, a general V.
+  const Parameters p = variant_parameters("l2",
+                                          {"beta=0.8",
+                                           "Q=0.7, -0.3; 0.2, 0.9; 0.5, 0.5",
+                                           "K=0.4, 0.8; -0.6, 0.3; 0.1, -0.2",
+                                           "V=-1, 0.3; 0.2, -0.8"});
+  const Matrix    &K = p.attention.K, &Q = p.attention.Q, &V = p.attention.V;
+  const Matrix    &Sigma = p.initial.covariance;
+  const double     beta  = p.attention.beta;
+  const Matrix     M     = Matrix::identity(2) + (2 * beta) * (Sigma * (transpose(K) * K));
+  const Matrix     VMinv = V * inverse(M);
+  const Matrix     B     = (2 * beta) * (VMinv * (Sigma * (transpose(K) * Q)));
+  const Vector     a     = VMinv * p.initial.mean;
+  EXPECT_LE(bulk_field_error(p, [&](const Vector &x) { return plus(a, B * x); }), 1e-8);
+}
+
+TEST(AttentionVariantFields, SigmoidGaussianFieldMatchesSteinFormula)
+{
+  // T10: bias b = -1.3.
+  const Parameters p = variant_parameters(
+    "sigmoid",
+    {"beta=1", "bias=-1.3", "Q=1, 0; 0, 1", "K=0.5, 0.1; -0.2, 0.4", "V=-1, 0.3; 0.2, -0.8"});
+  const Matrix  A     = p.attention.beta * (transpose(p.attention.K) * p.attention.Q);
+  const Matrix &Sigma = p.initial.covariance;
+  const Vector &alpha = p.initial.mean;
+  const double  b     = p.attention.bias;
+
+  std::vector<long double> nodes, weights;
+  gauss_hermite(150, nodes, weights);
+  // E f(u) for u ~ N(mean, variance).
+  const auto expectation = [&](double mean, double variance, auto f) {
+    long double sum = 0;
+    for (std::size_t j = 0; j < nodes.size(); ++j)
+      sum += weights[j] * f(mean + std::sqrt(2 * variance) * nodes[j]);
+    return static_cast<double>(sum / std::sqrt(std::acos(-1.L)));
+  };
+  const auto sigma = [](long double z) {
+    return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
+  };
+  const auto exact = [&](const Vector &x) {
+    const Vector c        = A * x;
+    const Vector Sigma_c  = Sigma * c;
+    const double mean     = dot(c, alpha) + b;
+    const double variance = dot(c, Sigma_c);
+    const double m0       = expectation(mean, variance, sigma);
+    const double m1 =
+      expectation(mean, variance, [&](long double u) { return sigma(u) * (1 - sigma(u)); });
+    Vector y(2);
+    for (unsigned int i = 0; i < 2; ++i)
+      y[i] = m0 * alpha[i] + m1 * Sigma_c[i];
+    return p.attention.V * y;
+  };
+  EXPECT_LE(bulk_field_error(p, exact), 1e-8);
+}
+
+TEST(AttentionVariantFields, UnnormalizedGaussianFieldMatchesClosedForm)
+{
+  const Parameters p = variant_parameters(
+    "unnormalized", {"beta=0.6", "Q=1, 0; 0, 1", "K=0.5, 0.1; -0.2, 0.4", "V=-1, 0.3; 0.2, -0.8"});
+  const Matrix  A     = p.attention.beta * (transpose(p.attention.K) * p.attention.Q);
+  const Matrix &Sigma = p.initial.covariance;
+  const Vector &alpha = p.initial.mean;
+  const auto    exact = [&](const Vector &x) {
+    const Vector c       = A * x;
+    const Vector Sigma_c = Sigma * c;
+    const double scale   = std::exp(dot(c, alpha) + 0.5 * dot(c, Sigma_c));
+    const Vector v       = p.attention.V * plus(alpha, Sigma_c);
+    return Vector{scale * v[0], scale * v[1]};
+  };
+  EXPECT_LE(bulk_field_error(p, exact), 1e-8);
+}
