@@ -124,7 +124,8 @@ namespace tpde
 
     // Check points of the positivity limiter: the Gauss nodes and, for every
     // direction c, Gauss points in the other directions times Gauss-Lobatto
-    // points along c (Zhang-Shu); these include the face points.
+    // points along c (Zhang-Shu; these include the face points), and the
+    // subface points of hanging faces.
     std::vector<dealii::Point<dim>> checks(nodes.get_points());
     const unsigned int              n_lobatto = std::max(2u, (p + 4) / 2);
     const auto gauss   = points_of(dealii::QGauss<1>(p + 1));
@@ -136,6 +137,17 @@ namespace tpde
         for (const auto &pt : tensor_points<dim>(axes))
           checks.push_back(pt);
       }
+    // On a hanging face the coarse side is evaluated at its subfaces' Gauss
+    // points: those fluxes need a non-negative trace too.
+    if constexpr (dim > 1)
+      for (unsigned int f = 0; f < dealii::GeometryInfo<dim>::faces_per_cell; ++f)
+        for (unsigned int s = 0; s < n_sub; ++s)
+          {
+            // A named object: get_points() of a temporary would dangle.
+            const dealii::Quadrature<dim> subface =
+              dealii::QProjector<dim>::project_to_subface(reference_cell, face_quadrature, f, s);
+            checks.insert(checks.end(), subface.get_points().begin(), subface.get_points().end());
+          }
     n_check_points = checks.size();
     check_values.resize(n_check_points * n);
     for (unsigned int k = 0; k < n_check_points; ++k)

@@ -390,7 +390,8 @@ namespace tpde
     prm.declare_entry("positivity limiter", "true", Patterns::Bool(),
                       "Zhang-Shu limiter: after every stage, scale each cell's polynomial towards "
                       "its mean so that the density is non-negative at all check points "
-                      "(Gauss nodes and the Gauss x Gauss-Lobatto point sets). Keeps cell means, "
+                      "(Gauss nodes, the Gauss x Gauss-Lobatto point sets and the subface points of "
+                      "hanging faces). Keeps cell means, "
                       "hence mass.");
     prm.leave_subsection();
 
