@@ -16,20 +16,13 @@
 // bounding box first and keeps the log-weights as a double-double, so the
 // accuracy depends on the spread of the data, not on its distance from the
 // origin (with Q = K the field is translation-equivariant to rounding).
-#include "attention/attention.h"
+#include "attention/exponential_kernel.h"
 
 #include <memory>
 #include <string>
 
 namespace tpde::attention
 {
-  // Defined in softmax.cc.
-  std::unique_ptr<Kernel> create_exponential_kernel(const std::string &variant,
-                                                    const Parameters  &parameters,
-                                                    double             score_factor,
-                                                    double             key_penalty,
-                                                    bool               normalised);
-
   Variant make_l2_variant()
   {
     return {"l2",

@@ -27,7 +27,7 @@
 // linearly with the size of the scores. The exact coarse scores of
 // softmax.cc would remove that; they are not used here because the
 // kernel meets 1e-13 at the scores of interest without them.
-#include "attention/attention.h"
+#include "attention/exponential_kernel.h"
 #include "attention/simd_exp.h"
 
 #include <tbb/blocked_range.h>
@@ -46,9 +46,6 @@
 
 namespace tpde::attention
 {
-  // Defined in softmax.cc: the shape and finiteness checks shared by all
-  // Q/K/V variants (same messages everywhere).
-  void check_attention_parameters(const std::string &variant, const Parameters &parameters);
 
   namespace
   {

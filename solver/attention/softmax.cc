@@ -29,8 +29,7 @@
 //
 // Shared core. The same machinery evaluates every kernel whose weights are
 // exponentials of a linear score plus a per-source log-weight:
-// create_exponential_kernel() below (declared where it is used, in l2.cc and
-// unnormalized.cc) takes the factor of K^T Q, an optional |K y|^2 penalty
+// create_exponential_kernel() below (declared in exponential_kernel.h) takes the factor of K^T Q, an optional |K y|^2 penalty
 // (l2: -beta |Qx - Ky|^2 = 2 beta <Qx, Ky> - beta |Ky|^2 - beta |Qx|^2, and the
 // last term cancels) and whether the sum is normalised (softmax, l2) or
 // divided by the total weight (unnormalized). With a penalty the sources are
@@ -39,7 +38,7 @@
 // still be large, are kept as a double-double (hi + lo): hi is added to the
 // exact coarse sum first, so that this addition rounds at the size of the
 // result, not of the log-weight.
-#include "attention/attention.h"
+#include "attention/exponential_kernel.h"
 #include "attention/simd_exp.h"
 
 #include <tbb/blocked_range.h>

@@ -20,20 +20,13 @@
 // or NaN in components where the direction is 0: the velocity really is
 // infinite there, and the solver reports the non-finite field as a physical
 // failure.
-#include "attention/attention.h"
+#include "attention/exponential_kernel.h"
 
 #include <memory>
 #include <string>
 
 namespace tpde::attention
 {
-  // Defined in softmax.cc.
-  std::unique_ptr<Kernel> create_exponential_kernel(const std::string &variant,
-                                                    const Parameters  &parameters,
-                                                    double             score_factor,
-                                                    double             key_penalty,
-                                                    bool               normalised);
-
   Variant make_unnormalized_variant()
   {
     return {"unnormalized",
