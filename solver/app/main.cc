@@ -1,6 +1,7 @@
 // tpde: the command-line front end.
 //
 //   tpde run FILE.prm [--set "Subsection/entry=value"]... [--quiet]
+//   tpde particles FILE.prm [--set ...] [--quiet]   (finite-token run, one MPI rank)
 //   tpde --validate FILE.prm [--set ...]
 //   tpde --print-parameters [prm|json]
 //   tpde --version
@@ -10,6 +11,7 @@
 // written so far is kept).
 #include "attention/attention.h"
 #include "discretization/simulation.h"
+#include "particles/run/particle_run.h"
 #include "parameters/parameters.h"
 
 #include <deal.II/base/mpi.h>
@@ -24,6 +26,7 @@ namespace
 {
   const char *usage =
     "usage: tpde run FILE.prm [--set \"Subsection/entry=value\"]... [--quiet]\n"
+    "       tpde particles FILE.prm [--set ...] [--quiet]\n"
     "       tpde --validate FILE.prm [--set ...]\n"
     "       tpde --print-parameters [prm|json]\n"
     "       tpde --version\n";
@@ -41,7 +44,7 @@ namespace
 
   struct CommandLine
   {
-    std::string              command; // run | validate | print-parameters | version | help
+    std::string              command; // run | particles | validate | print-parameters | version | help
     std::string              file;
     std::string              format = "prm";
     std::vector<std::string> overrides;
@@ -57,6 +60,8 @@ namespace
         const std::string &a = args[i];
         if (a == "run" || a == "--run")
           cl.command = "run";
+        else if (a == "particles" || a == "--particles")
+          cl.command = "particles";
         else if (a == "--validate" || a == "validate")
           cl.command = "validate";
         else if (a == "--print-parameters")
@@ -86,7 +91,7 @@ namespace
       }
     if (cl.command.empty())
       cl.command = cl.file.empty() ? "help" : "run";
-    if ((cl.command == "run" || cl.command == "validate") && cl.file.empty())
+    if ((cl.command == "run" || cl.command == "particles" || cl.command == "validate") && cl.file.empty())
       throw tpde::InputError("command line: '" + cl.command + "' needs a parameter file");
     return cl;
   }
@@ -137,6 +142,14 @@ int main(int argc, char **argv)
         }
       tpde::RunOptions options;
       options.quiet = cl.quiet;
+      if (cl.command == "particles")
+        {
+          if (dealii::Utilities::MPI::n_mpi_processes(comm) > 1)
+            throw tpde::InputError("command line: 'particles' runs on one MPI rank (threads parallelise "
+                                   "the attention); start it without mpirun");
+          tpde::run_particles(parameters, options);
+          return 0;
+        }
       tpde::run_simulation(parameters, comm, options);
       return 0;
     }

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tpde::attention
@@ -30,6 +31,32 @@ namespace tpde::attention
     Matrix       Q; // k x dim
     Matrix       K; // k x dim
     Matrix       V; // dim x dim
+    // How the exponential variants (softmax, l2, unnormalized; multihead per
+    // head and sinkhorn's velocity, which use them) sum over the
+    // sources: all pairs (direct), interpolation in score space to a
+    // relative tolerance (fast, see fast_summation.h), or fast where it pays
+    // (automatic, rule in exponential_kernel.h). Other variants are direct.
+    enum class Evaluation
+    {
+      direct,
+      fast,
+      automatic
+    };
+    Evaluation evaluation = Evaluation::automatic;
+    double     tolerance  = 1e-10; // fast: max |error| <= tolerance * max |velocity|
+    // multihead: X = sum_h C_h * (softmax mean of head h); see multihead.cc.
+    struct Head
+    {
+      double beta = 1.;
+      Matrix Q; // k_h x dim
+      Matrix K; // k_h x dim
+      Matrix C; // dim x dim, output-value matrix W_h^T V_h
+    };
+    std::vector<Head> heads;
+    // sinkhorn: temperature, tolerance on both marginals, iteration cap; see sinkhorn.cc.
+    double       sinkhorn_epsilon        = 1.;
+    double       sinkhorn_tolerance      = 1e-12;
+    unsigned int sinkhorn_max_iterations = 1000;
   };
 
   class Kernel
@@ -50,6 +77,11 @@ namespace tpde::attention
                           const double *sources,
                           const double *weights,
                           double       *velocities) const = 0;
+
+    /// Figures of the last evaluate() for statistics.csv, as (column name,
+    /// value); the names never change between calls (values may be NaN before
+    /// the first evaluation). Default: none.
+    virtual std::vector<std::pair<std::string, double>> diagnostics() const { return {}; }
   };
 
   struct Variant

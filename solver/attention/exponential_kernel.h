@@ -6,6 +6,7 @@
 
 #include "attention/attention.h"
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -14,6 +15,22 @@ namespace tpde::attention
   /// Checks dim, beta and the shapes of Q, K, V; throws std::invalid_argument
   /// naming `variant`, the entry and the expected shape.
   void check_attention_parameters(const std::string &variant, const Parameters &parameters);
+
+  /// The rule of `evaluation = auto`: the fast summation (fast_summation.h)
+  /// is tried when there are at least 20000 targets and 20000 sources with
+  /// positive weight and the tolerance is at least 1e-13. Below those sizes
+  /// its fixed costs (hundreds of exact evaluations per box, a scale sample)
+  /// are comparable to the direct sum; below that tolerance the rounding of
+  /// the score vectors (~1e-16 of the largest score) is no longer negligible.
+  /// Whether it pays also depends on the data (how smooth the field is in
+  /// score space), so the attempt is abandoned for the direct sum once its
+  /// exact evaluations reach a quarter of the direct sum's targets x sources
+  /// (auto then costs at most 1.25 times the direct sum).
+  constexpr std::size_t fast_summation_min_targets   = 20000;
+  constexpr std::size_t fast_summation_min_sources   = 20000;
+  constexpr double      fast_summation_min_tolerance = 1e-13;
+  constexpr double      fast_summation_max_fraction  = 0.25;
+  bool fast_summation_pays(std::size_t n_targets, std::size_t n_sources, double tolerance);
 
   /// Scores score_factor * <Qx, K y_j> - key_penalty * |K y_j|^2 + log w_j;
   /// `normalised` divides by the exponential sum (softmax) or by the total

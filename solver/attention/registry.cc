@@ -11,7 +11,9 @@
 namespace tpde::attention
 {
   Variant make_softmax_variant();
+  Variant make_multihead_variant();
   Variant make_l2_variant();
+  Variant make_sinkhorn_variant();
   Variant make_sigmoid_variant();
   Variant make_unnormalized_variant();
 
@@ -21,7 +23,9 @@ namespace tpde::attention
     {
       std::vector<Variant> all;
       all.push_back(make_softmax_variant());
+      all.push_back(make_multihead_variant());
       all.push_back(make_l2_variant());
+      all.push_back(make_sinkhorn_variant());
       all.push_back(make_sigmoid_variant());
       all.push_back(make_unnormalized_variant());
       return all;

@@ -1,4 +1,8 @@
-// A branch-free exp for the attention hot loop.
+// Branch-free exps for the attention hot loops.
+//
+// exp_nonpositive (scalar, auto-vectorised by GCC) serves the sigmoid kernel;
+// exp_lanes (eight lanes in a GCC vector type, table-based) serves the
+// exponential kernels of softmax.cc.
 //
 // std::exp is a library call, so a loop that calls it cannot be vectorised.
 // This version is plain arithmetic plus integer bit manipulation, written so
@@ -88,4 +92,94 @@ namespace tpde::attention::simd
     std::memcpy(&result, &result_bits, sizeof result);
     return result;
   }
+
+  // The vector functions are always inlined into code compiled for one
+  // instruction set, so the ABI of passing vectors (which GCC warns about for
+  // the non-AVX-512 clones) never applies.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+  /// Eight doubles (one AVX-512 register, two AVX2 or four SSE2 registers:
+  /// GCC lowers the vector type to whatever the compiled clone supports).
+  typedef double       lanes_double __attribute__((vector_size(64)));
+  typedef std::int64_t lanes_int __attribute__((vector_size(64)));
+
+  /// max(x, bound) lane by lane for a negative bound, in one unsigned
+  /// integer minimum: the bit patterns of doubles ordered as unsigned
+  /// integers are the positive ones in increasing order, then the negative
+  /// ones in decreasing order (-0 first, -inf last), so every x below the
+  /// bound (including -inf) has a larger pattern than the bound and every
+  /// other x a smaller one. A floating-point max (or a compare and blend,
+  /// what GCC makes of `x > bound ? x : bound` without -ffinite-math-only)
+  /// costs more.
+  __attribute__((always_inline)) inline lanes_double at_least(lanes_double x, double bound)
+  {
+    typedef std::uint64_t lanes_unsigned __attribute__((vector_size(64)));
+    const lanes_unsigned bits  = __builtin_bit_cast(lanes_unsigned, x);
+    const lanes_unsigned limit = __builtin_bit_cast(lanes_unsigned, lanes_double{} + bound);
+    return __builtin_bit_cast(lanes_double, bits < limit ? bits : limit);
+  }
+
+  /// exp(t) lane by lane for -inf <= t <= 700, relative error about 3e-16
+  /// at most (1.4 ulp); arguments below -700 give exp(-700) ~ 1e-304
+  /// instead of the true value (callers add such terms to sums containing a
+  /// term ~1, where they are invisible). Cheaper than exp_nonpositive:
+  /// t = (n + j/16) ln 2 + r with a 16-entry table for 2^{j/16}, which one
+  /// two-register permute (vpermt2pd on AVX-512) looks up, so |r| <= ln2/32
+  /// and a degree-6 polynomial suffices instead of degree 13.
+  __attribute__((always_inline)) inline lanes_double exp_lanes(lanes_double t)
+  {
+    constexpr double round_shifter = 6755399441055744.0;  // 1.5 * 2^52, see above
+    constexpr double sixteen_over_ln2 = 23.083120654223414; // 16 / ln 2
+    // ln2/16 split as in exp_nonpositive (hi has 21 trailing zero bits, so
+    // n * hi is exact for the |n| < 2^15 that occur here).
+    constexpr double step_high = 6.93147180369123816490e-01 / 16.;
+    constexpr double step_low  = 1.90821492927058770002e-10 / 16.;
+    // 2^{j/16}, j = 0..15, rounded to double (the rounding, <= 2^-53
+    // relative, is the main error of the result).
+    const lanes_double table_low  = {1.0,
+                                     1.0442737824274138,
+                                     1.0905077326652577,
+                                     1.1387886347566916,
+                                     1.189207115002721,
+                                     1.241857812073484,
+                                     1.2968395546510096,
+                                     1.3542555469368927};
+    const lanes_double table_high = {1.4142135623730951,
+                                     1.4768261459394993,
+                                     1.5422108254079407,
+                                     1.6104903319492543,
+                                     1.681792830507429,
+                                     1.7562521603732995,
+                                     1.8340080864093424,
+                                     1.9152065613971474};
+    // Degree-6 polynomial through the Chebyshev points of |r| <= 1.02 ln2/32
+    // (relative error 8e-18 there; computed in 50-digit arithmetic).
+    constexpr double c1 = 1.0000000000000025243, c2 = 0.50000000000000031554,
+                     c3 = 0.16666666662529672398, c4 = 0.041666666661495435225,
+                     c5 = 0.0083335028305229819863, c6 = 0.0013889100760016836654;
+
+    // Clamped (also -inf) so that 2^n below stays in the normal range.
+    t                          = at_least(t, -700.);
+    const lanes_double shifted = t * sixteen_over_ln2 + round_shifter;
+    const lanes_double n       = shifted - round_shifter; // integer: 16 n' + j
+    const lanes_double r       = (t - n * step_high) - n * step_low;
+    lanes_double       p       = lanes_double{} + c6;
+    p                          = p * r + c5;
+    p                          = p * r + c4;
+    p                          = p * r + c3;
+    p                          = p * r + c2;
+    p                          = p * r + c1;
+    p                          = p * r + 1.;
+    // The low mantissa bits of `shifted` hold n (two's complement): its low 4
+    // bits index the table (the permute reads only those), and the bits above
+    // hold floor(n / 16), moved into the exponent field as in exp_nonpositive.
+    const lanes_int    bits  = __builtin_bit_cast(lanes_int, shifted);
+    const lanes_double power = __builtin_shuffle(table_low, table_high, bits & 15);
+    const lanes_int    result_bits =
+      __builtin_bit_cast(lanes_int, power * p) + ((bits >> 4) << 52);
+    return __builtin_bit_cast(lanes_double, result_bits);
+  }
+
+#pragma GCC diagnostic pop
 } // namespace tpde::attention::simd

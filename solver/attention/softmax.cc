@@ -5,16 +5,21 @@
 // With A = beta K^T Q the score of source y for target x is <a, y>, a = A x.
 // This is the hot loop of the whole solver (M targets x N sources), so:
 //  * sources are converted once per evaluate() into structure-of-arrays form;
-//  * targets are processed in blocks, each block sweeps all sources twice
-//    (the maximum score, then the shifted exponential sums), and the inner
-//    loops run over fixed-width groups of sources so that GCC vectorises them
-//    (per-lane partial sums instead of a scalar reduction, which GCC would
-//    not vectorise without -ffast-math);
-//  * exp is the branch-free simd::exp_nonpositive, and the two sweeps are
-//    compiled for AVX-512, AVX2+FMA and baseline x86-64 (target_clones);
+//  * targets are processed in blocks of two; a block sweeps all sources
+//    once, summing the exponentials shifted by an upper bound of the
+//    largest score from the sources' bounding box; only when that bound may
+//    exceed the largest score by more than 500 (very large scores) does a
+//    first sweep find the maximum;
+//  * the sweeps work on eight sources at a time in GCC vector types (one
+//    AVX-512 register; per-lane partial sums), with the table-based
+//    simd::exp_lanes, and are compiled for AVX-512, AVX2+FMA and baseline
+//    x86-64 (target_clones, chosen at run time);
 //  * blocks of targets are distributed with tbb::parallel_for. Every target
 //    is handled by one block in a fixed order, so results do not depend on
-//    the number of threads.
+//    the number of threads;
+//  * with `evaluation = fast` (or auto on large problems) the sums are
+//    interpolated in score space instead (fast_summation.h), with node values
+//    from these same sweeps over the sources each box keeps.
 //
 // Accuracy. Scores of size ~1000 carry an absolute rounding error of ~1e-13
 // if computed naively, which goes straight into the relative error of each
@@ -39,6 +44,7 @@
 // exact coarse sum first, so that this addition rounds at the size of the
 // result, not of the log-weight.
 #include "attention/exponential_kernel.h"
+#include "attention/fast_summation.h"
 #include "attention/simd_exp.h"
 
 #include <tbb/blocked_range.h>
@@ -47,10 +53,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
+
+// The vector helpers are always inlined into the clones, so the vector ABI
+// GCC warns about for the non-AVX-512 clones (-Wpsabi, reported as late as
+// the end of the file) never applies.
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace tpde::attention
 {
@@ -77,7 +89,11 @@ namespace tpde::attention
     //    (<= 2^24 steps), so a_hi[i] y_hi[i] is a multiple of G with at most
     //    50 significant bits: exact;
     //  * the shift (the maximum score, |max| <= d P since log-weights are <= 0
-    //    and equal 0 for the heaviest source) is rounded to a multiple of G;
+    //    and equal 0 for the heaviest source, or its bounding-box bound, which
+    //    lies between the maximum and d P) is rounded to a multiple of G (the
+    //    fast summation's source subsets may lack the heaviest source; their
+    //    shifts can then exceed d P by the subset's largest |log-weight|, and
+    //    the coarse sums lose exactness at the level of eps times that);
     //  * every partial sum of shift and coarse products is a multiple of G of
     //    size <= |max| + d P <= 2 d P <= 6 P < 8 P = 2^53 G (d <= 3): exact.
     constexpr int coarse_source_bits   = 26;
@@ -121,6 +137,7 @@ namespace tpde::attention
       SourceArrays(SourceArrays &&)      = default; // keeps the buffer, so the pointers stay valid
       SourceArrays(const SourceArrays &) = delete;  // a copy would point into the original
 
+      std::size_t   n_used   = 0; // sources with positive weight
       std::size_t   n_padded = 0;
       AlignedVector storage;
       const double *coordinate[dim];    // y (penalised kernels: y - centre)
@@ -131,6 +148,8 @@ namespace tpde::attention
       const double *log_weight;
       const double *log_weight_lo = nullptr;    // low part (penalised kernels only)
       double        grid_step[dim];             // power of two: 2^-26 * bound on |y|
+      double        lowest[dim], highest[dim];  // bounding box of coordinate
+      std::size_t   heaviest = 0;               // a source with log_weight 0
       double        max_over_total_weight = 1.; // w_max / sum_j w_j
       // Penalised kernels work with y - centre (see add_key_penalty): the
       // score vector becomes A x - score_offset and the mean gains + centre.
@@ -161,37 +180,55 @@ namespace tpde::attention
 #define TPDE_ATTENTION_CLONES \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
+    using simd::lanes_double;
+
+    /// Eight consecutive entries (any alignment).
+    __attribute__((always_inline)) inline lanes_double load_lanes(const double *data)
+    {
+      lanes_double result;
+      std::memcpy(&result, data, sizeof result);
+      return result;
+    }
+
+    /// The entries of lanes in a fixed pairwise order.
+    __attribute__((always_inline)) inline double sum_lanes(const lanes_double &lane)
+    {
+      static_assert(source_lanes == 8, "pairwise lane sum written for 8 lanes");
+      return ((lane[0] + lane[4]) + (lane[2] + lane[6])) +
+             ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+    }
+
     /// Lane-wise maximum of the scores <a, y_j> + log w_j for each target.
     template <int dim>
     TPDE_ATTENTION_CLONES void maximum_scores(const SourceArrays<dim> &sources,
                                               const TargetBlock<dim>  &block,
                                               double                   maximum[targets_per_sweep])
     {
-      alignas(64) double lane_maximum[targets_per_sweep][source_lanes];
+      lanes_double lane_maximum[targets_per_sweep];
       for (unsigned int b = 0; b < targets_per_sweep; ++b)
-        for (std::size_t l = 0; l < source_lanes; ++l)
-          lane_maximum[b][l] = -std::numeric_limits<double>::infinity();
+        lane_maximum[b] = lanes_double{} - std::numeric_limits<double>::infinity();
 
-      const double *__restrict log_weight = sources.log_weight;
-      const double *__restrict y[dim];
-      for (int i = 0; i < dim; ++i)
-        y[i] = sources.coordinate[i];
-
-      for (std::size_t j0 = 0; j0 < sources.n_padded; j0 += source_lanes)
-        for (unsigned int b = 0; b < targets_per_sweep; ++b)
-// Without this, GCC unrolls the short lane loop into scalar code before
-// the vectoriser sees it (and then fails to SLP-vectorise the maxima).
-#pragma GCC unroll 1
-          for (std::size_t l = 0; l < source_lanes; ++l)
+      for (std::size_t j = 0; j < sources.n_padded; j += source_lanes)
+        {
+          const lanes_double log_weight = load_lanes(sources.log_weight + j);
+          lanes_double       y[dim];
+          for (int i = 0; i < dim; ++i)
+            y[i] = load_lanes(sources.coordinate[i] + j);
+          for (unsigned int b = 0; b < targets_per_sweep; ++b)
             {
-              double score = log_weight[j0 + l];
+              lanes_double score = log_weight;
               for (int i = 0; i < dim; ++i)
-                score = block.a[b][i] * y[i][j0 + l] + score;
-              lane_maximum[b][l] = score > lane_maximum[b][l] ? score : lane_maximum[b][l];
+                score = block.a[b][i] * y[i] + score;
+              lane_maximum[b] = score > lane_maximum[b] ? score : lane_maximum[b];
             }
+        }
 
       for (unsigned int b = 0; b < targets_per_sweep; ++b)
-        maximum[b] = *std::max_element(lane_maximum[b], lane_maximum[b] + source_lanes);
+        {
+          maximum[b] = lane_maximum[b][0];
+          for (std::size_t l = 1; l < source_lanes; ++l)
+            maximum[b] = std::max(maximum[b], lane_maximum[b][l]);
+        }
     }
 
     /// Shifted sums: denominator sum_j exp(s_j - max) and numerator
@@ -203,70 +240,61 @@ namespace tpde::attention
                                                 double denominator[targets_per_sweep],
                                                 double numerator[targets_per_sweep][dim])
     {
-      alignas(64) double total_denominator[targets_per_sweep][source_lanes]    = {};
-      alignas(64) double total_numerator[targets_per_sweep][dim][source_lanes] = {};
-
-      const double *__restrict log_weight    = sources.log_weight;
-      const double *__restrict log_weight_lo = sources.log_weight_lo;
-      const double *__restrict y[dim];
-      const double *__restrict y_hi[dim];
-      const double *__restrict y_lo[dim];
-      for (int i = 0; i < dim; ++i)
-        {
-          y[i]    = sources.coordinate[i];
-          y_hi[i] = sources.coordinate_hi[i];
-          y_lo[i] = sources.coordinate_lo[i];
-        }
+      lanes_double total_denominator[targets_per_sweep]     = {};
+      lanes_double total_numerator[targets_per_sweep][dim] = {};
 
       for (std::size_t chunk = 0; chunk < sources.n_padded; chunk += summation_chunk)
         {
-          const std::size_t  chunk_end = std::min(chunk + summation_chunk, sources.n_padded);
-          alignas(64) double chunk_denominator[targets_per_sweep][source_lanes]    = {};
-          alignas(64) double chunk_numerator[targets_per_sweep][dim][source_lanes] = {};
+          const std::size_t chunk_end = std::min(chunk + summation_chunk, sources.n_padded);
+          lanes_double      chunk_denominator[targets_per_sweep]     = {};
+          lanes_double      chunk_numerator[targets_per_sweep][dim] = {};
 
-          for (std::size_t j0 = chunk; j0 < chunk_end; j0 += source_lanes)
-            for (unsigned int b = 0; b < targets_per_sweep; ++b)
-              for (std::size_t l = 0; l < source_lanes; ++l)
+          for (std::size_t j = chunk; j < chunk_end; j += source_lanes)
+            {
+              const lanes_double log_weight = load_lanes(sources.log_weight + j);
+              const lanes_double log_weight_lo =
+                split_log_weight ? load_lanes(sources.log_weight_lo + j) : lanes_double{};
+              lanes_double y[dim], y_hi[dim], y_lo[dim];
+              for (int i = 0; i < dim; ++i)
                 {
-                  const std::size_t j = j0 + l;
+                  y[i]    = load_lanes(sources.coordinate[i] + j);
+                  y_hi[i] = load_lanes(sources.coordinate_hi[i] + j);
+                  y_lo[i] = load_lanes(sources.coordinate_lo[i] + j);
+                }
+              for (unsigned int b = 0; b < targets_per_sweep; ++b)
+                {
                   // Exact: all terms are multiples of the common step and the
                   // partial sums stay below 2^53 steps.
-                  double coarse = block.negative_shift[b];
+                  lanes_double coarse = lanes_double{} + block.negative_shift[b];
                   // Small: log-weight (or its low part) plus fine products
                   // (~2^-24 |score|).
-                  double fine = split_log_weight ? log_weight_lo[j] : log_weight[j];
+                  lanes_double fine = split_log_weight ? log_weight_lo : log_weight;
                   for (int i = 0; i < dim; ++i)
                     {
-                      coarse = block.a_hi[b][i] * y_hi[i][j] + coarse;
-                      fine   = block.a_hi[b][i] * y_lo[i][j] + fine;
-                      fine   = block.a_lo[b][i] * y[i][j] + fine;
+                      coarse = block.a_hi[b][i] * y_hi[i] + coarse;
+                      fine   = block.a_hi[b][i] * y_lo[i] + fine;
+                      fine   = block.a_lo[b][i] * y[i] + fine;
                     }
                   // A large log-weight nearly cancels the exact coarse sum for
                   // the sources that matter; a sum rounds at the size of its
                   // result, so adding it there first costs no accuracy.
-                  const double exponent =
-                    split_log_weight ? (coarse + log_weight[j]) + fine : coarse + fine;
-                  const double weight = simd::exp_nonpositive(exponent);
-                  chunk_denominator[b][l] += weight;
+                  const lanes_double exponent =
+                    split_log_weight ? (coarse + log_weight) + fine : coarse + fine;
+                  const lanes_double weight = simd::exp_lanes(exponent);
+                  chunk_denominator[b] += weight;
                   for (int i = 0; i < dim; ++i)
-                    chunk_numerator[b][i][l] += weight * y[i][j];
+                    chunk_numerator[b][i] = weight * y[i] + chunk_numerator[b][i];
                 }
+            }
 
           for (unsigned int b = 0; b < targets_per_sweep; ++b)
-            for (std::size_t l = 0; l < source_lanes; ++l)
-              {
-                total_denominator[b][l] += chunk_denominator[b][l];
-                for (int i = 0; i < dim; ++i)
-                  total_numerator[b][i][l] += chunk_numerator[b][i][l];
-              }
+            {
+              total_denominator[b] += chunk_denominator[b];
+              for (int i = 0; i < dim; ++i)
+                total_numerator[b][i] += chunk_numerator[b][i];
+            }
         }
 
-      // Lanes in a fixed pairwise order.
-      const auto sum_lanes = [](const double *lane) {
-        static_assert(source_lanes == 8, "pairwise lane sum written for 8 lanes");
-        return ((lane[0] + lane[4]) + (lane[2] + lane[6])) +
-               ((lane[1] + lane[5]) + (lane[3] + lane[7]));
-      };
       for (unsigned int b = 0; b < targets_per_sweep; ++b)
         {
           denominator[b] = sum_lanes(total_denominator[b]);
@@ -293,6 +321,8 @@ namespace tpde::attention
       ExponentialKernel(const Parameters &parameters, const ExponentialKind &kind)
           : kind(kind)
           , K(parameters.K)
+          , evaluation(parameters.evaluation)
+          , tolerance(parameters.tolerance)
       {
         // A = factor K^T Q, kept in long double so that a = A x is accurate to
         // far below double rounding before it is split.
@@ -325,6 +355,25 @@ namespace tpde::attention
             throw std::invalid_argument(kind.name +
                                         " attention: target coordinates must be finite");
         const SourceArrays<dim> source_arrays = make_source_arrays(n_sources, sources, weights);
+        const std::size_t       n_used        = source_arrays.n_used;
+        if (evaluation == Parameters::Evaluation::fast)
+          {
+            evaluate_fast(n_targets,
+                          targets,
+                          source_arrays,
+                          std::numeric_limits<double>::infinity(),
+                          velocities);
+            return;
+          }
+        if (evaluation == Parameters::Evaluation::automatic &&
+            fast_summation_pays(n_targets, n_used, tolerance) &&
+            evaluate_fast(n_targets,
+                          targets,
+                          source_arrays,
+                          fast_summation_max_fraction * static_cast<double>(n_targets) *
+                            static_cast<double>(n_used),
+                          velocities))
+          return;
 
         const std::size_t n_blocks = (n_targets + targets_per_sweep - 1) / targets_per_sweep;
         tbb::parallel_for(
@@ -337,8 +386,10 @@ namespace tpde::attention
       }
 
     private:
-      ExponentialKind kind;
-      Matrix          K;
+      ExponentialKind        kind;
+      Matrix                 K;
+      Parameters::Evaluation evaluation;
+      double                 tolerance;
       long double     A[dim][dim];
       double          V[dim][dim];
 
@@ -412,6 +463,7 @@ namespace tpde::attention
                 result.score_offset[i] = 2 * static_cast<long double>(kind.key_penalty) * sum;
               }
           }
+        result.n_used   = n_used;
         result.n_padded = (n_used + source_lanes - 1) / source_lanes * source_lanes;
         result.max_over_total_weight =
           static_cast<double>(static_cast<long double>(maximum_weight) / total_weight);
@@ -459,6 +511,7 @@ namespace tpde::attention
             add_key_penalty(result, weights, n_sources, log_weight, log_weight_lo);
             result.log_weight_lo = log_weight_lo;
           }
+        find_extent(result);
         for (; k < result.n_padded; ++k)
           log_weight[k] = -std::numeric_limits<double>::infinity();
         return result;
@@ -503,44 +556,104 @@ namespace tpde::attention
           }
       }
 
+      /// The shifted sums of one block of score vectors a (long double, in
+      /// the sources' frame): numerator N, denominator D and the shift m
+      /// with sum_j e^{s_j} (y_j, 1) = e^m (N, D).
+      void sweep_block(const long double        a[targets_per_sweep][dim],
+                       const SourceArrays<dim> &sources,
+                       double                   numerator[targets_per_sweep][dim],
+                       double                   denominator[targets_per_sweep],
+                       double                   shift[targets_per_sweep]) const
+      {
+        TargetBlock<dim> block;
+        for (unsigned int b = 0; b < targets_per_sweep; ++b)
+          {
+            for (int p = 0; p < dim; ++p)
+              block.a[b][p] = static_cast<double>(a[b][p]);
+            split_score_vector(a[b], sources, block, b);
+          }
+
+        // The shift only has to be near the largest score: no overflow, the
+        // leading terms far above the exp clamp at -700 (see exp_lanes), and
+        // their exponents small, since each exponent is rounded at its own
+        // size. The bounding box gives an upper bound without a sweep; it is
+        // used when it exceeds the heaviest source's score by at most
+        // max_bound_gap (so by at most that much the largest score too; the
+        // leading exponents are then >= -max_bound_gap, rounded to within
+        // 64 eps ~ 7e-15 instead of ~eps). Otherwise, and for split
+        // log-weights (where coarse + log-weight would be rounded at the size
+        // of the gap too), a sweep finds the maximum.
+        constexpr double max_bound_gap = 64.;
+        double           maximum[targets_per_sweep];
+        bool             bounded[targets_per_sweep];
+        bool             all_bounded = true;
+        for (unsigned int b = 0; b < targets_per_sweep; ++b)
+          {
+            const double heaviest_log_weight = sources.log_weight[sources.heaviest];
+            double       upper = heaviest_log_weight, heaviest_score = heaviest_log_weight;
+            for (int i = 0; i < dim; ++i)
+              {
+                upper += std::max(block.a[b][i] * sources.lowest[i],
+                                  block.a[b][i] * sources.highest[i]);
+                heaviest_score += block.a[b][i] * sources.coordinate[i][sources.heaviest];
+              }
+            maximum[b] = upper;
+            bounded[b] =
+              sources.log_weight_lo == nullptr && upper - heaviest_score <= max_bound_gap;
+            all_bounded &= bounded[b];
+          }
+        if (!all_bounded)
+          {
+            double swept[targets_per_sweep];
+            maximum_scores<dim>(sources, block, swept);
+            for (unsigned int b = 0; b < targets_per_sweep; ++b)
+              if (!bounded[b])
+                maximum[b] = swept[b];
+          }
+        for (unsigned int b = 0; b < targets_per_sweep; ++b)
+          {
+            block.negative_shift[b] =
+              -std::nearbyint(maximum[b] / block.common_step[b]) * block.common_step[b];
+            shift[b] = -block.negative_shift[b];
+          }
+
+        if (sources.log_weight_lo != nullptr)
+          exponential_sums<dim, true>(sources, block, denominator, numerator);
+        else
+          exponential_sums<dim, false>(sources, block, denominator, numerator);
+      }
+
+      /// V times a mean in the sources' frame (adds the centre back).
+      void map_mean(const SourceArrays<dim> &sources, double mean[dim], double *result) const
+      {
+        if (sources.centred)
+          for (int i = 0; i < dim; ++i)
+            mean[i] += sources.centre[i];
+        for (int p = 0; p < dim; ++p)
+          {
+            double sum = 0.;
+            for (int q = 0; q < dim; ++q)
+              sum += V[p][q] * mean[q];
+            result[p] = sum;
+          }
+      }
+
       void evaluate_block(std::size_t              first_target,
                           std::size_t              n_targets,
                           const double            *targets,
                           const SourceArrays<dim> &sources,
                           double                  *velocities) const
       {
-        TargetBlock<dim> block;
-        long double      a[targets_per_sweep][dim];
+        long double a[targets_per_sweep][dim];
         for (unsigned int b = 0; b < targets_per_sweep; ++b)
           {
             // A short last block repeats its last target; those results are dropped.
             const std::size_t target = std::min<std::size_t>(first_target + b, n_targets - 1);
-            const double     *x      = targets + target * dim;
-            for (int p = 0; p < dim; ++p)
-              {
-                long double sum = 0;
-                for (int q = 0; q < dim; ++q)
-                  sum += A[p][q] * x[q];
-                if (sources.centred)
-                  sum -= sources.score_offset[p];
-                a[b][p]       = sum;
-                block.a[b][p] = static_cast<double>(sum);
-              }
-            split_score_vector(a[b], sources, block, b);
+            score_vector(targets + target * dim, sources, a[b]);
           }
-
-        double maximum[targets_per_sweep];
-        maximum_scores<dim>(sources, block, maximum);
-        for (unsigned int b = 0; b < targets_per_sweep; ++b)
-          block.negative_shift[b] =
-            -std::nearbyint(maximum[b] / block.common_step[b]) * block.common_step[b];
-
-        double denominator[targets_per_sweep];
-        double numerator[targets_per_sweep][dim];
-        if (sources.log_weight_lo != nullptr)
-          exponential_sums<dim, true>(sources, block, denominator, numerator);
-        else
-          exponential_sums<dim, false>(sources, block, denominator, numerator);
+        double numerator[targets_per_sweep][dim], denominator[targets_per_sweep],
+          shift[targets_per_sweep];
+        sweep_block(a, sources, numerator, denominator, shift);
 
         for (unsigned int b = 0; b < targets_per_sweep && first_target + b < n_targets; ++b)
           {
@@ -551,20 +664,174 @@ namespace tpde::attention
             for (int i = 0; i < dim; ++i)
               mean[i] = kind.normalised ? numerator[b][i] / denominator[b] :
                                           numerator[b][i] * sources.max_over_total_weight;
-            if (sources.centred)
-              for (int i = 0; i < dim; ++i)
-                mean[i] += sources.centre[i];
             double *velocity = velocities + (first_target + b) * dim;
-            for (int p = 0; p < dim; ++p)
-              {
-                double sum = 0.;
-                for (int q = 0; q < dim; ++q)
-                  sum += V[p][q] * mean[q];
-                velocity[p] = sum;
-              }
+            map_mean(sources, mean, velocity);
             if (!kind.normalised)
-              scale_by_exponential(velocity, -block.negative_shift[b]);
+              scale_by_exponential(velocity, shift[b]);
           }
+      }
+
+      /// a = A x (minus the centring offset), in long double.
+      void score_vector(const double *x, const SourceArrays<dim> &sources, long double a[dim]) const
+      {
+        for (int p = 0; p < dim; ++p)
+          {
+            long double sum = 0;
+            for (int q = 0; q < dim; ++q)
+              sum += A[p][q] * x[q];
+            if (sources.centred)
+              sum -= sources.score_offset[p];
+            a[p] = sum;
+          }
+      }
+
+      /// Velocities by fast::interpolate: the score vectors a = A x (rounded
+      /// to double) are the interpolation variable, the node values come
+      /// from evaluate_points on the sources each box keeps. False (and
+      /// velocities untouched) if it gave up after max_interactions.
+      bool evaluate_fast(std::size_t              n_targets,
+                         const double            *targets,
+                         const SourceArrays<dim> &sources,
+                         double                   max_interactions,
+                         double                  *velocities) const
+      {
+        std::vector<double> score_vectors(n_targets * dim);
+        for (std::size_t t = 0; t < n_targets; ++t)
+          {
+            long double a[dim];
+            score_vector(targets + t * dim, sources, a);
+            for (int p = 0; p < dim; ++p)
+              score_vectors[t * dim + p] = static_cast<double>(a[p]);
+          }
+        std::vector<double> coordinates(sources.n_used * dim);
+        for (std::size_t j = 0; j < sources.n_used; ++j)
+          for (int i = 0; i < dim; ++i)
+            coordinates[j * dim + i] = sources.coordinate[i][j];
+
+        fast::ExponentialSum sum;
+        sum.dim        = dim;
+        sum.log_scale  = !kind.normalised;
+        sum.n_sources  = sources.n_used;
+        sum.coordinate = coordinates.data();
+        sum.log_weight = sources.log_weight;
+        sum.evaluate   = [&](std::size_t                      n_points,
+                           const double                    *points,
+                           const std::vector<std::size_t> *subset,
+                           double                          *values) {
+          if (subset == nullptr)
+            evaluate_points(n_points, points, sources, values);
+          else
+            evaluate_points(n_points, points, select_sources(sources, *subset), values);
+        };
+        const unsigned int  n_outputs = dim + (kind.normalised ? 0 : 1);
+        std::vector<double> values(n_targets * n_outputs);
+        if (fast::interpolate(
+              sum, n_targets, score_vectors.data(), tolerance, values.data(), max_interactions)
+              .abandoned)
+          return false;
+        for (std::size_t t = 0; t < n_targets; ++t)
+          {
+            std::copy(&values[t * n_outputs], &values[t * n_outputs] + dim, velocities + t * dim);
+            if (!kind.normalised)
+              scale_by_exponential(velocities + t * dim, values[t * n_outputs + dim]);
+          }
+        return true;
+      }
+
+      /// The listed sources (indices below n_used) as their own arrays, on
+      /// the same grid and in the same frame as `all`.
+      static SourceArrays<dim> select_sources(const SourceArrays<dim>        &all,
+                                              const std::vector<std::size_t> &indices)
+      {
+        SourceArrays<dim> result;
+        const bool        split    = all.log_weight_lo != nullptr;
+        result.n_used              = indices.size();
+        result.n_padded            = (indices.size() + source_lanes - 1) / source_lanes * source_lanes;
+        result.storage.assign((3 * dim + (split ? 2 : 1)) * result.n_padded, 0.);
+        double *const base = result.storage.data();
+        const auto    copy = [&](const double *from, std::size_t slot, double padding) {
+          double *to = base + slot * result.n_padded;
+          for (std::size_t k = 0; k < indices.size(); ++k)
+            to[k] = from[indices[k]];
+          std::fill(to + indices.size(), to + result.n_padded, padding);
+          return to;
+        };
+        for (int i = 0; i < dim; ++i)
+          {
+            result.coordinate[i]    = copy(all.coordinate[i], i, 0.);
+            result.coordinate_hi[i] = copy(all.coordinate_hi[i], dim + i, 0.);
+            result.coordinate_lo[i] = copy(all.coordinate_lo[i], 2 * dim + i, 0.);
+            result.grid_step[i]     = all.grid_step[i];
+            result.centre[i]        = all.centre[i];
+            result.score_offset[i]  = all.score_offset[i];
+          }
+        result.log_weight =
+          copy(all.log_weight, 3 * dim, -std::numeric_limits<double>::infinity());
+        if (split)
+          result.log_weight_lo = copy(all.log_weight_lo, 3 * dim + 1, 0.);
+        result.max_over_total_weight = all.max_over_total_weight;
+        result.centred               = all.centred;
+        find_extent(result);
+        return result;
+      }
+
+      /// heaviest, lowest and highest of the sources in use.
+      static void find_extent(SourceArrays<dim> &sources)
+      {
+        sources.heaviest = 0;
+        for (std::size_t k = 0; k < sources.n_used; ++k)
+          if (sources.log_weight[k] > sources.log_weight[sources.heaviest])
+            sources.heaviest = k;
+        for (int i = 0; i < dim; ++i)
+          {
+            const double *y    = sources.coordinate[i];
+            sources.lowest[i]  = *std::min_element(y, y + sources.n_used);
+            sources.highest[i] = *std::max_element(y, y + sources.n_used);
+          }
+      }
+
+      /// The fast summation's view (fast_summation.h) at score vectors
+      /// given directly: q = V (N / D + centre) and, unnormalised, the log
+      /// of the scale L = shift + log D + log(w_max / W), so that the
+      /// velocity is q e^L.
+      void evaluate_points(std::size_t              n_points,
+                           const double            *points,
+                           const SourceArrays<dim> &sources,
+                           double                  *values) const
+      {
+        const unsigned int n_outputs = dim + (kind.normalised ? 0 : 1);
+        const std::size_t  n_blocks  = (n_points + targets_per_sweep - 1) / targets_per_sweep;
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_blocks),
+                          [&](const tbb::blocked_range<std::size_t> &range) {
+                            for (std::size_t block = range.begin(); block != range.end(); ++block)
+                              {
+                                const std::size_t first = block * targets_per_sweep;
+                                long double       a[targets_per_sweep][dim];
+                                for (unsigned int b = 0; b < targets_per_sweep; ++b)
+                                  {
+                                    const std::size_t point =
+                                      std::min<std::size_t>(first + b, n_points - 1);
+                                    for (int p = 0; p < dim; ++p)
+                                      a[b][p] = points[point * dim + p];
+                                  }
+                                double numerator[targets_per_sweep][dim],
+                                  denominator[targets_per_sweep], shift[targets_per_sweep];
+                                sweep_block(a, sources, numerator, denominator, shift);
+                                for (unsigned int b = 0;
+                                     b < targets_per_sweep && first + b < n_points;
+                                     ++b)
+                                  {
+                                    double *result = values + (first + b) * n_outputs;
+                                    double  mean[dim];
+                                    for (int i = 0; i < dim; ++i)
+                                      mean[i] = numerator[b][i] / denominator[b];
+                                    map_mean(sources, mean, result);
+                                    if (!kind.normalised)
+                                      result[dim] = shift[b] + std::log(denominator[b]) +
+                                                    std::log(sources.max_over_total_weight);
+                                  }
+                              }
+                          });
       }
 
       /// velocity *= e^shift. Beyond |shift| = 700 as two factors e^{shift/2},
@@ -656,6 +923,12 @@ namespace tpde::attention
     check_finite_entries(parameters.V, "V");
   }
 
+  bool fast_summation_pays(std::size_t n_targets, std::size_t n_sources, double tolerance)
+  {
+    return n_targets >= fast_summation_min_targets && n_sources >= fast_summation_min_sources &&
+           tolerance >= fast_summation_min_tolerance;
+  }
+
   /// The kernels whose weights are exponentials of a linear score: for each
   /// target x and the sources with w_j > 0,
   ///   s_j = score_factor <Qx, K y_j> - key_penalty |K y_j|^2 + log w_j,
@@ -675,6 +948,12 @@ namespace tpde::attention
       {
         std::ostringstream text;
         text << variant << " attention: beta = " << parameters.beta << " is too large";
+        throw std::invalid_argument(text.str());
+      }
+    if (!(parameters.tolerance > 0.))
+      {
+        std::ostringstream text;
+        text << "tolerance must be positive, got " << parameters.tolerance;
         throw std::invalid_argument(text.str());
       }
     const ExponentialKind kind{variant, score_factor, key_penalty, normalised};

@@ -26,6 +26,8 @@ namespace tpde
     const double *node_velocity() const { return velocities.data(); }
     /// Velocity at point q of face f: face_velocity()[(f*nfq + q)*dim + c].
     const double *face_velocity() const { return velocities.data() + n_node_targets * dim; }
+    double       *node_velocity() { return velocities.data(); }
+    double       *face_velocity() { return velocities.data() + n_node_targets * dim; }
     std::size_t   n_sources() const { return source_weights.size(); }
     std::size_t   n_targets() const { return targets.size() / dim; }
 

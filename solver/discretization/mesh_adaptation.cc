@@ -5,16 +5,140 @@
 #include <deal.II/grid/grid_refinement.h>
 #include <deal.II/lac/vector.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace tpde
 {
+  namespace
+  {
+    // Log attention weight (up to terms that depend on the target only) of a
+    // source at y for a query at x: s(x, y) = <A x, y> + c |K y|^2. Softmax-type
+    // variants tilt the density by exp(s); sigmoid attention is bounded and
+    // has no such amplification (returns no form).
+    struct ScoreForm
+    {
+      Matrix A;        // beta K^T Q (l2: 2 beta K^T Q)
+      Matrix KtK;      // K^T K
+      double c = 0;    // l2: -beta
+    };
+
+    std::optional<ScoreForm> score_form(const std::string &type, const attention::Parameters &p)
+    {
+      if (type == "sigmoid")
+        return std::nullopt;
+      ScoreForm form;
+      const double factor = type == "l2" ? 2 * p.beta : p.beta;
+      form.A              = factor * (transpose(p.K) * p.Q);
+      form.KtK            = transpose(p.K) * p.K;
+      form.c              = type == "l2" ? -p.beta : 0.;
+      return form;
+    }
+
+    double log_sum_exp(double a, double b)
+    {
+      if (a < b)
+        std::swap(a, b);
+      return a == -std::numeric_limits<double>::infinity() ? a : a + std::log1p(std::exp(b - a));
+    }
+
+    // For each owned cell K: the attention it receives per unit of its own
+    // mass, sum_i m_i exp(s(x_i, K)) / Z_i with Z_i = sum_J m_J exp(s(x_i, y_J))
+    // over all cells (centres; s(x_i, K) is bounded above over the cell, so a
+    // coarse cell far out in the tilt direction is not underestimated). A
+    // relative error e in the density of K changes the velocity of target i by
+    // about e times its attention weight, so jump * (1 + this) measures the
+    // effect of K's error on the transport of the mass that attends to it.
+    template <int dim>
+    std::vector<double> attention_per_mass(const DGSpace<dim>        &space,
+                                           const std::vector<double> &mass,
+                                           const ScoreForm           &form)
+    {
+      const std::size_t   owned = space.n_owned_cells();
+      const unsigned int  n     = space.n_nodes();
+      std::vector<double> local(owned * (dim + 2));
+      for (std::size_t k = 0; k < owned; ++k)
+        {
+          double *row = &local[k * (dim + 2)];
+          double  r2  = 0;
+          for (unsigned int c = 0; c < dim; ++c)
+            {
+              double centre = 0;
+              for (unsigned int q = 0; q < n; ++q)
+                centre += space.node_points[(k * n + q) * dim + c];
+              row[c] = centre / n;
+              r2 += 0.25 * space.cell_extent[k * dim + c] * space.cell_extent[k * dim + c];
+            }
+          row[dim]     = std::sqrt(r2);
+          row[dim + 1] = mass[k];
+        }
+      std::vector<double> all;
+      for (const auto &part : dealii::Utilities::MPI::all_gather(space.communicator, local))
+        all.insert(all.end(), part.begin(), part.end());
+      const std::size_t cells = all.size() / (dim + 2);
+      const auto centre = [&](std::size_t i) { return &all[i * (dim + 2)]; };
+      const auto log_m  = [&](std::size_t i) {
+        const double m = all[i * (dim + 2) + dim + 1];
+        return m > 0 ? std::log(m) : -std::numeric_limits<double>::infinity();
+      };
+      // a_i = A x_i and the source term c |K y|^2 of every cell.
+      std::vector<double> a(cells * dim), source_term(cells);
+      for (std::size_t i = 0; i < cells; ++i)
+        for (unsigned int r = 0; r < dim; ++r)
+          {
+            for (unsigned int c = 0; c < dim; ++c)
+              {
+                a[i * dim + r] += form.A(r, c) * centre(i)[c];
+                source_term[i] += form.c * centre(i)[r] * form.KtK(r, c) * centre(i)[c];
+              }
+          }
+      const auto score = [&](std::size_t i, std::size_t j) {
+        double s = source_term[j];
+        for (unsigned int c = 0; c < dim; ++c)
+          s += a[i * dim + c] * centre(j)[c];
+        return s;
+      };
+      std::vector<double> log_z(cells, -std::numeric_limits<double>::infinity());
+      for (std::size_t i = 0; i < cells; ++i)
+        for (std::size_t j = 0; j < cells; ++j)
+          log_z[i] = log_sum_exp(log_z[i], log_m(j) + score(i, j));
+
+      const std::size_t first = [&] {
+        std::size_t offset = 0;
+        const auto  counts = dealii::Utilities::MPI::all_gather(space.communicator, owned);
+        for (unsigned int r = 0; r < dealii::Utilities::MPI::this_mpi_process(space.communicator); ++r)
+          offset += counts[r];
+        return offset;
+      }();
+      std::vector<double> result(owned);
+      for (std::size_t k = 0; k < owned; ++k)
+        {
+          const std::size_t K      = first + k;
+          double            log_g  = -std::numeric_limits<double>::infinity();
+          for (std::size_t i = 0; i < cells; ++i)
+            {
+              if (!std::isfinite(log_z[i]))
+                continue;
+              double a_norm = 0;
+              for (unsigned int c = 0; c < dim; ++c)
+                a_norm += a[i * dim + c] * a[i * dim + c];
+              const double upper = score(i, K) + std::sqrt(a_norm) * centre(K)[dim];
+              log_g              = log_sum_exp(log_g, log_m(i) + upper - log_z[i]);
+            }
+          result[k] = std::exp(std::min(log_g, 600.));
+        }
+      return result;
+    }
+  } // namespace
+
   template <int dim>
   std::vector<double> refinement_indicator(const DGSpace<dim>        &space,
                                            const std::vector<double> &extended,
-                                           const std::string         &kind)
+                                           const Parameters          &parameters)
   {
+    const std::string &kind  = parameters.refinement.indicator;
     const unsigned int  n     = space.n_nodes();
     const unsigned int  nfq   = space.n_face_points();
     const std::size_t   cells = space.n_owned_cells();
@@ -60,6 +184,16 @@ namespace tpde
       return jump;
     if (kind == "mass")
       return mass;
+    if (kind == "attention")
+      {
+        if (const auto form = score_form(parameters.attention_type, parameters.attention))
+          {
+            const auto received = attention_per_mass(space, mass, *form);
+            for (std::size_t k = 0; k < cells; ++k)
+              jump[k] *= 1 + received[k];
+          }
+        return jump;
+      }
     double max_jump = 0, max_mass = 0;
     for (std::size_t k = 0; k < cells; ++k)
       {
@@ -87,7 +221,7 @@ namespace tpde
   }
 
   template <int dim>
-  void flag_cells_for_adaptation(DGSpace<dim>                   &space,
+  bool flag_cells_for_adaptation(DGSpace<dim>                   &space,
                                  const std::vector<double>      &indicator,
                                  const MeshRefinementParameters &r)
   {
@@ -96,24 +230,66 @@ namespace tpde
     for (std::size_t k = 0; k < space.owned_cells.size(); ++k)
       criteria[space.owned_cells[k]->active_cell_index()] = static_cast<float>(indicator[k]);
     const auto cap = r.maximum_cells > 0 ? r.maximum_cells : std::numeric_limits<unsigned int>::max();
+    // The 1D mesh is shared: every rank flags the whole mesh identically.
     if constexpr (dim == 1)
+      dealii::Utilities::MPI::sum(criteria, space.communicator, criteria);
+    const auto flag_fixed_number = [&](double refine_fraction, double coarsen_fraction) {
+      if constexpr (dim == 1)
+        dealii::GridRefinement::refine_and_coarsen_fixed_number(tria, criteria, refine_fraction,
+                                                                coarsen_fraction, cap);
+      else
+        dealii::parallel::distributed::GridRefinement::refine_and_coarsen_fixed_number(
+          dynamic_cast<dealii::parallel::distributed::Triangulation<dim> &>(tria), criteria, refine_fraction,
+          coarsen_fraction, cap);
+    };
+
+    if (r.strategy == "threshold")
       {
-        // The 1D mesh is shared: every rank flags the whole mesh identically.
-        dealii::Utilities::MPI::sum(criteria, space.communicator, criteria);
-        dealii::GridRefinement::refine_and_coarsen_fixed_number(tria, criteria, r.refine_fraction,
-                                                                r.coarsen_fraction, cap);
+        unsigned long refine = 0, coarsen = 0;
+        for (const auto &cell : tria.active_cell_iterators())
+          if (cell->is_locally_owned() || dim == 1)
+            {
+              const double value = criteria[cell->active_cell_index()];
+              if (value > r.refine_threshold && cell->level() < static_cast<int>(r.maximum_level))
+                {
+                  cell->set_refine_flag();
+                  ++refine;
+                }
+              else if (value < r.coarsen_threshold && cell->level() > static_cast<int>(r.minimum_level))
+                {
+                  cell->set_coarsen_flag();
+                  ++coarsen;
+                }
+            }
+        if constexpr (dim > 1)
+          {
+            refine  = dealii::Utilities::MPI::sum(refine, space.communicator);
+            coarsen = dealii::Utilities::MPI::sum(coarsen, space.communicator);
+          }
+        const double children = dealii::GeometryInfo<dim>::max_children_per_cell;
+        if (tria.n_global_active_cells() + refine * (children - 1) > cap)
+          {
+            // Over the cap: refine only the worst cells, as many as fit.
+            for (const auto &cell : tria.active_cell_iterators())
+              cell->clear_refine_flag(), cell->clear_coarsen_flag();
+            const double n = tria.n_global_active_cells();
+            flag_fixed_number(refine / n, coarsen / n);
+          }
       }
     else
-      dealii::parallel::distributed::GridRefinement::refine_and_coarsen_fixed_number(
-        dynamic_cast<dealii::parallel::distributed::Triangulation<dim> &>(tria), criteria, r.refine_fraction,
-        r.coarsen_fraction, cap);
+      flag_fixed_number(r.refine_fraction, r.coarsen_fraction);
     clamp_refinement_levels(space, r.minimum_level, r.maximum_level);
+
+    bool any = false;
+    for (const auto &cell : tria.active_cell_iterators())
+      any = any || ((cell->is_locally_owned() || dim == 1) && (cell->refine_flag_set() || cell->coarsen_flag_set()));
+    return dealii::Utilities::MPI::logical_or(any, space.communicator);
   }
 
 #define TPDE_INSTANTIATE(dim)                                                                                \
   template std::vector<double> refinement_indicator<dim>(const DGSpace<dim> &, const std::vector<double> &,  \
-                                                         const std::string &);                               \
-  template void flag_cells_for_adaptation<dim>(DGSpace<dim> &, const std::vector<double> &,                   \
+                                                         const Parameters &);                                \
+  template bool flag_cells_for_adaptation<dim>(DGSpace<dim> &, const std::vector<double> &,                   \
                                                const MeshRefinementParameters &);                             \
   template void clamp_refinement_levels<dim>(DGSpace<dim> &, unsigned int, unsigned int);
   TPDE_INSTANTIATE(1)

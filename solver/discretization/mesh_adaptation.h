@@ -14,17 +14,22 @@ namespace tpde
   ///   jump:     sqrt(h_K * sum_{faces f of K} int_f [rho]^2), a Kelly-type
   ///             measure of how badly the density is resolved;
   ///   mass:     int_K rho;
-  ///   combined: jump / max(jump) + mass / max(mass) (maxima over all ranks).
+  ///   combined: jump / max(jump) + mass / max(mass) (maxima over all ranks);
+  ///   attention: jump * (1 + the attention the cell receives per unit of its
+  ///             mass), so that cells whose density the tilted attention
+  ///             weights amplify (Gaussian tails in the tilt direction) are
+  ///             resolved in relative terms.
+  /// The kind is `parameters.refinement.indicator`.
   template <int dim>
   std::vector<double> refinement_indicator(const DGSpace<dim>        &space,
                                            const std::vector<double> &extended,
-                                           const std::string         &kind);
+                                           const Parameters          &parameters);
 
-  /// Sets refine/coarsen flags: the `refine fraction` of cells with the
-  /// largest indicator are refined, the `coarsen fraction` with the smallest
-  /// coarsened, within the level bounds and the cell cap.
+  /// Sets refine/coarsen flags by `strategy` (fractions of the cells, or
+  /// indicator thresholds), within the level bounds and the cell cap.
+  /// Returns whether any cell (on any rank) is flagged.
   template <int dim>
-  void flag_cells_for_adaptation(DGSpace<dim>                   &space,
+  bool flag_cells_for_adaptation(DGSpace<dim>                   &space,
                                  const std::vector<double>      &indicator,
                                  const MeshRefinementParameters &refinement);
 

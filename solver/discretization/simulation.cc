@@ -77,7 +77,7 @@ namespace tpde
             gaussian && reference::has_gaussian_reference(parameters.attention_type))
           exact = std::make_unique<reference::GaussianReference>(parameters.attention_type,
                                                                  parameters.attention, *gaussian);
-        statistics = std::make_unique<Statistics<dim>>(*dg_space, std::move(exact));
+        statistics = std::make_unique<Statistics<dim>>(*dg_space, std::move(exact), attention_kernel.get());
       }
     catch (const InputError &e)
       {
@@ -95,7 +95,8 @@ namespace tpde
     if (parameters.refinement.adaptive)
       for (unsigned int cycle = 0; cycle < parameters.refinement.initial_refinements; ++cycle)
         {
-          adapt_mesh();
+          if (!adapt_mesh())
+            break; // resolved: nothing flagged
           project_initial_data();
         }
     lowest_check_value = positivity_limiter(*dg_space, density.begin(), false).min_check_value;
@@ -123,16 +124,19 @@ namespace tpde
   }
 
   template <int dim>
-  void Simulation<dim>::adapt_mesh()
+  bool Simulation<dim>::adapt_mesh()
   {
     ghosted_density = density;
     dg_space->extend(density, ghosted_density, extended);
-    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator);
-    adapt_mesh([&](DGSpace<dim> &space) { flag_cells_for_adaptation(space, indicator, parameters.refinement); });
+    indicator = refinement_indicator(*dg_space, extended, parameters);
+    if (!flag_cells_for_adaptation(*dg_space, indicator, parameters.refinement))
+      return false;
+    adapt_mesh([](DGSpace<dim> &) {}); // flagged above
     // For the output: the indicator of the new mesh.
     ghosted_density = density;
     dg_space->extend(density, ghosted_density, extended);
-    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator);
+    indicator = refinement_indicator(*dg_space, extended, parameters);
+    return true;
   }
 
   template <int dim>
@@ -216,17 +220,17 @@ namespace tpde
   template <int dim>
   void Simulation<dim>::update_velocity()
   {
-    evaluate_velocity(density.begin());
+    evaluate_velocity(density);
     velocity_is_current = true;
   }
 
   template <int dim>
-  void Simulation<dim>::evaluate_velocity(const double *owned_values)
+  void Simulation<dim>::evaluate_velocity(const VectorType &values)
   {
     std::optional<std::string> error;
     try
       {
-        attention_field->evaluate(owned_values);
+        attention_field->evaluate(values.begin());
       }
     catch (const std::invalid_argument &e)
       {
@@ -235,6 +239,13 @@ namespace tpde
                 ": " + e.what();
       }
     throw_if_any_rank_failed<PhysicalFailure>(communicator, error);
+    if (parameters.time.negligible_density > 0)
+      {
+        ghosted_density = values;
+        dg_space->extend(values, ghosted_density, extended);
+        transport->cap_speed_where_empty(extended, parameters.time.negligible_density,
+                                         attention_field->node_velocity(), attention_field->face_velocity());
+      }
   }
 
   template <int dim>
@@ -266,7 +277,7 @@ namespace tpde
       {
         const VectorType &previous = s == 0 ? stage_start : stage;
         if (s > 0)
-          evaluate_velocity(stage.begin());
+          evaluate_velocity(stage);
         ghosted_density = previous;
         dg_space->extend(previous, ghosted_density, extended);
         const double local_outflow =
@@ -427,10 +438,8 @@ namespace tpde
           }
         ++step_count;
         if (parameters.refinement.adaptive && step_count % parameters.refinement.interval == 0)
-          {
-            adapt_mesh();
+          if (adapt_mesh())
             update_velocity();
-          }
         record(step_count, dt);
         if (current_time >= next_output * (1 - 1e-12) || current_time >= end_time * (1 - 1e-14))
           {

@@ -69,8 +69,9 @@ namespace tpde
     /// conservatively (refinement: exact, coarsening: L2 projection), limited
     /// again, and everything mesh-dependent is rebuilt.
     void adapt_mesh(const std::function<void(DGSpace<dim> &)> &flag);
-    /// One adaptation driven by `subsection Mesh refinement`.
-    void adapt_mesh();
+    /// One adaptation driven by `subsection Mesh refinement`; returns false
+    /// (and changes nothing) when no cell is flagged.
+    bool adapt_mesh();
 
     /// Velocity of the current state (at nodes and face points).
     void update_velocity();
@@ -88,7 +89,7 @@ namespace tpde
     double                    min_check_value() const { return lowest_check_value; }
 
   private:
-    void evaluate_velocity(const double *owned_values);
+    void evaluate_velocity(const VectorType &values);
     void rebuild_after_mesh_change();
     void project_initial_data();
 

@@ -107,8 +107,8 @@ namespace tpde
   }
 
   template <int dim>
-  double TransportOperator<dim>::inverse_time_scale(const double *node_velocity,
-                                                    const double *face_velocity) const
+  std::vector<double> TransportOperator<dim>::cell_time_scales(const double *node_velocity,
+                                                               const double *face_velocity) const
   {
     const unsigned int  n   = space.n_nodes();
     const unsigned int  nfq = space.n_face_points();
@@ -125,6 +125,19 @@ namespace tpde
             for (unsigned int c = 0; c < dim; ++c)
               max_speed[k * dim + c] = std::max(max_speed[k * dim + c],
                                                 std::abs(face_velocity[(f * nfq + q) * dim + c]));
+    std::vector<double> scale(space.n_owned_cells(), 0.);
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      for (unsigned int c = 0; c < dim; ++c)
+        scale[k] += max_speed[k * dim + c] / space.cell_extent[k * dim + c];
+    return scale;
+  }
+
+  template <int dim>
+  double TransportOperator<dim>::inverse_time_scale(const double *node_velocity,
+                                                    const double *face_velocity) const
+  {
+    const unsigned int n   = space.n_nodes();
+    const unsigned int nfq = space.n_face_points();
     // std::max ignores NaN, so non-finite velocities are detected separately.
     bool finite = true;
     for (std::size_t i = 0; i < space.n_owned_cells() * n * dim; ++i)
@@ -134,14 +147,67 @@ namespace tpde
     if (dealii::Utilities::MPI::min(finite ? 1 : 0, space.communicator) == 0)
       return std::numeric_limits<double>::quiet_NaN();
     double local = 0;
-    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-      {
-        double s = 0;
-        for (unsigned int c = 0; c < dim; ++c)
-          s += max_speed[k * dim + c] / space.cell_extent[k * dim + c];
-        local = std::max(local, s);
-      }
+    for (const double s : cell_time_scales(node_velocity, face_velocity))
+      local = std::max(local, s);
     return dealii::Utilities::MPI::max(local, space.communicator);
+  }
+
+  template <int dim>
+  unsigned long TransportOperator<dim>::cap_speed_where_empty(const std::vector<double> &extended,
+                                                              double                     relative_density,
+                                                              double                    *node_velocity,
+                                                              double                    *face_velocity) const
+  {
+    if (!(relative_density > 0))
+      return 0;
+    const unsigned int n     = space.n_nodes();
+    const unsigned int nfq   = space.n_face_points();
+    const std::size_t  cells = space.n_owned_cells();
+    double             largest = 0, h_min = std::numeric_limits<double>::max();
+    for (std::size_t k = 0; k < cells; ++k)
+      {
+        for (unsigned int q = 0; q < n; ++q)
+          largest = std::max(largest, extended[space.cell_offset[k] + q]);
+        for (unsigned int c = 0; c < dim; ++c)
+          h_min = std::min(h_min, space.cell_extent[k * dim + c]);
+      }
+    const double floor = relative_density * dealii::Utilities::MPI::max(largest, space.communicator);
+    h_min              = dealii::Utilities::MPI::min(h_min, space.communicator);
+
+    const auto   scales = cell_time_scales(node_velocity, face_velocity);
+    double       rate   = 0;
+    for (std::size_t k = 0; k < cells; ++k)
+      for (unsigned int q = 0; q < n; ++q)
+        if (extended[space.cell_offset[k] + q] >= floor)
+          {
+            rate = std::max(rate, scales[k]);
+            break;
+          }
+    const double  cap    = dealii::Utilities::MPI::max(rate, space.communicator) * h_min / dim;
+    unsigned long capped = 0;
+    const auto    clip   = [&](double *v) {
+      bool changed = false;
+      for (unsigned int c = 0; c < dim; ++c)
+        if (std::abs(v[c]) > cap)
+          {
+            v[c]    = std::copysign(cap, v[c]);
+            changed = true;
+          }
+      capped += changed;
+    };
+    for (std::size_t k = 0; k < cells; ++k)
+      for (unsigned int q = 0; q < n; ++q)
+        if (extended[space.cell_offset[k] + q] < floor)
+          clip(node_velocity + (k * n + q) * dim);
+    for (std::size_t f = 0; f < space.faces.size(); ++f)
+      {
+        const auto &face = space.faces[f];
+        for (unsigned int q = 0; q < nfq; ++q)
+          if (face_trace(space, extended, face, 0, q) < floor &&
+              (face.at_boundary() || face_trace(space, extended, face, 1, q) < floor))
+            clip(face_velocity + (f * nfq + q) * dim);
+      }
+    return dealii::Utilities::MPI::sum(capped, space.communicator);
   }
 
   template <int dim>

@@ -27,9 +27,41 @@ namespace tpde
     /// (nodes and face points of K); dt = cfl / ((2p+1) * this).
     double inverse_time_scale(const double *node_velocity, const double *face_velocity) const;
 
+    /// The same bound per owned cell: sum_c max_{x in K} |X_c(x)| / h_{K,c}.
+    std::vector<double> cell_time_scales(const double *node_velocity, const double *face_velocity) const;
+
+    /// Attention velocities far out in the tilt direction read the density's
+    /// tail in relative terms, where a coarse cell's 1e-30 values are noise, and
+    /// can exceed every speed where mass is: they would set the time step for
+    /// nothing. At nodes, and face points with both traces, whose density is
+    /// below `relative_density` * (largest nodal density), each velocity
+    /// component is capped at R h_min / dim, where R is the largest time scale
+    /// of the cells that have a node at or above that density and h_min the
+    /// smallest cell extent; so such points never limit dt. Face velocities stay
+    /// single-valued (the decision uses both traces), so mass is still exact.
+    /// Returns the number of capped points on all ranks.
+    unsigned long cap_speed_where_empty(const std::vector<double> &extended,
+                                        double                     relative_density,
+                                        double                    *node_velocity,
+                                        double                    *face_velocity) const;
+
   private:
     const DGSpace<dim> &space;
   };
+
+  /// Density at point q of a face, from the given side's cell (extended values).
+  template <int dim>
+  double face_trace(const DGSpace<dim> &space, const std::vector<double> &extended,
+                    const typename DGSpace<dim>::Face &face, unsigned int side, unsigned int q)
+  {
+    const unsigned int n = space.n_nodes();
+    const double      *T = space.traces[face.trace[side]].data() + q * n;
+    const double      *u = extended.data() + face.offset[side];
+    double             value = 0;
+    for (unsigned int i = 0; i < n; ++i)
+      value += T[i] * u[i];
+    return value;
+  }
 
   struct LimiterResult
   {

@@ -11,9 +11,11 @@ namespace tpde
 {
   template <int dim>
   Statistics<dim>::Statistics(const DGSpace<dim>                             &space,
-                              std::unique_ptr<reference::GaussianReference> reference)
+                              std::unique_ptr<reference::GaussianReference> reference,
+                              const attention::Kernel                      *kernel)
     : space(space)
     , reference(std::move(reference))
+    , kernel(kernel)
   {}
 
   template <int dim>
@@ -39,6 +41,9 @@ namespace tpde
       }
     h.push_back("min_level");
     h.push_back("max_level");
+    if (kernel)
+      for (const auto &[name, value] : kernel->diagnostics())
+        h.push_back(name);
     return h;
   }
 
@@ -151,6 +156,10 @@ namespace tpde
       }
     row.push_back(dealii::Utilities::MPI::min(min_level, comm));
     row.push_back(dealii::Utilities::MPI::max(max_level, comm));
+    // The kernel runs the same computation on every rank: no reduction.
+    if (kernel)
+      for (const auto &[name, value] : kernel->diagnostics())
+        row.push_back(value);
     return row;
   }
 

@@ -1,10 +1,13 @@
 // The per-step statistics table (statistics.csv): mass, outflow, moments,
 // minimum density, entropy, speeds, mesh size, wall time and, when the initial
-// data is one Gaussian, the exact Gaussian solution and the density errors.
+// data is one Gaussian, the exact Gaussian solution and the density errors,
+// then the attention kernel's own diagnostics (attention::Kernel::diagnostics,
+// e.g. the Sinkhorn iterations), if it has any.
 //
 // Column names are a public interface: extend, never rename.
 #pragma once
 
+#include "attention/attention.h"
 #include "discretization/dg_space.h"
 #include "reference/gaussian_reference.h"
 
@@ -31,8 +34,11 @@ namespace tpde
   class Statistics
   {
   public:
-    /// `reference` may be null (no exact solution for this initial data).
-    Statistics(const DGSpace<dim> &space, std::unique_ptr<reference::GaussianReference> reference);
+    /// `reference` may be null (no exact solution for this initial data);
+    /// `kernel` may be null (no diagnostics columns).
+    Statistics(const DGSpace<dim>                           &space,
+               std::unique_ptr<reference::GaussianReference> reference,
+               const attention::Kernel                      *kernel = nullptr);
 
     std::vector<std::string> header() const;
     /// One row, in header order (collective over MPI).
@@ -43,6 +49,7 @@ namespace tpde
     const DGSpace<dim>                             &space;
     std::unique_ptr<reference::GaussianReference> reference;
     bool                                          reference_failed = false;
+    const attention::Kernel                      *kernel;
   };
 
   /// statistics.csv, written by rank 0: header first, one flushed line per row.

@@ -1,4 +1,5 @@
 #include "parameters/parameters.h"
+#include "attention/exponential_kernel.h"
 
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/utilities.h>
@@ -121,6 +122,53 @@ namespace tpde
                         c.to_string() + "'");
     }
 
+    /// multihead: `heads` heads from the '|'-separated per-head entries head Q,
+    /// head K, head C (matrices; empty: the d x d identity) and head beta; a
+    /// single item stands for every head. Shapes are checked by the variant.
+    std::vector<attention::Parameters::Head> read_heads(const Reader &r, unsigned int dim)
+    {
+      const std::size_t n     = r.prm.get_integer("heads");
+      const auto        items = [&](const std::string &entry) {
+        auto list = dealii::Utilities::split_string_list(r.text(entry), '|');
+        if (list.size() <= 1)
+          list.assign(n, list.empty() ? std::string() : list.front());
+        if (list.size() != n)
+          r.fail(entry, "expected " + std::to_string(n) + " items separated by '|' (one per head, " +
+                          "or one for every head), got " + std::to_string(list.size()));
+        return list;
+      };
+      std::vector<attention::Parameters::Head> heads(n);
+      for (const auto &[entry, member] : {std::pair{"head Q", &attention::Parameters::Head::Q},
+                                          std::pair{"head K", &attention::Parameters::Head::K},
+                                          std::pair{"head C", &attention::Parameters::Head::C}})
+        {
+          const auto texts = items(entry);
+          for (std::size_t h = 0; h < n; ++h)
+            try
+              {
+                heads[h].*member = texts[h].find_first_not_of(" \t") == std::string::npos ?
+                                     Matrix::identity(dim) :
+                                     Matrix::parse(texts[h]);
+              }
+            catch (const std::invalid_argument &e)
+              {
+                r.fail(entry, "expected one matrix per head (rows separated by ';', entries by "
+                              "',', heads by '|'), but head " + std::to_string(h + 1) + ": " +
+                                e.what());
+              }
+        }
+      const auto betas = items("head beta");
+      for (std::size_t h = 0; h < n; ++h)
+        {
+          const auto value = parse_number(betas[h]);
+          if (!value)
+            r.fail("head beta", "expected one number per head separated by '|', but '" +
+                                  betas[h] + "' is not a number");
+          heads[h].beta = *value;
+        }
+      return heads;
+    }
+
     void apply_override(ParameterHandler &prm, const std::string &assignment)
     {
       const auto eq = assignment.find('=');
@@ -230,6 +278,20 @@ namespace tpde
         p.attention.Q    = r.matrix("Q", dim);
         p.attention.K    = r.matrix("K", dim);
         p.attention.V    = r.matrix("V", dim);
+        if (p.attention_type == "multihead") // like the mixture entries: read when used
+          p.attention.heads = read_heads(r, dim);
+        p.attention.sinkhorn_epsilon        = prm.get_double("sinkhorn epsilon");
+        p.attention.sinkhorn_tolerance      = prm.get_double("sinkhorn tolerance");
+        p.attention.sinkhorn_max_iterations = prm.get_integer("sinkhorn maximum iterations");
+        const std::string evaluation        = r.text("evaluation");
+        p.attention.evaluation =
+          evaluation == "direct" ? attention::Parameters::Evaluation::direct :
+          evaluation == "fast"   ? attention::Parameters::Evaluation::fast :
+                                   attention::Parameters::Evaluation::automatic;
+        const auto tolerance = parse_number(r.text("tolerance"));
+        if (!tolerance || !(*tolerance > 0.) || !std::isfinite(*tolerance))
+          r.fail("tolerance", "expected a positive number, got '" + r.text("tolerance") + "'");
+        p.attention.tolerance = *tolerance;
         try
           {
             attention::create(p.attention_type, p.attention);
@@ -324,12 +386,17 @@ namespace tpde
         r.adaptive           = prm.get_bool("adaptive");
         r.interval           = prm.get_integer("interval");
         r.indicator          = prm.get("indicator");
+        r.strategy           = prm.get("strategy");
         r.refine_fraction    = prm.get_double("refine fraction");
         r.coarsen_fraction   = prm.get_double("coarsen fraction");
+        r.refine_threshold   = prm.get_double("refine threshold");
+        r.coarsen_threshold  = prm.get_double("coarsen threshold");
         r.minimum_level      = prm.get_integer("minimum level");
         r.maximum_level      = prm.get_integer("maximum level");
         r.maximum_cells      = prm.get_integer("maximum cells");
         r.initial_refinements = prm.get_integer("initial refinements");
+        if (r.strategy == "threshold" && !(r.coarsen_threshold < r.refine_threshold))
+          Reader(prm, name, "Mesh refinement").fail("coarsen threshold", "expected a value below the refine threshold");
         if (r.refine_fraction + r.coarsen_fraction > 1)
           Reader(prm, name, "Mesh refinement").fail("coarsen fraction", "expected refine fraction + coarsen fraction <= 1");
         if (r.minimum_level > r.maximum_level)
@@ -342,6 +409,7 @@ namespace tpde
       p.time.cfl               = prm.get_double("cfl");
       p.time.scheme            = prm.get("scheme");
       p.time.maximum_time_step = prm.get_double("maximum time step");
+      p.time.negligible_density = prm.get_double("negligible density");
       if (!(p.time.end_time > 0))
         Reader(prm, name, "Time stepping").fail("end time", "expected a positive time");
       if (!(p.time.cfl > 0))
@@ -354,6 +422,30 @@ namespace tpde
       p.output.write_vtu = prm.get_bool("write vtu");
       if (p.output.directory.empty())
         Reader(prm, name, "Output").fail("directory", "expected a folder name");
+      prm.leave_subsection();
+
+      prm.enter_subsection("Particles");
+      {
+        Reader r(prm, name, "Particles");
+        auto  &q             = p.particles;
+        q.number_of_tokens   = prm.get_integer("number of tokens");
+        q.seed               = prm.get_integer("seed");
+        q.sampling           = prm.get("sampling");
+        q.integrator         = prm.get("integrator");
+        q.time_step          = prm.get_double("time step");
+        q.directory          = prm.get("directory");
+        q.import_file        = dealii::Utilities::trim(prm.get("import file"));
+        q.import_time_scale  = prm.get_double("import time scale");
+        if (!(q.time_step > 0))
+          r.fail("time step", "expected a positive time step");
+        if (!(q.import_time_scale > 0))
+          r.fail("import time scale", "expected a positive factor");
+        if (q.directory.empty())
+          q.directory = (std::filesystem::path(p.output.directory) / "particles").string();
+        // Like the mesh file: relative to the parameter file's folder.
+        if (!q.import_file.empty() && std::filesystem::path(q.import_file).is_relative())
+          q.import_file = (std::filesystem::path(name).parent_path() / q.import_file).string();
+      }
       prm.leave_subsection();
       return p;
     }
@@ -410,6 +502,43 @@ namespace tpde
                       "Key matrix, same shape as Q. Empty: the identity.");
     prm.declare_entry("V", "", Patterns::Anything(),
                       "Value matrix, d x d. Empty: the identity.");
+    prm.declare_entry("heads", "1", Patterns::Integer(1),
+                      "multihead: number of heads H. Per head h, X += C_h * (softmax mean with "
+                      "beta_h <Q_h x, K_h y>); Q, K, V and beta are then not used.");
+    prm.declare_entry("head Q", "", Patterns::Anything(),
+                      "multihead: H query matrices (k_h x d each, rows separated by ';') "
+                      "separated by '|', e.g. '1, 0 | 0, 1'; one matrix stands for every head; "
+                      "empty: the identity.");
+    prm.declare_entry("head K", "", Patterns::Anything(),
+                      "multihead: H key matrices separated by '|', each of its head's Q shape.");
+    prm.declare_entry("head C", "", Patterns::Anything(),
+                      "multihead: H output-value matrices C_h = W_h^T V_h (d x d) separated by '|'.");
+    prm.declare_entry("head beta", "1", Patterns::Anything(),
+                      "multihead: H inverse temperatures separated by '|' (one stands for all).");
+    prm.declare_entry("sinkhorn epsilon", "1", Patterns::Double(),
+                      "sinkhorn: temperature epsilon > 0 of the plan exp((beta <Qx,Ky> + f(x) + "
+                      "g(y)) / epsilon).");
+    prm.declare_entry("sinkhorn tolerance", "1e-12", Patterns::Double(),
+                      "sinkhorn: iterate until both marginals of the plan are within this of 1 "
+                      "(max norm) at every evaluation.");
+    prm.declare_entry("evaluation", "auto", Patterns::Selection("direct|fast|auto"),
+                      "How softmax, multihead, l2 and unnormalized (and sinkhorn's velocity once "
+                      "its potentials are found) sum over the sources (the other types are always "
+                      "direct). direct: every target-source pair, exact to rounding. "
+                      "fast: Chebyshev interpolation in score space a = beta K^T Q x on adaptive "
+                      "boxes (solver/attention/fast_summation.h), cost ~ targets + sources, with "
+                      "max |error| <= tolerance * max |velocity|. auto: fast when there are at "
+                      "least " + std::to_string(attention::fast_summation_min_targets) +
+                        " targets and " + std::to_string(attention::fast_summation_min_sources) +
+                        " sources (nodes with positive density) and tolerance >= 1e-13, "
+                        "falling back to direct when the interpolation costs more than a "
+                        "quarter of the direct sum; else direct.");
+    prm.declare_entry("tolerance", "1e-10", Patterns::Anything(),
+                      "Relative accuracy of evaluation = fast (and auto when it picks fast): "
+                      "a positive number, at least ~1e-13 (the rounding of the score vectors).");
+    prm.declare_entry("sinkhorn maximum iterations", "1000", Patterns::Integer(1),
+                      "sinkhorn: iterations allowed per evaluation; not converging is a physical "
+                      "failure (exit code 3).");
     prm.leave_subsection();
 
     prm.enter_subsection("Initial condition");
@@ -449,14 +578,34 @@ namespace tpde
                       "conserved exactly: refinement copies the polynomial to the children, coarsening "
                       "is the L2 projection; the positivity limiter is re-applied after every transfer.");
     prm.declare_entry("interval", "5", Patterns::Integer(1), "Adapt every this many time steps.");
-    prm.declare_entry("indicator", "combined", Patterns::Selection("jump|mass|combined"),
+    prm.declare_entry("indicator", "combined", Patterns::Selection("jump|mass|combined|attention"),
                       "jump: sqrt(h_K * sum over the faces of K of the integral of the squared density "
                       "jump), a Kelly-type measure of under-resolution; mass: the cell's mass; "
-                      "combined: the sum of both, each divided by its maximum.");
+                      "combined: the sum of both, each divided by its maximum; attention: jump times "
+                      "(1 + the attention the cell receives per unit of its mass). Softmax-type "
+                      "attention tilts the density by exp(<Qx, Ky>), so targets far out weight the "
+                      "tail of the density exponentially; a coarse tail cell whose density is right in "
+                      "absolute but wrong in relative terms then corrupts their velocity. 'attention' "
+                      "refines such cells (computed over cell centres, O(cells^2) per adaptation); "
+                      "for sigmoid attention it equals jump.");
+    prm.declare_entry("strategy", "fraction", Patterns::Selection("fraction|threshold"),
+                      "fraction: refine/coarsen the given fractions of the cells with the largest/smallest "
+                      "indicator at every adaptation (the mesh size stays about constant); threshold: "
+                      "refine every cell whose indicator exceeds 'refine threshold', coarsen those below "
+                      "'coarsen threshold' (the mesh follows an accuracy target; the gap between the two "
+                      "thresholds keeps cells from being refined and coarsened back and forth). With "
+                      "threshold, the initial refinement cycles stop as soon as no cell is flagged.");
     prm.declare_entry("refine fraction", "0.3", Patterns::Double(0, 1),
-                      "Fraction of the cells with the largest indicator that are refined.");
+                      "strategy = fraction: fraction of the cells with the largest indicator that are refined.");
     prm.declare_entry("coarsen fraction", "0.3", Patterns::Double(0, 1),
-                      "Fraction of the cells with the smallest indicator that are coarsened.");
+                      "strategy = fraction: fraction of the cells with the smallest indicator that are coarsened.");
+    prm.declare_entry("refine threshold", "1e-6", Patterns::Double(0),
+                      "strategy = threshold: cells whose indicator exceeds this are refined. In the "
+                      "indicator's units: jump ~ the cell's L2 error of the density (total mass 1), "
+                      "mass = the cell's mass, combined in [0, 2] (relative to the maxima).");
+    prm.declare_entry("coarsen threshold", "1e-8", Patterns::Double(0),
+                      "strategy = threshold: cells whose indicator is below this are coarsened (all "
+                      "children of a parent must agree). Must be below the refine threshold.");
     prm.declare_entry("minimum level", "0", Patterns::Integer(0),
                       "No cell is coarsened below this level (the coarse mesh is level 0).");
     prm.declare_entry("maximum level", "10", Patterns::Integer(0),
@@ -479,6 +628,13 @@ namespace tpde
                       "Explicit strong-stability-preserving Runge-Kutta scheme.");
     prm.declare_entry("maximum time step", "0", Patterns::Double(0),
                       "Upper bound on dt (0: none), e.g. to study the time error.");
+    prm.declare_entry("negligible density", "1e-14", Patterns::Double(0, 1),
+                      "Points whose density is below this fraction of the largest nodal density carry "
+                      "no mass that matters; their speed is capped so that it never sets the time step "
+                      "(0: off). Softmax-type attention tilts the density by exp(<Qx, Ky>), so targets "
+                      "far from the mass read the density's tail, where it is numerical noise in relative "
+                      "terms, and can get speeds many times those where the mass is (T8: 6.7 instead of "
+                      "about 1). Capping keeps mass exact (face velocities stay single-valued).");
     prm.leave_subsection();
 
     prm.enter_subsection("Output");
@@ -489,6 +645,31 @@ namespace tpde
                       "Time between two ParaView outputs (0: only the initial and final state).");
     prm.declare_entry("write vtu", "true", Patterns::Bool(),
                       "Write ParaView files (statistics.csv is always written).");
+    prm.leave_subsection();
+
+    prm.enter_subsection("Particles");
+    prm.declare_entry("number of tokens", "1000", Patterns::Integer(1),
+                      "tpde particles: number N of tokens, sampled from the initial condition; each "
+                      "carries the weight 1/N and moves with the same attention kernel as the grid.");
+    prm.declare_entry("seed", "1", Patterns::Integer(0), "Seed of the token sampling (same seed, same tokens).");
+    prm.declare_entry("sampling", "random", Patterns::Selection("random|quasi-random"),
+                      "random: i.i.d. tokens; quasi-random: a Halton point set rotated by the seed. "
+                      "Gaussians and mixtures use the exact transform, box is affine, ball and "
+                      "expression use rejection (expression: within the Mesh box corners).");
+    prm.declare_entry("integrator", "rk4", Patterns::Selection("rk4|ssp-rk3"),
+                      "Time integrator of the token ODE: classical Runge-Kutta 4 or SSP-RK3.");
+    prm.declare_entry("time step", "0.01", Patterns::Double(0),
+                      "Largest time step; each output interval is split into equal steps no longer than this.");
+    prm.declare_entry("directory", "", Patterns::Anything(),
+                      "Output folder of the particle run (particles_*.vtp, particles.pvd, statistics.csv, "
+                      "parameters.prm). Empty: the folder 'particles' inside Output/directory.");
+    prm.declare_entry("import file", "", Patterns::Anything(),
+                      "CSV token positions from another code, written out instead of a run (relative to "
+                      "the parameter file's folder): columns x, y, z (or x0, x1, x2) and optionally time; "
+                      "one file with a time column, or one file per time with '*' standing for the number "
+                      "in the file names (layer_*.csv), which is then the time.");
+    prm.declare_entry("import time scale", "1", Patterns::Double(0),
+                      "Imported times (time column or file number) are multiplied by this factor.");
     prm.leave_subsection();
   }
 

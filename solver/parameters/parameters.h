@@ -63,8 +63,11 @@ namespace tpde
     bool         adaptive             = false;
     unsigned int interval             = 5;          // adapt every `interval` steps
     std::string  indicator            = "combined"; // jump | mass | combined
+    std::string  strategy             = "fraction"; // fraction | threshold
     double       refine_fraction      = 0.3;        // of the cells, by indicator
     double       coarsen_fraction     = 0.3;
+    double       refine_threshold     = 1e-6;       // indicator values (strategy = threshold)
+    double       coarsen_threshold    = 1e-8;
     unsigned int minimum_level        = 0;
     unsigned int maximum_level        = 10;
     unsigned int maximum_cells        = 0; // 0: no cap
@@ -77,6 +80,7 @@ namespace tpde
     double      cfl      = 0.5;
     std::string scheme   = "ssp-rk3"; // ssp-rk3 | ssp-rk2 | forward-euler
     double      maximum_time_step = 0.; // 0: no cap
+    double      negligible_density = 1e-14; // relative; speeds there do not set dt (0: off)
   };
 
   struct OutputParameters
@@ -84,6 +88,19 @@ namespace tpde
     std::string directory = "output/default";
     double      interval  = 0.1; // 0: only initial and final state
     bool        write_vtu = true;
+  };
+
+  /// `tpde particles` (finite-token runs; the grid ignores these entries).
+  struct ParticleParameters
+  {
+    unsigned long number_of_tokens = 1000;
+    unsigned long seed             = 1;
+    std::string   sampling         = "random"; // random | quasi-random
+    std::string   integrator       = "rk4";    // rk4 | ssp-rk3
+    double        time_step        = 0.01;
+    std::string   directory;                   // empty: <Output/directory>/particles
+    std::string   import_file;                 // CSV token positions instead of a run
+    double        import_time_scale = 1.;
   };
 
   struct Parameters
@@ -99,6 +116,7 @@ namespace tpde
     MeshRefinementParameters   refinement;
     TimeSteppingParameters     time;
     OutputParameters           output;
+    ParticleParameters         particles;
   };
 
   /// Declares every entry with its default, pattern and documentation.

@@ -1,5 +1,6 @@
 #include "reference/gaussian_reference.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -63,6 +64,54 @@ namespace tpde::reference
       };
     }
 
+    /// Multi-head (physics.md §2.3), A_h = beta_h K_h^T Q_h: X(x) = sum_h C_h (alpha + Sigma A_h x),
+    ///   alpha' = sum_h C_h (I + Sigma A_h) alpha,  Sigma' = sum_h (C_h Sigma A_h Sigma + transpose).
+    MomentDerivative make_multihead_moments(const attention::Parameters &p)
+    {
+      require(!p.heads.empty(), "Gaussian reference 'multihead': no heads");
+      std::vector<Matrix> A, C;
+      for (std::size_t h = 0; h < p.heads.size(); ++h)
+        {
+          attention::Parameters single = p;
+          single.beta                  = p.heads[h].beta;
+          single.Q                     = p.heads[h].Q;
+          single.K                     = p.heads[h].K;
+          single.V                     = p.heads[h].C;
+          check_query_key_value("multihead (head " + std::to_string(h + 1) + ")", single);
+          A.push_back(single.beta * (transpose(single.K) * single.Q));
+          C.push_back(single.V);
+        }
+      const Matrix I = Matrix::identity(p.dim);
+      return [A, C, I](const GaussianState &s) {
+        const Matrix       &Sigma = s.covariance;
+        Matrix              M(Sigma.rows, Sigma.cols);
+        std::vector<double> mean_rate(s.mean.size(), 0.);
+        for (std::size_t h = 0; h < A.size(); ++h)
+          {
+            M                             = M + C[h] * Sigma * A[h] * Sigma;
+            const std::vector<double> add = C[h] * (I + Sigma * A[h]) * s.mean;
+            for (std::size_t i = 0; i < mean_rate.size(); ++i)
+              mean_rate[i] += add[i];
+          }
+        return GaussianState{mean_rate, M + transpose(M)};
+      };
+    }
+
+    /// Sinkhorn (physics.md §2.5): X(x) = V (alpha + Gamma (x - alpha)), so
+    ///   alpha' = V alpha,  Sigma' = B Sigma + Sigma B^T,  B = V Gamma.
+    MomentDerivative make_sinkhorn_moments(const attention::Parameters &p)
+    {
+      check_query_key_value("sinkhorn", p);
+      require(p.sinkhorn_epsilon > 0 && std::isfinite(p.sinkhorn_epsilon),
+              "Gaussian reference 'sinkhorn': epsilon must be finite and > 0");
+      const attention::Parameters parameters = p;
+      return [parameters](const GaussianState &s) {
+        const Matrix B      = parameters.V * sinkhorn_regression_matrix(s.covariance, parameters);
+        const Matrix BSigma = B * s.covariance;
+        return GaussianState{parameters.V * s.mean, BSigma + transpose(BSigma)};
+      };
+    }
+
     struct MomentModel
     {
       const char *name;
@@ -74,7 +123,9 @@ namespace tpde::reference
     {
       static const std::vector<MomentModel> models = {
         {"softmax", &make_softmax_moments},
+        {"multihead", &make_multihead_moments},
         {"l2", &make_l2_moments},
+        {"sinkhorn", &make_sinkhorn_moments},
       };
       return models;
     }
@@ -98,6 +149,77 @@ namespace tpde::reference
           s.covariance(i, j) = 0.5 * (y[d + i * d + j] + y[d + j * d + i]);
     }
   } // namespace
+
+  Matrix symmetric_square_root(const Matrix &a)
+  {
+    require(a.rows == a.cols, "symmetric_square_root: the matrix is " + shape(a));
+    // Cyclic Jacobi rotations: D = P^T a P becomes diagonal, a = P D P^T.
+    const std::size_t n = a.rows;
+    Matrix            D = a, P = Matrix::identity(n);
+    for (unsigned int sweep = 0; sweep < 64; ++sweep)
+      {
+        double off = 0, diagonal = 0;
+        for (std::size_t i = 0; i < n; ++i)
+          {
+            diagonal += D(i, i) * D(i, i);
+            for (std::size_t j = i + 1; j < n; ++j)
+              off += D(i, j) * D(i, j);
+          }
+        if (!(off > 1e-36 * diagonal))
+          break;
+        for (std::size_t p = 0; p < n; ++p)
+          for (std::size_t q = p + 1; q < n; ++q)
+            {
+              if (D(p, q) == 0.)
+                continue;
+              const double theta = (D(q, q) - D(p, p)) / (2. * D(p, q));
+              const double t     = (theta >= 0 ? 1. : -1.) /
+                               (std::abs(theta) + std::sqrt(theta * theta + 1.));
+              const double c = 1. / std::sqrt(t * t + 1.), s = t * c;
+              for (std::size_t k = 0; k < n; ++k)
+                {
+                  const double dkp = D(k, p), dkq = D(k, q);
+                  D(k, p)          = c * dkp - s * dkq;
+                  D(k, q)          = s * dkp + c * dkq;
+                  const double pkp = P(k, p), pkq = P(k, q);
+                  P(k, p)          = c * pkp - s * pkq;
+                  P(k, q)          = s * pkp + c * pkq;
+                }
+              for (std::size_t k = 0; k < n; ++k)
+                {
+                  const double dpk = D(p, k), dqk = D(q, k);
+                  D(p, k)          = c * dpk - s * dqk;
+                  D(q, k)          = s * dpk + c * dqk;
+                }
+            }
+      }
+    Matrix root(n, n);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j)
+        {
+          double sum = 0;
+          for (std::size_t k = 0; k < n; ++k)
+            sum += P(i, k) * std::sqrt(std::max(D(k, k), 0.)) * P(j, k);
+          root(i, j) = sum;
+        }
+    return 0.5 * (root + transpose(root));
+  }
+
+  Matrix sinkhorn_regression_matrix(const Matrix &Sigma, const attention::Parameters &p)
+  {
+    // The plan is the Gaussian with covariance [Sigma, C; C^T, Sigma] whose
+    // precision has the off-diagonal block -M, M = (beta / eps) Q^T K. With
+    // D = Sigma^{-1/2} C Sigma^{-1/2} that reads D (I - D^T D)^{-1} = N,
+    // N = Sigma^{1/2} M Sigma^{1/2}, solved (||D|| < 1) by D = N F with
+    // F = 2 (I + (I + 4 N^T N)^{1/2})^{-1}. Gamma = C^T Sigma^{-1} =
+    // Sigma^{1/2} F Sigma^{1/2} M^T: no inverse of Sigma or of M is needed.
+    const Matrix M = (p.beta / p.sinkhorn_epsilon) * (transpose(p.Q) * p.K);
+    const Matrix R = symmetric_square_root(Sigma);
+    const Matrix N = R * M * R;
+    const Matrix I = Matrix::identity(Sigma.rows);
+    const Matrix F = 2. * inverse(I + symmetric_square_root(I + 4. * (transpose(N) * N)));
+    return R * F * R * transpose(M);
+  }
 
   MomentDerivative make_softmax_moments(const attention::Parameters &p)
   {

@@ -5,7 +5,7 @@
 // integrates that ODE to reference accuracy (~1e-12), so the grid solver's
 // moments and density can be compared against it at every output time.
 //
-// Adding a variant (l2, sinkhorn, multihead): write one function
+// Adding a variant: write one function
 // `MomentDerivative make_<name>_moments(const attention::Parameters &)` in
 // gaussian_reference.cc and list it once in its table.
 #pragma once
@@ -45,6 +45,16 @@ namespace tpde::reference
   /// Softmax (physics.md §2.2), A = beta K^T Q:
   ///   alpha' = V (I + Sigma A) alpha,  Sigma' = V Sigma A Sigma + Sigma A^T Sigma V^T.
   MomentDerivative make_softmax_moments(const attention::Parameters &parameters);
+
+  /// Sinkhorn (physics.md §2.5): the matrix Gamma of the conditional mean
+  /// E_pi[y | x] = alpha + Gamma (x - alpha) of the entropic plan of N(alpha, Sigma)
+  /// with itself for the score (beta / epsilon) <Qx, Ky>; the velocity is
+  /// V (alpha + Gamma (x - alpha)). Sigma symmetric positive definite.
+  Matrix sinkhorn_regression_matrix(const Matrix &Sigma, const attention::Parameters &parameters);
+
+  /// Square root of a symmetric positive semi-definite matrix (Jacobi
+  /// eigen-decomposition; negative rounding-level eigenvalues count as 0).
+  Matrix symmetric_square_root(const Matrix &a);
 
   class GaussianReference
   {

@@ -1,12 +1,23 @@
 // Throughput of the attention kernels in interactions (target-source pairs)
 // per second: a naive scalar softmax (std::exp, array-of-structs, one target
-// at a time, one thread) against the registered "softmax" kernel on one
-// thread and on all threads TBB may use.
+// at a time, one thread) against the registered "softmax" kernel, direct on
+// one thread and on all threads TBB may use, and fast (fast_summation.h,
+// tolerance 1e-10; its rate is the equivalent N M / time) on all threads.
+// Data: uniform points in [-1, 1]^d, scores O(10).
 //
-//   bench_attention [--size=N ...] [Google Benchmark flags]
+// Then (unless --scaling=off) the fast summation on clustered data in 2D
+// (a 5-cluster Gaussian mixture with unequal weights and widths; targets
+// and sources drawn from it; Q = K = I, beta = 1, V a rotation-contraction,
+// as in parameters/default.prm) at N = M = 1e4, 1e5, 1e6: its time, the
+// direct time (at 1e6 estimated from a subset of targets), the speedup, the
+// relative max error against direct (at 1e6 on a subset of targets) and the
+// fitted growth exponent of the fast time from 1e4 to 1e6.
+//
+//   bench_attention [--size=N ...] [--scaling=on|off|only] [Google Benchmark flags]
 //
 // --size=N sets N targets = N sources (repeatable; default 16384 = 2^14).
 #include "attention/attention.h"
+#include "support/clustered_points.h"
 #include "support/random_attention.h"
 
 #include <benchmark/benchmark.h>
@@ -14,7 +25,9 @@
 #include <tbb/info.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -119,14 +132,18 @@ namespace
   }
 
   /// threads = 0: whatever TBB may use (deal.II's limit applies the same way).
-  void bench_registered(benchmark::State &state, unsigned int dim, int threads)
+  void bench_registered(benchmark::State                 &state,
+                        unsigned int                      dim,
+                        int                               threads,
+                        attention::Parameters::Evaluation evaluation)
   {
     std::unique_ptr<tbb::global_control> limit;
     if (threads > 0)
       limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                     threads);
-    const Problem       problem = make_problem(dim, state.range(0));
-    const auto          kernel  = attention::create("softmax", problem.parameters);
+    Problem problem               = make_problem(dim, state.range(0));
+    problem.parameters.evaluation = evaluation;
+    const auto          kernel    = attention::create("softmax", problem.parameters);
     std::vector<double> velocities(problem.n * dim);
     for (auto _ : state)
       {
@@ -145,6 +162,103 @@ namespace
                     tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
   }
 
+  /// The clustered 2D problem of the scaling study, n targets = n sources.
+  Problem make_clustered_problem(std::size_t n)
+  {
+    std::mt19937_64 random(2026);
+    Problem         problem;
+    problem.parameters.dim  = 2;
+    problem.parameters.beta = 1.;
+    problem.parameters.Q    = Matrix::identity(2);
+    problem.parameters.K    = Matrix::identity(2);
+    problem.parameters.V    = Matrix::parse("-0.3, -1; 1, -0.3");
+    const auto mixture      = tpde::testing::GaussianMixture::random(2, 5, 3., random);
+    problem.n               = n;
+    problem.targets         = mixture.sample(n, random);
+    problem.sources         = mixture.sample(n, random);
+    std::uniform_real_distribution<double> weight(0.5, 1.5);
+    problem.weights.resize(n);
+    for (double &w : problem.weights)
+      w = weight(random);
+    return problem;
+  }
+
+  /// Seconds for evaluating the first n_targets targets of `problem` (all
+  /// sources) with the given evaluation; velocities of those targets out.
+  double time_evaluation(const Problem                    &problem,
+                         std::size_t                       n_targets,
+                         attention::Parameters::Evaluation evaluation,
+                         std::vector<double>              &velocities)
+  {
+    attention::Parameters parameters = problem.parameters;
+    parameters.evaluation            = evaluation;
+    parameters.tolerance             = 1e-10;
+    const auto kernel                = attention::create("softmax", parameters);
+    velocities.assign(n_targets * parameters.dim, 0.);
+    const auto start = std::chrono::steady_clock::now();
+    kernel->evaluate(n_targets,
+                     problem.targets.data(),
+                     problem.n,
+                     problem.sources.data(),
+                     problem.weights.data(),
+                     velocities.data());
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  double relative_max_error(const std::vector<double> &v, const std::vector<double> &reference)
+  {
+    double difference = 0., size = 0.;
+    for (std::size_t i = 0; i < reference.size(); ++i)
+      {
+        difference = std::max(difference, std::abs(v[i] - reference[i]));
+        size       = std::max(size, std::abs(reference[i]));
+      }
+    return difference / size;
+  }
+
+  /// The scaling study described at the top of the file, on all threads.
+  void fast_summation_scaling()
+  {
+    constexpr std::size_t error_subset = 4096; // targets compared with direct at 1e6
+    const std::size_t     sizes[]      = {10000, 100000, 1000000};
+    double                fast_seconds[3];
+    std::printf("\nFast summation, clustered 2D softmax (5-cluster Gaussian mixture), "
+                "tolerance 1e-10, all threads\n");
+    std::printf("%10s %12s %12s %10s %16s %26s\n",
+                "N = M",
+                "fast [s]",
+                "direct [s]",
+                "speedup",
+                "max rel. error",
+                "fast equivalent inter./s");
+    for (int s = 0; s < 3; ++s)
+      {
+        const std::size_t   n       = sizes[s];
+        const Problem       problem = make_clustered_problem(n);
+        std::vector<double> fast, direct;
+        fast_seconds[s] = time_evaluation(problem, n, attention::Parameters::Evaluation::fast, fast);
+        // Direct on all targets up to 1e5; at 1e6 on a subset, timed and
+        // scaled to all targets (the direct cost is linear in the targets).
+        const std::size_t checked = n <= 100000 ? n : error_subset;
+        const double      direct_seconds =
+          time_evaluation(problem, checked, attention::Parameters::Evaluation::direct, direct) *
+          static_cast<double>(n) / static_cast<double>(checked);
+        fast.resize(direct.size());
+        std::printf("%10zu %12.3f %12.3f%s %9.1fx %16.3g %26.3g\n",
+                    n,
+                    fast_seconds[s],
+                    direct_seconds,
+                    checked < n ? "*" : " ",
+                    direct_seconds / fast_seconds[s],
+                    relative_max_error(fast, direct),
+                    static_cast<double>(n) * static_cast<double>(n) / fast_seconds[s]);
+      }
+    std::printf("(* estimated from %zu targets, which are also the ones compared)\n",
+                error_subset);
+    std::printf("fitted growth of the fast time from 1e4 to 1e6: N^%.2f\n",
+                std::log(fast_seconds[2] / fast_seconds[0]) / std::log(100.));
+  }
+
   /// The clone the kernels' ifunc resolvers pick (same test as GCC's).
   std::string simd_clone()
   {
@@ -161,12 +275,26 @@ int main(int argc, char **argv)
 {
   // Take out our own --size=N flags before Google Benchmark sees the rest.
   std::vector<long> sizes;
-  int               kept = 1;
+  std::string       scaling = "on";
+  int               kept    = 1;
   for (int i = 1; i < argc; ++i)
     if (std::strncmp(argv[i], "--size=", 7) == 0)
       sizes.push_back(std::atol(argv[i] + 7));
+    else if (std::strncmp(argv[i], "--scaling=", 10) == 0)
+      scaling = argv[i] + 10;
     else
       argv[kept++] = argv[i];
+  if (scaling != "on" && scaling != "off" && scaling != "only")
+    {
+      std::fprintf(stderr, "bench_attention: --scaling must be on, off or only\n");
+      return 2;
+    }
+  if (scaling == "only")
+    {
+      std::printf("attention_simd_clone: %s\n", simd_clone().c_str());
+      fast_summation_scaling();
+      return 0;
+    }
   argc = kept;
   if (sizes.empty())
     sizes.push_back(1L << 14);
@@ -176,16 +304,24 @@ int main(int argc, char **argv)
       const std::string d = std::to_string(dim);
       for (const long n : sizes)
         {
+          // Single-thread rates use CPU time, so that other load on the
+          // machine does not enter the ratio; multi-threaded ones wall time.
           benchmark::RegisterBenchmark(("naive_scalar/d" + d).c_str(), bench_naive, dim)
             ->Arg(n)
-            ->Unit(benchmark::kMillisecond)
-            ->UseRealTime();
-          benchmark::RegisterBenchmark(("softmax_1_thread/d" + d).c_str(), bench_registered, dim, 1)
+            ->Unit(benchmark::kMillisecond);
+          const auto direct = attention::Parameters::Evaluation::direct;
+          const auto fast   = attention::Parameters::Evaluation::fast;
+          benchmark::RegisterBenchmark(
+            ("direct_1_thread/d" + d).c_str(), bench_registered, dim, 1, direct)
+            ->Arg(n)
+            ->Unit(benchmark::kMillisecond);
+          benchmark::RegisterBenchmark(
+            ("direct_all_threads/d" + d).c_str(), bench_registered, dim, 0, direct)
             ->Arg(n)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
           benchmark::RegisterBenchmark(
-            ("softmax_all_threads/d" + d).c_str(), bench_registered, dim, 0)
+            ("fast_all_threads/d" + d).c_str(), bench_registered, dim, 0, fast)
             ->Arg(n)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
@@ -200,5 +336,7 @@ int main(int argc, char **argv)
     return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  if (scaling == "on")
+    fast_summation_scaling();
   return 0;
 }

@@ -109,3 +109,24 @@ TEST(Adaptivity, AdaptiveRunsConserveMassOnTwoRanks1D)
                " --set \"Time stepping/end time=0.2\"",
                2);
 }
+
+// T1 to t = 10 (physics.md §5) on parameters/collapse-1d-adaptive.prm: the
+// mesh follows the packet from width 0.7 to 0.21 and the moments match the
+// exact solution to the 1e-5, with about 30 cells at the end (a
+// uniform mesh needs 160 at cfl 0.1; tests/benchmarks/adaptive_vs_uniform.py).
+TEST(Adaptivity, CollapseToTimeTenMatchesExactSolution)
+{
+  const auto s    = run_without_output(parameters_from("parameters/collapse-1d-adaptive.prm", {}));
+  const auto col  = [&](const std::string &name) { return column(s.header, s.last_row, name); };
+  const double mean_error     = std::abs(col("mean_0") / col("ref_mean_0") - 1);
+  const double variance_error = std::abs(col("cov_00") / col("ref_cov_00") - 1);
+  std::printf("T1 adaptive, t = %g: %g cells (levels %g..%g), mean %.2e, variance %.2e, mass defect %.1e\n",
+              col("time"), col("cells"), col("min_level"), col("max_level"), mean_error, variance_error,
+              std::abs(col("mass") + col("outflow") - 1));
+  EXPECT_NEAR(col("time"), 10., 1e-12);
+  EXPECT_NEAR(col("ref_cov_00"), 0.5 / 11, 1e-12);
+  EXPECT_LE(mean_error, 1e-5);
+  EXPECT_LE(variance_error, 1e-5);
+  EXPECT_LE(std::abs(col("mass") + col("outflow") - 1), 1e-12);
+  EXPECT_LE(col("cells"), 36.);
+}

@@ -1,12 +1,14 @@
-// The l2, sigmoid and unnormalized attention velocities assembled by
-// quadrature over the mesh equal their exact fields for a Gaussian density
-// N(alpha, Sigma) (physics.md §2.4, §2.6, test T10) in the bulk
-// |x - alpha|_Sigma <= 3, to 1e-8 relative (max over the bulk nodes of
+// The l2, sigmoid, unnormalized, multihead and sinkhorn attention velocities
+// assembled by quadrature over the mesh equal their exact fields for a
+// Gaussian density N(alpha, Sigma) (physics.md §2.3-§2.6, test T10) in the
+// bulk |x - alpha|_Sigma <= 3, to 1e-8 relative (max over the bulk nodes of
 // |X_h - X| / max |X|):
 //   l2:           X(x) = V (I + 2 beta Sigma K^T K)^{-1} (alpha + 2 beta Sigma K^T Q x);
 //   sigmoid:      X(x) = V (m0 alpha + m1 Sigma A x), A = beta K^T Q, m0 = E sigma(u),
 //                 m1 = E sigma'(u), u ~ N((Ax).alpha + b, (Ax)^T Sigma (Ax)) (Stein);
-//   unnormalized: X(x) = e^{(Ax).alpha + (Ax)^T Sigma (Ax) / 2} V (alpha + Sigma A x).
+//   unnormalized: X(x) = e^{(Ax).alpha + (Ax)^T Sigma (Ax) / 2} V (alpha + Sigma A x);
+//   multihead:    X(x) = sum_h C_h (alpha + Sigma A_h x), A_h = beta_h K_h^T Q_h;
+//   sinkhorn:     X(x) = V (alpha + Gamma (x - alpha)), Gamma from the Gaussian plan.
 // The density is interpolated at the nodes (the Gauss points of each cell),
 // so the discrete measure is the Gauss rule applied to the exact density,
 // normalised to mass 1 as the solver does.
@@ -25,6 +27,7 @@
 // Each test takes ~3 s on 2 cores.
 #include "support/solver_runs.h"
 
+#include "reference/gaussian_reference.h"
 #include "support/gauss_hermite.h"
 
 #include <gtest/gtest.h>
@@ -98,7 +101,10 @@ namespace
     return worst / largest;
   }
 
-  Parameters variant_parameters(const std::string &type, std::vector<std::string> attention)
+  /// `mesh`: overrides of the 40 x 40 Q4 mesh on [-10, 10]^2 (full paths).
+  Parameters variant_parameters(const std::string       &type,
+                                std::vector<std::string> attention,
+                                std::vector<std::string> mesh = {})
   {
     std::vector<std::string> overrides = {"Mesh/lower corner=-10",
                                           "Mesh/upper corner=10",
@@ -114,6 +120,7 @@ namespace
                                           "Attention/type=" + type};
     for (const std::string &entry : attention)
       overrides.push_back("Attention/" + entry);
+    overrides.insert(overrides.end(), mesh.begin(), mesh.end());
     return parameters_from("parameters/gaussian-2d-isotropize.prm", overrides);
   }
 } // namespace
@@ -188,6 +195,51 @@ TEST(AttentionVariantFields, UnnormalizedGaussianFieldMatchesClosedForm)
     const double scale   = std::exp(dot(c, alpha) + 0.5 * dot(c, Sigma_c));
     const Vector v       = p.attention.V * plus(alpha, Sigma_c);
     return Vector{scale * v[0], scale * v[1]};
+  };
+  EXPECT_LE(bulk_field_error(p, exact), 1e-8);
+}
+
+TEST(AttentionVariantFields, MultiheadGaussianFieldMatchesAffineFormula)
+{
+  // T10: two heads of different k, unrelated Q_h, K_h, general C_h;
+  // ||Sigma A_h|| <= 0.35 keeps the tilted laws inside the domain.
+  const Parameters p = variant_parameters("multihead",
+                                          {"heads=2",
+                                           "head Q=0.7, -0.3; 0.2, 0.9 | 0.5, 0.5",
+                                           "head K=0.4, 0.8; -0.6, 0.3 | 0.1, -0.9",
+                                           "head C=-1, 0.3; 0.2, -0.8 | 0.5, -0.4; 0.3, 0.9",
+                                           "head beta=0.5 | 0.4"});
+  const Matrix &Sigma = p.initial.covariance;
+  const Vector &alpha = p.initial.mean;
+  const auto    exact = [&](const Vector &x) {
+    Vector v(2, 0.);
+    for (const auto &head : p.attention.heads)
+      {
+        const Matrix A = head.beta * (transpose(head.K) * head.Q);
+        v              = plus(v, head.C * plus(alpha, Sigma * (A * x)));
+      }
+    return v;
+  };
+  EXPECT_LE(bulk_field_error(p, exact), 1e-8);
+}
+
+TEST(AttentionVariantFields, SinkhornGaussianFieldMatchesAffineFormula)
+{
+  // X(x) = V (alpha + Gamma (x - alpha)) with Gamma of the Gaussian plan
+  // (physics.md §2.5). Every evaluation runs the Sinkhorn iterations over
+  // all N sources (O(N^2) each), so the mesh is 26 x 26 Q4 on [-8, 8]^2
+  // (16900 sources). The error is the Gauss rule's: 2.1e-8 at 24 x 24 on
+  // [-9, 9]^2, 3.0e-9 at 24 x 24 and 1.7e-10 at 28 x 28 on [-8, 8]^2. The
+  // conditional laws are narrower than mu and centred at
+  // alpha + Gamma (x - alpha), ||Gamma|| < 1.
+  const Parameters p = variant_parameters(
+    "sinkhorn",
+    {"beta=1", "sinkhorn epsilon=0.8", "Q=1, 0; 0, 1", "K=0.5, 0.1; -0.2, 0.4", "V=-1, 0.3; 0.2, -0.8"},
+    {"Mesh/lower corner=-8", "Mesh/upper corner=8", "Mesh/subdivisions=26"});
+  const Matrix  Gamma = reference::sinkhorn_regression_matrix(p.initial.covariance, p.attention);
+  const Vector &alpha = p.initial.mean;
+  const auto    exact = [&](const Vector &x) {
+    return p.attention.V * plus(alpha, Gamma * Vector{x[0] - alpha[0], x[1] - alpha[1]});
   };
   EXPECT_LE(bulk_field_error(p, exact), 1e-8);
 }

@@ -103,10 +103,31 @@ INSTANTIATE_TEST_SUITE_P(
     Case{"dimension_out_of_range", "dimension", "set dimension = 4", "entry named dimension"},
     Case{"zero_cfl", "", "subsection Time stepping\n  set cfl = 0\nend", "entry 'cfl'"},
     Case{"unknown_attention_type", "type", "set type = cosine", "entry named type"},
+    Case{"multihead_head_count", "", "subsection Attention\n  set type = multihead\n  set heads = 2\n"
+         "  set head Q = 1, 0 | 0, 1 | 1, 1\nend", "entry 'head Q': expected 2 items separated by '|'"},
+    Case{"multihead_K_shape", "", "subsection Attention\n  set type = multihead\n  set heads = 2\n"
+         "  set head Q = 1, 0 | 0, 1\n  set head K = 1, 0 | 0, 1; 1, 0\nend",
+         "entry 'head K': head 2 must have the shape of its Q (1 x 2), got 2 x 2"},
+    Case{"multihead_C_not_square", "", "subsection Attention\n  set type = multihead\n  set heads = 2\n"
+         "  set head C = 1, 0; 0, 1 | 1, 0\nend", "entry 'head C': head 2 must be 2 x 2, got 1 x 2"},
+    Case{"multihead_beta_not_number", "", "subsection Attention\n  set type = multihead\n  set heads = 2\n"
+         "  set head beta = 1 | x\nend", "entry 'head beta'"},
+    Case{"sinkhorn_epsilon_zero", "", "subsection Attention\n  set type = sinkhorn\n  set sinkhorn epsilon = 0\nend",
+         "entry 'sinkhorn epsilon': expected a finite number > 0"},
+    Case{"unknown_evaluation", "", "subsection Attention\n  set evaluation = fastest\nend",
+         "entry named evaluation"},
+    Case{"zero_tolerance", "", "subsection Attention\n  set tolerance = 0\nend",
+         "entry 'tolerance': expected a positive number, got '0'"},
     Case{"missing_mesh_file", "", "subsection Mesh\n  set domain = file\n  set file = no-such-mesh.msh\nend",
          "no-such-mesh.msh"},
     // Root may write anywhere, so make the folder impossible: its parent is a file.
     Case{"unwritable_output", "directory", "set directory = " TPDE_SOURCE_DIR "/README.md/out", "entry 'directory'"},
+    Case{"refinement_thresholds_reversed", "",
+         "subsection Mesh refinement\n  set strategy = threshold\n  set refine threshold = 1e-8\n"
+         "  set coarsen threshold = 1e-6\nend",
+         "entry 'coarsen threshold': expected a value below the refine threshold"},
+    Case{"negative_negligible_density", "", "subsection Time stepping\n  set negligible density = -1\nend",
+         "entry named negligible density"},
     Case{"corner_order", "upper corner", "set upper corner = -7", "entry 'upper corner'"},
     Case{"bad_expression", "", "subsection Initial condition\n  set type = expression\n  set expression = exp(-x^2 +\nend",
          "entry 'expression'"}),

@@ -1,0 +1,107 @@
+// Distances between a grid run (DG density on VTK Lagrange cells) and a
+// particle run (token clouds), or between two particle runs:
+//  * moments (mean, covariance; the grid's normalised by its mass);
+//  * W1 in 1D, exact: the integral of |F_grid - F_tokens| with the grid CDF
+//    integrated from the cell polynomials;
+//  * sliced W2 in 2D/3D over fixed directions, each 1D W2 exact between the
+//    token cloud and the grid measure represented by Gauss atoms on sub-cells;
+//  * the L1 distance between the cell histogram of the tokens (tokens per cell
+//    / (N |K|)) and the grid density, and its floor for N -> infinity (the L1
+//    distance between the grid density and its own cell means).
+// Every function throws std::runtime_error with a one-line message on input
+// it cannot handle.
+#pragma once
+
+#include <vtkPolyData.h>
+#include <vtkUnstructuredGrid.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace tpde::postprocess
+{
+  /// A probability measure as weighted atoms in R^dim (weights sum to 1).
+  struct WeightedCloud
+  {
+    unsigned int        dim = 1;
+    std::vector<double> points;  // size() x dim, row-major
+    std::vector<double> weights; // size()
+    std::size_t         size() const { return weights.size(); }
+  };
+
+  /// Equal weights 1/N; `points` is N x dim.
+  WeightedCloud uniform_cloud(unsigned int dim, std::vector<double> points);
+
+  /// The first `dim` coordinates of the points of a .vtp, weights 1/N.
+  WeightedCloud cloud_from_polydata(vtkPolyData *tokens, unsigned int dim);
+
+  struct MomentSet
+  {
+    std::vector<double> mean;       // dim
+    std::vector<double> covariance; // dim x dim
+  };
+  MomentSet moments(const WeightedCloud &cloud);
+
+  /// Fixed unit directions: in 2D angles pi k / count, in 3D a Fibonacci spiral
+  /// over the upper half sphere (W2 does not see the sign of a direction).
+  std::vector<std::array<double, 3>> slicing_directions(unsigned int dim, unsigned int count);
+
+  /// Exact W1 and W2 between two weighted 1D measures (values need not be sorted).
+  double w1_1d(std::vector<double> a, std::vector<double> a_weights, std::vector<double> b,
+               std::vector<double> b_weights);
+  double w2_1d(std::vector<double> a, std::vector<double> a_weights, std::vector<double> b,
+               std::vector<double> b_weights);
+
+  /// sqrt(mean over the directions of W2(theta # a, theta # b)^2).
+  double sliced_w2(const WeightedCloud &a, const WeightedCloud &b, const std::vector<std::array<double, 3>> &directions);
+
+  /// The scalar point field `field` of a grid run, normalised to mass 1, on
+  /// lines, quadrilaterals or hexahedra (linear or Lagrange) with straight
+  /// sides (multilinear cell maps, as TPDE writes them: the Jacobians come
+  /// from central differences of the cell map, exact for such cells).
+  class MeshDensity
+  {
+  public:
+    MeshDensity(vtkUnstructuredGrid *grid, unsigned int dim, const std::string &field = "density");
+
+    unsigned int dimension() const { return dim; }
+    /// Integral of the field before normalisation.
+    double    mass() const { return total_mass; }
+    MomentSet moments() const;
+
+    /// Gauss atoms, (p + 1)^dim on each of subdivisions^dim sub-cells, weights
+    /// rho JxW / mass (negative values of rho clipped to 0, then renormalised).
+    WeightedCloud atoms(unsigned int subdivisions) const;
+    /// Largest sub-cell diameter: an upper bound of W2(grid, atoms) for rho >= 0.
+    double atom_cell_diameter(unsigned int subdivisions) const;
+
+    /// 1D only: exact W1 to the tokens (weights 1/N).
+    double w1_to_tokens(std::vector<double> tokens) const;
+
+    struct HistogramL1
+    {
+      double distance;    // sum_K int_K |rho - n_K / (N |K|)| + share of tokens outside the mesh
+      double floor;       // sum_K int_K |rho - mass_K / |K||
+      double outside;     // share of tokens in no cell
+    };
+    HistogramL1 histogram_l1(const WeightedCloud &tokens) const;
+
+  private:
+    struct QuadraturePoint
+    {
+      vtkIdType cell;
+      double    x[3];
+      double    density; // not normalised
+      double    JxW;
+    };
+    /// Gauss points of every cell; `subdivisions` sub-cells per direction.
+    std::vector<QuadraturePoint> quadrature(unsigned int subdivisions) const;
+
+    vtkUnstructuredGrid *grid;
+    unsigned int         dim;
+    std::string          field;
+    int                  order = 1; // of the cells
+    double               total_mass = 0;
+  };
+} // namespace tpde::postprocess

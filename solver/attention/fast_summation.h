@@ -1,0 +1,106 @@
+// Fast summation for the exponential attention kernels (softmax, l2,
+// unnormalized): cost ~ (N + M) instead of N M at a user tolerance.
+//
+// The velocity at a target depends on it only through its score vector
+// a = A x (A = factor K^T Q, physics.md §1): with sources y_j and log-weights
+// l_j it is a smooth function of a,
+//   q(a) = V sum_j e^{<a, y_j> + l_j} y_j / sum_j e^{<a, y_j> + l_j}
+// (the mean of the tilted source measure, mapped by V; the gradient of the
+// log cumulant generating function), times exp(L(a)) with the log of the
+// normalisation L(a) = log sum_j e^{<a, y_j> + l_j} for unnormalised
+// attention. So q (and L) are interpolated in a-space:
+//  * a-space is rotated to the principal axes of the targets' score vectors;
+//    directions in which the targets' extent times the sources' extent is
+//    below 1e-3 tolerance (nats) are flat (rank-deficient K^T Q, k < d);
+//  * the targets' bounding box is split adaptively; on each box q (and L)
+//    are interpolated by tensor Chebyshev polynomials at the
+//    Chebyshev-Lobatto points, with values from the exact direct kernel.
+//    The degree starts at 8 per direction (4 in 3D) and is raised, per
+//    direction whose coefficient tail is not yet small, to the smallest
+//    multiple of the first degree (up to 32; 16 in 3D, 64 in 1D) that the
+//    decay of the coefficients predicts to suffice; exact values are kept
+//    by node (cos(pi j / n) is the same node for every j / n in lowest
+//    terms), so nodes shared by the grids are evaluated once. A box is
+//    accepted when the sum over the directions of its coefficients in the
+//    two highest degrees of that direction (the truncation error of a
+//    geometrically converging series is below that) and the interpolation
+//    error at two extra check points are within the box's error budget.
+//    When the decay predicts that the highest degree will not do, the box
+//    is split in half across the direction with the largest tail instead;
+//  * an accepted box drops its smallest coefficients within half of the
+//    unused budget and is evaluated at its targets eight at a time (SIMD);
+//  * a box holding no more targets than the nodes of its next degree is
+//    evaluated directly instead (so no box costs much more than the direct
+//    sum over its targets), which also ends the recursion;
+//  * per box, sources whose score cannot come within 40 + log N nats of the
+//    box's largest score anywhere in the box are dropped (each contributes
+//    below e^-40 relative; bounds from the box's corners), children start
+//    from their parent's list.
+//
+// Error budget. With S the largest |velocity| over a sample of targets
+// (evaluated exactly; S is at most the true maximum, so this is
+// conservative), every box needs
+//   e^{max L} (|error of q| + max|q| |error of L|) <= tolerance S / 2,
+// L = 0 for normalised attention. As far as the error estimate holds (it is
+// an estimate, not a bound: tails of series that converge at least
+// geometrically, as these analytic functions' do, checked at two points),
+// the result satisfies
+//   max_t |v_fast(x_t) - v_direct(x_t)| <= tolerance max_t |v_direct(x_t)|
+// (max norm over targets and components) up to the rounding of the score
+// vectors, ~1e-16 times the largest |score|. tests/kernels/test_fast_summation.cc
+// checks it for every variant against the direct sums.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <vector>
+
+namespace tpde::attention::fast
+{
+  /// The sum to interpolate, in its score space (dimension dim <= 3).
+  struct ExponentialSum
+  {
+    unsigned int dim = 0;
+    /// Outputs per point: dim components of q, then L if log_scale.
+    bool log_scale = false;
+
+    /// The sources, for pruning: n_sources points y_j (row-major) and log_weight l_j.
+    std::size_t   n_sources  = 0;
+    const double *coordinate = nullptr;
+    const double *log_weight = nullptr;
+
+    /// Exact values at n_points score vectors (row-major) using only the
+    /// sources listed in `subset` (indices into the arrays above; all
+    /// sources if null): n_points x (dim + log_scale), row-major.
+    std::function<void(std::size_t                      n_points,
+                       const double                    *points,
+                       const std::vector<std::size_t> *subset,
+                       double                          *values)>
+      evaluate;
+  };
+
+  struct Statistics
+  {
+    std::size_t boxes_interpolated = 0; // accepted boxes
+    std::size_t boxes_direct       = 0; // boxes evaluated directly
+    std::size_t boxes_split        = 0; // rejected and split
+    std::size_t node_evaluations   = 0; // exact evaluations at nodes and check points
+    std::size_t direct_targets     = 0; // targets evaluated directly
+    double      interactions       = 0; // points x sources summed exactly (after pruning)
+    bool        abandoned          = false; // max_interactions reached: values incomplete
+  };
+
+  /// Values of the sum (as ExponentialSum::evaluate) at n_targets score
+  /// vectors to the relative tolerance described at the top of this file.
+  /// tolerance > 0. Gives up (Statistics::abandoned, values incomplete) as
+  /// soon as the exact evaluations would exceed max_interactions points x
+  /// sources, so that a caller can fall back to the direct sum when the
+  /// interpolation does not pay.
+  Statistics interpolate(const ExponentialSum &sum,
+                         std::size_t           n_targets,
+                         const double         *targets,
+                         double                tolerance,
+                         double               *values,
+                         double max_interactions = std::numeric_limits<double>::infinity());
+} // namespace tpde::attention::fast

@@ -1,0 +1,133 @@
+// Multi-head self-attention (physics.md §1.3):
+//
+//   X(x) = sum_h C_h * sum_j w_j exp(beta_h <Q_h x, K_h y_j>) y_j / sum_j w_j exp(beta_h <Q_h x, K_h y_j>),
+//
+// one softmax attention per head h = 1..H, each mapped by its output-value
+// matrix C_h = W_h^T V_h, summed over the heads.
+//
+// Parameters (Parameters::heads, from `subsection Attention`: heads, head Q,
+// head K, head C, head beta): for every head Q_h and K_h (k_h x d, the same
+// shape, any k_h >= 1; the heads may differ), C_h (d x d) and a finite beta_h;
+// d = 1, 2, 3. The single-head entries Q, K, V and beta are not used. The
+// paper's code ([CODE] rhs_multihead) takes Q_h, K_h as consecutive blocks
+// of k = d / H rows of d x d matrices Q, K, C_h = W_h^T V_h and beta_h = 1/sqrt(k).
+// Sources with w_j = 0 are ignored; the total weight must be positive.
+//
+// Evaluation: each head is the softmax kernel (create_exponential_kernel,
+// with the `evaluation` and `tolerance` settings of the parameters) with
+// V = C_h; the heads' velocities are added.
+#include "attention/exponential_kernel.h"
+
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tpde::attention
+{
+  namespace
+  {
+    std::string shape(const Matrix &m)
+    {
+      return std::to_string(m.rows) + " x " + std::to_string(m.cols);
+    }
+
+    class MultiheadKernel : public Kernel
+    {
+    public:
+      explicit MultiheadKernel(const Parameters &parameters)
+        : dim(parameters.dim)
+      {
+        for (std::size_t h = 0; h < parameters.heads.size(); ++h)
+          {
+            const Parameters::Head &head = parameters.heads[h];
+            Parameters              single = parameters; // keeps the evaluation settings
+            single.heads.clear();
+            single.beta = head.beta;
+            single.Q    = head.Q;
+            single.K    = head.K;
+            single.V    = head.C;
+            try
+              {
+                heads.push_back(
+                  create_exponential_kernel("multihead", single, head.beta, 0., true));
+              }
+            catch (const std::invalid_argument &e)
+              {
+                // Shapes are checked by check_heads; what remains is per head
+                // (non-finite entries, a too large beta).
+                throw std::invalid_argument("head " + std::to_string(h + 1) + ": " + e.what());
+              }
+          }
+      }
+
+      unsigned int dimension() const override { return dim; }
+
+      void evaluate(std::size_t   n_targets,
+                    const double *targets,
+                    std::size_t   n_sources,
+                    const double *sources,
+                    const double *weights,
+                    double       *velocities) const override
+      {
+        const std::size_t size = n_targets * dim;
+        heads.front()->evaluate(n_targets, targets, n_sources, sources, weights, velocities);
+        std::vector<double> head_velocities(heads.size() > 1 ? size : 0);
+        for (std::size_t h = 1; h < heads.size(); ++h)
+          {
+            heads[h]->evaluate(
+              n_targets, targets, n_sources, sources, weights, head_velocities.data());
+            for (std::size_t k = 0; k < size; ++k)
+              velocities[k] += head_velocities[k];
+          }
+      }
+
+    private:
+      unsigned int                         dim;
+      std::vector<std::unique_ptr<Kernel>> heads; // softmax kernels with V = C_h
+    };
+
+    /// Shapes of the heads, with messages naming the per-head entries.
+    void check_heads(const Parameters &parameters)
+    {
+      const std::string d = std::to_string(parameters.dim);
+      if (parameters.dim < 1 || parameters.dim > 3)
+        throw std::invalid_argument("multihead attention supports dim = 1, 2 or 3, got " + d);
+      if (parameters.heads.empty())
+        throw std::invalid_argument("entry 'heads': multihead attention needs at least one head");
+      for (std::size_t h = 0; h < parameters.heads.size(); ++h)
+        {
+          const Parameters::Head &head  = parameters.heads[h];
+          const std::string       which = "head " + std::to_string(h + 1) + " ";
+          if (head.Q.rows < 1 || head.Q.cols != parameters.dim)
+            throw std::invalid_argument("entry 'head Q': " + which + "must be k x " + d +
+                                        " (k >= 1 rows of " + d + " entries), got " +
+                                        shape(head.Q));
+          if (head.K.rows != head.Q.rows || head.K.cols != head.Q.cols)
+            throw std::invalid_argument("entry 'head K': " + which +
+                                        "must have the shape of its Q (" + shape(head.Q) +
+                                        "), got " + shape(head.K));
+          if (head.C.rows != parameters.dim || head.C.cols != parameters.dim)
+            throw std::invalid_argument("entry 'head C': " + which + "must be " + d + " x " + d +
+                                        ", got " + shape(head.C));
+          if (!std::isfinite(head.beta))
+            throw std::invalid_argument("entry 'head beta': " + which + "must be finite");
+        }
+    }
+  } // namespace
+
+  Variant make_multihead_variant()
+  {
+    return {"multihead",
+            "Multi-head attention: X(x) = sum_h C_h * sum_j w_j exp(beta_h <Q_h x, K_h y_j>) y_j "
+            "/ sum_j w_j exp(beta_h <Q_h x, K_h y_j>), one softmax attention per head mapped by "
+            "its output-value matrix C_h = W_h^T V_h. Per head (entries heads, head Q, head K, "
+            "head C, head beta): Q_h and K_h k_h x d (same shape, any k_h >= 1), C_h d x d, "
+            "beta_h finite; Q, K, V and beta are not used (d = 1, 2 or 3).",
+            [](const Parameters &parameters) -> std::unique_ptr<Kernel> {
+              check_heads(parameters);
+              return std::make_unique<MultiheadKernel>(parameters);
+            }};
+  }
+} // namespace tpde::attention

@@ -1,0 +1,422 @@
+// Sinkhorn attention (Sinkformer; physics.md §1.5):
+//
+//   X(x) = V sum_j w_j pi(x, y_j) y_j / W,   W = sum_j w_j,
+//   pi(x, y) = exp((c(x, y) + f(x) + g(y)) / epsilon),   c(x, y) = beta <Qx, Ky>,
+//
+// where pi is the entropic optimal-transport plan of the token probability
+// measure mu = sum_j (w_j / W) delta_{y_j} with itself: both marginals of pi
+// against mu are 1. With beta = 1 this is physics.md §1.5 (the paper's code
+// has epsilon = 1); the plan depends on beta / epsilon only.
+//
+// Parameters: Q and K (k x d, the same shape, any k >= 1), V (d x d), beta
+// (finite), sinkhorn epsilon > 0 (temperature), sinkhorn tolerance > 0 (on
+// the marginals, max-norm, relative to 1) and sinkhorn maximum iterations;
+// d = 1, 2, 3.
+//
+// Evaluation, once per call (once per Runge-Kutta stage on the grid):
+//  1. Two-sided log-domain Sinkhorn on the sources (sinkhorn.h): alternate
+//     f <- row formula, g <- column formula until the column marginals are
+//     within the tolerance (the row marginals are exact by construction, and
+//     the row formula is what extends f to any target). It starts from the
+//     previous call's g when the sources are the same points as then (the
+//     stages of a step, and the steps between two mesh adaptations), and from
+//     g = 0 otherwise. Failing to reach the tolerance within the maximum
+//     number of iterations is an error (a physical failure of the run).
+//  2. Velocity at the targets (which need not be sources): with f from the
+//     row formula, X(x) = V sum_j p_j e^{c(x, y_j)/eps + g_j} y_j /
+//     sum_j p_j e^{c(x, y_j)/eps + g_j}, i.e. softmax attention with
+//     A = (beta / epsilon) K^T Q and the re-weighted sources p_j e^{g_j},
+//     evaluated by create_exponential_kernel (direct or fast summation as
+//     the `evaluation` entry says). Re-weighted sources below 1e-323 of the
+//     largest underflow to 0 and are dropped.
+// diagnostics(): sinkhorn_iterations and sinkhorn_marginal_error of the last
+// evaluation, sinkhorn_max_marginal_error over all evaluations so far. The
+// warm start and these figures are state kept by evaluate(): one kernel
+// object must not be evaluated from two threads at once.
+//
+// The iterations cost O(N^2) exponentials each, like one kernel evaluation
+// with N targets. The log-sum-exp sweeps below are vectorised like the
+// softmax kernel's (fixed 8-lane groups, two-level sums, simd exp, clones
+// per instruction set) and threaded over the queries; each sum runs in one
+// fixed order, so the result does not depend on the number of threads. Each
+// log-sum-exp is shifted by the previous iteration's value when that keeps
+// the exponentials in range, which saves the sweep for the maximum (~20%).
+// Scores are formed in double (absolute error ~1e-16 |score|), which bounds
+// the reachable marginal error at ~1e-14 for scores of size ~100.
+#include "attention/sinkhorn.h"
+
+#include "attention/exponential_kernel.h"
+#include "attention/simd_exp.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/cache_aligned_allocator.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tpde::attention
+{
+  namespace
+  {
+    // As in softmax.cc: lanes fixed in the source (the same summation order
+    // for every instruction set), two-level sums for long source lists.
+    constexpr std::size_t lanes           = 8;
+    constexpr std::size_t summation_chunk = 512;
+
+    using AlignedVector = std::vector<double, tbb::cache_aligned_allocator<double>>;
+
+    /// The sources with positive weight in structure-of-arrays form, padded
+    /// to a multiple of `lanes` with log-weight -inf (an exponential of 0).
+    template <int dim>
+    struct KeyArrays
+    {
+      std::size_t   n_padded = 0;
+      AlignedVector coordinate[dim];
+      AlignedVector log_weight; // set before each sweep
+    };
+
+#define TPDE_SINKHORN_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+    /// max_j <a, y_j> + l_j over the keys.
+    template <int dim>
+    TPDE_SINKHORN_CLONES double maximum_score(const KeyArrays<dim> &keys, const double a[dim])
+    {
+      const double *__restrict log_weight = keys.log_weight.data();
+      const double *__restrict y[dim];
+      for (int i = 0; i < dim; ++i)
+        y[i] = keys.coordinate[i].data();
+      alignas(64) double lane_maximum[lanes];
+      std::fill(lane_maximum, lane_maximum + lanes, -std::numeric_limits<double>::infinity());
+      for (std::size_t j0 = 0; j0 < keys.n_padded; j0 += lanes)
+#pragma GCC unroll 1
+        for (std::size_t l = 0; l < lanes; ++l)
+          {
+            double score = log_weight[j0 + l];
+            for (int i = 0; i < dim; ++i)
+              score = a[i] * y[i][j0 + l] + score;
+            lane_maximum[l] = score > lane_maximum[l] ? score : lane_maximum[l];
+          }
+      return *std::max_element(lane_maximum, lane_maximum + lanes);
+    }
+
+    /// sum_j exp(<a, y_j> + l_j - shift) over the keys; `largest` gets the
+    /// largest exponent <a, y_j> + l_j - shift (the sum is only accurate if
+    /// it is <= 709, see simd_exp.h).
+    template <int dim>
+    TPDE_SINKHORN_CLONES double
+    shifted_exponential_sum(const KeyArrays<dim> &keys, const double a[dim], double shift, double &largest)
+    {
+      const double *__restrict log_weight = keys.log_weight.data();
+      const double *__restrict y[dim];
+      for (int i = 0; i < dim; ++i)
+        y[i] = keys.coordinate[i].data();
+      alignas(64) double total[lanes]        = {};
+      alignas(64) double lane_maximum[lanes];
+      std::fill(lane_maximum, lane_maximum + lanes, -std::numeric_limits<double>::infinity());
+      for (std::size_t chunk = 0; chunk < keys.n_padded; chunk += summation_chunk)
+        {
+          const std::size_t  chunk_end    = std::min(chunk + summation_chunk, keys.n_padded);
+          alignas(64) double part[lanes] = {};
+          for (std::size_t j0 = chunk; j0 < chunk_end; j0 += lanes)
+            for (std::size_t l = 0; l < lanes; ++l)
+              {
+                double score = log_weight[j0 + l] - shift;
+                for (int i = 0; i < dim; ++i)
+                  score = a[i] * y[i][j0 + l] + score;
+                lane_maximum[l] = score > lane_maximum[l] ? score : lane_maximum[l];
+                part[l] += simd::exp_nonpositive(score);
+              }
+          for (std::size_t l = 0; l < lanes; ++l)
+            total[l] += part[l];
+        }
+      largest = *std::max_element(lane_maximum, lane_maximum + lanes);
+      return ((total[0] + total[4]) + (total[2] + total[6])) +
+             ((total[1] + total[5]) + (total[3] + total[7]));
+    }
+
+#undef TPDE_SINKHORN_CLONES
+
+    /// log sum_j exp(<a, y_j> + l_j). `hint` (finite, or NaN for none) is a
+    /// guess of the result, e.g. the previous iteration's: used as the shift
+    /// it saves the sweep for the maximum. Accepted when the largest shifted
+    /// exponent lies in [-600, 600]: no term overflows (N e^600 is far below
+    /// the double range) and the terms flushed to 0 (exponents < -708) are
+    /// below e^-108 of the largest. Otherwise the shift is the maximum.
+    template <int dim>
+    double log_sum_exp(const KeyArrays<dim> &keys, const double a[dim], double hint)
+    {
+      double largest;
+      if (std::isfinite(hint))
+        {
+          const double sum = shifted_exponential_sum<dim>(keys, a, hint, largest);
+          if (largest >= -600. && largest <= 600.)
+            return hint + std::log(sum);
+        }
+      const double shift = maximum_score<dim>(keys, a);
+      return shift + std::log(shifted_exponential_sum<dim>(keys, a, shift, largest));
+    }
+
+    /// result[q] = -log sum_j exp(<B x_q, y_j> + l_j) for the query points
+    /// x_q (rows of `queries`, which is n_queries x dim); -hints[q] guesses
+    /// result[q] (hints may be nullptr).
+    template <int dim>
+    void negative_log_sum_exp(const KeyArrays<dim> &keys,
+                              const double          B[dim][dim],
+                              std::size_t           n_queries,
+                              const double         *queries,
+                              const double         *hints,
+                              double               *result)
+    {
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_queries, 16),
+                        [&](const tbb::blocked_range<std::size_t> &range) {
+                          for (std::size_t q = range.begin(); q != range.end(); ++q)
+                            {
+                              const double *x = queries + q * dim;
+                              double        a[dim];
+                              for (int p = 0; p < dim; ++p)
+                                {
+                                  a[p] = 0.;
+                                  for (int r = 0; r < dim; ++r)
+                                    a[p] += B[p][r] * x[r];
+                                }
+                              const double hint =
+                                hints ? -hints[q] : std::numeric_limits<double>::quiet_NaN();
+                              result[q] = -log_sum_exp<dim>(keys, a, hint);
+                            }
+                        });
+    }
+
+    template <int dim>
+    SinkhornSolution solve(std::size_t                n_sources,
+                           const double              *sources,
+                           const double              *weights,
+                           const Matrix              &score_matrix,
+                           double                     tolerance,
+                           unsigned int               max_iterations,
+                           const std::vector<double> &initial_potential)
+    {
+      long double total_weight = 0;
+      for (std::size_t j = 0; j < n_sources; ++j)
+        {
+          if (!(weights[j] >= 0.) || !std::isfinite(weights[j]))
+            throw std::invalid_argument("sinkhorn attention: source weights must be finite and "
+                                        "non-negative, got " +
+                                        std::to_string(weights[j]) + " for source " +
+                                        std::to_string(j));
+          total_weight += weights[j];
+        }
+      if (!(total_weight > 0))
+        throw std::invalid_argument("sinkhorn attention: the total source weight must be positive");
+      for (std::size_t k = 0; k < n_sources * dim; ++k)
+        if (!std::isfinite(sources[k]))
+          throw std::invalid_argument("sinkhorn attention: source coordinates must be finite");
+
+      // The sources in use (p_j > 0), as queries (row-major) and as keys.
+      std::vector<std::size_t> used;
+      for (std::size_t j = 0; j < n_sources; ++j)
+        if (weights[j] > 0.)
+          used.push_back(j);
+      const std::size_t   m = used.size();
+      std::vector<double> used_points(m * dim), log_probability(m);
+      const double        log_total = static_cast<double>(std::log(total_weight));
+      KeyArrays<dim>      keys;
+      keys.n_padded = (m + lanes - 1) / lanes * lanes;
+      for (int i = 0; i < dim; ++i)
+        keys.coordinate[i].assign(keys.n_padded, 0.);
+      keys.log_weight.assign(keys.n_padded, -std::numeric_limits<double>::infinity());
+      for (std::size_t k = 0; k < m; ++k)
+        {
+          for (int i = 0; i < dim; ++i)
+            {
+              used_points[k * dim + i] = sources[used[k] * dim + i];
+              keys.coordinate[i][k]    = sources[used[k] * dim + i];
+            }
+          log_probability[k] = std::log(weights[used[k]]) - log_total;
+        }
+
+      // s(x, y) = <S x, y>: rows update with S (query x), columns with S^T.
+      double S[dim][dim], St[dim][dim];
+      for (int p = 0; p < dim; ++p)
+        for (int r = 0; r < dim; ++r)
+          {
+            S[p][r]  = score_matrix(p, r);
+            St[r][p] = score_matrix(p, r);
+          }
+
+      SinkhornSolution solution;
+      solution.potential = initial_potential.size() == n_sources ?
+                             initial_potential :
+                             std::vector<double>(n_sources, 0.);
+      // The previous iteration's potentials guess the next ones (log_sum_exp).
+      std::vector<double> row_potential(m, std::numeric_limits<double>::quiet_NaN());
+      std::vector<double> next_potential(n_sources);
+      solution.marginal_error = std::numeric_limits<double>::infinity();
+      while (solution.iterations < max_iterations)
+        {
+          ++solution.iterations;
+          for (std::size_t k = 0; k < m; ++k)
+            keys.log_weight[k] = solution.potential[used[k]] + log_probability[k];
+          negative_log_sum_exp<dim>(
+            keys, S, m, used_points.data(), row_potential.data(), row_potential.data());
+          for (std::size_t k = 0; k < m; ++k)
+            keys.log_weight[k] = row_potential[k] + log_probability[k];
+          negative_log_sum_exp<dim>(
+            keys, St, n_sources, sources, solution.potential.data(), next_potential.data());
+          // Column j's marginal under (f, g) is exp(g_j - g_j(new)).
+          double error = 0;
+          for (std::size_t k = 0; k < m; ++k)
+            error = std::max(
+              error, std::abs(std::expm1(solution.potential[used[k]] - next_potential[used[k]])));
+          solution.marginal_error = std::isnan(error) ? std::numeric_limits<double>::infinity() :
+                                                        error;
+          if (solution.marginal_error <= tolerance)
+            break;
+          solution.potential.swap(next_potential);
+        }
+      return solution;
+    }
+
+    class SinkhornKernel : public Kernel
+    {
+    public:
+      explicit SinkhornKernel(const Parameters &parameters)
+        : dim(parameters.dim)
+        , tolerance(parameters.sinkhorn_tolerance)
+        , max_iterations(parameters.sinkhorn_max_iterations)
+        , score_matrix((parameters.beta / parameters.sinkhorn_epsilon) *
+                       (transpose(parameters.K) * parameters.Q))
+        , velocity_kernel(create_exponential_kernel(
+            "sinkhorn", parameters, parameters.beta / parameters.sinkhorn_epsilon, 0., true))
+      {}
+
+      unsigned int dimension() const override { return dim; }
+
+      void evaluate(std::size_t   n_targets,
+                    const double *targets,
+                    std::size_t   n_sources,
+                    const double *sources,
+                    const double *weights,
+                    double       *velocities) const override
+      {
+        const bool same_sources =
+          previous_sources.size() == n_sources * dim &&
+          std::memcmp(previous_sources.data(), sources, n_sources * dim * sizeof(double)) == 0;
+        if (!same_sources)
+          {
+            previous_sources.assign(sources, sources + n_sources * dim);
+            potential.clear(); // cold start
+          }
+        const SinkhornSolution solution = solve_sinkhorn(
+          dim, n_sources, sources, weights, score_matrix, tolerance, max_iterations, potential);
+        last_iterations     = solution.iterations;
+        last_marginal_error = solution.marginal_error;
+        max_marginal_error  = std::max(max_marginal_error, solution.marginal_error);
+        if (!(solution.marginal_error <= tolerance))
+          {
+            potential.clear();
+            std::ostringstream text;
+            text << "sinkhorn attention: marginal error " << solution.marginal_error << " after "
+                 << solution.iterations << " iterations, above the tolerance " << tolerance
+                 << " (raise 'sinkhorn maximum iterations' or 'sinkhorn tolerance')";
+            throw std::invalid_argument(text.str());
+          }
+        potential = solution.potential;
+
+        // Re-weighted sources p_j e^{g_j}, scaled by the largest.
+        double              largest = -std::numeric_limits<double>::infinity();
+        std::vector<double> reweighted(n_sources, 0.);
+        for (std::size_t j = 0; j < n_sources; ++j)
+          if (weights[j] > 0.)
+            largest = std::max(largest, std::log(weights[j]) + potential[j]);
+        for (std::size_t j = 0; j < n_sources; ++j)
+          if (weights[j] > 0.)
+            reweighted[j] = std::exp(std::log(weights[j]) + potential[j] - largest);
+        velocity_kernel->evaluate(
+          n_targets, targets, n_sources, sources, reweighted.data(), velocities);
+      }
+
+      std::vector<std::pair<std::string, double>> diagnostics() const override
+      {
+        return {{"sinkhorn_iterations", last_iterations},
+                {"sinkhorn_marginal_error", last_marginal_error},
+                {"sinkhorn_max_marginal_error", max_marginal_error}};
+      }
+
+    private:
+      unsigned int            dim;
+      double                  tolerance;
+      unsigned int            max_iterations;
+      Matrix                  score_matrix; // (beta / epsilon) K^T Q
+      std::unique_ptr<Kernel> velocity_kernel;
+
+      // Warm start: the last call's sources and converged g.
+      mutable std::vector<double> previous_sources;
+      mutable std::vector<double> potential;
+      mutable double last_iterations     = std::numeric_limits<double>::quiet_NaN();
+      mutable double last_marginal_error = std::numeric_limits<double>::quiet_NaN();
+      mutable double max_marginal_error  = 0.;
+    };
+  } // namespace
+
+  SinkhornSolution solve_sinkhorn(unsigned int               dim,
+                                  std::size_t                n_sources,
+                                  const double              *sources,
+                                  const double              *weights,
+                                  const Matrix              &score_matrix,
+                                  double                     tolerance,
+                                  unsigned int               max_iterations,
+                                  const std::vector<double> &initial_potential)
+  {
+    if (score_matrix.rows != dim || score_matrix.cols != dim)
+      throw std::invalid_argument("solve_sinkhorn: the score matrix must be dim x dim");
+    switch (dim)
+      {
+        case 1:
+          return solve<1>(
+            n_sources, sources, weights, score_matrix, tolerance, max_iterations, initial_potential);
+        case 2:
+          return solve<2>(
+            n_sources, sources, weights, score_matrix, tolerance, max_iterations, initial_potential);
+        case 3:
+          return solve<3>(
+            n_sources, sources, weights, score_matrix, tolerance, max_iterations, initial_potential);
+        default:
+          throw std::invalid_argument("solve_sinkhorn: dim must be 1, 2 or 3");
+      }
+  }
+
+  Variant make_sinkhorn_variant()
+  {
+    return {"sinkhorn",
+            "Sinkhorn attention (Sinkformer): X(x) = V sum_j w_j pi(x, y_j) y_j / sum_j w_j, "
+            "pi = exp((beta <Qx, Ky> + f(x) + g(y)) / epsilon) the entropic optimal-transport "
+            "plan of the token distribution with itself (both marginals 1). Q and K are k x d "
+            "(same shape, any k >= 1), V is d x d, beta finite, 'sinkhorn epsilon' > 0; "
+            "log-domain Sinkhorn iterations to 'sinkhorn tolerance' on both marginals (at most "
+            "'sinkhorn maximum iterations', else the run fails), warm-started from the previous "
+            "evaluation on the same mesh (d = 1, 2 or 3).",
+            [](const Parameters &parameters) -> std::unique_ptr<Kernel> {
+              check_attention_parameters("sinkhorn", parameters);
+              std::ostringstream text;
+              if (!(parameters.sinkhorn_epsilon > 0.) || !std::isfinite(parameters.sinkhorn_epsilon))
+                text << "entry 'sinkhorn epsilon': expected a finite number > 0, got "
+                     << parameters.sinkhorn_epsilon;
+              else if (!(parameters.sinkhorn_tolerance > 0.))
+                text << "entry 'sinkhorn tolerance': expected a number > 0, got "
+                     << parameters.sinkhorn_tolerance;
+              else if (parameters.sinkhorn_max_iterations < 1)
+                text << "entry 'sinkhorn maximum iterations': expected at least 1";
+              if (!text.str().empty())
+                throw std::invalid_argument(text.str());
+              return std::make_unique<SinkhornKernel>(parameters);
+            }};
+  }
+} // namespace tpde::attention

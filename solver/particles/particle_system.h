@@ -1,0 +1,75 @@
+// The finite-token system (physics.md §1.1): N tokens x_i in R^d move with
+//
+//   dx_i/dt = X[mu^N](x_i),   mu^N = (1/N) sum_j delta_{x_j},
+//
+// where X is the attention velocity of the grid solver, evaluated by the very
+// same kernel (attention::Kernel) with targets = sources = the tokens and
+// weights 1/N (self-interaction included). Plain C++, no deal.II.
+#pragma once
+
+#include "attention/attention.h"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace tpde::particles
+{
+  /// Explicit Runge-Kutta schemes for the token ODE.
+  enum class Integrator
+  {
+    rk4,    // classical fourth order, 4 velocity evaluations per step
+    ssp_rk3 // Shu-Osher third order (the grid's default scheme), 3 per step
+  };
+
+  /// "rk4" | "ssp-rk3"; throws std::invalid_argument otherwise.
+  Integrator integrator_from_name(const std::string &name);
+
+  class ParticleSystem
+  {
+  public:
+    /// `positions`: N x dim, row-major (N >= 1). The kernel must outlive this.
+    ParticleSystem(const attention::Kernel &kernel, std::vector<double> positions);
+
+    unsigned int dimension() const { return dim; }
+    std::size_t  size() const { return n_tokens; }
+
+    const std::vector<double> &positions() const { return current; }
+
+    /// Velocity of the current positions (evaluated once per state, then reused
+    /// as the first stage of the next step).
+    const std::vector<double> &velocity();
+
+    /// X[mu](x_i) for the tokens `x` (N x dim), all with weight 1/N.
+    void evaluate_velocity(const double *x, double *velocity_out) const;
+
+    /// One step of size dt.
+    void step(double dt, Integrator integrator);
+
+    /// Velocity evaluations so far (for the cost per step).
+    unsigned long evaluations() const { return n_evaluations; }
+
+  private:
+    const attention::Kernel &kernel;
+    unsigned int             dim;
+    std::size_t              n_tokens;
+    std::vector<double>      weights; // 1/N each
+    std::vector<double>      current;
+    std::vector<double>      current_velocity;
+    bool                     velocity_is_current = false;
+    // Stage storage: stage positions and the stage velocities k2..k4.
+    std::vector<double>      stage, rate[3];
+    mutable unsigned long    n_evaluations = 0;
+  };
+
+  /// Mean and covariance (normalised by N, i.e. the moments of mu^N).
+  struct Moments
+  {
+    std::vector<double> mean;       // dim
+    std::vector<double> covariance; // dim x dim, row-major
+  };
+  Moments empirical_moments(const double *positions, std::size_t n, unsigned int dim);
+
+  /// max_i |v_i| for N x dim velocities.
+  double max_speed(const double *velocity, std::size_t n, unsigned int dim);
+} // namespace tpde::particles

@@ -1,0 +1,29 @@
+// ParaView output of a particle run: one .vtp (VTK poly data, one vertex per
+// token, point arrays `velocity` and `token_id`, field data `TimeValue`) per
+// output time and the .pvd series with the physical times. Every file is
+// written under a temporary name and renamed, like the grid's output.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tpde
+{
+  class ParticleVtkOutput
+  {
+  public:
+    /// `directory` must exist. Files: particles_NNNNN.vtp and particles.pvd.
+    ParticleVtkOutput(std::string directory, unsigned int dim);
+
+    /// positions and velocity: N x dim, row-major (velocity may be null).
+    void write(double time, const std::vector<double> &positions, const double *velocity);
+
+    unsigned int n_written() const { return static_cast<unsigned int>(series.size()); }
+
+  private:
+    std::string                                  directory;
+    unsigned int                                 dim;
+    std::vector<std::pair<double, std::string>> series;
+  };
+} // namespace tpde

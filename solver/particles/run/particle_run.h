@@ -1,0 +1,39 @@
+// `tpde particles FILE.prm`: the finite-token counterpart of a grid run.
+//
+// Reads the same parameters (dimension, Attention, Initial condition, Time
+// stepping/end time, Output/interval) plus `subsection Particles`, samples N
+// tokens from the initial density, integrates them with RK4 or SSP-RK3 under
+// the grid's attention kernel, and writes particles_*.vtp, particles.pvd,
+// statistics.csv and parameters.prm to Particles/directory. With
+// `Particles/import file` set, the token positions come from CSV files
+// instead (no integration) and are written the same way.
+#pragma once
+
+#include "discretization/simulation.h"
+#include "parameters/parameters.h"
+
+#include <string>
+#include <vector>
+
+namespace tpde
+{
+  struct ParticleRunSummary
+  {
+    unsigned long            steps        = 0;
+    double                   time         = 0;
+    double                   wall_seconds = 0;
+    double                   step_seconds = 0; // wall time spent in steps (no output, no statistics)
+    std::vector<std::string> header;           // of statistics.csv
+    std::vector<double>      last_row;
+    std::vector<double>      positions;        // final tokens, N x dim
+  };
+
+  /// The initial tokens (N x dim) described by `Initial condition` and `Particles`.
+  /// Throws InputError.
+  std::vector<double> sample_initial_tokens(const Parameters &parameters);
+
+  /// The whole run (or import). Throws InputError (nothing written) and
+  /// PhysicalFailure (non-finite positions; the output so far is kept).
+  /// `options.write_output = false` keeps everything in memory (tests).
+  ParticleRunSummary run_particles(const Parameters &parameters, const RunOptions &options);
+} // namespace tpde
