@@ -27,7 +27,10 @@ namespace tpde
 
     std::optional<ScoreForm> score_form(const std::string &type, const attention::Parameters &p)
     {
-      if (type == "sigmoid")
+      // Sigmoid attention is bounded; multihead (per-head scores) and sinkhorn
+      // (scores over epsilon plus potentials) are not of this single form:
+      // the indicator falls back to the jump for them.
+      if (type == "sigmoid" || type == "multihead" || type == "sinkhorn")
         return std::nullopt;
       ScoreForm form;
       const double factor = type == "l2" ? 2 * p.beta : p.beta;
@@ -46,8 +49,10 @@ namespace tpde
 
     // For each owned cell K: the attention it receives per unit of its own
     // mass, sum_i m_i exp(s(x_i, K)) / Z_i with Z_i = sum_J m_J exp(s(x_i, y_J))
-    // over all cells (centres; s(x_i, K) is bounded above over the cell, so a
-    // coarse cell far out in the tilt direction is not underestimated). A
+    // over all cells (centres; the linear part of s(x_i, K) is bounded above
+    // over the cell, so a coarse cell far out in the tilt direction is not
+    // underestimated; l2's quadratic source term is taken at the centre, so
+    // there the bound is approximate). A
     // relative error e in the density of K changes the velocity of target i by
     // about e times its attention weight, so jump * (1 + this) measures the
     // effect of K's error on the transport of the mass that attends to it.
@@ -127,7 +132,8 @@ namespace tpde
               const double upper = score(i, K) + std::sqrt(a_norm) * centre(K)[dim];
               log_g              = log_sum_exp(log_g, log_m(i) + upper - log_z[i]);
             }
-          result[k] = std::exp(std::min(log_g, 600.));
+          // Capped well inside float range: deal.II's flagging works on floats.
+          result[k] = std::exp(std::min(log_g, 60.));
         }
       return result;
     }
@@ -280,6 +286,9 @@ namespace tpde
       flag_fixed_number(r.refine_fraction, r.coarsen_fraction);
     clamp_refinement_levels(space, r.minimum_level, r.maximum_level);
 
+    // Drop the flags deal.II would drop anyway (coarsening needs all siblings),
+    // so that "nothing flagged" means the mesh will not change.
+    tria.prepare_coarsening_and_refinement();
     bool any = false;
     for (const auto &cell : tria.active_cell_iterators())
       any = any || ((cell->is_locally_owned() || dim == 1) && (cell->refine_flag_set() || cell->coarsen_flag_set()));

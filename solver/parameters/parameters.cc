@@ -587,7 +587,7 @@ namespace tpde
                       "tail of the density exponentially; a coarse tail cell whose density is right in "
                       "absolute but wrong in relative terms then corrupts their velocity. 'attention' "
                       "refines such cells (computed over cell centres, O(cells^2) per adaptation); "
-                      "for sigmoid attention it equals jump.");
+                      "for sigmoid, multihead and sinkhorn attention it equals jump.");
     prm.declare_entry("strategy", "fraction", Patterns::Selection("fraction|threshold"),
                       "fraction: refine/coarsen the given fractions of the cells with the largest/smallest "
                       "indicator at every adaptation (the mesh size stays about constant); threshold: "

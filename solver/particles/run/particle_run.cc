@@ -204,8 +204,17 @@ namespace tpde
           const auto         &s = snapshots[k];
           std::vector<double> velocity(s.positions.size());
           std::vector<double> weights(s.positions.size() / p.dimension, 1. / double(s.positions.size() / p.dimension));
-          kernel.evaluate(weights.size(), s.positions.data(), weights.size(), s.positions.data(), weights.data(),
-                          velocity.data());
+          try
+            {
+              kernel.evaluate(weights.size(), s.positions.data(), weights.size(), s.positions.data(),
+                              weights.data(), velocity.data());
+            }
+          catch (const std::invalid_argument &e)
+            {
+              // e.g. Sinkhorn not converging: a physical failure, as in a grid run.
+              throw PhysicalFailure("the attention velocity of the imported tokens at t = " +
+                                    std::to_string(s.time) + " cannot be evaluated: " + e.what());
+            }
           summary.last_row = statistics.row(k, s.time, s.time - previous, s.positions, velocity, seconds_since(start));
           files.csv->write(summary.last_row);
           if (files.vtk)
