@@ -2,14 +2,18 @@
 
 #include <deal.II/base/mpi.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace tpde
 {
   template <int dim>
-  AttentionField<dim>::AttentionField(const DGSpace<dim> &space, const attention::Kernel &kernel)
+  AttentionField<dim>::AttentionField(const DGSpace<dim>      &space,
+                                      const attention::Kernel &kernel,
+                                      const bool               interpolate_face_velocity)
     : space(space)
     , kernel(kernel)
+    , interpolate_face_velocity(interpolate_face_velocity)
   {
     if (kernel.dimension() != dim)
       throw std::logic_error("AttentionField: kernel dimension mismatch");
@@ -20,8 +24,23 @@ namespace tpde
   {
     n_node_targets = space.node_points.size() / dim;
     targets        = space.node_points;
-    targets.insert(targets.end(), space.face_points.begin(), space.face_points.end());
-    velocities.assign(targets.size(), 0.);
+    evaluated_faces.clear();
+    const std::size_t nfq = space.n_face_points();
+    for (std::size_t f = 0; f < space.n_faces(); ++f)
+      {
+        const auto &face = space.faces[f];
+        // Interpolate only from an owned canonical side, and only where no
+        // other rank computes the same face's flux.
+        const bool interpolated =
+          interpolate_face_velocity && face.owned[0] && (face.at_boundary() || face.owned[1]);
+        if (interpolated)
+          continue;
+        evaluated_faces.push_back(f);
+        targets.insert(targets.end(), space.face_points.begin() + f * nfq * dim,
+                       space.face_points.begin() + (f + 1) * nfq * dim);
+      }
+    velocities.assign(space.node_points.size() + space.face_points.size(), 0.);
+    target_velocities.assign(targets.size(), 0.);
 
     const int  n_ranks = dealii::Utilities::MPI::n_mpi_processes(space.communicator);
     const int  n_local = static_cast<int>(n_node_targets);
@@ -69,7 +88,44 @@ namespace tpde
   {
     gather_weights(owned_values);
     kernel.evaluate(targets.size() / dim, targets.data(), source_weights.size(),
-                    source_points.data(), source_weights.data(), velocities.data());
+                    source_points.data(), source_weights.data(), target_velocities.data());
+    const std::size_t node_values = n_node_targets * dim;
+    const std::size_t face_values = space.n_face_points() * dim;
+    std::copy(target_velocities.begin(), target_velocities.begin() + node_values, velocities.begin());
+    for (std::size_t i = 0; i < evaluated_faces.size(); ++i)
+      std::copy(target_velocities.begin() + node_values + i * face_values,
+                target_velocities.begin() + node_values + (i + 1) * face_values,
+                face_velocity() + evaluated_faces[i] * face_values);
+    if (evaluated_faces.size() < space.n_faces())
+      interpolate_faces();
+  }
+
+  template <int dim>
+  void AttentionField<dim>::interpolate_faces()
+  {
+    const unsigned int n   = space.n_nodes();
+    const unsigned int nfq = space.n_face_points();
+    std::size_t        next_evaluated = 0;
+    for (std::size_t f = 0; f < space.n_faces(); ++f)
+      {
+        if (next_evaluated < evaluated_faces.size() && evaluated_faces[next_evaluated] == f)
+          {
+            ++next_evaluated;
+            continue;
+          }
+        const auto   &face = space.faces[f];
+        const double *T    = space.traces[face.trace[0]].data();
+        const double *X    = node_velocity() + face.owned_cell[0] * n * dim;
+        double       *Xf   = face_velocity() + f * nfq * dim;
+        for (unsigned int q = 0; q < nfq; ++q)
+          for (unsigned int c = 0; c < dim; ++c)
+            {
+              double sum = 0;
+              for (unsigned int i = 0; i < n; ++i)
+                sum += T[q * n + i] * X[i * dim + c];
+              Xf[q * dim + c] = sum;
+            }
+      }
   }
 
   template class AttentionField<1>;

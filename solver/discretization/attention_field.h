@@ -1,6 +1,10 @@
 // The nonlocal velocity on the mesh: the attention kernel evaluated at every
 // node (volume terms) and face point (fluxes) of the locally owned cells, with
 // the nodes of all cells of all ranks as sources (weights rho_i * JxW_i).
+// Optionally the face velocity is the trace of the canonical cell's nodal
+// velocity instead: the velocity is smooth, the trace is exact for affine
+// fields, and it halves the number of targets (the dominant cost). Faces
+// between ranks are always evaluated so that both ranks agree on the flux.
 #pragma once
 
 #include "attention/attention.h"
@@ -14,7 +18,8 @@ namespace tpde
   class AttentionField
   {
   public:
-    AttentionField(const DGSpace<dim> &space, const attention::Kernel &kernel);
+    AttentionField(const DGSpace<dim> &space, const attention::Kernel &kernel,
+                   bool interpolate_face_velocity = false);
 
     /// Collects targets and the global source positions for the current mesh.
     void setup();
@@ -29,14 +34,19 @@ namespace tpde
     double       *node_velocity() { return velocities.data(); }
     double       *face_velocity() { return velocities.data() + n_node_targets * dim; }
     std::size_t   n_sources() const { return source_weights.size(); }
+    /// Points where the kernel is evaluated (nodes and the evaluated faces).
     std::size_t   n_targets() const { return targets.size() / dim; }
 
   private:
     void gather_weights(const double *owned_values);
+    void interpolate_faces();
 
     const DGSpace<dim>      &space;
     const attention::Kernel &kernel;
+    const bool               interpolate_face_velocity;
     std::size_t              n_node_targets = 0;
+    std::vector<std::size_t> evaluated_faces;  // faces whose points are targets
+    std::vector<double>      target_velocities; // kernel output, n_targets x dim
     std::vector<double>      targets;
     std::vector<double>      velocities;
     std::vector<double>      source_points;  // all ranks, rank-major

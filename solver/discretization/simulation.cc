@@ -62,7 +62,8 @@ namespace tpde
         dg_space = std::make_unique<DGSpace<dim>>(parameters, communicator);
         dg_space->setup();
         attention_kernel = attention::create(parameters.attention_type, parameters.attention);
-        attention_field  = std::make_unique<AttentionField<dim>>(*dg_space, *attention_kernel);
+        attention_field  = std::make_unique<AttentionField<dim>>(
+          *dg_space, *attention_kernel, parameters.discretization.interpolate_face_velocity);
         attention_field->setup();
         transport = std::make_unique<TransportOperator<dim>>(*dg_space);
         for (VectorType *v : {&density, &stage_start, &stage, &rate})

@@ -266,6 +266,7 @@ namespace tpde
       prm.enter_subsection("Discretization");
       p.discretization.degree             = prm.get_integer("degree");
       p.discretization.positivity_limiter = prm.get_bool("positivity limiter");
+      p.discretization.interpolate_face_velocity = prm.get("face velocity") == "interpolated";
       prm.leave_subsection();
 
       prm.enter_subsection("Attention");
@@ -485,6 +486,13 @@ namespace tpde
                       "(Gauss nodes, the Gauss x Gauss-Lobatto point sets and the subface points of "
                       "hanging faces). Keeps cell means, "
                       "hence mass.");
+    prm.declare_entry("face velocity", "evaluated", Patterns::Selection("evaluated|interpolated"),
+                      "Velocity at the face quadrature points of the upwind flux. evaluated: the "
+                      "attention sum at every face point (about as many targets as there are nodes, "
+                      "so half the cost of a stage). interpolated: the trace of the canonical cell's "
+                      "nodal velocity (degree p), exact for affine fields (Gaussian data) and within "
+                      "O(h^(p+1)) otherwise; faces between MPI ranks are still evaluated, so "
+                      "both ranks use the same value and mass stays exact.");
     prm.leave_subsection();
 
     prm.enter_subsection("Attention");

@@ -40,6 +40,9 @@ namespace tpde
   {
     unsigned int degree             = 2;
     bool         positivity_limiter = true;
+    // Face velocities: the attention evaluated at every face point, or the
+    // trace of the cell's nodal velocity (see attention_field.h).
+    bool         interpolate_face_velocity = false;
   };
 
   struct InitialConditionParameters
