@@ -70,6 +70,16 @@ namespace tpde::attention::fast
     const double *coordinate = nullptr;
     const double *log_weight = nullptr;
 
+    /// How the outputs follow from the sums, for evaluating whole node grids
+    /// at once (factorised, see fast_summation.cc): with s_j = <a, y_j> + l_j,
+    ///   q(a) = V (sum_j e^{s_j} y_j / sum_j e^{s_j} + offset),
+    ///   L(a) = log sum_j e^{s_j} + log_scale_offset.
+    /// evaluate() below must agree with this up to rounding. V: dim x dim,
+    /// row-major; null stands for the identity.
+    const double *V                = nullptr;
+    double        offset[3]        = {};
+    double        log_scale_offset = 0.;
+
     /// Exact values at n_points score vectors (row-major) using only the
     /// sources listed in `subset` (indices into the arrays above; all
     /// sources if null): n_points x (dim + log_scale), row-major.

@@ -714,6 +714,16 @@ namespace tpde::attention
         sum.n_sources  = sources.n_used;
         sum.coordinate = coordinates.data();
         sum.log_weight = sources.log_weight;
+        // q = V (N / D + centre), L = shift + log D + log(w_max / W): as
+        // evaluate_points (map_mean) computes them.
+        double V_rows[dim * dim];
+        for (int p = 0; p < dim; ++p)
+          for (int q = 0; q < dim; ++q)
+            V_rows[p * dim + q] = V[p][q];
+        sum.V = V_rows;
+        for (int i = 0; i < dim; ++i)
+          sum.offset[i] = sources.centred ? sources.centre[i] : 0.;
+        sum.log_scale_offset = std::log(sources.max_over_total_weight);
         sum.evaluate   = [&](std::size_t                      n_points,
                            const double                    *points,
                            const std::vector<std::size_t> *subset,
