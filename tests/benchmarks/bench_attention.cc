@@ -135,15 +135,17 @@ namespace
   void bench_registered(benchmark::State                 &state,
                         unsigned int                      dim,
                         int                               threads,
-                        attention::Parameters::Evaluation evaluation)
+                        attention::Parameters::Evaluation evaluation,
+                        bool                              float_exponential = false)
   {
     std::unique_ptr<tbb::global_control> limit;
     if (threads > 0)
       limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                     threads);
     Problem problem               = make_problem(dim, state.range(0));
-    problem.parameters.evaluation = evaluation;
-    const auto          kernel    = attention::create("softmax", problem.parameters);
+    problem.parameters.evaluation        = evaluation;
+    problem.parameters.float_exponential = float_exponential;
+    const auto kernel = attention::create("softmax", problem.parameters);
     std::vector<double> velocities(problem.n * dim);
     for (auto _ : state)
       {
@@ -312,16 +314,26 @@ int main(int argc, char **argv)
           const auto direct = attention::Parameters::Evaluation::direct;
           const auto fast   = attention::Parameters::Evaluation::fast;
           benchmark::RegisterBenchmark(
-            ("direct_1_thread/d" + d).c_str(), bench_registered, dim, 1, direct)
+            ("direct_1_thread/d" + d).c_str(), bench_registered, dim, 1, direct, false)
             ->Arg(n)
             ->Unit(benchmark::kMillisecond);
           benchmark::RegisterBenchmark(
-            ("direct_all_threads/d" + d).c_str(), bench_registered, dim, 0, direct)
+            ("direct_all_threads/d" + d).c_str(), bench_registered, dim, 0, direct, false)
+            ->Arg(n)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+          // exponential = float (exp in 16 float lanes, double sums).
+          benchmark::RegisterBenchmark(
+            ("direct_float_1_thread/d" + d).c_str(), bench_registered, dim, 1, direct, true)
+            ->Arg(n)
+            ->Unit(benchmark::kMillisecond);
+          benchmark::RegisterBenchmark(
+            ("direct_float_all_threads/d" + d).c_str(), bench_registered, dim, 0, direct, true)
             ->Arg(n)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
           benchmark::RegisterBenchmark(
-            ("fast_all_threads/d" + d).c_str(), bench_registered, dim, 0, fast)
+            ("fast_all_threads/d" + d).c_str(), bench_registered, dim, 0, fast, false)
             ->Arg(n)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
