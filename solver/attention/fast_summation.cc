@@ -31,8 +31,7 @@ namespace tpde::attention::fast
   {
     constexpr unsigned int max_dim = 3;
     // Degrees per direction tried on a box: multiples of 8 up to 32 (64 in
-    // 1D), of 4 up to 16 in 3D (a 33^3 grid would cost more than most boxes
-    // are worth); see Interpolator::run.
+    // 1D); see Interpolator::process.
     constexpr unsigned int max_degree = 64;
     // Relative size below which a direction is treated as flat: the product
     // of the targets' and the sources' extents (a bound on the score change
@@ -47,6 +46,9 @@ namespace tpde::attention::fast
     constexpr std::size_t scale_sample_size = 32;
     // Reference coordinates of the two check points of a box (away from the
     // Chebyshev-Lobatto nodes and from each other).
+    // Cost of a node of a factorised grid relative to an exact evaluation,
+    // per source (measured about 1/6 in 2D and 3D; taken larger to be safe).
+    constexpr double factorised_node_cost = 0.25;
     constexpr double check_points[2][max_dim] = {{0.3627, -0.7119, 0.5183},
                                                  {-0.5431, 0.1789, -0.8277}};
 
@@ -335,8 +337,7 @@ namespace tpde::attention::fast
         if (!find_scale(root.sources))
           return abandon();
         profile.stop(phase_setup, since);
-        first_degree = n_active == 3 ? 4 : 8;
-        last_degree  = n_active == 3 ? 16 : n_active == 2 ? 32 : max_degree;
+        last_degree = n_active == 1 ? max_degree : 32;
         Statistics statistics = process(root, 0);
         statistics.abandoned  = abandoned;
         profile.print();
@@ -350,7 +351,7 @@ namespace tpde::attention::fast
                        statistics.boxes_split,
                        statistics.node_evaluations,
                        statistics.interactions,
-                       first_degree,
+                       8u,
                        last_degree);
         return statistics;
       }
@@ -407,7 +408,9 @@ namespace tpde::attention::fast
       // Error budget: tolerance S / 2 (log form for unnormalised sums).
       double log_half_budget = 0.;
 
-      unsigned int first_degree = 8, last_degree = 32; // per direction
+      // Highest degree per direction; see process() for the 3D boxes that
+      // are not factorisable.
+      unsigned int last_degree = 32;
 
       void find_axes()
       {
@@ -747,6 +750,43 @@ namespace tpde::attention::fast
         return statistics;
       }
 
+      /// Whether evaluate_grid is accurate on this box (see there): the
+      /// gap of its factors is far from underflow, and the rounding of its
+      /// exponents (a few ulps of the largest score) far below the tolerance.
+      bool factorisable(const Box &box) const
+      {
+        constexpr double max_gap = 300.; // e^-300: far from underflow and the exp clamp at -700
+        if (box.sources.empty())
+          return false;
+        double half[max_dim] = {}, middle[max_dim];
+        box_geometry(box, middle, half);
+        double magnitude = 0., z_low[max_dim], z_high[max_dim];
+        std::fill(z_low, z_low + max_dim, std::numeric_limits<double>::infinity());
+        std::fill(z_high, z_high + max_dim, -std::numeric_limits<double>::infinity());
+        for (const std::size_t j : box.sources)
+          {
+            double value = source_log_weight[j];
+            for (unsigned int c = 0; c < dim; ++c)
+              value += middle[c] * source_z[j * dim + c];
+            magnitude = std::max(magnitude, std::abs(value));
+            for (unsigned int m = 0; m < n_active; ++m)
+              {
+                z_low[m]  = std::min(z_low[m], source_z[j * dim + active[m]]);
+                z_high[m] = std::max(z_high[m], source_z[j * dim + active[m]]);
+              }
+          }
+        double gap = 0.;
+        for (unsigned int m = 0; m < n_active; ++m)
+          {
+            const double h = half[active[m]];
+            magnitude += h * std::max(std::abs(z_low[m]), std::abs(z_high[m]));
+            if (m >= 1)
+              gap += h * (z_high[m] - z_low[m]);
+          }
+        return gap <= max_gap &&
+               16. * std::numeric_limits<double>::epsilon() * magnitude <= 1e-2 * tolerance;
+      }
+
       /// Values at all nodes of the box's grid (layout as node_index) in
       /// one pass over its sources, factorised: with u = middle + half xi,
       /// the score of source j at a node is
@@ -765,9 +805,8 @@ namespace tpde::attention::fast
       /// nodes exactly.
       bool evaluate_grid(const Box &box, const Degrees &degrees, std::vector<double> &node_values) const
       {
-        constexpr double max_gap = 300.; // e^-300: far from underflow and the exp clamp at -700
         const std::size_t n_sources = box.sources.size();
-        if (n_sources == 0)
+        if (!factorisable(box))
           return false;
         const std::size_t n_padded = (n_sources + lanes - 1) / lanes * lanes;
         const unsigned int n_factors = std::max(1u, n_active);
@@ -793,7 +832,7 @@ namespace tpde::attention::fast
           z[m].assign(n_padded, 0.);
         for (unsigned int i = 0; i < dim; ++i)
           y[i].assign(n_padded, 0.);
-        double magnitude = 0., z_low[max_dim], z_high[max_dim];
+        double z_low[max_dim], z_high[max_dim];
         std::fill(z_low, z_low + max_dim, 0.);
         std::fill(z_high, z_high + max_dim, 0.);
         for (std::size_t k = 0; k < n_sources; ++k)
@@ -802,8 +841,7 @@ namespace tpde::attention::fast
             double            value = source_log_weight[j];
             for (unsigned int c = 0; c < dim; ++c)
               value += middle[c] * source_z[j * dim + c];
-            base[k]   = value;
-            magnitude = std::max(magnitude, std::abs(value));
+            base[k] = value;
             for (unsigned int m = 0; m < n_active; ++m)
               {
                 const double zm = source_z[j * dim + active[m]];
@@ -814,18 +852,6 @@ namespace tpde::attention::fast
             for (unsigned int i = 0; i < dim; ++i)
               y[i][k] = sum.coordinate[j * dim + i];
           }
-        double gap = 0.;
-        for (unsigned int m = 0; m < n_active; ++m)
-          {
-            const double h = half[active[m]];
-            magnitude += h * std::max(std::abs(z_low[m]), std::abs(z_high[m]));
-            if (m >= 1)
-              gap += h * (z_high[m] - z_low[m]);
-          }
-        // Rounding of the exponents, a few ulps of the largest score.
-        if (!(gap <= max_gap) || !(16. * std::numeric_limits<double>::epsilon() * magnitude <=
-                                   1e-2 * tolerance))
-          return false;
 
         // Shifts: the largest exponent of each factor row.
         for (unsigned int m = 1; m < max_dim; ++m)
@@ -976,8 +1002,21 @@ namespace tpde::attention::fast
         std::vector<double> check_exact(n_check_points * n_outputs);
         bool                checked = false;
 
+        // Cost of a node relative to an exact sum at a target (per source):
+        // a node of a factorised grid costs (dim + 1) multiply-adds per
+        // source, an exact sum an exponential and its score too.
+        const bool   factorised = factorisable(box);
+        // (In 1D a factorised node still needs an exponential per source.)
+        const double node_cost = factorised && n_active >= 2 ? factorised_node_cost : 1.;
+        // Degrees: multiples of 8 up to last_degree; but exact 3D grids (not
+        // factorisable) only multiples of 4 up to 16, since a 33^3 grid of
+        // exact sums costs more than most boxes are worth.
+        const unsigned int first_degree = n_active == 3 && !factorised ? 4 : 8;
+        const unsigned int box_last_degree =
+          n_active == 3 && !factorised ? std::min(16u, last_degree) : last_degree;
+
         // Degrees from first_degree, doubled per direction (up to
-        // last_degree) where that direction's coefficient tail is not yet
+        // box_last_degree) where that direction's coefficient tail is not yet
         // small, on nested grids: the degree-n nodes are the even-index
         // nodes of the degree-2n grid, so each level evaluates only the new
         // nodes.
@@ -995,7 +1034,7 @@ namespace tpde::attention::fast
             const std::size_t n_nodes = node_count(degrees);
             // Direct evaluation is cheaper than this level (and ends the
             // recursion).
-            if (box.targets.size() <= n_nodes + n_check_points || depth >= max_depth)
+            if (box.targets.size() <= node_cost * n_nodes + n_check_points || depth >= max_depth)
               {
                 Statistics direct = evaluate_directly(box);
                 direct.node_evaluations += statistics.node_evaluations;
@@ -1228,11 +1267,11 @@ namespace tpde::attention::fast
 
             // Directions whose tail exceeds their share of the budget get a
             // higher degree, from the multiples of first_degree up to
-            // last_degree. Geometric decay c_k ~ C r^k predicts the tail at
+            // box_last_degree. Geometric decay c_k ~ C r^k predicts the tail at
             // degree n' from the one at n as tail (tail / C)^((n' - n) / n):
             // the smallest degree predicted to pass with a margin of 10 is
             // taken. If some direction is not predicted to pass even at
-            // last_degree, the box is split instead (raising the degree is
+            // box_last_degree, the box is split instead (raising the degree is
             // cheaper than splitting only when it works).
             const double share    = budget / (2. * std::max(1u, n_active));
             bool         refining = false, promising = true;
@@ -1245,10 +1284,10 @@ namespace tpde::attention::fast
                   const auto   predicted = [&](unsigned int n) {
                     return tail[m] * std::pow(ratio, static_cast<double>(n - degrees[m]) / degrees[m]);
                   };
-                  while (next < last_degree && !(predicted(next) <= 0.1 * share))
+                  while (next < box_last_degree && !(predicted(next) <= 0.1 * share))
                     next += first_degree;
-                  promising  = promising && degrees[m] < last_degree && predicted(next) <= 10. * share;
-                  degrees[m] = std::min(next, last_degree);
+                  promising  = promising && degrees[m] < box_last_degree && predicted(next) <= 10. * share;
+                  degrees[m] = std::min(next, box_last_degree);
                 }
             if (!refining || !promising)
               break;

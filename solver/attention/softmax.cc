@@ -354,8 +354,11 @@ namespace tpde::attention
       __attribute__((always_inline, target("arch=x86-64-v4"))) static simd::lanes_float
       narrow(lanes_double low, lanes_double high)
       {
-        const __m256 low_float  = _mm512_cvtpd_ps(reinterpret_cast<__m512d>(low));
-        const __m256 high_float = _mm512_cvtpd_ps(reinterpret_cast<__m512d>(high));
+        // The zero-masked forms with all lanes set are the plain
+        // instructions; the unmasked intrinsics pass an undefined vector that
+        // GCC 12 warns about (-Wmaybe-uninitialized).
+        const __m256 low_float  = _mm512_maskz_cvtpd_ps(0xff, reinterpret_cast<__m512d>(low));
+        const __m256 high_float = _mm512_maskz_cvtpd_ps(0xff, reinterpret_cast<__m512d>(high));
         return reinterpret_cast<simd::lanes_float>(
           _mm512_insertf32x8(_mm512_castps256_ps512(low_float), high_float, 1));
       }
@@ -363,8 +366,10 @@ namespace tpde::attention
       widen(simd::lanes_float value, lanes_double result[2])
       {
         const __m512 v = reinterpret_cast<__m512>(value);
-        result[0]      = reinterpret_cast<lanes_double>(_mm512_cvtps_pd(_mm512_castps512_ps256(v)));
-        result[1] = reinterpret_cast<lanes_double>(_mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)));
+        result[0] =
+          reinterpret_cast<lanes_double>(_mm512_maskz_cvtps_pd(0xff, _mm512_maskz_extractf32x8_ps(0xff, v, 0)));
+        result[1] = reinterpret_cast<lanes_double>(
+          _mm512_maskz_cvtps_pd(0xff, _mm512_maskz_extractf32x8_ps(0xff, v, 1)));
       }
     };
 
