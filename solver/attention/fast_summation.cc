@@ -159,7 +159,9 @@ namespace tpde::attention::fast
     // Factorised node grids (Interpolator::evaluate_grid): sources per
     // chunk (the chunk's factor rows stay in L2) and per group of chunks (one
     // task, one partial sum; fixed, so results do not depend on the threads).
-    constexpr std::size_t grid_chunk = 512, grid_group = 8 * grid_chunk;
+    // At most max_grid_groups groups (larger ones for many sources): each
+    // holds a partial sum of the whole grid (up to 33 x 36 x 132 doubles in 3D).
+    constexpr std::size_t grid_chunk = 512, grid_group = 8 * grid_chunk, max_grid_groups = 16;
     // Register tile of grid_products: tile_rows x tile_columns accumulators
     // plus the rows loaded per step fit the 32 AVX-512 registers.
     constexpr std::size_t tile_rows = 4, tile_columns = 5;
@@ -858,12 +860,15 @@ namespace tpde::attention::fast
           for (std::size_t i = 0; i < n_points[m]; ++i)
             shift[m].push_back(m < n_active ? std::max(scale[m][i] * z_low[m], scale[m][i] * z_high[m]) :
                                               0.);
-        const std::size_t n_groups = (n_padded + grid_group - 1) / grid_group;
+        const std::size_t group_step = max_grid_groups * grid_chunk;
+        const std::size_t group_size =
+          std::max(grid_group, (n_padded + group_step - 1) / group_step * grid_chunk);
+        const std::size_t n_groups = (n_padded + group_size - 1) / group_size;
         {
           std::vector<double> group_maximum(n_groups * n_points[0],
                                             -std::numeric_limits<double>::infinity());
           tbb::parallel_for(std::size_t(0), n_groups, [&](std::size_t g) {
-            const std::size_t begin = g * grid_group, end = std::min(n_padded, begin + grid_group);
+            const std::size_t begin = g * group_size, end = std::min(n_padded, begin + group_size);
             maximum_rows(n_points[0],
                          end - begin,
                          base.data() + begin,
@@ -889,7 +894,7 @@ namespace tpde::attention::fast
             factor1(n_points[1] * grid_chunk, 1.), factor2(n_points[2] * grid_chunk, 1.),
             C(n_rows * n_columns);
           double *const     sums  = &partial[g * n_sums];
-          const std::size_t begin = g * grid_group, end = std::min(n_padded, begin + grid_group);
+          const std::size_t begin = g * group_size, end = std::min(n_padded, begin + group_size);
           for (std::size_t chunk = begin; chunk < end; chunk += grid_chunk)
             {
               const std::size_t length = std::min(grid_chunk, end - chunk);
