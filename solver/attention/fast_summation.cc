@@ -1,6 +1,7 @@
 // Adaptive Chebyshev interpolation of the exponential sums in score space;
 // the method and its error budget are described in fast_summation.h.
 #include "attention/fast_summation.h"
+#include "attention/simd_exp.h"
 
 // The lane helpers below are compiled into target clones and never called
 // across an ABI boundary with vector arguments (-Wpsabi would warn about the
@@ -14,7 +15,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -27,8 +31,7 @@ namespace tpde::attention::fast
   {
     constexpr unsigned int max_dim = 3;
     // Degrees per direction tried on a box: multiples of 8 up to 32 (64 in
-    // 1D), of 4 up to 16 in 3D (a 33^3 grid would cost more than most boxes
-    // are worth); see Interpolator::run.
+    // 1D); see Interpolator::process.
     constexpr unsigned int max_degree = 64;
     // Relative size below which a direction is treated as flat: the product
     // of the targets' and the sources' extents (a bound on the score change
@@ -43,10 +46,57 @@ namespace tpde::attention::fast
     constexpr std::size_t scale_sample_size = 32;
     // Reference coordinates of the two check points of a box (away from the
     // Chebyshev-Lobatto nodes and from each other).
+    // Cost of a node of a factorised grid relative to an exact evaluation,
+    // per source (measured about 1/6 in 2D and 3D; taken larger to be safe).
+    constexpr double factorised_node_cost = 0.25;
     constexpr double check_points[2][max_dim] = {{0.3627, -0.7119, 0.5183},
                                                  {-0.5431, 0.1789, -0.8277}};
 
     using Indices = std::vector<std::size_t>;
+
+    // Where the time goes: with the environment variable TPDE_FAST_PROFILE
+    // set, interpolate() prints the seconds spent per phase to stderr,
+    // summed over the tasks (so on several threads the sum exceeds the wall
+    // time). perf is not available on the development machine; these
+    // timers cost two clock reads per phase and box.
+    enum Phase
+    {
+      phase_setup,        // axes, root box and its pruning, velocity scale
+      phase_nodes,        // exact evaluations at nodes and check points
+      phase_coefficients, // node bookkeeping, transforms, tails, dropping
+      phase_targets,      // interpolants at the targets
+      phase_direct,       // boxes summed directly
+      phase_split,        // splitting: target lists and source pruning
+      n_phases
+    };
+    constexpr const char *phase_names[n_phases] =
+      {"setup", "nodes", "coefficients", "targets", "direct", "split"};
+
+    struct Profile
+    {
+      const bool                        enabled = std::getenv("TPDE_FAST_PROFILE") != nullptr;
+      std::atomic<std::int64_t>         nanoseconds[n_phases] = {};
+      std::chrono::steady_clock::time_point start() const
+      {
+        return enabled ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      }
+      void stop(Phase phase, std::chrono::steady_clock::time_point since)
+      {
+        if (enabled)
+          nanoseconds[phase] += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::steady_clock::now() - since)
+                                  .count();
+      }
+      void print() const
+      {
+        if (!enabled)
+          return;
+        std::fprintf(stderr, "fast summation profile [s]:");
+        for (int p = 0; p < n_phases; ++p)
+          std::fprintf(stderr, " %s %.4f", phase_names[p], 1e-9 * nanoseconds[p].load());
+        std::fprintf(stderr, "\n");
+      }
+    };
 
     constexpr std::size_t lanes = 8;
     typedef double        lanes_double __attribute__((vector_size(64)));
@@ -104,6 +154,103 @@ namespace tpde::attention::fast
         }
       for (unsigned int o = 0; o < n_outputs; ++o)
         std::memcpy(values[o], &result[o], sizeof result[o]);
+    }
+
+    // Factorised node grids (Interpolator::evaluate_grid): sources per
+    // chunk (the chunk's factor rows stay in L2) and per group of chunks (one
+    // task, one partial sum; fixed, so results do not depend on the threads).
+    // At most max_grid_groups groups (larger ones for many sources): each
+    // holds a partial sum of the whole grid (up to 33 x 36 x 132 doubles in 3D).
+    constexpr std::size_t grid_chunk = 512, grid_group = 8 * grid_chunk, max_grid_groups = 16;
+    // Register tile of grid_products: tile_rows x tile_columns accumulators
+    // plus the rows loaded per step fit the 32 AVX-512 registers.
+    constexpr std::size_t tile_rows = 4, tile_columns = 5;
+
+    /// out[i][j] = exp(base[j] + scale[i] z[j] - shift[i]) (base null: 0),
+    /// i < n_rows, j < length (a multiple of lanes).
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void
+    exponential_rows(std::size_t   n_rows,
+                     std::size_t   length,
+                     const double *base,
+                     const double *z,
+                     const double *scale,
+                     const double *shift,
+                     double       *out)
+    {
+      for (std::size_t i = 0; i < n_rows; ++i)
+        for (std::size_t j = 0; j < length; j += lanes)
+          {
+            lanes_double b = {}, y;
+            if (base != nullptr)
+              std::memcpy(&b, base + j, sizeof b);
+            std::memcpy(&y, z + j, sizeof y);
+            const lanes_double value = simd::exp_lanes((b - shift[i]) + scale[i] * y);
+            std::memcpy(out + i * length + j, &value, sizeof value);
+          }
+    }
+
+    /// maximum[i] = max(maximum[i], max_j base[j] + scale[i] z[j]), j < length
+    /// (a multiple of lanes).
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void
+    maximum_rows(std::size_t   n_rows,
+                 std::size_t   length,
+                 const double *base,
+                 const double *z,
+                 const double *scale,
+                 double       *maximum)
+    {
+      for (std::size_t i = 0; i < n_rows; ++i)
+        {
+          lanes_double largest = lanes_double{} + maximum[i];
+          for (std::size_t j = 0; j < length; j += lanes)
+            {
+              lanes_double b, y;
+              std::memcpy(&b, base + j, sizeof b);
+              std::memcpy(&y, z + j, sizeof y);
+              const lanes_double value = b + scale[i] * y;
+              largest                  = value > largest ? value : largest;
+            }
+          for (std::size_t l = 0; l < lanes; ++l)
+            maximum[i] = std::max(maximum[i], largest[l]);
+        }
+    }
+
+    /// C[r][c] = sum_j F[r][j] G[c][j] for r < n_rows (a multiple of
+    /// tile_rows), c < n_columns (a multiple of tile_columns), j < length (a
+    /// multiple of lanes): a small matrix product, the bulk of the work of a
+    /// factorised node grid.
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void
+    grid_products(std::size_t   n_rows,
+                  std::size_t   n_columns,
+                  std::size_t   length,
+                  const double *F,
+                  const double *G,
+                  double       *C)
+    {
+      // Columns outside: the tile's G rows are reused from L1 for all rows.
+      for (std::size_t c0 = 0; c0 < n_columns; c0 += tile_columns)
+        for (std::size_t r0 = 0; r0 < n_rows; r0 += tile_rows)
+          {
+            lanes_double sum[tile_rows][tile_columns] = {};
+            for (std::size_t j = 0; j < length; j += lanes)
+              {
+                lanes_double f[tile_rows], g[tile_columns];
+                for (std::size_t a = 0; a < tile_rows; ++a)
+                  std::memcpy(&f[a], F + (r0 + a) * length + j, sizeof f[a]);
+                for (std::size_t b = 0; b < tile_columns; ++b)
+                  std::memcpy(&g[b], G + (c0 + b) * length + j, sizeof g[b]);
+                for (std::size_t a = 0; a < tile_rows; ++a)
+                  for (std::size_t b = 0; b < tile_columns; ++b)
+                    sum[a][b] = f[a] * g[b] + sum[a][b];
+              }
+            for (std::size_t a = 0; a < tile_rows; ++a)
+              for (std::size_t b = 0; b < tile_columns; ++b)
+                {
+                  const lanes_double &v = sum[a][b];
+                  C[(r0 + a) * n_columns + c0 + b] =
+                    ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+                }
+          }
     }
 
     /// Eigenvectors of a symmetric dim x dim matrix (cyclic Jacobi), as the
@@ -186,14 +333,28 @@ namespace tpde::attention::fast
 
       Statistics run()
       {
+        auto since = profile.start();
         find_axes();
         const Box root = make_root_box();
         if (!find_scale(root.sources))
           return abandon();
-        first_degree = n_active == 3 ? 4 : 8;
-        last_degree  = n_active == 3 ? 16 : n_active == 2 ? 32 : max_degree;
+        profile.stop(phase_setup, since);
+        last_degree = n_active == 1 ? max_degree : 32;
         Statistics statistics = process(root, 0);
         statistics.abandoned  = abandoned;
+        profile.print();
+        if (profile.enabled)
+          std::fprintf(stderr,
+                       "  boxes: %zu interpolated, %zu direct (%zu targets), %zu split; %zu node "
+                       "evaluations; %.3g exact interactions; degrees %u..%u\n",
+                       statistics.boxes_interpolated,
+                       statistics.boxes_direct,
+                       statistics.direct_targets,
+                       statistics.boxes_split,
+                       statistics.node_evaluations,
+                       statistics.interactions,
+                       8u,
+                       last_degree);
         return statistics;
       }
 
@@ -205,6 +366,8 @@ namespace tpde::attention::fast
       const double          tolerance;
       const double          max_interactions;
       double               *values;
+
+      Profile profile;
 
       // Exact interactions (points x sources) so far, shared by the boxes
       // processed in parallel; past max_interactions everything stops.
@@ -242,11 +405,14 @@ namespace tpde::attention::fast
       // including the centre's score <centre, y_j>.
       std::vector<double> source_z; // n_sources x dim
       std::vector<double> source_log_weight;
+      double              source_middle[max_dim] = {}; // subtracted from source_z
       double              pruning_threshold = 0.;
       // Error budget: tolerance S / 2 (log form for unnormalised sums).
       double log_half_budget = 0.;
 
-      unsigned int first_degree = 8, last_degree = 32; // per direction
+      // Highest degree per direction; see process() for the 3D boxes that
+      // are not factorisable.
+      unsigned int last_degree = 32;
 
       void find_axes()
       {
@@ -301,6 +467,7 @@ namespace tpde::attention::fast
         for (unsigned int k = 0; k < dim; ++k)
           {
             const double middle = 0.5 * (lowest[k] + highest[k]);
+            source_middle[k]    = middle;
             for (std::size_t j = 0; j < n_sources; ++j)
               source_z[j * dim + k] -= middle;
             source_extent[k] = highest[k] - lowest[k];
@@ -566,6 +733,7 @@ namespace tpde::attention::fast
       {
         if (!charge(box.targets.size(), box.sources.size()))
           return abandon();
+        const auto since = profile.start();
         Statistics statistics;
         statistics.boxes_direct   = 1;
         statistics.direct_targets = box.targets.size();
@@ -580,7 +748,249 @@ namespace tpde::attention::fast
           std::copy(&box_values[i * n_outputs],
                     &box_values[(i + 1) * n_outputs],
                     values + box.targets[i] * n_outputs);
+        profile.stop(phase_direct, since);
         return statistics;
+      }
+
+      /// Whether evaluate_grid is accurate on this box (see there): the
+      /// gap of its factors is far from underflow, and the rounding of its
+      /// exponents (a few ulps of the largest score) far below the tolerance.
+      bool factorisable(const Box &box) const
+      {
+        constexpr double max_gap = 300.; // e^-300: far from underflow and the exp clamp at -700
+        if (box.sources.empty())
+          return false;
+        double half[max_dim] = {}, middle[max_dim];
+        box_geometry(box, middle, half);
+        double magnitude = 0., z_low[max_dim], z_high[max_dim];
+        std::fill(z_low, z_low + max_dim, std::numeric_limits<double>::infinity());
+        std::fill(z_high, z_high + max_dim, -std::numeric_limits<double>::infinity());
+        for (const std::size_t j : box.sources)
+          {
+            double value = source_log_weight[j];
+            for (unsigned int c = 0; c < dim; ++c)
+              value += middle[c] * source_z[j * dim + c];
+            magnitude = std::max(magnitude, std::abs(value));
+            for (unsigned int m = 0; m < n_active; ++m)
+              {
+                z_low[m]  = std::min(z_low[m], source_z[j * dim + active[m]]);
+                z_high[m] = std::max(z_high[m], source_z[j * dim + active[m]]);
+              }
+          }
+        double gap = 0.;
+        for (unsigned int m = 0; m < n_active; ++m)
+          {
+            const double h = half[active[m]];
+            magnitude += h * std::max(std::abs(z_low[m]), std::abs(z_high[m]));
+            if (m >= 1)
+              gap += h * (z_high[m] - z_low[m]);
+          }
+        return gap <= max_gap &&
+               16. * std::numeric_limits<double>::epsilon() * magnitude <= 1e-2 * tolerance;
+      }
+
+      /// Values at all nodes of the box's grid (layout as node_index) in
+      /// one pass over its sources, factorised: with u = middle + half xi,
+      /// the score of source j at a node is
+      ///   base_j + sum_m half_m xi_{m,i_m} z_{j,m} (+ a constant per node),
+      /// so e^{score} is a product of one factor per direction, each needing
+      /// only (degree + 1) exponentials per source instead of one per node.
+      /// Direction 0 gives the rows F, directions 1 and 2 times (1, y_j) the
+      /// columns G of the sums C = F G^T (grid_products), per node in
+      /// direction 2. Every factor is shifted by its largest exponent, so
+      /// none overflows; their product's largest term is then at least
+      /// e^{-gap} with gap = sum_{m >= 1} half_m (extent of z_m), which must
+      /// stay far from underflow. The exponents are rounded at the size of
+      /// the scores instead of exactly (as in the direct kernel), so this is
+      /// used only while that rounding is far below the tolerance; false
+      /// (node_values untouched) otherwise, and the caller evaluates the
+      /// nodes exactly.
+      bool evaluate_grid(const Box &box, const Degrees &degrees, std::vector<double> &node_values) const
+      {
+        const std::size_t n_sources = box.sources.size();
+        if (!factorisable(box))
+          return false;
+        const std::size_t n_padded = (n_sources + lanes - 1) / lanes * lanes;
+        const unsigned int n_factors = std::max(1u, n_active);
+        double             half[max_dim] = {}, middle[max_dim];
+        box_geometry(box, middle, half);
+        std::size_t         n_points[max_dim] = {1, 1, 1};
+        std::vector<double> scale[max_dim], shift[max_dim], reference[max_dim];
+        for (unsigned int m = 0; m < max_dim; ++m)
+          {
+            const unsigned int n = m < n_active ? degrees[m] : 0;
+            n_points[m]          = n + 1;
+            for (unsigned int i = 0; i <= n; ++i)
+              {
+                reference[m].push_back(n == 0 ? 0. : std::cos(M_PI * i / n));
+                scale[m].push_back(m < n_active ? half[active[m]] * reference[m][i] : 0.);
+              }
+          }
+
+        // Gathered sources: base_j, z_{j,m} (active directions), y_j.
+        std::vector<double> base(n_padded, -std::numeric_limits<double>::infinity());
+        std::vector<double> z[max_dim], y[max_dim];
+        for (unsigned int m = 0; m < n_factors; ++m)
+          z[m].assign(n_padded, 0.);
+        for (unsigned int i = 0; i < dim; ++i)
+          y[i].assign(n_padded, 0.);
+        double z_low[max_dim], z_high[max_dim];
+        std::fill(z_low, z_low + max_dim, 0.);
+        std::fill(z_high, z_high + max_dim, 0.);
+        for (std::size_t k = 0; k < n_sources; ++k)
+          {
+            const std::size_t j     = box.sources[k];
+            double            value = source_log_weight[j];
+            for (unsigned int c = 0; c < dim; ++c)
+              value += middle[c] * source_z[j * dim + c];
+            base[k] = value;
+            for (unsigned int m = 0; m < n_active; ++m)
+              {
+                const double zm = source_z[j * dim + active[m]];
+                z[m][k]         = zm;
+                z_low[m]        = k == 0 ? zm : std::min(z_low[m], zm);
+                z_high[m]       = k == 0 ? zm : std::max(z_high[m], zm);
+              }
+            for (unsigned int i = 0; i < dim; ++i)
+              y[i][k] = sum.coordinate[j * dim + i];
+          }
+
+        // Shifts: the largest exponent of each factor row.
+        for (unsigned int m = 1; m < max_dim; ++m)
+          for (std::size_t i = 0; i < n_points[m]; ++i)
+            shift[m].push_back(m < n_active ? std::max(scale[m][i] * z_low[m], scale[m][i] * z_high[m]) :
+                                              0.);
+        const std::size_t group_step = max_grid_groups * grid_chunk;
+        const std::size_t group_size =
+          std::max(grid_group, (n_padded + group_step - 1) / group_step * grid_chunk);
+        const std::size_t n_groups = (n_padded + group_size - 1) / group_size;
+        {
+          std::vector<double> group_maximum(n_groups * n_points[0],
+                                            -std::numeric_limits<double>::infinity());
+          tbb::parallel_for(std::size_t(0), n_groups, [&](std::size_t g) {
+            const std::size_t begin = g * group_size, end = std::min(n_padded, begin + group_size);
+            maximum_rows(n_points[0],
+                         end - begin,
+                         base.data() + begin,
+                         z[0].data() + begin,
+                         scale[0].data(),
+                         &group_maximum[g * n_points[0]]);
+          });
+          shift[0].assign(n_points[0], -std::numeric_limits<double>::infinity());
+          for (std::size_t g = 0; g < n_groups; ++g)
+            for (std::size_t i = 0; i < n_points[0]; ++i)
+              shift[0][i] = std::max(shift[0][i], group_maximum[g * n_points[0] + i]);
+        }
+
+        // Rows padded to whole tiles (zero rows), columns (c, i_1) for c = 0
+        // (the denominator) and c = 1..dim (numerator components).
+        const std::size_t n_rows    = (n_points[0] + tile_rows - 1) / tile_rows * tile_rows;
+        const std::size_t n_used    = (dim + 1) * n_points[1];
+        const std::size_t n_columns = (n_used + tile_columns - 1) / tile_columns * tile_columns;
+        const std::size_t n_sums    = n_points[2] * n_rows * n_columns;
+        std::vector<double> partial(n_groups * n_sums, 0.);
+        tbb::parallel_for(std::size_t(0), n_groups, [&](std::size_t g) {
+          std::vector<double> F(n_rows * grid_chunk, 0.), G(n_columns * grid_chunk, 0.),
+            factor1(n_points[1] * grid_chunk, 1.), factor2(n_points[2] * grid_chunk, 1.),
+            C(n_rows * n_columns);
+          double *const     sums  = &partial[g * n_sums];
+          const std::size_t begin = g * group_size, end = std::min(n_padded, begin + group_size);
+          for (std::size_t chunk = begin; chunk < end; chunk += grid_chunk)
+            {
+              const std::size_t length = std::min(grid_chunk, end - chunk);
+              exponential_rows(n_points[0],
+                               length,
+                               base.data() + chunk,
+                               z[0].data() + chunk,
+                               scale[0].data(),
+                               shift[0].data(),
+                               F.data());
+              if (n_rows > n_points[0]) // the zero rows of the last tile
+                std::fill(F.begin() + n_points[0] * length, F.begin() + n_rows * length, 0.);
+              if (n_active >= 2)
+                exponential_rows(n_points[1],
+                                 length,
+                                 nullptr,
+                                 z[1].data() + chunk,
+                                 scale[1].data(),
+                                 shift[1].data(),
+                                 factor1.data());
+              if (n_active >= 3)
+                exponential_rows(n_points[2],
+                                 length,
+                                 nullptr,
+                                 z[2].data() + chunk,
+                                 scale[2].data(),
+                                 shift[2].data(),
+                                 factor2.data());
+              for (std::size_t i2 = 0; i2 < n_points[2]; ++i2)
+                {
+                  const double *f2 = &factor2[(n_active >= 3 ? i2 : 0) * length];
+                  for (std::size_t i1 = 0; i1 < n_points[1]; ++i1)
+                    {
+                      const double *f1 = &factor1[(n_active >= 2 ? i1 : 0) * length];
+                      double       *g0 = &G[i1 * length];
+                      for (std::size_t j = 0; j < length; ++j)
+                        g0[j] = f1[j] * f2[j];
+                      for (unsigned int c = 1; c <= dim; ++c)
+                        {
+                          double       *gc = &G[(c * n_points[1] + i1) * length];
+                          const double *yc = y[c - 1].data() + chunk;
+                          for (std::size_t j = 0; j < length; ++j)
+                            gc[j] = g0[j] * yc[j];
+                        }
+                    }
+                  std::fill(G.begin() + n_used * length, G.begin() + n_columns * length, 0.);
+                  grid_products(n_rows, n_columns, length, F.data(), G.data(), C.data());
+                  double *slice = sums + i2 * n_rows * n_columns;
+                  for (std::size_t k = 0; k < n_rows * n_columns; ++k)
+                    slice[k] += C[k];
+                }
+            }
+        });
+        std::vector<double> total(n_sums, 0.);
+        for (std::size_t g = 0; g < n_groups; ++g)
+          for (std::size_t k = 0; k < n_sums; ++k)
+            total[k] += partial[g * n_sums + k];
+
+        // Outputs per node: q = V (N / D + offset), L = score shift + log D
+        // + log_scale_offset, the score shift including sum_k u_k (middle of
+        // z_k), which source_z leaves out.
+        double constant = 0.; // sum_k u_k middle_k at the box's middle
+        for (unsigned int k = 0; k < dim; ++k)
+          constant += middle[k] * source_middle[k];
+        const std::size_t n_nodes = n_points[0] * n_points[1] * n_points[2];
+        node_values.resize(n_nodes * n_outputs);
+        for (std::size_t i2 = 0; i2 < n_points[2]; ++i2)
+          for (std::size_t i1 = 0; i1 < n_points[1]; ++i1)
+            for (std::size_t i0 = 0; i0 < n_points[0]; ++i0)
+              {
+                const double *row = &total[(i2 * n_rows + i0) * n_columns];
+                const double  denominator = row[i1];
+                double        mean[max_dim];
+                for (unsigned int c = 0; c < dim; ++c)
+                  mean[c] = row[(c + 1) * n_points[1] + i1] / denominator + sum.offset[c];
+                double *out = &node_values[(i0 + n_points[0] * (i1 + n_points[1] * i2)) * n_outputs];
+                for (unsigned int p = 0; p < dim; ++p)
+                  {
+                    double value = 0.;
+                    for (unsigned int q = 0; q < dim; ++q)
+                      value += (sum.V != nullptr ? sum.V[p * dim + q] : (p == q ? 1. : 0.)) * mean[q];
+                    out[p] = value;
+                  }
+                if (sum.log_scale)
+                  {
+                    const std::size_t index[max_dim] = {i0, i1, i2};
+                    double            score_shift    = constant;
+                    for (unsigned int m = 0; m < n_active; ++m)
+                      score_shift += shift[m][index[m]] +
+                                     scale[m][index[m]] * source_middle[active[m]];
+                    if (n_active == 0)
+                      score_shift += shift[0][0];
+                    out[dim] = score_shift + std::log(denominator) + sum.log_scale_offset;
+                  }
+              }
+        return true;
       }
 
       Statistics process(const Box &box, unsigned int depth)
@@ -597,8 +1007,21 @@ namespace tpde::attention::fast
         std::vector<double> check_exact(n_check_points * n_outputs);
         bool                checked = false;
 
+        // Cost of a node relative to an exact sum at a target (per source):
+        // a node of a factorised grid costs (dim + 1) multiply-adds per
+        // source, an exact sum an exponential and its score too.
+        const bool   factorised = factorisable(box);
+        // (In 1D a factorised node still needs an exponential per source.)
+        const double node_cost = factorised && n_active >= 2 ? factorised_node_cost : 1.;
+        // Degrees: multiples of 8 up to last_degree; but exact 3D grids (not
+        // factorisable) only multiples of 4 up to 16, since a 33^3 grid of
+        // exact sums costs more than most boxes are worth.
+        const unsigned int first_degree = n_active == 3 && !factorised ? 4 : 8;
+        const unsigned int box_last_degree =
+          n_active == 3 && !factorised ? std::min(16u, last_degree) : last_degree;
+
         // Degrees from first_degree, doubled per direction (up to
-        // last_degree) where that direction's coefficient tail is not yet
+        // box_last_degree) where that direction's coefficient tail is not yet
         // small, on nested grids: the degree-n nodes are the even-index
         // nodes of the degree-2n grid, so each level evaluates only the new
         // nodes.
@@ -616,7 +1039,7 @@ namespace tpde::attention::fast
             const std::size_t n_nodes = node_count(degrees);
             // Direct evaluation is cheaper than this level (and ends the
             // recursion).
-            if (box.targets.size() <= n_nodes + n_check_points || depth >= max_depth)
+            if (box.targets.size() <= node_cost * n_nodes + n_check_points || depth >= max_depth)
               {
                 Statistics direct = evaluate_directly(box);
                 direct.node_evaluations += statistics.node_evaluations;
@@ -624,58 +1047,90 @@ namespace tpde::attention::fast
                 return direct;
               }
 
-            std::vector<double> points;
-            std::vector<std::array<unsigned int, 2 * max_dim>> new_keys;
-            const auto key_of = [&](std::size_t node) {
-              unsigned int index[max_dim];
-              node_index(node, degrees, index);
-              std::array<unsigned int, 2 * max_dim> key = {};
-              for (unsigned int m = 0; m < n_active; ++m)
-                {
-                  const unsigned int common = std::gcd(index[m], degrees[m]);
-                  key[2 * m]                = index[m] / common;
-                  key[2 * m + 1]            = degrees[m] / common;
-                }
-              return key;
-            };
-            for (std::size_t node = 0; node < n_nodes; ++node)
+            // The whole grid factorised where that is accurate: cheaper per
+            // node than exact sums, though it cannot reuse the nodes of the
+            // coarser grids (which the exact path below keeps in `known`).
+            auto since = profile.start();
+            const bool gridded = evaluate_grid(box, degrees, node_values);
+            profile.stop(phase_nodes, since);
+            since = profile.start();
+            if (gridded)
               {
-                const auto key = key_of(node);
-                if (known.count(key) == 0)
+                if (!charge(n_nodes, box.sources.size()))
+                  return abandon();
+                count_exact(n_nodes);
+                if (!checked)
                   {
-                    double reference[max_dim];
-                    for (unsigned int m = 0; m < n_active; ++m)
-                      reference[m] = std::cos(M_PI * key[2 * m] / key[2 * m + 1]);
-                    points.resize(points.size() + dim);
-                    score_vector(reference, box, &points[points.size() - dim]);
-                    new_keys.push_back(key);
-                    known[key]; // reserved: a grid holds each key once
+                    std::vector<double> points(n_check_points * dim);
+                    for (std::size_t c = 0; c < n_check_points; ++c)
+                      score_vector(check_points[c], box, &points[c * dim]);
+                    if (!charge(n_check_points, box.sources.size()))
+                      return abandon();
+                    sum.evaluate(n_check_points, points.data(), &box.sources, check_exact.data());
+                    count_exact(n_check_points);
+                    checked = true;
                   }
               }
-            if (!checked)
-              for (std::size_t c = 0; c < n_check_points; ++c)
-                {
-                  points.resize(points.size() + dim);
-                  score_vector(check_points[c], box, &points[points.size() - dim]);
-                }
-            const std::size_t n_new = points.size() / dim;
-            if (!charge(n_new, box.sources.size()))
-              return abandon();
-            std::vector<double> exact(n_new * n_outputs);
-            sum.evaluate(n_new, points.data(), &box.sources, exact.data());
-            count_exact(n_new);
-            for (std::size_t i = 0; i < new_keys.size(); ++i)
-              known[new_keys[i]].assign(&exact[i * n_outputs], &exact[(i + 1) * n_outputs]);
-            if (!checked)
+            else
               {
-                std::copy(exact.end() - n_check_points * n_outputs, exact.end(), check_exact.begin());
-                checked = true;
-              }
-            node_values.resize(n_nodes * n_outputs);
-            for (std::size_t node = 0; node < n_nodes; ++node)
-              {
-                const std::vector<double> &value = known[key_of(node)];
-                std::copy(value.begin(), value.end(), &node_values[node * n_outputs]);
+                std::vector<double> points;
+                std::vector<std::array<unsigned int, 2 * max_dim>> new_keys;
+                const auto key_of = [&](std::size_t node) {
+                  unsigned int index[max_dim];
+                  node_index(node, degrees, index);
+                  std::array<unsigned int, 2 * max_dim> key = {};
+                  for (unsigned int m = 0; m < n_active; ++m)
+                    {
+                      const unsigned int common = std::gcd(index[m], degrees[m]);
+                      key[2 * m]                = index[m] / common;
+                      key[2 * m + 1]            = degrees[m] / common;
+                    }
+                  return key;
+                };
+                for (std::size_t node = 0; node < n_nodes; ++node)
+                  {
+                    const auto key = key_of(node);
+                    if (known.count(key) == 0)
+                      {
+                        double reference[max_dim];
+                        for (unsigned int m = 0; m < n_active; ++m)
+                          reference[m] = std::cos(M_PI * key[2 * m] / key[2 * m + 1]);
+                        points.resize(points.size() + dim);
+                        score_vector(reference, box, &points[points.size() - dim]);
+                        new_keys.push_back(key);
+                        known[key]; // reserved: a grid holds each key once
+                      }
+                  }
+                if (!checked)
+                  for (std::size_t c = 0; c < n_check_points; ++c)
+                    {
+                      points.resize(points.size() + dim);
+                      score_vector(check_points[c], box, &points[points.size() - dim]);
+                    }
+                const std::size_t n_new = points.size() / dim;
+                if (!charge(n_new, box.sources.size()))
+                  return abandon();
+                std::vector<double> exact(n_new * n_outputs);
+                profile.stop(phase_coefficients, since);
+                since = profile.start();
+                sum.evaluate(n_new, points.data(), &box.sources, exact.data());
+                profile.stop(phase_nodes, since);
+                since = profile.start();
+                count_exact(n_new);
+                for (std::size_t i = 0; i < new_keys.size(); ++i)
+                  known[new_keys[i]].assign(&exact[i * n_outputs], &exact[(i + 1) * n_outputs]);
+                if (!checked)
+                  {
+                    std::copy(exact.end() - n_check_points * n_outputs, exact.end(), check_exact.begin());
+                    checked = true;
+                  }
+                node_values.resize(n_nodes * n_outputs);
+                for (std::size_t node = 0; node < n_nodes; ++node)
+                  {
+                    const std::vector<double> &value = known[key_of(node)];
+                    std::copy(value.begin(), value.end(), &node_values[node * n_outputs]);
+                  }
+
               }
 
             // Sizes over the nodes: max |q| and max L (L is convex in a, so
@@ -771,8 +1226,10 @@ namespace tpde::attention::fast
                     if (sizes[line * line_size + k] > threshold)
                       interpolant.line_length[line] = k + 1;
               }
+            profile.stop(phase_coefficients, since);
             if (error <= budget)
               {
+                since = profile.start();
                 statistics.boxes_interpolated = 1;
                 // Eight targets at a time, one per vector lane.
                 const std::size_t n_groups = (box.targets.size() + lanes - 1) / lanes;
@@ -809,16 +1266,17 @@ namespace tpde::attention::fast
                               group_values[o][l];
                       }
                   });
+                profile.stop(phase_targets, since);
                 return statistics;
               }
 
             // Directions whose tail exceeds their share of the budget get a
             // higher degree, from the multiples of first_degree up to
-            // last_degree. Geometric decay c_k ~ C r^k predicts the tail at
+            // box_last_degree. Geometric decay c_k ~ C r^k predicts the tail at
             // degree n' from the one at n as tail (tail / C)^((n' - n) / n):
             // the smallest degree predicted to pass with a margin of 10 is
             // taken. If some direction is not predicted to pass even at
-            // last_degree, the box is split instead (raising the degree is
+            // box_last_degree, the box is split instead (raising the degree is
             // cheaper than splitting only when it works).
             const double share    = budget / (2. * std::max(1u, n_active));
             bool         refining = false, promising = true;
@@ -831,16 +1289,17 @@ namespace tpde::attention::fast
                   const auto   predicted = [&](unsigned int n) {
                     return tail[m] * std::pow(ratio, static_cast<double>(n - degrees[m]) / degrees[m]);
                   };
-                  while (next < last_degree && !(predicted(next) <= 0.1 * share))
+                  while (next < box_last_degree && !(predicted(next) <= 0.1 * share))
                     next += first_degree;
-                  promising  = promising && degrees[m] < last_degree && predicted(next) <= 10. * share;
-                  degrees[m] = std::min(next, last_degree);
+                  promising  = promising && degrees[m] < box_last_degree && predicted(next) <= 10. * share;
+                  degrees[m] = std::min(next, box_last_degree);
                 }
             if (!refining || !promising)
               break;
           }
 
         // Split across the direction with the largest tail.
+        const auto   since = profile.start();
         unsigned int split = 0;
         for (unsigned int m = 1; m < n_active; ++m)
           if (tail[m] > tail[split])
@@ -858,6 +1317,7 @@ namespace tpde::attention::fast
           children[target_u[t * dim + active[split]] <= middle ? 0 : 1].targets.push_back(t);
         for (Box &child : children)
           child.sources = prune(child, box.sources);
+        profile.stop(phase_split, since);
 
         Statistics from_children[2];
         tbb::parallel_invoke([&] { from_children[0] = process(children[0], depth + 1); },

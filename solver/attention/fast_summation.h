@@ -14,11 +14,17 @@
 //    below 1e-3 tolerance (nats) are flat (rank-deficient K^T Q, k < d);
 //  * the targets' bounding box is split adaptively; on each box q (and L)
 //    are interpolated by tensor Chebyshev polynomials at the
-//    Chebyshev-Lobatto points, with values from the exact direct kernel.
-//    The degree starts at 8 per direction (4 in 3D) and is raised, per
+//    Chebyshev-Lobatto points, with values of the sums at the nodes.
+//    The degree starts at 8 per direction and is raised, per
 //    direction whose coefficient tail is not yet small, to the smallest
-//    multiple of the first degree (up to 32; 16 in 3D, 64 in 1D) that the
-//    decay of the coefficients predicts to suffice; exact values are kept
+//    multiple of the first degree (up to 32; 64 in 1D) that the
+//    decay of the coefficients predicts to suffice. Where the scores are
+//    moderate (nearly always), the whole grid is evaluated at once,
+//    factorised: e^{<a, y>} is a product of one factor per direction over
+//    the tensor grid, so a grid costs per source (degree + 1) exponentials
+//    per direction and (dim + 1) multiply-adds per node (a small matrix
+//    product) instead of an exponential per node. Otherwise (and in 3D
+//    then from degree 4 up to 16 only) exact values are kept
 //    by node (cos(pi j / n) is the same node for every j / n in lowest
 //    terms), so nodes shared by the grids are evaluated once. A box is
 //    accepted when the sum over the directions of its coefficients in the
@@ -29,7 +35,8 @@
 //    is split in half across the direction with the largest tail instead;
 //  * an accepted box drops its smallest coefficients within half of the
 //    unused budget and is evaluated at its targets eight at a time (SIMD);
-//  * a box holding no more targets than the nodes of its next degree is
+//  * a box holding no more targets than the nodes of its next degree
+//    (a quarter of them for factorised grids, whose nodes are cheaper) is
 //    evaluated directly instead (so no box costs much more than the direct
 //    sum over its targets), which also ends the recursion;
 //  * per box, sources whose score cannot come within 40 + log N nats of the
@@ -69,6 +76,16 @@ namespace tpde::attention::fast
     std::size_t   n_sources  = 0;
     const double *coordinate = nullptr;
     const double *log_weight = nullptr;
+
+    /// How the outputs follow from the sums, for evaluating whole node grids
+    /// at once (factorised, see fast_summation.cc): with s_j = <a, y_j> + l_j,
+    ///   q(a) = V (sum_j e^{s_j} y_j / sum_j e^{s_j} + offset),
+    ///   L(a) = log sum_j e^{s_j} + log_scale_offset.
+    /// evaluate() below must agree with this up to rounding. V: dim x dim,
+    /// row-major; null stands for the identity.
+    const double *V                = nullptr;
+    double        offset[3]        = {};
+    double        log_scale_offset = 0.;
 
     /// Exact values at n_points score vectors (row-major) using only the
     /// sources listed in `subset` (indices into the arrays above; all

@@ -2,7 +2,8 @@
 //
 // exp_nonpositive (scalar, auto-vectorised by GCC) serves the sigmoid kernel;
 // exp_lanes (eight lanes in a GCC vector type, table-based) serves the
-// exponential kernels of softmax.cc.
+// exponential kernels of softmax.cc and the fast summation; exp_lanes_float
+// (sixteen float lanes) their optional float exponential.
 //
 // std::exp is a library call, so a loop that calls it cannot be vectorised.
 // This version is plain arithmetic plus integer bit manipulation, written so
@@ -179,6 +180,74 @@ namespace tpde::attention::simd
     const lanes_int    result_bits =
       __builtin_bit_cast(lanes_int, power * p) + ((bits >> 4) << 52);
     return __builtin_bit_cast(lanes_double, result_bits);
+  }
+
+  /// Sixteen floats (one AVX-512 register).
+  typedef float         lanes_float __attribute__((vector_size(64)));
+  typedef std::int32_t  lanes_int32 __attribute__((vector_size(64)));
+  typedef std::uint32_t lanes_uint32 __attribute__((vector_size(64)));
+
+  /// exp(t) lane by lane in float for -inf <= t <= 88, relative error at
+  /// most 1.2e-7 (two float ulps; measured against long double on a dense
+  /// grid of [-86, 8]: mostly the roundings of the table entry and of the
+  /// final fused multiply-add); arguments below -86 give exp(-86) ~ 4e-38 instead (callers
+  /// add such terms to sums with a term near 1). The scheme of exp_lanes in
+  /// single precision: t = (n + j/16) ln 2 + r, the 16-entry table in one
+  /// register (vpermps), |r| <= ln2/32, so that the degree-3 Taylor
+  /// polynomial (remainder r^4/24 < 1e-8) suffices. Note that t itself is
+  /// rounded to float by the caller: an absolute error of |t| 2^-24, which
+  /// is why the callers shift the exponents so that the terms that matter
+  /// have |t| of order 1.
+  __attribute__((always_inline)) inline lanes_float exp_lanes_float(lanes_float t)
+  {
+    constexpr float round_shifter    = 12582912.f; // 1.5 * 2^23, as in exp_nonpositive
+    constexpr float sixteen_over_ln2 = 23.083120346069336f;
+    // ln2/16 = step_high + step_low, step_high with 13 significant bits, so
+    // n * step_high is exact for the |n| < 2^11 that occur (|t| <= 88).
+    constexpr float step_high = 0.0433197021484375f;
+    constexpr float step_low  = 1.9966364561696537e-06f;
+    // 2^{j/16}, j = 0..15, rounded to float.
+    const lanes_float table = {1.0f,
+                               1.0442737340927124f,
+                               1.0905077457427979f,
+                               1.1387885808944702f,
+                               1.1892070770263672f,
+                               1.2418577671051025f,
+                               1.2968395948410034f,
+                               1.3542555570602417f,
+                               1.4142135381698608f,
+                               1.4768261909484863f,
+                               1.5422108173370361f,
+                               1.610490322113037f,
+                               1.6817928552627563f,
+                               1.7562521696090698f,
+                               1.8340080976486206f,
+                               1.9152065515518188f};
+
+    // max(t, -86) by an unsigned minimum of the bit patterns (see
+    // at_least): 2^floor(n/16) then stays >= 2^-125, so the product below
+    // is a normal float.
+    const lanes_uint32 bits_t = __builtin_bit_cast(lanes_uint32, t);
+    const lanes_uint32 limit  = __builtin_bit_cast(lanes_uint32, lanes_float{} - 86.f);
+    t = __builtin_bit_cast(lanes_float, bits_t < limit ? bits_t : limit);
+
+    const lanes_float shifted = t * sixteen_over_ln2 + round_shifter;
+    const lanes_float n       = shifted - round_shifter;
+    const lanes_float r       = (t - n * step_high) - n * step_low;
+    // e^r - 1 = r (1 + r/2 + r^2/6); the table entry times e^r is then
+    // formed as power + power (e^r - 1) in one fused rounding.
+    lanes_float p             = lanes_float{} + 1.f / 6.f;
+    p                         = p * r + 0.5f;
+    p                         = p * r + 1.f;
+    p                         = p * r;
+    // Low mantissa bits of `shifted` hold n: the low 4 index the table, the
+    // rest (floor(n / 16), two's complement) go into the exponent field; the
+    // bits of the shifter itself are shifted out of the 32-bit lane.
+    const lanes_int32  bits  = __builtin_bit_cast(lanes_int32, shifted);
+    const lanes_float  power = __builtin_shuffle(table, bits & 15);
+    const lanes_uint32 scale = __builtin_bit_cast(lanes_uint32, bits >> 4) << 23;
+    return __builtin_bit_cast(lanes_float,
+                              __builtin_bit_cast(lanes_uint32, power * p + power) + scale);
   }
 
 #pragma GCC diagnostic pop

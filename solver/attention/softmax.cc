@@ -51,6 +51,8 @@
 #include <tbb/cache_aligned_allocator.h>
 #include <tbb/parallel_for.h>
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -76,6 +78,14 @@ namespace tpde::attention
     // level summation keeps the rounding error of long sums at
     // ~(chunk/lanes + n/chunk) ulp instead of ~n/lanes ulp.
     constexpr std::size_t summation_chunk = 512;
+    // Sources are padded to a multiple of this: the float exponential
+    // (exponential_sums_float) takes two lane groups (16 floats) at a time.
+    constexpr std::size_t source_padding = 2 * source_lanes;
+    // Float exponential: the exponent t is rounded to float (absolute error
+    // |t| 2^-24), so the shift must be close to the largest score; the
+    // bounding-box bound is used only when it is within this of the heaviest
+    // source's score, else a sweep finds the maximum.
+    constexpr double max_float_bound_gap = 1.;
     // Targets per sweep: each loaded source lane group is used this many
     // times, but every target needs its own accumulators and constants in
     // registers. 2 measured fastest on Zen 4 for d = 1, 2, 3 (tried 1, 2, 3,
@@ -126,8 +136,9 @@ namespace tpde::attention
     }
 
     /// Sources in structure-of-arrays form, positive weights only, padded to
-    /// a multiple of source_lanes with entries of log-weight -inf (which give
-    /// an exponential of exactly 0).
+    /// a multiple of source_padding with entries of log-weight -inf (which
+    /// give an exponential of at most e^-700 (double) or e^-86 (float)
+    /// relative to the largest term: invisible in the sums).
     using AlignedVector = std::vector<double, tbb::cache_aligned_allocator<double>>;
 
     template <int dim>
@@ -303,6 +314,160 @@ namespace tpde::attention
         }
     }
 
+    /// The shifted sums of exponential_sums with the exponentials in float
+    /// (Parameters::float_exponential): the exponent t = s_j - shift is
+    /// formed in double, directly rather than split exactly (its rounding,
+    /// ~1e-16 of the score, is far below float precision for scores up to
+    /// ~1e6), rounded to float, exponentiated sixteen lanes at a time by
+    /// simd::exp_lanes_float and accumulated in double. Each term then has a
+    /// relative error of at most ~1.2e-7 + |t| 6e-8, and the shift keeps
+    /// |t| of order 1 for the terms that matter (max_float_bound_gap). Split
+    /// log-weights contribute only their high part (the low part is below
+    /// 1e-16 of it).
+    /// Conversions between two lane groups of doubles and sixteen floats.
+    /// GCC 12 lowers __builtin_convertvector between 512-bit double and
+    /// 256-bit float vectors to 128-bit pieces (about three times the
+    /// instructions), so the AVX-512 version uses the intrinsics.
+    struct GenericConversions
+    {
+      typedef float half_float __attribute__((vector_size(32)));
+      __attribute__((always_inline)) static simd::lanes_float narrow(lanes_double low,
+                                                                     lanes_double high)
+      {
+        return __builtin_shufflevector(__builtin_convertvector(low, half_float),
+                                       __builtin_convertvector(high, half_float),
+                                       0, 1, 2, 3, 4, 5, 6, 7,
+                                       8, 9, 10, 11, 12, 13, 14, 15);
+      }
+      __attribute__((always_inline)) static void widen(simd::lanes_float value,
+                                                       lanes_double      result[2])
+      {
+        result[0] = __builtin_convertvector(
+          __builtin_shufflevector(value, value, 0, 1, 2, 3, 4, 5, 6, 7), lanes_double);
+        result[1] = __builtin_convertvector(
+          __builtin_shufflevector(value, value, 8, 9, 10, 11, 12, 13, 14, 15), lanes_double);
+      }
+    };
+
+    struct Avx512Conversions
+    {
+      __attribute__((always_inline, target("arch=x86-64-v4"))) static simd::lanes_float
+      narrow(lanes_double low, lanes_double high)
+      {
+        // The zero-masked forms with all lanes set are the plain
+        // instructions; the unmasked intrinsics pass an undefined vector that
+        // GCC 12 warns about (-Wmaybe-uninitialized).
+        const __m256 low_float  = _mm512_maskz_cvtpd_ps(0xff, reinterpret_cast<__m512d>(low));
+        const __m256 high_float = _mm512_maskz_cvtpd_ps(0xff, reinterpret_cast<__m512d>(high));
+        return reinterpret_cast<simd::lanes_float>(
+          _mm512_insertf32x8(_mm512_castps256_ps512(low_float), high_float, 1));
+      }
+      __attribute__((always_inline, target("arch=x86-64-v4"))) static void
+      widen(simd::lanes_float value, lanes_double result[2])
+      {
+        const __m512 v = reinterpret_cast<__m512>(value);
+        result[0] =
+          reinterpret_cast<lanes_double>(_mm512_maskz_cvtps_pd(0xff, _mm512_maskz_extractf32x8_ps(0xff, v, 0)));
+        result[1] = reinterpret_cast<lanes_double>(
+          _mm512_maskz_cvtps_pd(0xff, _mm512_maskz_extractf32x8_ps(0xff, v, 1)));
+      }
+    };
+
+    // The body of exponential_sums_float, for a class Conversions: a macro
+    // because it is compiled twice, once for AVX-512 with the intrinsics,
+    // which an inline function without that target cannot call.
+#define TPDE_FLOAT_EXPONENTIAL_SUMS(Conversions)                                                  \
+      lanes_double  total_denominator[targets_per_sweep]     = {};                                \
+      lanes_double  total_numerator[targets_per_sweep][dim] = {};                                 \
+                                                                                                  \
+      for (std::size_t chunk = 0; chunk < sources.n_padded; chunk += summation_chunk)             \
+        {                                                                                         \
+          const std::size_t chunk_end = std::min(chunk + summation_chunk, sources.n_padded);      \
+          lanes_double      chunk_denominator[targets_per_sweep]     = {};                        \
+          lanes_double      chunk_numerator[targets_per_sweep][dim] = {};                         \
+                                                                                                  \
+          for (std::size_t j = chunk; j < chunk_end; j += 2 * source_lanes)                       \
+            {                                                                                     \
+              const lanes_double log_weight[2] = {load_lanes(sources.log_weight + j),             \
+                                                  load_lanes(sources.log_weight + j + source_lanes)};\
+              lanes_double       y[2][dim];                                                       \
+              for (int h = 0; h < 2; ++h)                                                         \
+                for (int i = 0; i < dim; ++i)                                                     \
+                  y[h][i] = load_lanes(sources.coordinate[i] + j + h * source_lanes);             \
+              for (unsigned int b = 0; b < targets_per_sweep; ++b)                                \
+                {                                                                                 \
+                  lanes_double exponent[2];                                                       \
+                  for (int h = 0; h < 2; ++h)                                                     \
+                    {                                                                             \
+                      exponent[h] = log_weight[h] + block.negative_shift[b];                      \
+                      for (int i = 0; i < dim; ++i)                                               \
+                        exponent[h] = block.a[b][i] * y[h][i] + exponent[h];                      \
+                    }                                                                             \
+                  lanes_double weight_double[2];                                                  \
+                  Conversions::widen(                                                             \
+                    simd::exp_lanes_float(Conversions::narrow(exponent[0], exponent[1])),         \
+                    weight_double);                                                               \
+                  for (int h = 0; h < 2; ++h)                                                     \
+                    {                                                                             \
+                      chunk_denominator[b] += weight_double[h];                                   \
+                      for (int i = 0; i < dim; ++i)                                               \
+                        chunk_numerator[b][i] = weight_double[h] * y[h][i] + chunk_numerator[b][i];\
+                    }                                                                             \
+                }                                                                                 \
+            }                                                                                     \
+                                                                                                  \
+          for (unsigned int b = 0; b < targets_per_sweep; ++b)                                    \
+            {                                                                                     \
+              total_denominator[b] += chunk_denominator[b];                                       \
+              for (int i = 0; i < dim; ++i)                                                       \
+                total_numerator[b][i] += chunk_numerator[b][i];                                   \
+            }                                                                                     \
+        }                                                                                         \
+                                                                                                  \
+      for (unsigned int b = 0; b < targets_per_sweep; ++b)                                        \
+        {                                                                                         \
+          denominator[b] = sum_lanes(total_denominator[b]);                                       \
+          for (int i = 0; i < dim; ++i)                                                           \
+            numerator[b][i] = sum_lanes(total_numerator[b][i]);                                   \
+        }                                                                                         \
+                                                                                                  
+
+    template <int dim>
+    __attribute__((target("arch=x86-64-v4"))) void
+    exponential_sums_float_avx512(const SourceArrays<dim> &sources,
+                                  const TargetBlock<dim>  &block,
+                                  double                   denominator[targets_per_sweep],
+                                  double                   numerator[targets_per_sweep][dim])
+    {
+      TPDE_FLOAT_EXPONENTIAL_SUMS(Avx512Conversions)
+    }
+
+    template <int dim>
+    __attribute__((target_clones("arch=x86-64-v3", "default"))) void
+    exponential_sums_float_generic(const SourceArrays<dim> &sources,
+                                   const TargetBlock<dim>  &block,
+                                   double                   denominator[targets_per_sweep],
+                                   double                   numerator[targets_per_sweep][dim])
+    {
+      TPDE_FLOAT_EXPONENTIAL_SUMS(GenericConversions)
+    }
+
+    /// The float sums in the best version for this CPU (dispatched by hand:
+    /// the AVX-512 one uses intrinsics, which target_clones cannot share).
+    template <int dim>
+    void exponential_sums_float(const SourceArrays<dim> &sources,
+                                const TargetBlock<dim>  &block,
+                                double                   denominator[targets_per_sweep],
+                                double                   numerator[targets_per_sweep][dim])
+    {
+      static const bool avx512 = __builtin_cpu_supports("x86-64-v4");
+      if (avx512)
+        exponential_sums_float_avx512<dim>(sources, block, denominator, numerator);
+      else
+        exponential_sums_float_generic<dim>(sources, block, denominator, numerator);
+    }
+
+#undef TPDE_FLOAT_EXPONENTIAL_SUMS
 #undef TPDE_ATTENTION_CLONES
 
     /// What distinguishes the exponential kernels (see create_exponential_kernel).
@@ -323,6 +488,7 @@ namespace tpde::attention
           , K(parameters.K)
           , evaluation(parameters.evaluation)
           , tolerance(parameters.tolerance)
+          , float_exponential(parameters.float_exponential)
       {
         // A = factor K^T Q, kept in long double so that a = A x is accurate to
         // far below double rounding before it is split.
@@ -390,6 +556,7 @@ namespace tpde::attention
       Matrix                 K;
       Parameters::Evaluation evaluation;
       double                 tolerance;
+      bool                   float_exponential;
       long double     A[dim][dim];
       double          V[dim][dim];
 
@@ -464,7 +631,7 @@ namespace tpde::attention
               }
           }
         result.n_used   = n_used;
-        result.n_padded = (n_used + source_lanes - 1) / source_lanes * source_lanes;
+        result.n_padded = (n_used + source_padding - 1) / source_padding * source_padding;
         result.max_over_total_weight =
           static_cast<double>(static_cast<long double>(maximum_weight) / total_weight);
         result.storage.assign((3 * dim + (penalised ? 2 : 1)) * result.n_padded, 0.);
@@ -558,12 +725,14 @@ namespace tpde::attention
 
       /// The shifted sums of one block of score vectors a (long double, in
       /// the sources' frame): numerator N, denominator D and the shift m
-      /// with sum_j e^{s_j} (y_j, 1) = e^m (N, D).
+      /// with sum_j e^{s_j} (y_j, 1) = e^m (N, D); single: with the float
+      /// exponential (exponential_sums_float).
       void sweep_block(const long double        a[targets_per_sweep][dim],
                        const SourceArrays<dim> &sources,
                        double                   numerator[targets_per_sweep][dim],
                        double                   denominator[targets_per_sweep],
-                       double                   shift[targets_per_sweep]) const
+                       double                   shift[targets_per_sweep],
+                       bool                     single = false) const
       {
         TargetBlock<dim> block;
         for (unsigned int b = 0; b < targets_per_sweep; ++b)
@@ -598,8 +767,9 @@ namespace tpde::attention
                 heaviest_score += block.a[b][i] * sources.coordinate[i][sources.heaviest];
               }
             maximum[b] = upper;
-            bounded[b] =
-              sources.log_weight_lo == nullptr && upper - heaviest_score <= max_bound_gap;
+            bounded[b] = single ? upper - heaviest_score <= max_float_bound_gap :
+                                  sources.log_weight_lo == nullptr &&
+                                    upper - heaviest_score <= max_bound_gap;
             all_bounded &= bounded[b];
           }
         if (!all_bounded)
@@ -617,7 +787,9 @@ namespace tpde::attention
             shift[b] = -block.negative_shift[b];
           }
 
-        if (sources.log_weight_lo != nullptr)
+        if (single)
+          exponential_sums_float<dim>(sources, block, denominator, numerator);
+        else if (sources.log_weight_lo != nullptr)
           exponential_sums<dim, true>(sources, block, denominator, numerator);
         else
           exponential_sums<dim, false>(sources, block, denominator, numerator);
@@ -653,7 +825,7 @@ namespace tpde::attention
           }
         double numerator[targets_per_sweep][dim], denominator[targets_per_sweep],
           shift[targets_per_sweep];
-        sweep_block(a, sources, numerator, denominator, shift);
+        sweep_block(a, sources, numerator, denominator, shift, float_exponential);
 
         for (unsigned int b = 0; b < targets_per_sweep && first_target + b < n_targets; ++b)
           {
@@ -714,6 +886,16 @@ namespace tpde::attention
         sum.n_sources  = sources.n_used;
         sum.coordinate = coordinates.data();
         sum.log_weight = sources.log_weight;
+        // q = V (N / D + centre), L = shift + log D + log(w_max / W): as
+        // evaluate_points (map_mean) computes them.
+        double V_rows[dim * dim];
+        for (int p = 0; p < dim; ++p)
+          for (int q = 0; q < dim; ++q)
+            V_rows[p * dim + q] = V[p][q];
+        sum.V = V_rows;
+        for (int i = 0; i < dim; ++i)
+          sum.offset[i] = sources.centred ? sources.centre[i] : 0.;
+        sum.log_scale_offset = std::log(sources.max_over_total_weight);
         sum.evaluate   = [&](std::size_t                      n_points,
                            const double                    *points,
                            const std::vector<std::size_t> *subset,
@@ -746,7 +928,7 @@ namespace tpde::attention
         SourceArrays<dim> result;
         const bool        split    = all.log_weight_lo != nullptr;
         result.n_used              = indices.size();
-        result.n_padded            = (indices.size() + source_lanes - 1) / source_lanes * source_lanes;
+        result.n_padded            = (indices.size() + source_padding - 1) / source_padding * source_padding;
         result.storage.assign((3 * dim + (split ? 2 : 1)) * result.n_padded, 0.);
         double *const base = result.storage.data();
         const auto    copy = [&](const double *from, std::size_t slot, double padding) {

@@ -293,6 +293,7 @@ namespace tpde
         if (!tolerance || !(*tolerance > 0.) || !std::isfinite(*tolerance))
           r.fail("tolerance", "expected a positive number, got '" + r.text("tolerance") + "'");
         p.attention.tolerance = *tolerance;
+        p.attention.float_exponential = r.text("exponential") == "float";
         try
           {
             attention::create(p.attention_type, p.attention);
@@ -544,6 +545,13 @@ namespace tpde
     prm.declare_entry("tolerance", "1e-10", Patterns::Anything(),
                       "Relative accuracy of evaluation = fast (and auto when it picks fast): "
                       "a positive number, at least ~1e-13 (the rounding of the score vectors).");
+    prm.declare_entry("exponential", "double", Patterns::Selection("double|float"),
+                      "Precision of the exponentials in the direct sums of softmax, multihead, "
+                      "l2 and unnormalized (and sinkhorn's velocity). double: relative error "
+                      "~1e-15. float: exp in float (16 lanes per AVX-512 register) with double "
+                      "accumulation, relative error ~1e-7, faster (see tests/benchmarks/"
+                      "bench_attention.cc). The fast summation's exact evaluations always use "
+                      "double (they must meet the tolerance).");
     prm.declare_entry("sinkhorn maximum iterations", "1000", Patterns::Integer(1),
                       "sinkhorn: iterations allowed per evaluation; not converging is a physical "
                       "failure (exit code 3).");

@@ -11,7 +11,11 @@
 // as in parameters/default.prm) at N = M = 1e4, 1e5, 1e6: its time, the
 // direct time (at 1e6 estimated from a subset of targets), the speedup, the
 // relative max error against direct (at 1e6 on a subset of targets) and the
-// fitted growth exponent of the fast time from 1e4 to 1e6.
+// fitted growth exponent of the fast time from 1e4 to 1e6; and the same
+// comparison in 3D (5-cluster mixture, Q = K = I, 120000 targets, 60000
+// sources: the size of a 3D adaptive run), direct estimated from a subset.
+// Rows direct_float_*: `exponential = float`. With TPDE_FAST_PROFILE set,
+// the fast summation prints where its time goes (to stderr).
 //
 //   bench_attention [--size=N ...] [--scaling=on|off|only] [Google Benchmark flags]
 //
@@ -135,15 +139,17 @@ namespace
   void bench_registered(benchmark::State                 &state,
                         unsigned int                      dim,
                         int                               threads,
-                        attention::Parameters::Evaluation evaluation)
+                        attention::Parameters::Evaluation evaluation,
+                        bool                              float_exponential = false)
   {
     std::unique_ptr<tbb::global_control> limit;
     if (threads > 0)
       limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                     threads);
     Problem problem               = make_problem(dim, state.range(0));
-    problem.parameters.evaluation = evaluation;
-    const auto          kernel    = attention::create("softmax", problem.parameters);
+    problem.parameters.evaluation        = evaluation;
+    problem.parameters.float_exponential = float_exponential;
+    const auto kernel = attention::create("softmax", problem.parameters);
     std::vector<double> velocities(problem.n * dim);
     for (auto _ : state)
       {
@@ -178,6 +184,27 @@ namespace
     problem.sources         = mixture.sample(n, random);
     std::uniform_real_distribution<double> weight(0.5, 1.5);
     problem.weights.resize(n);
+    for (double &w : problem.weights)
+      w = weight(random);
+    return problem;
+  }
+
+  /// The clustered 3D problem: n_targets targets, n_sources sources.
+  Problem make_clustered_problem_3d(std::size_t n_targets, std::size_t n_sources)
+  {
+    std::mt19937_64 random(2027);
+    Problem         problem;
+    problem.parameters.dim  = 3;
+    problem.parameters.beta = 1.;
+    problem.parameters.Q    = Matrix::identity(3);
+    problem.parameters.K    = Matrix::identity(3);
+    problem.parameters.V    = Matrix::parse("-0.3, -1, 0; 1, -0.3, 0; 0, 0, -0.3");
+    const auto mixture      = tpde::testing::GaussianMixture::random(3, 5, 3., random);
+    problem.n               = n_sources;
+    problem.targets         = mixture.sample(n_targets, random);
+    problem.sources         = mixture.sample(n_sources, random);
+    std::uniform_real_distribution<double> weight(0.5, 1.5);
+    problem.weights.resize(n_sources);
     for (double &w : problem.weights)
       w = weight(random);
     return problem;
@@ -259,6 +286,30 @@ namespace
                 std::log(fast_seconds[2] / fast_seconds[0]) / std::log(100.));
   }
 
+  /// The 3D comparison described at the top of the file, on all threads.
+  void fast_summation_3d()
+  {
+    constexpr std::size_t n_targets = 120000, n_sources = 60000, checked = 4096;
+    const Problem         problem   = make_clustered_problem_3d(n_targets, n_sources);
+    std::vector<double>   fast, direct;
+    const double          fast_seconds =
+      time_evaluation(problem, n_targets, attention::Parameters::Evaluation::fast, fast);
+    const double direct_seconds =
+      time_evaluation(problem, checked, attention::Parameters::Evaluation::direct, direct) *
+      static_cast<double>(n_targets) / static_cast<double>(checked);
+    fast.resize(direct.size());
+    std::printf("\nFast summation, clustered 3D softmax, %zu targets x %zu sources, tolerance "
+                "1e-10, all threads\n",
+                n_targets,
+                n_sources);
+    std::printf("fast %.3f s, direct %.3f s* (%.1fx), max rel. error %.3g\n",
+                fast_seconds,
+                direct_seconds,
+                direct_seconds / fast_seconds,
+                relative_max_error(fast, direct));
+    std::printf("(* estimated from %zu targets, which are also the ones compared)\n", checked);
+  }
+
   /// The clone the kernels' ifunc resolvers pick (same test as GCC's).
   std::string simd_clone()
   {
@@ -293,6 +344,7 @@ int main(int argc, char **argv)
     {
       std::printf("attention_simd_clone: %s\n", simd_clone().c_str());
       fast_summation_scaling();
+      fast_summation_3d();
       return 0;
     }
   argc = kept;
@@ -312,16 +364,26 @@ int main(int argc, char **argv)
           const auto direct = attention::Parameters::Evaluation::direct;
           const auto fast   = attention::Parameters::Evaluation::fast;
           benchmark::RegisterBenchmark(
-            ("direct_1_thread/d" + d).c_str(), bench_registered, dim, 1, direct)
+            ("direct_1_thread/d" + d).c_str(), bench_registered, dim, 1, direct, false)
             ->Arg(n)
             ->Unit(benchmark::kMillisecond);
           benchmark::RegisterBenchmark(
-            ("direct_all_threads/d" + d).c_str(), bench_registered, dim, 0, direct)
+            ("direct_all_threads/d" + d).c_str(), bench_registered, dim, 0, direct, false)
+            ->Arg(n)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+          // exponential = float (exp in 16 float lanes, double sums).
+          benchmark::RegisterBenchmark(
+            ("direct_float_1_thread/d" + d).c_str(), bench_registered, dim, 1, direct, true)
+            ->Arg(n)
+            ->Unit(benchmark::kMillisecond);
+          benchmark::RegisterBenchmark(
+            ("direct_float_all_threads/d" + d).c_str(), bench_registered, dim, 0, direct, true)
             ->Arg(n)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
           benchmark::RegisterBenchmark(
-            ("fast_all_threads/d" + d).c_str(), bench_registered, dim, 0, fast)
+            ("fast_all_threads/d" + d).c_str(), bench_registered, dim, 0, fast, false)
             ->Arg(n)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
@@ -337,6 +399,9 @@ int main(int argc, char **argv)
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   if (scaling == "on")
-    fast_summation_scaling();
+    {
+      fast_summation_scaling();
+      fast_summation_3d();
+    }
   return 0;
 }

@@ -434,6 +434,113 @@ namespace
       }
   }
 
+  // exp_lanes_float, the exp of `exponential = float`: relative error at
+  // most 1.2e-7 over its range (two float ulps), a tiny positive value below it.
+  TEST(SimdExp, FloatAccurateOverItsRange)
+  {
+    std::vector<float> arguments;
+    for (int i = -860000; i <= 880000; i += 3)
+      arguments.push_back(static_cast<float>(i * 1e-4));
+    for (int n = -1980; n <= 2030; ++n)
+      arguments.push_back(static_cast<float>(n * std::log(2.) / 16.));
+    double worst = 0.;
+    for (std::size_t i = 0; i < arguments.size(); i += 16)
+      {
+        attention::simd::lanes_float t;
+        for (std::size_t l = 0; l < 16; ++l)
+          t[l] = arguments[std::min(i + l, arguments.size() - 1)];
+        const attention::simd::lanes_float e = attention::simd::exp_lanes_float(t);
+        for (std::size_t l = 0; l < 16; ++l)
+          {
+            const long double exact = std::exp(static_cast<long double>(t[l]));
+            worst = std::max(worst, static_cast<double>(std::fabs(e[l] - exact) / exact));
+          }
+      }
+    std::printf("worst relative error of exp_lanes_float: %.3g\n", worst);
+    EXPECT_LE(worst, 1.2e-7);
+
+    attention::simd::lanes_float t = {-87.f, -1e4f, -std::numeric_limits<float>::infinity()};
+    const attention::simd::lanes_float e = attention::simd::exp_lanes_float(t);
+    for (std::size_t l = 0; l < 3; ++l)
+      {
+        EXPECT_GT(e[l], 0.f);
+        EXPECT_LE(e[l], 1e-37f);
+      }
+  }
+
+  // exponential = float against the long-double brute force: relative
+  // error ~1e-7 (asserted <= 5e-7), for scores of size 1, 30 and 1000
+  // (sharp attention: few sources matter), clustered and offset data,
+  // weights over many decades; and clearly not the double path.
+  TEST(SoftmaxAttention, FloatExponentialMatchesLongDoubleToAboutTenToTheMinusSeven)
+  {
+    double       worst = 0., smallest = 1.;
+    std::string  worst_case;
+    unsigned int seed = 500;
+    for (unsigned int dim = 1; dim <= 3; ++dim)
+      for (std::size_t k = 1; k <= 3; k += 2)
+        for (const double largest_score : {1., 30., 1000.})
+          for (const double offset : {0., 2.5})
+            for (const Weights weights : {Weights::uniform_positive, Weights::many_decades})
+              {
+                Problem problem = random_problem(
+                  dim, k, 67, 2053, largest_score, offset, weights, ++seed);
+                problem.parameters.float_exponential = true;
+                const double error =
+                  relative_error(evaluate(problem), brute_force_velocities(problem));
+                const std::string label =
+                  "dim " + std::to_string(dim) + ", k " + std::to_string(k) + ", scores " +
+                  std::to_string(largest_score) + ", offset " + std::to_string(offset) +
+                  (weights == Weights::many_decades ? ", weights over 26 decades" : "");
+                EXPECT_LE(error, 5e-7) << label;
+                smallest = std::min(smallest, error);
+                if (error > worst)
+                  {
+                    worst      = error;
+                    worst_case = label;
+                  }
+              }
+    std::printf("float exponential: relative error vs long double %.3g to %.3g (worst: %s)\n",
+                smallest,
+                worst,
+                worst_case.c_str());
+    EXPECT_GT(worst, 1e-12); // float roundings are visible: the float path ran
+  }
+
+  // The other exponential variants with exponential = float against their
+  // double results (accurate to ~1e-15), multihead per head included.
+  TEST(SoftmaxAttention, FloatExponentialInEveryExponentialVariant)
+  {
+    for (const std::string variant : {"softmax", "l2", "unnormalized", "multihead"})
+      for (unsigned int dim = 1; dim <= 3; ++dim)
+        {
+          Problem problem = random_problem(
+            dim, dim, 50, 3001, 20., 0.5, Weights::uniform_positive, 700 + dim);
+          if (variant == "multihead")
+            for (int h = 0; h < 2; ++h)
+              problem.parameters.heads.push_back({1. + h,
+                                                  problem.parameters.Q,
+                                                  problem.parameters.K,
+                                                  problem.parameters.V});
+          const auto run = [&](bool single) {
+            Parameters parameters        = problem.parameters;
+            parameters.float_exponential = single;
+            const auto          kernel   = attention::create(variant, parameters);
+            std::vector<double> velocities(problem.n_targets * dim);
+            kernel->evaluate(problem.n_targets,
+                             problem.targets.data(),
+                             problem.n_sources,
+                             problem.sources.data(),
+                             problem.weights.data(),
+                             velocities.data());
+            return velocities;
+          };
+          const double difference = relative_difference(run(true), run(false));
+          EXPECT_LE(difference, 5e-7) << variant << ", dim " << dim;
+          EXPECT_GT(difference, 1e-12) << variant << ", dim " << dim;
+        }
+  }
+
   TEST(SoftmaxAttention, ZeroWeightSourcesAreIgnored)
   {
     for (unsigned int dim = 1; dim <= 3; ++dim)

@@ -112,12 +112,58 @@ namespace
             EXPECT_LE(error, tolerance) << variant << ", dim " << dim << ", k " << k;
             // Not all summed directly (which would be exact to rounding):
             // the interpolation was exercised. (Not asserted for full-rank
-            // 3D, where at this size boxes end up summed directly.)
+            // 3D, where at this size boxes may end up summed directly.)
             if (dim < 3 || k < dim)
               EXPECT_GT(error, 1e-14) << variant << ", dim " << dim << ", k " << k;
             worst = std::max(worst, error);
           }
     std::printf("worst relative max error, fast vs direct at tolerance 1e-10: %.3g\n", worst);
+  }
+
+  // The variants built on the exponential kernel with evaluation = fast:
+  // multihead (each head is one fast sum; the tolerance holds per head, so
+  // the sum of two heads is checked against the sum of their sizes) and
+  // sinkhorn's velocity (its potentials are iterated directly either way).
+  TEST(FastSummation, MultiheadAndSinkhornMatchDirect)
+  {
+    constexpr double tolerance = 1e-10;
+    {
+      Problem problem = clustered_problem(2, 2, 1., 8000, 1500, 41);
+      std::mt19937_64 random(42);
+      const auto second = tpde::testing::random_attention_parameters(2, 1, 0.7, random);
+      problem.parameters.heads = {{problem.parameters.beta,
+                                   problem.parameters.Q,
+                                   problem.parameters.K,
+                                   problem.parameters.V},
+                                  {second.beta, second.Q, second.K, second.V}};
+      const std::vector<double> fast = evaluate("multihead", problem, Parameters::Evaluation::fast);
+      const std::vector<double> direct =
+        evaluate("multihead", problem, Parameters::Evaluation::direct);
+      double size_of_heads = 0.;
+      for (const auto &head : problem.parameters.heads)
+        {
+          Problem single      = problem;
+          single.parameters.heads = {head};
+          double largest      = 0.;
+          for (const double v : evaluate("multihead", single, Parameters::Evaluation::direct))
+            largest = std::max(largest, std::abs(v));
+          size_of_heads += largest;
+        }
+      double difference = 0.;
+      for (std::size_t i = 0; i < fast.size(); ++i)
+        difference = std::max(difference, std::abs(fast[i] - direct[i]));
+      std::printf("multihead: max |fast - direct| = %.3g of the heads' sizes\n",
+                  difference / size_of_heads);
+      EXPECT_LE(difference, tolerance * size_of_heads);
+      EXPECT_GT(difference, 1e-15 * size_of_heads); // interpolated, not summed directly
+    }
+    {
+      const Problem problem = clustered_problem(2, 2, 0.5, 8000, 1500, 43);
+      const double  error   = fast_error("sinkhorn", problem, tolerance);
+      std::printf("sinkhorn: error %.3g\n", error);
+      EXPECT_LE(error, tolerance);
+      EXPECT_GT(error, 1e-15);
+    }
   }
 
   // The tolerance is honoured, not met by accident: a loose one gives a
@@ -196,7 +242,7 @@ namespace
   // The interpolation does the work (most targets are interpolated, not
   // summed directly), in 2D and 3D, including when the score vectors lie in
   // a lower-dimensional subspace (rank-deficient A: flat directions).
-  // Note: in 3D with the full range of these score vectors the tree ends
+  // Note: in 3D with the full range of these score vectors the tree may end
   // in direct boxes at this size (the fast path then does not pay; auto
   // gives up on it, see below).
   TEST(FastSummation, InterpolatesMostTargets)
@@ -211,7 +257,7 @@ namespace
                               mixture.sample(n_sources, random),
                               std::vector<double>(n_sources, 0.)};
           std::vector<double> targets = mixture.sample(n_targets, random);
-          // In 3D a box costs up to 17^3 nodes, so the interpolation only
+          // In 3D a box costs up to 33^3 nodes, so the interpolation only
           // pays for 20000 targets if the field is much smoother: score
           // vectors over a tenth of the range.
           if (dim == 3)
