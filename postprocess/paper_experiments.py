@@ -440,6 +440,68 @@ def plot(experiment, variant, runs, out):
 # ----------------------------------------------------------------------------------------------
 
 
+def self_test():
+    """Checks of this script's ODE and cone code against closed forms (physics.md §2.2-2.5); no tpde."""
+    worst = {}
+
+    def check(name, value, tolerance):
+        worst[name] = max(worst.get(name, 0.0), value)
+        if not value <= tolerance:
+            sys.exit('paper_experiments.py --self-test: %s: %.3e > %.1e' % (name, value, tolerance))
+
+    times = [0.0, 0.25, 0.5, 1.0, 2.0]
+    beta = 1 / math.sqrt(2)
+    s0 = trace_one(0.4, 0.3)
+    # E2 structure: Sigma^-1 = Sigma_0^-1 + 2 beta t q^T q.
+    q = ((5 / 13, 12 / 13),)
+    model = dict(variant='softmax', beta=beta, Q=q, K=scale(-1, q), V=IDENTITY)
+    for t, s in zip(times, integrate(model, s0, times, substeps=400)):
+        exact = inverse(add(inverse(s0), scale(2 * beta * t, mul(transpose(q), q))))
+        check('softmax line', frobenius(add(s, scale(-1, exact))) / frobenius(exact), 1e-10)
+    # V = I, S = A + A^T > 0: Sigma = (Sigma_0^-1 - t S)^-1, t* = 1/lambda_max(Sigma_0^1/2 S Sigma_0^1/2);
+    # multi-head with C_h = I: S = sum_h (A_h + A_h^T).
+    qq, kk = ((1.0, 0.5), (0.0, 1.0)), ((0.8, 0.0), (0.3, 0.6))
+    for model, b in ((dict(variant='softmax', beta=beta, Q=qq, K=kk, V=IDENTITY), beta),
+                     (dict(variant='multihead', heads=[dict(Q=(qq[i],), K=(kk[i],), C=IDENTITY, beta=1.0)
+                                                       for i in range(2)]), 1.0)):
+        a = scale(b, mul(transpose(kk), qq))
+        ss = add(a, transpose(a))
+        tstar = blowup_time(model, s0)
+        r = sqrt_spd(s0)
+        check('t*', abs(tstar * eigenvalues(mul(mul(r, ss), r))[1] - 1), 1e-14)
+        ts = [0.0, 0.1 * tstar, 0.3 * tstar, 0.5 * tstar]
+        for t, s in zip(ts, integrate(model, s0, ts, substeps=200)):
+            exact = inverse(add(inverse(s0), scale(-t, ss)))
+            check('blow-up ' + model['variant'], frobenius(add(s, scale(-1, exact))) / frobenius(exact), 1e-10)
+    # Diagonal l2 and Sinkhorn decouple into 1-D problems with implicit exact solutions:
+    # l2: -1/s + 2 beta k^2 ln s - 4 beta v k q t is constant; Sinkhorn (eps = 1, a = qk):
+    # G(2|a|s) - 2 v sgn(a) t is constant, G(u) = asinh u - (1 + sqrt(1 + u^2))/u.
+    qd, kd, vd = ((0.7, 0.0), (0.0, -0.4)), ((-0.9, 0.0), (0.0, 0.8)), ((1.0, 0.0), (0.0, -0.6))
+    diag0 = ((0.6, 0.0), (0.0, 0.4))
+    l2 = dict(variant='l2', beta=0.8, Q=qd, K=kd, V=vd)
+    for t, s in zip(times, integrate(l2, diag0, times, substeps=400)):
+        for i in range(2):
+            c = lambda x, t: -1 / x + 2 * 0.8 * kd[i][i] ** 2 * math.log(x) - 4 * 0.8 * vd[i][i] * kd[i][i] * qd[i][i] * t
+            check('l2 diagonal', abs(c(s[i][i], t) - c(diag0[i][i], 0.0)), 1e-10)
+        check('l2 diagonal', abs(s[0][1]), 1e-14)
+    sk = dict(variant='sinkhorn', beta=1.0, epsilon=1.0, Q=qd, K=kd, V=vd)
+    g = lambda u: math.asinh(u) - (1 + math.sqrt(1 + u * u)) / u
+    for t, s in zip(times, integrate(sk, diag0, times, substeps=400)):
+        for i in range(2):
+            a = qd[i][i] * kd[i][i]
+            c = lambda x, t: g(2 * abs(a) * x) - 2 * vd[i][i] * math.copysign(1, a) * t
+            check('sinkhorn diagonal', abs(c(s[i][i], t) - c(diag0[i][i], 0.0)), 1e-10)
+    # Cone coordinates: rank one lambda u u^T lies on v = sqrt(u^2 + w^2), at angle 2 theta.
+    for deg in (0.0, 18.66, 95.0, 157.38):
+        th = math.radians(deg)
+        u = ((math.cos(th),), (math.sin(th),))
+        p = cone_point(scale(0.7, mul(u, transpose(u))))
+        check('cone', abs(math.hypot(p[0], p[1]) - p[2]) + abs(line_angle(scale(0.7, mul(u, transpose(u)))) - deg), 1e-12)
+    for name, value in worst.items():
+        print('%-20s %.2e' % (name, value))
+    print('self-test passed')
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--tpde', default=os.environ.get('TPDE', os.path.join(ROOT, 'build', 'tpde')),
@@ -449,7 +511,12 @@ def main():
     parser.add_argument('--jobs', type=int, default=1, help='runs at the same time')
     parser.add_argument('--force', action='store_true', help='rerun even if a finished run is there')
     parser.add_argument('--no-plot', action='store_true', help='table only')
+    parser.add_argument('--self-test', action='store_true',
+                        help="check this script's ODEs and cone coordinates against closed forms (no tpde)")
     args = parser.parse_args()
+    if args.self_test:
+        self_test()
+        return
     args.out = os.path.abspath(args.out)
     if not (os.path.isfile(args.tpde) and os.access(args.tpde, os.X_OK)):
         sys.exit('paper_experiments.py: tpde executable not found: %s (use --tpde PATH)' % args.tpde)
