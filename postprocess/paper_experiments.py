@@ -16,8 +16,8 @@ statistics.csv, and
     and as a check of this script the largest deviation between its own ODE integration and the
     solver's ref columns.
 
-Runs whose output directory already holds a finished run of the same command are reused
-(--force reruns them). Only python3's standard library and gnuplot are needed.
+Runs whose output directory already holds a finished run of the same command and parameters are
+reused (--force reruns them). Only python3's standard library and gnuplot are needed.
 
     postprocess/paper_experiments.py --tpde build/tpde --out output/paper [--only E1,E5] [--jobs 2]
 """
@@ -270,7 +270,20 @@ class Run:
                 wall = float(f.read())
         except (OSError, ValueError):
             return False
-        if same and os.path.exists(os.path.join(self.directory, 'statistics.csv')):
+        if not same or not os.path.exists(os.path.join(self.directory, 'statistics.csv')):
+            return False
+        # The run's own parameters.prm must agree with the parameter file and the --set values
+        # (an edited parameter file is run again).
+        expected = read_prm(self.prm)
+        for i, word in enumerate(self.command[:-1]):
+            if word == '--set':
+                key, _, value = self.command[i + 1].partition('=')
+                expected[key.strip()] = value.strip()
+        try:
+            used = read_prm(os.path.join(self.directory, 'parameters.prm'))
+        except OSError:
+            return False
+        if all(used.get(k) == v for k, v in expected.items()):
             self.wall, self.reused = wall, True
             return True
         return False
