@@ -1,0 +1,606 @@
+#!/usr/bin/env python3
+"""The paper's Gaussian experiments (physics.md §3: E1, E2, E4, E5) as grid PDE runs.
+
+For every experiment and attention variant (softmax, l2, multihead, sinkhorn) this script runs
+`tpde run parameters/paper/<e>-<variant>.prm` once per initial covariance Sigma_0 of the
+experiment (the first is the file's own; the others are set with --set), reads each
+statistics.csv, and
+
+  * draws <out>/<e>-<variant>.png: the PSD cone {v >= sqrt(u^2 + w^2)} in the coordinates
+    (u, w, v) = (a - b, 2c, a + b) of Sigma = [a, c; c, b] (wireframe), the ODE trajectory of the
+    moment equation (solid line: the solver's ref_cov_* columns at the grid's time steps; dashed:
+    the same ODE integrated further by this script) and the grid covariance (points); for blow-up
+    runs also Sigma / tr Sigma as (a - b, 2c)/(a + b) in the unit disk (the circle = rank one);
+  * prints a table: experiment, variant, number of runs, the largest Frobenius-relative deviation
+    max_{t, runs} |Sigma_grid - Sigma_ODE|_F / |Sigma_ODE|_F (also up to half the end time only),
+    the wall time (sum and largest run),
+    and as a check of this script the largest deviation between its own ODE integration and the
+    solver's ref columns.
+
+Runs whose output directory already holds a finished run of the same command and parameters are
+reused (--force reruns them). Only python3's standard library and gnuplot are needed.
+
+    postprocess/paper_experiments.py --tpde build/tpde --out output/paper [--only E1,E5] [--jobs 2]
+"""
+import argparse
+import concurrent.futures
+import csv
+import math
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PRM_DIR = os.path.join(ROOT, 'parameters', 'paper')
+VARIANTS = ['softmax', 'l2', 'multihead', 'sinkhorn']
+
+
+def trace_one(u, w):
+    """The paper's trace-1 family Sigma_0 = [(1+u)/2, w/2; w/2, (1-u)/2] (PD for u^2 + w^2 < 1)."""
+    return ((0.5 * (1 + u), 0.5 * w), (0.5 * w, 0.5 * (1 - u)))
+
+
+# kind: 'collapse' (E1), 'line' (E2), 'lines' (E4), 'blowup' (E5). The first Sigma_0 of each list
+# is the one written in the parameter files.
+EXPERIMENTS = {
+    'E1': dict(title='E1: convergence to zero', kind='collapse',
+               sigmas=[(0.0, 0.0), (0.4, 0.3), (-0.4, 0.3)], ode_end=30.0),
+    'E2': dict(title='E2: convergence to a line', kind='line',
+               sigmas=[(0.4, 0.3), (-0.5, 0.2), (0.3, -0.4)], ode_end=1000.0),
+    'E4': dict(title='E4: convergence to two lines', kind='lines',
+               sigmas=[(0.0, 0.0), (0.35, -0.35), (0.5, 0.0), (0.0, 0.5)], ode_end=1000.0),
+    'E5': dict(title='E5: blow-up / divergence', kind='blowup',
+               sigmas=[(0.0, 0.0), (0.4, 0.3), (-0.4, 0.3)], ode_end=None),
+}
+
+# ----------------------------------------------------------------------------------------------
+# 2 x 2 matrix algebra (tuples of rows); Q, K may be k x 2 (lists of rows).
+
+
+def mul(x, y):
+    return tuple(tuple(sum(x[i][k] * y[k][j] for k in range(len(y))) for j in range(len(y[0])))
+                 for i in range(len(x)))
+
+
+def transpose(x):
+    return tuple(tuple(x[i][j] for i in range(len(x))) for j in range(len(x[0])))
+
+
+def add(x, y):
+    return tuple(tuple(a + b for a, b in zip(rx, ry)) for rx, ry in zip(x, y))
+
+
+def scale(s, x):
+    return tuple(tuple(s * a for a in r) for r in x)
+
+
+IDENTITY = ((1.0, 0.0), (0.0, 1.0))
+
+
+def inverse(x):
+    det = x[0][0] * x[1][1] - x[0][1] * x[1][0]
+    return ((x[1][1] / det, -x[0][1] / det), (-x[1][0] / det, x[0][0] / det))
+
+
+def sqrt_spd(x):
+    """Square root of a symmetric positive semi-definite 2 x 2 matrix (closed form)."""
+    s = math.sqrt(max(x[0][0] * x[1][1] - x[0][1] * x[1][0], 0.0))
+    t = math.sqrt(x[0][0] + x[1][1] + 2 * s)
+    return scale(1 / t, add(x, scale(s, IDENTITY)))
+
+
+def eigenvalues(x):
+    m = 0.5 * (x[0][0] + x[1][1])
+    r = math.hypot(0.5 * (x[0][0] - x[1][1]), 0.5 * (x[0][1] + x[1][0]))
+    return m - r, m + r
+
+
+def frobenius(x):
+    return math.sqrt(sum(a * a for r in x for a in r))
+
+
+# ----------------------------------------------------------------------------------------------
+# Parameter files (deal.II format: subsection / set / end; no nested subsections needed here)
+
+
+def read_prm(path):
+    entries, stack = {}, []
+    with open(path) as f:
+        for line in f:
+            line = line.split('#', 1)[0].strip()
+            if not line:
+                continue
+            if line.startswith('subsection '):
+                stack.append(line[len('subsection '):].strip())
+            elif line == 'end':
+                stack.pop()
+            elif line.startswith('set '):
+                key, _, value = line[4:].partition('=')
+                entries['/'.join(stack + [key.strip()])] = value.strip()
+    return entries
+
+
+def parse_matrix(text, default=IDENTITY):
+    text = text.strip()
+    if not text:
+        return default
+    return tuple(tuple(float(a) for a in row.split(',')) for row in text.split(';'))
+
+
+def attention_model(prm):
+    """The variant and its matrices from a parsed parameter file (the same conventions as the solver)."""
+    a = lambda key, default='': prm.get('Attention/' + key, default)
+    variant = a('type', 'softmax')
+    model = dict(variant=variant, beta=float(a('beta', '1')))
+    if variant == 'multihead':
+        h = int(a('heads', '1'))
+        split = lambda key: [s for s in a(key).split('|')] if a(key).strip() else [''] * h
+        qs, ks, cs = split('head Q'), split('head K'), split('head C')
+        betas = [float(s) for s in a('head beta', '1').split('|')]
+        pick = lambda lst, i: lst[i] if len(lst) > 1 else lst[0]
+        model['heads'] = [dict(Q=parse_matrix(pick(qs, i)), K=parse_matrix(pick(ks, i)),
+                               C=parse_matrix(pick(cs, i)), beta=pick(betas, i)) for i in range(h)]
+    else:
+        model.update(Q=parse_matrix(a('Q')), K=parse_matrix(a('K')), V=parse_matrix(a('V')))
+        model['epsilon'] = float(a('sinkhorn epsilon', '1'))
+    return model
+
+
+# ----------------------------------------------------------------------------------------------
+# Gaussian covariance ODEs of physics.md §2.2-2.5 (mean 0 is not needed: Sigma' does not depend on it)
+
+
+def covariance_rate(model, s):
+    v = model['variant']
+    if v == 'softmax':
+        a = scale(model['beta'], mul(transpose(model['K']), model['Q']))
+        m = mul(mul(mul(model['V'], s), a), s)
+    elif v == 'multihead':
+        m = ((0.0, 0.0), (0.0, 0.0))
+        for h in model['heads']:
+            a = scale(h['beta'], mul(transpose(h['K']), h['Q']))
+            m = add(m, mul(mul(mul(h['C'], s), a), s))
+    elif v == 'l2':
+        ktk = scale(2 * model['beta'], mul(transpose(model['K']), model['K']))
+        ktq = scale(2 * model['beta'], mul(transpose(model['K']), model['Q']))
+        b = mul(mul(mul(model['V'], inverse(add(IDENTITY, mul(s, ktk)))), s), ktq)
+        m = mul(b, s)
+    elif v == 'sinkhorn':
+        # Gamma = R F R M^T, M = (beta/eps) Q^T K, R = Sigma^1/2, N = R M R,
+        # F = 2 (I + (I + 4 N^T N)^1/2)^-1 (physics.md §2.5, solver/reference).
+        mm = scale(model['beta'] / model['epsilon'], mul(transpose(model['Q']), model['K']))
+        r = sqrt_spd(s)
+        n = mul(mul(r, mm), r)
+        f = scale(2.0, inverse(add(IDENTITY, sqrt_spd(add(IDENTITY, scale(4.0, mul(transpose(n), n)))))))
+        m = mul(mul(model['V'], mul(mul(mul(r, f), r), transpose(mm))), s)
+    else:
+        raise ValueError('no covariance ODE for variant ' + v)
+    return add(m, transpose(m))
+
+
+def integrate(model, s0, times, substeps=40):
+    """Classical RK4 from t = times[0] through the given increasing times; returns Sigma at each."""
+    out, s, t = [s0], s0, times[0]
+    for t_next in times[1:]:
+        n = max(1, substeps)
+        h = (t_next - t) / n
+        for _ in range(n):
+            k1 = covariance_rate(model, s)
+            k2 = covariance_rate(model, add(s, scale(h / 2, k1)))
+            k3 = covariance_rate(model, add(s, scale(h / 2, k2)))
+            k4 = covariance_rate(model, add(s, scale(h, k3)))
+            s = add(s, scale(h / 6, add(add(k1, scale(2, k2)), add(scale(2, k3), k4))))
+            s = ((s[0][0], 0.5 * (s[0][1] + s[1][0])), (0.5 * (s[0][1] + s[1][0]), s[1][1]))
+        out.append(s)
+        t = t_next
+    return out
+
+
+def blowup_time(model, s0):
+    """t* = 1/lambda_max(Sigma_0^1/2 S Sigma_0^1/2) for softmax with V = vI, multi-head with every
+    C_h = c_h I (S = sum_h c_h beta_h (A_h + A_h^T)); None otherwise or if there is no blow-up."""
+    def scalar(m):
+        return m[0][0] if abs(m[0][1]) + abs(m[1][0]) + abs(m[0][0] - m[1][1]) == 0 else None
+    terms = []
+    if model['variant'] == 'softmax':
+        terms = [(scalar(model['V']), model['beta'], model['Q'], model['K'])]
+    elif model['variant'] == 'multihead':
+        terms = [(scalar(h['C']), h['beta'], h['Q'], h['K']) for h in model['heads']]
+    else:
+        return None
+    s = ((0.0, 0.0), (0.0, 0.0))
+    for c, beta, q, k in terms:
+        if c is None:
+            return None
+        a = mul(transpose(k), q)
+        s = add(s, scale(c * beta, add(a, transpose(a))))
+    r = sqrt_spd(s0)
+    lam = eigenvalues(mul(mul(r, s), r))[1]
+    return 1.0 / lam if lam > 0 else None
+
+
+def cone_point(s):
+    return (s[0][0] - s[1][1], s[0][1] + s[1][0], s[0][0] + s[1][1])
+
+
+def line_angle(s):
+    """Direction of the top eigenvector of Sigma in degrees, in [0, 180)."""
+    return math.degrees(0.5 * math.atan2(s[0][1] + s[1][0], s[0][0] - s[1][1])) % 180.0
+
+
+# ----------------------------------------------------------------------------------------------
+# Runs
+
+
+def matrix_text(s):
+    return '; '.join(', '.join('%.15g' % a for a in row) for row in s)
+
+
+class Run:
+    def __init__(self, experiment, variant, index, uw, args):
+        self.experiment, self.variant, self.index, self.uw = experiment, variant, index, uw
+        self.prm = os.path.join(PRM_DIR, '%s-%s.prm' % (experiment.lower(), variant))
+        self.model = attention_model(read_prm(self.prm))
+        self.sigma0 = trace_one(*uw)
+        self.directory = os.path.join(args.out, 'runs', '%s-%s-%d' % (experiment.lower(), variant, index))
+        self.tstar = blowup_time(self.model, self.sigma0) if EXPERIMENTS[experiment]['kind'] == 'blowup' else None
+        self.command = [args.tpde, 'run', self.prm, '--quiet',
+                        '--set', 'Output/directory=' + self.directory,
+                        '--set', 'Initial condition/covariance=' + matrix_text(self.sigma0)]
+        if self.tstar is not None:  # softmax-type blow-up: run to t*/2
+            self.end_time = 0.5 * self.tstar
+            self.command += ['--set', 'Time stepping/end time=%.12g' % self.end_time]
+        else:
+            self.end_time = float(read_prm(self.prm)['Time stepping/end time'])
+        self.wall = None
+        self.rows = None
+        self.reused = False
+        self.error = None
+
+    def label(self):
+        return '%s %s Sigma_0(u=%g, w=%g)' % (self.experiment, self.variant, *self.uw)
+
+    def finished_before(self):
+        try:
+            with open(os.path.join(self.directory, 'command.txt')) as f:
+                same = f.read() == shlex.join(self.command)
+            with open(os.path.join(self.directory, 'wall.txt')) as f:
+                wall = float(f.read())
+        except (OSError, ValueError):
+            return False
+        if not same or not os.path.exists(os.path.join(self.directory, 'statistics.csv')):
+            return False
+        # The run's own parameters.prm must agree with the parameter file and the --set values
+        # (an edited parameter file is run again).
+        expected = read_prm(self.prm)
+        for i, word in enumerate(self.command[:-1]):
+            if word == '--set':
+                key, _, value = self.command[i + 1].partition('=')
+                expected[key.strip()] = value.strip()
+        try:
+            used = read_prm(os.path.join(self.directory, 'parameters.prm'))
+        except OSError:
+            return False
+        if all(used.get(k) == v for k, v in expected.items()):
+            self.wall, self.reused = wall, True
+            return True
+        return False
+
+    def execute(self, force):
+        if not force and self.finished_before():
+            return self
+        if os.path.isdir(self.directory):
+            shutil.rmtree(self.directory)
+        os.makedirs(self.directory)
+        start = time.monotonic()
+        proc = subprocess.run(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.wall = time.monotonic() - start
+        if proc.returncode != 0:
+            self.error = 'exit code %d: %s\n  command: %s' % (
+                proc.returncode, (proc.stderr.strip() or proc.stdout.strip())[-2000:], shlex.join(self.command))
+            return self
+        with open(os.path.join(self.directory, 'command.txt'), 'w') as f:
+            f.write(shlex.join(self.command))
+        with open(os.path.join(self.directory, 'wall.txt'), 'w') as f:
+            f.write('%.3f\n' % self.wall)
+        return self
+
+    def load(self):
+        path = os.path.join(self.directory, 'statistics.csv')
+        with open(path) as f:
+            rows = list(csv.DictReader(f))
+        if not rows or 'ref_cov_00' not in rows[0]:
+            raise RuntimeError('%s: no ref_cov_* columns (initial data not one Gaussian?)' % path)
+        if abs(float(rows[-1]['time']) - self.end_time) > 1e-8 * max(1.0, self.end_time):
+            raise RuntimeError('%s: ends at t = %s, not at the end time %g' % (path, rows[-1]['time'], self.end_time))
+        m = lambda r, p: ((float(r[p + 'cov_00']), float(r[p + 'cov_01'])), (float(r[p + 'cov_10']), float(r[p + 'cov_11'])))
+        self.rows = [(float(r['time']), m(r, ''), m(r, 'ref_')) for r in rows]
+        self.deviation, self.worst_time, self.deviation_half = 0.0, 0.0, 0.0
+        for t, g, e in self.rows:
+            if not all(math.isfinite(a) for row in e for a in row):
+                continue
+            d = frobenius(add(g, scale(-1, e))) / frobenius(e)
+            if d > self.deviation:
+                self.deviation, self.worst_time = d, t
+            if t <= 0.5 * self.end_time * (1 + 1e-12):  # up to half the end time
+                self.deviation_half = max(self.deviation_half, d)
+        # Check of this script's own ODE against the solver's reference at ~20 of the rows.
+        picks = self.rows[::max(1, len(self.rows) // 20)] + [self.rows[-1]]
+        times = [0.0] + [t for t, _, _ in picks if t > 0]
+        mine = integrate(self.model, self.sigma0, times, substeps=20)
+        ref = {t: e for t, _, e in picks}
+        self.ode_check = max(frobenius(add(s, scale(-1, ref[t]))) / frobenius(ref[t])
+                             for t, s in zip(times, mine) if t in ref)
+        # The ODE beyond the grid's end time (dashed in the plot).
+        kind = EXPERIMENTS[self.experiment]['kind']
+        if kind == 'blowup':
+            if self.tstar is not None:
+                t_end, n = 0.995 * self.tstar, 400
+                times = [t_end * (1 - (1 - k / n) ** 3) for k in range(n + 1)]  # dense near t*
+            else:
+                t_end = 3.0 * self.end_time
+                times = [t_end * k / 300 for k in range(301)]
+                # stop where the trace passes 1e3 (the paper's tol_high)
+        else:
+            t_end = EXPERIMENTS[self.experiment]['ode_end']
+            times = [t_end * (k / 300) ** 2 for k in range(301)]  # slow algebraic approach
+        traj = integrate(self.model, self.sigma0, times, substeps=10)
+        self.continuation = []
+        for t, s in zip(times, traj):
+            if not all(math.isfinite(a) for row in s for a in row) or s[0][0] + s[1][1] > 1e3:
+                break
+            self.continuation.append((t, s))
+        return self
+
+
+# ----------------------------------------------------------------------------------------------
+# Plots (gnuplot)
+
+
+def plot(experiment, variant, runs, out):
+    info = EXPERIMENTS[experiment]
+    kind = info['kind']
+    base = os.path.join(out, '%s-%s' % (experiment.lower(), variant))
+    data = base + '.dat'
+    grid_traces = [s[0][0] + s[1][1] for r in runs for _, s, _ in r.rows]
+    vmax = max(grid_traces) * (1.15 if kind != 'blowup' else 1.3)
+    with open(data, 'w') as f:
+        for r in runs:  # blocks: 3 per run (ODE at the grid's steps, continuation, grid points)
+            f.write('# %s: ODE (ref columns)\n' % r.label())
+            for t, _, e in r.rows:
+                f.write('%.10g %.10g %.10g %.10g\n' % (cone_point(e) + (t,)))
+            f.write('\n\n# continuation of the ODE (this script, RK4)\n')
+            wrote = False
+            for t, s in r.continuation:
+                if t >= r.rows[-1][0] and s[0][0] + s[1][1] <= vmax:
+                    f.write('%.10g %.10g %.10g %.10g\n' % (cone_point(s) + (t,)))
+                    wrote = True
+            if not wrote:
+                f.write('nan nan nan nan\n')
+            f.write('\n\n# grid\n')
+            step = max(1, len(r.rows) // 25)
+            for t, g, _ in r.rows[::step] + [r.rows[-1]]:
+                f.write('%.10g %.10g %.10g %.10g\n' % (cone_point(g) + (t,)))
+            f.write('\n\n')
+        # limit lines (E2, E4): the generatrix through the end of each continuation
+        limits = []
+        if kind in ('line', 'lines'):
+            for r in runs:
+                a = line_angle(r.continuation[-1][1])
+                if all(min(abs(a - b), 180 - abs(a - b)) > 2 for b in limits):
+                    limits.append(a)
+            for a in limits:
+                c, s = math.cos(math.radians(2 * a)), math.sin(math.radians(2 * a))
+                f.write('0 0 0\n%.10g %.10g %.10g\n\n\n' % (vmax * c, vmax * s, vmax))
+    colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b']
+    g = ['set terminal pngcairo size %d,700 font "Sans,10"' % (1400 if kind == 'blowup' else 800),
+         'set output "%s.png"' % base, 'set encoding utf8']
+    if kind == 'blowup':
+        g.append('set multiplot layout 1,2 title "%s, %s (grid run to %s)"' % (
+            info['title'], variant, 't*/2' if runs[0].tstar is not None else 't = %g' % runs[0].end_time))
+    else:
+        g.append('set title "%s, %s: grid (points) vs moment ODE (lines; dashed: ODE continued to t = %g)"' % (
+            info['title'], variant, info['ode_end']))
+    g += ['set parametric', 'set urange [0:%g]' % vmax, 'set vrange [0:2*pi]', 'set isosamples 9,25',
+          'set view 62, 35', 'set xlabel "a - b"', 'set ylabel "2c"', 'set zlabel "a + b" rotate',
+          'set xrange [%g:%g]' % (-vmax, vmax), 'set yrange [%g:%g]' % (-vmax, vmax), 'set zrange [0:%g]' % vmax,
+          'set key bottom right font ",8"', 'set ticslevel 0']
+    plots = ['u*cos(v), u*sin(v), u with lines lc rgb "#c8c8c8" lw 0.5 notitle']
+    for i, r in enumerate(runs):
+        col = colours[i % len(colours)]
+        title = 'u=%g, w=%g' % r.uw
+        plots.append('"%s" index %d using 1:2:3 with lines lw 2 lc rgb "%s" title "%s"' % (data, 3 * i, col, title))
+        plots.append('"%s" index %d using 1:2:3 with lines dt 2 lw 1.5 lc rgb "%s" notitle' % (data, 3 * i + 1, col))
+        plots.append('"%s" index %d using 1:2:3 with points pt 7 ps 0.6 lc rgb "%s" notitle' % (data, 3 * i + 2, col))
+    for j, a in enumerate(limits):
+        plots.append('"%s" index %d using 1:2:3 with lines lw 3 lc rgb "black" title "limit line %.1f°"' % (
+            data, 3 * len(runs) + j, a))
+    g.append('splot ' + ', \\\n  '.join(plots))
+    if kind == 'blowup':
+        g += ['unset parametric', 'set size ratio -1', 'unset zlabel',
+              'set xrange [-1.05:1.05]', 'set yrange [-1.05:1.05]', 'set xlabel "(a - b)/(a + b)"',
+              'set ylabel "2c/(a + b)"', 'set title "Σ/tr Σ (circle: rank one); dashed: ODE continued to 0.995 t*"'
+              if runs[0].tstar is not None else 'set title "Σ/tr Σ (circle: rank one); dashed: ODE continued (tr Σ ≤ 1e3)"',
+              'set object 1 circle at 0,0 size 1 fc rgb "black" lw 1 front',
+              'set angles radians']
+        disk = []
+        with open(base + '-disk.dat', 'w') as f:
+            for r in runs:
+                for block in ([(t, e) for t, _, e in r.rows], [(t, s) for t, s in r.continuation if t >= r.rows[-1][0]],
+                              [(t, gg) for t, gg, _ in r.rows[::max(1, len(r.rows) // 25)] + [r.rows[-1]]]):
+                    for t, s in block:
+                        p = cone_point(s)
+                        f.write('%.10g %.10g %.10g\n' % (p[0] / p[2], p[1] / p[2], t))
+                    if not block:
+                        f.write('nan nan nan\n')
+                    f.write('\n\n')
+        for i, r in enumerate(runs):
+            col = colours[i % len(colours)]
+            disk.append('"%s-disk.dat" index %d using 1:2 with lines lw 2 lc rgb "%s" title "u=%g, w=%g"' % (
+                base, 3 * i, col, *r.uw))
+            disk.append('"%s-disk.dat" index %d using 1:2 with lines dt 2 lc rgb "%s" notitle' % (base, 3 * i + 1, col))
+            disk.append('"%s-disk.dat" index %d using 1:2 with points pt 7 ps 0.6 lc rgb "%s" notitle' % (base, 3 * i + 2, col))
+        g.append('plot ' + ', \\\n  '.join(disk))
+        g.append('unset multiplot')
+    with open(base + '.gp', 'w') as f:
+        f.write('\n'.join(g) + '\n')
+    proc = subprocess.run(['gnuplot', base + '.gp'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError('gnuplot failed on %s.gp: %s' % (base, proc.stderr.strip()))
+    return base + '.png', limits
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def self_test():
+    """Checks of this script's ODE and cone code against closed forms (physics.md §2.2-2.5); no tpde."""
+    worst = {}
+
+    def check(name, value, tolerance):
+        worst[name] = max(worst.get(name, 0.0), value)
+        if not value <= tolerance:
+            sys.exit('paper_experiments.py --self-test: %s: %.3e > %.1e' % (name, value, tolerance))
+
+    times = [0.0, 0.25, 0.5, 1.0, 2.0]
+    beta = 1 / math.sqrt(2)
+    s0 = trace_one(0.4, 0.3)
+    # E2 structure: Sigma^-1 = Sigma_0^-1 + 2 beta t q^T q.
+    q = ((5 / 13, 12 / 13),)
+    model = dict(variant='softmax', beta=beta, Q=q, K=scale(-1, q), V=IDENTITY)
+    for t, s in zip(times, integrate(model, s0, times, substeps=400)):
+        exact = inverse(add(inverse(s0), scale(2 * beta * t, mul(transpose(q), q))))
+        check('softmax line', frobenius(add(s, scale(-1, exact))) / frobenius(exact), 1e-10)
+    # V = I, S = A + A^T > 0: Sigma = (Sigma_0^-1 - t S)^-1, t* = 1/lambda_max(Sigma_0^1/2 S Sigma_0^1/2);
+    # multi-head with C_h = I: S = sum_h (A_h + A_h^T).
+    qq, kk = ((1.0, 0.5), (0.0, 1.0)), ((0.8, 0.0), (0.3, 0.6))
+    for model, b in ((dict(variant='softmax', beta=beta, Q=qq, K=kk, V=IDENTITY), beta),
+                     (dict(variant='multihead', heads=[dict(Q=(qq[i],), K=(kk[i],), C=IDENTITY, beta=1.0)
+                                                       for i in range(2)]), 1.0)):
+        a = scale(b, mul(transpose(kk), qq))
+        ss = add(a, transpose(a))
+        tstar = blowup_time(model, s0)
+        r = sqrt_spd(s0)
+        check('t*', abs(tstar * eigenvalues(mul(mul(r, ss), r))[1] - 1), 1e-14)
+        ts = [0.0, 0.1 * tstar, 0.3 * tstar, 0.5 * tstar]
+        for t, s in zip(ts, integrate(model, s0, ts, substeps=200)):
+            exact = inverse(add(inverse(s0), scale(-t, ss)))
+            check('blow-up ' + model['variant'], frobenius(add(s, scale(-1, exact))) / frobenius(exact), 1e-10)
+    # Diagonal l2 and Sinkhorn decouple into 1-D problems with implicit exact solutions:
+    # l2: -1/s + 2 beta k^2 ln s - 4 beta v k q t is constant; Sinkhorn (eps = 1, a = qk):
+    # G(2|a|s) - 2 v sgn(a) t is constant, G(u) = asinh u - (1 + sqrt(1 + u^2))/u.
+    qd, kd, vd = ((0.7, 0.0), (0.0, -0.4)), ((-0.9, 0.0), (0.0, 0.8)), ((1.0, 0.0), (0.0, -0.6))
+    diag0 = ((0.6, 0.0), (0.0, 0.4))
+    l2 = dict(variant='l2', beta=0.8, Q=qd, K=kd, V=vd)
+    for t, s in zip(times, integrate(l2, diag0, times, substeps=400)):
+        for i in range(2):
+            c = lambda x, t: -1 / x + 2 * 0.8 * kd[i][i] ** 2 * math.log(x) - 4 * 0.8 * vd[i][i] * kd[i][i] * qd[i][i] * t
+            check('l2 diagonal', abs(c(s[i][i], t) - c(diag0[i][i], 0.0)), 1e-10)
+        check('l2 diagonal', abs(s[0][1]), 1e-14)
+    sk = dict(variant='sinkhorn', beta=1.0, epsilon=1.0, Q=qd, K=kd, V=vd)
+    g = lambda u: math.asinh(u) - (1 + math.sqrt(1 + u * u)) / u
+    for t, s in zip(times, integrate(sk, diag0, times, substeps=400)):
+        for i in range(2):
+            a = qd[i][i] * kd[i][i]
+            c = lambda x, t: g(2 * abs(a) * x) - 2 * vd[i][i] * math.copysign(1, a) * t
+            check('sinkhorn diagonal', abs(c(s[i][i], t) - c(diag0[i][i], 0.0)), 1e-10)
+    # Cone coordinates: rank one lambda u u^T lies on v = sqrt(u^2 + w^2), at angle 2 theta.
+    for deg in (0.0, 18.66, 95.0, 157.38):
+        th = math.radians(deg)
+        u = ((math.cos(th),), (math.sin(th),))
+        p = cone_point(scale(0.7, mul(u, transpose(u))))
+        check('cone', abs(math.hypot(p[0], p[1]) - p[2]) + abs(line_angle(scale(0.7, mul(u, transpose(u)))) - deg), 1e-12)
+    for name, value in worst.items():
+        print('%-20s %.2e' % (name, value))
+    print('self-test passed')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--tpde', default=os.environ.get('TPDE', os.path.join(ROOT, 'build', 'tpde')),
+                        help='the tpde executable (default: $TPDE or <repo>/build/tpde)')
+    parser.add_argument('--out', default='output/paper', help='output folder (runs/, PNGs, table.md)')
+    parser.add_argument('--only', default='', help='comma-separated filters: E1, l2, E5-softmax, ... (a run is kept if it matches one)')
+    parser.add_argument('--jobs', type=int, default=1, help='runs at the same time')
+    parser.add_argument('--force', action='store_true', help='rerun even if a finished run is there')
+    parser.add_argument('--no-plot', action='store_true', help='table only')
+    parser.add_argument('--self-test', action='store_true',
+                        help="check this script's ODEs and cone coordinates against closed forms (no tpde)")
+    args = parser.parse_args()
+    if args.self_test:
+        self_test()
+        return
+    args.out = os.path.abspath(args.out)
+    if not (os.path.isfile(args.tpde) and os.access(args.tpde, os.X_OK)):
+        sys.exit('paper_experiments.py: tpde executable not found: %s (use --tpde PATH)' % args.tpde)
+    if not args.no_plot and shutil.which('gnuplot') is None:
+        sys.exit('paper_experiments.py: gnuplot not found (use --no-plot for the table only)')
+
+    # --only: tokens E1, softmax or E1-softmax; a run is kept if it matches some token.
+    wanted = []
+    for token in (s.strip() for s in args.only.split(',') if s.strip()):
+        e, _, v = token.partition('-')
+        if e.upper() in EXPERIMENTS:
+            wanted.append((e.upper(), v.lower() or None))
+        elif token.lower() in VARIANTS:
+            wanted.append((None, token.lower()))
+        else:
+            sys.exit('paper_experiments.py: --only: unknown experiment or variant %r' % token)
+        if wanted[-1][1] is not None and wanted[-1][1] not in VARIANTS:
+            sys.exit('paper_experiments.py: --only: unknown variant in %r' % token)
+    keep = lambda e, v: not wanted or any((we in (None, e)) and (wv in (None, v)) for we, wv in wanted)
+    exps = [e for e in EXPERIMENTS if any(keep(e, v) for v in VARIANTS)]
+    vars_ = [v for v in VARIANTS if any(keep(e, v) for e in exps)]
+    runs = [Run(e, v, i, uw, args) for e in exps for v in vars_ if keep(e, v)
+            for i, uw in enumerate(EXPERIMENTS[e]['sigmas'])]
+    if not runs:
+        sys.exit('paper_experiments.py: --only %s selects nothing' % args.only)
+    os.makedirs(args.out, exist_ok=True)
+
+    failures = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for r in pool.map(lambda r: r.execute(args.force), runs):
+            state = 'failed' if r.error else ('reused' if r.reused else 'done')
+            print('%-48s %-6s %7.1f s' % (r.label(), state, r.wall or 0.0), flush=True)
+            if r.error:
+                failures.append(r)
+
+    table = []
+    for e in exps:
+        for v in vars_:
+            group = [r for r in runs if r.experiment == e and r.variant == v]
+            if not group or any(r.error for r in group):
+                continue
+            for r in group:
+                r.load()
+            worst = max(group, key=lambda r: r.deviation)
+            limits = []
+            if not args.no_plot:
+                _, limits = plot(e, v, group, args.out)
+            table.append((e, v, len(group), worst.deviation, '%s u=%g w=%g t=%.3g' % (
+                worst.experiment, *worst.uw, worst.worst_time), max(r.deviation_half for r in group),
+                max(r.ode_check for r in group),
+                sum(r.wall for r in group), max(r.wall for r in group),
+                ', '.join('%.1f' % a for a in limits), max(r.rows[-1][0] for r in group)))
+
+    head = ('| experiment | variant | runs | end time | max rel. deviation (grid vs ODE) | where | '
+            'same, to half the end time | script ODE vs ref | wall total [s] | wall max [s] | limit lines [deg] |')
+    lines = [head, '|' + '---|' * 11]
+    for e, v, n, dev, where, half, chk, wall, wmax, lim, tend in table:
+        lines.append('| %s | %s | %d | %.3g | %.2e | %s | %.2e | %.1e | %.1f | %.1f | %s |' % (
+            e, v, n, tend, dev, where.split(' ', 1)[1], half, chk, wall, wmax, lim or '-'))
+    text = '\n'.join(lines)
+    print(text)
+    with open(os.path.join(args.out, 'table.md'), 'w') as f:
+        f.write(text + '\n')
+    if failures:
+        for r in failures:
+            print('paper_experiments.py: run failed: %s: %s' % (r.label(), r.error), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()
