@@ -1,6 +1,9 @@
 #include "discretization/attention_field.h"
 
 #include <deal.II/base/mpi.h>
+#include <deal.II/base/quadrature_lib.h>
+
+#include <algorithm>
 
 #include <stdexcept>
 
@@ -47,6 +50,43 @@ namespace tpde
     source_points.resize(static_cast<std::size_t>(total) * dim);
     MPI_Allgatherv(space.node_points.data(), n_local * dim, MPI_DOUBLE, source_points.data(),
                    point_counts.data(), point_displacements.data(), MPI_DOUBLE, space.communicator);
+
+    line_lower.clear();
+    line_upper.clear();
+    line_nodes.clear();
+    if (kernel.uses_source_lines() && dim > 1)
+      {
+        // Nodes are numbered with coordinate 0 fastest: every run of p + 1
+        // nodes is one line along it (the tensor Gauss points of the cell).
+        const unsigned int per_line = space.degree() + 1;
+        const dealii::QGauss<1> nodes(per_line); // named: get_points() of a temporary dangles
+        for (const auto &point : nodes.get_points())
+          line_nodes.push_back(point[0]);
+        std::vector<double> lower, upper;
+        for (const auto &cell : space.owned_cells)
+          {
+            double lo = cell->vertex(0)[0], hi = lo;
+            for (unsigned int v = 1; v < cell->n_vertices(); ++v)
+              {
+                lo = std::min(lo, cell->vertex(v)[0]);
+                hi = std::max(hi, cell->vertex(v)[0]);
+              }
+            lower.insert(lower.end(), space.n_nodes() / per_line, lo);
+            upper.insert(upper.end(), space.n_nodes() / per_line, hi);
+          }
+        std::vector<int> line_counts(n_ranks), line_displacements(n_ranks);
+        for (int r = 0; r < n_ranks; ++r)
+          {
+            line_counts[r]        = counts[r] / static_cast<int>(per_line);
+            line_displacements[r] = displacements[r] / static_cast<int>(per_line);
+          }
+        line_lower.resize(total / per_line);
+        line_upper.resize(total / per_line);
+        MPI_Allgatherv(lower.data(), static_cast<int>(lower.size()), MPI_DOUBLE, line_lower.data(),
+                       line_counts.data(), line_displacements.data(), MPI_DOUBLE, space.communicator);
+        MPI_Allgatherv(upper.data(), static_cast<int>(upper.size()), MPI_DOUBLE, line_upper.data(),
+                       line_counts.data(), line_displacements.data(), MPI_DOUBLE, space.communicator);
+      }
   }
 
   template <int dim>
@@ -68,8 +108,12 @@ namespace tpde
   void AttentionField<dim>::evaluate(const double *owned_values)
   {
     gather_weights(owned_values);
-    kernel.evaluate(targets.size() / dim, targets.data(), source_weights.size(),
-                    source_points.data(), source_weights.data(), velocities.data());
+    attention::SourceLines lines;
+    if (!line_nodes.empty())
+      lines = {static_cast<unsigned int>(line_nodes.size()), line_nodes.data(), line_lower.data(),
+               line_upper.data()};
+    kernel.evaluate_on_lines(targets.size() / dim, targets.data(), source_weights.size(),
+                             source_points.data(), source_weights.data(), lines, velocities.data());
   }
 
   template class AttentionField<1>;

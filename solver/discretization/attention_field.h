@@ -1,6 +1,8 @@
 // The nonlocal velocity on the mesh: the attention kernel evaluated at every
 // node (volume terms) and face point (fluxes) of the locally owned cells, with
 // the nodes of all cells of all ranks as sources (weights rho_i * JxW_i).
+// Masked attention also gets where each node's cell lies along s
+// (attention::SourceLines), to integrate exactly up to a target's s.
 #pragma once
 
 #include "attention/attention.h"
@@ -43,5 +45,8 @@ namespace tpde
     std::vector<double>      source_weights; // all ranks
     std::vector<double>      local_weights;
     std::vector<int>         counts, displacements;
+    // Kernels that integrate along coordinate 0 inside cells (masked): the
+    // cells' extents in it per line of nodes (all ranks), and the 1D nodes.
+    std::vector<double>      line_lower, line_upper, line_nodes;
   };
 } // namespace tpde

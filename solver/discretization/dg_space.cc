@@ -62,6 +62,7 @@ namespace tpde
     , mapping(1)
     , dof_handler()
   {
+    frozen_first_coordinate = parameters.masked();
     build_mesh(*triangulation, parameters);
     dof_handler.reinit(*triangulation);
   }
@@ -149,6 +150,11 @@ namespace tpde
             checks.insert(checks.end(), subface.get_points().begin(), subface.get_points().end());
           }
     n_check_points = checks.size();
+    check_line.assign(n_check_points, -1);
+    for (unsigned int k = 0; k < n_check_points; ++k)
+      for (unsigned int a = 0; a < gauss.size(); ++a)
+        if (std::abs(checks[k][0] - gauss[a]) < 1e-14)
+          check_line[k] = static_cast<int>(a);
     check_values.resize(n_check_points * n);
     for (unsigned int k = 0; k < n_check_points; ++k)
       for (unsigned int i = 0; i < n; ++i)

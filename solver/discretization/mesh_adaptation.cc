@@ -32,6 +32,9 @@ namespace tpde
       // the indicator falls back to the jump for them.
       if (type == "sigmoid" || type == "multihead" || type == "sinkhorn")
         return std::nullopt;
+      // Masked: scores are of x only (not of the mesh point (s, x)); not done yet.
+      if (type == "masked")
+        return std::nullopt;
       ScoreForm form;
       const double factor = type == "l2" ? 2 * p.beta : p.beta;
       form.A              = factor * (transpose(p.K) * p.Q);
