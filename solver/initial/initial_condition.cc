@@ -56,7 +56,8 @@ namespace tpde
     };
 
     /// Masked attention: a density of x (dim - 1 coordinates) at every s
-    /// below `upper_from`, another from there on; the point is (s, x).
+    /// below `upper_from`, another from there on (none: `lower` everywhere);
+    /// the point is (s, x).
     template <int dim>
     class OverPositions : public dealii::Function<dim>
     {
@@ -73,7 +74,7 @@ namespace tpde
         dealii::Point<dim - 1> x;
         for (unsigned int c = 0; c + 1 < dim; ++c)
           x[c] = p[c + 1];
-        return (p[0] < upper_from ? *lower : *upper).value(x);
+        return (p[0] < upper_from || !upper ? *lower : *upper).value(x);
       }
 
     private:
@@ -102,7 +103,7 @@ namespace tpde
           x_only.s_coordinate               = false;
           if (ic.upper_from >= 1.)
             return std::make_unique<OverPositions<dim>>(make_initial_density<dim - 1>(x_only),
-                                                        nullptr, 2.);
+                                                        nullptr, 1.);
           // Both parts probability densities: every slice has mass 1.
           double total = 0;
           for (const double w : ic.mixture_weights)
