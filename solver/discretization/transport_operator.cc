@@ -217,9 +217,11 @@ namespace tpde
     /// with its own mass, the slice's. Zhang-Shu per line: scale the line
     /// towards its mean so that the density is above the floor at the check
     /// points on the line (where densities are used: nodes and x-face
-    /// points). Returns the lowest value there.
+    /// points). Returns the lowest value there; `min_line_mean` gets the
+    /// smallest line mean (a negative one means the step was too large).
     template <int dim>
-    double limit_node_lines(const DGSpace<dim> &space, double *u, const double *w, bool apply)
+    double limit_node_lines(const DGSpace<dim> &space, double *u, const double *w, bool apply,
+                            double &min_line_mean)
     {
       const unsigned int  n = space.n_nodes(), m = space.degree() + 1;
       const double       *P = space.check_values.data();
@@ -234,7 +236,7 @@ namespace tpde
           }
       };
       measure();
-      for (unsigned int a = 0; a < m && apply; ++a)
+      for (unsigned int a = 0; a < m; ++a)
         {
           double mass = 0, volume = 0, lowest = std::numeric_limits<double>::max();
           for (unsigned int q = a; q < n; q += m)
@@ -247,7 +249,8 @@ namespace tpde
               lowest = std::min(lowest, value[c]);
           const double mean  = mass / volume;
           const double floor = 1e-14 * std::max(mean, 0.);
-          if (lowest < floor)
+          min_line_mean      = std::min(min_line_mean, mean);
+          if (apply && lowest < floor)
             {
               const double theta = mean > 0 ? (mean - floor) / (mean - lowest) : 0.;
               for (unsigned int q = a; q < n; q += m)
@@ -288,7 +291,7 @@ namespace tpde
         max_mean          = std::max(max_mean, mean);
         if (space.frozen_first_coordinate && !at_children_points)
           {
-            min_value = std::min(min_value, limit_node_lines(space, u, w, apply));
+            min_value = std::min(min_value, limit_node_lines(space, u, w, apply, min_mean));
             continue;
           }
         double lowest     = std::numeric_limits<double>::max();

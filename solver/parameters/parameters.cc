@@ -253,6 +253,13 @@ namespace tpde
           if (ic.type != "gaussian" && ic.type != "mixture")
             r.fail("upper data from", "expected 1 (no upper data) unless subsection 'Initial "
                                       "condition' has type = gaussian or mixture, got type = " + ic.type);
+          // Inside a cell the projection would smear the jump over the cell,
+          // and the slices below it would no longer follow the lower data.
+          const double cells = m.s_subdivisions * std::ldexp(1., static_cast<int>(p.mesh.global_refinements));
+          if (std::abs(ic.upper_from * cells - std::round(ic.upper_from * cells)) > 1e-9)
+            r.fail("upper data from", "expected a boundary between cells along s (a multiple of 1/" +
+                                        std::to_string(static_cast<long>(cells)) + " here), got " +
+                                        r.text("upper data from"));
           ic.upper_mean       = r.vector("upper mean", dim);
           ic.upper_covariance = r.matrix("upper covariance", dim);
           check_covariance(r, "upper covariance", ic.upper_covariance, dim);
@@ -612,7 +619,8 @@ namespace tpde
     prm.declare_entry("upper data from", "1", Patterns::Double(0, 1),
                       "type = masked: from this s on, the initial data is N(upper mean, upper "
                       "covariance); below it, subsection 'Initial condition' (then gaussian or "
-                      "mixture). 1: the Initial condition everywhere (its expression may use s).");
+                      "mixture); it must be a boundary between cells along s. 1: the Initial "
+                      "condition everywhere (its expression may use s).");
     prm.declare_entry("upper mean", "0", Patterns::Anything(),
                       "type = masked: mean of the upper data (d numbers).");
     prm.declare_entry("upper covariance", "", Patterns::Anything(),

@@ -145,6 +145,9 @@ INSTANTIATE_TEST_SUITE_P(
     Case{"masked_upper_covariance_shape", "", "subsection Attention\n  set type = masked\nend\n"
          "subsection Masked attention\n  set upper data from = 0.5\n  set upper covariance = 1\nend",
          "entry 'upper covariance': expected a 2 x 2 covariance"},
+    Case{"masked_upper_data_from_inside_cell", "", "subsection Attention\n  set type = masked\nend\n"
+         "subsection Masked attention\n  set upper data from = 0.3\nend",
+         "entry 'upper data from': expected a boundary between cells along s (a multiple of 1/2 here)"},
     Case{"masked_upper_data_from_zero", "", "subsection Attention\n  set type = masked\nend\n"
          "subsection Masked attention\n  set upper data from = 0\nend", "entry 'upper data from': expected a position s in (0, 1]"}),
   [](const ::testing::TestParamInfo<Case> &info) { return info.param.name; });
