@@ -63,16 +63,11 @@ namespace tpde
         for (const auto &point : nodes.get_points())
           line_nodes.push_back(point[0]);
         std::vector<double> lower, upper;
-        for (const auto &cell : space.owned_cells)
+        for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
           {
-            double lo = cell->vertex(0)[0], hi = lo;
-            for (unsigned int v = 1; v < cell->n_vertices(); ++v)
-              {
-                lo = std::min(lo, cell->vertex(v)[0]);
-                hi = std::max(hi, cell->vertex(v)[0]);
-              }
+            const double lo = space.cell_lower[k * dim];
             lower.insert(lower.end(), space.n_nodes() / per_line, lo);
-            upper.insert(upper.end(), space.n_nodes() / per_line, hi);
+            upper.insert(upper.end(), space.n_nodes() / per_line, lo + space.cell_extent[k * dim]);
           }
         std::vector<int> line_counts(n_ranks), line_displacements(n_ranks);
         for (int r = 0; r < n_ranks; ++r)

@@ -219,6 +219,7 @@ namespace tpde
     node_JxW.resize(n_cells * n);
     node_inverse_jacobian.resize(n_cells * n * dim * dim);
     cell_extent.resize(n_cells * dim);
+    cell_lower.resize(n_cells * dim);
     fine_points.resize(n_cells * n_fine_points * dim);
     fine_JxW.resize(n_cells * n_fine_points);
 
@@ -253,6 +254,7 @@ namespace tpde
                 hi = std::max(hi, cell->vertex(v)[c]);
               }
             cell_extent[k * dim + c] = hi - lo;
+            cell_lower[k * dim + c]  = lo;
           }
         fine_fe_values.reinit(cell);
         for (unsigned int q = 0; q < n_fine_points; ++q)

@@ -75,6 +75,7 @@ namespace tpde
     std::vector<double> node_JxW;          // k*n + q: the diagonal of the mass matrix
     std::vector<double> node_inverse_jacobian; // ((k*n + q)*dim + i)*dim + j: d xhat_i / d x_j
     std::vector<double> cell_extent;       // k*dim + c: bounding-box extent of cell k
+    std::vector<double> cell_lower;        // k*dim + c: bounding-box lower corner of cell k
     std::vector<typename dealii::DoFHandler<dim>::active_cell_iterator> owned_cells;
 
     // --- faces: points and normal * JxW of face f, point q at (f*nfq + q)*dim + c

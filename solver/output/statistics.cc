@@ -138,16 +138,11 @@ namespace tpde
         std::vector<double>    sums(slices.size() * n_sums, 0.);
         for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
           {
-            const auto &cell = space.owned_cells[k];
-            double      lo[dim], hi[dim];
+            double lo[dim], hi[dim];
             for (int c = 0; c < dim; ++c)
               {
-                lo[c] = hi[c] = cell->vertex(0)[c];
-                for (unsigned int v = 1; v < cell->n_vertices(); ++v)
-                  {
-                    lo[c] = std::min(lo[c], cell->vertex(v)[c]);
-                    hi[c] = std::max(hi[c], cell->vertex(v)[c]);
-                  }
+                lo[c] = space.cell_lower[k * dim + c];
+                hi[c] = lo[c] + space.cell_extent[k * dim + c];
               }
             double volume = 1.;
             for (int c = 1; c < dim; ++c)
