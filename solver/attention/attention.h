@@ -63,6 +63,23 @@ namespace tpde::attention
     double       sinkhorn_epsilon        = 1.;
     double       sinkhorn_tolerance      = 1e-12;
     unsigned int sinkhorn_max_iterations = 1000;
+    // masked: the variant applied to the tokens at or before each position; see masked.cc.
+    std::string masked_kernel = "softmax";
+  };
+
+  /// Sources that are the nodes of tensor-product cells, seen along
+  /// coordinate 0: runs of `points_per_line` consecutive sources share all
+  /// other coordinates and sit at reference_nodes[a] (in [0, 1], increasing)
+  /// of their cell's extent [lower[l], upper[l]] in coordinate 0, line l
+  /// being sources l * points_per_line ... The weights are density times the
+  /// nodes' weights of that (interpolatory) rule. Only kernels that depend on
+  /// where mass lies inside a cell along coordinate 0 use this (masked).
+  struct SourceLines
+  {
+    unsigned int  points_per_line = 0;
+    const double *reference_nodes = nullptr;
+    const double *lower           = nullptr;
+    const double *upper           = nullptr;
   };
 
   class Kernel
@@ -88,6 +105,22 @@ namespace tpde::attention
     /// value); the names never change between calls (values may be NaN before
     /// the first evaluation). Default: none.
     virtual std::vector<std::pair<std::string, double>> diagnostics() const { return {}; }
+
+    /// Whether evaluate_on_lines() needs the cell structure of the sources.
+    virtual bool uses_source_lines() const { return false; }
+
+    /// evaluate() for sources described by `lines`; the default ignores them.
+    virtual void evaluate_on_lines(std::size_t        n_targets,
+                                   const double      *targets,
+                                   std::size_t        n_sources,
+                                   const double      *sources,
+                                   const double      *weights,
+                                   const SourceLines &lines,
+                                   double            *velocities) const
+    {
+      (void)lines;
+      evaluate(n_targets, targets, n_sources, sources, weights, velocities);
+    }
   };
 
   struct Variant

@@ -16,6 +16,7 @@ namespace tpde::attention
   Variant make_sinkhorn_variant();
   Variant make_sigmoid_variant();
   Variant make_unnormalized_variant();
+  Variant make_masked_variant();
 
   namespace
   {
@@ -28,6 +29,7 @@ namespace tpde::attention
       all.push_back(make_sinkhorn_variant());
       all.push_back(make_sigmoid_variant());
       all.push_back(make_unnormalized_variant());
+      all.push_back(make_masked_variant());
       return all;
     }
 

@@ -1,6 +1,7 @@
 #include "discretization/attention_field.h"
 
 #include <deal.II/base/mpi.h>
+#include <deal.II/base/quadrature_lib.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -66,6 +67,38 @@ namespace tpde
     source_points.resize(static_cast<std::size_t>(total) * dim);
     MPI_Allgatherv(space.node_points.data(), n_local * dim, MPI_DOUBLE, source_points.data(),
                    point_counts.data(), point_displacements.data(), MPI_DOUBLE, space.communicator);
+
+    line_lower.clear();
+    line_upper.clear();
+    line_nodes.clear();
+    if (kernel.uses_source_lines() && dim > 1)
+      {
+        // Nodes are numbered with coordinate 0 fastest: every run of p + 1
+        // nodes is one line along it (the tensor Gauss points of the cell).
+        const unsigned int per_line = space.degree() + 1;
+        const dealii::QGauss<1> nodes(per_line); // named: get_points() of a temporary dangles
+        for (const auto &point : nodes.get_points())
+          line_nodes.push_back(point[0]);
+        std::vector<double> lower, upper;
+        for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+          {
+            const double lo = space.cell_lower[k * dim];
+            lower.insert(lower.end(), space.n_nodes() / per_line, lo);
+            upper.insert(upper.end(), space.n_nodes() / per_line, lo + space.cell_extent[k * dim]);
+          }
+        std::vector<int> line_counts(n_ranks), line_displacements(n_ranks);
+        for (int r = 0; r < n_ranks; ++r)
+          {
+            line_counts[r]        = counts[r] / static_cast<int>(per_line);
+            line_displacements[r] = displacements[r] / static_cast<int>(per_line);
+          }
+        line_lower.resize(total / per_line);
+        line_upper.resize(total / per_line);
+        MPI_Allgatherv(lower.data(), static_cast<int>(lower.size()), MPI_DOUBLE, line_lower.data(),
+                       line_counts.data(), line_displacements.data(), MPI_DOUBLE, space.communicator);
+        MPI_Allgatherv(upper.data(), static_cast<int>(upper.size()), MPI_DOUBLE, line_upper.data(),
+                       line_counts.data(), line_displacements.data(), MPI_DOUBLE, space.communicator);
+      }
   }
 
   template <int dim>
@@ -87,8 +120,12 @@ namespace tpde
   void AttentionField<dim>::evaluate(const double *owned_values)
   {
     gather_weights(owned_values);
-    kernel.evaluate(targets.size() / dim, targets.data(), source_weights.size(),
-                    source_points.data(), source_weights.data(), target_velocities.data());
+    attention::SourceLines lines;
+    if (!line_nodes.empty())
+      lines = {static_cast<unsigned int>(line_nodes.size()), line_nodes.data(), line_lower.data(),
+               line_upper.data()};
+    kernel.evaluate_on_lines(targets.size() / dim, targets.data(), source_weights.size(),
+                             source_points.data(), source_weights.data(), lines, target_velocities.data());
     const std::size_t node_values = n_node_targets * dim;
     const std::size_t face_values = space.n_face_points() * dim;
     std::copy(target_velocities.begin(), target_velocities.begin() + node_values, velocities.begin());

@@ -5,6 +5,8 @@
 // velocity instead: the velocity is smooth, the trace is exact for affine
 // fields, and it halves the number of targets (the dominant cost). Faces
 // between ranks are always evaluated so that both ranks agree on the flux.
+// Masked attention also gets where each node's cell lies along s
+// (attention::SourceLines), to integrate exactly up to a target's s.
 #pragma once
 
 #include "attention/attention.h"
@@ -53,5 +55,8 @@ namespace tpde
     std::vector<double>      source_weights; // all ranks
     std::vector<double>      local_weights;
     std::vector<int>         counts, displacements;
+    // Kernels that integrate along coordinate 0 inside cells (masked): the
+    // cells' extents in it per line of nodes (all ranks), and the 1D nodes.
+    std::vector<double>      line_lower, line_upper, line_nodes;
   };
 } // namespace tpde

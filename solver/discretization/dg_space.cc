@@ -62,6 +62,7 @@ namespace tpde
     , mapping(1)
     , dof_handler()
   {
+    frozen_first_coordinate = parameters.masked();
     build_mesh(*triangulation, parameters);
     dof_handler.reinit(*triangulation);
   }
@@ -149,6 +150,11 @@ namespace tpde
             checks.insert(checks.end(), subface.get_points().begin(), subface.get_points().end());
           }
     n_check_points = checks.size();
+    check_line.assign(n_check_points, -1);
+    for (unsigned int k = 0; k < n_check_points; ++k)
+      for (unsigned int a = 0; a < gauss.size(); ++a)
+        if (std::abs(checks[k][0] - gauss[a]) < 1e-14)
+          check_line[k] = static_cast<int>(a);
     check_values.resize(n_check_points * n);
     for (unsigned int k = 0; k < n_check_points; ++k)
       for (unsigned int i = 0; i < n; ++i)
@@ -213,6 +219,7 @@ namespace tpde
     node_JxW.resize(n_cells * n);
     node_inverse_jacobian.resize(n_cells * n * dim * dim);
     cell_extent.resize(n_cells * dim);
+    cell_lower.resize(n_cells * dim);
     fine_points.resize(n_cells * n_fine_points * dim);
     fine_JxW.resize(n_cells * n_fine_points);
 
@@ -247,6 +254,7 @@ namespace tpde
                 hi = std::max(hi, cell->vertex(v)[c]);
               }
             cell_extent[k * dim + c] = hi - lo;
+            cell_lower[k * dim + c]  = lo;
           }
         fine_fe_values.reinit(cell);
         for (unsigned int q = 0; q < n_fine_points; ++q)

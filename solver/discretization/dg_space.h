@@ -75,6 +75,7 @@ namespace tpde
     std::vector<double> node_JxW;          // k*n + q: the diagonal of the mass matrix
     std::vector<double> node_inverse_jacobian; // ((k*n + q)*dim + i)*dim + j: d xhat_i / d x_j
     std::vector<double> cell_extent;       // k*dim + c: bounding-box extent of cell k
+    std::vector<double> cell_lower;        // k*dim + c: bounding-box lower corner of cell k
     std::vector<typename dealii::DoFHandler<dim>::active_cell_iterator> owned_cells;
 
     // --- faces: points and normal * JxW of face f, point q at (f*nfq + q)*dim + c
@@ -86,6 +87,7 @@ namespace tpde
     std::vector<double> reference_gradients; // (q*n + i)*dim + c: d phi_i / d xhat_c at node q
     std::vector<std::vector<double>> traces; // [trace id][q*n + i]: phi_i at face point q
     std::vector<double> check_values;        // c*n + i: phi_i at check point c
+    std::vector<int>    check_line;          // c: the s-node of check point c, or -1 (frozen_first_coordinate)
     /// Isotropic refinement on affine cells, per child c (n x n, row-major):
     /// prolongation[c][q*n + i] = phi_i at the child's node q (exact), and
     /// restriction[c][i*n + q] = w_q / (w_i 2^dim) prolongation[c][q*n + i],
@@ -102,6 +104,11 @@ namespace tpde
     std::vector<double> fine_points;  // (k*nf + q)*dim + c
     std::vector<double> fine_JxW;     // k*nf + q
     unsigned int        n_fine_points = 0;
+
+    /// Masked attention: coordinate 0 (s) is a frozen label, so each line of
+    /// nodes along it (fixed s-node) carries its own conserved mass; the
+    /// positivity limiter then works line by line (check points on node lines).
+    bool frozen_first_coordinate = false;
 
     MPI_Comm                                     communicator;
     std::unique_ptr<dealii::Triangulation<dim>>  triangulation;

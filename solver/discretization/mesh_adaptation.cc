@@ -32,6 +32,23 @@ namespace tpde
       // the indicator falls back to the jump for them.
       if (type == "sigmoid" || type == "multihead" || type == "sinkhorn")
         return std::nullopt;
+      // Masked: the base variant's form in x, embedded in the mesh point
+      // (s, x) with s not scored. The mask is ignored: every cell counts as a
+      // source of every target, which bounds what a cell receives from above.
+      if (type == "masked")
+        {
+          auto form = score_form(p.masked_kernel, p);
+          if (form)
+            for (Matrix *m : {&form->A, &form->KtK})
+              {
+                Matrix embedded(m->rows + 1, m->cols + 1, 0.);
+                for (std::size_t i = 0; i < m->rows; ++i)
+                  for (std::size_t j = 0; j < m->cols; ++j)
+                    embedded(i + 1, j + 1) = (*m)(i, j);
+                *m = embedded;
+              }
+          return form;
+        }
       ScoreForm form;
       const double factor = type == "l2" ? 2 * p.beta : p.beta;
       form.A              = factor * (transpose(p.K) * p.Q);

@@ -79,6 +79,17 @@ namespace tpde
           exact = std::make_unique<reference::GaussianReference>(parameters.attention_type,
                                                                  parameters.attention, *gaussian);
         statistics = std::make_unique<Statistics<dim>>(*dg_space, std::move(exact), attention_kernel.get());
+        if (parameters.masked())
+          {
+            SliceSetup slices;
+            slices.positions = parameters.masked_attention.slices;
+            slices.gaussian  = initial_gaussian(parameters.initial);
+            // physics.md §2.7 (b): exact below the first s where the data changes.
+            slices.exact_below = parameters.initial.upper_from < 1. ? parameters.initial.upper_from : 2.;
+            slices.base_type   = parameters.attention.masked_kernel;
+            slices.attention   = parameters.attention;
+            statistics->add_slices(slices);
+          }
       }
     catch (const InputError &e)
       {
@@ -380,7 +391,9 @@ namespace tpde
     });
     if (options.write_output && parameters.output.write_vtu)
       {
-        vtk = std::make_unique<VtkOutput<dim>>(*dg_space, parameters.output.directory);
+        vtk = std::make_unique<VtkOutput<dim>>(*dg_space, parameters.output.directory,
+                                               parameters.masked() ? std::vector<std::string>{"s", "x", "y"} :
+                                                                     std::vector<std::string>{});
         vtk->setup();
       }
     const auto write_vtk = [&]() {
@@ -504,7 +517,7 @@ namespace tpde
   {
     if (options.write_output)
       check_output_directory(p);
-    switch (p.dimension)
+    switch (p.mesh_dimension())
       {
         case 1:
           return run_in<1>(p, comm, options);
@@ -517,7 +530,7 @@ namespace tpde
 
   void validate_run(const Parameters &p, MPI_Comm comm)
   {
-    switch (p.dimension)
+    switch (p.mesh_dimension())
       {
         case 1:
           validate_in<1>(p, comm);

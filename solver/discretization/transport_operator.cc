@@ -210,6 +210,62 @@ namespace tpde
     return dealii::Utilities::MPI::sum(capped, space.communicator);
   }
 
+  namespace
+  {
+    /// Frozen coordinate 0 (masked attention): every line of nodes across it
+    /// (fixed s-node a, nodes q = a + m b) is its own transport problem in x
+    /// with its own mass, the slice's. Zhang-Shu per line: scale the line
+    /// towards its mean so that the density is above the floor at the check
+    /// points on the line (where densities are used: nodes and x-face
+    /// points). Returns the lowest value there; `min_line_mean` gets the
+    /// smallest line mean (a negative one means the step was too large).
+    template <int dim>
+    double limit_node_lines(const DGSpace<dim> &space, double *u, const double *w, bool apply,
+                            double &min_line_mean)
+    {
+      const unsigned int  n = space.n_nodes(), m = space.degree() + 1;
+      const double       *P = space.check_values.data();
+      std::vector<double> value(space.n_check_points);
+      const auto          measure = [&]() {
+        for (unsigned int c = 0; c < space.n_check_points; ++c)
+          {
+            value[c] = 0;
+            if (space.check_line[c] >= 0)
+              for (unsigned int i = 0; i < n; ++i)
+                value[c] += P[c * n + i] * u[i];
+          }
+      };
+      measure();
+      for (unsigned int a = 0; a < m; ++a)
+        {
+          double mass = 0, volume = 0, lowest = std::numeric_limits<double>::max();
+          for (unsigned int q = a; q < n; q += m)
+            {
+              mass += w[q] * u[q];
+              volume += w[q];
+            }
+          for (unsigned int c = 0; c < space.n_check_points; ++c)
+            if (space.check_line[c] == static_cast<int>(a))
+              lowest = std::min(lowest, value[c]);
+          const double mean  = mass / volume;
+          const double floor = 1e-14 * std::max(mean, 0.);
+          min_line_mean      = std::min(min_line_mean, mean);
+          if (apply && lowest < floor)
+            {
+              const double theta = mean > 0 ? (mean - floor) / (mean - lowest) : 0.;
+              for (unsigned int q = a; q < n; q += m)
+                u[q] = mean + theta * (u[q] - mean);
+            }
+        }
+      measure(); // again rather than trusting the algebra (round-off)
+      double lowest = std::numeric_limits<double>::max();
+      for (unsigned int c = 0; c < space.n_check_points; ++c)
+        if (space.check_line[c] >= 0)
+          lowest = std::min(lowest, value[c]);
+      return lowest;
+    }
+  } // namespace
+
   template <int dim>
   LimiterResult positivity_limiter(const DGSpace<dim> &space, double *owned_values, bool apply,
                                    bool at_children_points)
@@ -233,6 +289,11 @@ namespace tpde
         const double mean = mass / volume;
         min_mean          = std::min(min_mean, mean);
         max_mean          = std::max(max_mean, mean);
+        if (space.frozen_first_coordinate && !at_children_points)
+          {
+            min_value = std::min(min_value, limit_node_lines(space, u, w, apply, min_mean));
+            continue;
+          }
         double lowest     = std::numeric_limits<double>::max();
         for (unsigned int c = 0; c < nc; ++c)
           {

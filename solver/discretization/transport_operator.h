@@ -66,7 +66,7 @@ namespace tpde
   struct LimiterResult
   {
     double min_check_value = 0.; // min of rho over all check points of owned cells
-    double min_cell_mean   = 0.; // min cell mean relative to the largest cell mean
+    double min_cell_mean   = 0.; // min cell mean (frozen s: line mean) relative to the largest cell mean
   };
 
   /// Zhang-Shu positivity limiter: in every owned cell with a check point
@@ -74,7 +74,10 @@ namespace tpde
   /// its minimum over the check points is that floor. Cell means (and so mass)
   /// are unchanged. With `apply` false it only measures.
   /// With `at_children_points`, the check points are those of all the cell's
-  /// children (before a refinement).
+  /// children (before a refinement). With DGSpace::frozen_first_coordinate
+  /// (masked attention) every node line across s is limited towards its own
+  /// mean at the check points on it, which keeps each slice's mass (not at
+  /// children's points: there the cell mean is used).
   template <int dim>
   LimiterResult positivity_limiter(const DGSpace<dim> &space, double *owned_values, bool apply,
                                    bool at_children_points = false);

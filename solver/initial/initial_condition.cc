@@ -54,6 +54,33 @@ namespace tpde
     private:
       std::function<bool(const dealii::Point<dim> &)> inside;
     };
+
+    /// Masked attention: a density of x (dim - 1 coordinates) at every s
+    /// below `upper_from`, another from there on (none: `lower` everywhere);
+    /// the point is (s, x).
+    template <int dim>
+    class OverPositions : public dealii::Function<dim>
+    {
+    public:
+      OverPositions(std::unique_ptr<dealii::Function<dim - 1>> lower,
+                    std::unique_ptr<dealii::Function<dim - 1>> upper,
+                    double                                     upper_from)
+        : lower(std::move(lower))
+        , upper(std::move(upper))
+        , upper_from(upper_from)
+      {}
+      double value(const dealii::Point<dim> &p, unsigned int = 0) const override
+      {
+        dealii::Point<dim - 1> x;
+        for (unsigned int c = 0; c + 1 < dim; ++c)
+          x[c] = p[c + 1];
+        return (p[0] < upper_from || !upper ? *lower : *upper).value(x);
+      }
+
+    private:
+      std::unique_ptr<dealii::Function<dim - 1>> lower, upper;
+      double                                     upper_from;
+    };
   } // namespace
 
   std::optional<reference::GaussianState> initial_gaussian(const InitialConditionParameters &ic)
@@ -68,6 +95,26 @@ namespace tpde
   template <int dim>
   std::unique_ptr<dealii::Function<dim>> make_initial_density(const InitialConditionParameters &ic)
   {
+    if constexpr (dim > 1)
+      if (ic.s_coordinate && ic.type != "expression")
+        {
+          // Expressions see (s, x) directly; the other types are densities of x.
+          InitialConditionParameters x_only = ic;
+          x_only.s_coordinate               = false;
+          if (ic.upper_from >= 1.)
+            return std::make_unique<OverPositions<dim>>(make_initial_density<dim - 1>(x_only),
+                                                        nullptr, 1.);
+          // Both parts probability densities: every slice has mass 1.
+          double total = 0;
+          for (const double w : ic.mixture_weights)
+            total += w;
+          for (double &w : x_only.mixture_weights)
+            w /= total;
+          auto upper = std::make_unique<GaussianMixture<dim - 1>>();
+          upper->add(1., {ic.upper_mean, ic.upper_covariance});
+          return std::make_unique<OverPositions<dim>>(make_initial_density<dim - 1>(x_only),
+                                                      std::move(upper), ic.upper_from);
+        }
     if (ic.type == "gaussian" || ic.type == "mixture")
       {
         auto mixture = std::make_unique<GaussianMixture<dim>>();
@@ -113,7 +160,10 @@ namespace tpde
                              "'name=value' pairs separated by ',', got '" + item + "'");
           }
       }
-    const std::string variables = dim == 1 ? "x" : dim == 2 ? "x,y" : "x,y,z";
+    const std::string variables = ic.s_coordinate ? (dim == 2 ? "s,x" : "s,x,y") :
+                                  dim == 1        ? "x" :
+                                  dim == 2        ? "x,y" :
+                                                    "x,y,z";
     // deal.II prints muParser's diagnostics to std::cerr before throwing;
     // users get our one-line message instead.
     std::ostringstream muted;

@@ -18,7 +18,8 @@ namespace tpde
   std::unique_ptr<dealii::Function<dim>> make_initial_density(const InitialConditionParameters &ic);
 
   /// The single Gaussian of the initial data, if it is one (the statistics
-  /// then compare against the exact Gaussian solution).
+  /// then compare against the exact Gaussian solution). Masked attention: the
+  /// Gaussian in x of the slices below `upper_from`.
   std::optional<reference::GaussianState> initial_gaussian(const InitialConditionParameters &ic);
 
   /// Projects `density` onto the DG space, applies the positivity limiter

@@ -1,6 +1,10 @@
 #include "output/statistics.h"
 
 #include <deal.II/base/mpi.h>
+#include <deal.II/base/quadrature_lib.h>
+
+#include <algorithm>
+#include <map>
 
 #include <cmath>
 #include <cstdio>
@@ -44,7 +48,187 @@ namespace tpde
     if (kernel)
       for (const auto &[name, value] : kernel->diagnostics())
         h.push_back(name);
+    for (std::size_t k = 0; k < slices.size(); ++k)
+      {
+        // Components of x count from 0 (the mesh's coordinate 0 is s).
+        const std::string prefix = "slice" + std::to_string(k) + "_";
+        h.push_back(prefix + "s");
+        h.push_back(prefix + "mass");
+        for (const std::string kind : {"", "ref_"})
+          {
+            if (!kind.empty() && !slices[k].exact)
+              break;
+            for (unsigned int i = 0; i + 1 < dim; ++i)
+              h.push_back(prefix + kind + "mean_" + std::to_string(i));
+            for (unsigned int i = 0; i + 1 < dim; ++i)
+              for (unsigned int j = 0; j + 1 < dim; ++j)
+                h.push_back(prefix + kind + "cov_" + std::to_string(i) + std::to_string(j));
+          }
+        if (slices[k].exact)
+          for (const char *name : {"err_mean", "err_cov", "err_l1", "err_l2"})
+            h.push_back(prefix + name);
+      }
     return h;
+  }
+
+  template <int dim>
+  void Statistics<dim>::add_slices(const SliceSetup &setup)
+  {
+    bool any_exact = false;
+    for (const double s : setup.positions)
+      {
+        const bool exact = setup.gaussian && reference::has_gaussian_reference(setup.base_type) &&
+                           s < setup.exact_below;
+        slices.push_back({s, exact});
+        any_exact = any_exact || exact;
+      }
+    if (any_exact)
+      slice_reference = std::make_unique<reference::GaussianReference>(setup.base_type, setup.attention,
+                                                                       *setup.gaussian);
+  }
+
+  template <int dim>
+  void Statistics<dim>::compute_slices(double time, const double *u, std::vector<double> &row)
+  {
+    if constexpr (dim > 1)
+      {
+        if (slices.empty())
+          return;
+        constexpr int            d = dim - 1;
+        const unsigned int       n = space.n_nodes();
+        const dealii::QGauss<d>  gauss(space.degree() + 1), fine(space.degree() + 3);
+        const reference::GaussianState *state = nullptr;
+        if (slice_reference && !slice_reference_failed)
+          {
+            try
+              {
+                state = &slice_reference->advance_to(time);
+              }
+            catch (const std::runtime_error &)
+              {
+                slice_reference_failed = true; // past a blow-up: NaN columns
+              }
+          }
+        std::optional<reference::GaussianDensity> exact;
+        if (state)
+          exact.emplace(*state);
+
+        // The cell polynomial at (tau, x-points), tau the slice's relative
+        // position in the cell; cached per tau (few values on a mesh).
+        std::map<double, std::vector<double>> gauss_values, fine_values;
+        const auto values_at = [&](std::map<double, std::vector<double>> &cache,
+                                   const dealii::Quadrature<d> &q, double tau) -> const std::vector<double> & {
+          if (const auto it = cache.find(tau); it != cache.end())
+            return it->second;
+          std::vector<double> values(q.size() * n);
+          for (unsigned int k = 0; k < q.size(); ++k)
+            {
+              dealii::Point<dim> point;
+              point[0] = tau;
+              for (int c = 0; c < d; ++c)
+                point[c + 1] = q.point(k)[c];
+              for (unsigned int i = 0; i < n; ++i)
+                values[k * n + i] = space.fe.shape_value(i, point);
+            }
+          return cache.emplace(tau, std::move(values)).first->second;
+        };
+
+        // Per slice: mass, first and second moments, L1 and squared L2 errors.
+        constexpr unsigned int n_sums = 1 + d + d * d + 2;
+        std::vector<double>    sums(slices.size() * n_sums, 0.);
+        for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+          {
+            double lo[dim], hi[dim];
+            for (int c = 0; c < dim; ++c)
+              {
+                lo[c] = space.cell_lower[k * dim + c];
+                hi[c] = lo[c] + space.cell_extent[k * dim + c];
+              }
+            double volume = 1.;
+            for (int c = 1; c < dim; ++c)
+              volume *= hi[c] - lo[c];
+            const double *uk = u + space.cell_offset[k];
+            const auto    add = [&](const dealii::Quadrature<d> &q, const std::vector<double> &values,
+                                 const auto &use) {
+              for (unsigned int p = 0; p < q.size(); ++p)
+                {
+                  double rho = 0., x[d];
+                  for (unsigned int i = 0; i < n; ++i)
+                    rho += values[p * n + i] * uk[i];
+                  for (int c = 0; c < d; ++c)
+                    x[c] = lo[c + 1] + q.point(p)[c] * (hi[c + 1] - lo[c + 1]);
+                  use(rho, x, q.weight(p) * volume);
+                }
+            };
+            for (std::size_t l = 0; l < slices.size(); ++l)
+              {
+                const double s = slices[l].s;
+                if (!((lo[0] <= s && s < hi[0]) || (s == hi[0] && s >= 1.)))
+                  continue;
+                const double tau = (s - lo[0]) / (hi[0] - lo[0]);
+                double      *sum = &sums[l * n_sums];
+                add(gauss, values_at(gauss_values, gauss, tau), [&](double rho, const double *x, double w) {
+                  sum[0] += rho * w;
+                  for (int i = 0; i < d; ++i)
+                    {
+                      sum[1 + i] += rho * w * x[i];
+                      for (int j = 0; j < d; ++j)
+                        sum[1 + d + i * d + j] += rho * w * x[i] * x[j];
+                    }
+                });
+                if (slices[l].exact && exact)
+                  add(fine, values_at(fine_values, fine, tau), [&](double rho, const double *x, double w) {
+                    const double e = rho - exact->evaluate(x);
+                    sum[1 + d + d * d] += std::abs(e) * w;
+                    sum[2 + d + d * d] += e * e * w;
+                  });
+              }
+          }
+        dealii::Utilities::MPI::sum(sums, space.communicator, sums);
+
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        for (std::size_t l = 0; l < slices.size(); ++l)
+          {
+            const double *sum  = &sums[l * n_sums];
+            const double  mass = sum[0];
+            double        mean[d], cov[d * d];
+            row.push_back(slices[l].s);
+            row.push_back(mass);
+            for (int i = 0; i < d; ++i)
+              row.push_back(mean[i] = sum[1 + i] / mass);
+            for (int i = 0; i < d; ++i)
+              for (int j = 0; j < d; ++j)
+                row.push_back(cov[i * d + j] = sum[1 + d + i * d + j] / mass - mean[i] * mean[j]);
+            if (!slices[l].exact)
+              continue;
+            if (!state)
+              {
+                row.insert(row.end(), d + d * d + 4, nan);
+                continue;
+              }
+            // Mean error relative to the mean's size, or to the standard
+            // deviation where the exact mean is (near) 0; covariance error
+            // relative to the largest exact entry.
+            double mean_error = 0., mean_size = 0., cov_error = 0., cov_size = 0.;
+            for (int i = 0; i < d; ++i)
+              {
+                row.push_back(state->mean[i]);
+                mean_error += (mean[i] - state->mean[i]) * (mean[i] - state->mean[i]);
+                mean_size += state->mean[i] * state->mean[i];
+              }
+            for (int i = 0; i < d; ++i)
+              for (int j = 0; j < d; ++j)
+                {
+                  row.push_back(state->covariance(i, j));
+                  cov_error = std::max(cov_error, std::abs(cov[i * d + j] - state->covariance(i, j)));
+                  cov_size  = std::max(cov_size, std::abs(state->covariance(i, j)));
+                }
+            row.push_back(std::sqrt(mean_error) / std::max(std::sqrt(mean_size), std::sqrt(cov_size)));
+            row.push_back(cov_error / cov_size);
+            row.push_back(sum[1 + d + d * d]);
+            row.push_back(std::sqrt(sum[2 + d + d * d]));
+          }
+      }
   }
 
   template <int dim>
@@ -160,6 +344,7 @@ namespace tpde
     if (kernel)
       for (const auto &[name, value] : kernel->diagnostics())
         row.push_back(value);
+    compute_slices(in.time, u, row);
     return row;
   }
 

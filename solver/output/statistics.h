@@ -2,7 +2,8 @@
 // minimum density, entropy, speeds, mesh size, wall time and, when the initial
 // data is one Gaussian, the exact Gaussian solution and the density errors,
 // then the attention kernel's own diagnostics (attention::Kernel::diagnostics,
-// e.g. the Sinkhorn iterations), if it has any.
+// e.g. the Sinkhorn iterations), if it has any, and with masked attention the
+// statistics of chosen s-slices (slice<k>_*).
 //
 // Column names are a public interface: extend, never rename.
 #pragma once
@@ -13,6 +14,7 @@
 
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,18 @@ namespace tpde
     const double *node_velocity = nullptr;
   };
 
+  /// Masked attention (mesh points (s, x)): slices rho(s, .) with their own
+  /// columns. The unmasked Gaussian reference of the base variant is exact for
+  /// the slices below `exact_below` (physics.md §2.7 (b)).
+  struct SliceSetup
+  {
+    std::vector<double>                     positions;
+    std::optional<reference::GaussianState> gaussian; // data of x below exact_below
+    double                                  exact_below = 0.;
+    std::string                             base_type;
+    attention::Parameters                   attention;
+  };
+
   template <int dim>
   class Statistics
   {
@@ -45,7 +59,22 @@ namespace tpde
     std::vector<double> compute(const StatisticsInput &input);
     bool                has_reference() const { return reference != nullptr; }
 
+    /// Adds the columns slice<k>_* (after all others) for setup.positions.
+    void add_slices(const SliceSetup &setup);
+
   private:
+    /// The columns of the slices, appended to `row`.
+    void compute_slices(double time, const double *owned_values, std::vector<double> &row);
+
+    struct Slice
+    {
+      double s;
+      bool   exact; // the reference applies
+    };
+    std::vector<Slice>                            slices;
+    std::unique_ptr<reference::GaussianReference> slice_reference;
+    bool                                          slice_reference_failed = false;
+
     const DGSpace<dim>                             &space;
     std::unique_ptr<reference::GaussianReference> reference;
     bool                                          reference_failed = false;

@@ -149,9 +149,11 @@ namespace tpde
   } // namespace
 
   template <int dim>
-  VtkOutput<dim>::VtkOutput(const DGSpace<dim> &space, const std::string &directory)
+  VtkOutput<dim>::VtkOutput(const DGSpace<dim> &space, const std::string &directory,
+                            std::vector<std::string> coordinate_names)
     : space(space)
     , directory(directory)
+    , coordinate_names(std::move(coordinate_names))
   {}
 
   template <int dim>
@@ -239,6 +241,15 @@ namespace tpde
     grid->SetCells(vtk_cell_type<dim>(order), cells);
     grid->GetCellData()->AddArray(mpi_rank);
     grid->GetCellData()->AddArray(refinement_level);
+    for (unsigned int c = 0; c < dim && c < coordinate_names.size(); ++c)
+      {
+        vtkNew<vtkDoubleArray> coordinate;
+        coordinate->SetName(coordinate_names[c].c_str());
+        coordinate->SetNumberOfValues(n_points);
+        for (vtkIdType i = 0; i < n_points; ++i)
+          coordinate->SetValue(i, coordinates[i * 3 + c]);
+        grid->GetPointData()->AddArray(coordinate);
+      }
   }
 
   template <int dim>
@@ -293,6 +304,8 @@ namespace tpde
     velocity->SetName("velocity");
     velocity->SetNumberOfComponents(3);
     velocity->SetNumberOfTuples(n_points);
+    for (unsigned int c = 0; c < dim && c < coordinate_names.size(); ++c)
+      velocity->SetComponentName(c, coordinate_names[c].c_str());
     cell_mass->SetName("cell_mass");
     cell_mass->SetNumberOfValues(static_cast<vtkIdType>(n_cells));
     double *density_values  = density->GetPointer(0);

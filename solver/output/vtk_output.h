@@ -24,7 +24,12 @@ namespace tpde
   class VtkOutput
   {
   public:
-    VtkOutput(const DGSpace<dim> &space, const std::string &directory);
+    /// `coordinate_names` (optional, one per mesh coordinate, e.g. s, x for
+    /// masked attention): each coordinate is also written as a point array of
+    /// that name (for Threshold/Contour filters), and the velocity's components
+    /// are named after them.
+    VtkOutput(const DGSpace<dim> &space, const std::string &directory,
+              std::vector<std::string> coordinate_names = {});
 
     /// Call after every mesh change.
     void setup();
@@ -42,6 +47,7 @@ namespace tpde
 
     const DGSpace<dim> &space;
     std::string         directory;
+    std::vector<std::string> coordinate_names;
     unsigned int        order = 1;           // of the VTK Lagrange cells, max(p, 1)
     unsigned int        points_per_cell = 0; // (order + 1)^dim
     // 1D factor of the interpolation from the Gauss nodes to the equispaced

@@ -223,6 +223,52 @@ namespace tpde
         apply_override(prm, o);
     }
 
+    /// `subsection Masked attention` and the checks of the other entries
+    /// that masked attention restricts; then prepends the s axis [0, 1] to
+    /// the mesh (the first coordinate of every point).
+    void read_masked_attention(const Reader &r, Parameters &p)
+    {
+      const unsigned int dim = p.dimension; // <= 2, checked with the attention type
+      if (p.mesh.domain != "box")
+        Reader(r.prm, r.file, "Mesh").fail("domain", "masked attention needs domain = box (the s "
+                                                     "axis [0, 1] is added to the box)");
+      auto &m          = p.masked_attention;
+      m.s_subdivisions = r.prm.get_integer("s subdivisions");
+      for (const auto &item : dealii::Utilities::split_string_list(r.text("slices"), ','))
+        {
+          const auto s = parse_number(item);
+          if (!s || !(*s >= 0. && *s <= 1.))
+            r.fail("slices", "expected positions s in [0, 1] separated by ',', got '" + item + "'");
+          m.slices.push_back(*s);
+        }
+      auto &ic        = p.initial;
+      ic.s_coordinate = true;
+      ic.upper_from   = r.prm.get_double("upper data from");
+      if (!(ic.upper_from > 0.))
+        r.fail("upper data from", "expected a position s in (0, 1], got " + r.text("upper data from"));
+      if (ic.upper_from < 1.)
+        {
+          // Both parts must be probability densities in x, so that every
+          // slice carries the same mass (the first marginal is Lebesgue).
+          if (ic.type != "gaussian" && ic.type != "mixture")
+            r.fail("upper data from", "expected 1 (no upper data) unless subsection 'Initial "
+                                      "condition' has type = gaussian or mixture, got type = " + ic.type);
+          // Inside a cell the projection would smear the jump over the cell,
+          // and the slices below it would no longer follow the lower data.
+          const double cells = m.s_subdivisions * std::ldexp(1., static_cast<int>(p.mesh.global_refinements));
+          if (std::abs(ic.upper_from * cells - std::round(ic.upper_from * cells)) > 1e-9)
+            r.fail("upper data from", "expected a boundary between cells along s (a multiple of 1/" +
+                                        std::to_string(static_cast<long>(cells)) + " here), got " +
+                                        r.text("upper data from"));
+          ic.upper_mean       = r.vector("upper mean", dim);
+          ic.upper_covariance = r.matrix("upper covariance", dim);
+          check_covariance(r, "upper covariance", ic.upper_covariance, dim);
+        }
+      p.mesh.lower_corner.insert(p.mesh.lower_corner.begin(), 0.);
+      p.mesh.upper_corner.insert(p.mesh.upper_corner.begin(), 1.);
+      p.mesh.subdivisions.insert(p.mesh.subdivisions.begin(), m.s_subdivisions);
+    }
+
     Parameters extract(ParameterHandler &prm, const std::string &name)
     {
       Parameters p;
@@ -279,7 +325,14 @@ namespace tpde
         p.attention.Q    = r.matrix("Q", dim);
         p.attention.K    = r.matrix("K", dim);
         p.attention.V    = r.matrix("V", dim);
-        if (p.attention_type == "multihead") // like the mixture entries: read when used
+        p.attention.masked_kernel = r.text("masked kernel");
+        if (p.attention_type == "masked" && dim > 2)
+          Reader(prm, name, "").fail("dimension", "masked attention supports d = 1 or 2 (the mesh has "
+                                                  "d + 1 dimensions: s and the token), got " +
+                                                    std::to_string(dim));
+        const bool heads_used = p.attention_type == "multihead" ||
+                                (p.attention_type == "masked" && p.attention.masked_kernel == "multihead");
+        if (heads_used) // like the mixture entries: read when used
           p.attention.heads = read_heads(r, dim);
         p.attention.sinkhorn_epsilon        = prm.get_double("sinkhorn epsilon");
         p.attention.sinkhorn_tolerance      = prm.get_double("sinkhorn tolerance");
@@ -380,6 +433,11 @@ namespace tpde
               r.fail("expression", "expected a formula in x (and y, z), got nothing");
           }
       }
+      prm.leave_subsection();
+
+      prm.enter_subsection("Masked attention");
+      if (p.masked())
+        read_masked_attention(Reader(prm, name, "Masked attention"), p);
       prm.leave_subsection();
 
       prm.enter_subsection("Mesh refinement");
@@ -555,6 +613,35 @@ namespace tpde
     prm.declare_entry("sinkhorn maximum iterations", "1000", Patterns::Integer(1),
                       "sinkhorn: iterations allowed per evaluation; not converging is a physical "
                       "failure (exit code 3).");
+    prm.declare_entry("masked kernel", "softmax", Patterns::Anything(),
+                      "masked: the variant each token applies to the tokens at or before its "
+                      "position s (softmax, l2, multihead, unnormalized or sigmoid, with their "
+                      "entries above); see subsection 'Masked attention'.");
+    prm.leave_subsection();
+
+    prm.enter_subsection("Masked attention");
+    prm.declare_entry("s subdivisions", "2", Patterns::Integer(1),
+                      "type = masked: the density lives on (s, x) in [0, 1] x (the Mesh box), s the "
+                      "position in the sequence and the FIRST coordinate of the mesh (ParaView's X "
+                      "axis), x the token (d = 1 or 2, so the mesh is 2D or 3D). Coarse cells along "
+                      "s before 'global refinements' (which refine s too). s is a frozen label: "
+                      "mass moves only in x.");
+    prm.declare_entry("slices", "0.25, 0.75", Patterns::Anything(),
+                      "type = masked: positions s in [0, 1] whose slices rho(s, .) get statistics.csv "
+                      "columns slice<k>_* (k counts from 0): s, mass, mean and covariance in x and, "
+                      "when the data at and below s is one Gaussian with an exact reference, the "
+                      "reference moments and errors (physics.md §2.7: exact there). A slice on a cell "
+                      "boundary is taken from the cell above (s = 1: below).");
+    prm.declare_entry("upper data from", "1", Patterns::Double(0, 1),
+                      "type = masked: from this s on, the initial data is N(upper mean, upper "
+                      "covariance); below it, subsection 'Initial condition' (then gaussian or "
+                      "mixture); it must be a boundary between cells along s. 1: the Initial "
+                      "condition everywhere (its expression may use s).");
+    prm.declare_entry("upper mean", "0", Patterns::Anything(),
+                      "type = masked: mean of the upper data (d numbers).");
+    prm.declare_entry("upper covariance", "", Patterns::Anything(),
+                      "type = masked: covariance of the upper data (d x d, symmetric positive "
+                      "definite). Empty: the identity.");
     prm.leave_subsection();
 
     prm.enter_subsection("Initial condition");
@@ -583,7 +670,9 @@ namespace tpde
     prm.declare_entry("ball radius", "1", Patterns::Double(0), "Uniform ball density: radius.");
     prm.declare_entry("expression", "", Patterns::Anything(),
                       "Density formula in x (1D), x,y (2D), x,y,z (3D) for type = expression "
-                      "(deal.II FunctionParser syntax, e.g. 'exp(-x^2-y^2)*(1+0.5*sin(3*x))').");
+                      "(deal.II FunctionParser syntax, e.g. 'exp(-x^2-y^2)*(1+0.5*sin(3*x))'). "
+                      "Masked attention: in s,x (d = 1) or s,x,y (d = 2); every slice should be a "
+                      "probability density in x (only the total mass is normalised).");
     prm.declare_entry("constants", "", Patterns::Anything(),
                       "Constants used in 'expression', e.g. 'a=1, b=2'.");
     prm.leave_subsection();

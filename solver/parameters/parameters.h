@@ -59,6 +59,20 @@ namespace tpde
     double              ball_radius = 1.;
     std::string         expression;
     std::string         constants;
+    // Masked attention: densities are functions of (s, x), s first (an
+    // expression's variables are s, x[, y]); from s = upper_from < 1 on, the
+    // data is N(upper_mean, upper_covariance) instead (subsection 'Masked attention').
+    bool                s_coordinate = false;
+    double              upper_from   = 1.;
+    std::vector<double> upper_mean;
+    Matrix              upper_covariance;
+  };
+
+  /// `subsection Masked attention` (attention type masked only).
+  struct MaskedParameters
+  {
+    unsigned int        s_subdivisions = 2;
+    std::vector<double> slices; // s values with their own statistics columns
   };
 
   struct MeshRefinementParameters
@@ -120,6 +134,13 @@ namespace tpde
     TimeSteppingParameters     time;
     OutputParameters           output;
     ParticleParameters         particles;
+    MaskedParameters           masked_attention;
+
+    /// Masked attention: the mesh has the extra first coordinate s in [0, 1]
+    /// (read_parameters prepends it to the Mesh corners and subdivisions), so
+    /// its dimension is d + 1.
+    bool         masked() const { return attention_type == "masked"; }
+    unsigned int mesh_dimension() const { return dimension + (masked() ? 1 : 0); }
   };
 
   /// Declares every entry with its default, pattern and documentation.

@@ -130,7 +130,26 @@ INSTANTIATE_TEST_SUITE_P(
          "entry named negligible density"},
     Case{"corner_order", "upper corner", "set upper corner = -7", "entry 'upper corner'"},
     Case{"bad_expression", "", "subsection Initial condition\n  set type = expression\n  set expression = exp(-x^2 +\nend",
-         "entry 'expression'"}),
+         "entry 'expression'"},
+    Case{"masked_kernel_sinkhorn", "", "subsection Attention\n  set type = masked\n  set masked kernel = sinkhorn\nend",
+         "entry 'masked kernel': expected one of softmax"},
+    Case{"masked_dimension_3", "", "set dimension = 3\nsubsection Attention\n  set type = masked\nend",
+         "entry 'dimension': masked attention supports d = 1 or 2"},
+    Case{"masked_mesh_file", "", "subsection Attention\n  set type = masked\nend\nsubsection Mesh\n  set domain = file\n"
+         "  set file = " TPDE_SOURCE_DIR "/meshes/square.msh\nend", "entry 'domain': masked attention needs domain = box"},
+    Case{"masked_slice_outside", "", "subsection Attention\n  set type = masked\nend\nsubsection Masked attention\n"
+         "  set slices = 0.5, 1.5\nend", "entry 'slices': expected positions s in [0, 1]"},
+    Case{"masked_upper_data_needs_gaussian", "", "subsection Attention\n  set type = masked\nend\n"
+         "subsection Initial condition\n  set type = box\nend\nsubsection Masked attention\n  set upper data from = 0.5\nend",
+         "entry 'upper data from': expected 1 (no upper data) unless"},
+    Case{"masked_upper_covariance_shape", "", "subsection Attention\n  set type = masked\nend\n"
+         "subsection Masked attention\n  set upper data from = 0.5\n  set upper covariance = 1\nend",
+         "entry 'upper covariance': expected a 2 x 2 covariance"},
+    Case{"masked_upper_data_from_inside_cell", "", "subsection Attention\n  set type = masked\nend\n"
+         "subsection Masked attention\n  set upper data from = 0.3\nend",
+         "entry 'upper data from': expected a boundary between cells along s (a multiple of 1/2 here)"},
+    Case{"masked_upper_data_from_zero", "", "subsection Attention\n  set type = masked\nend\n"
+         "subsection Masked attention\n  set upper data from = 0\nend", "entry 'upper data from': expected a position s in (0, 1]"}),
   [](const ::testing::TestParamInfo<Case> &info) { return info.param.name; });
 
 TEST(BadInput, MissingParameterFile)

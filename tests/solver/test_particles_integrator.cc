@@ -222,6 +222,28 @@ namespace
                a[i * n + j] = std::exp((c[i * n + j] + f[i] + g[j]) / eps);
            return apply_weights(a, x, p.dim, p.V, false);
          }},
+        {"masked", // tokens (s, x); each attends (softmax) to the tokens with s_j <= s_i; s frozen
+         [](const attention::Parameters &p, const LongVector &x) {
+           const std::size_t d = p.dim, n = x.size() / (d + 1);
+           LongVector        v(x.size(), 0.L);
+           for (std::size_t i = 0; i < n; ++i)
+             {
+               long double mean[3] = {0, 0, 0}, total = 0;
+               for (std::size_t j = 0; j < n; ++j)
+                 if (x[j * (d + 1)] <= x[i * (d + 1)])
+                   {
+                     const long double a =
+                       std::exp((long double)p.beta * dot_rows(p.Q, &x[i * (d + 1) + 1], p.K, &x[j * (d + 1) + 1], d));
+                     total += a;
+                     for (std::size_t c = 0; c < d; ++c)
+                       mean[c] += a * x[j * (d + 1) + 1 + c];
+                   }
+               for (std::size_t r = 0; r < d; ++r)
+                 for (std::size_t c = 0; c < d; ++c)
+                   v[i * (d + 1) + 1 + r] += p.V(r, c) * mean[c] / total;
+             }
+           return v;
+         }},
       };
     return formulas;
   }
@@ -236,11 +258,13 @@ namespace
           SCOPED_TRACE(variant.name + " " + std::to_string(dim) + "D");
           const auto parameters = random_parameters(dim, random);
           const auto kernel     = variant.create(parameters);
-          const auto x0         = random_tokens(5, dim, random);
+          // Masked tokens carry their position s first: dimension() = dim + 1.
+          const auto x0         = random_tokens(5, kernel->dimension(), random);
           // Integrate until the fastest token has moved by about 0.5, whatever
           // the strength of the random field.
           particles::ParticleSystem start(*kernel, x0);
-          const double end_time  = 0.5 / std::max(particles::max_speed(start.velocity().data(), 5, dim), 1e-3);
+          const double end_time =
+            0.5 / std::max(particles::max_speed(start.velocity().data(), 5, kernel->dimension()), 1e-3);
           const auto   reference = integrate(*kernel, x0, end_time, 1024, particles::Integrator::rk4);
           ASSERT_GT(max_difference(reference, x0), 0.1) << "the tokens barely move: the test would be vacuous";
           for (const auto &[integrator, order] :
@@ -271,7 +295,7 @@ namespace
             SCOPED_TRACE(variant.name + " " + std::to_string(dim) + "D");
             const auto parameters = random_parameters(dim, random);
             const auto kernel     = variant.create(parameters);
-            const auto x          = random_tokens(40, dim, random);
+            const auto x          = random_tokens(40, kernel->dimension(), random);
             particles::ParticleSystem system(*kernel, x);
             const LongVector exact = formula->second(parameters, LongVector(x.begin(), x.end()));
             double           scale = 0, error = 0;

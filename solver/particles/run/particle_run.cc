@@ -270,6 +270,9 @@ namespace tpde
 
   ParticleRunSummary run_particles(const Parameters &p, const RunOptions &options)
   {
+    if (p.masked())
+      throw InputError(p.file + ": subsection 'Attention', entry 'type': masked attention is not "
+                                "available for tpde particles yet (tpde run solves it on the grid)");
     if (options.write_output)
       check_output_folder(p);
     const auto kernel = attention::create(p.attention_type, p.attention);

@@ -1,0 +1,325 @@
+// Masked (causal) attention (physics.md §1.7). A point is (s, x): the
+// position s in [0, 1] of a token in the sequence (coordinate 0) and the token
+// x in R^d. A token attends only to the tokens at or before its position:
+//
+//   X(s, x) = (0, X_base[mu restricted to [0, s] x R^d](x)),
+//
+// with X_base another variant (`masked kernel`): softmax (default), l2 and
+// multihead normalise per target over that prefix; unnormalized and sigmoid
+// divide by its mass. s is a frozen label (velocity 0). Sinkhorn is excluded:
+// its plan is normalised over the targets too, which no causal mask respects.
+//
+// Point sources (tokens; s_i = i/n in the particle system of §1.7): the prefix
+// of a target is every source with s_j <= s_i, itself included.
+//
+// Grid sources (evaluate_on_lines, attention::SourceLines): masking the
+// quadrature nodes would be only first order in the cell that contains the
+// target. The kernel does not depend on s, so the prefix is the x-measure
+//   M(y) = int_0^{s_t} rho(s, y) ds
+// at the x-positions y of the lines, and this is integrated exactly for the
+// polynomial through the nodal values: a line entirely below s_t contributes
+// its whole weight, a line whose cell [lower, upper] contains s_t contributes
+//   sum_a w_a R_a(tau),  tau = (s_t - lower) / (upper - lower),
+//   R_a(tau) = int_0^tau l_a / int_0^1 l_a   (l_a: Lagrange polynomial of node a).
+// That sum is negative only where the polynomial is (an under-resolved cell);
+// it is then taken as 0, as the unmasked field does with negative nodal
+// densities.
+//
+// Cost: targets are grouped by their s value, and each group is one call of
+// the base kernel with the prefix measure. Its sources are the distinct
+// x-positions: lines at the same x (one column of a tensor mesh) are merged,
+// so the cost is about targets x (x-positions), less than the unmasked direct
+// sum over all (s, x) nodes.
+//
+// Targets with no mass at or below them (the face s = 0) get velocity 0. It is
+// never used there: (0, X) has no flux through faces of constant s.
+#include "attention/attention.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tpde::attention
+{
+  namespace
+  {
+    /// R_a(tau) of the header for the nodes of one line (reference coordinates).
+    class PartialIntegrals
+    {
+    public:
+      explicit PartialIntegrals(const std::vector<double> &nodes)
+        : m(nodes.size())
+        , coefficients(m * m, 0.)
+        , total(m)
+      {
+        for (std::size_t a = 0; a < m; ++a)
+          {
+            // Monomial coefficients of l_a, built factor by factor (m <= 5:
+            // well conditioned on [0, 1]).
+            std::vector<double> c(m, 0.);
+            c[0] = 1.;
+            std::size_t degree = 0;
+            for (std::size_t b = 0; b < m; ++b)
+              if (b != a)
+                {
+                  const double scale = 1. / (nodes[a] - nodes[b]);
+                  for (std::size_t k = degree + 1; k-- > 0;)
+                    {
+                      c[k + 1] += c[k] * scale;
+                      c[k] *= -nodes[b] * scale;
+                    }
+                  ++degree;
+                }
+            std::copy(c.begin(), c.end(), coefficients.begin() + a * m);
+            total[a] = integral(a, 1.);
+            if (!(total[a] > 0.))
+              throw std::invalid_argument("masked attention: the line nodes must form a rule "
+                                          "with positive weights (Gauss points)");
+          }
+      }
+
+      /// sum_a weights[a] R_a(tau).
+      double weight_below(const double *weights, double tau) const
+      {
+        double sum = 0.;
+        for (std::size_t a = 0; a < m; ++a)
+          sum += weights[a] * (integral(a, tau) / total[a]);
+        return sum;
+      }
+
+    private:
+      double integral(std::size_t a, double tau) const
+      {
+        double value = 0.;
+        for (std::size_t k = m; k-- > 0;)
+          value = (value + coefficients[a * m + k] / double(k + 1)) * tau;
+        return value;
+      }
+
+      std::size_t         m;
+      std::vector<double> coefficients; // a * m + k: coefficient of sigma^k in l_a
+      std::vector<double> total;        // int_0^1 l_a
+    };
+
+    class MaskedKernel : public Kernel
+    {
+    public:
+      explicit MaskedKernel(std::unique_ptr<Kernel> base)
+        : base(std::move(base))
+        , d(this->base->dimension())
+      {}
+
+      unsigned int dimension() const override { return d + 1; }
+      bool         uses_source_lines() const override { return true; }
+
+      std::vector<std::pair<std::string, double>> diagnostics() const override
+      {
+        return base->diagnostics();
+      }
+
+      void evaluate(std::size_t   n_targets,
+                    const double *targets,
+                    std::size_t   n_sources,
+                    const double *sources,
+                    const double *weights,
+                    double       *velocities) const override
+      {
+        // Sources in order of s: the prefix of every group is a leading run.
+        std::vector<std::size_t> order(n_sources);
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
+          return sources[i * (d + 1)] < sources[j * (d + 1)];
+        });
+        std::vector<double> x, w;
+        x.reserve(n_sources * d);
+        w.reserve(n_sources);
+        std::size_t next  = 0;
+        double      total = 0.;
+        for_each_group(n_targets, targets, [&](double s, const std::vector<std::size_t> &group) {
+          for (; next < n_sources && sources[order[next] * (d + 1)] <= s; ++next)
+            {
+              const double *p = sources + order[next] * (d + 1);
+              x.insert(x.end(), p + 1, p + 1 + d);
+              w.push_back(weights[order[next]]);
+              total += weights[order[next]];
+            }
+          evaluate_group(group, targets, w.size(), x.data(), w.data(), total > 0., velocities);
+        });
+      }
+
+      void evaluate_on_lines(std::size_t        n_targets,
+                             const double      *targets,
+                             std::size_t        n_sources,
+                             const double      *sources,
+                             const double      *weights,
+                             const SourceLines &lines,
+                             double            *velocities) const override
+      {
+        const std::size_t m = lines.points_per_line;
+        if (m == 0)
+          return evaluate(n_targets, targets, n_sources, sources, weights, velocities);
+        if (n_sources % m != 0)
+          throw std::logic_error("masked attention: sources are not whole lines");
+        const std::size_t      n_lines = n_sources / m;
+        const PartialIntegrals partial(
+          std::vector<double>(lines.reference_nodes, lines.reference_nodes + m));
+
+        // Columns: distinct x-positions. Lines of different cells at one x
+        // differ by rounding at most; positions are compared on a grid of
+        // 2^-40 times the extent of the sources (a pair straddling a grid
+        // line stays two columns, which is only slower).
+        std::vector<double> low(d, 0.), extent(d, 0.);
+        for (std::size_t c = 0; c < d; ++c)
+          {
+            double lo = 0., hi = 0.;
+            for (std::size_t l = 0; l < n_lines; ++l)
+              {
+                const double v = sources[l * m * (d + 1) + 1 + c];
+                lo = l == 0 ? v : std::min(lo, v);
+                hi = l == 0 ? v : std::max(hi, v);
+              }
+            low[c]    = lo;
+            extent[c] = hi > lo ? hi - lo : 1.;
+          }
+        std::map<std::array<long long, 3>, std::size_t> column_of_key;
+        std::vector<std::size_t>                         column(n_lines);
+        std::vector<double>                              column_x;
+        for (std::size_t l = 0; l < n_lines; ++l)
+          {
+            const double           *x = sources + l * m * (d + 1) + 1;
+            std::array<long long, 3> key{};
+            for (std::size_t c = 0; c < d; ++c)
+              key[c] = std::llround(std::ldexp((x[c] - low[c]) / extent[c], 40));
+            const auto [it, added] = column_of_key.emplace(key, column_of_key.size());
+            if (added)
+              column_x.insert(column_x.end(), x, x + d);
+            column[l] = it->second;
+          }
+        const std::size_t n_columns = column_of_key.size();
+
+        std::vector<double> line_weight(n_lines, 0.);
+        for (std::size_t l = 0; l < n_lines; ++l)
+          for (std::size_t a = 0; a < m; ++a)
+            line_weight[l] += weights[l * m + a];
+        std::vector<std::size_t> by_upper(n_lines), by_lower(n_lines);
+        std::iota(by_upper.begin(), by_upper.end(), 0);
+        std::iota(by_lower.begin(), by_lower.end(), 0);
+        std::stable_sort(by_upper.begin(), by_upper.end(),
+                         [&](std::size_t i, std::size_t j) { return lines.upper[i] < lines.upper[j]; });
+        std::stable_sort(by_lower.begin(), by_lower.end(),
+                         [&](std::size_t i, std::size_t j) { return lines.lower[i] < lines.lower[j]; });
+
+        std::vector<double>      below(n_columns, 0.); // lines entirely below s
+        std::vector<double>      prefix(n_columns), x, w;
+        std::vector<std::size_t> started; // lines with lower < s, possibly containing s
+        std::size_t              next_full = 0, next_started = 0;
+        for_each_group(n_targets, targets, [&](double s, const std::vector<std::size_t> &group) {
+          for (; next_full < n_lines && lines.upper[by_upper[next_full]] <= s; ++next_full)
+            below[column[by_upper[next_full]]] += line_weight[by_upper[next_full]];
+          for (; next_started < n_lines && lines.lower[by_lower[next_started]] < s; ++next_started)
+            started.push_back(by_lower[next_started]);
+          started.erase(std::remove_if(started.begin(), started.end(),
+                                       [&](std::size_t l) { return lines.upper[l] <= s; }),
+                        started.end());
+          prefix = below;
+          for (const std::size_t l : started)
+            {
+              const double tau = (s - lines.lower[l]) / (lines.upper[l] - lines.lower[l]);
+              prefix[column[l]] += std::max(0., partial.weight_below(weights + l * m, tau));
+            }
+          x.clear();
+          w.clear();
+          for (std::size_t c = 0; c < n_columns; ++c)
+            if (prefix[c] > 0.)
+              {
+                x.insert(x.end(), &column_x[c * d], &column_x[c * d] + d);
+                w.push_back(prefix[c]);
+              }
+          evaluate_group(group, targets, w.size(), x.data(), w.data(), !w.empty(), velocities);
+        });
+      }
+
+    private:
+      /// Calls f(s, indices) for the targets of each distinct s, in increasing s.
+      template <typename F>
+      void for_each_group(std::size_t n_targets, const double *targets, const F &f) const
+      {
+        std::vector<std::size_t> order(n_targets);
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
+          return targets[i * (d + 1)] < targets[j * (d + 1)];
+        });
+        std::vector<std::size_t> group;
+        for (std::size_t k = 0; k < n_targets;)
+          {
+            const double s = targets[order[k] * (d + 1)];
+            group.clear();
+            for (; k < n_targets && targets[order[k] * (d + 1)] == s; ++k)
+              group.push_back(order[k]);
+            f(s, group);
+          }
+      }
+
+      /// Velocities (0, X_base) of the targets in `group` for the given
+      /// prefix measure (x-positions and weights); 0 without mass.
+      void evaluate_group(const std::vector<std::size_t> &group,
+                          const double                   *targets,
+                          std::size_t                     n_sources,
+                          const double                   *x,
+                          const double                   *w,
+                          bool                            has_mass,
+                          double                         *velocities) const
+      {
+        std::vector<double> points(group.size() * d), result(group.size() * d, 0.);
+        for (std::size_t i = 0; i < group.size(); ++i)
+          std::copy(targets + group[i] * (d + 1) + 1, targets + (group[i] + 1) * (d + 1),
+                    points.begin() + i * d);
+        if (has_mass)
+          base->evaluate(group.size(), points.data(), n_sources, x, w, result.data());
+        for (std::size_t i = 0; i < group.size(); ++i)
+          {
+            double *v = velocities + group[i] * (d + 1);
+            v[0]      = 0.;
+            std::copy(result.begin() + i * d, result.begin() + (i + 1) * d, v + 1);
+          }
+      }
+
+      std::unique_ptr<Kernel> base;
+      std::size_t             d;
+    };
+  } // namespace
+
+  Variant make_masked_variant()
+  {
+    return {"masked",
+            "Masked (causal) attention: points are (s, x), s in [0, 1] the position in the "
+            "sequence (first coordinate, a frozen label) and x in R^d; X(s, x) = (0, X_base(x)) "
+            "with X_base the variant 'masked kernel' (softmax, l2, multihead, unnormalized or "
+            "sigmoid) over the tokens at positions s' <= s only. On the grid the prefix "
+            "integral over s' is exact for the DG polynomial, also inside the target's cell. "
+            "Q, K, V (or the multihead entries) are those of the base variant (d x d).",
+            [](const Parameters &parameters) -> std::unique_ptr<Kernel> {
+              const std::string &name = parameters.masked_kernel;
+              std::string        allowed;
+              bool               known = false;
+              for (const Variant &variant : variants())
+                if (variant.name != "masked" && variant.name != "sinkhorn")
+                  {
+                    allowed += (allowed.empty() ? "" : ", ") + variant.name;
+                    known = known || variant.name == name;
+                  }
+              if (!known)
+                throw std::invalid_argument(
+                  "entry 'masked kernel': expected one of " + allowed + " (sinkhorn's plan is "
+                  "normalised over all tokens, which a causal mask cannot respect), got '" +
+                  name + "'");
+              return std::make_unique<MaskedKernel>(create(name, parameters));
+            }};
+  }
+} // namespace tpde::attention
