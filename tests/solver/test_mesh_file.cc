@@ -25,7 +25,9 @@ TEST(MeshFile, GmshSquareMatchesGeneratedBox)
   EXPECT_EQ(a.steps, b.steps);
   for (std::size_t i = 0; i < a.header.size(); ++i)
     if (a.header[i] != "wall_seconds")
-      EXPECT_NEAR(a.last_row[i], b.last_row[i], 1e-12 * std::max(1., std::abs(a.last_row[i]))) << a.header[i];
+      {
+        EXPECT_NEAR(a.last_row[i], b.last_row[i], 1e-12 * std::max(1., std::abs(a.last_row[i]))) << a.header[i];
+      }
 }
 
 TEST(MeshFile, MalformedFileIsAnInputError)
