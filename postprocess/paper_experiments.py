@@ -574,8 +574,15 @@ def main():
             group = [r for r in runs if r.experiment == e and r.variant == v]
             if not group or any(r.error for r in group):
                 continue
-            for r in group:
-                r.load()
+            try:
+                for r in group:
+                    r.load()
+            except (RuntimeError, OSError, ValueError, KeyError) as error:
+                # A run that finished but cannot be compared fails its group only.
+                for r in group:
+                    r.error = r.error or str(error)
+                failures.append(group[0])
+                continue
             worst = max(group, key=lambda r: r.deviation)
             limits = []
             if not args.no_plot:

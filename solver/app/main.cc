@@ -137,7 +137,8 @@ int main(int argc, char **argv)
         {
           tpde::validate_run(parameters, comm);
           if (root)
-            std::cout << cl.file << ": valid (" << parameters.dimension << "D)\n";
+            std::cout << cl.file << ": valid (" << parameters.dimension << "D"
+                      << (parameters.masked() ? " tokens on a (s, x) mesh" : "") << ")\n";
           return 0;
         }
       tpde::RunOptions options;

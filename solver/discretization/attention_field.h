@@ -4,7 +4,8 @@
 // Optionally the face velocity is the trace of the canonical cell's nodal
 // velocity instead: the velocity is smooth, the trace is exact for affine
 // fields, and it halves the number of targets (the dominant cost). Faces
-// between ranks are always evaluated so that both ranks agree on the flux.
+// between ranks are always evaluated, as before, so that both ranks agree on
+// the flux (exactly with direct sums; within the tolerance with fast ones).
 // Masked attention also gets where each node's cell lies along s
 // (attention::SourceLines), to integrate exactly up to a target's s.
 #pragma once

@@ -461,6 +461,14 @@ namespace tpde
           Reader(prm, name, "Mesh refinement").fail("coarsen fraction", "expected refine fraction + coarsen fraction <= 1");
         if (r.minimum_level > r.maximum_level)
           Reader(prm, name, "Mesh refinement").fail("maximum level", "expected at least the minimum level");
+        // Refinement is isotropic: hanging faces along x couple the slices
+        // (a coarse face's s-traces are not point values), and coarsening
+        // would smear data across s. Per-slice mass and causality need a
+        // mesh that is conforming along s.
+        if (r.adaptive && p.masked())
+          Reader(prm, name, "Mesh refinement")
+            .fail("adaptive", "expected false with Attention/type = masked (slice masses and causality "
+                              "need a mesh without hanging faces; use global refinements)");
       }
       prm.leave_subsection();
 
@@ -550,8 +558,9 @@ namespace tpde
                       "attention sum at every face point (about as many targets as there are nodes, "
                       "so half the cost of a stage). interpolated: the trace of the canonical cell's "
                       "nodal velocity (degree p), exact for affine fields (Gaussian data) and within "
-                      "O(h^(p+1)) otherwise; faces between MPI ranks are still evaluated, so "
-                      "both ranks use the same value and mass stays exact.");
+                      "O(h^(p+1)) otherwise; faces between MPI ranks are still evaluated by "
+                      "both ranks (identical with direct summation; within the tolerance with "
+                      "fast summation, whose trees differ per rank).");
     prm.leave_subsection();
 
     prm.enter_subsection("Attention");

@@ -155,14 +155,14 @@ namespace
       std::printf("multihead: max |fast - direct| = %.3g of the heads' sizes\n",
                   difference / size_of_heads);
       EXPECT_LE(difference, tolerance * size_of_heads);
-      EXPECT_GT(difference, 1e-15 * size_of_heads); // interpolated, not summed directly
+      EXPECT_GT(difference, 1e-13 * size_of_heads); // interpolated, not summed directly
     }
     {
       const Problem problem = clustered_problem(2, 2, 0.5, 8000, 1500, 43);
       const double  error   = fast_error("sinkhorn", problem, tolerance);
       std::printf("sinkhorn: error %.3g\n", error);
       EXPECT_LE(error, tolerance);
-      EXPECT_GT(error, 1e-15);
+      EXPECT_GT(error, 1e-13); // interpolated, not summed directly
     }
   }
 

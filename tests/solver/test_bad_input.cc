@@ -133,6 +133,8 @@ INSTANTIATE_TEST_SUITE_P(
          "entry 'expression'"},
     Case{"masked_kernel_sinkhorn", "", "subsection Attention\n  set type = masked\n  set masked kernel = sinkhorn\nend",
          "entry 'masked kernel': expected one of softmax"},
+    Case{"masked_adaptive", "", "subsection Attention\n  set type = masked\nend\nsubsection Mesh refinement\n"
+         "  set adaptive = true\nend", "entry 'adaptive': expected false with Attention/type = masked"},
     Case{"masked_dimension_3", "", "set dimension = 3\nsubsection Attention\n  set type = masked\nend",
          "entry 'dimension': masked attention supports d = 1 or 2"},
     Case{"masked_mesh_file", "", "subsection Attention\n  set type = masked\nend\nsubsection Mesh\n  set domain = file\n"

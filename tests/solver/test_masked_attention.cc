@@ -73,7 +73,7 @@ namespace
     const Matrix           &V    = p.attention.V;
     const double           *u    = simulation.solution().begin();
 
-    const std::size_t   n_targets = simulation.field().n_targets();
+    const std::size_t   n_targets = (space.node_points.size() + space.face_points.size()) / dim;
     std::vector<double> targets(space.node_points);
     targets.insert(targets.end(), space.face_points.begin(), space.face_points.end());
     const double *X_h = simulation.field().node_velocity();
