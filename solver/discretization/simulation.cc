@@ -111,7 +111,7 @@ namespace tpde
             break; // resolved: nothing flagged
           project_initial_data();
         }
-    lowest_check_value = positivity_limiter(*dg_space, density.begin(), false).min_check_value;
+    lowest_check_value = positivity_limiter(*dg_space, density.begin(), Limiting::measure).min_check_value;
     update_velocity();
   }
 
@@ -120,7 +120,7 @@ namespace tpde
   {
     const auto initial = make_initial_density<dim>(parameters.initial);
     project_initial_density(*dg_space, *initial, parameters.initial.projection,
-                            parameters.discretization.positivity_limiter, density);
+                            limiting(parameters.discretization), density);
   }
 
   template <int dim>
@@ -161,7 +161,7 @@ namespace tpde
     // negative on part of it: limit at the future children's check points
     // first (mean-preserving) so refined cells start non-negative.
     if (parameters.discretization.positivity_limiter)
-      positivity_limiter(*dg_space, density.begin(), true, true);
+      positivity_limiter(*dg_space, density.begin(), limiting(parameters.discretization), true);
     if constexpr (dim == 1)
       {
         // The shared 1D mesh is known on every rank (deal.II's serial
@@ -224,7 +224,7 @@ namespace tpde
     // Cell means are kept by the transfer; the limiter restores positivity
     // at the new cells' check points without changing them.
     lowest_check_value =
-      positivity_limiter(*dg_space, density.begin(), parameters.discretization.positivity_limiter).min_check_value;
+      positivity_limiter(*dg_space, density.begin(), limiting(parameters.discretization)).min_check_value;
     indicator.clear();
     velocity_is_current = false; // evaluated when next needed (the run loop or step())
   }
@@ -315,7 +315,7 @@ namespace tpde
                                 std::to_string(current_time) + " with dt = " + std::to_string(dt));
 
         const LimiterResult limited =
-          positivity_limiter(*dg_space, stage.begin(), parameters.discretization.positivity_limiter);
+          positivity_limiter(*dg_space, stage.begin(), limiting(parameters.discretization));
         if (parameters.discretization.positivity_limiter && limited.min_cell_mean < -1e-10)
           {
             // Negative cell means cannot come from a stable step: reject it.
@@ -504,7 +504,7 @@ namespace tpde
           space.initialize_vector(density);
           const auto initial = make_initial_density<dim>(p.initial);
           project_initial_density(space, *initial, p.initial.projection,
-                                  p.discretization.positivity_limiter, density);
+                                  limiting(p.discretization), density);
         }
       catch (const InputError &e)
         {

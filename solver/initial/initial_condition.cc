@@ -198,7 +198,7 @@ namespace tpde
   void project_initial_density(const DGSpace<dim>          &space,
                                const dealii::Function<dim> &density,
                                const std::string           &projection,
-                               bool                         limit,
+                               Limiting                     limit,
                                VectorType                  &owned)
   {
     const unsigned int n  = space.n_nodes();
@@ -253,7 +253,7 @@ namespace tpde
   template std::unique_ptr<dealii::Function<dim>> make_initial_density<dim>(                     \
     const InitialConditionParameters &);                                                         \
   template void   project_initial_density<dim>(const DGSpace<dim> &, const dealii::Function<dim> &, \
-                                             const std::string &, bool, VectorType &);                \
+                                             const std::string &, Limiting, VectorType &);                \
   template double total_mass<dim>(const DGSpace<dim> &, const double *);
   TPDE_INSTANTIATE(1)
   TPDE_INSTANTIATE(2)

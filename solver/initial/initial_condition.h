@@ -4,6 +4,7 @@
 #pragma once
 
 #include "discretization/dg_space.h"
+#include "discretization/transport_operator.h"
 #include "reference/gaussian_reference.h"
 
 #include <deal.II/base/function.h>
@@ -23,13 +24,13 @@ namespace tpde
   std::optional<reference::GaussianState> initial_gaussian(const InitialConditionParameters &ic);
 
   /// Projects `density` onto the DG space, applies the positivity limiter
-  /// (if `limit`) and scales to mass 1. Throws InputError if the density has
+  /// (as `limit` says) and scales to mass 1. Throws InputError if the density has
   /// no mass on the mesh.
   template <int dim>
   void project_initial_density(const DGSpace<dim>          &space,
                                const dealii::Function<dim> &density,
                                const std::string           &projection,
-                               bool                         limit,
+                               Limiting                     limit,
                                VectorType                  &owned);
 
   /// Total mass sum_i M_i u_i (all ranks).

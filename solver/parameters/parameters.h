@@ -40,6 +40,9 @@ namespace tpde
   {
     unsigned int degree             = 2;
     bool         positivity_limiter = true;
+    // Restore the global mass, mean and covariance after the cell-wise
+    // limiter (see positivity_limiter in transport_operator.h).
+    bool         limiter_keeps_moments = true;
     // Face velocities: the attention evaluated at every face point, or the
     // trace of the cell's nodal velocity (see attention_field.h).
     bool         interpolate_face_velocity = false;
