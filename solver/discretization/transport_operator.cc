@@ -288,7 +288,8 @@ namespace tpde
     }
 
     /// sum over the owned cells (all ranks) of int phi_a rho, by the nodal
-    /// (Gauss) quadrature, which is exact for these polynomials times rho_h.
+    /// (Gauss) quadrature, which is exact for these polynomials times rho_h
+    /// on affine cells.
     template <int dim>
     Moments<dim> global_moments(const DGSpace<dim> &space, const double *owned_values, const double *centre)
     {
@@ -308,17 +309,23 @@ namespace tpde
     }
 
     /// Solves A c = b (m x m, row-major) by elimination with partial
-    /// pivoting. Returns false if A is numerically singular.
+    /// pivoting. Returns false if A is numerically singular (relative to its
+    /// largest diagonal entry; A is a Gram matrix here).
     bool solve_small(std::vector<double> A, std::vector<double> &b)
     {
       const std::size_t m = b.size();
+      double            diagonal = 0;
+      for (std::size_t c = 0; c < m; ++c)
+        diagonal = std::max(diagonal, std::abs(A[c * m + c]));
       for (std::size_t c = 0; c < m; ++c)
         {
           std::size_t pivot = c;
           for (std::size_t r = c + 1; r < m; ++r)
             if (std::abs(A[r * m + c]) > std::abs(A[pivot * m + c]))
               pivot = r;
-          if (!(std::abs(A[pivot * m + c]) > 1e-300))
+          // Relative: a rank-deficient Gram matrix (too few cells) leaves
+          // round-off pivots whose solution is noise.
+          if (!(std::abs(A[pivot * m + c]) > 1e-12 * diagonal))
             return false;
           for (std::size_t j = 0; j < m; ++j)
             std::swap(A[c * m + j], A[pivot * m + j]);
@@ -405,6 +412,7 @@ namespace tpde
       double scale = 0;
       for (const double t : target)
         scale = std::max(scale, std::abs(t));
+      double applied_change = 0; // the largest relative change at a node so far
       for (unsigned int pass = 0; pass < 2; ++pass)
         {
           const Moments<dim> now = global_moments(space, owned_values, centre);
@@ -452,9 +460,13 @@ namespace tpde
                   largest_change = std::max(largest_change, std::abs(p));
                 }
           largest_change = dealii::Utilities::MPI::max(largest_change, space.communicator);
-          if (largest_change > max_change)
+          const double budget = (1 + max_change) / (1 + applied_change) - 1;
+          if (!(budget > 0))
+            return;
+          if (largest_change > budget)
             for (double &c : deficit)
-              c *= max_change / largest_change;
+              c *= budget / largest_change;
+          applied_change = (1 + applied_change) * (1 + std::min(largest_change, budget)) - 1;
           for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
             {
               double *u = owned_values + space.cell_offset[k];
@@ -513,6 +525,7 @@ namespace tpde
         before = global_moments(space, owned_values, centre);
       }
     std::vector<char> adjustable(keep_moments ? space.n_owned_cells() : 0);
+    unsigned int      n_limited = 0;
     const unsigned int  n  = space.n_nodes();
     const unsigned int  nc = space.n_check_points *
                             (at_children_points ? dealii::GeometryInfo<dim>::max_children_per_cell : 1);
@@ -547,6 +560,7 @@ namespace tpde
           }
         const double floor   = 1e-14 * std::max(mean, 0.);
         const bool   limited = apply && lowest < floor;
+        n_limited += limited ? 1 : 0;
         if (limited)
           {
             // A non-positive mean leaves no room: the cell becomes constant.
@@ -564,10 +578,19 @@ namespace tpde
               }
           }
         if (keep_moments)
-          adjustable[k] = lowest > floor && !limited;
+          {
+            // The nodes weight the Gram matrix: they must be positive too
+            // (the children's check points do not include them).
+            bool positive = lowest > floor && !limited;
+            for (unsigned int q = 0; q < n && positive; ++q)
+              positive = u[q] > 0;
+            adjustable[k] = positive;
+          }
         min_value = std::min(min_value, lowest);
       }
-    if (keep_moments)
+    // Nothing limited on any rank: the moments are untouched (one collective,
+    // taken by all ranks alike).
+    if (keep_moments && dealii::Utilities::MPI::max(n_limited, space.communicator) > 0)
       {
         restore_moments(space, owned_values, before, centre, adjustable, P, nc);
         min_value = std::numeric_limits<double>::max();

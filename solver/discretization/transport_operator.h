@@ -65,8 +65,8 @@ namespace tpde
 
   /// What positivity_limiter does. `measure`: nothing, it only reports.
   /// `cellwise`: Zhang-Shu in every cell (cell means kept). `keep_moments`:
-  /// then restores the global moments up to order two (mass, mean and
-  /// covariance of the density, on all ranks) that the cell-wise step changed.
+  /// then restores the global mean and covariance of the density (all ranks)
+  /// that the cell-wise step changed; mass is kept cell by cell.
   enum class Limiting
   {
     measure,

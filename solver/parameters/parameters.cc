@@ -565,7 +565,7 @@ namespace tpde
                       "time with the cell-wise limiter alone and by about 1e-5 without any limiter (the "
                       "DG moment equations are exact for an affine velocity). Only cells with a mean of at "
                       "least 1e-4 of the largest take part, and the correction changes the "
-                      "density by at most 5 % anywhere (more would trade its shape for its moments: Q1 at "
+                      "density by at most 5 % at any node per call (more would trade its shape for its moments: Q1 at "
                       "h ~ sigma would need 30 %); larger deficits are restored in part. Not with masked "
                       "attention (slices keep their own masses).");
     prm.declare_entry("face velocity", "evaluated", Patterns::Selection("evaluated|interpolated"),

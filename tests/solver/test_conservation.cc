@@ -123,6 +123,7 @@ namespace
 {
   /// Mass, first and second moments (about the origin) of a DG density,
   /// from the nodal Gauss quadrature (exact for these polynomial weights).
+  /// Owned cells only: the test binary runs as one process.
   std::vector<double> raw_moments(const DGSpace<2> &space, const std::vector<double> &u)
   {
     std::vector<double> m(6, 0.);
