@@ -10,8 +10,8 @@
 // from rank 0, nothing written), 3 physical failure (NaN, CFL; the output
 // written so far is kept).
 #include "attention/attention.h"
-#include "discretization/simulation.h"
-#include "particles/run/particle_run.h"
+#include "run/simulation.h"
+#include "run/particle_run.h"
 #include "parameters/parameters.h"
 
 #include <deal.II/base/mpi.h>

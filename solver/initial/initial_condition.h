@@ -1,11 +1,11 @@
-// Initial token densities (`subsection Initial condition`) and their
-// projection onto the DG space: L2 projection (or nodal interpolation),
+// The initial density on the DG space (the densities themselves are
+// components, see initial_density.h): projection: L2 projection (or nodal interpolation),
 // positivity limiting, normalisation to mass 1.
 #pragma once
 
-#include "discretization/dg_space.h"
-#include "discretization/transport_operator.h"
-#include "reference/gaussian_reference.h"
+#include "dg/dg_space.h"
+#include "limiter/positivity_limiter.h"
+#include "initial/initial_parameters.h"
 
 #include <deal.II/base/function.h>
 
@@ -14,14 +14,10 @@
 
 namespace tpde
 {
-  /// The density described by the parameters (not normalised).
+  /// The density described by the parameters (not normalised), as a deal.II
+  /// function on the mesh (masked attention: of (s, x)).
   template <int dim>
   std::unique_ptr<dealii::Function<dim>> make_initial_density(const InitialConditionParameters &ic);
-
-  /// The single Gaussian of the initial data, if it is one (the statistics
-  /// then compare against the exact Gaussian solution). Masked attention: the
-  /// Gaussian in x of the slices below `upper_from`.
-  std::optional<reference::GaussianState> initial_gaussian(const InitialConditionParameters &ic);
 
   /// Projects `density` onto the DG space, applies the positivity limiter
   /// (as `limit` says) and scales to mass 1. Throws InputError if the density has
@@ -29,7 +25,7 @@ namespace tpde
   template <int dim>
   void project_initial_density(const DGSpace<dim>          &space,
                                const dealii::Function<dim> &density,
-                               const std::string           &projection,
+                               InitialConditionParameters::Projection projection,
                                Limiting                     limit,
                                VectorType                  &owned);
 

@@ -9,7 +9,7 @@
 #pragma once
 
 #include "attention/attention.h"
-#include "discretization/dg_space.h"
+#include "dg/dg_space.h"
 #include "reference/gaussian_reference.h"
 
 #include <fstream>

@@ -1,6 +1,6 @@
 #include "output/vtk_output.h"
 
-#include "discretization/collective.h"
+#include "common/collective.h"
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature.h>

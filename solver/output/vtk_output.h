@@ -5,7 +5,7 @@
 // renamed, so readers never see a half-written file.
 #pragma once
 
-#include "discretization/dg_space.h"
+#include "dg/dg_space.h"
 
 #include <vtkSmartPointer.h>
 

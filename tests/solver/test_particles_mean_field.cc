@@ -2,7 +2,7 @@
 // i.i.d. tokens, moved by `tpde particles`' integrator, and the grid solution
 // at t = 1, averaged over seeds, decays like N^-1/2: the fitted slope of
 // log W1 against log N lies in [-0.7, -0.35] for N = 100 ... 10^4.
-#include "particles/run/particle_run.h"
+#include "run/particle_run.h"
 #include "postprocess/comparison.h"
 #include "postprocess/vtk_reader.h"
 #include "support/test_support.h"

@@ -2,7 +2,7 @@
 // (no output files), for the numerical tests.
 #pragma once
 
-#include "discretization/simulation.h"
+#include "run/simulation.h"
 #include "parameters/parameters.h"
 #include "support/test_support.h"
 

@@ -9,8 +9,9 @@
 // instead (no integration) and are written the same way.
 #pragma once
 
-#include "discretization/simulation.h"
+#include "common/errors.h"
 #include "parameters/parameters.h"
+#include "run/run_options.h"
 
 #include <string>
 #include <vector>

@@ -1,10 +1,10 @@
-#include "particles/run/particle_run.h"
+#include "run/particle_run.h"
 
 #include "initial/initial_condition.h"
 #include "output/statistics.h"
 #include "output/vtk_output.h"
 #include "particles/particle_system.h"
-#include "particles/run/particle_output.h"
+#include "output/particle_output.h"
 #include "particles/sampling.h"
 #include "particles/token_csv.h"
 #include "reference/gaussian_reference.h"
@@ -27,18 +27,6 @@ namespace tpde
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
 
-    template <int dim>
-    std::function<double(const double *)> density_of(const InitialConditionParameters &ic)
-    {
-      std::shared_ptr<dealii::Function<dim>> density = make_initial_density<dim>(ic);
-      return [density](const double *x) {
-        dealii::Point<dim> p;
-        for (unsigned int c = 0; c < dim; ++c)
-          p[c] = x[c];
-        return std::max(density->value(p), 0.);
-      };
-    }
-
     /// statistics.csv of a particle run: the grid's columns where they mean
     /// the same (mass is 1, no outflow, no mesh), the reference columns for
     /// one initial Gaussian, then err_mean, err_cov, tokens and the kernel's
@@ -50,7 +38,7 @@ namespace tpde
         : dim(p.dimension)
         , kernel(kernel)
       {
-        const auto gaussian = initial_gaussian(p.initial);
+        const auto gaussian = p.initial.gaussian();
         if (gaussian && reference::has_gaussian_reference(p.attention_type))
           reference = std::make_unique<reference::GaussianReference>(p.attention_type, p.attention, *gaussian);
       }
@@ -234,33 +222,11 @@ namespace tpde
 
   std::vector<double> sample_initial_tokens(const Parameters &p)
   {
-    using namespace particles;
-    const auto &ic       = p.initial;
-    const auto  n        = static_cast<std::size_t>(p.particles.number_of_tokens);
-    const auto  sampling = sampling_from_name(p.particles.sampling);
-    const auto  seed     = static_cast<std::uint64_t>(p.particles.seed);
     try
       {
-        if (ic.type == "gaussian")
-          return sample_gaussian_mixture({{1., ic.mean, ic.covariance}}, n, sampling, seed);
-        if (ic.type == "mixture")
-          {
-            std::vector<GaussianComponent> components;
-            for (std::size_t c = 0; c < ic.mixture_weights.size(); ++c)
-              components.push_back({ic.mixture_weights[c], ic.mixture_means[c], ic.mixture_covariances[c]});
-            return sample_gaussian_mixture(components, n, sampling, seed);
-          }
-        if (ic.type == "box")
-          return sample_box(ic.box_lower, ic.box_upper, n, sampling, seed);
-        std::vector<double> lower = p.mesh.lower_corner, upper = p.mesh.upper_corner;
-        if (ic.type == "ball")
-          for (unsigned int c = 0; c < p.dimension; ++c)
-            {
-              lower[c] = ic.ball_center[c] - ic.ball_radius;
-              upper[c] = ic.ball_center[c] + ic.ball_radius;
-            }
-        const auto density = p.dimension == 1 ? density_of<1>(ic) : p.dimension == 2 ? density_of<2>(ic) : density_of<3>(ic);
-        return sample_by_rejection(density, lower, upper, n, sampling, seed);
+        return p.initial.density->sample(static_cast<std::size_t>(p.particles.number_of_tokens), p.particles.sampling,
+                                         static_cast<std::uint64_t>(p.particles.seed), p.mesh.lower_corner,
+                                         p.mesh.upper_corner);
       }
     catch (const std::invalid_argument &e)
       {
@@ -280,7 +246,7 @@ namespace tpde
       return import_tokens(p, *kernel, options);
 
     particles::ParticleSystem system(*kernel, sample_initial_tokens(p));
-    const auto                integrator = particles::integrator_from_name(p.particles.integrator);
+    const auto                integrator = p.particles.integrator;
     ParticleStatistics        statistics(p, *kernel);
     ParticleRunSummary        summary;
     summary.header = statistics.header();
@@ -299,8 +265,8 @@ namespace tpde
     };
     if (talk)
       std::cout << "TPDE particles " << p.dimension << "D, " << p.attention_type << " attention, "
-                << system.size() << " tokens (" << p.particles.sampling << ", seed " << p.particles.seed << "), "
-                << p.particles.integrator << std::endl;
+                << system.size() << " tokens (" << ParticleParameters::samplings().name_of(p.particles.sampling) << ", seed " << p.particles.seed << "), "
+                << ParticleParameters::integrators().name_of(p.particles.integrator) << std::endl;
     record(0, 0.);
     write_vtk();
 

@@ -3,7 +3,9 @@
 // The transfer of the density itself is in Simulation::adapt_mesh.
 #pragma once
 
-#include "discretization/dg_space.h"
+#include "adaptation/refinement_parameters.h"
+#include "attention/attention.h"
+#include "dg/dg_space.h"
 
 #include <string>
 #include <vector>
@@ -19,11 +21,12 @@ namespace tpde
   ///             mass), so that cells whose density the tilted attention
   ///             weights amplify (Gaussian tails in the tilt direction) are
   ///             resolved in relative terms.
-  /// The kind is `parameters.refinement.indicator`.
   template <int dim>
-  std::vector<double> refinement_indicator(const DGSpace<dim>        &space,
-                                           const std::vector<double> &extended,
-                                           const Parameters          &parameters);
+  std::vector<double> refinement_indicator(const DGSpace<dim>                  &space,
+                                           const std::vector<double>           &extended,
+                                           MeshRefinementParameters::Indicator  kind,
+                                           const std::string                   &attention_type,
+                                           const attention::Parameters         &attention);
 
   /// Sets refine/coarsen flags by `strategy` (fractions of the cells, or
   /// indicator thresholds), within the level bounds and the cell cap.

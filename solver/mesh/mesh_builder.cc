@@ -1,4 +1,4 @@
-#include "meshes/mesh_builder.h"
+#include "mesh/mesh_builder.h"
 
 #include <deal.II/base/exceptions.h>
 #include <deal.II/grid/grid_generator.h>
@@ -10,10 +10,10 @@
 namespace tpde
 {
   template <int dim>
-  void build_mesh(dealii::Triangulation<dim> &triangulation, const Parameters &parameters)
+  void build_mesh(dealii::Triangulation<dim> &triangulation, const MeshParameters &mesh,
+                  const std::string &parameter_file)
   {
-    const MeshParameters &mesh = parameters.mesh;
-    if (mesh.domain == "box")
+    if (mesh.domain == MeshParameters::Domain::box)
       {
         dealii::Point<dim>        lower, upper;
         std::vector<unsigned int> subdivisions(dim);
@@ -27,7 +27,7 @@ namespace tpde
       }
     else
       {
-        const std::string where = parameters.file + ": subsection 'Mesh', entry 'file': ";
+        const std::string where = parameter_file + ": subsection 'Mesh', entry 'file': ";
         std::ifstream     in(mesh.file);
         if (!in)
           throw InputError(where + "cannot open mesh file '" + mesh.file + "'");
@@ -51,7 +51,7 @@ namespace tpde
     triangulation.refine_global(mesh.global_refinements);
   }
 
-  template void build_mesh<1>(dealii::Triangulation<1> &, const Parameters &);
-  template void build_mesh<2>(dealii::Triangulation<2> &, const Parameters &);
-  template void build_mesh<3>(dealii::Triangulation<3> &, const Parameters &);
+  template void build_mesh<1>(dealii::Triangulation<1> &, const MeshParameters &, const std::string &);
+  template void build_mesh<2>(dealii::Triangulation<2> &, const MeshParameters &, const std::string &);
+  template void build_mesh<3>(dealii::Triangulation<3> &, const MeshParameters &, const std::string &);
 } // namespace tpde

@@ -1,4 +1,4 @@
-#include "discretization/attention_field.h"
+#include "dg/attention_field.h"
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature_lib.h>

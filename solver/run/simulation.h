@@ -4,12 +4,14 @@
 #pragma once
 
 #include "attention/attention.h"
-#include "discretization/attention_field.h"
-#include "discretization/dg_space.h"
-#include "discretization/transport_operator.h"
+#include "dg/attention_field.h"
+#include "dg/dg_space.h"
+#include "dg/transport_operator.h"
+#include "limiter/positivity_limiter.h"
 #include "output/statistics.h"
 #include "output/vtk_output.h"
 #include "parameters/parameters.h"
+#include "run/run_options.h"
 
 #include <functional>
 #include <memory>
@@ -19,20 +21,6 @@
 
 namespace tpde
 {
-  /// The run stopped for a physical/numerical reason (NaN, CFL failure);
-  /// the output written so far is kept.
-  class PhysicalFailure : public std::runtime_error
-  {
-  public:
-    using std::runtime_error::runtime_error;
-  };
-
-  struct RunOptions
-  {
-    bool quiet        = false; // no progress line, no timing summary
-    bool write_output = true;  // output folder, statistics.csv, ParaView files
-  };
-
   struct RunSummary
   {
     unsigned long            steps          = 0;
@@ -44,9 +32,6 @@ namespace tpde
     std::vector<std::string> header;
     std::vector<double>      last_row;
   };
-
-  /// Shu-Osher form: u_i = a_i u_0 + (1 - a_i) (u_{i-1} + dt L(u_{i-1})).
-  std::vector<double> ssp_stage_coefficients(const std::string &scheme);
 
   template <int dim>
   class Simulation

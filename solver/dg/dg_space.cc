@@ -1,6 +1,6 @@
-#include "discretization/dg_space.h"
+#include "dg/dg_space.h"
 
-#include "meshes/mesh_builder.h"
+#include "mesh/mesh_builder.h"
 
 #include <deal.II/base/qprojector.h>
 #include <deal.II/dofs/dof_tools.h>
@@ -55,15 +55,16 @@ namespace tpde
   } // namespace
 
   template <int dim>
-  DGSpace<dim>::DGSpace(const Parameters &parameters, MPI_Comm communicator)
-    : communicator(communicator)
+  DGSpace<dim>::DGSpace(const MeshParameters &mesh, const DiscretizationParameters &discretization,
+                        bool frozen_first_coordinate, const std::string &parameter_file, MPI_Comm communicator)
+    : frozen_first_coordinate(frozen_first_coordinate)
+    , communicator(communicator)
     , triangulation(make_triangulation<dim>(communicator))
-    , fe(dealii::QGauss<1>(parameters.discretization.degree + 1))
+    , fe(dealii::QGauss<1>(discretization.degree + 1))
     , mapping(1)
     , dof_handler()
   {
-    frozen_first_coordinate = parameters.masked();
-    build_mesh(*triangulation, parameters);
+    build_mesh(*triangulation, mesh, parameter_file);
     dof_handler.reinit(*triangulation);
   }
 

@@ -11,7 +11,7 @@
 #pragma once
 
 #include "attention/attention.h"
-#include "discretization/dg_space.h"
+#include "dg/dg_space.h"
 
 #include <vector>
 

@@ -1,4 +1,4 @@
-#include "particles/run/particle_output.h"
+#include "output/particle_output.h"
 
 #include "output/vtk_output.h"
 

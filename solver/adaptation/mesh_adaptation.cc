@@ -1,4 +1,4 @@
-#include "discretization/mesh_adaptation.h"
+#include "adaptation/mesh_adaptation.h"
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/distributed/grid_refinement.h>
@@ -157,11 +157,13 @@ namespace tpde
   } // namespace
 
   template <int dim>
-  std::vector<double> refinement_indicator(const DGSpace<dim>        &space,
-                                           const std::vector<double> &extended,
-                                           const Parameters          &parameters)
+  std::vector<double> refinement_indicator(const DGSpace<dim>                  &space,
+                                           const std::vector<double>           &extended,
+                                           MeshRefinementParameters::Indicator  kind,
+                                           const std::string                   &attention_type,
+                                           const attention::Parameters         &attention)
   {
-    const std::string &kind  = parameters.refinement.indicator;
+    using Indicator = MeshRefinementParameters::Indicator;
     const unsigned int  n     = space.n_nodes();
     const unsigned int  nfq   = space.n_face_points();
     const std::size_t   cells = space.n_owned_cells();
@@ -203,13 +205,13 @@ namespace tpde
           h = std::max(h, space.cell_extent[k * dim + c]);
         jump[k] = std::sqrt(h * jump[k]);
       }
-    if (kind == "jump")
+    if (kind == Indicator::jump)
       return jump;
-    if (kind == "mass")
+    if (kind == Indicator::mass)
       return mass;
-    if (kind == "attention")
+    if (kind == Indicator::attention)
       {
-        if (const auto form = score_form(parameters.attention_type, parameters.attention))
+        if (const auto form = score_form(attention_type, attention))
           {
             const auto received = attention_per_mass(space, mass, *form);
             for (std::size_t k = 0; k < cells; ++k)
@@ -266,7 +268,7 @@ namespace tpde
           coarsen_fraction, cap);
     };
 
-    if (r.strategy == "threshold")
+    if (r.strategy == MeshRefinementParameters::Strategy::threshold)
       {
         unsigned long refine = 0, coarsen = 0;
         for (const auto &cell : tria.active_cell_iterators())
@@ -314,7 +316,8 @@ namespace tpde
 
 #define TPDE_INSTANTIATE(dim)                                                                                \
   template std::vector<double> refinement_indicator<dim>(const DGSpace<dim> &, const std::vector<double> &,  \
-                                                         const Parameters &);                                \
+                                                         MeshRefinementParameters::Indicator,                \
+                                                         const std::string &, const attention::Parameters &); \
   template bool flag_cells_for_adaptation<dim>(DGSpace<dim> &, const std::vector<double> &,                   \
                                                const MeshRefinementParameters &);                             \
   template void clamp_refinement_levels<dim>(DGSpace<dim> &, unsigned int, unsigned int);

@@ -1,14 +1,13 @@
-#include "discretization/simulation.h"
+#include "run/simulation.h"
 
-#include "discretization/collective.h"
-#include "discretization/mesh_adaptation.h"
+#include "common/collective.h"
+#include "adaptation/mesh_adaptation.h"
+#include "adaptation/transfer.h"
 #include "initial/initial_condition.h"
 
 #include <deal.II/base/conditional_ostream.h>
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/timer.h>
-#include <deal.II/distributed/solution_transfer.h>
-#include <deal.II/lac/vector.h>
 
 #include <chrono>
 #include <cmath>
@@ -19,17 +18,6 @@
 
 namespace tpde
 {
-  std::vector<double> ssp_stage_coefficients(const std::string &scheme)
-  {
-    if (scheme == "forward-euler")
-      return {0.};
-    if (scheme == "ssp-rk2")
-      return {0., 0.5};
-    if (scheme == "ssp-rk3")
-      return {0., 0.75, 1. / 3.};
-    throw InputError("unknown time stepping scheme '" + scheme + "'");
-  }
-
   namespace
   {
     /// Messages from deeper layers may lack the file name.
@@ -59,7 +47,8 @@ namespace tpde
   {
     try
       {
-        dg_space = std::make_unique<DGSpace<dim>>(parameters, communicator);
+        dg_space = std::make_unique<DGSpace<dim>>(parameters.mesh, parameters.discretization, parameters.masked(),
+                                                  parameters.file, communicator);
         dg_space->setup();
         attention_kernel = attention::create(parameters.attention_type, parameters.attention);
         attention_field  = std::make_unique<AttentionField<dim>>(
@@ -69,12 +58,12 @@ namespace tpde
         for (VectorType *v : {&density, &stage_start, &stage, &rate})
           dg_space->initialize_vector(*v);
         dg_space->initialize_ghosted_vector(ghosted_density);
-        stage_coefficients = ssp_stage_coefficients(parameters.time.scheme);
+        stage_coefficients = parameters.time.scheme.stage_coefficients;
 
         project_initial_data();
 
         std::unique_ptr<reference::GaussianReference> exact;
-        if (const auto gaussian = initial_gaussian(parameters.initial);
+        if (const auto gaussian = parameters.initial.gaussian();
             gaussian && reference::has_gaussian_reference(parameters.attention_type))
           exact = std::make_unique<reference::GaussianReference>(parameters.attention_type,
                                                                  parameters.attention, *gaussian);
@@ -83,7 +72,7 @@ namespace tpde
           {
             SliceSetup slices;
             slices.positions = parameters.masked_attention.slices;
-            slices.gaussian  = initial_gaussian(parameters.initial);
+            slices.gaussian  = parameters.initial.gaussian();
             // physics.md §2.7 (b): exact below the first s where the data changes.
             slices.exact_below = parameters.initial.upper_from < 1. ? parameters.initial.upper_from : 2.;
             slices.base_type   = parameters.attention.masked_kernel;
@@ -140,87 +129,27 @@ namespace tpde
   {
     ghosted_density = density;
     dg_space->extend(density, ghosted_density, extended);
-    indicator = refinement_indicator(*dg_space, extended, parameters);
+    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator, parameters.attention_type, parameters.attention);
     if (!flag_cells_for_adaptation(*dg_space, indicator, parameters.refinement))
       return false;
     adapt_mesh([](DGSpace<dim> &) {}); // flagged above
     // For the output: the indicator of the new mesh.
     ghosted_density = density;
     dg_space->extend(density, ghosted_density, extended);
-    indicator = refinement_indicator(*dg_space, extended, parameters);
+    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator, parameters.attention_type, parameters.attention);
     return true;
   }
 
   template <int dim>
   void Simulation<dim>::adapt_mesh(const std::function<void(DGSpace<dim> &)> &flag)
   {
-    auto &triangulation = *dg_space->triangulation;
-    auto &dof_handler   = dg_space->dof_handler;
     flag(*dg_space);
     // A polynomial that is non-negative at a cell's check points may still be
     // negative on part of it: limit at the future children's check points
     // first (mean-preserving) so refined cells start non-negative.
     if (parameters.discretization.positivity_limiter)
       positivity_limiter(*dg_space, density.begin(), limiting(parameters.discretization), true);
-    if constexpr (dim == 1)
-      {
-        // The shared 1D mesh is known on every rank (deal.II's serial
-        // SolutionTransfer does not support it): keep every cell's values by
-        // CellId, then copy unchanged cells, prolongate refined ones and sum
-        // the children's L2 projections (FE_DGQ restriction) for coarsened ones.
-        const unsigned int     n = dg_space->n_nodes();
-        dealii::Vector<double> all(dof_handler.n_dofs());
-        const auto first = dg_space->owned_dofs.n_elements() > 0 ? dg_space->owned_dofs.nth_index_in_set(0) : 0;
-        for (std::size_t i = 0; i < dg_space->n_owned_dofs(); ++i)
-          all[first + i] = density.begin()[i];
-        dealii::Utilities::MPI::sum(all, communicator, all);
-        std::map<dealii::CellId, dealii::Vector<double>> old_values;
-        dealii::Vector<double>                           values(n);
-        for (const auto &cell : dof_handler.active_cell_iterators())
-          {
-            cell->get_dof_values(all, values);
-            old_values.emplace(cell->id(), values);
-          }
-        triangulation.execute_coarsening_and_refinement();
-        rebuild_after_mesh_change();
-        const auto apply = [n](const std::vector<double> &matrix, const dealii::Vector<double> &in, double *out) {
-          for (unsigned int i = 0; i < n; ++i)
-            for (unsigned int j = 0; j < n; ++j)
-              out[i] += matrix[i * n + j] * in[j];
-        };
-        for (std::size_t k = 0; k < dg_space->n_owned_cells(); ++k)
-          {
-            const auto &cell = dg_space->owned_cells[k];
-            double     *u    = density.begin() + dg_space->cell_offset[k];
-            std::fill(u, u + n, 0.);
-            if (const auto it = old_values.find(cell->id()); it != old_values.end())
-              std::copy(it->second.begin(), it->second.end(), u);
-            else if (cell->level() > 0 && old_values.count(cell->parent()->id()) > 0)
-              apply(dg_space->prolongation[cell->parent()->child_iterator_to_index(cell)],
-                    old_values.at(cell->parent()->id()), u);
-            else
-              {
-                const auto                parent_path = cell->id().get_child_indices();
-                std::vector<std::uint8_t> indices(parent_path.begin(), parent_path.end());
-                indices.push_back(0);
-                for (unsigned int c = 0; c < dealii::GeometryInfo<dim>::max_children_per_cell; ++c)
-                  {
-                    indices.back() = c;
-                    apply(dg_space->restriction[c],
-                          old_values.at(dealii::CellId(cell->id().get_coarse_cell_id(), indices)), u);
-                  }
-              }
-          }
-      }
-    else
-      {
-        dealii::parallel::distributed::SolutionTransfer<dim, VectorType> transfer(dof_handler);
-        ghosted_density = density;
-        transfer.prepare_for_coarsening_and_refinement(ghosted_density);
-        triangulation.execute_coarsening_and_refinement();
-        rebuild_after_mesh_change();
-        transfer.interpolate(density);
-      }
+    refine_and_transfer(*dg_space, density, ghosted_density, [this]() { rebuild_after_mesh_change(); });
     // Cell means are kept by the transfer; the limiter restores positivity
     // at the new cells' check points without changing them.
     lowest_check_value =
@@ -497,7 +426,7 @@ namespace tpde
         {
           // Everything a run checks before writing, except the attention
           // evaluation: mesh, DoFs and faces, kernel, initial projection.
-          DGSpace<dim> space(p, comm);
+          DGSpace<dim> space(p.mesh, p.discretization, p.masked(), p.file, comm);
           space.setup();
           attention::create(p.attention_type, p.attention);
           VectorType density;

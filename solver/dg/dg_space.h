@@ -15,7 +15,8 @@
 // an owned cell.
 #pragma once
 
-#include "parameters/parameters.h"
+#include "dg/dg_parameters.h"
+#include "mesh/mesh_parameters.h"
 
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/distributed/shared_tria.h>
@@ -36,7 +37,10 @@ namespace tpde
   class DGSpace
   {
   public:
-    DGSpace(const Parameters &parameters, MPI_Comm communicator);
+    /// `frozen_first_coordinate`: masked attention (see below);
+    /// `parameter_file` names the input in messages about the mesh.
+    DGSpace(const MeshParameters &mesh, const DiscretizationParameters &discretization,
+            bool frozen_first_coordinate, const std::string &parameter_file, MPI_Comm communicator);
 
     /// Distributes DoFs and computes all geometric data for the current mesh.
     void setup();

@@ -1,0 +1,90 @@
+#include "adaptation/refinement_parameters.h"
+
+namespace tpde
+{
+  const Choices<MeshRefinementParameters::Indicator> &MeshRefinementParameters::indicators()
+  {
+    static const Choices<Indicator> all({
+      {"jump", Indicator::jump,
+       "sqrt(h_K * sum over the faces of K of the integral of the squared density jump), a Kelly-type measure of "
+       "under-resolution;"},
+      {"mass", Indicator::mass, "the cell's mass;"},
+      {"combined", Indicator::combined, "the sum of both, each divided by its maximum;"},
+      {"attention", Indicator::attention,
+       "jump times (1 + the attention the cell receives per unit of its mass). Softmax-type attention tilts the "
+       "density by exp(<Qx, Ky>), so targets far out weight the tail of the density exponentially; a coarse tail "
+       "cell whose density is right in absolute but wrong in relative terms then corrupts their velocity. "
+       "'attention' refines such cells (computed over cell centres, O(cells^2) per adaptation); for variants "
+       "without a single score form (sigmoid, multihead, sinkhorn) it equals jump."},
+    });
+    return all;
+  }
+
+  const Choices<MeshRefinementParameters::Strategy> &MeshRefinementParameters::strategies()
+  {
+    static const Choices<Strategy> all({
+      {"fraction", Strategy::fraction,
+       "refine/coarsen the given fractions of the cells with the largest/smallest indicator at every adaptation "
+       "(the mesh size stays about constant);"},
+      {"threshold", Strategy::threshold,
+       "refine every cell whose indicator exceeds 'refine threshold', coarsen those below 'coarsen threshold' (the "
+       "mesh follows an accuracy target; the gap between the two thresholds keeps cells from being refined and "
+       "coarsened back and forth). With threshold, the initial refinement cycles stop as soon as no cell is "
+       "flagged."},
+    });
+    return all;
+  }
+
+  void MeshRefinementParameters::declare(EntryDeclarations &entries)
+  {
+    entries.declare("adaptive", "false", EntryPattern::boolean(),
+                    "Refine and coarsen the mesh during the run, following the density. Mass is conserved exactly: "
+                    "refinement copies the polynomial to the children, coarsening is the L2 projection; the "
+                    "positivity limiter is re-applied after every transfer.");
+    entries.declare("interval", "5", EntryPattern::integer(1), "Adapt every this many time steps.");
+    entries.declare_choice("indicator", "combined", indicators(), "");
+    entries.declare_choice("strategy", "fraction", strategies(), "");
+    entries.declare("refine fraction", "0.3", EntryPattern::real(0, 1),
+                    "strategy = fraction: fraction of the cells with the largest indicator that are refined.");
+    entries.declare("coarsen fraction", "0.3", EntryPattern::real(0, 1),
+                    "strategy = fraction: fraction of the cells with the smallest indicator that are coarsened.");
+    entries.declare("refine threshold", "1e-6", EntryPattern::real(0),
+                    "strategy = threshold: cells whose indicator exceeds this are refined. In the indicator's "
+                    "units: jump ~ the cell's L2 error of the density (total mass 1), mass = the cell's mass, "
+                    "combined in [0, 2] (relative to the maxima).");
+    entries.declare("coarsen threshold", "1e-8", EntryPattern::real(0),
+                    "strategy = threshold: cells whose indicator is below this are coarsened (all children of a "
+                    "parent must agree). Must be below the refine threshold.");
+    entries.declare("minimum level", "0", EntryPattern::integer(0),
+                    "No cell is coarsened below this level (the coarse mesh is level 0).");
+    entries.declare("maximum level", "10", EntryPattern::integer(0), "No cell is refined beyond this level.");
+    entries.declare("maximum cells", "0", EntryPattern::integer(0), "Approximate cap on the number of cells (0: none).");
+    entries.declare("initial refinements", "0", EntryPattern::integer(0, 20),
+                    "Adaptive refinement cycles of the initial data before the run (each re-projects the initial "
+                    "density on the new mesh).");
+  }
+
+  MeshRefinementParameters MeshRefinementParameters::read(const EntryReader &r)
+  {
+    MeshRefinementParameters m;
+    m.adaptive            = r.boolean("adaptive");
+    m.interval            = r.integer("interval");
+    m.indicator           = r.choice("indicator", indicators());
+    m.strategy            = r.choice("strategy", strategies());
+    m.refine_fraction     = r.real("refine fraction");
+    m.coarsen_fraction    = r.real("coarsen fraction");
+    m.refine_threshold    = r.real("refine threshold");
+    m.coarsen_threshold   = r.real("coarsen threshold");
+    m.minimum_level       = r.integer("minimum level");
+    m.maximum_level       = r.integer("maximum level");
+    m.maximum_cells       = r.integer("maximum cells");
+    m.initial_refinements = r.integer("initial refinements");
+    if (m.strategy == Strategy::threshold && !(m.coarsen_threshold < m.refine_threshold))
+      r.fail("coarsen threshold", "expected a value below the refine threshold");
+    if (m.refine_fraction + m.coarsen_fraction > 1)
+      r.fail("coarsen fraction", "expected refine fraction + coarsen fraction <= 1");
+    if (m.minimum_level > m.maximum_level)
+      r.fail("maximum level", "expected at least the minimum level");
+    return m;
+  }
+} // namespace tpde

@@ -1,0 +1,63 @@
+#include "mesh/mesh_parameters.h"
+
+#include <cmath>
+#include <filesystem>
+
+namespace tpde
+{
+  const Choices<MeshParameters::Domain> &MeshParameters::domains()
+  {
+    static const Choices<Domain> all({
+      {"box", Domain::box,
+       "an axis-parallel box from 'lower corner' to 'upper corner' split into 'subdivisions' cells per direction;"},
+      {"file", Domain::file, "a gmsh .msh file."},
+    });
+    return all;
+  }
+
+  void MeshParameters::declare(EntryDeclarations &entries)
+  {
+    entries.declare_choice("domain", "box", domains(), "");
+    entries.declare("lower corner", "-8", EntryPattern::anything(),
+                    "Lower corner of the box: d numbers separated by ',' (one number is used for every direction).");
+    entries.declare("upper corner", "8", EntryPattern::anything(), "Upper corner of the box (as 'lower corner').");
+    entries.declare("subdivisions", "1", EntryPattern::anything(),
+                    "Cells per direction of the coarse box mesh before global refinement: d whole numbers (one "
+                    "number is used for every direction).");
+    entries.declare("global refinements", "5", EntryPattern::integer(0, 20),
+                    "Uniform refinements of the coarse mesh (each halves the cell size).");
+    entries.declare("file", "", EntryPattern::anything(),
+                    "gmsh mesh file for domain = file, relative to the parameter file's folder.");
+  }
+
+  MeshParameters MeshParameters::read(const EntryReader &r, unsigned int dim)
+  {
+    MeshParameters mesh;
+    mesh.domain             = r.choice("domain", domains());
+    mesh.lower_corner       = r.vector("lower corner", dim);
+    mesh.upper_corner       = r.vector("upper corner", dim);
+    mesh.global_refinements = r.integer("global refinements");
+    for (double s : r.vector("subdivisions", dim))
+      {
+        if (s < 1 || s != std::floor(s))
+          r.fail("subdivisions", "expected positive whole numbers, got " + std::to_string(s));
+        mesh.subdivisions.push_back(static_cast<unsigned int>(s));
+      }
+    for (unsigned int k = 0; k < dim; ++k)
+      if (!(mesh.lower_corner[k] < mesh.upper_corner[k]))
+        r.fail("upper corner", "expected every coordinate to exceed the lower corner's");
+    mesh.file = r.text("file");
+    if (mesh.domain == Domain::file)
+      {
+        std::filesystem::path f(mesh.file);
+        if (f.is_relative())
+          f = std::filesystem::path(r.file()).parent_path() / f;
+        if (mesh.file.empty() || !std::filesystem::is_regular_file(f))
+          r.fail("file", "mesh file '" + mesh.file + "' does not exist (looked for '" + f.string() + "')");
+        mesh.file = f.string();
+        // parameters.prm in the output folder must point at the same file.
+        r.record("file", std::filesystem::absolute(f).string());
+      }
+    return mesh;
+  }
+} // namespace tpde

@@ -1,0 +1,11 @@
+// How a run (grid or particles) is driven from the command line or a test.
+#pragma once
+
+namespace tpde
+{
+  struct RunOptions
+  {
+    bool quiet        = false; // no progress line, no timing summary
+    bool write_output = true;  // output folder, statistics.csv, ParaView files
+  };
+} // namespace tpde

@@ -1,0 +1,31 @@
+// `subsection Time stepping`: the end time (depth), the explicit SSP
+// Runge-Kutta scheme and the CFL control of the step.
+#pragma once
+
+#include "common/parameter_entries.h"
+
+#include <vector>
+
+namespace tpde
+{
+  /// An explicit SSP Runge-Kutta scheme in Shu-Osher form:
+  /// u_i = a_i u_0 + (1 - a_i) (u_{i-1} + dt L(u_{i-1})), one a_i per stage.
+  struct TimeScheme
+  {
+    std::vector<double> stage_coefficients;
+    bool operator==(const TimeScheme &other) const { return stage_coefficients == other.stage_coefficients; }
+  };
+
+  struct TimeSteppingParameters
+  {
+    double     end_time           = 1.;
+    double     cfl                = 0.5;
+    TimeScheme scheme             = {{0., 0.75, 1. / 3.}};
+    double     maximum_time_step  = 0.;    // 0: no cap
+    double     negligible_density = 1e-14; // relative; speeds there do not set dt (0: off)
+
+    static const Choices<TimeScheme> &schemes();
+    static void                       declare(EntryDeclarations &entries);
+    static TimeSteppingParameters     read(const EntryReader &r);
+  };
+} // namespace tpde
