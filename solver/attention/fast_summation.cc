@@ -2,6 +2,7 @@
 // the method and its error budget are described in fast_summation.h.
 #include "attention/fast_summation.h"
 #include "attention/simd_exp.h"
+#include "common/symmetric_eigen.h"
 
 // The lane helpers below are compiled into target clones and never called
 // across an ABI boundary with vector arguments (-Wpsabi would warn about the
@@ -253,57 +254,6 @@ namespace tpde::attention::fast
           }
     }
 
-    /// Eigenvectors of a symmetric dim x dim matrix (cyclic Jacobi), as the
-    /// columns of `vectors`.
-    void symmetric_eigenvectors(unsigned int dim,
-                                double       matrix[max_dim][max_dim],
-                                double       vectors[max_dim][max_dim])
-    {
-      for (unsigned int i = 0; i < dim; ++i)
-        for (unsigned int j = 0; j < dim; ++j)
-          vectors[i][j] = i == j ? 1. : 0.;
-      for (int sweep = 0; sweep < 50; ++sweep)
-        {
-          double off_diagonal = 0., diagonal = 0.;
-          for (unsigned int i = 0; i < dim; ++i)
-            {
-              diagonal += matrix[i][i] * matrix[i][i];
-              for (unsigned int j = i + 1; j < dim; ++j)
-                off_diagonal += matrix[i][j] * matrix[i][j];
-            }
-          if (off_diagonal <= 1e-32 * diagonal)
-            return;
-          for (unsigned int p = 0; p < dim; ++p)
-            for (unsigned int q = p + 1; q < dim; ++q)
-              {
-                if (matrix[p][q] == 0.)
-                  continue;
-                const double theta = (matrix[q][q] - matrix[p][p]) / (2. * matrix[p][q]);
-                const double t =
-                  (theta >= 0. ? 1. : -1.) / (std::abs(theta) + std::sqrt(theta * theta + 1.));
-                const double c = 1. / std::sqrt(t * t + 1.), s = t * c;
-                for (unsigned int k = 0; k < dim; ++k)
-                  {
-                    const double kp = matrix[k][p], kq = matrix[k][q];
-                    matrix[k][p]    = c * kp - s * kq;
-                    matrix[k][q]    = s * kp + c * kq;
-                  }
-                for (unsigned int k = 0; k < dim; ++k)
-                  {
-                    const double pk = matrix[p][k], qk = matrix[q][k];
-                    matrix[p][k]    = c * pk - s * qk;
-                    matrix[q][k]    = s * pk + c * qk;
-                  }
-                for (unsigned int k = 0; k < dim; ++k)
-                  {
-                    const double kp = vectors[k][p], kq = vectors[k][q];
-                    vectors[k][p]   = c * kp - s * kq;
-                    vectors[k][q]   = s * kp + c * kq;
-                  }
-              }
-        }
-    }
-
     /// Axis-aligned box in rotated score space (active directions only).
     struct Box
     {
@@ -421,13 +371,16 @@ namespace tpde::attention::fast
             centre[i] += targets[t * dim + i];
         for (unsigned int i = 0; i < dim; ++i)
           centre[i] /= static_cast<double>(n_targets);
-        double covariance[max_dim][max_dim] = {};
+        Matrix covariance(dim, dim);
         for (std::size_t t = 0; t < n_targets; ++t)
           for (unsigned int i = 0; i < dim; ++i)
             for (unsigned int j = 0; j < dim; ++j)
-              covariance[i][j] +=
+              covariance(i, j) +=
                 (targets[t * dim + i] - centre[i]) * (targets[t * dim + j] - centre[j]);
-        symmetric_eigenvectors(dim, covariance, axes);
+        const Matrix principal = symmetric_eigen(covariance).vectors;
+        for (unsigned int i = 0; i < dim; ++i)
+          for (unsigned int j = 0; j < dim; ++j)
+            axes[i][j] = principal(i, j);
 
         target_u.resize(n_targets * dim);
         for (std::size_t t = 0; t < n_targets; ++t)

@@ -150,61 +150,6 @@ namespace tpde::reference
     }
   } // namespace
 
-  Matrix symmetric_square_root(const Matrix &a)
-  {
-    require(a.rows == a.cols, "symmetric_square_root: the matrix is " + shape(a));
-    // Cyclic Jacobi rotations: D = P^T a P becomes diagonal, a = P D P^T.
-    const std::size_t n = a.rows;
-    Matrix            D = a, P = Matrix::identity(n);
-    for (unsigned int sweep = 0; sweep < 64; ++sweep)
-      {
-        double off = 0, diagonal = 0;
-        for (std::size_t i = 0; i < n; ++i)
-          {
-            diagonal += D(i, i) * D(i, i);
-            for (std::size_t j = i + 1; j < n; ++j)
-              off += D(i, j) * D(i, j);
-          }
-        if (!(off > 1e-36 * diagonal))
-          break;
-        for (std::size_t p = 0; p < n; ++p)
-          for (std::size_t q = p + 1; q < n; ++q)
-            {
-              if (D(p, q) == 0.)
-                continue;
-              const double theta = (D(q, q) - D(p, p)) / (2. * D(p, q));
-              const double t     = (theta >= 0 ? 1. : -1.) /
-                               (std::abs(theta) + std::sqrt(theta * theta + 1.));
-              const double c = 1. / std::sqrt(t * t + 1.), s = t * c;
-              for (std::size_t k = 0; k < n; ++k)
-                {
-                  const double dkp = D(k, p), dkq = D(k, q);
-                  D(k, p)          = c * dkp - s * dkq;
-                  D(k, q)          = s * dkp + c * dkq;
-                  const double pkp = P(k, p), pkq = P(k, q);
-                  P(k, p)          = c * pkp - s * pkq;
-                  P(k, q)          = s * pkp + c * pkq;
-                }
-              for (std::size_t k = 0; k < n; ++k)
-                {
-                  const double dpk = D(p, k), dqk = D(q, k);
-                  D(p, k)          = c * dpk - s * dqk;
-                  D(q, k)          = s * dpk + c * dqk;
-                }
-            }
-      }
-    Matrix root(n, n);
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < n; ++j)
-        {
-          double sum = 0;
-          for (std::size_t k = 0; k < n; ++k)
-            sum += P(i, k) * std::sqrt(std::max(D(k, k), 0.)) * P(j, k);
-          root(i, j) = sum;
-        }
-    return 0.5 * (root + transpose(root));
-  }
-
   Matrix sinkhorn_regression_matrix(const Matrix &Sigma, const attention::Parameters &p)
   {
     // The plan is the Gaussian with covariance [Sigma, C; C^T, Sigma] whose

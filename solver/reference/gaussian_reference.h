@@ -12,6 +12,7 @@
 
 #include "attention/attention.h"
 #include "common/matrix.h"
+#include "common/symmetric_eigen.h"
 #include "reference/ode_integrator.h"
 
 #include <functional>
@@ -52,9 +53,9 @@ namespace tpde::reference
   /// V (alpha + Gamma (x - alpha)). Sigma symmetric positive definite.
   Matrix sinkhorn_regression_matrix(const Matrix &Sigma, const attention::Parameters &parameters);
 
-  /// Square root of a symmetric positive semi-definite matrix (Jacobi
-  /// eigen-decomposition; negative rounding-level eigenvalues count as 0).
-  Matrix symmetric_square_root(const Matrix &a);
+  /// Square root of a symmetric positive semi-definite matrix (lives in
+  /// common/symmetric_eigen.h; named here for the existing callers).
+  using tpde::symmetric_square_root;
 
   class GaussianReference
   {
