@@ -6,9 +6,11 @@
 // particle solver they are the tokens with w_j = 1/N. Nothing here knows about
 // deal.II, so kernels can be vectorised, benchmarked and reused.
 //
-// Adding a variant: write one file with a class derived from Kernel and a
-// function `Variant make_<name>_variant()`, and list that function once in
-// registry.cc.
+// Adding a variant: write one file with a class derived from Kernel (usually
+// CheckedKernel, kernel_base.h) and a function `Variant make_<name>_variant()`
+// that also states the variant's Capabilities, and list that function once in
+// registry.cc. Nothing else names variants: the grid, the references and the
+// tests ask the registry.
 #pragma once
 
 #include "common/matrix.h"
@@ -16,9 +18,17 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace tpde::reference
+{
+  struct GaussianState;
+  /// (alpha, Sigma) -> (alpha', Sigma'); see reference/gaussian_reference.h.
+  using MomentDerivative = std::function<GaussianState(const GaussianState &)>;
+} // namespace tpde::reference
 
 namespace tpde::attention
 {
@@ -123,6 +133,34 @@ namespace tpde::attention
     }
   };
 
+  /// The log attention weight of a source at y for a query at x, up to terms
+  /// that depend on x only: s(x, y) = <A x, y> + c |K y|^2. Softmax-type
+  /// variants tilt the density by exp(s) (used by the mesh adaptation).
+  struct ScoreForm
+  {
+    Matrix A;     // dim x dim
+    Matrix KtK;   // K^T K, dim x dim
+    double c = 0; // coefficient of |K y|^2
+  };
+
+  /// What the variant is, for the code that treats variants differently.
+  struct Capabilities
+  {
+    /// The variant's ScoreForm for these parameters; null, or nothing
+    /// returned, if its weights are not of that form.
+    std::function<std::optional<ScoreForm>(const Parameters &)> score_form;
+    /// The right-hand side of the moment ODE of a Gaussian (the velocity is
+    /// affine on Gaussians, physics.md §2); null if there is none. Declared in
+    /// reference/gaussian_reference.h, which also integrates it.
+    std::function<reference::MomentDerivative(const Parameters &)> moment_model;
+    /// Whether it may be the base of masked attention (`masked kernel`).
+    bool masked_base = false;
+    /// Whether `evaluation = fast | automatic` can change how it sums.
+    bool fast_summation = false;
+    /// Whether `exponential = float` applies to its sums.
+    bool float_exponential = false;
+  };
+
   struct Variant
   {
     std::string name;
@@ -130,10 +168,19 @@ namespace tpde::attention
     /// Checks the shapes in `parameters` (throws std::invalid_argument naming
     /// the entry and what was expected) and builds the kernel.
     std::function<std::unique_ptr<Kernel>(const Parameters &)> create;
+    Capabilities capabilities = {};
   };
 
   /// All registered variants, in registration order.
   const std::vector<Variant> &variants();
+
+  /// The registered variant `name`; throws std::invalid_argument naming the
+  /// known variants otherwise.
+  const Variant &find_variant(const std::string &name);
+
+  /// find_variant(name).capabilities.score_form(parameters), nothing if the
+  /// variant has none. Throws std::invalid_argument for an unknown name.
+  std::optional<ScoreForm> score_form(const std::string &name, const Parameters &parameters);
 
   /// The names joined by '|', for parameter patterns.
   std::string variant_names();

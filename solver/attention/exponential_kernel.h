@@ -1,10 +1,9 @@
-// Building blocks shared by the attention variants (defined in softmax.cc):
-// the shape checks and the exponential kernel family
+// The exponential kernel family (defined in exponential_kernel.cc)
 //   X(x) = V sum_j w_j exp(s <Kx', ...>) y_j / (normalised ? sum_j w_j exp(...) : sum_j w_j)
 // behind softmax, l2 and unnormalized attention.
 #pragma once
 
-#include "attention/attention.h"
+#include "attention/kernel_base.h"
 
 #include <cstddef>
 #include <memory>
@@ -12,10 +11,6 @@
 
 namespace tpde::attention
 {
-  /// Checks dim, beta and the shapes of Q, K, V; throws std::invalid_argument
-  /// naming `variant`, the entry and the expected shape.
-  void check_attention_parameters(const std::string &variant, const Parameters &parameters);
-
   /// The rule of `evaluation = auto`: the fast summation (fast_summation.h)
   /// is tried when there are at least 20000 targets and 20000 sources with
   /// positive weight and the tolerance is at least 1e-13. Below those sizes
@@ -40,4 +35,17 @@ namespace tpde::attention
                                                     double             score_factor,
                                                     double             key_penalty,
                                                     bool               normalised);
+
+  /// The ScoreForm of that kernel: A = score_factor K^T Q, c = -key_penalty.
+  ScoreForm exponential_score_form(const Parameters &parameters, double score_factor, double key_penalty);
+
+  /// A variant evaluated by create_exponential_kernel with the score factor
+  /// and key penalty its functions take from the parameters, with the
+  /// capabilities all of them share (score form, masked base, fast
+  /// summation, float exponential); the caller adds a moment model.
+  Variant make_exponential_variant(const std::string &name,
+                                   const std::string &documentation,
+                                   double (*score_factor)(const Parameters &),
+                                   double (*key_penalty)(const Parameters &),
+                                   bool normalised);
 } // namespace tpde::attention

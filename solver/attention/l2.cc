@@ -17,23 +17,27 @@
 // accuracy depends on the spread of the data, not on its distance from the
 // origin (with Q = K the field is translation-equivariant to rounding).
 #include "attention/exponential_kernel.h"
+#include "reference/gaussian_reference.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace tpde::attention
 {
   Variant make_l2_variant()
   {
-    return {"l2",
-            "l2 self-attention: X(x) = V * sum_j w_j exp(-beta |Qx - K y_j|^2) y_j / "
-            "sum_j w_j exp(-beta |Qx - K y_j|^2), the weighted mean of the sources under the "
-            "softmax of the negative squared query-key distances, mapped by V. Q and K are "
-            "k x d for any k >= 1 (same shape; the original l2 attention has Q = K), V is "
-            "d x d, beta is any finite number (d = 1, 2 or 3). Overflow-safe log-sum-exp.",
-            [](const Parameters &parameters) {
-              return create_exponential_kernel(
-                "l2", parameters, 2. * parameters.beta, parameters.beta, true);
-            }};
+    Variant variant = make_exponential_variant(
+      "l2",
+      "l2 self-attention: X(x) = V * sum_j w_j exp(-beta |Qx - K y_j|^2) y_j / "
+      "sum_j w_j exp(-beta |Qx - K y_j|^2), the weighted mean of the sources under the "
+      "softmax of the negative squared query-key distances, mapped by V. Q and K are "
+      "k x d for any k >= 1 (same shape; the original l2 attention has Q = K), V is "
+      "d x d, beta is any finite number (d = 1, 2 or 3). Overflow-safe log-sum-exp.",
+      [](const Parameters &parameters) { return 2. * parameters.beta; },
+      [](const Parameters &parameters) { return parameters.beta; },
+      true);
+    variant.capabilities.moment_model = reference::make_l2_moments;
+    return variant;
   }
 } // namespace tpde::attention

@@ -33,7 +33,7 @@
 //
 // Targets with no mass at or below them (the face s = 0) get velocity 0. It is
 // never used there: (0, X) has no flux through faces of constant s.
-#include "attention/attention.h"
+#include "attention/kernel_base.h"
 
 #include <algorithm>
 #include <array>
@@ -41,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -107,50 +108,20 @@ namespace tpde::attention
       std::vector<double> total;        // int_0^1 l_a
     };
 
-    class MaskedKernel : public Kernel
+    class MaskedKernel : public CheckedKernel
     {
     public:
-      explicit MaskedKernel(std::unique_ptr<Kernel> base)
-        : base(std::move(base))
-        , d(this->base->dimension())
+      explicit MaskedKernel(std::unique_ptr<Kernel> base_kernel)
+        : CheckedKernel("masked", base_kernel->dimension() + 1)
+        , base(std::move(base_kernel))
+        , d(base->dimension())
       {}
 
-      unsigned int dimension() const override { return d + 1; }
-      bool         uses_source_lines() const override { return true; }
+      bool uses_source_lines() const override { return true; }
 
       std::vector<std::pair<std::string, double>> diagnostics() const override
       {
         return base->diagnostics();
-      }
-
-      void evaluate(std::size_t   n_targets,
-                    const double *targets,
-                    std::size_t   n_sources,
-                    const double *sources,
-                    const double *weights,
-                    double       *velocities) const override
-      {
-        // Sources in order of s: the prefix of every group is a leading run.
-        std::vector<std::size_t> order(n_sources);
-        std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
-          return sources[i * (d + 1)] < sources[j * (d + 1)];
-        });
-        std::vector<double> x, w;
-        x.reserve(n_sources * d);
-        w.reserve(n_sources);
-        std::size_t next  = 0;
-        double      total = 0.;
-        for_each_group(n_targets, targets, [&](double s, const std::vector<std::size_t> &group) {
-          for (; next < n_sources && sources[order[next] * (d + 1)] <= s; ++next)
-            {
-              const double *p = sources + order[next] * (d + 1);
-              x.insert(x.end(), p + 1, p + 1 + d);
-              w.push_back(weights[order[next]]);
-              total += weights[order[next]];
-            }
-          evaluate_group(group, targets, w.size(), x.data(), w.data(), total > 0., velocities);
-        });
       }
 
       void evaluate_on_lines(std::size_t        n_targets,
@@ -245,6 +216,37 @@ namespace tpde::attention
         });
       }
 
+    protected:
+      void evaluate_checked(const Targets &target_points,
+                            const Sources &source_points,
+                            double        *velocities) const override
+      {
+        const std::size_t n_targets = target_points.n, n_sources = source_points.n;
+        const double     *targets = target_points.points, *sources = source_points.points;
+        const double     *weights = source_points.weights;
+        // Sources in order of s: the prefix of every group is a leading run.
+        std::vector<std::size_t> order(n_sources);
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
+          return sources[i * (d + 1)] < sources[j * (d + 1)];
+        });
+        std::vector<double> x, w;
+        x.reserve(n_sources * d);
+        w.reserve(n_sources);
+        std::size_t next  = 0;
+        double      total = 0.;
+        for_each_group(n_targets, targets, [&](double s, const std::vector<std::size_t> &group) {
+          for (; next < n_sources && sources[order[next] * (d + 1)] <= s; ++next)
+            {
+              const double *p = sources + order[next] * (d + 1);
+              x.insert(x.end(), p + 1, p + 1 + d);
+              w.push_back(weights[order[next]]);
+              total += weights[order[next]];
+            }
+          evaluate_group(group, targets, w.size(), x.data(), w.data(), total > 0., velocities);
+        });
+      }
+
     private:
       /// Calls f(s, indices) for the targets of each distinct s, in increasing s.
       template <typename F>
@@ -293,11 +295,50 @@ namespace tpde::attention
       std::unique_ptr<Kernel> base;
       std::size_t             d;
     };
+
+    /// The variant `masked kernel` names; throws std::invalid_argument
+    /// listing the variants that may be masked otherwise.
+    const Variant &find_masked_base(const Parameters &parameters)
+    {
+      const std::string &name = parameters.masked_kernel;
+      std::string        allowed;
+      for (const Variant &variant : variants())
+        if (variant.capabilities.masked_base)
+          {
+            if (variant.name == name)
+              return variant;
+            allowed += (allowed.empty() ? "" : ", ") + variant.name;
+          }
+      throw std::invalid_argument("entry 'masked kernel': expected one of " + allowed +
+                                  " (sinkhorn's plan is normalised over all tokens, which a "
+                                  "causal mask cannot respect), got '" + name + "'");
+    }
+
+    /// The base variant's form in x, embedded in the point (s, x) with s not
+    /// scored. The mask is ignored: every source counts for every target,
+    /// which bounds what a source receives from the targets above it.
+    std::optional<ScoreForm> masked_score_form(const Parameters &parameters)
+    {
+      const Variant           &base = find_masked_base(parameters);
+      std::optional<ScoreForm> form;
+      if (base.capabilities.score_form)
+        form = base.capabilities.score_form(parameters);
+      if (form)
+        for (Matrix *m : {&form->A, &form->KtK})
+          {
+            Matrix embedded(m->rows + 1, m->cols + 1, 0.);
+            for (std::size_t i = 0; i < m->rows; ++i)
+              for (std::size_t j = 0; j < m->cols; ++j)
+                embedded(i + 1, j + 1) = (*m)(i, j);
+            *m = embedded;
+          }
+      return form;
+    }
   } // namespace
 
   Variant make_masked_variant()
   {
-    return {"masked",
+    Variant variant{"masked",
             "Masked (causal) attention: points are (s, x), s in [0, 1] the position in the "
             "sequence (first coordinate, a frozen label) and x in R^d; X(s, x) = (0, X_base(x)) "
             "with X_base the variant 'masked kernel' (softmax, l2, multihead, unnormalized or "
@@ -305,21 +346,13 @@ namespace tpde::attention
             "integral over s' is exact for the DG polynomial, also inside the target's cell. "
             "Q, K, V (or the multihead entries) are those of the base variant (d x d).",
             [](const Parameters &parameters) -> std::unique_ptr<Kernel> {
-              const std::string &name = parameters.masked_kernel;
-              std::string        allowed;
-              bool               known = false;
-              for (const Variant &variant : variants())
-                if (variant.name != "masked" && variant.name != "sinkhorn")
-                  {
-                    allowed += (allowed.empty() ? "" : ", ") + variant.name;
-                    known = known || variant.name == name;
-                  }
-              if (!known)
-                throw std::invalid_argument(
-                  "entry 'masked kernel': expected one of " + allowed + " (sinkhorn's plan is "
-                  "normalised over all tokens, which a causal mask cannot respect), got '" +
-                  name + "'");
-              return std::make_unique<MaskedKernel>(create(name, parameters));
+              return std::make_unique<MaskedKernel>(
+                find_masked_base(parameters).create(parameters));
             }};
+    Capabilities &can     = variant.capabilities;
+    can.score_form        = masked_score_form;
+    can.fast_summation    = true; // through the base variant, where it applies
+    can.float_exponential = true;
+    return variant;
   }
 } // namespace tpde::attention

@@ -17,6 +17,7 @@
 // with the `evaluation` and `tolerance` settings of the parameters) with
 // V = C_h; the heads' velocities are added.
 #include "attention/exponential_kernel.h"
+#include "reference/gaussian_reference.h"
 
 #include <cmath>
 #include <memory>
@@ -28,16 +29,11 @@ namespace tpde::attention
 {
   namespace
   {
-    std::string shape(const Matrix &m)
-    {
-      return std::to_string(m.rows) + " x " + std::to_string(m.cols);
-    }
-
-    class MultiheadKernel : public Kernel
+    class MultiheadKernel : public CheckedKernel
     {
     public:
       explicit MultiheadKernel(const Parameters &parameters)
-        : dim(parameters.dim)
+        : CheckedKernel("multihead", parameters.dim)
       {
         for (std::size_t h = 0; h < parameters.heads.size(); ++h)
           {
@@ -62,29 +58,27 @@ namespace tpde::attention
           }
       }
 
-      unsigned int dimension() const override { return dim; }
-
-      void evaluate(std::size_t   n_targets,
-                    const double *targets,
-                    std::size_t   n_sources,
-                    const double *sources,
-                    const double *weights,
-                    double       *velocities) const override
+    protected:
+      void evaluate_checked(const Targets &targets,
+                            const Sources &sources,
+                            double        *velocities) const override
       {
-        const std::size_t size = n_targets * dim;
-        heads.front()->evaluate(n_targets, targets, n_sources, sources, weights, velocities);
+        const std::size_t size          = targets.n * point_dimension;
+        const auto        evaluate_head = [&](std::size_t h, double *result) {
+          heads[h]->evaluate(
+            targets.n, targets.points, sources.n, sources.points, sources.weights, result);
+        };
+        evaluate_head(0, velocities);
         std::vector<double> head_velocities(heads.size() > 1 ? size : 0);
         for (std::size_t h = 1; h < heads.size(); ++h)
           {
-            heads[h]->evaluate(
-              n_targets, targets, n_sources, sources, weights, head_velocities.data());
+            evaluate_head(h, head_velocities.data());
             for (std::size_t k = 0; k < size; ++k)
               velocities[k] += head_velocities[k];
           }
       }
 
     private:
-      unsigned int                         dim;
       std::vector<std::unique_ptr<Kernel>> heads; // softmax kernels with V = C_h
     };
 
@@ -119,7 +113,7 @@ namespace tpde::attention
 
   Variant make_multihead_variant()
   {
-    return {"multihead",
+    Variant variant{"multihead",
             "Multi-head attention: X(x) = sum_h C_h * sum_j w_j exp(beta_h <Q_h x, K_h y_j>) y_j "
             "/ sum_j w_j exp(beta_h <Q_h x, K_h y_j>), one softmax attention per head mapped by "
             "its output-value matrix C_h = W_h^T V_h. Per head (entries heads, head Q, head K, "
@@ -129,5 +123,11 @@ namespace tpde::attention
               check_heads(parameters);
               return std::make_unique<MultiheadKernel>(parameters);
             }};
+    Capabilities &can = variant.capabilities;
+    can.moment_model      = reference::make_multihead_moments;
+    can.masked_base       = true;
+    can.fast_summation    = true;
+    can.float_exponential = true;
+    return variant;
   }
 } // namespace tpde::attention

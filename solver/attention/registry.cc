@@ -54,12 +54,25 @@ namespace tpde::attention
     return join("|");
   }
 
-  std::unique_ptr<Kernel> create(const std::string &name, const Parameters &parameters)
+  const Variant &find_variant(const std::string &name)
   {
     for (const Variant &variant : variants())
       if (variant.name == name)
-        return variant.create(parameters);
+        return variant;
     throw std::invalid_argument("unknown attention type '" + name +
                                 "'; expected one of: " + join(", "));
+  }
+
+  std::unique_ptr<Kernel> create(const std::string &name, const Parameters &parameters)
+  {
+    return find_variant(name).create(parameters);
+  }
+
+  std::optional<ScoreForm> score_form(const std::string &name, const Parameters &parameters)
+  {
+    const Variant &variant = find_variant(name);
+    if (!variant.capabilities.score_form)
+      return std::nullopt;
+    return variant.capabilities.score_form(parameters);
   }
 } // namespace tpde::attention

@@ -15,7 +15,7 @@
 // a = beta K^T Q x (long double, rounded once), each target sweeps the
 // sources (structure of arrays, weights divided by the largest one) in
 // fixed-width lane groups with per-lane partial sums in chunks, as the
-// softmax kernel does, and sigma(z) = e^{-|z|} / (1 + e^{-|z|}) for z < 0,
+// exponential kernels do (kernel_base.h), and sigma(z) = e^{-|z|} / (1 + e^{-|z|}) for z < 0,
 // 1 / (1 + e^{-|z|}) otherwise, with the branch-free simd::exp_nonpositive,
 // so it never overflows and keeps its relative accuracy in both tails.
 // Targets are distributed with tbb::parallel_for; each target is summed in
@@ -27,42 +27,27 @@
 // linearly with the size of the scores. The exact coarse scores of
 // softmax.cc would remove that; they are not used here because the
 // kernel meets 1e-13 at the scores of interest without them.
-#include "attention/exponential_kernel.h"
+#include "attention/kernel_base.h"
 #include "attention/simd_exp.h"
-
-#include <tbb/blocked_range.h>
-#include <tbb/cache_aligned_allocator.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace tpde::attention
 {
-
   namespace
   {
-    // As in softmax.cc: lanes fixed in the source (same summation order for
-    // every instruction set), two-level sums for long source lists.
-    constexpr std::size_t source_lanes    = 8;
-    constexpr std::size_t summation_chunk = 512;
-
-    using AlignedVector = std::vector<double, tbb::cache_aligned_allocator<double>>;
-
-    /// Sources with positive weight in structure-of-arrays form, padded to a
-    /// multiple of source_lanes with zero weight (and y = 0).
+    /// The sources with positive weight (padded with weight 0) and their
+    /// weights relative to the largest one: no overflow or underflow of
+    /// w sigma y whatever the scale of the weights.
     template <int dim>
-    struct SourceArrays
+    struct SigmoidSources : PackedSources<dim>
     {
-      std::size_t   n_padded = 0;
-      AlignedVector coordinate[dim];    // y
       AlignedVector relative_weight;    // w / w_max, in (0, 1]
       double        total_relative = 0; // sum of relative_weight
     };
@@ -86,15 +71,12 @@ namespace tpde::attention
       return numerator * r;
     }
 
-#define TPDE_ATTENTION_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
     /// sum_j u_j sigma(<a, y_j> + bias) y_j for one target (u = relative weights).
     template <int dim>
-    TPDE_ATTENTION_CLONES void sigmoid_sums(const SourceArrays<dim> &sources,
-                                            const double             a[dim],
-                                            double                   bias,
-                                            double                   sum[dim])
+    TPDE_ATTENTION_CLONES void sigmoid_sums(const SigmoidSources<dim> &sources,
+                                            const double               a[dim],
+                                            double                     bias,
+                                            double                     sum[dim])
     {
       alignas(64) double total[dim][source_lanes] = {};
 
@@ -123,60 +105,43 @@ namespace tpde::attention
               total[i][l] += partial[i][l];
         }
 
-      static_assert(source_lanes == 8, "pairwise lane sum written for 8 lanes");
       for (int i = 0; i < dim; ++i)
-        {
-          const double *lane = total[i];
-          sum[i]             = ((lane[0] + lane[4]) + (lane[2] + lane[6])) +
-                   ((lane[1] + lane[5]) + (lane[3] + lane[7]));
-        }
+        sum[i] = pairwise_sum(total[i]);
     }
 
-#undef TPDE_ATTENTION_CLONES
-
     template <int dim>
-    class SigmoidKernel : public Kernel
+    class SigmoidKernel : public CheckedKernel
     {
     public:
       explicit SigmoidKernel(const Parameters &parameters)
-          : bias(parameters.bias)
+        : CheckedKernel("sigmoid", dim)
+        , bias(parameters.bias)
       {
-        // A = beta K^T Q in long double, so that a = A x is rounded only once.
-        for (int p = 0; p < dim; ++p)
-          for (int q = 0; q < dim; ++q)
-            {
-              long double sum = 0;
-              for (std::size_t r = 0; r < parameters.Q.rows; ++r)
-                sum += static_cast<long double>(parameters.K(r, p)) * parameters.Q(r, q);
-              A[p][q] = sum * parameters.beta;
-            }
+        score_matrix<dim>(parameters, parameters.beta, A);
         for (int p = 0; p < dim; ++p)
           for (int q = 0; q < dim; ++q)
             V[p][q] = parameters.V(p, q);
       }
 
-      unsigned int dimension() const override { return dim; }
-
-      void evaluate(std::size_t   n_targets,
-                    const double *targets,
-                    std::size_t   n_sources,
-                    const double *sources,
-                    const double *weights,
-                    double       *velocities) const override
+    protected:
+      void evaluate_checked(const Targets &targets,
+                            const Sources &sources,
+                            double        *velocities) const override
       {
-        if (n_targets == 0)
+        if (targets.n == 0)
           return;
-        for (std::size_t k = 0; k < n_targets * dim; ++k)
-          if (!std::isfinite(targets[k]))
-            throw std::invalid_argument("sigmoid attention: target coordinates must be finite");
-        const SourceArrays<dim> source_arrays = make_source_arrays(n_sources, sources, weights);
-
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_targets),
-                          [&](const tbb::blocked_range<std::size_t> &range) {
-                            for (std::size_t t = range.begin(); t != range.end(); ++t)
-                              evaluate_target(
-                                targets + t * dim, source_arrays, velocities + t * dim);
-                          });
+        SigmoidSources<dim> packed{pack_sources<dim>(sources, source_lanes), {}, 0.};
+        packed.relative_weight.assign(packed.n_padded, 0.);
+        long double total = 0;
+        for (std::size_t k = 0; k < packed.index.size(); ++k)
+          {
+            packed.relative_weight[k] = sources.weights[packed.index[k]] / sources.maximum_weight;
+            total += packed.relative_weight[k];
+          }
+        packed.total_relative = static_cast<double>(total);
+        parallel_for_each(targets.n, [&](std::size_t t) {
+          evaluate_target(targets.points + t * dim, packed, velocities + t * dim);
+        });
       }
 
     private:
@@ -184,56 +149,8 @@ namespace tpde::attention
       double      V[dim][dim];
       double      bias;
 
-      static SourceArrays<dim>
-      make_source_arrays(std::size_t n_sources, const double *sources, const double *weights)
-      {
-        double      maximum_weight = 0.;
-        std::size_t n_used         = 0;
-        for (std::size_t j = 0; j < n_sources; ++j)
-          {
-            if (!(weights[j] >= 0.) || !std::isfinite(weights[j]))
-              throw std::invalid_argument("sigmoid attention: source weights must be finite and "
-                                          "non-negative, got " +
-                                          std::to_string(weights[j]) + " for source " +
-                                          std::to_string(j));
-            maximum_weight = std::max(maximum_weight, weights[j]);
-            if (weights[j] > 0.)
-              {
-                ++n_used;
-                for (int i = 0; i < dim; ++i)
-                  if (!std::isfinite(sources[j * dim + i]))
-                    throw std::invalid_argument(
-                      "sigmoid attention: source coordinates must be finite");
-              }
-          }
-        if (!(maximum_weight > 0.))
-          throw std::invalid_argument(
-            "sigmoid attention: the total source weight must be positive");
-
-        SourceArrays<dim> result;
-        result.n_padded = (n_used + source_lanes - 1) / source_lanes * source_lanes;
-        for (int i = 0; i < dim; ++i)
-          result.coordinate[i].assign(result.n_padded, 0.);
-        result.relative_weight.assign(result.n_padded, 0.);
-        long double total = 0;
-        std::size_t k     = 0;
-        for (std::size_t j = 0; j < n_sources; ++j)
-          if (weights[j] > 0.)
-            {
-              for (int i = 0; i < dim; ++i)
-                result.coordinate[i][k] = sources[j * dim + i];
-              // Relative to the largest weight: no overflow or underflow of
-              // w sigma y whatever the scale of the weights.
-              result.relative_weight[k] = weights[j] / maximum_weight;
-              total += result.relative_weight[k];
-              ++k;
-            }
-        result.total_relative = static_cast<double>(total);
-        return result;
-      }
-
       void
-      evaluate_target(const double *x, const SourceArrays<dim> &sources, double *velocity) const
+      evaluate_target(const double *x, const SigmoidSources<dim> &sources, double *velocity) const
       {
         double a[dim];
         for (int p = 0; p < dim; ++p)
@@ -248,45 +165,28 @@ namespace tpde::attention
         double mean[dim];
         for (int i = 0; i < dim; ++i)
           mean[i] = sum[i] / sources.total_relative;
-        for (int p = 0; p < dim; ++p)
-          {
-            double v = 0.;
-            for (int q = 0; q < dim; ++q)
-              v += V[p][q] * mean[q];
-            velocity[p] = v;
-          }
+        multiply<dim>(V, mean, velocity);
       }
     };
 
     std::unique_ptr<Kernel> create_sigmoid_kernel(const Parameters &parameters)
     {
       check_attention_parameters("sigmoid", parameters);
-      if (!std::isfinite(parameters.bias))
-        {
-          std::ostringstream text;
-          text << "bias must be finite, got " << parameters.bias;
-          throw std::invalid_argument(text.str());
-        }
-      switch (parameters.dim)
-        {
-          case 1:
-            return std::make_unique<SigmoidKernel<1>>(parameters);
-          case 2:
-            return std::make_unique<SigmoidKernel<2>>(parameters);
-          default:
-            return std::make_unique<SigmoidKernel<3>>(parameters);
-        }
+      check_finite_entry("bias", parameters.bias);
+      return create_for_dimension<SigmoidKernel>(parameters.dim, parameters);
     }
   } // namespace
 
   Variant make_sigmoid_variant()
   {
-    return {"sigmoid",
+    Variant variant{"sigmoid",
             "Sigmoid self-attention: X(x) = V * sum_j w_j sigma(beta <Qx, K y_j> + b) y_j / "
             "sum_j w_j with sigma(z) = 1 / (1 + exp(-z)) and b = bias, the integral of "
             "sigma(beta <Qx, Ky> + b) V y against the token probability measure (no softmax "
             "normalisation). Q and K are k x d for any k >= 1 (same shape), V is d x d, beta "
             "and bias are any finite numbers (d = 1, 2 or 3). Overflow-safe sigma.",
             create_sigmoid_kernel};
+    variant.capabilities.masked_base = true;
+    return variant;
   }
 } // namespace tpde::attention

@@ -47,10 +47,7 @@
 
 #include "attention/exponential_kernel.h"
 #include "attention/simd_exp.h"
-
-#include <tbb/blocked_range.h>
-#include <tbb/cache_aligned_allocator.h>
-#include <tbb/parallel_for.h>
+#include "reference/gaussian_reference.h"
 
 #include <algorithm>
 #include <cmath>
@@ -65,29 +62,19 @@ namespace tpde::attention
 {
   namespace
   {
-    // As in softmax.cc: lanes fixed in the source (the same summation order
-    // for every instruction set), two-level sums for long source lists.
-    constexpr std::size_t lanes           = 8;
-    constexpr std::size_t summation_chunk = 512;
+    constexpr std::size_t lanes = source_lanes;
 
-    using AlignedVector = std::vector<double, tbb::cache_aligned_allocator<double>>;
-
-    /// The sources with positive weight in structure-of-arrays form, padded
-    /// to a multiple of `lanes` with log-weight -inf (an exponential of 0).
+    /// The sources with positive weight, padded with log-weight -inf (an
+    /// exponential of 0).
     template <int dim>
-    struct KeyArrays
+    struct KeyArrays : PackedSources<dim>
     {
-      std::size_t   n_padded = 0;
-      AlignedVector coordinate[dim];
       AlignedVector log_weight; // set before each sweep
     };
 
-#define TPDE_SINKHORN_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
     /// max_j <a, y_j> + l_j over the keys.
     template <int dim>
-    TPDE_SINKHORN_CLONES double maximum_score(const KeyArrays<dim> &keys, const double a[dim])
+    TPDE_ATTENTION_CLONES double maximum_score(const KeyArrays<dim> &keys, const double a[dim])
     {
       const double *__restrict log_weight = keys.log_weight.data();
       const double *__restrict y[dim];
@@ -111,7 +98,7 @@ namespace tpde::attention
     /// largest exponent <a, y_j> + l_j - shift (the sum is only accurate if
     /// it is <= 709, see simd_exp.h).
     template <int dim>
-    TPDE_SINKHORN_CLONES double
+    TPDE_ATTENTION_CLONES double
     shifted_exponential_sum(const KeyArrays<dim> &keys, const double a[dim], double shift, double &largest)
     {
       const double *__restrict log_weight = keys.log_weight.data();
@@ -138,11 +125,8 @@ namespace tpde::attention
             total[l] += part[l];
         }
       largest = *std::max_element(lane_maximum, lane_maximum + lanes);
-      return ((total[0] + total[4]) + (total[2] + total[6])) +
-             ((total[1] + total[5]) + (total[3] + total[7]));
+      return pairwise_sum(total);
     }
-
-#undef TPDE_SINKHORN_CLONES
 
     /// log sum_j exp(<a, y_j> + l_j). `hint` (finite, or NaN for none) is a
     /// guess of the result, e.g. the previous iteration's: used as the shift
@@ -175,70 +159,45 @@ namespace tpde::attention
                               const double         *hints,
                               double               *result)
     {
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_queries, 16),
-                        [&](const tbb::blocked_range<std::size_t> &range) {
-                          for (std::size_t q = range.begin(); q != range.end(); ++q)
-                            {
-                              const double *x = queries + q * dim;
-                              double        a[dim];
-                              for (int p = 0; p < dim; ++p)
-                                {
-                                  a[p] = 0.;
-                                  for (int r = 0; r < dim; ++r)
-                                    a[p] += B[p][r] * x[r];
-                                }
-                              const double hint =
-                                hints ? -hints[q] : std::numeric_limits<double>::quiet_NaN();
-                              result[q] = -log_sum_exp<dim>(keys, a, hint);
-                            }
-                        });
+      parallel_for_each(
+        n_queries,
+        [&](std::size_t q) {
+          double a[dim];
+          multiply<dim>(B, queries + q * dim, a);
+          const double hint = hints ? -hints[q] : std::numeric_limits<double>::quiet_NaN();
+          result[q]         = -log_sum_exp<dim>(keys, a, hint);
+        },
+        16);
     }
 
-    template <int dim>
-    SinkhornSolution solve(std::size_t                n_sources,
-                           const double              *sources,
-                           const double              *weights,
-                           const Matrix              &score_matrix,
-                           double                     tolerance,
-                           unsigned int               max_iterations,
-                           const std::vector<double> &initial_potential)
+    /// What solve_sinkhorn was asked, checked.
+    struct SinkhornProblem
     {
-      long double total_weight = 0;
-      for (std::size_t j = 0; j < n_sources; ++j)
-        {
-          if (!(weights[j] >= 0.) || !std::isfinite(weights[j]))
-            throw std::invalid_argument("sinkhorn attention: source weights must be finite and "
-                                        "non-negative, got " +
-                                        std::to_string(weights[j]) + " for source " +
-                                        std::to_string(j));
-          total_weight += weights[j];
-        }
-      if (!(total_weight > 0))
-        throw std::invalid_argument("sinkhorn attention: the total source weight must be positive");
-      for (std::size_t k = 0; k < n_sources * dim; ++k)
-        if (!std::isfinite(sources[k]))
-          throw std::invalid_argument("sinkhorn attention: source coordinates must be finite");
+      Sources                    sources;
+      const Matrix              &score_matrix;
+      double                     tolerance;
+      unsigned int               max_iterations;
+      const std::vector<double> &initial_potential;
+    };
+
+    template <int dim>
+    SinkhornSolution solve(const SinkhornProblem &problem)
+    {
+      const std::size_t n_sources = problem.sources.n;
+      const double     *sources   = problem.sources.points;
+      const double     *weights   = problem.sources.weights;
 
       // The sources in use (p_j > 0), as queries (row-major) and as keys.
-      std::vector<std::size_t> used;
-      for (std::size_t j = 0; j < n_sources; ++j)
-        if (weights[j] > 0.)
-          used.push_back(j);
-      const std::size_t   m = used.size();
-      std::vector<double> used_points(m * dim), log_probability(m);
-      const double        log_total = static_cast<double>(std::log(total_weight));
-      KeyArrays<dim>      keys;
-      keys.n_padded = (m + lanes - 1) / lanes * lanes;
-      for (int i = 0; i < dim; ++i)
-        keys.coordinate[i].assign(keys.n_padded, 0.);
+      KeyArrays<dim> keys{pack_sources<dim>(problem.sources, lanes), {}};
+      const std::vector<std::size_t> &used = keys.index;
+      const std::size_t               m    = used.size();
+      std::vector<double>             used_points(m * dim), log_probability(m);
+      const double log_total = static_cast<double>(std::log(problem.sources.total_weight));
       keys.log_weight.assign(keys.n_padded, -std::numeric_limits<double>::infinity());
       for (std::size_t k = 0; k < m; ++k)
         {
           for (int i = 0; i < dim; ++i)
-            {
-              used_points[k * dim + i] = sources[used[k] * dim + i];
-              keys.coordinate[i][k]    = sources[used[k] * dim + i];
-            }
+            used_points[k * dim + i] = sources[used[k] * dim + i];
           log_probability[k] = std::log(weights[used[k]]) - log_total;
         }
 
@@ -247,19 +206,19 @@ namespace tpde::attention
       for (int p = 0; p < dim; ++p)
         for (int r = 0; r < dim; ++r)
           {
-            S[p][r]  = score_matrix(p, r);
-            St[r][p] = score_matrix(p, r);
+            S[p][r]  = problem.score_matrix(p, r);
+            St[r][p] = problem.score_matrix(p, r);
           }
 
       SinkhornSolution solution;
-      solution.potential = initial_potential.size() == n_sources ?
-                             initial_potential :
+      solution.potential = problem.initial_potential.size() == n_sources ?
+                             problem.initial_potential :
                              std::vector<double>(n_sources, 0.);
       // The previous iteration's potentials guess the next ones (log_sum_exp).
       std::vector<double> row_potential(m, std::numeric_limits<double>::quiet_NaN());
       std::vector<double> next_potential(n_sources);
       solution.marginal_error = std::numeric_limits<double>::infinity();
-      while (solution.iterations < max_iterations)
+      while (solution.iterations < problem.max_iterations)
         {
           ++solution.iterations;
           for (std::size_t k = 0; k < m; ++k)
@@ -277,18 +236,18 @@ namespace tpde::attention
               error, std::abs(std::expm1(solution.potential[used[k]] - next_potential[used[k]])));
           solution.marginal_error = std::isnan(error) ? std::numeric_limits<double>::infinity() :
                                                         error;
-          if (solution.marginal_error <= tolerance)
+          if (solution.marginal_error <= problem.tolerance)
             break;
           solution.potential.swap(next_potential);
         }
       return solution;
     }
 
-    class SinkhornKernel : public Kernel
+    class SinkhornKernel : public CheckedKernel
     {
     public:
       explicit SinkhornKernel(const Parameters &parameters)
-        : dim(parameters.dim)
+        : CheckedKernel("sinkhorn", parameters.dim)
         , tolerance(parameters.sinkhorn_tolerance)
         , max_iterations(parameters.sinkhorn_max_iterations)
         , score_matrix((parameters.beta / parameters.sinkhorn_epsilon) *
@@ -297,25 +256,30 @@ namespace tpde::attention
             "sinkhorn", parameters, parameters.beta / parameters.sinkhorn_epsilon, 0., true))
       {}
 
-      unsigned int dimension() const override { return dim; }
-
-      void evaluate(std::size_t   n_targets,
-                    const double *targets,
-                    std::size_t   n_sources,
-                    const double *sources,
-                    const double *weights,
-                    double       *velocities) const override
+      std::vector<std::pair<std::string, double>> diagnostics() const override
       {
-        const bool same_sources =
-          previous_sources.size() == n_sources * dim &&
-          std::memcmp(previous_sources.data(), sources, n_sources * dim * sizeof(double)) == 0;
+        return {{"sinkhorn_iterations", last_iterations},
+                {"sinkhorn_marginal_error", last_marginal_error},
+                {"sinkhorn_max_marginal_error", max_marginal_error}};
+      }
+
+    protected:
+      void evaluate_checked(const Targets &targets,
+                            const Sources &checked,
+                            double        *velocities) const override
+      {
+        const std::size_t n_sources = checked.n;
+        const double     *sources = checked.points, *weights = checked.weights;
+        const bool        same_sources =
+          previous_sources.size() == n_sources * point_dimension &&
+          std::memcmp(previous_sources.data(), sources, n_sources * point_dimension * sizeof(double)) == 0;
         if (!same_sources)
           {
-            previous_sources.assign(sources, sources + n_sources * dim);
+            previous_sources.assign(sources, sources + n_sources * point_dimension);
             potential.clear(); // cold start
           }
         const SinkhornSolution solution = solve_sinkhorn(
-          dim, n_sources, sources, weights, score_matrix, tolerance, max_iterations, potential);
+          point_dimension, n_sources, sources, weights, score_matrix, tolerance, max_iterations, potential);
         last_iterations     = solution.iterations;
         last_marginal_error = solution.marginal_error;
         max_marginal_error  = std::max(max_marginal_error, solution.marginal_error);
@@ -340,18 +304,10 @@ namespace tpde::attention
           if (weights[j] > 0.)
             reweighted[j] = std::exp(std::log(weights[j]) + potential[j] - largest);
         velocity_kernel->evaluate(
-          n_targets, targets, n_sources, sources, reweighted.data(), velocities);
-      }
-
-      std::vector<std::pair<std::string, double>> diagnostics() const override
-      {
-        return {{"sinkhorn_iterations", last_iterations},
-                {"sinkhorn_marginal_error", last_marginal_error},
-                {"sinkhorn_max_marginal_error", max_marginal_error}};
+          targets.n, targets.points, n_sources, sources, reweighted.data(), velocities);
       }
 
     private:
-      unsigned int            dim;
       double                  tolerance;
       unsigned int            max_iterations;
       Matrix                  score_matrix; // (beta / epsilon) K^T Q
@@ -377,25 +333,21 @@ namespace tpde::attention
   {
     if (score_matrix.rows != dim || score_matrix.cols != dim)
       throw std::invalid_argument("solve_sinkhorn: the score matrix must be dim x dim");
-    switch (dim)
-      {
-        case 1:
-          return solve<1>(
-            n_sources, sources, weights, score_matrix, tolerance, max_iterations, initial_potential);
-        case 2:
-          return solve<2>(
-            n_sources, sources, weights, score_matrix, tolerance, max_iterations, initial_potential);
-        case 3:
-          return solve<3>(
-            n_sources, sources, weights, score_matrix, tolerance, max_iterations, initial_potential);
-        default:
-          throw std::invalid_argument("solve_sinkhorn: dim must be 1, 2 or 3");
-      }
+    if (dim < 1 || dim > 3)
+      throw std::invalid_argument("solve_sinkhorn: dim must be 1, 2 or 3");
+    // Zero-weight sources get potentials too, so all coordinates must be finite.
+    const SinkhornProblem problem{
+      check_sources("sinkhorn", dim, n_sources, sources, weights, true),
+      score_matrix,
+      tolerance,
+      max_iterations,
+      initial_potential};
+    return dim == 1 ? solve<1>(problem) : dim == 2 ? solve<2>(problem) : solve<3>(problem);
   }
 
   Variant make_sinkhorn_variant()
   {
-    return {"sinkhorn",
+    Variant variant{"sinkhorn",
             "Sinkhorn attention (Sinkformer): X(x) = V sum_j w_j pi(x, y_j) y_j / sum_j w_j, "
             "pi = exp((beta <Qx, Ky> + f(x) + g(y)) / epsilon) the entropic optimal-transport "
             "plan of the token distribution with itself (both marginals 1). Q and K are k x d "
@@ -418,5 +370,10 @@ namespace tpde::attention
                 throw std::invalid_argument(text.str());
               return std::make_unique<SinkhornKernel>(parameters);
             }};
+    Capabilities &can = variant.capabilities;
+    can.moment_model      = reference::make_sinkhorn_moments;
+    can.fast_summation    = true; // the velocity sum, not the iterations
+    can.float_exponential = true; // likewise
+    return variant;
   }
 } // namespace tpde::attention

@@ -23,22 +23,24 @@
 #include "attention/exponential_kernel.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace tpde::attention
 {
   Variant make_unnormalized_variant()
   {
-    return {"unnormalized",
-            "Unnormalized self-attention: X(x) = V * sum_j w_j exp(beta <Qx, K y_j>) y_j / "
-            "sum_j w_j, the integral of exp(beta <Qx, Ky>) V y against the token probability "
-            "measure, without softmax normalisation. Q and K are k x d for any k >= 1 (same "
-            "shape), V is d x d, beta is any finite number (d = 1, 2 or 3). Evaluated as "
-            "e^m times a sum of exponentials <= 1 (m the largest score); where the velocity "
-            "exceeds the double range it is infinite and the run stops as a physical failure.",
-            [](const Parameters &parameters) {
-              return create_exponential_kernel(
-                "unnormalized", parameters, parameters.beta, 0., false);
-            }};
+    Variant variant = make_exponential_variant(
+      "unnormalized",
+      "Unnormalized self-attention: X(x) = V * sum_j w_j exp(beta <Qx, K y_j>) y_j / "
+      "sum_j w_j, the integral of exp(beta <Qx, Ky>) V y against the token probability "
+      "measure, without softmax normalisation. Q and K are k x d for any k >= 1 (same "
+      "shape), V is d x d, beta is any finite number (d = 1, 2 or 3). Evaluated as "
+      "e^m times a sum of exponentials <= 1 (m the largest score); where the velocity "
+      "exceeds the double range it is infinite and the run stops as a physical failure.",
+      [](const Parameters &parameters) { return parameters.beta; },
+      [](const Parameters &) { return 0.; },
+      false);
+    return variant;
   }
 } // namespace tpde::attention

@@ -1,5 +1,7 @@
 #include "common/matrix.h"
 
+#include "common/symmetric_eigen.h"
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -158,6 +160,29 @@ namespace tpde
     return m;
   }
 
+  std::optional<Matrix> cholesky_factor(const Matrix &a, double minimum_pivot)
+  {
+    const std::size_t n = a.rows;
+    Matrix            l(n, n);
+    for (std::size_t j = 0; j < n; ++j)
+      {
+        double pivot = a(j, j);
+        for (std::size_t k = 0; k < j; ++k)
+          pivot -= l(j, k) * l(j, k);
+        if (!(pivot > minimum_pivot))
+          return std::nullopt;
+        l(j, j) = std::sqrt(pivot);
+        for (std::size_t i = j + 1; i < n; ++i)
+          {
+            double sum = a(i, j);
+            for (std::size_t k = 0; k < j; ++k)
+              sum -= l(i, k) * l(j, k);
+            l(i, j) = sum / l(j, j);
+          }
+      }
+    return l;
+  }
+
   bool is_symmetric_positive_definite(const Matrix &a, double tolerance)
   {
     if (a.rows != a.cols || a.rows == 0)
@@ -168,25 +193,7 @@ namespace tpde
       for (std::size_t j = 0; j < i; ++j)
         if (std::abs(a(i, j) - a(j, i)) > tolerance * scale)
           return false;
-    // Cholesky: all pivots must be positive.
-    Matrix l(n, n);
-    for (std::size_t j = 0; j < n; ++j)
-      {
-        double d = a(j, j);
-        for (std::size_t k = 0; k < j; ++k)
-          d -= l(j, k) * l(j, k);
-        if (!(d > tolerance * scale))
-          return false;
-        l(j, j) = std::sqrt(d);
-        for (std::size_t i = j + 1; i < n; ++i)
-          {
-            double s = a(i, j);
-            for (std::size_t k = 0; k < j; ++k)
-              s -= l(i, k) * l(j, k);
-            l(i, j) = s / l(j, j);
-          }
-      }
-    return true;
+    return cholesky_factor(a, tolerance * scale).has_value();
   }
 
   Matrix inverse(const Matrix &a)
@@ -259,44 +266,8 @@ namespace tpde
 
   std::vector<double> symmetric_eigenvalues(const Matrix &a)
   {
-    require(a.rows == a.cols, "eigenvalues: matrix is not square");
-    const std::size_t n = a.rows;
-    Matrix            m = a;
-    for (int sweep = 0; sweep < 100; ++sweep)
-      {
-        double off = 0;
-        for (std::size_t i = 0; i < n; ++i)
-          for (std::size_t j = i + 1; j < n; ++j)
-            off += m(i, j) * m(i, j);
-        if (off < 1e-300)
-          break;
-        for (std::size_t p = 0; p < n; ++p)
-          for (std::size_t q = p + 1; q < n; ++q)
-            {
-              if (m(p, q) == 0.)
-                continue;
-              const double theta = (m(q, q) - m(p, p)) / (2. * m(p, q));
-              const double t     = (theta >= 0 ? 1. : -1.) /
-                               (std::abs(theta) + std::sqrt(theta * theta + 1.));
-              const double c = 1. / std::sqrt(t * t + 1.), s = t * c;
-              for (std::size_t k = 0; k < n; ++k)
-                {
-                  const double mkp = m(k, p), mkq = m(k, q);
-                  m(k, p) = c * mkp - s * mkq;
-                  m(k, q) = s * mkp + c * mkq;
-                }
-              for (std::size_t k = 0; k < n; ++k)
-                {
-                  const double mpk = m(p, k), mqk = m(q, k);
-                  m(p, k) = c * mpk - s * mqk;
-                  m(q, k) = s * mpk + c * mqk;
-                }
-            }
-      }
-    std::vector<double> ev(n);
-    for (std::size_t i = 0; i < n; ++i)
-      ev[i] = m(i, i);
-    std::sort(ev.begin(), ev.end());
-    return ev;
+    std::vector<double> values = symmetric_eigen(a).values;
+    std::sort(values.begin(), values.end());
+    return values;
   }
 } // namespace tpde

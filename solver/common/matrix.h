@@ -54,6 +54,9 @@ namespace tpde
   /// Throws std::invalid_argument if singular.
   Matrix inverse(const Matrix &a);
   double determinant(const Matrix &a);
-  /// Eigenvalues of a symmetric matrix in ascending order (Jacobi rotations).
+  /// Lower Cholesky factor L (a = L L^T, only the lower triangle of a is
+  /// read), or nothing as soon as a pivot is not above minimum_pivot.
+  std::optional<Matrix> cholesky_factor(const Matrix &a, double minimum_pivot = 0.);
+  /// Eigenvalues of a symmetric matrix in ascending order (symmetric_eigen.h).
   std::vector<double> symmetric_eigenvalues(const Matrix &a);
 } // namespace tpde

@@ -1,5 +1,7 @@
 #include "particles/particle_system.h"
 
+#include "common/named_choice.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -8,11 +10,8 @@ namespace tpde::particles
 {
   Integrator integrator_from_name(const std::string &name)
   {
-    if (name == "rk4")
-      return Integrator::rk4;
-    if (name == "ssp-rk3")
-      return Integrator::ssp_rk3;
-    throw std::invalid_argument("unknown particle integrator '" + name + "'; expected rk4 or ssp-rk3");
+    return choose_by_name<Integrator>(
+      "particle integrator", name, {{"rk4", Integrator::rk4}, {"ssp-rk3", Integrator::ssp_rk3}});
   }
 
   ParticleSystem::ParticleSystem(const attention::Kernel &kernel, std::vector<double> positions)

@@ -1,7 +1,10 @@
 #include "particles/sampling.h"
 
+#include "common/named_choice.h"
+
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 
 namespace tpde::particles
@@ -16,28 +19,13 @@ namespace tpde::particles
       return (double(bits >> 11) + 0.5) * 0x1p-53;
     }
 
-    /// Lower Cholesky factor of a small SPD matrix (row-major).
+    /// Lower Cholesky factor of a small SPD matrix.
     Matrix cholesky(const Matrix &a)
     {
-      const std::size_t n = a.rows;
-      Matrix            l(n, n, 0.);
-      for (std::size_t j = 0; j < n; ++j)
-        {
-          double diagonal = a(j, j);
-          for (std::size_t k = 0; k < j; ++k)
-            diagonal -= l(j, k) * l(j, k);
-          if (!(diagonal > 0))
-            throw std::invalid_argument("covariance " + a.to_string() + " is not positive definite");
-          l(j, j) = std::sqrt(diagonal);
-          for (std::size_t i = j + 1; i < n; ++i)
-            {
-              double sum = a(i, j);
-              for (std::size_t k = 0; k < j; ++k)
-                sum -= l(i, k) * l(j, k);
-              l(i, j) = sum / l(j, j);
-            }
-        }
-      return l;
+      std::optional<Matrix> factor = cholesky_factor(a);
+      if (!factor)
+        throw std::invalid_argument("covariance " + a.to_string() + " is not positive definite");
+      return *factor;
     }
 
     double normal_cdf(double x)
@@ -48,11 +36,8 @@ namespace tpde::particles
 
   Sampling sampling_from_name(const std::string &name)
   {
-    if (name == "random")
-      return Sampling::random;
-    if (name == "quasi-random")
-      return Sampling::quasi_random;
-    throw std::invalid_argument("unknown sampling '" + name + "'; expected random or quasi-random");
+    return choose_by_name<Sampling>(
+      "sampling", name, {{"random", Sampling::random}, {"quasi-random", Sampling::quasi_random}});
   }
 
   double radical_inverse(std::uint64_t i, unsigned int base)

@@ -37,99 +37,6 @@ namespace tpde::reference
                 shape(p.V));
     }
 
-    /// l2 (physics.md §2.4): the tilted law has precision Sigma^{-1} + 2 beta K^T K,
-    /// so X(x) = V (I + 2 beta Sigma K^T K)^{-1} (alpha + 2 beta Sigma K^T Q x) = a + B x:
-    ///   alpha' = a + B alpha,  Sigma' = B Sigma + Sigma B^T,
-    ///   a = V M^{-1} alpha,  B = 2 beta V M^{-1} Sigma K^T Q,  M = I + 2 beta Sigma K^T K.
-    MomentDerivative make_l2_moments(const attention::Parameters &p)
-    {
-      check_query_key_value("l2", p);
-      const Matrix KtK = (2. * p.beta) * (transpose(p.K) * p.K);
-      const Matrix KtQ = (2. * p.beta) * (transpose(p.K) * p.Q);
-      const Matrix V   = p.V;
-      const Matrix I   = Matrix::identity(p.dim);
-      return [KtK, KtQ, V, I](const GaussianState &s) {
-        const Matrix &Sigma = s.covariance;
-        // M is invertible for PD Sigma and beta >= 0 (similar to
-        // I + Sigma^{1/2} 2 beta K^T K Sigma^{1/2}); inverse() throws otherwise.
-        const Matrix              VMinv     = V * inverse(I + Sigma * KtK);
-        const Matrix              B         = VMinv * Sigma * KtQ;
-        const Matrix              BSigma    = B * Sigma;
-        std::vector<double>       mean_rate = VMinv * s.mean;
-        const std::vector<double> drift     = B * s.mean;
-        for (std::size_t i = 0; i < mean_rate.size(); ++i)
-          mean_rate[i] += drift[i];
-        // B Sigma + Sigma B^T = BSigma + BSigma^T: exactly symmetric.
-        return GaussianState{mean_rate, BSigma + transpose(BSigma)};
-      };
-    }
-
-    /// Multi-head (physics.md §2.3), A_h = beta_h K_h^T Q_h: X(x) = sum_h C_h (alpha + Sigma A_h x),
-    ///   alpha' = sum_h C_h (I + Sigma A_h) alpha,  Sigma' = sum_h (C_h Sigma A_h Sigma + transpose).
-    MomentDerivative make_multihead_moments(const attention::Parameters &p)
-    {
-      require(!p.heads.empty(), "Gaussian reference 'multihead': no heads");
-      std::vector<Matrix> A, C;
-      for (std::size_t h = 0; h < p.heads.size(); ++h)
-        {
-          attention::Parameters single = p;
-          single.beta                  = p.heads[h].beta;
-          single.Q                     = p.heads[h].Q;
-          single.K                     = p.heads[h].K;
-          single.V                     = p.heads[h].C;
-          check_query_key_value("multihead (head " + std::to_string(h + 1) + ")", single);
-          A.push_back(single.beta * (transpose(single.K) * single.Q));
-          C.push_back(single.V);
-        }
-      const Matrix I = Matrix::identity(p.dim);
-      return [A, C, I](const GaussianState &s) {
-        const Matrix       &Sigma = s.covariance;
-        Matrix              M(Sigma.rows, Sigma.cols);
-        std::vector<double> mean_rate(s.mean.size(), 0.);
-        for (std::size_t h = 0; h < A.size(); ++h)
-          {
-            M                             = M + C[h] * Sigma * A[h] * Sigma;
-            const std::vector<double> add = C[h] * (I + Sigma * A[h]) * s.mean;
-            for (std::size_t i = 0; i < mean_rate.size(); ++i)
-              mean_rate[i] += add[i];
-          }
-        return GaussianState{mean_rate, M + transpose(M)};
-      };
-    }
-
-    /// Sinkhorn (physics.md §2.5): X(x) = V (alpha + Gamma (x - alpha)), so
-    ///   alpha' = V alpha,  Sigma' = B Sigma + Sigma B^T,  B = V Gamma.
-    MomentDerivative make_sinkhorn_moments(const attention::Parameters &p)
-    {
-      check_query_key_value("sinkhorn", p);
-      require(p.sinkhorn_epsilon > 0 && std::isfinite(p.sinkhorn_epsilon),
-              "Gaussian reference 'sinkhorn': epsilon must be finite and > 0");
-      const attention::Parameters parameters = p;
-      return [parameters](const GaussianState &s) {
-        const Matrix B      = parameters.V * sinkhorn_regression_matrix(s.covariance, parameters);
-        const Matrix BSigma = B * s.covariance;
-        return GaussianState{parameters.V * s.mean, BSigma + transpose(BSigma)};
-      };
-    }
-
-    struct MomentModel
-    {
-      const char *name;
-      MomentDerivative (*make)(const attention::Parameters &);
-    };
-
-    // One line per variant with a Gaussian reduction.
-    const std::vector<MomentModel> &moment_models()
-    {
-      static const std::vector<MomentModel> models = {
-        {"softmax", &make_softmax_moments},
-        {"multihead", &make_multihead_moments},
-        {"l2", &make_l2_moments},
-        {"sinkhorn", &make_sinkhorn_moments},
-      };
-      return models;
-    }
-
     // ODE state layout: y = (alpha_0..alpha_{d-1}, Sigma row-major).
     std::vector<double> pack(const GaussianState &s)
     {
@@ -150,59 +57,79 @@ namespace tpde::reference
     }
   } // namespace
 
-  Matrix symmetric_square_root(const Matrix &a)
+  /// l2 (physics.md §2.4): the tilted law has precision Sigma^{-1} + 2 beta K^T K,
+  /// so X(x) = V (I + 2 beta Sigma K^T K)^{-1} (alpha + 2 beta Sigma K^T Q x) = a + B x:
+  ///   alpha' = a + B alpha,  Sigma' = B Sigma + Sigma B^T,
+  ///   a = V M^{-1} alpha,  B = 2 beta V M^{-1} Sigma K^T Q,  M = I + 2 beta Sigma K^T K.
+  MomentDerivative make_l2_moments(const attention::Parameters &p)
   {
-    require(a.rows == a.cols, "symmetric_square_root: the matrix is " + shape(a));
-    // Cyclic Jacobi rotations: D = P^T a P becomes diagonal, a = P D P^T.
-    const std::size_t n = a.rows;
-    Matrix            D = a, P = Matrix::identity(n);
-    for (unsigned int sweep = 0; sweep < 64; ++sweep)
+    check_query_key_value("l2", p);
+    const Matrix KtK = (2. * p.beta) * (transpose(p.K) * p.K);
+    const Matrix KtQ = (2. * p.beta) * (transpose(p.K) * p.Q);
+    const Matrix V   = p.V;
+    const Matrix I   = Matrix::identity(p.dim);
+    return [KtK, KtQ, V, I](const GaussianState &s) {
+      const Matrix &Sigma = s.covariance;
+      // M is invertible for PD Sigma and beta >= 0 (similar to
+      // I + Sigma^{1/2} 2 beta K^T K Sigma^{1/2}); inverse() throws otherwise.
+      const Matrix              VMinv     = V * inverse(I + Sigma * KtK);
+      const Matrix              B         = VMinv * Sigma * KtQ;
+      const Matrix              BSigma    = B * Sigma;
+      std::vector<double>       mean_rate = VMinv * s.mean;
+      const std::vector<double> drift     = B * s.mean;
+      for (std::size_t i = 0; i < mean_rate.size(); ++i)
+        mean_rate[i] += drift[i];
+      // B Sigma + Sigma B^T = BSigma + BSigma^T: exactly symmetric.
+      return GaussianState{mean_rate, BSigma + transpose(BSigma)};
+    };
+  }
+
+  /// Multi-head (physics.md §2.3), A_h = beta_h K_h^T Q_h: X(x) = sum_h C_h (alpha + Sigma A_h x),
+  ///   alpha' = sum_h C_h (I + Sigma A_h) alpha,  Sigma' = sum_h (C_h Sigma A_h Sigma + transpose).
+  MomentDerivative make_multihead_moments(const attention::Parameters &p)
+  {
+    require(!p.heads.empty(), "Gaussian reference 'multihead': no heads");
+    std::vector<Matrix> A, C;
+    for (std::size_t h = 0; h < p.heads.size(); ++h)
       {
-        double off = 0, diagonal = 0;
-        for (std::size_t i = 0; i < n; ++i)
-          {
-            diagonal += D(i, i) * D(i, i);
-            for (std::size_t j = i + 1; j < n; ++j)
-              off += D(i, j) * D(i, j);
-          }
-        if (!(off > 1e-36 * diagonal))
-          break;
-        for (std::size_t p = 0; p < n; ++p)
-          for (std::size_t q = p + 1; q < n; ++q)
-            {
-              if (D(p, q) == 0.)
-                continue;
-              const double theta = (D(q, q) - D(p, p)) / (2. * D(p, q));
-              const double t     = (theta >= 0 ? 1. : -1.) /
-                               (std::abs(theta) + std::sqrt(theta * theta + 1.));
-              const double c = 1. / std::sqrt(t * t + 1.), s = t * c;
-              for (std::size_t k = 0; k < n; ++k)
-                {
-                  const double dkp = D(k, p), dkq = D(k, q);
-                  D(k, p)          = c * dkp - s * dkq;
-                  D(k, q)          = s * dkp + c * dkq;
-                  const double pkp = P(k, p), pkq = P(k, q);
-                  P(k, p)          = c * pkp - s * pkq;
-                  P(k, q)          = s * pkp + c * pkq;
-                }
-              for (std::size_t k = 0; k < n; ++k)
-                {
-                  const double dpk = D(p, k), dqk = D(q, k);
-                  D(p, k)          = c * dpk - s * dqk;
-                  D(q, k)          = s * dpk + c * dqk;
-                }
-            }
+        attention::Parameters single = p;
+        single.beta                  = p.heads[h].beta;
+        single.Q                     = p.heads[h].Q;
+        single.K                     = p.heads[h].K;
+        single.V                     = p.heads[h].C;
+        check_query_key_value("multihead (head " + std::to_string(h + 1) + ")", single);
+        A.push_back(single.beta * (transpose(single.K) * single.Q));
+        C.push_back(single.V);
       }
-    Matrix root(n, n);
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < n; ++j)
+    const Matrix I = Matrix::identity(p.dim);
+    return [A, C, I](const GaussianState &s) {
+      const Matrix       &Sigma = s.covariance;
+      Matrix              M(Sigma.rows, Sigma.cols);
+      std::vector<double> mean_rate(s.mean.size(), 0.);
+      for (std::size_t h = 0; h < A.size(); ++h)
         {
-          double sum = 0;
-          for (std::size_t k = 0; k < n; ++k)
-            sum += P(i, k) * std::sqrt(std::max(D(k, k), 0.)) * P(j, k);
-          root(i, j) = sum;
+          M                             = M + C[h] * Sigma * A[h] * Sigma;
+          const std::vector<double> add = C[h] * (I + Sigma * A[h]) * s.mean;
+          for (std::size_t i = 0; i < mean_rate.size(); ++i)
+            mean_rate[i] += add[i];
         }
-    return 0.5 * (root + transpose(root));
+      return GaussianState{mean_rate, M + transpose(M)};
+    };
+  }
+
+  /// Sinkhorn (physics.md §2.5): X(x) = V (alpha + Gamma (x - alpha)), so
+  ///   alpha' = V alpha,  Sigma' = B Sigma + Sigma B^T,  B = V Gamma.
+  MomentDerivative make_sinkhorn_moments(const attention::Parameters &p)
+  {
+    check_query_key_value("sinkhorn", p);
+    require(p.sinkhorn_epsilon > 0 && std::isfinite(p.sinkhorn_epsilon),
+            "Gaussian reference 'sinkhorn': epsilon must be finite and > 0");
+    const attention::Parameters parameters = p;
+    return [parameters](const GaussianState &s) {
+      const Matrix B      = parameters.V * sinkhorn_regression_matrix(s.covariance, parameters);
+      const Matrix BSigma = B * s.covariance;
+      return GaussianState{parameters.V * s.mean, BSigma + transpose(BSigma)};
+    };
   }
 
   Matrix sinkhorn_regression_matrix(const Matrix &Sigma, const attention::Parameters &p)
@@ -237,26 +164,27 @@ namespace tpde::reference
 
   bool has_gaussian_reference(const std::string &variant)
   {
-    for (const auto &m : moment_models())
-      if (variant == m.name)
-        return true;
+    for (const attention::Variant &v : attention::variants())
+      if (v.name == variant)
+        return static_cast<bool>(v.capabilities.moment_model);
     return false;
   }
 
   std::string gaussian_reference_variants()
   {
     std::string names;
-    for (const auto &m : moment_models())
-      names += (names.empty() ? "" : "|") + std::string(m.name);
+    for (const attention::Variant &v : attention::variants())
+      if (v.capabilities.moment_model)
+        names += (names.empty() ? "" : "|") + v.name;
     return names;
   }
 
   MomentDerivative make_moment_derivative(const std::string             &variant,
                                           const attention::Parameters &parameters)
   {
-    for (const auto &m : moment_models())
-      if (variant == m.name)
-        return m.make(parameters);
+    for (const attention::Variant &v : attention::variants())
+      if (v.name == variant && v.capabilities.moment_model)
+        return v.capabilities.moment_model(parameters);
     throw std::invalid_argument("no Gaussian reference for attention variant '" + variant +
                                 "' (available: " + gaussian_reference_variants() + ")");
   }

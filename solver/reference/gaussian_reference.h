@@ -5,13 +5,14 @@
 // integrates that ODE to reference accuracy (~1e-12), so the grid solver's
 // moments and density can be compared against it at every output time.
 //
-// Adding a variant: write one function
-// `MomentDerivative make_<name>_moments(const attention::Parameters &)` in
-// gaussian_reference.cc and list it once in its table.
+// Which variants have a moment model is stated by the variants themselves
+// (attention::Capabilities::moment_model, set in their files to one of the
+// make_*_moments below); this module integrates the ODE.
 #pragma once
 
 #include "attention/attention.h"
 #include "common/matrix.h"
+#include "common/symmetric_eigen.h"
 #include "reference/ode_integrator.h"
 
 #include <functional>
@@ -46,15 +47,25 @@ namespace tpde::reference
   ///   alpha' = V (I + Sigma A) alpha,  Sigma' = V Sigma A Sigma + Sigma A^T Sigma V^T.
   MomentDerivative make_softmax_moments(const attention::Parameters &parameters);
 
+  /// l2 (physics.md §2.4): X(x) = V M^{-1} (alpha + 2 beta Sigma K^T Q x),
+  /// M = I + 2 beta Sigma K^T K.
+  MomentDerivative make_l2_moments(const attention::Parameters &parameters);
+
+  /// Multi-head (physics.md §2.3): X(x) = sum_h C_h (alpha + Sigma A_h x).
+  MomentDerivative make_multihead_moments(const attention::Parameters &parameters);
+
+  /// Sinkhorn (physics.md §2.5): X(x) = V (alpha + Gamma (x - alpha)).
+  MomentDerivative make_sinkhorn_moments(const attention::Parameters &parameters);
+
   /// Sinkhorn (physics.md §2.5): the matrix Gamma of the conditional mean
   /// E_pi[y | x] = alpha + Gamma (x - alpha) of the entropic plan of N(alpha, Sigma)
   /// with itself for the score (beta / epsilon) <Qx, Ky>; the velocity is
   /// V (alpha + Gamma (x - alpha)). Sigma symmetric positive definite.
   Matrix sinkhorn_regression_matrix(const Matrix &Sigma, const attention::Parameters &parameters);
 
-  /// Square root of a symmetric positive semi-definite matrix (Jacobi
-  /// eigen-decomposition; negative rounding-level eigenvalues count as 0).
-  Matrix symmetric_square_root(const Matrix &a);
+  /// Square root of a symmetric positive semi-definite matrix (lives in
+  /// common/symmetric_eigen.h; named here for the existing callers).
+  using tpde::symmetric_square_root;
 
   class GaussianReference
   {

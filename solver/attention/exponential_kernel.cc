@@ -1,0 +1,512 @@
+// The exponential kernel family (softmax, l2, unnormalized; multihead per
+// head, sinkhorn's velocity and masked through them):
+//
+//   X(x) = V * sum_j w_j exp(<a, y_j> + p_j) y_j / (normalised ? sum_j w_j exp(...) : sum_j w_j),
+//
+// a = A x with A = score_factor K^T Q, p_j = -key_penalty |K y_j|^2.
+// This is the hot loop of the whole solver (M targets x N sources), so:
+//  * sources are converted once per evaluate() into structure-of-arrays form;
+//  * targets are processed in blocks of two; a block sweeps all sources
+//    once, summing the exponentials shifted by an upper bound of the
+//    largest score from the sources' bounding box; only when that bound may
+//    exceed the largest score by more than 500 (very large scores) does a
+//    first sweep find the maximum;
+//  * the sweeps work on eight sources at a time in GCC vector types (one
+//    AVX-512 register; per-lane partial sums), with the table-based
+//    simd::exp_lanes, and are compiled for AVX-512, AVX2+FMA and baseline
+//    x86-64 (target_clones, chosen at run time);
+//  * blocks of targets are distributed with tbb::parallel_for. Every target
+//    is handled by one block in a fixed order, so results do not depend on
+//    the number of threads;
+//  * with `evaluation = fast` (or auto on large problems) the sums are
+//    interpolated in score space instead (fast_summation.h), with node values
+//    from these same sweeps over the sources each box keeps.
+//
+// Accuracy. Scores of size ~1000 carry an absolute rounding error of ~1e-13
+// if computed naively, which goes straight into the relative error of each
+// exponential. Instead the score minus the shift is computed exactly up to a
+// small remainder: a and y are split into a coarse part on a common grid and
+// a fine part. The coarse products are exact in double (at most 50 bits) and
+// are integer multiples of a common step G, so their sum with the shift
+// (also a multiple of G) is exact. What remains (log-weight plus the two
+// fine products, all small) is rounded only at its own size. The exponent
+// handed to exp is therefore accurate to ~1e-16 * (|log-weight| + |exponent|),
+// independently of the size of the score and of FMA availability.
+//
+// Shared core. The same machinery evaluates every kernel whose weights are
+// exponentials of a linear score plus a per-source log-weight:
+// create_exponential_kernel() below (declared in exponential_kernel.h) takes
+// the factor of K^T Q, an optional |K y|^2 penalty
+// (l2: -beta |Qx - Ky|^2 = 2 beta <Qx, Ky> - beta |Ky|^2 - beta |Qx|^2, and the
+// last term cancels) and whether the sum is normalised (softmax, l2) or
+// divided by the total weight (unnormalized). With a penalty the sources are
+// first centred on their bounding box (the dropped terms are constant per
+// target and cancel in the normalisation), and the log-weights, which may
+// still be large, are kept as a double-double (hi + lo): hi is added to the
+// exact coarse sum first, so that this addition rounds at the size of the
+// result, not of the log-weight.
+#include "attention/exponential_core.h"
+#include "attention/exponential_kernel.h"
+#include "attention/fast_summation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace tpde::attention
+{
+  namespace
+  {
+    using namespace exponential;
+
+    /// What distinguishes the exponential kernels (see create_exponential_kernel).
+    struct ExponentialKind
+    {
+      std::string name;         // variant name, for messages
+      double      score_factor; // A = score_factor K^T Q
+      double      key_penalty;  // log-weights get - key_penalty |K y|^2
+      bool        normalised;   // N / D (softmax, l2) or sum w e^s y / sum w
+    };
+
+    template <int dim>
+    class ExponentialKernel : public CheckedKernel
+    {
+    public:
+      ExponentialKernel(const Parameters &parameters, const ExponentialKind &kind)
+          : CheckedKernel(kind.name, dim)
+          , kind(kind)
+          , K(parameters.K)
+          , evaluation(parameters.evaluation)
+          , tolerance(parameters.tolerance)
+          , float_exponential(parameters.float_exponential)
+      {
+        // Long double: a = A x is accurate to far below double rounding
+        // before it is split.
+        score_matrix<dim>(parameters, kind.score_factor, A);
+        for (int p = 0; p < dim; ++p)
+          for (int q = 0; q < dim; ++q)
+            V[p][q] = parameters.V(p, q);
+      }
+
+    protected:
+      void evaluate_checked(const Targets &target_points,
+                            const Sources &sources,
+                            double        *velocities) const override
+      {
+        const std::size_t n_targets = target_points.n;
+        const double     *targets   = target_points.points;
+        if (n_targets == 0)
+          return;
+        const SourceArrays<dim> source_arrays =
+          pack_exponential_sources<dim>(sources, K, kind.key_penalty);
+        const std::size_t n_used = source_arrays.n_used;
+        if (evaluation == Parameters::Evaluation::fast)
+          {
+            evaluate_fast(n_targets,
+                          targets,
+                          source_arrays,
+                          std::numeric_limits<double>::infinity(),
+                          velocities);
+            return;
+          }
+        if (evaluation == Parameters::Evaluation::automatic &&
+            fast_summation_pays(n_targets, n_used, tolerance) &&
+            evaluate_fast(n_targets,
+                          targets,
+                          source_arrays,
+                          fast_summation_max_fraction * static_cast<double>(n_targets) *
+                            static_cast<double>(n_used),
+                          velocities))
+          return;
+
+        parallel_for_each(padded_size(n_targets, targets_per_sweep) / targets_per_sweep,
+                          [&](std::size_t block) {
+                            evaluate_block(block * targets_per_sweep,
+                                           n_targets,
+                                           targets,
+                                           source_arrays,
+                                           velocities);
+                          });
+      }
+
+    private:
+      ExponentialKind        kind;
+      Matrix                 K;
+      Parameters::Evaluation evaluation;
+      double                 tolerance;
+      bool                   float_exponential;
+      long double     A[dim][dim];
+      double          V[dim][dim];
+
+      /// The shifted sums of one block of score vectors a (long double, in
+      /// the sources' frame): numerator N, denominator D and the shift m
+      /// with sum_j e^{s_j} (y_j, 1) = e^m (N, D); single: with the float
+      /// exponential (exponential_sums_float).
+      void sweep_block(const long double        a[targets_per_sweep][dim],
+                       const SourceArrays<dim> &sources,
+                       double                   numerator[targets_per_sweep][dim],
+                       double                   denominator[targets_per_sweep],
+                       double                   shift[targets_per_sweep],
+                       bool                     single = false) const
+      {
+        TargetBlock<dim> block;
+        for (unsigned int b = 0; b < targets_per_sweep; ++b)
+          {
+            for (int p = 0; p < dim; ++p)
+              block.a[b][p] = static_cast<double>(a[b][p]);
+            split_score_vector(a[b], sources, block, b);
+          }
+
+        // The shift only has to be near the largest score: no overflow, the
+        // leading terms far above the exp clamp at -700 (see exp_lanes), and
+        // their exponents small, since each exponent is rounded at its own
+        // size. The bounding box gives an upper bound without a sweep; it is
+        // used when it exceeds the heaviest source's score by at most
+        // max_bound_gap (so by at most that much the largest score too; the
+        // leading exponents are then >= -max_bound_gap, rounded to within
+        // 64 eps ~ 7e-15 instead of ~eps). Otherwise, and for split
+        // log-weights (where coarse + log-weight would be rounded at the size
+        // of the gap too), a sweep finds the maximum.
+        constexpr double max_bound_gap = 64.;
+        double           maximum[targets_per_sweep];
+        bool             bounded[targets_per_sweep];
+        bool             all_bounded = true;
+        for (unsigned int b = 0; b < targets_per_sweep; ++b)
+          {
+            const double heaviest_log_weight = sources.log_weight[sources.heaviest];
+            double       upper = heaviest_log_weight, heaviest_score = heaviest_log_weight;
+            for (int i = 0; i < dim; ++i)
+              {
+                upper += std::max(block.a[b][i] * sources.lowest[i],
+                                  block.a[b][i] * sources.highest[i]);
+                heaviest_score += block.a[b][i] * sources.coordinate[i][sources.heaviest];
+              }
+            maximum[b] = upper;
+            bounded[b] = single ? upper - heaviest_score <= max_float_bound_gap :
+                                  sources.log_weight_lo == nullptr &&
+                                    upper - heaviest_score <= max_bound_gap;
+            all_bounded &= bounded[b];
+          }
+        if (!all_bounded)
+          {
+            double swept[targets_per_sweep];
+            maximum_scores<dim>(sources, block, swept);
+            for (unsigned int b = 0; b < targets_per_sweep; ++b)
+              if (!bounded[b])
+                maximum[b] = swept[b];
+          }
+        for (unsigned int b = 0; b < targets_per_sweep; ++b)
+          {
+            block.negative_shift[b] =
+              -std::nearbyint(maximum[b] / block.common_step[b]) * block.common_step[b];
+            shift[b] = -block.negative_shift[b];
+          }
+
+        if (single)
+          exponential_sums_float<dim>(sources, block, denominator, numerator);
+        else if (sources.log_weight_lo != nullptr)
+          exponential_sums<dim, true>(sources, block, denominator, numerator);
+        else
+          exponential_sums<dim, false>(sources, block, denominator, numerator);
+      }
+
+      /// V times a mean in the sources' frame (adds the centre back).
+      void map_mean(const SourceArrays<dim> &sources, double mean[dim], double *result) const
+      {
+        if (sources.centred)
+          for (int i = 0; i < dim; ++i)
+            mean[i] += sources.centre[i];
+        for (int p = 0; p < dim; ++p)
+          {
+            double sum = 0.;
+            for (int q = 0; q < dim; ++q)
+              sum += V[p][q] * mean[q];
+            result[p] = sum;
+          }
+      }
+
+      void evaluate_block(std::size_t              first_target,
+                          std::size_t              n_targets,
+                          const double            *targets,
+                          const SourceArrays<dim> &sources,
+                          double                  *velocities) const
+      {
+        long double a[targets_per_sweep][dim];
+        for (unsigned int b = 0; b < targets_per_sweep; ++b)
+          {
+            // A short last block repeats its last target; those results are dropped.
+            const std::size_t target = std::min<std::size_t>(first_target + b, n_targets - 1);
+            score_vector(targets + target * dim, sources, a[b]);
+          }
+        double numerator[targets_per_sweep][dim], denominator[targets_per_sweep],
+          shift[targets_per_sweep];
+        sweep_block(a, sources, numerator, denominator, shift, float_exponential);
+
+        for (unsigned int b = 0; b < targets_per_sweep && first_target + b < n_targets; ++b)
+          {
+            // Normalised: the weighted mean N / D. Unnormalised:
+            // sum_j w_j e^{s_j} y_j / W = (w_max / W) e^{shift} N, with the
+            // exponential applied last (below).
+            double mean[dim];
+            for (int i = 0; i < dim; ++i)
+              mean[i] = kind.normalised ? numerator[b][i] / denominator[b] :
+                                          numerator[b][i] * sources.max_over_total_weight;
+            double *velocity = velocities + (first_target + b) * dim;
+            map_mean(sources, mean, velocity);
+            if (!kind.normalised)
+              scale_by_exponential(velocity, shift[b]);
+          }
+      }
+
+      /// a = A x (minus the centring offset), in long double.
+      void score_vector(const double *x, const SourceArrays<dim> &sources, long double a[dim]) const
+      {
+        for (int p = 0; p < dim; ++p)
+          {
+            long double sum = 0;
+            for (int q = 0; q < dim; ++q)
+              sum += A[p][q] * x[q];
+            if (sources.centred)
+              sum -= sources.score_offset[p];
+            a[p] = sum;
+          }
+      }
+
+      /// Velocities by fast::interpolate: the score vectors a = A x (rounded
+      /// to double) are the interpolation variable, the node values come
+      /// from evaluate_points on the sources each box keeps. False (and
+      /// velocities untouched) if it gave up after max_interactions.
+      bool evaluate_fast(std::size_t              n_targets,
+                         const double            *targets,
+                         const SourceArrays<dim> &sources,
+                         double                   max_interactions,
+                         double                  *velocities) const
+      {
+        std::vector<double> score_vectors(n_targets * dim);
+        for (std::size_t t = 0; t < n_targets; ++t)
+          {
+            long double a[dim];
+            score_vector(targets + t * dim, sources, a);
+            for (int p = 0; p < dim; ++p)
+              score_vectors[t * dim + p] = static_cast<double>(a[p]);
+          }
+        std::vector<double> coordinates(sources.n_used * dim);
+        for (std::size_t j = 0; j < sources.n_used; ++j)
+          for (int i = 0; i < dim; ++i)
+            coordinates[j * dim + i] = sources.coordinate[i][j];
+
+        fast::ExponentialSum sum;
+        sum.dim        = dim;
+        sum.log_scale  = !kind.normalised;
+        sum.n_sources  = sources.n_used;
+        sum.coordinate = coordinates.data();
+        sum.log_weight = sources.log_weight;
+        // q = V (N / D + centre), L = shift + log D + log(w_max / W): as
+        // evaluate_points (map_mean) computes them.
+        double V_rows[dim * dim];
+        for (int p = 0; p < dim; ++p)
+          for (int q = 0; q < dim; ++q)
+            V_rows[p * dim + q] = V[p][q];
+        sum.V = V_rows;
+        for (int i = 0; i < dim; ++i)
+          sum.offset[i] = sources.centred ? sources.centre[i] : 0.;
+        sum.log_scale_offset = std::log(sources.max_over_total_weight);
+        sum.evaluate   = [&](std::size_t                      n_points,
+                           const double                    *points,
+                           const std::vector<std::size_t> *subset,
+                           double                          *values) {
+          if (subset == nullptr)
+            evaluate_points(n_points, points, sources, values);
+          else
+            evaluate_points(n_points, points, select_sources(sources, *subset), values);
+        };
+        const unsigned int  n_outputs = dim + (kind.normalised ? 0 : 1);
+        std::vector<double> values(n_targets * n_outputs);
+        if (fast::interpolate(
+              sum, n_targets, score_vectors.data(), tolerance, values.data(), max_interactions)
+              .abandoned)
+          return false;
+        for (std::size_t t = 0; t < n_targets; ++t)
+          {
+            std::copy(&values[t * n_outputs], &values[t * n_outputs] + dim, velocities + t * dim);
+            if (!kind.normalised)
+              scale_by_exponential(velocities + t * dim, values[t * n_outputs + dim]);
+          }
+        return true;
+      }
+
+      /// The fast summation's view (fast_summation.h) at score vectors
+      /// given directly: q = V (N / D + centre) and, unnormalised, the log
+      /// of the scale L = shift + log D + log(w_max / W), so that the
+      /// velocity is q e^L.
+      void evaluate_points(std::size_t              n_points,
+                           const double            *points,
+                           const SourceArrays<dim> &sources,
+                           double                  *values) const
+      {
+        parallel_for_each(padded_size(n_points, targets_per_sweep) / targets_per_sweep,
+                          [&](std::size_t block) {
+                            evaluate_point_block(
+                              block * targets_per_sweep, n_points, points, sources, values);
+                          });
+      }
+
+      /// evaluate_points for the points first, first + 1, ... of one sweep.
+      void evaluate_point_block(std::size_t              first,
+                                std::size_t              n_points,
+                                const double            *points,
+                                const SourceArrays<dim> &sources,
+                                double                  *values) const
+      {
+        const unsigned int n_outputs = dim + (kind.normalised ? 0 : 1);
+        long double        a[targets_per_sweep][dim];
+        for (unsigned int b = 0; b < targets_per_sweep; ++b)
+          {
+            const std::size_t point = std::min<std::size_t>(first + b, n_points - 1);
+            for (int p = 0; p < dim; ++p)
+              a[b][p] = points[point * dim + p];
+          }
+        double numerator[targets_per_sweep][dim], denominator[targets_per_sweep],
+          shift[targets_per_sweep];
+        sweep_block(a, sources, numerator, denominator, shift);
+        for (unsigned int b = 0; b < targets_per_sweep && first + b < n_points; ++b)
+          {
+            double *result = values + (first + b) * n_outputs;
+            double  mean[dim];
+            for (int i = 0; i < dim; ++i)
+              mean[i] = numerator[b][i] / denominator[b];
+            map_mean(sources, mean, result);
+            if (!kind.normalised)
+              result[dim] = shift[b] + std::log(denominator[b]) +
+                            std::log(sources.max_over_total_weight);
+          }
+      }
+
+      /// velocity *= e^shift. Beyond |shift| = 700 as two factors e^{shift/2},
+      /// so that a representable product is not lost to an overflowing (or
+      /// underflowing) factor; a velocity beyond the double range becomes
+      /// +-inf (or NaN for a zero direction), which the solver reports.
+      static void scale_by_exponential(double *velocity, double shift)
+      {
+        if (std::abs(shift) <= 700.)
+          {
+            const double factor = std::exp(shift);
+            for (int p = 0; p < dim; ++p)
+              velocity[p] *= factor;
+          }
+        else
+          {
+            const double half = std::exp(0.5 * shift);
+            for (int p = 0; p < dim; ++p)
+              velocity[p] = velocity[p] * half * half;
+          }
+      }
+
+      /// Splits a into a_hi + a_lo such that every a_hi[i] * y_hi[i] is an
+      /// integer multiple of one common step G, with |a_hi[i] y_hi[i]| <= 2^50 G.
+      static void split_score_vector(const long double        a[dim],
+                                     const SourceArrays<dim> &sources,
+                                     TargetBlock<dim>        &block,
+                                     unsigned int             b)
+      {
+        // Largest bound on |a_i y_i| (products of powers of two).
+        double largest_product = 0.;
+        for (int i = 0; i < dim; ++i)
+          largest_product = std::max(largest_product,
+                                     power_of_two_at_least(std::abs(static_cast<double>(a[i]))) *
+                                       std::ldexp(sources.grid_step[i], coarse_source_bits));
+        const double step = std::ldexp(largest_product, common_step_exponent);
+        if (!(step >= std::numeric_limits<double>::min()) || !std::isfinite(largest_product))
+          {
+            // Scores are (nearly) zero or absurdly large: no exact split is
+            // needed or possible; a_lo carries everything, G = 1.
+            for (int i = 0; i < dim; ++i)
+              {
+                block.a_hi[b][i] = 0.;
+                block.a_lo[b][i] = static_cast<double>(a[i]);
+              }
+            block.common_step[b] = 1.;
+            return;
+          }
+        for (int i = 0; i < dim; ++i)
+          {
+            const double      a_step = step / sources.grid_step[i];
+            const long double a_hi   = std::nearbyint(static_cast<double>(a[i] / a_step)) * a_step;
+            block.a_hi[b][i]         = static_cast<double>(a_hi);
+            block.a_lo[b][i]         = static_cast<double>(a[i] - a_hi);
+          }
+        block.common_step[b] = step;
+      }
+    };
+  } // namespace
+
+  bool fast_summation_pays(std::size_t n_targets, std::size_t n_sources, double tolerance)
+  {
+    return n_targets >= fast_summation_min_targets && n_sources >= fast_summation_min_sources &&
+           tolerance >= fast_summation_min_tolerance;
+  }
+
+  /// The kernels whose weights are exponentials of a linear score: for each
+  /// target x and the sources with w_j > 0,
+  ///   s_j = score_factor <Qx, K y_j> - key_penalty |K y_j|^2 + log w_j,
+  /// velocity V sum_j e^{s_j} y_j / sum_j e^{s_j} if normalised, else
+  /// V sum_j e^{s_j} y_j / sum_j w_j. Checks the parameters as above.
+  std::unique_ptr<Kernel> create_exponential_kernel(const std::string &variant,
+                                                    const Parameters  &parameters,
+                                                    double             score_factor,
+                                                    double             key_penalty,
+                                                    bool               normalised)
+  {
+    check_attention_parameters(variant, parameters);
+    if (key_penalty != 0. && !normalised)
+      throw std::logic_error("exponential kernel: a key penalty needs normalisation (the "
+                             "sources are centred, which only cancels in the normalised form)");
+    if (!std::isfinite(score_factor) || !std::isfinite(key_penalty))
+      {
+        std::ostringstream text;
+        text << variant << " attention: beta = " << parameters.beta << " is too large";
+        throw std::invalid_argument(text.str());
+      }
+    if (!(parameters.tolerance > 0.))
+      {
+        std::ostringstream text;
+        text << "tolerance must be positive, got " << parameters.tolerance;
+        throw std::invalid_argument(text.str());
+      }
+    const ExponentialKind kind{variant, score_factor, key_penalty, normalised};
+    return create_for_dimension<ExponentialKernel>(parameters.dim, parameters, kind);
+  }
+
+  ScoreForm exponential_score_form(const Parameters &parameters, double score_factor, double key_penalty)
+  {
+    return {score_factor * (transpose(parameters.K) * parameters.Q),
+            transpose(parameters.K) * parameters.K,
+            key_penalty == 0. ? 0. : -key_penalty};
+  }
+
+  Variant make_exponential_variant(const std::string &name,
+                                   const std::string &documentation,
+                                   double (*score_factor)(const Parameters &),
+                                   double (*key_penalty)(const Parameters &),
+                                   bool normalised)
+  {
+    Variant variant{name, documentation, [=](const Parameters &parameters) {
+                      return create_exponential_kernel(name,
+                                                       parameters,
+                                                       score_factor(parameters),
+                                                       key_penalty(parameters),
+                                                       normalised);
+                    }};
+    Capabilities &can = variant.capabilities;
+    can.score_form    = [=](const Parameters &parameters) -> std::optional<ScoreForm> {
+      return exponential_score_form(parameters, score_factor(parameters), key_penalty(parameters));
+    };
+    can.masked_base       = true;
+    can.fast_summation    = true;
+    can.float_exponential = true;
+    return variant;
+  }
+} // namespace tpde::attention

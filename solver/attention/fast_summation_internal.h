@@ -1,0 +1,294 @@
+// Internal to the fast summation (fast_summation*.cc): constants, the
+// SIMD helpers and the Interpolator, whose parts live in
+//   fast_summation.cc        driver: axes, root box, scale, pruning, Chebyshev transforms
+//   fast_summation_grid.cc   factorised node grids
+//   fast_summation_boxes.cc  the adaptive box recursion (degrees, errors, splitting)
+//   fast_summation_simd.cc   the vectorised loops.
+#pragma once
+
+#include "attention/fast_summation.h"
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+namespace tpde::attention::fast::detail
+{
+  constexpr unsigned int max_dim = 3;
+  // Degrees per direction tried on a box: multiples of 8 up to 32 (64 in
+  // 1D); see Interpolator::process.
+  constexpr unsigned int max_degree = 64;
+  // Relative size below which a direction is treated as flat: the product
+  // of the targets' and the sources' extents (a bound on the score change
+  // across the direction), in units of the tolerance.
+  constexpr double flat_fraction_of_tolerance = 1e-3;
+  // A source is dropped from a box when its score stays this many nats
+  // (plus log N) below the box's largest score everywhere in the box.
+  constexpr double pruning_margin = 40.;
+  // Recursion guard: deeper boxes are evaluated directly.
+  constexpr unsigned int max_depth = 60;
+  // Targets sampled exactly for the velocity scale S.
+  constexpr std::size_t scale_sample_size = 32;
+  // Reference coordinates of the two check points of a box (away from the
+  // Chebyshev-Lobatto nodes and from each other).
+  // Cost of a node of a factorised grid relative to an exact evaluation,
+  // per source (measured about 1/6 in 2D and 3D; taken larger to be safe).
+  constexpr double factorised_node_cost = 0.25;
+  constexpr double check_points[2][max_dim] = {{0.3627, -0.7119, 0.5183},
+                                               {-0.5431, 0.1789, -0.8277}};
+
+  using Indices = std::vector<std::size_t>;
+
+  // Where the time goes: with the environment variable TPDE_FAST_PROFILE
+  // set, interpolate() prints the seconds spent per phase to stderr,
+  // summed over the tasks (so on several threads the sum exceeds the wall
+  // time). perf is not available on the development machine; these
+  // timers cost two clock reads per phase and box.
+  enum Phase
+  {
+    phase_setup,        // axes, root box and its pruning, velocity scale
+    phase_nodes,        // exact evaluations at nodes and check points
+    phase_coefficients, // node bookkeeping, transforms, tails, dropping
+    phase_targets,      // interpolants at the targets
+    phase_direct,       // boxes summed directly
+    phase_split,        // splitting: target lists and source pruning
+    n_phases
+  };
+  constexpr const char *phase_names[n_phases] =
+    {"setup", "nodes", "coefficients", "targets", "direct", "split"};
+
+  struct Profile
+  {
+    const bool                        enabled = std::getenv("TPDE_FAST_PROFILE") != nullptr;
+    std::atomic<std::int64_t>         nanoseconds[n_phases] = {};
+    std::chrono::steady_clock::time_point start() const
+    {
+      return enabled ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    }
+    void stop(Phase phase, std::chrono::steady_clock::time_point since)
+    {
+      if (enabled)
+        nanoseconds[phase] += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now() - since)
+                                .count();
+    }
+    void print() const
+    {
+      if (!enabled)
+        return;
+      std::fprintf(stderr, "fast summation profile [s]:");
+      for (int p = 0; p < n_phases; ++p)
+        std::fprintf(stderr, " %s %.4f", phase_names[p], 1e-9 * nanoseconds[p].load());
+      std::fprintf(stderr, "\n");
+    }
+  };
+
+  constexpr std::size_t lanes = 8;
+  typedef double        lanes_double __attribute__((vector_size(64)));
+
+
+  // Factorised node grids (Interpolator::evaluate_grid): sources per
+  // chunk (the chunk's factor rows stay in L2) and per group of chunks (one
+  // task, one partial sum; fixed, so results do not depend on the threads).
+  // At most max_grid_groups groups (larger ones for many sources): each
+  // holds a partial sum of the whole grid (up to 33 x 36 x 132 doubles in 3D).
+  constexpr std::size_t grid_chunk = 512, grid_group = 8 * grid_chunk, max_grid_groups = 16;
+  // Register tile of grid_products: tile_rows x tile_columns accumulators
+  // plus the rows loaded per step fit the 32 AVX-512 registers.
+  constexpr std::size_t tile_rows = 4, tile_columns = 5;
+
+
+
+
+  /// Axis-aligned box in rotated score space (active directions only).
+  struct Box
+  {
+    double  lower[max_dim], upper[max_dim];
+    Indices targets; // indices of the targets inside
+    Indices sources; // sources that may matter in the box
+  };
+
+  /// A tensor Chebyshev series (layout as Interpolator::Interpolant) at
+  /// eight points at once, one per vector lane: xi[m][l] is the reference
+  /// coordinate of point l in direction m, values[o][l] its output o.
+  /// Compiled per instruction set like the direct kernel's sweeps.
+  void evaluate_interpolant_lanes(unsigned int        n_active,
+                                  const unsigned int *degrees,
+                                  unsigned int        n_outputs,
+                                  const double       *coefficients,
+                                  const unsigned int *line_length,
+                                  const double (*xi)[lanes],
+                                  double (*values)[lanes]);
+
+  /// out[i][j] = exp(base[j] + scale[i] z[j] - shift[i]) (base null: 0),
+  /// i < n_rows, j < length (a multiple of lanes).
+  void exponential_rows(std::size_t   n_rows,
+                        std::size_t   length,
+                        const double *base,
+                        const double *z,
+                        const double *scale,
+                        const double *shift,
+                        double       *out);
+
+  /// maximum[i] = max(maximum[i], max_j base[j] + scale[i] z[j]), j < length
+  /// (a multiple of lanes).
+  void maximum_rows(std::size_t   n_rows,
+                    std::size_t   length,
+                    const double *base,
+                    const double *z,
+                    const double *scale,
+                    double       *maximum);
+
+  /// C[r][c] = sum_j F[r][j] G[c][j] for r < n_rows (a multiple of
+  /// tile_rows), c < n_columns (a multiple of tile_columns), j < length (a
+  /// multiple of lanes): a small matrix product, the bulk of the work of a
+  /// factorised node grid.
+  void grid_products(std::size_t   n_rows,
+                     std::size_t   n_columns,
+                     std::size_t   length,
+                     const double *F,
+                     const double *G,
+                     double       *C);
+
+  class Interpolator
+  {
+  public:
+    Interpolator(const ExponentialSum &sum,
+                 std::size_t           n_targets,
+                 const double         *targets,
+                 double                tolerance,
+                 double                max_interactions,
+                 double               *values)
+        : sum(sum)
+        , dim(sum.dim)
+        , n_outputs(sum.dim + (sum.log_scale ? 1 : 0))
+        , n_targets(n_targets)
+        , targets(targets)
+        , tolerance(tolerance)
+        , max_interactions(max_interactions)
+        , values(values)
+    {}
+
+    Statistics run();
+
+  private:
+    const ExponentialSum &sum;
+    const unsigned int    dim, n_outputs;
+    const std::size_t     n_targets;
+    const double         *targets;
+    const double          tolerance;
+    const double          max_interactions;
+    double               *values;
+
+    Profile profile;
+
+    // Exact interactions (points x sources) so far, shared by the boxes
+    // processed in parallel; past max_interactions everything stops.
+    std::atomic<double> spent{0.};
+    std::atomic<bool>   abandoned{false};
+
+    /// Accounts for n_points exact evaluations over n_sources sources;
+    /// false (and abandoned) if that exceeds the allowance.
+    bool charge(std::size_t n_points, std::size_t n_sources);
+
+    static Statistics abandon();
+
+    // Score space: a = centre + R u, u_k = <R_k, a - centre>.
+    double       centre[max_dim] = {};
+    double       axes[max_dim][max_dim]; // columns: rotated axes
+    unsigned int n_active = 0;
+    unsigned int active[max_dim];   // active directions (rotated indices)
+    double       flat_u[max_dim] = {}; // u of the flat directions (middle of the targets)
+    std::vector<double> target_u;   // n_targets x dim (rotated)
+    // Sources for pruning: rotated, centred coordinates and log-weights
+    // including the centre's score <centre, y_j>.
+    std::vector<double> source_z; // n_sources x dim
+    std::vector<double> source_log_weight;
+    double              source_middle[max_dim] = {}; // subtracted from source_z
+    double              pruning_threshold = 0.;
+    // Error budget: tolerance S / 2 (log form for unnormalised sums).
+    double log_half_budget = 0.;
+
+    // Highest degree per direction; see process() for the 3D boxes that
+    // are not factorisable.
+    unsigned int last_degree = 32;
+
+    void find_axes();
+
+    Box make_root_box() const;
+
+    /// The velocity scale S from an exact evaluation at sample targets:
+    /// evenly spaced ones and the extreme ones along every rotated axis.
+    bool find_scale(const Indices &sources);
+
+    /// Half-widths and middle of the box in every rotated direction
+    /// (flat directions: the targets' extent there is negligible).
+    void box_geometry(const Box &box, double middle[max_dim], double half[max_dim]) const;
+
+    /// The sources of `candidates` whose largest score over the box comes
+    /// within the pruning threshold of the largest smallest score.
+    Indices prune(const Box &box, const Indices &candidates) const;
+
+    /// Score vector of the rotated point u (flat directions at flat_u).
+    void score_vector(const double reference[max_dim], const Box &box, double *a) const;
+
+    /// Polynomial degree per active direction.
+    using Degrees = std::array<unsigned int, max_dim>;
+
+    std::size_t node_count(const Degrees &degrees) const;
+
+    /// Multi-index of node `node` of the grid (direction m varies with
+    /// stride prod_{m' < m} (degree_m' + 1)).
+    void node_index(std::size_t node, const Degrees &degrees, unsigned int index[max_dim]) const;
+
+    /// Values at the Chebyshev-Lobatto nodes cos(pi j / n_m) ->
+    /// Chebyshev coefficients, in place (nodes x n_outputs), one direction
+    /// at a time.
+    void to_coefficients(const Degrees &degrees, std::vector<double> &data) const;
+
+    /// An accepted interpolant: coefficients (nodes x n_outputs) and, per
+    /// line along direction 0, how many leading coefficients matter.
+    struct Interpolant
+    {
+      Degrees               degrees = {};
+      std::vector<double>   coefficients;
+      std::vector<unsigned> line_length;
+    };
+
+    /// The interpolant at reference coordinates xi (active directions).
+    void interpolant_value(const Interpolant &interpolant,
+                           const double       xi[max_dim],
+                           double            *result) const;
+
+    Statistics evaluate_directly(const Box &box);
+
+    /// Whether evaluate_grid is accurate on this box (see there): the
+    /// gap of its factors is far from underflow, and the rounding of its
+    /// exponents (a few ulps of the largest score) far below the tolerance.
+    bool factorisable(const Box &box) const;
+
+    /// Values at all nodes of the box's grid (layout as node_index) in
+    /// one pass over its sources, factorised: with u = middle + half xi,
+    /// the score of source j at a node is
+    ///   base_j + sum_m half_m xi_{m,i_m} z_{j,m} (+ a constant per node),
+    /// so e^{score} is a product of one factor per direction, each needing
+    /// only (degree + 1) exponentials per source instead of one per node.
+    /// Direction 0 gives the rows F, directions 1 and 2 times (1, y_j) the
+    /// columns G of the sums C = F G^T (grid_products), per node in
+    /// direction 2. Every factor is shifted by its largest exponent, so
+    /// none overflows; their product's largest term is then at least
+    /// e^{-gap} with gap = sum_{m >= 1} half_m (extent of z_m), which must
+    /// stay far from underflow. The exponents are rounded at the size of
+    /// the scores instead of exactly (as in the direct kernel), so this is
+    /// used only while that rounding is far below the tolerance; false
+    /// (node_values untouched) otherwise, and the caller evaluates the
+    /// nodes exactly.
+    bool evaluate_grid(const Box &box, const Degrees &degrees, std::vector<double> &node_values) const;
+
+    Statistics process(const Box &box, unsigned int depth);
+  };
+} // namespace tpde::attention::fast::detail
