@@ -14,48 +14,7 @@ namespace tpde
 {
   namespace
   {
-    // Log attention weight (up to terms that depend on the target only) of a
-    // source at y for a query at x: s(x, y) = <A x, y> + c |K y|^2. Softmax-type
-    // variants tilt the density by exp(s); sigmoid attention is bounded and
-    // has no such amplification (returns no form).
-    struct ScoreForm
-    {
-      Matrix A;        // beta K^T Q (l2: 2 beta K^T Q)
-      Matrix KtK;      // K^T K
-      double c = 0;    // l2: -beta
-    };
-
-    std::optional<ScoreForm> score_form(const std::string &type, const attention::Parameters &p)
-    {
-      // Sigmoid attention is bounded; multihead (per-head scores) and sinkhorn
-      // (scores over epsilon plus potentials) are not of this single form:
-      // the indicator falls back to the jump for them.
-      if (type == "sigmoid" || type == "multihead" || type == "sinkhorn")
-        return std::nullopt;
-      // Masked: the base variant's form in x, embedded in the mesh point
-      // (s, x) with s not scored. The mask is ignored: every cell counts as a
-      // source of every target, which bounds what a cell receives from above.
-      if (type == "masked")
-        {
-          auto form = score_form(p.masked_kernel, p);
-          if (form)
-            for (Matrix *m : {&form->A, &form->KtK})
-              {
-                Matrix embedded(m->rows + 1, m->cols + 1, 0.);
-                for (std::size_t i = 0; i < m->rows; ++i)
-                  for (std::size_t j = 0; j < m->cols; ++j)
-                    embedded(i + 1, j + 1) = (*m)(i, j);
-                *m = embedded;
-              }
-          return form;
-        }
-      ScoreForm form;
-      const double factor = type == "l2" ? 2 * p.beta : p.beta;
-      form.A              = factor * (transpose(p.K) * p.Q);
-      form.KtK            = transpose(p.K) * p.K;
-      form.c              = type == "l2" ? -p.beta : 0.;
-      return form;
-    }
+    using attention::ScoreForm;
 
     double log_sum_exp(double a, double b)
     {
@@ -211,7 +170,7 @@ namespace tpde
       return mass;
     if (kind == Indicator::attention)
       {
-        if (const auto form = score_form(attention_type, attention))
+        if (const auto form = attention::score_form(attention_type, attention))
           {
             const auto received = attention_per_mass(space, mass, *form);
             for (std::size_t k = 0; k < cells; ++k)

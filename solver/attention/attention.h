@@ -14,6 +14,7 @@
 #pragma once
 
 #include "common/matrix.h"
+#include "common/parameter_entries.h"
 
 #include <cstddef>
 #include <functional>
@@ -169,6 +170,12 @@ namespace tpde::attention
     /// the entry and what was expected) and builds the kernel.
     std::function<std::unique_ptr<Kernel>(const Parameters &)> create;
     Capabilities capabilities = {};
+    /// The variant's own entries in `subsection Attention`, beside the shared
+    /// ones (type, beta, Q, K, V, evaluation, ...; attention_entries.h);
+    /// null: none. Names must differ from every other variant's.
+    std::function<void(EntryDeclarations &)> declare_entries;
+    /// Reads them into `parameters` (only for the variant chosen).
+    std::function<void(const EntryReader &, Parameters &)> read_entries;
   };
 
   /// All registered variants, in registration order.

@@ -353,6 +353,19 @@ namespace tpde::attention
     can.score_form        = masked_score_form;
     can.fast_summation    = true; // through the base variant, where it applies
     can.float_exponential = true;
+    variant.declare_entries = [](EntryDeclarations &entries) {
+      entries.declare("masked kernel", "softmax", EntryPattern::anything(),
+                      "masked: the variant each token applies to the tokens at or before its position s (softmax, "
+                      "l2, multihead, unnormalized or sigmoid, with their entries above); see subsection 'Masked "
+                      "attention'.");
+    };
+    variant.read_entries = [](const EntryReader &r, Parameters &p) {
+      p.masked_kernel = r.text("masked kernel");
+      // The base variant's own entries (an unknown base fails when the kernel is built).
+      for (const Variant &base : variants())
+        if (base.name == p.masked_kernel && base.read_entries)
+          base.read_entries(r, p);
+    };
     return variant;
   }
 } // namespace tpde::attention

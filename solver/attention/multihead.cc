@@ -111,6 +111,53 @@ namespace tpde::attention
     }
   } // namespace
 
+  namespace
+  {
+    /// multihead: `heads` heads from the '|'-separated per-head entries head Q,
+    /// head K, head C (matrices; empty: the d x d identity) and head beta; a
+    /// single item stands for every head. Shapes are checked by the variant.
+    std::vector<Parameters::Head> read_heads(const EntryReader &r, unsigned int dim)
+    {
+      const std::size_t n     = r.integer("heads");
+      const auto        items = [&](const std::string &entry) {
+        auto list = r.items(entry, '|');
+        if (list.size() <= 1)
+          list.assign(n, list.empty() ? std::string() : list.front());
+        if (list.size() != n)
+          r.fail(entry, "expected " + std::to_string(n) + " items separated by '|' (one per head, " +
+                          "or one for every head), got " + std::to_string(list.size()));
+        return list;
+      };
+      std::vector<Parameters::Head> heads(n);
+      for (const auto &[entry, member] : {std::pair{"head Q", &Parameters::Head::Q},
+                                          std::pair{"head K", &Parameters::Head::K},
+                                          std::pair{"head C", &Parameters::Head::C}})
+        {
+          const auto texts = items(entry);
+          for (std::size_t h = 0; h < n; ++h)
+            try
+              {
+                heads[h].*member = texts[h].find_first_not_of(" \t") == std::string::npos ? Matrix::identity(dim) :
+                                                                                            Matrix::parse(texts[h]);
+              }
+            catch (const std::invalid_argument &e)
+              {
+                r.fail(entry, "expected one matrix per head (rows separated by ';', entries by ',', heads by "
+                              "'|'), but head " + std::to_string(h + 1) + ": " + e.what());
+              }
+        }
+      const auto betas = items("head beta");
+      for (std::size_t h = 0; h < n; ++h)
+        {
+          const auto value = parse_number(betas[h]);
+          if (!value)
+            r.fail("head beta", "expected one number per head separated by '|', but '" + betas[h] + "' is not a number");
+          heads[h].beta = *value;
+        }
+      return heads;
+    }
+  } // namespace
+
   Variant make_multihead_variant()
   {
     Variant variant{"multihead",
@@ -128,6 +175,21 @@ namespace tpde::attention
     can.masked_base       = true;
     can.fast_summation    = true;
     can.float_exponential = true;
+    variant.declare_entries = [](EntryDeclarations &entries) {
+      entries.declare("heads", "1", EntryPattern::integer(1),
+                      "multihead: number of heads H. Per head h, X += C_h * (softmax mean with beta_h <Q_h x, K_h "
+                      "y>); Q, K, V and beta are then not used.");
+      entries.declare("head Q", "", EntryPattern::anything(),
+                      "multihead: H query matrices (k_h x d each, rows separated by ';') separated by '|', e.g. '1, "
+                      "0 | 0, 1'; one matrix stands for every head; empty: the identity.");
+      entries.declare("head K", "", EntryPattern::anything(),
+                      "multihead: H key matrices separated by '|', each of its head's Q shape.");
+      entries.declare("head C", "", EntryPattern::anything(),
+                      "multihead: H output-value matrices C_h = W_h^T V_h (d x d) separated by '|'.");
+      entries.declare("head beta", "1", EntryPattern::anything(),
+                      "multihead: H inverse temperatures separated by '|' (one stands for all).");
+    };
+    variant.read_entries = [](const EntryReader &r, Parameters &p) { p.heads = read_heads(r, p.dim); };
     return variant;
   }
 } // namespace tpde::attention

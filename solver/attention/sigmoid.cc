@@ -187,6 +187,11 @@ namespace tpde::attention
             "and bias are any finite numbers (d = 1, 2 or 3). Overflow-safe sigma.",
             create_sigmoid_kernel};
     variant.capabilities.masked_base = true;
+    variant.declare_entries = [](EntryDeclarations &entries) {
+      entries.declare("bias", "0", EntryPattern::real(),
+                      "Bias b of sigmoid attention, sigma(beta <Qx, Ky> + b) (unused by the others).");
+    };
+    variant.read_entries = [](const EntryReader &r, Parameters &p) { p.bias = r.real("bias"); };
     return variant;
   }
 } // namespace tpde::attention

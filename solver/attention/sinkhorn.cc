@@ -374,6 +374,21 @@ namespace tpde::attention
     can.moment_model      = reference::make_sinkhorn_moments;
     can.fast_summation    = true; // the velocity sum, not the iterations
     can.float_exponential = true; // likewise
+    variant.declare_entries = [](EntryDeclarations &entries) {
+      entries.declare("sinkhorn epsilon", "1", EntryPattern::real(),
+                      "sinkhorn: temperature epsilon > 0 of the plan exp((beta <Qx,Ky> + f(x) + g(y)) / epsilon).");
+      entries.declare("sinkhorn tolerance", "1e-12", EntryPattern::real(),
+                      "sinkhorn: iterate until both marginals of the plan are within this of 1 (max norm) at every "
+                      "evaluation.");
+      entries.declare("sinkhorn maximum iterations", "1000", EntryPattern::integer(1),
+                      "sinkhorn: iterations allowed per evaluation; not converging is a physical failure (exit "
+                      "code 3).");
+    };
+    variant.read_entries = [](const EntryReader &r, Parameters &p) {
+      p.sinkhorn_epsilon        = r.real("sinkhorn epsilon");
+      p.sinkhorn_tolerance      = r.real("sinkhorn tolerance");
+      p.sinkhorn_max_iterations = r.integer("sinkhorn maximum iterations");
+    };
     return variant;
   }
 } // namespace tpde::attention

@@ -1,6 +1,5 @@
 #include "particles/particle_system.h"
 
-#include "common/named_choice.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,11 +7,6 @@
 
 namespace tpde::particles
 {
-  Integrator integrator_from_name(const std::string &name)
-  {
-    return choose_by_name<Integrator>(
-      "particle integrator", name, {{"rk4", Integrator::rk4}, {"ssp-rk3", Integrator::ssp_rk3}});
-  }
 
   ParticleSystem::ParticleSystem(const attention::Kernel &kernel, std::vector<double> positions)
     : kernel(kernel)

@@ -22,8 +22,6 @@ namespace tpde::particles
     ssp_rk3 // Shu-Osher third order (the grid's default scheme), 3 per step
   };
 
-  /// "rk4" | "ssp-rk3"; throws std::invalid_argument otherwise.
-  Integrator integrator_from_name(const std::string &name);
 
   class ParticleSystem
   {

@@ -1,6 +1,5 @@
 #include "particles/sampling.h"
 
-#include "common/named_choice.h"
 
 #include <algorithm>
 #include <cmath>
@@ -34,11 +33,6 @@ namespace tpde::particles
     }
   } // namespace
 
-  Sampling sampling_from_name(const std::string &name)
-  {
-    return choose_by_name<Sampling>(
-      "sampling", name, {{"random", Sampling::random}, {"quasi-random", Sampling::quasi_random}});
-  }
 
   double radical_inverse(std::uint64_t i, unsigned int base)
   {

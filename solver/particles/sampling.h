@@ -29,8 +29,6 @@ namespace tpde::particles
     quasi_random
   };
 
-  /// "random" | "quasi-random"; throws std::invalid_argument otherwise.
-  Sampling sampling_from_name(const std::string &name);
 
   /// Points of the open unit cube (0, 1)^dimensions.
   class UniformSource
