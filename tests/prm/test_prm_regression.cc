@@ -410,7 +410,7 @@ namespace
             ADD_FAILURE() << "case " << c.name << ", column " << column << ": " << failures << " of " << r.size()
                           << " rows outside the tolerance " << format(allowed) << " = atol " << tol.absolute
                           << " + rtol " << tol.relative << " * column scale " << format(scale) << "\n  first: "
-                          << describe(first) << "\n  worst: " << describe(worst);
+                          << describe(first) << (worst != first ? "\n  worst: " + describe(worst) : std::string());
           }
       }
   }
