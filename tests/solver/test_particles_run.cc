@@ -177,6 +177,8 @@ TEST(ParticleRun, SameSeedSameTokens)
       const auto series = tpde::postprocess::read_pvd(out + "/particles/particles.pvd");
       finals.push_back(coordinates(tpde::postprocess::read_polydata(series.back().file), 2));
     }
+  for (const auto &tokens : finals)
+    ASSERT_EQ(tokens.size(), 600u) << "300 tokens in 2D";
   EXPECT_EQ(finals[0], finals[1]);
   EXPECT_NE(finals[0], finals[2]);
 }
