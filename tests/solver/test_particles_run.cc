@@ -213,7 +213,7 @@ TEST(ParticleRun, ImportsCsvWithTimeColumnAndPerTimeFiles)
         }
       write_file(dir + "/layers/layer_" + std::to_string(t) + ".csv", layer);
     }
-  for (const std::string source : {dir + "/tokens.csv", dir + "/layers/layer_*.csv"})
+  for (const std::string &source : {dir + "/tokens.csv", dir + "/layers/layer_*.csv"})
     {
       SCOPED_TRACE(source);
       const auto out    = dir + "/out";
