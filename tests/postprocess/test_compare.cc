@@ -31,6 +31,17 @@ using namespace tpde::testing;
 
 namespace
 {
+  /// A grid of cells of one type with the point field "density".
+  vtkSmartPointer<vtkUnstructuredGrid> make_grid(vtkPoints *points, int cell_type, vtkCellArray *cells,
+                                                 vtkDoubleArray *density)
+  {
+    auto grid = vtkSmartPointer<vtkUnstructuredGrid>::New();
+    grid->SetPoints(points);
+    grid->SetCells(cell_type, cells);
+    grid->GetPointData()->AddArray(density);
+    return grid;
+  }
+
   /// A 1D grid of Lagrange curves of `order` on [a, b] with the nodal values of f.
   vtkSmartPointer<vtkUnstructuredGrid> line_grid(double a, double b, int cells, int order,
                                                  const std::function<double(double)> &f)
@@ -55,11 +66,7 @@ namespace
           }
         lines->InsertNextCell(static_cast<vtkIdType>(ids.size()), ids.data());
       }
-    auto grid = vtkSmartPointer<vtkUnstructuredGrid>::New();
-    grid->SetPoints(points);
-    grid->SetCells(order == 1 ? VTK_LINE : VTK_LAGRANGE_CURVE, lines);
-    grid->GetPointData()->AddArray(density);
-    return grid;
+    return make_grid(points, order == 1 ? VTK_LINE : VTK_LAGRANGE_CURVE, lines, density);
   }
 
   double gaussian(double x, double mean, double sigma)
@@ -214,11 +221,7 @@ vtkSmartPointer<vtkUnstructuredGrid> square_grid(double a, double b, int cells, 
             }
         quads->InsertNextCell(static_cast<vtkIdType>(ids.size()), ids.data());
       }
-  auto grid = vtkSmartPointer<vtkUnstructuredGrid>::New();
-  grid->SetPoints(points);
-  grid->SetCells(order == 1 ? VTK_QUAD : VTK_LAGRANGE_QUADRILATERAL, quads);
-  grid->GetPointData()->AddArray(density);
-  return grid;
+  return make_grid(points, order == 1 ? VTK_QUAD : VTK_LAGRANGE_QUADRILATERAL, quads, density);
 }
 
 TEST(Comparison, SquareGridMomentsHistogramAndSlicedW2)

@@ -25,7 +25,7 @@
 //  * unnormalized: the tilted law N(alpha + Sigma A x, Sigma) has
 //    |alpha + Sigma A x| <= 2.3 (||Sigma A|| = 0.34 with beta = 0.6).
 // Each test takes ~3 s on 2 cores.
-#include "support/solver_runs.h"
+#include "support/field_errors.h"
 
 #include "reference/gaussian_reference.h"
 #include "support/gauss_hermite.h"
@@ -64,41 +64,9 @@ namespace
   }
 
   /// max over bulk nodes of |X_h - X| / max |X| for the initial density of p.
-  double bulk_field_error(const Parameters &p, const std::function<Vector(const Vector &)> &exact)
+  double bulk_field_error(const Parameters &p, const ExactField &exact)
   {
-    constexpr int   dim = 2;
-    Simulation<dim> simulation(p, MPI_COMM_WORLD);
-    simulation.initialize();
-    const auto   &space = simulation.space();
-    const Matrix  P     = inverse(p.initial.covariance);
-    const auto   &alpha = p.initial.mean;
-    const double *X     = simulation.field().node_velocity();
-    double        worst = 0, largest = 0;
-    std::size_t   bulk = 0;
-    for (std::size_t node = 0; node < space.node_points.size() / dim; ++node)
-      {
-        const Vector x(space.node_points.begin() + node * dim,
-                       space.node_points.begin() + (node + 1) * dim);
-        const Vector d = {x[0] - alpha[0], x[1] - alpha[1]};
-        if (dot(d, P * d) > 9.)
-          continue;
-        ++bulk;
-        const Vector reference = exact(x);
-        double       e2 = 0, n2 = 0;
-        for (unsigned int c = 0; c < dim; ++c)
-          {
-            e2 += (X[node * dim + c] - reference[c]) * (X[node * dim + c] - reference[c]);
-            n2 += reference[c] * reference[c];
-          }
-        worst   = std::max(worst, std::sqrt(e2));
-        largest = std::max(largest, std::sqrt(n2));
-      }
-    EXPECT_GT(bulk, 500u) << "too few bulk nodes for a meaningful test";
-    std::printf("%s: bulk nodes %zu, max |X_h - X| / max |X| = %.3e\n",
-                p.attention_type.c_str(),
-                bulk,
-                worst / largest);
-    return worst / largest;
+    return bulk_node_field_error<2>(p, exact, 500);
   }
 
   /// `mesh`: overrides of the 40 x 40 Q4 mesh on [-10, 10]^2 (full paths).

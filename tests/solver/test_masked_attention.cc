@@ -335,8 +335,9 @@ TEST(MaskedAttention, TwoDimensionalTokensOnA3DMesh)
   EXPECT_LE(s.max_mass_defect, 1e-12);
   for (const char *name : {"slice0_mass", "slice1_mass"})
     EXPECT_NEAR(column(header, s.last_row, name), column(header, first, name), 1e-12) << name;
-  // Too coarse for accuracy (h = 1.5, Q2); the reference is there below 1/2 only.
-  EXPECT_TRUE(std::isfinite(column(header, s.last_row, "slice0_err_cov")));
+  // Coarse (h = 1.5, Q2): a covariance error of 1.5e-3 at t = 0.05, not
+  // round-off, but the reference is there (below 1/2 only) and followed.
+  EXPECT_LE(column(header, s.last_row, "slice0_err_cov"), 5e-3);
   EXPECT_THROW(column(header, s.last_row, "slice1_err_cov"), std::out_of_range);
 }
 

@@ -28,7 +28,7 @@ namespace
         // Whatever the partition: what leaves one rank's cell enters the other's.
         auto &t = tables[ranks - 1];
         for (std::size_t i = 0; i < t.rows(); ++i)
-          EXPECT_LE(std::abs(t.columns["mass"][i] + t.columns["outflow"][i] - 1.), 1e-13)
+          EXPECT_LE(std::abs(t.columns.at("mass")[i] + t.columns.at("outflow")[i] - 1.), 1e-13)
             << ranks << " ranks, row " << i;
       }
     return tables;

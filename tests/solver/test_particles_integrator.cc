@@ -111,140 +111,156 @@ namespace
     return v;
   }
 
-  /// The particle formula of each variant with weights 1/N (physics.md §1).
-  const std::map<std::string, std::function<LongVector(const attention::Parameters &, const LongVector &)>> &
-  brute_force()
+  /// beta <Q x_i, K x_j> for all token pairs (n x n).
+  std::vector<long double> scores(long double beta, const Matrix &Q, const Matrix &K, const LongVector &x,
+                                  unsigned int dim)
   {
-    static const std::map<std::string, std::function<LongVector(const attention::Parameters &, const LongVector &)>>
-      formulas = {
-        {"softmax",
-         [](const attention::Parameters &p, const LongVector &x) {
-           const std::size_t        n = x.size() / p.dim;
-           std::vector<long double> a(n * n);
-           for (std::size_t i = 0; i < n; ++i)
-             for (std::size_t j = 0; j < n; ++j)
-               a[i * n + j] = std::exp((long double)p.beta * dot_rows(p.Q, &x[i * p.dim], p.K, &x[j * p.dim], p.dim));
-           return apply_weights(a, x, p.dim, p.V, true);
-         }},
-        {"l2",
-         [](const attention::Parameters &p, const LongVector &x) {
-           const std::size_t        n = x.size() / p.dim;
-           std::vector<long double> a(n * n);
-           for (std::size_t i = 0; i < n; ++i)
-             for (std::size_t j = 0; j < n; ++j)
-               {
-                 long double d2 = 0;
-                 for (std::size_t r = 0; r < p.Q.rows; ++r)
-                   {
-                     long double diff = 0;
-                     for (unsigned int c = 0; c < p.dim; ++c)
-                       diff += p.Q(r, c) * x[i * p.dim + c] - p.K(r, c) * x[j * p.dim + c];
-                     d2 += diff * diff;
-                   }
-                 a[i * n + j] = std::exp(-(long double)p.beta * d2);
-               }
-           return apply_weights(a, x, p.dim, p.V, true);
-         }},
-        {"sigmoid",
-         [](const attention::Parameters &p, const LongVector &x) {
-           const std::size_t        n = x.size() / p.dim;
-           std::vector<long double> a(n * n);
-           for (std::size_t i = 0; i < n; ++i)
-             for (std::size_t j = 0; j < n; ++j)
-               a[i * n + j] = 1.L / (1.L + std::exp(-((long double)p.beta *
-                                                        dot_rows(p.Q, &x[i * p.dim], p.K, &x[j * p.dim], p.dim) +
-                                                      p.bias)));
-           return apply_weights(a, x, p.dim, p.V, false);
-         }},
-        {"unnormalized",
-         [](const attention::Parameters &p, const LongVector &x) {
-           const std::size_t        n = x.size() / p.dim;
-           std::vector<long double> a(n * n);
-           for (std::size_t i = 0; i < n; ++i)
-             for (std::size_t j = 0; j < n; ++j)
-               a[i * n + j] = std::exp((long double)p.beta * dot_rows(p.Q, &x[i * p.dim], p.K, &x[j * p.dim], p.dim));
-           return apply_weights(a, x, p.dim, p.V, false);
-         }},
-        {"multihead",
-         [](const attention::Parameters &p, const LongVector &x) {
-           const std::size_t n = x.size() / p.dim;
-           LongVector        v(n * p.dim, 0.L);
-           for (const auto &head : p.heads)
-             {
-               std::vector<long double> a(n * n);
-               for (std::size_t i = 0; i < n; ++i)
-                 for (std::size_t j = 0; j < n; ++j)
-                   a[i * n + j] =
-                     std::exp((long double)head.beta * dot_rows(head.Q, &x[i * p.dim], head.K, &x[j * p.dim], p.dim));
-               const LongVector part = apply_weights(a, x, p.dim, head.C, true);
-               for (std::size_t i = 0; i < v.size(); ++i)
-                 v[i] += part[i];
-             }
-           return v;
-         }},
-        {"sinkhorn",
-         [](const attention::Parameters &p, const LongVector &x) {
-           // Scale exp(c_ij / eps), c = beta <Q x_i, K x_j>, to a doubly stochastic
-           // plan (rows and columns summing to 1/n under the weights 1/n), log
-           // domain, to convergence.
-           const std::size_t        n   = x.size() / p.dim;
-           const long double        eps = p.sinkhorn_epsilon;
-           std::vector<long double> c(n * n), f(n, 0.L), g(n, 0.L);
-           for (std::size_t i = 0; i < n; ++i)
-             for (std::size_t j = 0; j < n; ++j)
-               c[i * n + j] = (long double)p.beta * dot_rows(p.Q, &x[i * p.dim], p.K, &x[j * p.dim], p.dim);
-           const auto log_mean_exp = [&](auto term) {
-             long double largest = -INFINITY, sum = 0;
-             for (std::size_t k = 0; k < n; ++k)
-               largest = std::max(largest, term(k));
-             for (std::size_t k = 0; k < n; ++k)
-               sum += std::exp(term(k) - largest);
-             return largest + std::log(sum / n);
-           };
-           for (int iteration = 0; iteration < 100000; ++iteration)
-             {
-               for (std::size_t i = 0; i < n; ++i)
-                 f[i] = -eps * log_mean_exp([&](std::size_t j) { return (c[i * n + j] + g[j]) / eps; });
-               long double change = 0;
-               for (std::size_t j = 0; j < n; ++j)
-                 {
-                   const long double updated =
-                     -eps * log_mean_exp([&](std::size_t i) { return (c[i * n + j] + f[i]) / eps; });
-                   change = std::max(change, std::abs(updated - g[j]));
-                   g[j]   = updated;
-                 }
-               if (change < 1e-18L)
-                 break;
-             }
-           std::vector<long double> a(n * n);
-           for (std::size_t i = 0; i < n; ++i)
-             for (std::size_t j = 0; j < n; ++j)
-               a[i * n + j] = std::exp((c[i * n + j] + f[i] + g[j]) / eps);
-           return apply_weights(a, x, p.dim, p.V, false);
-         }},
-        {"masked", // tokens (s, x); each attends (softmax) to the tokens with s_j <= s_i; s frozen
-         [](const attention::Parameters &p, const LongVector &x) {
-           const std::size_t d = p.dim, n = x.size() / (d + 1);
-           LongVector        v(x.size(), 0.L);
-           for (std::size_t i = 0; i < n; ++i)
-             {
-               long double mean[3] = {0, 0, 0}, total = 0;
-               for (std::size_t j = 0; j < n; ++j)
-                 if (x[j * (d + 1)] <= x[i * (d + 1)])
-                   {
-                     const long double a =
-                       std::exp((long double)p.beta * dot_rows(p.Q, &x[i * (d + 1) + 1], p.K, &x[j * (d + 1) + 1], d));
-                     total += a;
-                     for (std::size_t c = 0; c < d; ++c)
-                       mean[c] += a * x[j * (d + 1) + 1 + c];
-                   }
-               for (std::size_t r = 0; r < d; ++r)
-                 for (std::size_t c = 0; c < d; ++c)
-                   v[i * (d + 1) + 1 + r] += p.V(r, c) * mean[c] / total;
-             }
-           return v;
-         }},
-      };
+    const std::size_t        n = x.size() / dim;
+    std::vector<long double> c(n * n);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j)
+        c[i * n + j] = beta * dot_rows(Q, &x[i * dim], K, &x[j * dim], dim);
+    return c;
+  }
+
+  /// f applied to every entry.
+  template <class Function>
+  std::vector<long double> map_entries(std::vector<long double> a, Function f)
+  {
+    for (long double &value : a)
+      value = f(value);
+    return a;
+  }
+
+  long double exp_of(long double z)
+  {
+    return std::exp(z);
+  }
+
+  // The particle formulas of the variants with weights 1/N (physics.md §1).
+
+  LongVector softmax_velocity(const attention::Parameters &p, const LongVector &x)
+  {
+    return apply_weights(map_entries(scores(p.beta, p.Q, p.K, x, p.dim), exp_of), x, p.dim, p.V, true);
+  }
+
+  LongVector unnormalized_velocity(const attention::Parameters &p, const LongVector &x)
+  {
+    return apply_weights(map_entries(scores(p.beta, p.Q, p.K, x, p.dim), exp_of), x, p.dim, p.V, false);
+  }
+
+  LongVector sigmoid_velocity(const attention::Parameters &p, const LongVector &x)
+  {
+    const auto sigma = [&](long double score) { return 1.L / (1.L + std::exp(-(score + p.bias))); };
+    return apply_weights(map_entries(scores(p.beta, p.Q, p.K, x, p.dim), sigma), x, p.dim, p.V, false);
+  }
+
+  LongVector l2_velocity(const attention::Parameters &p, const LongVector &x)
+  {
+    const std::size_t        n = x.size() / p.dim;
+    std::vector<long double> a(n * n);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j)
+        {
+          long double d2 = 0;
+          for (std::size_t r = 0; r < p.Q.rows; ++r)
+            {
+              long double diff = 0;
+              for (unsigned int c = 0; c < p.dim; ++c)
+                diff += p.Q(r, c) * x[i * p.dim + c] - p.K(r, c) * x[j * p.dim + c];
+              d2 += diff * diff;
+            }
+          a[i * n + j] = std::exp(-(long double)p.beta * d2);
+        }
+    return apply_weights(a, x, p.dim, p.V, true);
+  }
+
+  LongVector multihead_velocity(const attention::Parameters &p, const LongVector &x)
+  {
+    LongVector v(x.size(), 0.L);
+    for (const auto &head : p.heads)
+      {
+        const LongVector part =
+          apply_weights(map_entries(scores(head.beta, head.Q, head.K, x, p.dim), exp_of), x, p.dim, head.C, true);
+        for (std::size_t i = 0; i < v.size(); ++i)
+          v[i] += part[i];
+      }
+    return v;
+  }
+
+  LongVector sinkhorn_velocity(const attention::Parameters &p, const LongVector &x)
+  {
+    // Scale exp(c_ij / eps), c = beta <Q x_i, K x_j>, to a doubly stochastic
+    // plan (rows and columns summing to 1/n under the weights 1/n), log
+    // domain, to convergence.
+    const std::size_t              n   = x.size() / p.dim;
+    const long double              eps = p.sinkhorn_epsilon;
+    const std::vector<long double> c   = scores(p.beta, p.Q, p.K, x, p.dim);
+    std::vector<long double>       f(n, 0.L), g(n, 0.L);
+    const auto log_mean_exp = [&](auto term) {
+      long double largest = -INFINITY, sum = 0;
+      for (std::size_t k = 0; k < n; ++k)
+        largest = std::max(largest, term(k));
+      for (std::size_t k = 0; k < n; ++k)
+        sum += std::exp(term(k) - largest);
+      return largest + std::log(sum / n);
+    };
+    for (int iteration = 0; iteration < 100000; ++iteration)
+      {
+        for (std::size_t i = 0; i < n; ++i)
+          f[i] = -eps * log_mean_exp([&](std::size_t j) { return (c[i * n + j] + g[j]) / eps; });
+        long double change = 0;
+        for (std::size_t j = 0; j < n; ++j)
+          {
+            const long double updated = -eps * log_mean_exp([&](std::size_t i) { return (c[i * n + j] + f[i]) / eps; });
+            change = std::max(change, std::abs(updated - g[j]));
+            g[j]   = updated;
+          }
+        if (change < 1e-18L)
+          break;
+      }
+    std::vector<long double> a(n * n);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j)
+        a[i * n + j] = std::exp((c[i * n + j] + f[i] + g[j]) / eps);
+    return apply_weights(a, x, p.dim, p.V, false);
+  }
+
+  /// Tokens (s, x); each attends (softmax) to the tokens with s_j <= s_i; s frozen.
+  LongVector masked_velocity(const attention::Parameters &p, const LongVector &x)
+  {
+    const std::size_t d = p.dim, n = x.size() / (d + 1);
+    LongVector        v(x.size(), 0.L);
+    for (std::size_t i = 0; i < n; ++i)
+      {
+        long double mean[3] = {0, 0, 0}, total = 0;
+        for (std::size_t j = 0; j < n; ++j)
+          if (x[j * (d + 1)] <= x[i * (d + 1)])
+            {
+              const long double a =
+                std::exp((long double)p.beta * dot_rows(p.Q, &x[i * (d + 1) + 1], p.K, &x[j * (d + 1) + 1], d));
+              total += a;
+              for (std::size_t c = 0; c < d; ++c)
+                mean[c] += a * x[j * (d + 1) + 1 + c];
+            }
+        for (std::size_t r = 0; r < d; ++r)
+          for (std::size_t c = 0; c < d; ++c)
+            v[i * (d + 1) + 1 + r] += p.V(r, c) * mean[c] / total;
+      }
+    return v;
+  }
+
+  using Formula = LongVector (*)(const attention::Parameters &, const LongVector &);
+
+  /// The brute-force particle formula of each variant, by name.
+  const std::map<std::string, Formula> &brute_force()
+  {
+    static const std::map<std::string, Formula> formulas = {
+      {"softmax", softmax_velocity},     {"l2", l2_velocity},
+      {"sigmoid", sigmoid_velocity},     {"unnormalized", unnormalized_velocity},
+      {"multihead", multihead_velocity}, {"sinkhorn", sinkhorn_velocity},
+      {"masked", masked_velocity},
+    };
     return formulas;
   }
 

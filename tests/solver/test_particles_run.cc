@@ -177,6 +177,8 @@ TEST(ParticleRun, SameSeedSameTokens)
       const auto series = tpde::postprocess::read_pvd(out + "/particles/particles.pvd");
       finals.push_back(coordinates(tpde::postprocess::read_polydata(series.back().file), 2));
     }
+  for (const auto &tokens : finals)
+    ASSERT_EQ(tokens.size(), 600u) << "300 tokens in 2D";
   EXPECT_EQ(finals[0], finals[1]);
   EXPECT_NE(finals[0], finals[2]);
 }
@@ -211,7 +213,7 @@ TEST(ParticleRun, ImportsCsvWithTimeColumnAndPerTimeFiles)
         }
       write_file(dir + "/layers/layer_" + std::to_string(t) + ".csv", layer);
     }
-  for (const std::string source : {dir + "/tokens.csv", dir + "/layers/layer_*.csv"})
+  for (const std::string &source : {dir + "/tokens.csv", dir + "/layers/layer_*.csv"})
     {
       SCOPED_TRACE(source);
       const auto out    = dir + "/out";
