@@ -108,7 +108,9 @@ int main(int argc, char **argv)
       if (cl.command == "help")
         {
           if (root)
-            std::cout << usage;
+            std::cout << usage << "\ncomponents (chosen by name in the parameter file; every entry with its "
+                      << "documentation: tpde --print-parameters):\n"
+                      << tpde::component_overview();
           return 0;
         }
       if (cl.command == "version")

@@ -288,6 +288,39 @@ namespace tpde
       }
   }
 
+  namespace
+  {
+    std::string first_sentence(const std::string &text)
+    {
+      const auto end = text.find(". ");
+      std::string sentence = end == std::string::npos ? text : text.substr(0, end + 1);
+      while (!sentence.empty() && (sentence.back() == ';' || sentence.back() == ' '))
+        sentence.pop_back();
+      return sentence;
+    }
+
+    template <typename Value>
+    void list_choices(std::ostringstream &out, const std::string &where, const Choices<Value> &choices)
+    {
+      out << "  " << where << ":\n";
+      for (const auto &item : choices.items())
+        out << "    " << item.name << ": " << first_sentence(item.documentation) << "\n";
+    }
+  } // namespace
+
+  std::string component_overview()
+  {
+    std::ostringstream out;
+    out << "  Attention/type (solver/attention/<name>.cc):\n";
+    for (const attention::Variant &variant : attention::variants())
+      out << "    " << variant.name << ": " << first_sentence(variant.documentation) << "\n";
+    list_choices(out, "Initial condition/type (solver/initial/)", initial_types());
+    list_choices(out, "Mesh/domain", MeshParameters::domains());
+    list_choices(out, "Mesh refinement/indicator", MeshRefinementParameters::indicators());
+    list_choices(out, "Time stepping/scheme", TimeSteppingParameters::schemes());
+    return out.str();
+  }
+
   Parameters parse_parameters(const std::string              &text,
                               const std::string              &name,
                               const std::vector<std::string> &overrides)

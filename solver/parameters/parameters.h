@@ -76,6 +76,12 @@ namespace tpde
                               const std::string              &name,
                               const std::vector<std::string> &overrides = {});
 
+  /// The interchangeable components by subsection and entry (attention
+  /// variants, initial types, refinement indicators, time schemes, mesh
+  /// domains), each with the first sentence of its documentation: the
+  /// "components" part of `tpde --help`.
+  std::string component_overview();
+
   /// Checks that the output folder exists and is writable, or can be created
   /// (without creating it). Throws InputError.
   void check_output_directory(const Parameters &parameters);

@@ -19,9 +19,9 @@ namespace
   {
     const Matrix A = p.attention.beta * (transpose(p.attention.K) * p.attention.Q);
     const auto   exact = [&](const std::vector<double> &x) {
-      std::vector<double> tilted = p.initial.covariance * (A * x);
+      std::vector<double> tilted = p.initial.gaussian()->covariance * (A * x);
       for (unsigned int c = 0; c < dim; ++c)
-        tilted[c] += p.initial.mean[c];
+        tilted[c] += p.initial.gaussian()->mean[c];
       return p.attention.V * tilted;
     };
     return bulk_node_field_error<dim>(p, exact, 50);
@@ -68,7 +68,7 @@ namespace
     interpolated.initialize();
 
     const auto   &space     = evaluated.space();
-    const Matrix  precision = inverse(p.initial.covariance);
+    const Matrix  precision = inverse(p.initial.gaussian()->covariance);
     const double *Xe        = evaluated.field().face_velocity();
     const double *Xi        = interpolated.field().face_velocity();
     EXPECT_EQ(space.face_points.size(), interpolated.space().face_points.size());
@@ -76,7 +76,7 @@ namespace
       << "most faces should be interpolated";
     FieldError error;
     for (std::size_t point = 0; point < space.face_points.size() / dim; ++point)
-      if (in_gaussian_bulk(precision, p.initial.mean, space.face_points.data() + point * dim))
+      if (in_gaussian_bulk(precision, p.initial.gaussian()->mean, space.face_points.data() + point * dim))
         error.add(Xi + point * dim, Xe + point * dim, dim);
     const std::size_t bulk = error.points();
     EXPECT_GT(bulk, 50u);

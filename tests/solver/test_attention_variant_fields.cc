@@ -102,12 +102,12 @@ TEST(AttentionVariantFields, L2GaussianFieldMatchesAffineFormula)
                                            "K=0.4, 0.8; -0.6, 0.3; 0.1, -0.2",
                                            "V=-1, 0.3; 0.2, -0.8"});
   const Matrix    &K = p.attention.K, &Q = p.attention.Q, &V = p.attention.V;
-  const Matrix    &Sigma = p.initial.covariance;
+  const Matrix     Sigma = p.initial.gaussian()->covariance;
   const double     beta  = p.attention.beta;
   const Matrix     M     = Matrix::identity(2) + (2 * beta) * (Sigma * (transpose(K) * K));
   const Matrix     VMinv = V * inverse(M);
   const Matrix     B     = (2 * beta) * (VMinv * (Sigma * (transpose(K) * Q)));
-  const Vector     a     = VMinv * p.initial.mean;
+  const Vector     a     = VMinv * p.initial.gaussian()->mean;
   EXPECT_LE(bulk_field_error(p, [&](const Vector &x) { return plus(a, B * x); }), 1e-8);
 }
 
@@ -118,8 +118,8 @@ TEST(AttentionVariantFields, SigmoidGaussianFieldMatchesSteinFormula)
     "sigmoid",
     {"beta=1", "bias=-1.3", "Q=1, 0; 0, 1", "K=0.5, 0.1; -0.2, 0.4", "V=-1, 0.3; 0.2, -0.8"});
   const Matrix  A     = p.attention.beta * (transpose(p.attention.K) * p.attention.Q);
-  const Matrix &Sigma = p.initial.covariance;
-  const Vector &alpha = p.initial.mean;
+  const Matrix  Sigma = p.initial.gaussian()->covariance;
+  const Vector  alpha = p.initial.gaussian()->mean;
   const double  b     = p.attention.bias;
 
   std::vector<long double> nodes, weights;
@@ -155,8 +155,8 @@ TEST(AttentionVariantFields, UnnormalizedGaussianFieldMatchesClosedForm)
   const Parameters p = variant_parameters(
     "unnormalized", {"beta=0.6", "Q=1, 0; 0, 1", "K=0.5, 0.1; -0.2, 0.4", "V=-1, 0.3; 0.2, -0.8"});
   const Matrix  A     = p.attention.beta * (transpose(p.attention.K) * p.attention.Q);
-  const Matrix &Sigma = p.initial.covariance;
-  const Vector &alpha = p.initial.mean;
+  const Matrix  Sigma = p.initial.gaussian()->covariance;
+  const Vector  alpha = p.initial.gaussian()->mean;
   const auto    exact = [&](const Vector &x) {
     const Vector c       = A * x;
     const Vector Sigma_c = Sigma * c;
@@ -177,8 +177,8 @@ TEST(AttentionVariantFields, MultiheadGaussianFieldMatchesAffineFormula)
                                            "head K=0.4, 0.8; -0.6, 0.3 | 0.1, -0.9",
                                            "head C=-1, 0.3; 0.2, -0.8 | 0.5, -0.4; 0.3, 0.9",
                                            "head beta=0.5 | 0.4"});
-  const Matrix &Sigma = p.initial.covariance;
-  const Vector &alpha = p.initial.mean;
+  const Matrix  Sigma = p.initial.gaussian()->covariance;
+  const Vector  alpha = p.initial.gaussian()->mean;
   const auto    exact = [&](const Vector &x) {
     Vector v(2, 0.);
     for (const auto &head : p.attention.heads)
@@ -204,8 +204,8 @@ TEST(AttentionVariantFields, SinkhornGaussianFieldMatchesAffineFormula)
     "sinkhorn",
     {"beta=1", "sinkhorn epsilon=0.8", "Q=1, 0; 0, 1", "K=0.5, 0.1; -0.2, 0.4", "V=-1, 0.3; 0.2, -0.8"},
     {"Mesh/lower corner=-8", "Mesh/upper corner=8", "Mesh/subdivisions=26"});
-  const Matrix  Gamma = reference::sinkhorn_regression_matrix(p.initial.covariance, p.attention);
-  const Vector &alpha = p.initial.mean;
+  const Matrix  Gamma = reference::sinkhorn_regression_matrix(p.initial.gaussian()->covariance, p.attention);
+  const Vector  alpha = p.initial.gaussian()->mean;
   const auto    exact = [&](const Vector &x) {
     return p.attention.V * plus(alpha, Gamma * Vector{x[0] - alpha[0], x[1] - alpha[1]});
   };

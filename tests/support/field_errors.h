@@ -65,13 +65,13 @@ namespace tpde::testing
     Simulation<dim> simulation(p, MPI_COMM_WORLD);
     simulation.initialize();
     const auto   &space     = simulation.space();
-    const Matrix  precision = inverse(p.initial.covariance);
+    const Matrix  precision = inverse(p.initial.gaussian()->covariance);
     const double *X         = simulation.field().node_velocity();
     FieldError    error;
     for (std::size_t node = 0; node < space.node_points.size() / dim; ++node)
       {
         const double *x = space.node_points.data() + node * dim;
-        if (!in_gaussian_bulk(precision, p.initial.mean, x))
+        if (!in_gaussian_bulk(precision, p.initial.gaussian()->mean, x))
           continue;
         const std::vector<double> reference = exact(std::vector<double>(x, x + dim));
         error.add(X + node * dim, reference.data(), dim);
