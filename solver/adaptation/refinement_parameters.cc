@@ -35,56 +35,44 @@ namespace tpde
     return all;
   }
 
-  void MeshRefinementParameters::declare(EntryDeclarations &entries)
+  const EntryTable<MeshRefinementParameters> &MeshRefinementParameters::entry_table()
   {
-    entries.declare("adaptive", "false", EntryPattern::boolean(),
-                    "Refine and coarsen the mesh during the run, following the density. Mass is conserved exactly: "
-                    "refinement copies the polynomial to the children, coarsening is the L2 projection; the "
-                    "positivity limiter is re-applied after every transfer.");
-    entries.declare("interval", "5", EntryPattern::integer(1), "Adapt every this many time steps.");
-    entries.declare_choice("indicator", "combined", indicators(), "");
-    entries.declare_choice("strategy", "fraction", strategies(), "");
-    entries.declare("refine fraction", "0.3", EntryPattern::real(0, 1),
-                    "strategy = fraction: fraction of the cells with the largest indicator that are refined.");
-    entries.declare("coarsen fraction", "0.3", EntryPattern::real(0, 1),
-                    "strategy = fraction: fraction of the cells with the smallest indicator that are coarsened.");
-    entries.declare("refine threshold", "1e-6", EntryPattern::real(0),
-                    "strategy = threshold: cells whose indicator exceeds this are refined. In the indicator's "
-                    "units: jump ~ the cell's L2 error of the density (total mass 1), mass = the cell's mass, "
-                    "combined in [0, 2] (relative to the maxima).");
-    entries.declare("coarsen threshold", "1e-8", EntryPattern::real(0),
-                    "strategy = threshold: cells whose indicator is below this are coarsened (all children of a "
-                    "parent must agree). Must be below the refine threshold.");
-    entries.declare("minimum level", "0", EntryPattern::integer(0),
-                    "No cell is coarsened below this level (the coarse mesh is level 0).");
-    entries.declare("maximum level", "10", EntryPattern::integer(0), "No cell is refined beyond this level.");
-    entries.declare("maximum cells", "0", EntryPattern::integer(0), "Approximate cap on the number of cells (0: none).");
-    entries.declare("initial refinements", "0", EntryPattern::integer(0, 20),
-                    "Adaptive refinement cycles of the initial data before the run (each re-projects the initial "
-                    "density on the new mesh).");
+    static const EntryTable<MeshRefinementParameters> table = EntryTable<MeshRefinementParameters>()
+      .add("adaptive", &MeshRefinementParameters::adaptive, "false", EntryPattern::boolean(),
+          "Refine and coarsen the mesh during the run, following the density. Mass is conserved exactly: "
+          "refinement copies the polynomial to the children, coarsening is the L2 projection; the "
+          "positivity limiter is re-applied after every transfer.")
+      .add("interval", &MeshRefinementParameters::interval, "5", EntryPattern::integer(1), "Adapt every this many time steps.")
+      .add_choice("indicator", &MeshRefinementParameters::indicator, "combined", MeshRefinementParameters::indicators(), "")
+      .add_choice("strategy", &MeshRefinementParameters::strategy, "fraction", MeshRefinementParameters::strategies(), "")
+      .add("refine fraction", &MeshRefinementParameters::refine_fraction, "0.3", EntryPattern::real(0, 1),
+          "strategy = fraction: fraction of the cells with the largest indicator that are refined.")
+      .add("coarsen fraction", &MeshRefinementParameters::coarsen_fraction, "0.3", EntryPattern::real(0, 1),
+          "strategy = fraction: fraction of the cells with the smallest indicator that are coarsened.")
+      .add("refine threshold", &MeshRefinementParameters::refine_threshold, "1e-6", EntryPattern::real(0),
+          "strategy = threshold: cells whose indicator exceeds this are refined. In the indicator's "
+          "units: jump ~ the cell's L2 error of the density (total mass 1), mass = the cell's mass, "
+          "combined in [0, 2] (relative to the maxima).")
+      .add("coarsen threshold", &MeshRefinementParameters::coarsen_threshold, "1e-8", EntryPattern::real(0),
+          "strategy = threshold: cells whose indicator is below this are coarsened (all children of a "
+          "parent must agree). Must be below the refine threshold.")
+      .add("minimum level", &MeshRefinementParameters::minimum_level, "0", EntryPattern::integer(0),
+          "No cell is coarsened below this level (the coarse mesh is level 0).")
+      .add("maximum level", &MeshRefinementParameters::maximum_level, "10", EntryPattern::integer(0), "No cell is refined beyond this level.")
+      .add("maximum cells", &MeshRefinementParameters::maximum_cells, "0", EntryPattern::integer(0), "Approximate cap on the number of cells (0: none).")
+      .add("initial refinements", &MeshRefinementParameters::initial_refinements, "0", EntryPattern::integer(0, 20),
+          "Adaptive refinement cycles of the initial data before the run (each re-projects the initial "
+          "density on the new mesh).");
+    return table;
   }
 
-  MeshRefinementParameters MeshRefinementParameters::read(const EntryReader &r)
+  void MeshRefinementParameters::check(const EntryReader &r) const
   {
-    MeshRefinementParameters m;
-    m.adaptive            = r.boolean("adaptive");
-    m.interval            = r.integer("interval");
-    m.indicator           = r.choice("indicator", indicators());
-    m.strategy            = r.choice("strategy", strategies());
-    m.refine_fraction     = r.real("refine fraction");
-    m.coarsen_fraction    = r.real("coarsen fraction");
-    m.refine_threshold    = r.real("refine threshold");
-    m.coarsen_threshold   = r.real("coarsen threshold");
-    m.minimum_level       = r.integer("minimum level");
-    m.maximum_level       = r.integer("maximum level");
-    m.maximum_cells       = r.integer("maximum cells");
-    m.initial_refinements = r.integer("initial refinements");
-    if (m.strategy == Strategy::threshold && !(m.coarsen_threshold < m.refine_threshold))
+    if (strategy == Strategy::threshold && !(coarsen_threshold < refine_threshold))
       r.fail("coarsen threshold", "expected a value below the refine threshold");
-    if (m.refine_fraction + m.coarsen_fraction > 1)
+    if (refine_fraction + coarsen_fraction > 1)
       r.fail("coarsen fraction", "expected refine fraction + coarsen fraction <= 1");
-    if (m.minimum_level > m.maximum_level)
+    if (minimum_level > maximum_level)
       r.fail("maximum level", "expected at least the minimum level");
-    return m;
   }
 } // namespace tpde

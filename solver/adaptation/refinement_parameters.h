@@ -5,7 +5,7 @@
 
 namespace tpde
 {
-  struct MeshRefinementParameters
+  struct MeshRefinementParameters : TabledParameters<MeshRefinementParameters>
   {
     /// What a cell's refinement indicator measures (mesh_adaptation.h).
     enum class Indicator
@@ -35,7 +35,8 @@ namespace tpde
 
     static const Choices<Indicator> &indicators();
     static const Choices<Strategy>  &strategies();
-    static void                      declare(EntryDeclarations &entries);
-    static MeshRefinementParameters  read(const EntryReader &r);
+    static const EntryTable<MeshRefinementParameters> &entry_table();
+    /// Checks across entries (InputError through `r`).
+    void check(const EntryReader &r) const;
   };
 } // namespace tpde

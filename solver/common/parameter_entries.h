@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <limits>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -141,4 +142,89 @@ namespace tpde
 
   /// "2 x 3".
   std::string matrix_shape(const Matrix &m);
+
+  /// The value of a scalar entry as the field's type (bool, whole numbers,
+  /// double, std::string).
+  template <typename Field>
+  Field read_value(const EntryReader &r, const std::string &entry)
+  {
+    if constexpr (std::is_same_v<Field, bool>)
+      return r.boolean(entry);
+    else if constexpr (std::is_same_v<Field, std::string>)
+      return r.text(entry);
+    else if constexpr (std::is_integral_v<Field>)
+      return static_cast<Field>(r.integer(entry));
+    else
+      return r.real(entry);
+  }
+
+  /// A component's scalar entries written once: each binds a name, default,
+  /// pattern and documentation to a field of the component's parameter
+  /// struct, and the same table declares the entries and reads them.
+  template <typename Struct>
+  class EntryTable
+  {
+  public:
+    template <typename Field>
+    EntryTable &add(const std::string &name, Field Struct::*field, const std::string &default_value,
+                    const EntryPattern &pattern, const std::string &documentation)
+    {
+      rows.push_back({{name, default_value, pattern, documentation},
+                      [name, field](const EntryReader &r, Struct &s) { s.*field = read_value<Field>(r, name); }});
+      return *this;
+    }
+
+    /// An entry whose value is one of `choices` (kept alive by the caller:
+    /// choices are function-local statics).
+    template <typename Field>
+    EntryTable &add_choice(const std::string &name, Field Struct::*field, const std::string &default_value,
+                           const Choices<Field> &choices, const std::string &documentation)
+    {
+      rows.push_back({{name, default_value, EntryPattern::selection(choices.pattern()),
+                       documentation + (documentation.empty() ? "" : " ") + choices.documentation()},
+                      [name, field, &choices](const EntryReader &r, Struct &s) { s.*field = r.choice(name, choices); }});
+      return *this;
+    }
+
+    void declare(EntryDeclarations &entries) const
+    {
+      for (const Row &row : rows)
+        entries.declare(row.declaration.name, row.declaration.default_value, row.declaration.pattern,
+                        row.declaration.documentation);
+    }
+
+    void read(const EntryReader &r, Struct &s) const
+    {
+      for (const Row &row : rows)
+        row.read(r, s);
+    }
+
+  private:
+    struct Row
+    {
+      EntryDeclaration                                 declaration;
+      std::function<void(const EntryReader &, Struct &)> read;
+    };
+    std::vector<Row> rows;
+  };
+
+  /// Base of a parameter struct whose entries are its EntryTable
+  /// (`static const EntryTable<Struct> &entry_table()`): declares and reads
+  /// them, then runs `check` (the struct's checks across entries, which hides
+  /// this empty one).
+  template <typename Struct>
+  struct TabledParameters
+  {
+    static void declare(EntryDeclarations &entries) { Struct::entry_table().declare(entries); }
+
+    static Struct read(const EntryReader &r)
+    {
+      Struct s;
+      Struct::entry_table().read(r, s);
+      s.check(r);
+      return s;
+    }
+
+    void check(const EntryReader &) const {}
+  };
 } // namespace tpde

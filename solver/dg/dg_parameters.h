@@ -6,7 +6,7 @@
 
 namespace tpde
 {
-  struct DiscretizationParameters
+  struct DiscretizationParameters : TabledParameters<DiscretizationParameters>
   {
     unsigned int degree             = 2;
     bool         positivity_limiter = true;
@@ -18,7 +18,6 @@ namespace tpde
     bool interpolate_face_velocity = false;
 
     static const Choices<bool> &face_velocities();
-    static void                 declare(EntryDeclarations &entries);
-    static DiscretizationParameters read(const EntryReader &r);
+    static const EntryTable<DiscretizationParameters> &entry_table();
   };
 } // namespace tpde

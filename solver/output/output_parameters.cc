@@ -2,25 +2,22 @@
 
 namespace tpde
 {
-  void OutputParameters::declare(EntryDeclarations &entries)
+  const EntryTable<OutputParameters> &OutputParameters::entry_table()
   {
-    entries.declare("directory", "output/default", EntryPattern::anything(),
-                    "Output folder (created if missing): solution_*.vtu/.pvtu, solution.pvd, statistics.csv and "
-                    "parameters.prm.");
-    entries.declare("interval", "0.1", EntryPattern::real(0),
-                    "Time between two ParaView outputs (0: only the initial and final state).");
-    entries.declare("write vtu", "true", EntryPattern::boolean(),
-                    "Write ParaView files (statistics.csv is always written).");
+    static const EntryTable<OutputParameters> table = EntryTable<OutputParameters>()
+      .add("directory", &OutputParameters::directory, "output/default", EntryPattern::anything(),
+          "Output folder (created if missing): solution_*.vtu/.pvtu, solution.pvd, statistics.csv and "
+          "parameters.prm.")
+      .add("interval", &OutputParameters::interval, "0.1", EntryPattern::real(0),
+          "Time between two ParaView outputs (0: only the initial and final state).")
+      .add("write vtu", &OutputParameters::write_vtu, "true", EntryPattern::boolean(),
+          "Write ParaView files (statistics.csv is always written).");
+    return table;
   }
 
-  OutputParameters OutputParameters::read(const EntryReader &r)
+  void OutputParameters::check(const EntryReader &r) const
   {
-    OutputParameters o;
-    o.directory = r.text("directory");
-    o.interval  = r.real("interval");
-    o.write_vtu = r.boolean("write vtu");
-    if (o.directory.empty())
+    if (directory.empty())
       r.fail("directory", "expected a folder name");
-    return o;
   }
 } // namespace tpde

@@ -7,13 +7,13 @@
 
 namespace tpde
 {
-  struct OutputParameters
+  struct OutputParameters : TabledParameters<OutputParameters>
   {
     std::string directory = "output/default";
     double      interval  = 0.1; // 0: only initial and final state
     bool        write_vtu = true;
-
-    static void             declare(EntryDeclarations &entries);
-    static OutputParameters read(const EntryReader &r);
+    static const EntryTable<OutputParameters> &entry_table();
+    /// Checks across entries (InputError through `r`).
+    void check(const EntryReader &r) const;
   };
 } // namespace tpde

@@ -24,40 +24,36 @@ namespace tpde
     return all;
   }
 
-  void ParticleParameters::declare(EntryDeclarations &entries)
+  const EntryTable<ParticleParameters> &ParticleParameters::entry_table()
   {
-    entries.declare("number of tokens", "1000", EntryPattern::integer(1),
-                    "tpde particles: number N of tokens, sampled from the initial condition; each carries the weight "
-                    "1/N and moves with the same attention kernel as the grid.");
-    entries.declare("seed", "1", EntryPattern::integer(0), "Seed of the token sampling (same seed, same tokens).");
-    entries.declare_choice("sampling", "random", samplings(), "");
-    entries.declare_choice("integrator", "rk4", integrators(), "Time integrator of the token ODE:");
-    entries.declare("time step", "0.01", EntryPattern::real(0),
-                    "Largest time step; each output interval is split into equal steps no longer than this.");
-    entries.declare("directory", "", EntryPattern::anything(),
-                    "Output folder of the particle run (particles_*.vtp, particles.pvd, statistics.csv, "
-                    "parameters.prm). Empty: the folder 'particles' inside Output/directory.");
-    entries.declare("import file", "", EntryPattern::anything(),
-                    "CSV token positions from another code, written out instead of a run (relative to the parameter "
-                    "file's folder): columns x, y, z (or x0, x1, x2) and optionally time; one file with a time "
-                    "column, or one file per time with '*' standing for the number in the file names (layer_*.csv), "
-                    "which is then the time.");
-    entries.declare("import time scale", "1", EntryPattern::real(0),
-                    "Imported times (time column or file number) are multiplied by this factor.");
+    static const EntryTable<ParticleParameters> table = EntryTable<ParticleParameters>()
+      .add("number of tokens", &ParticleParameters::number_of_tokens, "1000", EntryPattern::integer(1),
+          "tpde particles: number N of tokens, sampled from the initial condition; each carries the weight "
+          "1/N and moves with the same attention kernel as the grid.")
+      .add("seed", &ParticleParameters::seed, "1", EntryPattern::integer(0), "Seed of the token sampling (same seed, same tokens).")
+      .add_choice("sampling", &ParticleParameters::sampling, "random", ParticleParameters::samplings(), "")
+      .add_choice("integrator", &ParticleParameters::integrator, "rk4", ParticleParameters::integrators(), "Time integrator of the token ODE:")
+      .add("time step", &ParticleParameters::time_step, "0.01", EntryPattern::real(0),
+          "Largest time step; each output interval is split into equal steps no longer than this.")
+      .add("directory", &ParticleParameters::directory, "", EntryPattern::anything(),
+          "Output folder of the particle run (particles_*.vtp, particles.pvd, statistics.csv, "
+          "parameters.prm). Empty: the folder 'particles' inside Output/directory.")
+      .add("import file", &ParticleParameters::import_file, "", EntryPattern::anything(),
+          "CSV token positions from another code, written out instead of a run (relative to the parameter "
+          "file's folder): columns x, y, z (or x0, x1, x2) and optionally time; one file with a time "
+          "column, or one file per time with '*' standing for the number in the file names (layer_*.csv), "
+          "which is then the time.")
+      .add("import time scale", &ParticleParameters::import_time_scale, "1", EntryPattern::real(0),
+          "Imported times (time column or file number) are multiplied by this factor.");
+    return table;
   }
 
   ParticleParameters ParticleParameters::read(const EntryReader &r, const std::string &output_directory)
   {
     namespace fs = std::filesystem;
     ParticleParameters q;
-    q.number_of_tokens  = r.integer("number of tokens");
-    q.seed              = r.integer("seed");
-    q.sampling          = r.choice("sampling", samplings());
-    q.integrator        = r.choice("integrator", integrators());
-    q.time_step         = r.real("time step");
-    q.directory         = r.text("directory");
-    q.import_file       = r.trimmed("import file");
-    q.import_time_scale = r.real("import time scale");
+    entry_table().read(r, q);
+    q.import_file = r.trimmed("import file");
     if (!(q.time_step > 0))
       r.fail("time step", "expected a positive time step");
     if (!(q.import_time_scale > 0))

@@ -10,7 +10,7 @@
 
 namespace tpde
 {
-  struct ParticleParameters
+  struct ParticleParameters : TabledParameters<ParticleParameters>
   {
     unsigned long                number_of_tokens  = 1000;
     unsigned long                seed              = 1;
@@ -23,7 +23,7 @@ namespace tpde
 
     static const Choices<particles::Sampling>   &samplings();
     static const Choices<particles::Integrator> &integrators();
-    static void                                  declare(EntryDeclarations &entries);
+    static const EntryTable<ParticleParameters>  &entry_table();
     /// `output_directory`: the grid's Output/directory (the default folder's parent).
     static ParticleParameters read(const EntryReader &r, const std::string &output_directory);
   };

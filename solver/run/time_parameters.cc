@@ -12,39 +12,33 @@ namespace tpde
     return all;
   }
 
-  void TimeSteppingParameters::declare(EntryDeclarations &entries)
+  const EntryTable<TimeSteppingParameters> &TimeSteppingParameters::entry_table()
   {
-    entries.declare("end time", "1", EntryPattern::real(), "Final time T (depth), > 0.");
-    entries.declare("cfl", "0.5", EntryPattern::real(0, 1),
-                    "Courant number C: dt = C / ((2p+1) max_K sum_k max|X_k|/h_k) over all cells K (h_k: cell "
-                    "extent along k). Zhang-Shu positivity of a forward-Euler stage needs C / (2p+1) <= the first "
-                    "Gauss-Lobatto weight of the check points: C <= 1.5, 0.83, 1.17, 0.75 for p = 1, 2, 3, 4 (SSP "
-                    "stages keep the bound). The velocity changes within a step, so steps whose stages still "
-                    "produce a negative cell mean are repeated with half the step.");
-    entries.declare_choice("scheme", "ssp-rk3", schemes(), "Explicit strong-stability-preserving Runge-Kutta scheme:");
-    entries.declare("maximum time step", "0", EntryPattern::real(0),
-                    "Upper bound on dt (0: none), e.g. to study the time error.");
-    entries.declare(
-      "negligible density", "1e-14", EntryPattern::real(0, 1),
-      "Points whose density is below this fraction of the largest nodal density carry no mass that matters; their "
-      "speed is capped so that it never sets the time step (0: off). Softmax-type attention tilts the density by "
-      "exp(<Qx, Ky>), so targets far from the mass read the density's tail, where it is numerical noise in relative "
-      "terms, and can get speeds many times those where the mass is (T8: 6.7 instead of about 1). Capping keeps "
-      "mass exact (face velocities stay single-valued).");
+    static const EntryTable<TimeSteppingParameters> table = EntryTable<TimeSteppingParameters>()
+      .add("end time", &TimeSteppingParameters::end_time, "1", EntryPattern::real(), "Final time T (depth), > 0.")
+      .add("cfl", &TimeSteppingParameters::cfl, "0.5", EntryPattern::real(0, 1),
+          "Courant number C: dt = C / ((2p+1) max_K sum_k max|X_k|/h_k) over all cells K (h_k: cell "
+          "extent along k). Zhang-Shu positivity of a forward-Euler stage needs C / (2p+1) <= the first "
+          "Gauss-Lobatto weight of the check points: C <= 1.5, 0.83, 1.17, 0.75 for p = 1, 2, 3, 4 (SSP "
+          "stages keep the bound). The velocity changes within a step, so steps whose stages still "
+          "produce a negative cell mean are repeated with half the step.")
+      .add_choice("scheme", &TimeSteppingParameters::scheme, "ssp-rk3", TimeSteppingParameters::schemes(), "Explicit strong-stability-preserving Runge-Kutta scheme:")
+      .add("maximum time step", &TimeSteppingParameters::maximum_time_step, "0", EntryPattern::real(0),
+          "Upper bound on dt (0: none), e.g. to study the time error.")
+      .add("negligible density", &TimeSteppingParameters::negligible_density, "1e-14", EntryPattern::real(0, 1),
+          "Points whose density is below this fraction of the largest nodal density carry no mass that matters; their "
+          "speed is capped so that it never sets the time step (0: off). Softmax-type attention tilts the density by "
+          "exp(<Qx, Ky>), so targets far from the mass read the density's tail, where it is numerical noise in relative "
+          "terms, and can get speeds many times those where the mass is (T8: 6.7 instead of about 1). Capping keeps "
+          "mass exact (face velocities stay single-valued).");
+    return table;
   }
 
-  TimeSteppingParameters TimeSteppingParameters::read(const EntryReader &r)
+  void TimeSteppingParameters::check(const EntryReader &r) const
   {
-    TimeSteppingParameters t;
-    t.end_time           = r.real("end time");
-    t.cfl                = r.real("cfl");
-    t.scheme             = r.choice("scheme", schemes());
-    t.maximum_time_step  = r.real("maximum time step");
-    t.negligible_density = r.real("negligible density");
-    if (!(t.end_time > 0))
+    if (!(end_time > 0))
       r.fail("end time", "expected a positive time");
-    if (!(t.cfl > 0))
+    if (!(cfl > 0))
       r.fail("cfl", "expected a Courant number in (0, 1]");
-    return t;
   }
 } // namespace tpde

@@ -16,7 +16,7 @@ namespace tpde
     bool operator==(const TimeScheme &other) const { return stage_coefficients == other.stage_coefficients; }
   };
 
-  struct TimeSteppingParameters
+  struct TimeSteppingParameters : TabledParameters<TimeSteppingParameters>
   {
     double     end_time           = 1.;
     double     cfl                = 0.5;
@@ -25,7 +25,8 @@ namespace tpde
     double     negligible_density = 1e-14; // relative; speeds there do not set dt (0: off)
 
     static const Choices<TimeScheme> &schemes();
-    static void                       declare(EntryDeclarations &entries);
-    static TimeSteppingParameters     read(const EntryReader &r);
+    static const EntryTable<TimeSteppingParameters> &entry_table();
+    /// Checks across entries (InputError through `r`).
+    void check(const EntryReader &r) const;
   };
 } // namespace tpde
