@@ -19,6 +19,7 @@
 #include "postprocess/vtk_reader.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -28,6 +29,7 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -178,6 +180,123 @@ namespace
       throw std::runtime_error("gnuplot failed to draw " + png);
     fs::rename(temporary_png, png);
   }
+
+  /// The two series, what the reference is, and the dimension.
+  struct Inputs
+  {
+    std::vector<TimeSeriesEntry>       reference_series, particle_series;
+    bool                               grid_reference = false;
+    unsigned int                       dim            = 0;
+    std::vector<std::array<double, 3>> directions;
+    unsigned int                       subdivisions = 0;
+  };
+
+  Inputs read_inputs(const Options &options)
+  {
+    Inputs in;
+    in.reference_series = series(options.reference);
+    in.particle_series  = series(options.particles);
+    const std::string reference_kind = extension_of(in.reference_series.front().file);
+    in.grid_reference                = reference_kind == ".vtu" || reference_kind == ".pvtu";
+    if (!in.grid_reference && reference_kind != ".vtp" && reference_kind != ".pvtp")
+      throw std::runtime_error(options.reference + ": expected a grid run (.vtu/.pvtu) or a particle run (.vtp)");
+    for (const auto &entry : in.particle_series)
+      if (const auto e = extension_of(entry.file); e != ".vtp" && e != ".pvtp")
+        throw std::runtime_error(options.particles + ": expected a particle run (.vtp data sets), found " + entry.file);
+
+    if (in.grid_reference)
+      in.dim = static_cast<unsigned int>(cell_dimension(read_grid(in.reference_series.front().file)));
+    else if (options.dimension)
+      in.dim = static_cast<unsigned int>(*options.dimension);
+    else
+      throw UsageError("two particle runs: give their dimension with --dimension");
+    if (options.dimension && static_cast<unsigned int>(*options.dimension) != in.dim)
+      throw UsageError("--dimension " + std::to_string(*options.dimension) + " contradicts the grid's cells (" +
+                       std::to_string(in.dim) + "D)");
+    in.directions   = slicing_directions(in.dim, options.directions);
+    in.subdivisions = options.subdivisions ? *options.subdivisions : (in.dim == 3 ? 1 : 3);
+    return in;
+  }
+
+  /// The CSV header and the distance columns that are plotted.
+  std::pair<std::vector<std::string>, std::vector<std::string>> columns_of(const Inputs &in)
+  {
+    const unsigned int       dim    = in.dim;
+    std::vector<std::string> header = {"time", "tokens", "reference_mass"};
+    for (unsigned int i = 0; i < dim; ++i)
+      header.push_back("mean_diff_" + std::to_string(i));
+    for (unsigned int i = 0; i < dim; ++i)
+      for (unsigned int j = 0; j < dim; ++j)
+        header.push_back("cov_diff_" + std::to_string(i) + std::to_string(j));
+    header.push_back("max_mean_diff");
+    header.push_back("max_cov_diff");
+    std::vector<std::string> distances = {dim == 1 ? "w1" : "sliced_w2"};
+    if (in.grid_reference)
+      {
+        if (dim > 1)
+          header.push_back("sw2_resolution");
+        distances.push_back("l1_histogram");
+        distances.push_back("l1_floor");
+      }
+    header.insert(header.end(), distances.begin(), distances.end());
+    if (in.grid_reference)
+      header.push_back("outside");
+    distances.push_back("max_mean_diff");
+    distances.push_back("max_cov_diff");
+    return {header, distances};
+  }
+
+  /// One CSV row: the tokens of `entry` against the reference `partner`.
+  std::vector<double> compare_at(const Inputs &in, const TimeSeriesEntry &entry, const TimeSeriesEntry &partner)
+  {
+    const unsigned int  dim    = in.dim;
+    const WeightedCloud tokens = cloud_from_polydata(read_polydata(entry.file), dim);
+    const MomentSet     mt     = moments(tokens);
+    std::vector<double> row    = {entry.time, double(tokens.size())};
+    MomentSet           mr;
+    std::vector<double> tail;
+    if (in.grid_reference)
+      {
+        const auto        grid = read_grid(partner.file);
+        const MeshDensity density(grid, dim);
+        row.push_back(density.mass());
+        mr = density.moments();
+        if (dim == 1)
+          tail.push_back(density.w1_to_tokens(tokens.points));
+        else
+          {
+            tail.push_back(density.atom_cell_diameter(in.subdivisions));
+            tail.push_back(sliced_w2(density.atoms(in.subdivisions), tokens, in.directions));
+          }
+        const auto l1 = density.histogram_l1(tokens);
+        tail.push_back(l1.distance);
+        tail.push_back(l1.floor);
+        tail.push_back(l1.outside);
+      }
+    else
+      {
+        const WeightedCloud other = cloud_from_polydata(read_polydata(partner.file), dim);
+        row.push_back(1.);
+        mr = moments(other);
+        tail.push_back(dim == 1 ? w1_1d(other.points, other.weights, tokens.points, tokens.weights)
+                                : sliced_w2(other, tokens, in.directions));
+      }
+    double max_mean = 0, max_cov = 0;
+    for (unsigned int i = 0; i < dim; ++i)
+      {
+        row.push_back(mt.mean[i] - mr.mean[i]);
+        max_mean = std::max(max_mean, std::abs(row.back()));
+      }
+    for (unsigned int i = 0; i < dim * dim; ++i)
+      {
+        row.push_back(mt.covariance[i] - mr.covariance[i]);
+        max_cov = std::max(max_cov, std::abs(row.back()));
+      }
+    row.push_back(max_mean);
+    row.push_back(max_cov);
+    row.insert(row.end(), tail.begin(), tail.end());
+    return row;
+  }
 } // namespace
 
 int main(int argc, char **argv)
@@ -193,111 +312,25 @@ int main(int argc, char **argv)
       const Options options = parse_arguments(argc, argv);
       if (!options.plot.empty() && std::system("command -v gnuplot > /dev/null 2>&1") != 0)
         throw std::runtime_error("gnuplot not found (Debian package gnuplot-nox); pass --no-plot for the CSV only");
-      const auto reference_series = series(options.reference);
-      const auto particle_series  = series(options.particles);
-      const std::string reference_kind = extension_of(reference_series.front().file);
-      const bool        grid_reference = reference_kind == ".vtu" || reference_kind == ".pvtu";
-      if (!grid_reference && reference_kind != ".vtp" && reference_kind != ".pvtp")
-        throw std::runtime_error(options.reference + ": expected a grid run (.vtu/.pvtu) or a particle run (.vtp)");
-      for (const auto &entry : particle_series)
-        if (const auto e = extension_of(entry.file); e != ".vtp" && e != ".pvtp")
-          throw std::runtime_error(options.particles + ": expected a particle run (.vtp data sets), found " + entry.file);
-
-      unsigned int dim = 0;
-      if (grid_reference)
-        dim = static_cast<unsigned int>(cell_dimension(read_grid(reference_series.front().file)));
-      else if (options.dimension)
-        dim = static_cast<unsigned int>(*options.dimension);
-      else
-        throw UsageError("two particle runs: give their dimension with --dimension");
-      if (options.dimension && static_cast<unsigned int>(*options.dimension) != dim)
-        throw UsageError("--dimension " + std::to_string(*options.dimension) + " contradicts the grid's cells (" +
-                         std::to_string(dim) + "D)");
-      const auto         directions   = slicing_directions(dim, options.directions);
-      const unsigned int subdivisions = options.subdivisions ? *options.subdivisions : (dim == 3 ? 1 : 3);
-
-      std::vector<std::string> header = {"time", "tokens", "reference_mass"};
-      for (unsigned int i = 0; i < dim; ++i)
-        header.push_back("mean_diff_" + std::to_string(i));
-      for (unsigned int i = 0; i < dim; ++i)
-        for (unsigned int j = 0; j < dim; ++j)
-          header.push_back("cov_diff_" + std::to_string(i) + std::to_string(j));
-      header.push_back("max_mean_diff");
-      header.push_back("max_cov_diff");
-      std::vector<std::string> distances = {dim == 1 ? "w1" : "sliced_w2"};
-      if (grid_reference)
-        {
-          if (dim > 1)
-            header.push_back("sw2_resolution");
-          distances.push_back("l1_histogram");
-          distances.push_back("l1_floor");
-        }
-      header.insert(header.end(), distances.begin(), distances.end());
-      if (grid_reference)
-        header.push_back("outside");
-      distances.push_back("max_mean_diff");
-      distances.push_back("max_cov_diff");
+      const Inputs in                = read_inputs(options);
+      const auto [header, distances] = columns_of(in);
 
       std::ostringstream csv;
       for (std::size_t i = 0; i < header.size(); ++i)
         csv << (i ? "," : "") << header[i];
       csv << '\n';
       std::size_t matched = 0;
-      for (const auto &entry : particle_series)
+      for (const auto &entry : in.particle_series)
         {
-          const auto partner = std::find_if(reference_series.begin(), reference_series.end(), [&](const auto &r) {
+          const auto partner = std::find_if(in.reference_series.begin(), in.reference_series.end(), [&](const auto &r) {
             return std::abs(r.time - entry.time) <= 1e-9 * std::max(1., std::abs(entry.time));
           });
-          if (partner == reference_series.end())
+          if (partner == in.reference_series.end())
             continue;
           ++matched;
           try
             {
-              const WeightedCloud tokens = cloud_from_polydata(read_polydata(entry.file), dim);
-              const MomentSet     mt     = moments(tokens);
-              std::vector<double> row    = {entry.time, double(tokens.size())};
-              MomentSet           mr;
-              std::vector<double> tail;
-              if (grid_reference)
-                {
-                  const auto        grid = read_grid(partner->file);
-                  const MeshDensity density(grid, dim);
-                  row.push_back(density.mass());
-                  mr = density.moments();
-                  if (dim == 1)
-                    tail.push_back(density.w1_to_tokens(tokens.points));
-                  else
-                    {
-                      tail.push_back(density.atom_cell_diameter(subdivisions));
-                      tail.push_back(sliced_w2(density.atoms(subdivisions), tokens, directions));
-                    }
-                  const auto l1 = density.histogram_l1(tokens);
-                  tail.push_back(l1.distance);
-                  tail.push_back(l1.floor);
-                  tail.push_back(l1.outside);
-                }
-              else
-                {
-                  const WeightedCloud other = cloud_from_polydata(read_polydata(partner->file), dim);
-                  row.push_back(1.);
-                  mr = moments(other);
-                  tail.push_back(dim == 1 ? w1_1d(other.points, other.weights, tokens.points, tokens.weights)
-                                          : sliced_w2(other, tokens, directions));
-                }
-              double max_mean = 0, max_cov = 0;
-              for (unsigned int i = 0; i < dim; ++i)
-                {
-                  row.push_back(mt.mean[i] - mr.mean[i]);
-                  max_mean = std::max(max_mean, std::abs(row.back()));
-                }
-              for (unsigned int i = 0; i < dim * dim; ++i)
-                {
-                  row.push_back(mt.covariance[i] - mr.covariance[i]);
-                  max_cov = std::max(max_cov, std::abs(row.back()));
-                }
-              row.push_back(max_mean);
-              row.push_back(max_cov);
-              row.insert(row.end(), tail.begin(), tail.end());
+              const std::vector<double> row = compare_at(in, entry, *partner);
               for (std::size_t i = 0; i < row.size(); ++i)
                 csv << (i ? "," : "") << format(row[i]);
               csv << '\n';

@@ -1,9 +1,5 @@
 #include "output/particle_output.h"
 
-#include "output/vtk_output.h"
-
-#include <deal.II/base/data_out_base.h>
-
 #include <vtkCellArray.h>
 #include <vtkDoubleArray.h>
 #include <vtkFieldData.h>
@@ -16,9 +12,7 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <iomanip>
 #include <numeric>
-#include <sstream>
 #include <stdexcept>
 
 namespace tpde
@@ -26,6 +20,7 @@ namespace tpde
   ParticleVtkOutput::ParticleVtkOutput(std::string directory, unsigned int dim)
     : directory(std::move(directory))
     , dim(dim)
+    , series((std::filesystem::path(this->directory) / "particles.pvd").string())
   {}
 
   void ParticleVtkOutput::write(double time, const std::vector<double> &positions, const double *velocity)
@@ -77,27 +72,10 @@ namespace tpde
 
     char name[64];
     std::snprintf(name, sizeof name, "particles_%05u.vtp", n_written());
-    const std::filesystem::path path      = std::filesystem::path(directory) / name;
-    const std::string           temporary = path.string() + ".tmp";
     vtkNew<vtkXMLPolyDataWriter> writer;
     writer->SetInputData(cloud);
-    writer->SetFileName(temporary.c_str());
-    writer->SetHeaderTypeToUInt64();
-    writer->SetDataModeToAppended();
-    writer->EncodeAppendedDataOff();
-    writer->SetCompressorTypeToNone();
-    if (writer->Write() != 1 || writer->GetErrorCode() != 0)
-      {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw std::runtime_error("cannot write " + temporary);
-      }
-    std::filesystem::rename(temporary, path);
-
-    series.emplace_back(time, name);
-    std::ostringstream pvd;
-    pvd << std::setprecision(17); // times exactly as in statistics.csv
-    dealii::DataOutBase::write_pvd_record(pvd, series);
-    write_file_atomically((std::filesystem::path(directory) / "particles.pvd").string(), pvd.str());
+    write_vtk_xml_atomically(writer.Get(), (std::filesystem::path(directory) / name).string());
+    series.add(time, name);
+    series.write();
   }
 } // namespace tpde

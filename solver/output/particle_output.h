@@ -4,6 +4,8 @@
 // written under a temporary name and renamed, like the grid's output.
 #pragma once
 
+#include "output/run_output.h"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,8 +24,8 @@ namespace tpde
     unsigned int n_written() const { return static_cast<unsigned int>(series.size()); }
 
   private:
-    std::string                                  directory;
-    unsigned int                                 dim;
-    std::vector<std::pair<double, std::string>> series;
+    std::string   directory;
+    unsigned int  dim;
+    PvdCollection series; // particles.pvd
   };
 } // namespace tpde

@@ -25,48 +25,27 @@ namespace tpde
   template <int dim>
   std::vector<std::string> Statistics<dim>::header() const
   {
-    std::vector<std::string> h = {"step", "time", "dt", "mass", "outflow"};
-    for (unsigned int i = 0; i < dim; ++i)
-      h.push_back("mean_" + std::to_string(i));
-    for (unsigned int i = 0; i < dim; ++i)
-      for (unsigned int j = 0; j < dim; ++j)
-        h.push_back("cov_" + std::to_string(i) + std::to_string(j));
-    for (const char *name : {"min_density", "entropy", "max_speed", "cells", "dofs", "wall_seconds"})
-      h.push_back(name);
-    if (reference)
-      {
-        for (unsigned int i = 0; i < dim; ++i)
-          h.push_back("ref_mean_" + std::to_string(i));
-        for (unsigned int i = 0; i < dim; ++i)
-          for (unsigned int j = 0; j < dim; ++j)
-            h.push_back("ref_cov_" + std::to_string(i) + std::to_string(j));
-        h.push_back("err_l1");
-        h.push_back("err_l2");
-      }
-    h.push_back("min_level");
-    h.push_back("max_level");
+    RunColumns own;
+    own.after_mass       = {"outflow"};
+    own.after_moments    = {"min_density", "entropy", "max_speed", "cells", "dofs", "wall_seconds"};
+    own.reference_errors = {"err_l1", "err_l2"};
+    own.last             = {"min_level", "max_level"};
     if (kernel)
       for (const auto &[name, value] : kernel->diagnostics())
-        h.push_back(name);
+        own.last.push_back(name);
+    std::vector<std::string> h = statistics_header(dim, reference.active(), own);
     for (std::size_t k = 0; k < slices.size(); ++k)
       {
         // Components of x count from 0 (the mesh's coordinate 0 is s).
         const std::string prefix = "slice" + std::to_string(k) + "_";
         h.push_back(prefix + "s");
         h.push_back(prefix + "mass");
-        for (const std::string kind : {"", "ref_"})
-          {
-            if (!kind.empty() && !slices[k].exact)
-              break;
-            for (unsigned int i = 0; i + 1 < dim; ++i)
-              h.push_back(prefix + kind + "mean_" + std::to_string(i));
-            for (unsigned int i = 0; i + 1 < dim; ++i)
-              for (unsigned int j = 0; j + 1 < dim; ++j)
-                h.push_back(prefix + kind + "cov_" + std::to_string(i) + std::to_string(j));
-          }
-        if (slices[k].exact)
-          for (const char *name : {"err_mean", "err_cov", "err_l1", "err_l2"})
-            h.push_back(prefix + name);
+        append_moment_columns(h, prefix, dim - 1);
+        if (!slices[k].exact)
+          continue;
+        append_moment_columns(h, prefix + "ref_", dim - 1);
+        for (const char *name : {"err_mean", "err_cov", "err_l1", "err_l2"})
+          h.push_back(prefix + name);
       }
     return h;
   }
@@ -83,35 +62,35 @@ namespace tpde
         any_exact = any_exact || exact;
       }
     if (any_exact)
-      slice_reference = std::make_unique<reference::GaussianReference>(setup.base_type, setup.attention,
-                                                                       *setup.gaussian);
+      slice_reference = ReferenceTracker(
+        std::make_unique<reference::GaussianReference>(setup.base_type, setup.attention, *setup.gaussian));
   }
 
   template <int dim>
   void Statistics<dim>::compute_slices(double time, const double *u, std::vector<double> &row)
   {
+    if (slices.empty())
+      return;
+    const reference::GaussianState           *state = slice_reference.state(time);
+    std::optional<reference::GaussianDensity> exact;
+    if (state)
+      exact.emplace(*state);
+    const std::vector<double> sums = slice_sums(u, exact ? &*exact : nullptr);
+    const std::size_t         n_sums = sums.size() / slices.size();
+    for (std::size_t l = 0; l < slices.size(); ++l)
+      append_slice_columns(l, &sums[l * n_sums], state, row);
+  }
+
+  template <int dim>
+  std::vector<double> Statistics<dim>::slice_sums(const double *u, const reference::GaussianDensity *exact) const
+  {
+    constexpr int          d      = dim > 1 ? dim - 1 : 1;
+    constexpr unsigned int n_sums = 1 + d + d * d + 2;
+    std::vector<double>    sums(slices.size() * n_sums, 0.);
     if constexpr (dim > 1)
       {
-        if (slices.empty())
-          return;
-        constexpr int            d = dim - 1;
-        const unsigned int       n = space.n_nodes();
-        const dealii::QGauss<d>  gauss(space.degree() + 1), fine(space.degree() + 3);
-        const reference::GaussianState *state = nullptr;
-        if (slice_reference && !slice_reference_failed)
-          {
-            try
-              {
-                state = &slice_reference->advance_to(time);
-              }
-            catch (const std::runtime_error &)
-              {
-                slice_reference_failed = true; // past a blow-up: NaN columns
-              }
-          }
-        std::optional<reference::GaussianDensity> exact;
-        if (state)
-          exact.emplace(*state);
+        const unsigned int      n = space.n_nodes();
+        const dealii::QGauss<d> gauss(space.degree() + 1), fine(space.degree() + 3);
 
         // The cell polynomial at (tau, x-points), tau the slice's relative
         // position in the cell; cached per tau (few values on a mesh).
@@ -133,9 +112,6 @@ namespace tpde
           return cache.emplace(tau, std::move(values)).first->second;
         };
 
-        // Per slice: mass, first and second moments, L1 and squared L2 errors.
-        constexpr unsigned int n_sums = 1 + d + d * d + 2;
-        std::vector<double>    sums(slices.size() * n_sums, 0.);
         for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
           {
             double lo[dim], hi[dim];
@@ -185,50 +161,75 @@ namespace tpde
               }
           }
         dealii::Utilities::MPI::sum(sums, space.communicator, sums);
+      }
+    return sums;
+  }
 
-        const double nan = std::numeric_limits<double>::quiet_NaN();
-        for (std::size_t l = 0; l < slices.size(); ++l)
+  template <int dim>
+  void Statistics<dim>::append_slice_columns(std::size_t l, const double *sum, const reference::GaussianState *state,
+                                             std::vector<double> &row) const
+  {
+    constexpr int d    = dim > 1 ? dim - 1 : 1;
+    const double  mass = sum[0];
+    double        mean[d], cov[d * d];
+    row.push_back(slices[l].s);
+    row.push_back(mass);
+    for (int i = 0; i < d; ++i)
+      row.push_back(mean[i] = sum[1 + i] / mass);
+    for (int i = 0; i < d; ++i)
+      for (int j = 0; j < d; ++j)
+        row.push_back(cov[i * d + j] = sum[1 + d + i * d + j] / mass - mean[i] * mean[j]);
+    if (!slices[l].exact)
+      return;
+    append_reference_moments(row, state, d, 4);
+    if (!state)
+      return;
+    // Mean error relative to the mean's size, or to the standard
+    // deviation where the exact mean is (near) 0; covariance error
+    // relative to the largest exact entry.
+    double mean_error = 0., mean_size = 0., cov_error = 0., cov_size = 0.;
+    for (int i = 0; i < d; ++i)
+      {
+        mean_error += (mean[i] - state->mean[i]) * (mean[i] - state->mean[i]);
+        mean_size += state->mean[i] * state->mean[i];
+      }
+    for (int i = 0; i < d; ++i)
+      for (int j = 0; j < d; ++j)
+        {
+          cov_error = std::max(cov_error, std::abs(cov[i * d + j] - state->covariance(i, j)));
+          cov_size  = std::max(cov_size, std::abs(state->covariance(i, j)));
+        }
+    row.push_back(std::sqrt(mean_error) / std::max(std::sqrt(mean_size), std::sqrt(cov_size)));
+    row.push_back(cov_error / cov_size);
+    row.push_back(sum[1 + d + d * d]);
+    row.push_back(std::sqrt(sum[2 + d + d * d]));
+  }
+
+  template <int dim>
+  void Statistics<dim>::append_density_errors(const reference::GaussianState &state, const double *u,
+                                              std::vector<double> &row) const
+  {
+    const reference::GaussianDensity exact(state);
+    const unsigned int               n  = space.n_nodes();
+    const unsigned int               nf = space.n_fine_points;
+    std::vector<double>              errors(2, 0.);
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      {
+        const double *uk = u + space.cell_offset[k];
+        for (unsigned int q = 0; q < nf; ++q)
           {
-            const double *sum  = &sums[l * n_sums];
-            const double  mass = sum[0];
-            double        mean[d], cov[d * d];
-            row.push_back(slices[l].s);
-            row.push_back(mass);
-            for (int i = 0; i < d; ++i)
-              row.push_back(mean[i] = sum[1 + i] / mass);
-            for (int i = 0; i < d; ++i)
-              for (int j = 0; j < d; ++j)
-                row.push_back(cov[i * d + j] = sum[1 + d + i * d + j] / mass - mean[i] * mean[j]);
-            if (!slices[l].exact)
-              continue;
-            if (!state)
-              {
-                row.insert(row.end(), d + d * d + 4, nan);
-                continue;
-              }
-            // Mean error relative to the mean's size, or to the standard
-            // deviation where the exact mean is (near) 0; covariance error
-            // relative to the largest exact entry.
-            double mean_error = 0., mean_size = 0., cov_error = 0., cov_size = 0.;
-            for (int i = 0; i < d; ++i)
-              {
-                row.push_back(state->mean[i]);
-                mean_error += (mean[i] - state->mean[i]) * (mean[i] - state->mean[i]);
-                mean_size += state->mean[i] * state->mean[i];
-              }
-            for (int i = 0; i < d; ++i)
-              for (int j = 0; j < d; ++j)
-                {
-                  row.push_back(state->covariance(i, j));
-                  cov_error = std::max(cov_error, std::abs(cov[i * d + j] - state->covariance(i, j)));
-                  cov_size  = std::max(cov_size, std::abs(state->covariance(i, j)));
-                }
-            row.push_back(std::sqrt(mean_error) / std::max(std::sqrt(mean_size), std::sqrt(cov_size)));
-            row.push_back(cov_error / cov_size);
-            row.push_back(sum[1 + d + d * d]);
-            row.push_back(std::sqrt(sum[2 + d + d * d]));
+            double uh = 0;
+            for (unsigned int i = 0; i < n; ++i)
+              uh += space.fine_values[q * n + i] * uk[i];
+            const double e = uh - exact.evaluate(space.fine_points.data() + (k * nf + q) * dim);
+            const double w = space.fine_JxW[k * nf + q];
+            errors[0] += std::abs(e) * w;
+            errors[1] += e * e * w;
           }
       }
+    dealii::Utilities::MPI::sum(errors, space.communicator, errors);
+    row.push_back(errors[0]);
+    row.push_back(std::sqrt(errors[1]));
   }
 
   template <int dim>
@@ -284,53 +285,14 @@ namespace tpde
     row.push_back(double(space.dof_handler.n_dofs()));
     row.push_back(in.wall_seconds);
 
-    if (reference)
+    if (reference.active())
       {
         // Past a finite-time blow-up the exact solution no longer exists: the
         // reference columns become NaN while the PDE run goes on.
-        const reference::GaussianState *state = nullptr;
-        if (!reference_failed)
-          {
-            try
-              {
-                state = &reference->advance_to(in.time);
-              }
-            catch (const std::runtime_error &)
-              {
-                reference_failed = true;
-              }
-          }
-        const std::size_t n_reference_columns = dim + dim * dim + 2;
-        if (state == nullptr)
-          row.insert(row.end(), n_reference_columns, std::numeric_limits<double>::quiet_NaN());
-        else
-          {
-            for (unsigned int i = 0; i < dim; ++i)
-              row.push_back(state->mean[i]);
-            for (unsigned int i = 0; i < dim; ++i)
-              for (unsigned int j = 0; j < dim; ++j)
-                row.push_back(state->covariance(i, j));
-            const reference::GaussianDensity exact(*state);
-            const unsigned int               nf = space.n_fine_points;
-            std::vector<double>              errors(2, 0.);
-            for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-              {
-                const double *uk = u + space.cell_offset[k];
-                for (unsigned int q = 0; q < nf; ++q)
-                  {
-                    double uh = 0;
-                    for (unsigned int i = 0; i < n; ++i)
-                      uh += space.fine_values[q * n + i] * uk[i];
-                    const double e = uh - exact.evaluate(space.fine_points.data() + (k * nf + q) * dim);
-                    const double w = space.fine_JxW[k * nf + q];
-                    errors[0] += std::abs(e) * w;
-                    errors[1] += e * e * w;
-                  }
-              }
-            dealii::Utilities::MPI::sum(errors, comm, errors);
-            row.push_back(errors[0]);
-            row.push_back(std::sqrt(errors[1]));
-          }
+        const reference::GaussianState *state = reference.state(in.time);
+        append_reference_moments(row, state, dim, 2);
+        if (state)
+          append_density_errors(*state, u, row);
       }
     int min_level = std::numeric_limits<int>::max(), max_level = 0;
     for (const auto &cell : space.owned_cells)
@@ -346,46 +308,6 @@ namespace tpde
         row.push_back(value);
     compute_slices(in.time, u, row);
     return row;
-  }
-
-  CsvWriter::CsvWriter(const std::string &path, const std::vector<std::string> &header, bool active)
-    : active(active)
-  {
-    if (!active)
-      return;
-    out.open(path);
-    if (!out)
-      throw std::runtime_error("cannot write " + path);
-    for (std::size_t i = 0; i < header.size(); ++i)
-      out << (i ? "," : "") << header[i];
-    out << '\n' << std::flush;
-  }
-
-  void CsvWriter::write(const std::vector<double> &row)
-  {
-    if (!active)
-      return;
-    // Build the whole line first so a row is never half-written.
-    std::string line;
-    char        buffer[32];
-    for (std::size_t i = 0; i < row.size(); ++i)
-      {
-        std::snprintf(buffer, sizeof buffer, "%.17g", row[i]);
-        if (i)
-          line += ',';
-        line += buffer;
-      }
-    line += '\n';
-    out << line << std::flush;
-  }
-
-  double column(const std::vector<std::string> &header, const std::vector<double> &row,
-                const std::string &name)
-  {
-    for (std::size_t i = 0; i < header.size(); ++i)
-      if (header[i] == name)
-        return row[i];
-    throw std::out_of_range("no statistics column '" + name + "'");
   }
 
   template class Statistics<1>;

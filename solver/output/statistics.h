@@ -10,9 +10,9 @@
 
 #include "attention/attention.h"
 #include "dg/dg_space.h"
+#include "output/statistics_schema.h"
 #include "reference/gaussian_reference.h"
 
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,7 +57,7 @@ namespace tpde
     std::vector<std::string> header() const;
     /// One row, in header order (collective over MPI).
     std::vector<double> compute(const StatisticsInput &input);
-    bool                has_reference() const { return reference != nullptr; }
+    bool                has_reference() const { return reference.active(); }
 
     /// Adds the columns slice<k>_* (after all others) for setup.positions.
     void add_slices(const SliceSetup &setup);
@@ -65,6 +65,15 @@ namespace tpde
   private:
     /// The columns of the slices, appended to `row`.
     void compute_slices(double time, const double *owned_values, std::vector<double> &row);
+    /// Per slice (summed over all ranks): mass, first and second moments, and
+    /// with `exact` the L1 and squared L2 errors against it.
+    std::vector<double> slice_sums(const double *owned_values, const reference::GaussianDensity *exact) const;
+    /// The columns of slice `l` from its sums.
+    void append_slice_columns(std::size_t l, const double *sum, const reference::GaussianState *state,
+                              std::vector<double> &row) const;
+    /// The density error columns err_l1, err_l2 against `state`.
+    void append_density_errors(const reference::GaussianState &state, const double *owned_values,
+                               std::vector<double> &row) const;
 
     struct Slice
     {
@@ -72,28 +81,11 @@ namespace tpde
       bool   exact; // the reference applies
     };
     std::vector<Slice>                            slices;
-    std::unique_ptr<reference::GaussianReference> slice_reference;
-    bool                                          slice_reference_failed = false;
+    ReferenceTracker                              slice_reference{nullptr};
 
     const DGSpace<dim>                             &space;
-    std::unique_ptr<reference::GaussianReference> reference;
-    bool                                          reference_failed = false;
+    ReferenceTracker                              reference;
     const attention::Kernel                      *kernel;
   };
 
-  /// statistics.csv, written by rank 0: header first, one flushed line per row.
-  class CsvWriter
-  {
-  public:
-    CsvWriter(const std::string &path, const std::vector<std::string> &header, bool active);
-    void write(const std::vector<double> &row);
-
-  private:
-    std::ofstream out;
-    bool          active;
-  };
-
-  /// Column lookup in a row produced by Statistics::compute.
-  double column(const std::vector<std::string> &header, const std::vector<double> &row,
-                const std::string &name);
 } // namespace tpde

@@ -5,7 +5,6 @@
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature.h>
 #include <deal.II/base/quadrature_lib.h>
-#include <deal.II/base/data_out_base.h>
 #include <deal.II/fe/fe_values.h>
 
 #include <vtkCellArray.h>
@@ -28,27 +27,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iomanip>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
 
 namespace tpde
 {
-  void write_file_atomically(const std::string &path, const std::string &text)
-  {
-    const std::string temporary = path + ".tmp";
-    {
-      std::ofstream out(temporary, std::ios::binary);
-      out << text;
-      out.flush();
-      if (!out)
-        throw std::runtime_error("cannot write " + temporary);
-    }
-    std::filesystem::rename(temporary, path);
-  }
-
   namespace
   {
     unsigned int power(unsigned int base, unsigned int exponent)
@@ -97,24 +81,10 @@ namespace tpde
     // Writes the grid with VTK's XML writer to a temporary name and renames it.
     void write_vtu_atomically(vtkUnstructuredGrid *grid, const std::string &path)
     {
-      const std::string                    temporary = path + ".tmp";
       vtkNew<vtkXMLUnstructuredGridWriter> writer;
       writer->SetInputData(grid);
-      writer->SetFileName(temporary.c_str());
-      writer->SetHeaderTypeToUInt64();
       writer->SetIdTypeToInt64();
-      // Raw appended binary: exact doubles and the fastest to write and read;
-      // double-precision data compresses poorly, so compression would mostly cost time.
-      writer->SetDataModeToAppended();
-      writer->EncodeAppendedDataOff();
-      writer->SetCompressorTypeToNone();
-      if (writer->Write() != 1 || writer->GetErrorCode() != 0)
-        {
-          std::error_code ignored;
-          std::filesystem::remove(temporary, ignored);
-          throw std::runtime_error("cannot write " + temporary);
-        }
-      std::filesystem::rename(temporary, path);
+      write_vtk_xml_atomically(writer.Get(), path);
     }
 
     // The .pvtu record naming the pieces; its array list must match the pieces'.
@@ -154,6 +124,7 @@ namespace tpde
     : space(space)
     , directory(directory)
     , coordinate_names(std::move(coordinate_names))
+    , series((std::filesystem::path(directory) / "solution.pvd").string())
   {}
 
   template <int dim>
@@ -394,14 +365,10 @@ namespace tpde
     grid->GetCellData()->RemoveArray("refinement_indicator");
     grid->SetFieldData(nullptr);
 
-    series.emplace_back(time, entry);
+    series.add(time, entry);
     collectively<std::runtime_error>(comm, [&]() {
-      if (rank != 0)
-        return;
-      std::ostringstream pvd;
-      pvd << std::setprecision(17); // times exactly as in statistics.csv
-      dealii::DataOutBase::write_pvd_record(pvd, series);
-      write_file_atomically((dir / "solution.pvd").string(), pvd.str());
+      if (rank == 0)
+        series.write();
     });
   }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "dg/dg_space.h"
+#include "output/run_output.h"
 
 #include <vtkSmartPointer.h>
 
@@ -17,9 +18,6 @@ class vtkUnstructuredGrid;
 
 namespace tpde
 {
-  /// Writes `text` to `path` atomically (temporary file + rename).
-  void write_file_atomically(const std::string &path, const std::string &text);
-
   template <int dim>
   class VtkOutput
   {
@@ -56,7 +54,7 @@ namespace tpde
     std::vector<unsigned int> vtk_index; // lexicographic output point -> VTK point of the cell
     std::vector<double>       scratch[2];
     // Points, cells, rank and level of the owned cells (rebuilt by setup()).
-    vtkSmartPointer<vtkUnstructuredGrid>        grid;
-    std::vector<std::pair<double, std::string>> series;
+    vtkSmartPointer<vtkUnstructuredGrid> grid;
+    PvdCollection                        series; // solution.pvd
   };
 } // namespace tpde

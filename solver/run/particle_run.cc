@@ -1,20 +1,19 @@
 #include "run/particle_run.h"
 
 #include "initial/initial_condition.h"
-#include "output/statistics.h"
-#include "output/vtk_output.h"
-#include "particles/particle_system.h"
 #include "output/particle_output.h"
+#include "output/particle_statistics.h"
+#include "output/run_output.h"
+#include "particles/particle_system.h"
 #include "particles/sampling.h"
 #include "particles/token_csv.h"
-#include "reference/gaussian_reference.h"
+#include "run/run_clock.h"
 
-#include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <limits>
 #include <memory>
 #include <stdexcept>
 
@@ -22,108 +21,6 @@ namespace tpde
 {
   namespace
   {
-    double seconds_since(std::chrono::steady_clock::time_point start)
-    {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    }
-
-    /// statistics.csv of a particle run: the grid's columns where they mean
-    /// the same (mass is 1, no outflow, no mesh), the reference columns for
-    /// one initial Gaussian, then err_mean, err_cov, tokens and the kernel's
-    /// own diagnostics (e.g. Sinkhorn iterations) of its last evaluation.
-    class ParticleStatistics
-    {
-    public:
-      ParticleStatistics(const Parameters &p, const attention::Kernel &kernel)
-        : dim(p.dimension)
-        , kernel(kernel)
-      {
-        const auto gaussian = p.initial.gaussian();
-        if (gaussian && reference::has_gaussian_reference(p.attention_type))
-          reference = std::make_unique<reference::GaussianReference>(p.attention_type, p.attention, *gaussian);
-      }
-
-      std::vector<std::string> header() const
-      {
-        std::vector<std::string> h = {"step", "time", "dt", "mass"};
-        for (unsigned int i = 0; i < dim; ++i)
-          h.push_back("mean_" + std::to_string(i));
-        for (unsigned int i = 0; i < dim; ++i)
-          for (unsigned int j = 0; j < dim; ++j)
-            h.push_back("cov_" + std::to_string(i) + std::to_string(j));
-        h.push_back("max_speed");
-        h.push_back("wall_seconds");
-        if (reference)
-          {
-            for (unsigned int i = 0; i < dim; ++i)
-              h.push_back("ref_mean_" + std::to_string(i));
-            for (unsigned int i = 0; i < dim; ++i)
-              for (unsigned int j = 0; j < dim; ++j)
-                h.push_back("ref_cov_" + std::to_string(i) + std::to_string(j));
-            h.push_back("err_mean");
-            h.push_back("err_cov");
-          }
-        h.push_back("tokens");
-        for (const auto &[name, value] : kernel.diagnostics())
-          h.push_back(name);
-        return h;
-      }
-
-      std::vector<double> row(unsigned long step, double time, double dt, const std::vector<double> &positions,
-                              const std::vector<double> &velocity, double wall_seconds)
-      {
-        const std::size_t n = positions.size() / dim;
-        const auto        m = particles::empirical_moments(positions.data(), n, dim);
-        std::vector<double> r = {double(step), time, dt, 1.};
-        r.insert(r.end(), m.mean.begin(), m.mean.end());
-        r.insert(r.end(), m.covariance.begin(), m.covariance.end());
-        r.push_back(particles::max_speed(velocity.data(), n, dim));
-        r.push_back(wall_seconds);
-        if (reference)
-          {
-            const reference::GaussianState *state = nullptr;
-            if (!reference_failed)
-              try
-                {
-                  state = &reference->advance_to(time);
-                }
-              catch (const std::runtime_error &)
-                {
-                  reference_failed = true; // past a finite-time blow-up
-                }
-            if (state == nullptr)
-              r.insert(r.end(), dim + dim * dim + 2, std::numeric_limits<double>::quiet_NaN());
-            else
-              {
-                double err_mean = 0, err_cov = 0;
-                for (unsigned int i = 0; i < dim; ++i)
-                  {
-                    r.push_back(state->mean[i]);
-                    err_mean = std::max(err_mean, std::abs(m.mean[i] - state->mean[i]));
-                  }
-                for (unsigned int i = 0; i < dim; ++i)
-                  for (unsigned int j = 0; j < dim; ++j)
-                    {
-                      r.push_back(state->covariance(i, j));
-                      err_cov = std::max(err_cov, std::abs(m.covariance[i * dim + j] - state->covariance(i, j)));
-                    }
-                r.push_back(err_mean);
-                r.push_back(err_cov);
-              }
-          }
-        r.push_back(double(n));
-        for (const auto &[name, value] : kernel.diagnostics())
-          r.push_back(value);
-        return r;
-      }
-
-    private:
-      unsigned int                                  dim;
-      const attention::Kernel                      &kernel;
-      std::unique_ptr<reference::GaussianReference> reference;
-      bool                                          reference_failed = false;
-    };
-
     /// Output folder, parameters.prm, statistics.csv and the .vtp series.
     struct ParticleFiles
     {
@@ -135,19 +32,18 @@ namespace tpde
           {
             if (active)
               {
-                std::filesystem::create_directories(directory);
-                write_file_atomically((directory / "parameters.prm").string(), p.as_prm);
+                write_parameters_prm(directory, p.as_prm);
                 if (p.output.write_vtu)
                   vtk = std::make_unique<ParticleVtkOutput>(directory.string(), p.dimension);
               }
-            csv = std::make_unique<CsvWriter>((directory / "statistics.csv").string(), header, active);
+            csv = std::make_unique<StatisticsFile>((directory / "statistics.csv").string(), header, active);
           }
         catch (const std::exception &e)
           {
             throw InputError(where + "cannot write to '" + directory.string() + "': " + e.what());
           }
       }
-      std::unique_ptr<CsvWriter>         csv;
+      std::unique_ptr<StatisticsFile>    csv;
       std::unique_ptr<ParticleVtkOutput> vtk;
     };
 
@@ -172,7 +68,7 @@ namespace tpde
 
     ParticleRunSummary import_tokens(const Parameters &p, const attention::Kernel &kernel, const RunOptions &options)
     {
-      const auto                 start = std::chrono::steady_clock::now();
+      const RunClock                        clock;
       std::vector<particles::TokenSnapshot> snapshots;
       try
         {
@@ -203,7 +99,7 @@ namespace tpde
               throw PhysicalFailure("the attention velocity of the imported tokens at t = " +
                                     std::to_string(s.time) + " cannot be evaluated: " + e.what());
             }
-          summary.last_row = statistics.row(k, s.time, s.time - previous, s.positions, velocity, seconds_since(start));
+          summary.last_row = statistics.row(k, s.time, s.time - previous, s.positions, velocity, clock.seconds());
           files.csv->write(summary.last_row);
           if (files.vtk)
             files.vtk->write(s.time, s.positions, velocity.data());
@@ -215,7 +111,7 @@ namespace tpde
       summary.steps     = snapshots.size() - 1;
       summary.time      = snapshots.back().time;
       summary.positions = snapshots.back().positions;
-      summary.wall_seconds = seconds_since(start);
+      summary.wall_seconds = clock.seconds();
       return summary;
     }
   } // namespace
@@ -252,11 +148,11 @@ namespace tpde
     summary.header = statistics.header();
     ParticleFiles files(p, summary.header, options.write_output);
 
-    const auto start    = std::chrono::steady_clock::now();
-    const bool talk     = !options.quiet;
-    double     time     = 0;
-    const auto record   = [&](unsigned long step, double dt) {
-      summary.last_row = statistics.row(step, time, dt, system.positions(), system.velocity(), seconds_since(start));
+    RunClock   clock;
+    const bool talk   = !options.quiet;
+    double     time   = 0;
+    const auto record = [&](unsigned long step, double dt) {
+      summary.last_row = statistics.row(step, time, dt, system.positions(), system.velocity(), clock.seconds());
       files.csv->write(summary.last_row);
     };
     const auto write_vtk = [&]() {
@@ -270,26 +166,23 @@ namespace tpde
     record(0, 0.);
     write_vtk();
 
-    const double  end_time    = p.time.end_time;
-    const double  interval    = p.output.interval > 0 ? p.output.interval : end_time;
-    double        next_output = interval;
-    unsigned long step_count  = 0;
-    double        last_report = 0;
-    while (time < end_time * (1 - 1e-14))
+    const double   end_time = p.time.end_time;
+    OutputSchedule schedule(p.output.interval, end_time);
+    unsigned long  step_count = 0;
+    while (!schedule.finished(time))
       {
         // Equal steps of at most `time step` that land exactly on the next output.
-        const double target  = std::min(next_output, end_time);
-        const auto   n_steps = static_cast<unsigned long>(
-          std::max(1., std::ceil((target - time) / p.particles.time_step * (1 - 1e-12))));
-        const double dt      = (target - time) / double(n_steps);
+        const double        target  = schedule.target();
+        const unsigned long n_steps = schedule.equal_steps(time, p.particles.time_step);
+        const double        dt      = (target - time) / double(n_steps);
         for (unsigned long k = 1; k <= n_steps; ++k)
           {
             // A step's cost includes the velocity at its end (the next step's
             // first stage, also used by the statistics): 4 evaluations for RK4.
-            const auto step_start = std::chrono::steady_clock::now();
+            const RunClock step_clock;
             system.step(dt, integrator);
             system.velocity();
-            summary.step_seconds += seconds_since(step_start);
+            summary.step_seconds += step_clock.seconds();
             time = k == n_steps ? target : time + dt;
             ++step_count;
             for (const double x : system.positions())
@@ -297,22 +190,19 @@ namespace tpde
                 throw PhysicalFailure("a token position is not finite at t = " + std::to_string(time) +
                                       " (velocity too large: reduce the time step)");
             record(step_count, dt);
-            const double elapsed = seconds_since(start);
-            if (talk && (elapsed - last_report > 2. || time >= end_time * (1 - 1e-14)))
+            if (const auto elapsed = clock.progress_due(schedule.finished(time)); talk && elapsed)
               {
-                last_report = elapsed;
                 std::printf("step %7lu  t = %.6g / %g (%5.1f%%)  dt = %.3e  ETA %.0f s\n", step_count, time,
-                            end_time, 100 * time / end_time, dt, elapsed / time * (end_time - time));
+                            end_time, 100 * time / end_time, dt, *elapsed / time * (end_time - time));
                 std::fflush(stdout);
               }
           }
-        write_vtk();
-        while (next_output <= time * (1 + 1e-12))
-          next_output += interval;
+        if (schedule.pass(time)) // always: the steps land on the target
+          write_vtk();
       }
     summary.steps        = step_count;
     summary.time         = time;
-    summary.wall_seconds = seconds_since(start);
+    summary.wall_seconds = clock.seconds();
     summary.positions    = system.positions();
     if (talk)
       std::printf("done: %lu steps in %.2f s (%.3e s per step, %lu velocity evaluations)\n", summary.steps,

@@ -9,7 +9,6 @@
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/timer.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -27,11 +26,6 @@ namespace tpde
       if (message.rfind(p.file, 0) == 0)
         return e;
       return InputError(p.file + ": " + message);
-    }
-
-    double seconds_since(const std::chrono::steady_clock::time_point &start)
-    {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
   } // namespace
 
@@ -279,29 +273,22 @@ namespace tpde
   }
 
   template <int dim>
-  RunSummary Simulation<dim>::run()
+  void Simulation<dim>::open_outputs()
   {
-    const auto start = std::chrono::steady_clock::now();
-    if (!initialized)
-      initialize();
-    const bool   root = dealii::Utilities::MPI::this_mpi_process(communicator) == 0;
-    const bool   talk = root && !options.quiet;
-    const double end_time = parameters.time.end_time;
-
+    const bool                  root = dealii::Utilities::MPI::this_mpi_process(communicator) == 0;
     const std::filesystem::path directory(parameters.output.directory);
-    std::unique_ptr<CsvWriter>  csv;
     // Only rank 0 writes these; a failure there must stop every rank.
     collectively<InputError>(communicator, [&]() {
       const auto where = parameters.file + ": subsection 'Output', entry 'directory': ";
       if (options.write_output && root)
         {
-          std::error_code error;
-          std::filesystem::create_directories(directory, error);
-          if (error)
-            throw InputError(where + "cannot create '" + directory.string() + "': " + error.message());
           try
             {
-              write_file_atomically((directory / "parameters.prm").string(), parameters.as_prm);
+              write_parameters_prm(directory, parameters.as_prm);
+            }
+          catch (const std::filesystem::filesystem_error &e)
+            {
+              throw InputError(where + "cannot create '" + directory.string() + "': " + e.code().message());
             }
           catch (const std::exception &e)
             {
@@ -310,8 +297,8 @@ namespace tpde
         }
       try
         {
-          csv = std::make_unique<CsvWriter>((directory / "statistics.csv").string(), statistics->header(),
-                                            options.write_output && root);
+          statistics_file = std::make_unique<StatisticsFile>((directory / "statistics.csv").string(),
+                                                             statistics->header(), options.write_output && root);
         }
       catch (const std::exception &e)
         {
@@ -325,85 +312,109 @@ namespace tpde
                                                                      std::vector<std::string>{});
         vtk->setup();
       }
-    const auto write_vtk = [&]() {
-      if (vtk)
-        {
-          ghosted_density = density;
-          vtk->write(current_time, ghosted_density, attention_field->node_velocity(), indicator);
-        }
-    };
+  }
+
+  template <int dim>
+  void Simulation<dim>::write_vtk()
+  {
+    if (vtk)
+      {
+        ghosted_density = density;
+        vtk->write(current_time, ghosted_density, attention_field->node_velocity(), indicator);
+      }
+  }
+
+  template <int dim>
+  void Simulation<dim>::print_run_line() const
+  {
+    std::cout << "TPDE " << dim << "D, " << parameters.attention_type << " attention, "
+              << dg_space->triangulation->n_global_active_cells() << " cells, "
+              << dg_space->dof_handler.n_dofs() << " DoFs (Q" << dg_space->degree() << "), "
+              << attention_field->n_sources() << " attention sources" << std::endl;
+  }
+
+  template <int dim>
+  double Simulation<dim>::advance(const OutputSchedule &schedule, RunSummary &summary)
+  {
+    double dt = stable_time_step();
+    if (!(dt > 1e-12 * parameters.time.end_time))
+      throw PhysicalFailure("the time step collapsed to " + std::to_string(dt) + " at t = " +
+                            std::to_string(current_time) + " (velocity " +
+                            (std::isfinite(dt) ? "too large" : "not finite") + ")");
+    // Land exactly on output times and the end time.
+    dt                    = schedule.limit_step(current_time, dt);
+    unsigned int halvings = 0;
+    while (!step(dt))
+      {
+        ++summary.rejected_steps;
+        if (++halvings > 30)
+          throw PhysicalFailure("CFL failure: no time step keeps the cell means non-negative at t = " +
+                                std::to_string(current_time) + " (dt = " + std::to_string(dt) + ")");
+        dt *= 0.5;
+      }
+    return dt;
+  }
+
+  template <int dim>
+  void Simulation<dim>::record(unsigned long step, double dt, const RunClock &clock, RunSummary &summary)
+  {
+    summary.last_row = statistics_row(step, dt, clock.seconds());
+    summary.max_mass_defect =
+      std::max(summary.max_mass_defect,
+               std::abs(column(summary.header, summary.last_row, "mass") + outflow_mass - 1.));
+    summary.min_check_value = std::min(summary.min_check_value, lowest_check_value);
+    statistics_file->write(summary.last_row);
+  }
+
+  template <int dim>
+  void Simulation<dim>::report_progress(unsigned long step, double dt, RunClock &clock,
+                                        const RunSummary &summary) const
+  {
+    const double end_time = parameters.time.end_time;
+    const auto   elapsed  = clock.progress_due(current_time >= end_time * (1 - 1e-14));
+    if (!elapsed)
+      return;
+    const double eta = *elapsed / current_time * (end_time - current_time);
+    std::printf("step %7lu  t = %.6g / %g (%5.1f%%)  dt = %.3e  mass = %.15f  ETA %.0f s\n", step, current_time,
+                end_time, 100 * current_time / end_time, dt, column(summary.header, summary.last_row, "mass"), eta);
+    std::fflush(stdout);
+  }
+
+  template <int dim>
+  RunSummary Simulation<dim>::run()
+  {
+    RunClock clock;
+    if (!initialized)
+      initialize();
+    const bool talk = dealii::Utilities::MPI::this_mpi_process(communicator) == 0 && !options.quiet;
+    open_outputs();
 
     RunSummary summary;
     summary.header          = statistics->header();
     summary.min_check_value = lowest_check_value;
-    const auto record = [&](unsigned long step, double dt) {
-      summary.last_row = statistics_row(step, dt, seconds_since(start));
-      summary.max_mass_defect =
-        std::max(summary.max_mass_defect,
-                 std::abs(column(summary.header, summary.last_row, "mass") + outflow_mass - 1.));
-      summary.min_check_value = std::min(summary.min_check_value, lowest_check_value);
-      csv->write(summary.last_row);
-    };
-    record(0, 0.);
+    record(0, 0., clock, summary);
     write_vtk();
-
-    const double interval    = parameters.output.interval;
-    double       next_output = interval > 0 ? interval : end_time;
-    double       last_report = 0;
-    unsigned long step_count = 0;
     if (talk)
-      std::cout << "TPDE " << dim << "D, " << parameters.attention_type << " attention, "
-                << dg_space->triangulation->n_global_active_cells() << " cells, "
-                << dg_space->dof_handler.n_dofs() << " DoFs (Q" << dg_space->degree() << "), "
-                << attention_field->n_sources() << " attention sources" << std::endl;
+      print_run_line();
 
-    while (current_time < end_time * (1 - 1e-14))
+    OutputSchedule schedule(parameters.output.interval, parameters.time.end_time);
+    unsigned long  step_count = 0;
+    while (!schedule.finished(current_time))
       {
-        double dt = stable_time_step();
-        if (!(dt > 1e-12 * end_time))
-          throw PhysicalFailure("the time step collapsed to " + std::to_string(dt) + " at t = " +
-                                std::to_string(current_time) + " (velocity " +
-                                (std::isfinite(dt) ? "too large" : "not finite") + ")");
-        // Land exactly on output times and the end time.
-        const double target = std::min(next_output, end_time);
-        if (current_time + dt >= target * (1 - 1e-12))
-          dt = target - current_time;
-        else if (current_time + 2 * dt > target)
-          dt = 0.5 * (target - current_time);
-        unsigned int halvings = 0;
-        while (!step(dt))
-          {
-            ++summary.rejected_steps;
-            if (++halvings > 30)
-              throw PhysicalFailure("CFL failure: no time step keeps the cell means non-negative at t = " +
-                                    std::to_string(current_time) + " (dt = " + std::to_string(dt) + ")");
-            dt *= 0.5;
-          }
+        const double dt = advance(schedule, summary);
         ++step_count;
         if (parameters.refinement.adaptive && step_count % parameters.refinement.interval == 0)
           if (adapt_mesh())
             update_velocity();
-        record(step_count, dt);
-        if (current_time >= next_output * (1 - 1e-12) || current_time >= end_time * (1 - 1e-14))
-          {
-            write_vtk();
-            while (next_output <= current_time * (1 + 1e-12))
-              next_output += interval > 0 ? interval : end_time;
-          }
-        const double elapsed = seconds_since(start);
-        if (talk && (elapsed - last_report > 2. || current_time >= end_time * (1 - 1e-14)))
-          {
-            last_report = elapsed;
-            const double eta = elapsed / current_time * (end_time - current_time);
-            std::printf("step %7lu  t = %.6g / %g (%5.1f%%)  dt = %.3e  mass = %.15f  ETA %.0f s\n",
-                        step_count, current_time, end_time, 100 * current_time / end_time, dt,
-                        column(summary.header, summary.last_row, "mass"), eta);
-            std::fflush(stdout);
-          }
+        record(step_count, dt, clock, summary);
+        if (schedule.pass(current_time))
+          write_vtk();
+        if (talk)
+          report_progress(step_count, dt, clock, summary);
       }
     summary.steps        = step_count;
     summary.time         = current_time;
-    summary.wall_seconds = seconds_since(start);
+    summary.wall_seconds = clock.seconds();
     if (talk)
       std::printf("done: %lu steps (%lu rejected) in %.2f s; max |mass + outflow - 1| = %.2e\n",
                   summary.steps, summary.rejected_steps, summary.wall_seconds, summary.max_mass_defect);

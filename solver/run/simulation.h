@@ -9,8 +9,10 @@
 #include "dg/transport_operator.h"
 #include "limiter/positivity_limiter.h"
 #include "output/statistics.h"
+#include "output/run_output.h"
 #include "output/vtk_output.h"
 #include "parameters/parameters.h"
+#include "run/run_clock.h"
 #include "run/run_options.h"
 
 #include <functional>
@@ -78,6 +80,22 @@ namespace tpde
     void rebuild_after_mesh_change();
     void project_initial_data();
 
+    // The steps of run():
+    /// Output folder, parameters.prm and statistics.csv (rank 0; collective
+    /// error handling) and the ParaView output.
+    void open_outputs();
+    /// The first line of the progress output.
+    void print_run_line() const;
+    /// One accepted step: the stable step limited by `schedule`, halved after
+    /// every rejection (at most 30 times). Returns its size.
+    double advance(const OutputSchedule &schedule, RunSummary &summary);
+    /// The statistics row of the current state, into `summary` and statistics.csv.
+    void record(unsigned long step, double dt, const RunClock &clock, RunSummary &summary);
+    /// The progress line of a step (every 2 s and at the end).
+    void report_progress(unsigned long step, double dt, RunClock &clock, const RunSummary &summary) const;
+    /// The ParaView output of the current state, if written.
+    void write_vtk();
+
     Parameters                             parameters;
     MPI_Comm                               communicator;
     RunOptions                             options;
@@ -92,6 +110,7 @@ namespace tpde
     std::vector<double>                    stage_coefficients;
     std::vector<double>                    indicator; // per owned cell, last adaptation
     std::unique_ptr<VtkOutput<dim>>        vtk;
+    std::unique_ptr<StatisticsFile>        statistics_file;
     double                                 current_time       = 0;
     double                                 outflow_mass       = 0;
     double                                 lowest_check_value = 0;

@@ -10,6 +10,7 @@
 #include <vtkDataArray.h>
 #include <vtkFieldData.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -256,4 +257,34 @@ TEST(ParticleRun, BadInputExitCode2NothingWritten)
       EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
       EXPECT_FALSE(std::filesystem::exists(out)) << c.set;
     }
+}
+
+TEST(ParticleRun, SharedStatisticsColumnsMatchTheGridRun)
+{
+  // One statistics schema: the columns a grid run and a particle run share
+  // have the same names in the same order (the grid's own columns, e.g.
+  // outflow and cells, and the particles' tokens lie between them).
+  const auto dir    = scratch_directory("particles-schema");
+  const auto common = " --quiet --set Output/directory=" + dir +
+                      " --set 'Output/write vtu=false' --set 'Time stepping/end time=0.02'";
+  const auto grid   = run_tpde("run " + source_path("tests/data/small-2d.prm") + common);
+  ASSERT_EQ(grid.exit_code, 0) << grid.output;
+  const auto particles = run_tpde("particles " + source_path("tests/data/small-2d.prm") + common +
+                                  " --set 'Particles/number of tokens=200'");
+  ASSERT_EQ(particles.exit_code, 0) << particles.output;
+  const auto grid_header     = read_csv(dir + "/statistics.csv").header;
+  const auto particle_header = read_csv(dir + "/particles/statistics.csv").header;
+  const auto shared_in       = [](const std::vector<std::string> &header, const std::vector<std::string> &other) {
+    std::vector<std::string> shared;
+    for (const auto &name : header)
+      if (std::find(other.begin(), other.end(), name) != other.end())
+        shared.push_back(name);
+    return shared;
+  };
+  const std::vector<std::string> expected = {"step",   "time",   "dt",     "mass",      "mean_0",       "mean_1",
+                                             "cov_00", "cov_01", "cov_10", "cov_11",    "max_speed",    "wall_seconds",
+                                             "ref_mean_0", "ref_mean_1", "ref_cov_00", "ref_cov_01", "ref_cov_10",
+                                             "ref_cov_11"};
+  EXPECT_EQ(shared_in(grid_header, particle_header), expected);
+  EXPECT_EQ(shared_in(particle_header, grid_header), expected);
 }

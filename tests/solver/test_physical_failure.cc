@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <string>
 
 using namespace tpde::testing;
 
@@ -24,6 +26,16 @@ TEST(PhysicalFailure, CollapsingTimeStepStopsTheRunAndKeepsOutput)
   ASSERT_GE(stats.rows(), 1u) << "the initial state is recorded";
   EXPECT_EQ(stats.columns.at("time")[0], 0.);
   EXPECT_NEAR(stats.columns.at("mass")[0], 1., 1e-12);
+  // Rows are written whole: every line has the header's number of fields.
+  std::ifstream csv(dir + "/statistics.csv");
+  std::string   line;
+  std::size_t   lines = 0;
+  while (std::getline(csv, line))
+    {
+      ++lines;
+      EXPECT_EQ(std::size_t(std::count(line.begin(), line.end(), ',')) + 1, stats.header.size()) << line;
+    }
+  EXPECT_EQ(lines, stats.rows() + 1);
   EXPECT_TRUE(std::filesystem::exists(dir + "/solution.pvd"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/solution_00000.vtu"));
   for (const auto &entry : std::filesystem::directory_iterator(dir))

@@ -1,0 +1,71 @@
+#include "output/particle_statistics.h"
+
+#include "particles/particle_system.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+namespace tpde
+{
+  namespace
+  {
+    std::unique_ptr<reference::GaussianReference> exact_solution(const Parameters &p)
+    {
+      const auto gaussian = p.initial.gaussian();
+      if (gaussian && reference::has_gaussian_reference(p.attention_type))
+        return std::make_unique<reference::GaussianReference>(p.attention_type, p.attention, *gaussian);
+      return nullptr;
+    }
+  } // namespace
+
+  ParticleStatistics::ParticleStatistics(const Parameters &p, const attention::Kernel &kernel)
+    : dim(p.dimension)
+    , kernel(kernel)
+    , reference(exact_solution(p))
+  {}
+
+  std::vector<std::string> ParticleStatistics::header() const
+  {
+    RunColumns own;
+    own.after_moments    = {"max_speed", "wall_seconds"};
+    own.reference_errors = {"err_mean", "err_cov"};
+    own.last             = {"tokens"};
+    for (const auto &[name, value] : kernel.diagnostics())
+      own.last.push_back(name);
+    return statistics_header(dim, reference.active(), own);
+  }
+
+  std::vector<double> ParticleStatistics::row(unsigned long step, double time, double dt,
+                                              const std::vector<double> &positions,
+                                              const std::vector<double> &velocity, double wall_seconds)
+  {
+    const std::size_t   n = positions.size() / dim;
+    const auto          m = particles::empirical_moments(positions.data(), n, dim);
+    std::vector<double> r = {double(step), time, dt, 1.};
+    r.insert(r.end(), m.mean.begin(), m.mean.end());
+    r.insert(r.end(), m.covariance.begin(), m.covariance.end());
+    r.push_back(particles::max_speed(velocity.data(), n, dim));
+    r.push_back(wall_seconds);
+    if (reference.active())
+      {
+        const reference::GaussianState *state = reference.state(time);
+        append_reference_moments(r, state, dim, 2);
+        if (state)
+          {
+            double err_mean = 0, err_cov = 0;
+            for (unsigned int i = 0; i < dim; ++i)
+              err_mean = std::max(err_mean, std::abs(m.mean[i] - state->mean[i]));
+            for (unsigned int i = 0; i < dim; ++i)
+              for (unsigned int j = 0; j < dim; ++j)
+                err_cov = std::max(err_cov, std::abs(m.covariance[i * dim + j] - state->covariance(i, j)));
+            r.push_back(err_mean);
+            r.push_back(err_cov);
+          }
+      }
+    r.push_back(double(n));
+    for (const auto &[name, value] : kernel.diagnostics())
+      r.push_back(value);
+    return r;
+  }
+} // namespace tpde
