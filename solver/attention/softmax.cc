@@ -7,7 +7,6 @@
 // (exponential_kernel.cc: exact coarse scores, log-sum-exp, SIMD, threads,
 // fast summation). A Gaussian stays Gaussian (physics.md §2.2).
 #include "attention/exponential_kernel.h"
-#include "reference/gaussian_reference.h"
 
 #include <memory>
 #include <optional>
@@ -15,6 +14,25 @@
 
 namespace tpde::attention
 {
+  namespace
+  {
+    /// The moment model (physics.md §2.2), A = beta K^T Q:
+    ///   alpha' = V (I + Sigma A) alpha,  Sigma' = V Sigma A Sigma + Sigma A^T Sigma V^T.
+    MomentDerivative make_softmax_moments(const Parameters &p)
+    {
+      check_moment_parameters("softmax", p);
+      const Matrix A = p.beta * (transpose(p.K) * p.Q);
+      const Matrix V = p.V;
+      const Matrix I = Matrix::identity(p.dim);
+      return [A, V, I](const GaussianState &s) {
+        const Matrix &Sigma = s.covariance;
+        const Matrix  M     = V * Sigma * A * Sigma;
+        // Sigma A^T Sigma V^T = M^T for symmetric Sigma; M + M^T is exactly symmetric.
+        return GaussianState{V * (I + Sigma * A) * s.mean, M + transpose(M)};
+      };
+    }
+  } // namespace
+
   Variant make_softmax_variant()
   {
     Variant variant = make_exponential_variant(
@@ -27,7 +45,7 @@ namespace tpde::attention
       [](const Parameters &parameters) { return parameters.beta; },
       [](const Parameters &) { return 0.; },
       true);
-    variant.capabilities.moment_model = reference::make_softmax_moments;
+    variant.capabilities.moment_model = make_softmax_moments;
     return variant;
   }
 } // namespace tpde::attention
