@@ -6,7 +6,7 @@
 #include "attention/attention.h"
 #include "reference/gaussian_reference.h"
 #include "support/gauss_hermite.h"
-#include "support/kernel_brute_force.h"
+#include "support/kernel_problem.h"
 #include "support/random_attention.h"
 
 #include <gtest/gtest.h>

@@ -215,16 +215,4 @@ namespace tpde::testing
     throw std::invalid_argument("no brute force for attention variant '" + name +
                                 "': add its formula to tests/support/kernel_brute_force.h");
   }
-
-  /// max_k |v_k - reference_k| / max_k |reference_k|.
-  inline double relative_error(const std::vector<double> &v, const std::vector<long double> &reference)
-  {
-    long double difference = 0, size = 0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      {
-        difference = std::max(difference, std::fabs(v[i] - reference[i]));
-        size       = std::max(size, std::fabs(reference[i]));
-      }
-    return static_cast<double>(difference / size);
-  }
 } // namespace tpde::testing
