@@ -5,6 +5,7 @@
 #include "attention/attention.h"
 #include "reference/gaussian_reference.h"
 #include "support/gauss_hermite.h"
+#include "support/kernel_problem.h"
 
 #include <gtest/gtest.h>
 
@@ -107,41 +108,12 @@ namespace
                                const std::vector<double> &sources,
                                const std::vector<double> &weights)
   {
-    std::vector<double> velocities(targets.size(), std::numeric_limits<double>::quiet_NaN());
-    attention::create(variant, p)->evaluate(targets.size() / p.dim,
-                                            targets.data(),
-                                            weights.size(),
-                                            sources.data(),
-                                            weights.data(),
-                                            velocities.data());
-    return velocities;
+    return tpde::testing::kernel_velocities(*attention::create(variant, p), targets, sources, weights);
   }
 
-  /// max |v - reference| / max |reference|.
-  template <typename Number>
-  double relative_error(const std::vector<double> &v, const std::vector<Number> &reference)
-  {
-    long double difference = 0, size = 0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      {
-        difference = std::max(difference, std::fabs(v[i] - static_cast<long double>(reference[i])));
-        size       = std::max(size, std::fabs(static_cast<long double>(reference[i])));
-      }
-    return static_cast<double>(difference / size);
-  }
+  using tpde::testing::creation_error;
+  using tpde::testing::relative_error;
 
-  std::string creation_error(const Parameters &p)
-  {
-    try
-      {
-        attention::create("multihead", p);
-      }
-    catch (const std::invalid_argument &error)
-      {
-        return error.what();
-      }
-    return "(no exception)";
-  }
 } // namespace
 
 // Every dim, 1..3 heads of different k, sizes across vector widths and
@@ -258,28 +230,28 @@ TEST(Multihead, BadHeadsThrowNamingTheEntry)
 {
   std::mt19937_64 random(3);
   const Parameters good = random_heads(2, 2, random);
-  EXPECT_EQ(creation_error(good), "(no exception)");
+  EXPECT_EQ(creation_error("multihead", good), "(no exception)");
   Parameters p = good;
   p.heads.clear();
-  EXPECT_EQ(creation_error(p), "entry 'heads': multihead attention needs at least one head");
+  EXPECT_EQ(creation_error("multihead", p), "entry 'heads': multihead attention needs at least one head");
   p              = good;
   p.heads[1].K   = Matrix(1, 2, 1.);
-  EXPECT_EQ(creation_error(p),
+  EXPECT_EQ(creation_error("multihead", p),
             "entry 'head K': head 2 must have the shape of its Q (2 x 2), got 1 x 2");
   p              = good;
   p.heads[0].Q   = Matrix(1, 3, 1.);
-  EXPECT_EQ(creation_error(p),
+  EXPECT_EQ(creation_error("multihead", p),
             "entry 'head Q': head 1 must be k x 2 (k >= 1 rows of 2 entries), got 1 x 3");
   p              = good;
   p.heads[1].C   = Matrix(2, 1, 1.);
-  EXPECT_EQ(creation_error(p), "entry 'head C': head 2 must be 2 x 2, got 2 x 1");
+  EXPECT_EQ(creation_error("multihead", p), "entry 'head C': head 2 must be 2 x 2, got 2 x 1");
   p              = good;
   p.heads[0].beta = std::numeric_limits<double>::infinity();
-  EXPECT_EQ(creation_error(p), "entry 'head beta': head 1 must be finite");
+  EXPECT_EQ(creation_error("multihead", p), "entry 'head beta': head 1 must be finite");
   p                 = good;
   p.heads[1].C(0, 1) = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_EQ(creation_error(p).rfind("head 2: V must have finite entries", 0), 0u)
-    << creation_error(p);
+  EXPECT_EQ(creation_error("multihead", p).rfind("head 2: V must have finite entries", 0), 0u)
+    << creation_error("multihead", p);
 }
 
 // With every C_h = v I the reference reduces to physics.md §2.2:

@@ -8,6 +8,7 @@
 #include "attention/sinkhorn.h"
 #include "reference/gaussian_reference.h"
 #include "support/gauss_hermite.h"
+#include "support/kernel_problem.h"
 
 #include <gtest/gtest.h>
 #include <tbb/global_control.h>
@@ -220,28 +221,11 @@ namespace
 
   std::vector<double> evaluate(const attention::Kernel &kernel, const Problem &problem)
   {
-    std::vector<double> velocities(problem.targets.size(),
-                                   std::numeric_limits<double>::quiet_NaN());
-    kernel.evaluate(problem.n_targets(),
-                    problem.targets.data(),
-                    problem.n_sources(),
-                    problem.sources.data(),
-                    problem.weights.data(),
-                    velocities.data());
-    return velocities;
+    return tpde::testing::kernel_velocities(kernel, problem.targets, problem.sources, problem.weights);
   }
 
-  template <typename Number>
-  double relative_error(const std::vector<double> &v, const std::vector<Number> &reference)
-  {
-    long double difference = 0, size = 0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      {
-        difference = std::max(difference, std::fabs(v[i] - static_cast<long double>(reference[i])));
-        size       = std::max(size, std::fabs(static_cast<long double>(reference[i])));
-      }
-    return static_cast<double>(difference / size);
-  }
+  using tpde::testing::creation_error;
+  using tpde::testing::relative_error;
 
   double diagnostic(const attention::Kernel &kernel, const std::string &name)
   {
@@ -252,18 +236,6 @@ namespace
     return std::numeric_limits<double>::quiet_NaN();
   }
 
-  std::string creation_error(const Parameters &p)
-  {
-    try
-      {
-        attention::create("sinkhorn", p);
-      }
-    catch (const std::invalid_argument &error)
-      {
-        return error.what();
-      }
-    return "(no exception)";
-  }
 
   /// The tensor Gauss-Hermite rule (n per direction) of N(alpha, Sigma), d = 1 or 2.
   void gauss_hermite_measure(const std::vector<double> &alpha,
@@ -484,16 +456,16 @@ TEST(Sinkhorn, DiagnosticsAndBadParameters)
 
   Parameters p       = good;
   p.sinkhorn_epsilon = 0.;
-  EXPECT_EQ(creation_error(p), "entry 'sinkhorn epsilon': expected a finite number > 0, got 0");
+  EXPECT_EQ(creation_error("sinkhorn", p), "entry 'sinkhorn epsilon': expected a finite number > 0, got 0");
   p                    = good;
   p.sinkhorn_tolerance = -1e-3;
-  EXPECT_EQ(creation_error(p), "entry 'sinkhorn tolerance': expected a number > 0, got -0.001");
+  EXPECT_EQ(creation_error("sinkhorn", p), "entry 'sinkhorn tolerance': expected a number > 0, got -0.001");
   p                         = good;
   p.sinkhorn_max_iterations = 0;
-  EXPECT_EQ(creation_error(p), "entry 'sinkhorn maximum iterations': expected at least 1");
+  EXPECT_EQ(creation_error("sinkhorn", p), "entry 'sinkhorn maximum iterations': expected at least 1");
   p   = good;
   p.K = Matrix(1, 2, 1.);
-  EXPECT_EQ(creation_error(p), "K must have the same shape as Q (2 x 2), got 1 x 2");
+  EXPECT_EQ(creation_error("sinkhorn", p), "K must have the same shape as Q (2 x 2), got 1 x 2");
 }
 
 TEST(Sinkhorn, ResultsDoNotDependOnThreads)

@@ -29,36 +29,12 @@ namespace
   using tpde::testing::evaluate;
   using tpde::testing::exact_scores;
   using tpde::testing::gauss_hermite;
+  using tpde::testing::random_problem;
   using tpde::testing::relative_error;
   using tpde::testing::Weights;
   using Problem = tpde::testing::KernelProblem;
 
   using tpde::testing::brute_force_velocities;
-
-  double relative_difference(const std::vector<double> &v, const std::vector<double> &w)
-  {
-    double difference = 0, size = 0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      {
-        difference = std::max(difference, std::abs(v[i] - w[i]));
-        size       = std::max(size, std::abs(w[i]));
-      }
-    return difference / size;
-  }
-
-  /// A random softmax problem (support/kernel_problem.h).
-  Problem random_problem(unsigned int dim,
-                         std::size_t  k,
-                         std::size_t  n_targets,
-                         std::size_t  n_sources,
-                         double       largest_score,
-                         double       offset,
-                         Weights      weights,
-                         unsigned int seed)
-  {
-    return tpde::testing::random_problem(
-      "softmax", dim, k, n_targets, n_sources, largest_score, offset, weights, seed);
-  }
 
   // ---------------------------------------------------------------------------
 
@@ -188,7 +164,7 @@ namespace
 
   TEST(SoftmaxAttention, BadSourcesThrow)
   {
-    Problem problem    = random_problem(2, 2, 3, 5, 10., 0., Weights::uniform_positive, 1);
+    Problem problem    = random_problem("softmax", 2, 2, 3, 5, 10., 0., Weights::uniform_positive, 1);
     problem.weights[2] = -1e-3;
     EXPECT_THROW(evaluate(problem), std::invalid_argument);
     std::fill(problem.weights.begin(), problem.weights.end(), 0.);
@@ -219,7 +195,7 @@ namespace
           for (const double offset : {0., 2.5})
             for (const Weights weights : {Weights::uniform_positive, Weights::many_decades})
               {
-                const Problem problem = random_problem(
+                const Problem problem = random_problem("softmax", 
                   dim, k, size.n_targets, size.n_sources, 1000., offset, weights, ++seed);
                 const double error =
                   relative_error(evaluate(problem), brute_force_velocities(problem));
@@ -298,7 +274,7 @@ namespace
     for (unsigned int dim = 1; dim <= 3; ++dim)
       {
         const Problem problem =
-          random_problem(dim, 2, 23, 3001, 1., 0.5, Weights::uniform_positive, ++seed);
+          random_problem("softmax", dim, 2, 23, 3001, 1., 0.5, Weights::uniform_positive, ++seed);
         EXPECT_LE(relative_error(evaluate(problem), brute_force_velocities(problem)), 1e-14)
           << "dim " << dim;
       }
@@ -353,7 +329,7 @@ namespace
           for (const double offset : {0., 2.5})
             for (const Weights weights : {Weights::uniform_positive, Weights::many_decades})
               {
-                Problem problem = random_problem(
+                Problem problem = random_problem("softmax", 
                   dim, k, 67, 2053, largest_score, offset, weights, ++seed);
                 problem.parameters.float_exponential = true;
                 const double error =
@@ -384,7 +360,7 @@ namespace
     for (const std::string variant : {"softmax", "l2", "unnormalized", "multihead"})
       for (unsigned int dim = 1; dim <= 3; ++dim)
         {
-          Problem problem = random_problem(
+          Problem problem = random_problem("softmax", 
             dim, dim, 50, 3001, 20., 0.5, Weights::uniform_positive, 700 + dim);
           if (variant == "multihead")
             for (int h = 0; h < 2; ++h)
@@ -405,7 +381,7 @@ namespace
                              velocities.data());
             return velocities;
           };
-          const double difference = relative_difference(run(true), run(false));
+          const double difference = relative_error(run(true), run(false));
           EXPECT_LE(difference, 5e-7) << variant << ", dim " << dim;
           EXPECT_GT(difference, 1e-12) << variant << ", dim " << dim;
         }

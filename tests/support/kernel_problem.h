@@ -56,19 +56,29 @@ namespace tpde::testing
     return brute_force_velocities(problem.variant, problem.parameters, problem.input());
   }
 
+  /// kernel.evaluate() at `targets` for the measure (sources, weights),
+  /// points of the kernel's dimension, row-major; NaN where it writes nothing.
+  inline std::vector<double> kernel_velocities(const attention::Kernel   &kernel,
+                                               const std::vector<double> &targets,
+                                               const std::vector<double> &sources,
+                                               const std::vector<double> &weights)
+  {
+    std::vector<double> velocities(targets.size(), std::numeric_limits<double>::quiet_NaN());
+    kernel.evaluate(targets.size() / kernel.dimension(), targets.data(), weights.size(), sources.data(),
+                    weights.data(), velocities.data());
+    return velocities;
+  }
+
   /// The registered kernel's velocities.
   inline std::vector<double> evaluate(const KernelProblem &problem)
   {
-    const auto          kernel = attention::create(problem.variant, problem.parameters);
-    std::vector<double> velocities(problem.n_targets * problem.parameters.dim,
-                                   std::numeric_limits<double>::quiet_NaN());
-    kernel->evaluate(problem.n_targets,
-                     problem.targets.data(),
-                     problem.n_sources,
-                     problem.sources.data(),
-                     problem.weights.data(),
-                     velocities.data());
-    return velocities;
+    const auto               kernel = attention::create(problem.variant, problem.parameters);
+    const std::vector<double> targets(problem.targets.begin(),
+                                      problem.targets.begin() + problem.n_targets * problem.parameters.dim);
+    const std::vector<double> sources(problem.sources.begin(),
+                                      problem.sources.begin() + problem.n_sources * problem.parameters.dim);
+    const std::vector<double> weights(problem.weights.begin(), problem.weights.begin() + problem.n_sources);
+    return kernel_velocities(*kernel, targets, sources, weights);
   }
 
   enum class Weights
