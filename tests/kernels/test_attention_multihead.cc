@@ -6,6 +6,7 @@
 #include "reference/gaussian_reference.h"
 #include "support/gauss_hermite.h"
 #include "support/kernel_problem.h"
+#include "support/random_attention.h"
 
 #include <gtest/gtest.h>
 
@@ -24,14 +25,7 @@ namespace
   using attention::Parameters;
   using Head = attention::Parameters::Head;
 
-  Matrix random_matrix(std::size_t rows, std::size_t cols, std::mt19937_64 &random)
-  {
-    std::normal_distribution<double> normal;
-    Matrix                           m(rows, cols);
-    for (double &entry : m.data)
-      entry = normal(random);
-    return m;
-  }
+  using tpde::testing::random_matrix;
 
   /// H heads with k_h = 1 + (h mod 3) rows, standard normal Q_h, K_h, C_h.
   Parameters random_heads(unsigned int dim, std::size_t n_heads, std::mt19937_64 &random)

@@ -9,6 +9,7 @@
 #include "reference/gaussian_reference.h"
 #include "support/gauss_hermite.h"
 #include "support/kernel_problem.h"
+#include "support/random_attention.h"
 
 #include <gtest/gtest.h>
 #include <tbb/global_control.h>
@@ -27,22 +28,9 @@ namespace
   using namespace tpde;
   using attention::Parameters;
 
-  struct Problem
-  {
-    Parameters          parameters;
-    std::vector<double> targets, sources, weights;
-    std::size_t         n_sources() const { return weights.size(); }
-    std::size_t         n_targets() const { return targets.size() / parameters.dim; }
-  };
+  using Problem = tpde::testing::PointProblem;
 
-  Matrix random_matrix(std::size_t rows, std::size_t cols, std::mt19937_64 &random)
-  {
-    std::normal_distribution<double> normal;
-    Matrix                           m(rows, cols);
-    for (double &entry : m.data)
-      entry = normal(random);
-    return m;
-  }
+  using tpde::testing::random_matrix;
 
   /// Random Q, K (k x dim), V; points in [-1, 1]^dim + 0.5; weights over 26
   /// decades with one zero; beta / epsilon scaled so that the largest

@@ -3,6 +3,7 @@
 #include "attention/attention.h"
 #include "attention/simd_exp.h"
 #include "support/gauss_hermite.h"
+#include "support/kernel_accuracy.h"
 #include "support/kernel_problem.h"
 
 #include <gtest/gtest.h>
@@ -179,40 +180,8 @@ namespace
   // absolute rounding error ~1e-13 into every exponential.
   TEST(SoftmaxAttention, MatchesLongDoubleBruteForceAtLargeScores)
   {
-    struct Size
-    {
-      std::size_t n_targets, n_sources;
-    };
-    // Odd sizes (no multiple of any vector width or block of targets), sizes
-    // across the kernel's partial-sum chunks, and a single source.
-    const Size   sizes[] = {{1, 1}, {7, 3}, {31, 61}, {64, 512}, {131, 1031}};
-    double       worst   = 0.;
-    std::string  worst_case;
-    unsigned int seed = 0;
-    for (unsigned int dim = 1; dim <= 3; ++dim)
-      for (std::size_t k = 1; k <= 3; ++k)
-        for (const Size size : sizes)
-          for (const double offset : {0., 2.5})
-            for (const Weights weights : {Weights::uniform_positive, Weights::many_decades})
-              {
-                const Problem problem = random_problem("softmax", 
-                  dim, k, size.n_targets, size.n_sources, 1000., offset, weights, ++seed);
-                const double error =
-                  relative_error(evaluate(problem), brute_force_velocities(problem));
-                const std::string label =
-                  "dim " + std::to_string(dim) + ", k " + std::to_string(k) + ", " +
-                  std::to_string(size.n_targets) + " targets x " + std::to_string(size.n_sources) +
-                  " sources, offset " + std::to_string(offset) +
-                  (weights == Weights::many_decades ? ", weights over 26 decades" : "");
-                EXPECT_LE(error, 1e-13) << label;
-                if (error > worst)
-                  {
-                    worst      = error;
-                    worst_case = label;
-                  }
-              }
-    std::printf("worst relative error vs long double: %.3g (%s)\n", worst, worst_case.c_str());
-    RecordProperty("worst_relative_error", std::to_string(worst));
+    RecordProperty("worst_relative_error",
+                   std::to_string(tpde::testing::worst_brute_force_error("softmax", 1000., 0)));
   }
 
   // The rank-one interaction of physics.md §2.2 (Q = q, K = +-q): every score

@@ -5,6 +5,7 @@
 #include "attention/attention.h"
 #include "reference/gaussian_reference.h"
 #include "support/gauss_hermite.h"
+#include "support/kernel_accuracy.h"
 #include "support/kernel_problem.h"
 
 #include <gtest/gtest.h>
@@ -182,50 +183,7 @@ namespace
       }
   }
 
-  /// Every dim and k, sizes across vector widths, target blocks and summation
-  /// chunks, offsets, weights over many decades: worst relative error.
-  double
-  worst_brute_force_error(const std::string &variant, double largest_score, unsigned int seed)
-  {
-    struct Size
-    {
-      std::size_t n_targets, n_sources;
-    };
-    const Size  sizes[] = {{1, 1}, {7, 3}, {31, 61}, {64, 512}, {131, 1031}};
-    double      worst   = 0.;
-    std::string worst_case;
-    for (unsigned int dim = 1; dim <= 3; ++dim)
-      for (std::size_t k = 1; k <= 3; ++k)
-        for (const Size size : sizes)
-          for (const double offset : {0., 2.5})
-            for (const Weights weights : {Weights::uniform_positive, Weights::many_decades})
-              {
-                const Problem problem = random_problem(variant,
-                                                       dim,
-                                                       k,
-                                                       size.n_targets,
-                                                       size.n_sources,
-                                                       largest_score,
-                                                       offset,
-                                                       weights,
-                                                       ++seed);
-                const double  error =
-                  relative_error(evaluate(problem), brute_force_velocities(problem));
-                const std::string label =
-                  variant + ", dim " + std::to_string(dim) + ", k " + std::to_string(k) + ", " +
-                  std::to_string(size.n_targets) + " targets x " + std::to_string(size.n_sources) +
-                  " sources, offset " + std::to_string(offset) +
-                  (weights == Weights::many_decades ? ", weights over 26 decades" : "");
-                EXPECT_LE(error, 1e-13) << label;
-                if (error > worst)
-                  {
-                    worst      = error;
-                    worst_case = label;
-                  }
-              }
-    std::printf("worst relative error vs long double: %.3g (%s)\n", worst, worst_case.c_str());
-    return worst;
-  }
+  using tpde::testing::worst_brute_force_error;
 
   // Distances up to beta |Qx - Ky|^2 = 1000, so the log-weights -beta |Ky|^2
   // of the softmax form are large too.

@@ -26,13 +26,7 @@ namespace
   using namespace tpde;
   using attention::Parameters;
 
-  struct Problem
-  {
-    Parameters          parameters;
-    std::vector<double> targets, sources, weights;
-    std::size_t         n_targets() const { return targets.size() / parameters.dim; }
-    std::size_t         n_sources() const { return weights.size(); }
-  };
+  using Problem = tpde::testing::PointProblem;
 
   /// Sources and targets from one random Gaussian mixture (5 clusters),
   /// weights in [0.5, 1.5], random Q, K (k x dim), V.

@@ -32,6 +32,16 @@ namespace tpde::testing
     }
   };
 
+  /// Parameters with targets, sources and weights; the counts follow from
+  /// the sizes.
+  struct PointProblem
+  {
+    attention::Parameters parameters;
+    std::vector<double>   targets, sources, weights;
+    std::size_t           n_targets() const { return targets.size() / parameters.dim; }
+    std::size_t           n_sources() const { return weights.size(); }
+  };
+
   /// The variant's score of each pair in long double, row-major per target:
   /// l2: -beta |Qx - Ky|^2; the others beta <Qx, Ky>.
   inline std::vector<long double> exact_scores(const KernelProblem &problem)

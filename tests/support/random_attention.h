@@ -7,6 +7,16 @@
 
 namespace tpde::testing
 {
+  /// A rows x cols matrix with standard normal entries.
+  inline Matrix random_matrix(std::size_t rows, std::size_t cols, std::mt19937_64 &random)
+  {
+    std::normal_distribution<double> normal;
+    Matrix                           m(rows, cols);
+    for (double &entry : m.data)
+      entry = normal(random);
+    return m;
+  }
+
   /// Q, K (k x dim) and V (dim x dim) with standard normal entries.
   inline attention::Parameters random_attention_parameters(unsigned int dim, std::size_t k, double beta,
                                                            std::mt19937_64 &random)
