@@ -42,8 +42,8 @@ namespace tpde::attention
       "softmax of the scores beta <Qx, K y_j>, mapped by V. Q and K are k x d for any "
       "k >= 1 (same shape), V is d x d, beta is any finite number (d = 1, 2 or 3). "
       "Evaluated as an overflow-safe log-sum-exp, so large scores are fine.",
-      [](const Parameters &parameters) { return parameters.beta; },
-      [](const Parameters &) { return 0.; },
+      beta_score_factor,
+      no_key_penalty,
       true);
     variant.capabilities.moment_model = make_softmax_moments;
     return variant;

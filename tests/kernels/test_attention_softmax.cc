@@ -104,19 +104,6 @@ namespace
       }
   }
 
-  TEST(AttentionRegistry, CreatesKernelOfTheRightDimension)
-  {
-    for (unsigned int dim = 1; dim <= 3; ++dim)
-      {
-        Parameters p;
-        p.dim = dim;
-        p.Q   = Matrix(2, dim, 1.);
-        p.K   = Matrix(2, dim, 1.);
-        p.V   = Matrix::identity(dim);
-        EXPECT_EQ(attention::create("softmax", p)->dimension(), dim);
-      }
-  }
-
   /// The message of the std::invalid_argument thrown by create("softmax", p).
   std::string creation_error(const Parameters &p)
   {
@@ -298,8 +285,7 @@ namespace
           for (const double offset : {0., 2.5})
             for (const Weights weights : {Weights::uniform_positive, Weights::many_decades})
               {
-                Problem problem = random_problem("softmax", 
-                  dim, k, 67, 2053, largest_score, offset, weights, ++seed);
+                Problem problem = random_problem("softmax", dim, k, 67, 2053, largest_score, offset, weights, ++seed);
                 problem.parameters.float_exponential = true;
                 const double error =
                   relative_error(evaluate(problem), brute_force_velocities(problem));
@@ -329,8 +315,7 @@ namespace
     for (const std::string variant : {"softmax", "l2", "unnormalized", "multihead"})
       for (unsigned int dim = 1; dim <= 3; ++dim)
         {
-          Problem problem = random_problem("softmax", 
-            dim, dim, 50, 3001, 20., 0.5, Weights::uniform_positive, 700 + dim);
+          Problem problem = random_problem("softmax", dim, dim, 50, 3001, 20., 0.5, Weights::uniform_positive, 700 + dim);
           if (variant == "multihead")
             for (int h = 0; h < 2; ++h)
               problem.parameters.heads.push_back({1. + h,

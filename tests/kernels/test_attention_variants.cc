@@ -87,10 +87,11 @@ namespace
 
   // ---------------------------------------------------------------------------
 
+  // Also softmax: each builds kernels of the parameters' dimension.
   TEST(AttentionVariants, AreRegisteredAndDocumented)
   {
     const std::string names = attention::variant_names();
-    for (const std::string &name : variant_names)
+    for (const std::string &name : {"softmax", "l2", "sigmoid", "unnormalized"})
       {
         const auto found =
           std::find_if(attention::variants().begin(),
