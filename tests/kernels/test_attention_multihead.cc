@@ -174,24 +174,12 @@ TEST(Multihead, ReducesToSoftmax)
 // field is X(x) = sum_h C_h (alpha + Sigma A_h x), A_h = beta_h K_h^T Q_h.
 TEST(Multihead, GaussHermiteQuadratureGivesTheAffineField)
 {
-  const unsigned int       n = 40;
-  std::vector<long double> nodes, rule;
-  tpde::testing::gauss_hermite(n, nodes, rule);
+  const unsigned int        n     = 40;
   const std::vector<double> alpha = {0.4, -0.3};
   Matrix                    Sigma(2, 2);
   Sigma.data = {0.8, 0.25, 0.25, 0.5};
-  // Sigma = L L^T (Cholesky); y = alpha + sqrt(2) L z.
-  const double l00 = std::sqrt(Sigma(0, 0)), l10 = Sigma(1, 0) / l00,
-               l11 = std::sqrt(Sigma(1, 1) - l10 * l10);
   std::vector<double> sources, weights;
-  for (unsigned int a = 0; a < n; ++a)
-    for (unsigned int b = 0; b < n; ++b)
-      {
-        const long double z0 = std::sqrt(2.L) * nodes[a], z1 = std::sqrt(2.L) * nodes[b];
-        sources.push_back(static_cast<double>(alpha[0] + l00 * z0));
-        sources.push_back(static_cast<double>(alpha[1] + l10 * z0 + l11 * z1));
-        weights.push_back(static_cast<double>(rule[a] * rule[b]));
-      }
+  tpde::testing::gauss_hermite_measure(alpha, Sigma, n, sources, weights);
   std::mt19937_64 random(11);
   Parameters      p = random_heads(2, 2, random);
   p.heads[0].beta   = 0.5;
