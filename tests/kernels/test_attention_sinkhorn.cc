@@ -398,11 +398,7 @@ TEST(Sinkhorn, NotReachingTheToleranceThrows)
 
 TEST(Sinkhorn, DiagnosticsAndBadParameters)
 {
-  Parameters good;
-  good.dim = 2;
-  good.Q   = Matrix::identity(2);
-  good.K   = Matrix::identity(2);
-  good.V   = Matrix::identity(2);
+  const Parameters good = tpde::testing::identity_attention_parameters(2);
   const auto kernel = attention::create("sinkhorn", good);
   const auto names  = kernel->diagnostics();
   ASSERT_EQ(names.size(), 3u);

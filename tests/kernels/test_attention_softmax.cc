@@ -27,15 +27,9 @@ namespace
   using namespace tpde;
   using attention::Parameters;
 
-  using tpde::testing::evaluate;
-  using tpde::testing::exact_scores;
-  using tpde::testing::gauss_hermite;
-  using tpde::testing::random_problem;
-  using tpde::testing::relative_error;
-  using tpde::testing::Weights;
-  using Problem = tpde::testing::KernelProblem;
-
-  using tpde::testing::brute_force_velocities;
+  // Problems, brute force, errors (support/kernel_problem.h), Gauss-Hermite.
+  using namespace tpde::testing;
+  using Problem = KernelProblem;
 
   // ---------------------------------------------------------------------------
 
@@ -86,11 +80,7 @@ namespace
 
   TEST(AttentionRegistry, UnknownTypeThrows)
   {
-    Parameters p;
-    p.dim = 1;
-    p.Q   = Matrix::identity(1);
-    p.K   = Matrix::identity(1);
-    p.V   = Matrix::identity(1);
+    const Parameters p = tpde::testing::identity_attention_parameters(1);
     try
       {
         attention::create("no-such-variant", p);
@@ -112,11 +102,7 @@ namespace
 
   TEST(SoftmaxAttention, BadParametersThrowNamingTheEntry)
   {
-    Parameters good;
-    good.dim = 2;
-    good.Q   = Matrix(2, 2, 1.);
-    good.K   = Matrix(2, 2, 1.);
-    good.V   = Matrix::identity(2);
+    const Parameters good = tpde::testing::ones_attention_parameters(2);
     EXPECT_EQ(creation_error(good), "(no exception)");
 
     Parameters p = good;

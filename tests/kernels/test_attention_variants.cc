@@ -101,11 +101,7 @@ namespace
         EXPECT_GT(found->documentation.size(), 100u) << name;
         for (unsigned int dim = 1; dim <= 3; ++dim)
           {
-            Parameters p;
-            p.dim = dim;
-            p.Q   = Matrix(2, dim, 1.);
-            p.K   = Matrix(2, dim, 1.);
-            p.V   = Matrix::identity(dim);
+            const Parameters p = tpde::testing::ones_attention_parameters(dim);
             EXPECT_EQ(attention::create(name, p)->dimension(), dim) << name;
           }
       }
@@ -123,11 +119,7 @@ namespace
 
   TEST(AttentionVariants, BadParametersThrowNamingTheEntry)
   {
-    Parameters good;
-    good.dim = 2;
-    good.Q   = Matrix(2, 2, 1.);
-    good.K   = Matrix(2, 2, 1.);
-    good.V   = Matrix::identity(2);
+    const Parameters good = tpde::testing::ones_attention_parameters(2);
     for (const std::string &name : variant_names)
       {
         EXPECT_EQ(creation_error(name, good), "(no exception)");
