@@ -13,6 +13,7 @@
 // tests ask the registry.
 #pragma once
 
+#include "attention/moment_model.h"
 #include "common/matrix.h"
 #include "common/parameter_entries.h"
 
@@ -23,13 +24,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-namespace tpde::reference
-{
-  struct GaussianState;
-  /// (alpha, Sigma) -> (alpha', Sigma'); see reference/gaussian_reference.h.
-  using MomentDerivative = std::function<GaussianState(const GaussianState &)>;
-} // namespace tpde::reference
 
 namespace tpde::attention
 {
@@ -151,9 +145,10 @@ namespace tpde::attention
     /// returned, if its weights are not of that form.
     std::function<std::optional<ScoreForm>(const Parameters &)> score_form;
     /// The right-hand side of the moment ODE of a Gaussian (the velocity is
-    /// affine on Gaussians, physics.md §2); null if there is none. Declared in
-    /// reference/gaussian_reference.h, which also integrates it.
-    std::function<reference::MomentDerivative(const Parameters &)> moment_model;
+    /// affine on Gaussians, physics.md §2); null if there is none. Stated in
+    /// the variant's file (moment_model.h); reference/gaussian_reference.h
+    /// integrates it.
+    std::function<MomentDerivative(const Parameters &)> moment_model;
     /// Whether it may be the base of masked attention (`masked kernel`).
     bool masked_base = false;
     /// Whether `evaluation = fast | automatic` can change how it sums.
@@ -173,9 +168,9 @@ namespace tpde::attention
     /// The variant's own entries in `subsection Attention`, beside the shared
     /// ones (type, beta, Q, K, V, evaluation, ...; attention_entries.h);
     /// null: none. Names must differ from every other variant's.
-    std::function<void(EntryDeclarations &)> declare_entries;
+    std::function<void(EntryDeclarations &)> declare_entries = {};
     /// Reads them into `parameters` (only for the variant chosen).
-    std::function<void(const EntryReader &, Parameters &)> read_entries;
+    std::function<void(const EntryReader &, Parameters &)> read_entries = {};
   };
 
   /// All registered variants, in registration order.

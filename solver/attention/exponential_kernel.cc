@@ -86,9 +86,7 @@ namespace tpde::attention
         // Long double: a = A x is accurate to far below double rounding
         // before it is split.
         score_matrix<dim>(parameters, kind.score_factor, A);
-        for (int p = 0; p < dim; ++p)
-          for (int q = 0; q < dim; ++q)
-            V[p][q] = parameters.V(p, q);
+        square_array<dim>(parameters.V, V);
       }
 
     protected:

@@ -39,6 +39,12 @@ namespace tpde::attention
   /// The ScoreForm of that kernel: A = score_factor K^T Q, c = -key_penalty.
   ScoreForm exponential_score_form(const Parameters &parameters, double score_factor, double key_penalty);
 
+  /// Score factor beta (softmax, unnormalized: scores beta <Qx, Ky>).
+  inline double beta_score_factor(const Parameters &parameters) { return parameters.beta; }
+
+  /// Key penalty 0 (no -c |Ky|^2 term).
+  inline double no_key_penalty(const Parameters &) { return 0.; }
+
   /// A variant evaluated by create_exponential_kernel with the score factor
   /// and key penalty its functions take from the parameters, with the
   /// capabilities all of them share (score form, masked base, fast

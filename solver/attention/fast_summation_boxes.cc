@@ -15,312 +15,297 @@
 
 namespace tpde::attention::fast::detail
 {
-Statistics Interpolator::process(const Box &box, unsigned int depth)
+Interpolator::BoxLevels Interpolator::start_levels(const Box &box) const
 {
-  constexpr std::size_t n_check_points = 2;
-  Statistics            statistics;
-  const auto            count_exact = [&](std::size_t n_points) {
-    statistics.node_evaluations += n_points;
-    statistics.interactions +=
-      static_cast<double>(n_points) * static_cast<double>(box.sources.size());
-  };
-
-  // Exact values at the check points.
-  std::vector<double> check_exact(n_check_points * n_outputs);
-  bool                checked = false;
-
+  BoxLevels levels;
+  levels.check_exact.resize(n_check_points * n_outputs);
   // Cost of a node relative to an exact sum at a target (per source):
   // a node of a factorised grid costs (dim + 1) multiply-adds per
   // source, an exact sum an exponential and its score too.
-  const bool   factorised = factorisable(box);
+  const bool factorised = factorisable(box);
   // (In 1D a factorised node still needs an exponential per source.)
-  const double node_cost = factorised && n_active >= 2 ? factorised_node_cost : 1.;
+  levels.node_cost = factorised && n_active >= 2 ? factorised_node_cost : 1.;
   // Degrees: multiples of 8 up to last_degree; but exact 3D grids (not
   // factorisable) only multiples of 4 up to 16, since a 33^3 grid of
   // exact sums costs more than most boxes are worth.
-  const unsigned int first_degree = n_active == 3 && !factorised ? 4 : 8;
-  const unsigned int box_last_degree =
-    n_active == 3 && !factorised ? std::min(16u, last_degree) : last_degree;
-
-  // Degrees from first_degree, doubled per direction (up to
-  // box_last_degree) where that direction's coefficient tail is not yet
-  // small, on nested grids: the degree-n nodes are the even-index
-  // nodes of the degree-2n grid, so each level evaluates only the new
-  // nodes.
-  Degrees degrees = {};
+  levels.first_degree = n_active == 3 && !factorised ? 4 : 8;
+  levels.last_degree  = n_active == 3 && !factorised ? std::min(16u, last_degree) : last_degree;
+  // Degrees from first_degree, doubled per direction (up to last_degree)
+  // where that direction's coefficient tail is not yet small, on nested
+  // grids: the degree-n nodes are the even-index nodes of the degree-2n
+  // grid, so each level evaluates only the new nodes.
   for (unsigned int m = 0; m < n_active; ++m)
-    degrees[m] = first_degree;
-  // Every exact value so far, by node: cos(pi j / n) in direction m is
-  // identified by j / n in lowest terms, so the nodes that grids of
-  // different degrees share are evaluated once.
-  std::map<std::array<unsigned int, 2 * max_dim>, std::vector<double>> known;
-  std::vector<double> node_values; // current grid, nodes x n_outputs
-  double              tail[max_dim] = {};
-  for (;;)
+    levels.degrees[m] = levels.first_degree;
+  return levels;
+}
+
+void Interpolator::count_exact(const Box &box, BoxLevels &levels, std::size_t n_points)
+{
+  levels.statistics.node_evaluations += n_points;
+  levels.statistics.interactions +=
+    static_cast<double>(n_points) * static_cast<double>(box.sources.size());
+}
+
+bool Interpolator::evaluate_check_points(const Box &box, BoxLevels &levels)
+{
+  if (levels.checked)
+    return true;
+  std::vector<double> points(n_check_points * dim);
+  for (std::size_t c = 0; c < n_check_points; ++c)
+    score_vector(check_points[c], box, &points[c * dim]);
+  if (!charge(n_check_points, box.sources.size()))
+    return false;
+  const auto since = profile.start();
+  sum.evaluate(n_check_points, points.data(), &box.sources, levels.check_exact.data());
+  profile.stop(phase_nodes, since);
+  count_exact(box, levels, n_check_points);
+  levels.checked = true;
+  return true;
+}
+
+bool Interpolator::evaluate_nodes_exactly(const Box &box, BoxLevels &levels)
+{
+  auto              since   = profile.start();
+  const Degrees    &degrees = levels.degrees;
+  const std::size_t n_nodes = node_count(degrees);
+  const auto        key_of  = [&](std::size_t node) {
+    unsigned int index[max_dim];
+    node_index(node, degrees, index);
+    std::array<unsigned int, 2 * max_dim> key = {};
+    for (unsigned int m = 0; m < n_active; ++m)
+      {
+        const unsigned int common = std::gcd(index[m], degrees[m]);
+        key[2 * m]                = index[m] / common;
+        key[2 * m + 1]            = degrees[m] / common;
+      }
+    return key;
+  };
+  std::vector<double>                                points;
+  std::vector<std::array<unsigned int, 2 * max_dim>> new_keys;
+  for (std::size_t node = 0; node < n_nodes; ++node)
     {
-      const std::size_t n_nodes = node_count(degrees);
-      // Direct evaluation is cheaper than this level (and ends the
-      // recursion).
-      if (box.targets.size() <= node_cost * n_nodes + n_check_points || depth >= max_depth)
+      const auto key = key_of(node);
+      if (levels.known.count(key) == 0)
         {
-          Statistics direct = evaluate_directly(box);
-          direct.node_evaluations += statistics.node_evaluations;
-          direct.interactions += statistics.interactions;
-          return direct;
-        }
-
-      // The whole grid factorised where that is accurate: cheaper per
-      // node than exact sums, though it cannot reuse the nodes of the
-      // coarser grids (which the exact path below keeps in `known`).
-      auto since = profile.start();
-      const bool gridded = evaluate_grid(box, degrees, node_values);
-      profile.stop(phase_nodes, since);
-      since = profile.start();
-      if (gridded)
-        {
-          if (!charge(n_nodes, box.sources.size()))
-            return abandon();
-          count_exact(n_nodes);
-          if (!checked)
-            {
-              std::vector<double> points(n_check_points * dim);
-              for (std::size_t c = 0; c < n_check_points; ++c)
-                score_vector(check_points[c], box, &points[c * dim]);
-              if (!charge(n_check_points, box.sources.size()))
-                return abandon();
-              sum.evaluate(n_check_points, points.data(), &box.sources, check_exact.data());
-              count_exact(n_check_points);
-              checked = true;
-            }
-        }
-      else
-        {
-          std::vector<double> points;
-          std::vector<std::array<unsigned int, 2 * max_dim>> new_keys;
-          const auto key_of = [&](std::size_t node) {
-            unsigned int index[max_dim];
-            node_index(node, degrees, index);
-            std::array<unsigned int, 2 * max_dim> key = {};
-            for (unsigned int m = 0; m < n_active; ++m)
-              {
-                const unsigned int common = std::gcd(index[m], degrees[m]);
-                key[2 * m]                = index[m] / common;
-                key[2 * m + 1]            = degrees[m] / common;
-              }
-            return key;
-          };
-          for (std::size_t node = 0; node < n_nodes; ++node)
-            {
-              const auto key = key_of(node);
-              if (known.count(key) == 0)
-                {
-                  double reference[max_dim];
-                  for (unsigned int m = 0; m < n_active; ++m)
-                    reference[m] = std::cos(M_PI * key[2 * m] / key[2 * m + 1]);
-                  points.resize(points.size() + dim);
-                  score_vector(reference, box, &points[points.size() - dim]);
-                  new_keys.push_back(key);
-                  known[key]; // reserved: a grid holds each key once
-                }
-            }
-          if (!checked)
-            for (std::size_t c = 0; c < n_check_points; ++c)
-              {
-                points.resize(points.size() + dim);
-                score_vector(check_points[c], box, &points[points.size() - dim]);
-              }
-          const std::size_t n_new = points.size() / dim;
-          if (!charge(n_new, box.sources.size()))
-            return abandon();
-          std::vector<double> exact(n_new * n_outputs);
-          profile.stop(phase_coefficients, since);
-          since = profile.start();
-          sum.evaluate(n_new, points.data(), &box.sources, exact.data());
-          profile.stop(phase_nodes, since);
-          since = profile.start();
-          count_exact(n_new);
-          for (std::size_t i = 0; i < new_keys.size(); ++i)
-            known[new_keys[i]].assign(&exact[i * n_outputs], &exact[(i + 1) * n_outputs]);
-          if (!checked)
-            {
-              std::copy(exact.end() - n_check_points * n_outputs, exact.end(), check_exact.begin());
-              checked = true;
-            }
-          node_values.resize(n_nodes * n_outputs);
-          for (std::size_t node = 0; node < n_nodes; ++node)
-            {
-              const std::vector<double> &value = known[key_of(node)];
-              std::copy(value.begin(), value.end(), &node_values[node * n_outputs]);
-            }
-
-        }
-
-      // Sizes over the nodes: max |q| and max L (L is convex in a, so
-      // its maximum over the box is at a corner, which is a node).
-      double largest_q = 0., largest_log_scale = -std::numeric_limits<double>::infinity();
-      for (std::size_t node = 0; node < n_nodes; ++node)
-        {
-          for (unsigned int i = 0; i < dim; ++i)
-            largest_q = std::max(largest_q, std::abs(node_values[node * n_outputs + i]));
-          if (sum.log_scale)
-            largest_log_scale =
-              std::max(largest_log_scale, node_values[node * n_outputs + dim]);
-        }
-      const double budget =
-        std::exp(log_half_budget - (sum.log_scale ? largest_log_scale : 0.));
-
-      Interpolant interpolant;
-      interpolant.degrees      = degrees;
-      interpolant.coefficients = node_values;
-      to_coefficients(degrees, interpolant.coefficients);
-
-      // Coefficient tails per direction: sum of |c| with degree >= n - 1
-      // in that direction, as q's worst component + max|q| |c of L|;
-      // and the largest such coefficient of degree >= 1 (the size
-      // against which the decay is measured).
-      double       error = 0., largest_coefficient = 0.;
-      unsigned int index[max_dim] = {};
-      std::fill(tail, tail + max_dim, 0.);
-      const auto size = [&](std::size_t node) {
-        double q = 0.;
-        for (unsigned int i = 0; i < dim; ++i)
-          q = std::max(q, std::abs(interpolant.coefficients[node * n_outputs + i]));
-        return q + (sum.log_scale ?
-                      largest_q * std::abs(interpolant.coefficients[node * n_outputs + dim]) :
-                      0.);
-      };
-      for (std::size_t node = 0; node < n_nodes; ++node)
-        {
-          bool constant = true;
+          double reference[max_dim];
           for (unsigned int m = 0; m < n_active; ++m)
-            {
-              constant = constant && index[m] == 0;
-              if (index[m] + 1 >= degrees[m])
-                tail[m] += size(node);
-            }
-          if (!constant)
-            largest_coefficient = std::max(largest_coefficient, size(node));
-          for (unsigned int m = 0; m < n_active && ++index[m] > degrees[m]; ++m)
-            index[m] = 0;
+            reference[m] = std::cos(M_PI * key[2 * m] / key[2 * m + 1]);
+          points.resize(points.size() + dim);
+          score_vector(reference, box, &points[points.size() - dim]);
+          new_keys.push_back(key);
+          levels.known[key]; // reserved: a grid holds each key once
         }
-      for (unsigned int m = 0; m < n_active; ++m)
-        error += tail[m];
-
-      const unsigned int line_size = n_active == 0 ? 1 : degrees[0] + 1;
-      const std::size_t  n_lines   = n_nodes / line_size;
-      interpolant.line_length.assign(n_lines, line_size); // all coefficients
-      for (std::size_t c = 0; c < n_check_points; ++c)
-        {
-          double interpolated[max_dim + 1];
-          interpolant_value(interpolant, check_points[c], interpolated);
-          const double *reference = &check_exact[c * n_outputs];
-          double        q_error   = 0.;
-          for (unsigned int i = 0; i < dim; ++i)
-            q_error = std::max(q_error, std::abs(interpolated[i] - reference[i]));
-          error = std::max(error,
-                           q_error + (sum.log_scale ?
-                                        largest_q * std::abs(interpolated[dim] - reference[dim]) :
-                                        0.));
-        }
-
-      // Accepted: drop the smallest coefficients while their sum stays
-      // within half of the unused budget (what they can add anywhere);
-      // lines along direction 0 end after their last kept coefficient,
-      // which shortens the evaluation at the targets.
-      if (error <= budget)
-        {
-          std::vector<double> sizes(n_nodes);
-          for (std::size_t node = 0; node < n_nodes; ++node)
-            sizes[node] = size(node);
-          std::vector<double> sorted = sizes;
-          std::sort(sorted.begin(), sorted.end());
-          double dropped = 0., threshold = -1.;
-          for (const double c : sorted)
-            {
-              dropped += c;
-              if (dropped > 0.5 * (budget - error))
-                break;
-              threshold = c;
-            }
-          interpolant.line_length.assign(n_lines, 0);
-          for (std::size_t line = 0; line < n_lines; ++line)
-            for (unsigned int k = 0; k < line_size; ++k)
-              if (sizes[line * line_size + k] > threshold)
-                interpolant.line_length[line] = k + 1;
-        }
-      profile.stop(phase_coefficients, since);
-      if (error <= budget)
-        {
-          since = profile.start();
-          statistics.boxes_interpolated = 1;
-          // Eight targets at a time, one per vector lane.
-          const std::size_t n_groups = (box.targets.size() + lanes - 1) / lanes;
-          tbb::parallel_for(
-            tbb::blocked_range<std::size_t>(0, n_groups, 32),
-            [&](const tbb::blocked_range<std::size_t> &range) {
-              for (std::size_t group = range.begin(); group != range.end(); ++group)
-                {
-                  double xi[max_dim][lanes], group_values[max_dim + 1][lanes];
-                  for (std::size_t l = 0; l < lanes; ++l)
-                    {
-                      // A short last group repeats its last target.
-                      const std::size_t t =
-                        box.targets[std::min(group * lanes + l, box.targets.size() - 1)];
-                      for (unsigned int m = 0; m < n_active; ++m)
-                        {
-                          const double u = target_u[t * dim + active[m]];
-                          xi[m][l]       = (2. * u - box.lower[m] - box.upper[m]) /
-                                     (box.upper[m] - box.lower[m]);
-                        }
-                    }
-                  evaluate_interpolant_lanes(n_active,
-                                             interpolant.degrees.data(),
-                                             n_outputs,
-                                             interpolant.coefficients.data(),
-                                             interpolant.line_length.data(),
-                                             xi,
-                                             group_values);
-                  for (std::size_t l = 0;
-                       l < lanes && group * lanes + l < box.targets.size();
-                       ++l)
-                    for (unsigned int o = 0; o < n_outputs; ++o)
-                      values[box.targets[group * lanes + l] * n_outputs + o] =
-                        group_values[o][l];
-                }
-            });
-          profile.stop(phase_targets, since);
-          return statistics;
-        }
-
-      // Directions whose tail exceeds their share of the budget get a
-      // higher degree, from the multiples of first_degree up to
-      // box_last_degree. Geometric decay c_k ~ C r^k predicts the tail at
-      // degree n' from the one at n as tail (tail / C)^((n' - n) / n):
-      // the smallest degree predicted to pass with a margin of 10 is
-      // taken. If some direction is not predicted to pass even at
-      // box_last_degree, the box is split instead (raising the degree is
-      // cheaper than splitting only when it works).
-      const double share    = budget / (2. * std::max(1u, n_active));
-      bool         refining = false, promising = true;
-      for (unsigned int m = 0; m < n_active; ++m)
-        if (tail[m] > share)
-          {
-            refining              = true;
-            const double ratio    = largest_coefficient > 0. ? tail[m] / largest_coefficient : 0.;
-            unsigned int next     = degrees[m] + first_degree;
-            const auto   predicted = [&](unsigned int n) {
-              return tail[m] * std::pow(ratio, static_cast<double>(n - degrees[m]) / degrees[m]);
-            };
-            while (next < box_last_degree && !(predicted(next) <= 0.1 * share))
-              next += first_degree;
-            promising  = promising && degrees[m] < box_last_degree && predicted(next) <= 10. * share;
-            degrees[m] = std::min(next, box_last_degree);
-          }
-      if (!refining || !promising)
-        break;
     }
+  if (!levels.checked)
+    for (std::size_t c = 0; c < n_check_points; ++c)
+      {
+        points.resize(points.size() + dim);
+        score_vector(check_points[c], box, &points[points.size() - dim]);
+      }
+  const std::size_t n_new = points.size() / dim;
+  if (!charge(n_new, box.sources.size()))
+    return false;
+  std::vector<double> exact(n_new * n_outputs);
+  profile.stop(phase_coefficients, since);
+  since = profile.start();
+  sum.evaluate(n_new, points.data(), &box.sources, exact.data());
+  profile.stop(phase_nodes, since);
+  since = profile.start();
+  count_exact(box, levels, n_new);
+  for (std::size_t i = 0; i < new_keys.size(); ++i)
+    levels.known[new_keys[i]].assign(&exact[i * n_outputs], &exact[(i + 1) * n_outputs]);
+  if (!levels.checked)
+    {
+      std::copy(exact.end() - n_check_points * n_outputs, exact.end(), levels.check_exact.begin());
+      levels.checked = true;
+    }
+  levels.node_values.resize(n_nodes * n_outputs);
+  for (std::size_t node = 0; node < n_nodes; ++node)
+    {
+      const std::vector<double> &value = levels.known[key_of(node)];
+      std::copy(value.begin(), value.end(), &levels.node_values[node * n_outputs]);
+    }
+  profile.stop(phase_coefficients, since);
+  return true;
+}
 
-  // Split across the direction with the largest tail.
+double Interpolator::coefficient_size(const Estimate &estimate, std::size_t node) const
+{
+  const std::vector<double> &coefficients = estimate.interpolant.coefficients;
+  double                     q            = 0.;
+  for (unsigned int i = 0; i < dim; ++i)
+    q = std::max(q, std::abs(coefficients[node * n_outputs + i]));
+  return q + (sum.log_scale ? estimate.largest_q * std::abs(coefficients[node * n_outputs + dim]) : 0.);
+}
+
+Interpolator::Estimate Interpolator::estimate_error(BoxLevels &levels) const
+{
+  const Degrees            &degrees     = levels.degrees;
+  const std::size_t         n_nodes     = node_count(degrees);
+  const std::vector<double> &node_values = levels.node_values;
+  Estimate                   estimate;
+
+  // Sizes over the nodes: max |q| and max L (L is convex in a, so
+  // its maximum over the box is at a corner, which is a node).
+  double largest_log_scale = -std::numeric_limits<double>::infinity();
+  for (std::size_t node = 0; node < n_nodes; ++node)
+    {
+      for (unsigned int i = 0; i < dim; ++i)
+        estimate.largest_q = std::max(estimate.largest_q, std::abs(node_values[node * n_outputs + i]));
+      if (sum.log_scale)
+        largest_log_scale = std::max(largest_log_scale, node_values[node * n_outputs + dim]);
+    }
+  estimate.budget = std::exp(log_half_budget - (sum.log_scale ? largest_log_scale : 0.));
+
+  Interpolant &interpolant = estimate.interpolant;
+  interpolant.degrees      = degrees;
+  interpolant.coefficients = node_values;
+  to_coefficients(degrees, interpolant.coefficients);
+
+  // Coefficient tails per direction: sum of |c| with degree >= n - 1
+  // in that direction, as q's worst component + max|q| |c of L|;
+  // and the largest such coefficient of degree >= 1 (the size
+  // against which the decay is measured).
+  double      *tail           = levels.tail;
+  unsigned int index[max_dim] = {};
+  std::fill(tail, tail + max_dim, 0.);
+  for (std::size_t node = 0; node < n_nodes; ++node)
+    {
+      bool constant = true;
+      for (unsigned int m = 0; m < n_active; ++m)
+        {
+          constant = constant && index[m] == 0;
+          if (index[m] + 1 >= degrees[m])
+            tail[m] += coefficient_size(estimate, node);
+        }
+      if (!constant)
+        estimate.largest_coefficient =
+          std::max(estimate.largest_coefficient, coefficient_size(estimate, node));
+      for (unsigned int m = 0; m < n_active && ++index[m] > degrees[m]; ++m)
+        index[m] = 0;
+    }
+  double error = 0.;
+  for (unsigned int m = 0; m < n_active; ++m)
+    error += tail[m];
+
+  const unsigned int line_size = n_active == 0 ? 1 : degrees[0] + 1;
+  interpolant.line_length.assign(n_nodes / line_size, line_size); // all coefficients
+  for (std::size_t c = 0; c < n_check_points; ++c)
+    {
+      double interpolated[max_dim + 1];
+      interpolant_value(interpolant, check_points[c], interpolated);
+      const double *reference = &levels.check_exact[c * n_outputs];
+      double        q_error   = 0.;
+      for (unsigned int i = 0; i < dim; ++i)
+        q_error = std::max(q_error, std::abs(interpolated[i] - reference[i]));
+      error = std::max(error,
+                       q_error + (sum.log_scale ?
+                                    estimate.largest_q * std::abs(interpolated[dim] - reference[dim]) :
+                                    0.));
+    }
+  estimate.error = error;
+  return estimate;
+}
+
+void Interpolator::trim_coefficients(Estimate &estimate) const
+{
+  // Drop the smallest coefficients while their sum stays within half of
+  // the unused budget (what they can add anywhere); lines along direction
+  // 0 end after their last kept coefficient, which shortens the
+  // evaluation at the targets.
+  Interpolant       &interpolant = estimate.interpolant;
+  const std::size_t  n_nodes     = node_count(interpolant.degrees);
+  const unsigned int line_size   = n_active == 0 ? 1 : interpolant.degrees[0] + 1;
+  const std::size_t  n_lines     = n_nodes / line_size;
+  std::vector<double> sizes(n_nodes);
+  for (std::size_t node = 0; node < n_nodes; ++node)
+    sizes[node] = coefficient_size(estimate, node);
+  std::vector<double> sorted = sizes;
+  std::sort(sorted.begin(), sorted.end());
+  double dropped = 0., threshold = -1.;
+  for (const double c : sorted)
+    {
+      dropped += c;
+      if (dropped > 0.5 * (estimate.budget - estimate.error))
+        break;
+      threshold = c;
+    }
+  interpolant.line_length.assign(n_lines, 0);
+  for (std::size_t line = 0; line < n_lines; ++line)
+    for (unsigned int k = 0; k < line_size; ++k)
+      if (sizes[line * line_size + k] > threshold)
+        interpolant.line_length[line] = k + 1;
+}
+
+void Interpolator::interpolate_targets(const Box &box, const Interpolant &interpolant)
+{
+  // Eight targets at a time, one per vector lane.
+  const std::size_t n_groups = (box.targets.size() + lanes - 1) / lanes;
+  tbb::parallel_for(
+    tbb::blocked_range<std::size_t>(0, n_groups, 32),
+    [&](const tbb::blocked_range<std::size_t> &range) {
+      for (std::size_t group = range.begin(); group != range.end(); ++group)
+        {
+          double xi[max_dim][lanes], group_values[max_dim + 1][lanes];
+          for (std::size_t l = 0; l < lanes; ++l)
+            {
+              // A short last group repeats its last target.
+              const std::size_t t = box.targets[std::min(group * lanes + l, box.targets.size() - 1)];
+              for (unsigned int m = 0; m < n_active; ++m)
+                {
+                  const double u = target_u[t * dim + active[m]];
+                  xi[m][l] = (2. * u - box.lower[m] - box.upper[m]) / (box.upper[m] - box.lower[m]);
+                }
+            }
+          evaluate_interpolant_lanes(n_active,
+                                     interpolant.degrees.data(),
+                                     n_outputs,
+                                     interpolant.coefficients.data(),
+                                     interpolant.line_length.data(),
+                                     xi,
+                                     group_values);
+          for (std::size_t l = 0; l < lanes && group * lanes + l < box.targets.size(); ++l)
+            for (unsigned int o = 0; o < n_outputs; ++o)
+              values[box.targets[group * lanes + l] * n_outputs + o] = group_values[o][l];
+        }
+    });
+}
+
+bool Interpolator::raise_degrees(BoxLevels &levels, const Estimate &estimate) const
+{
+  // Directions whose tail exceeds their share of the budget get a
+  // higher degree, from the multiples of first_degree up to
+  // last_degree. Geometric decay c_k ~ C r^k predicts the tail at
+  // degree n' from the one at n as tail (tail / C)^((n' - n) / n):
+  // the smallest degree predicted to pass with a margin of 10 is
+  // taken. If some direction is not predicted to pass even at
+  // last_degree, the box is split instead (raising the degree is
+  // cheaper than splitting only when it works).
+  Degrees           &degrees  = levels.degrees;
+  const double      *tail     = levels.tail;
+  const unsigned int first    = levels.first_degree, last = levels.last_degree;
+  const double       share    = estimate.budget / (2. * std::max(1u, n_active));
+  bool               refining = false, promising = true;
+  for (unsigned int m = 0; m < n_active; ++m)
+    if (tail[m] > share)
+      {
+        refining           = true;
+        const double ratio = estimate.largest_coefficient > 0. ? tail[m] / estimate.largest_coefficient : 0.;
+        unsigned int next  = degrees[m] + first;
+        const auto   predicted = [&](unsigned int n) {
+          return tail[m] * std::pow(ratio, static_cast<double>(n - degrees[m]) / degrees[m]);
+        };
+        while (next < last && !(predicted(next) <= 0.1 * share))
+          next += first;
+        promising  = promising && degrees[m] < last && predicted(next) <= 10. * share;
+        degrees[m] = std::min(next, last);
+      }
+  return refining && promising;
+}
+
+Statistics Interpolator::split(const Box &box, unsigned int depth, const BoxLevels &levels)
+{
+  const double *tail  = levels.tail;
   const auto   since = profile.start();
   unsigned int split = 0;
   for (unsigned int m = 1; m < n_active; ++m)
@@ -344,6 +329,7 @@ Statistics Interpolator::process(const Box &box, unsigned int depth)
   Statistics from_children[2];
   tbb::parallel_invoke([&] { from_children[0] = process(children[0], depth + 1); },
                        [&] { from_children[1] = process(children[1], depth + 1); });
+  Statistics statistics = levels.statistics;
   statistics.boxes_split += 1;
   for (const Statistics &child : from_children)
     {
@@ -355,5 +341,58 @@ Statistics Interpolator::process(const Box &box, unsigned int depth)
       statistics.interactions += child.interactions;
     }
   return statistics;
+}
+
+Statistics Interpolator::process(const Box &box, unsigned int depth)
+{
+  BoxLevels levels = start_levels(box);
+  for (;;)
+    {
+      const std::size_t n_nodes = node_count(levels.degrees);
+      // Direct evaluation is cheaper than this level (and ends the
+      // recursion).
+      if (box.targets.size() <= levels.node_cost * n_nodes + n_check_points || depth >= max_depth)
+        {
+          Statistics direct = evaluate_directly(box);
+          direct.node_evaluations += levels.statistics.node_evaluations;
+          direct.interactions += levels.statistics.interactions;
+          return direct;
+        }
+
+      // The whole grid factorised where that is accurate: cheaper per
+      // node than exact sums, though it cannot reuse the nodes of the
+      // coarser grids (which the exact path keeps in levels.known).
+      auto       since   = profile.start();
+      const bool gridded = evaluate_grid(box, levels.degrees, levels.node_values);
+      profile.stop(phase_nodes, since);
+      if (gridded)
+        {
+          if (!charge(n_nodes, box.sources.size()))
+            return abandon();
+          count_exact(box, levels, n_nodes);
+          if (!evaluate_check_points(box, levels))
+            return abandon();
+        }
+      else if (!evaluate_nodes_exactly(box, levels))
+        return abandon();
+
+      since             = profile.start();
+      Estimate estimate = estimate_error(levels);
+      if (estimate.error <= estimate.budget)
+        trim_coefficients(estimate);
+      profile.stop(phase_coefficients, since);
+      if (estimate.error <= estimate.budget)
+        {
+          since = profile.start();
+          interpolate_targets(box, estimate.interpolant);
+          profile.stop(phase_targets, since);
+          levels.statistics.boxes_interpolated = 1;
+          return levels.statistics;
+        }
+      if (!raise_degrees(levels, estimate))
+        break;
+    }
+
+  return split(box, depth, levels);
 }
 } // namespace tpde::attention::fast::detail

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <vector>
 
 namespace tpde::attention::fast::detail
@@ -288,6 +289,85 @@ namespace tpde::attention::fast::detail
     /// (node_values untouched) otherwise, and the caller evaluates the
     /// nodes exactly.
     bool evaluate_grid(const Box &box, const Degrees &degrees, std::vector<double> &node_values) const;
+
+    /// evaluate_grid's sources and factors (fast_summation_grid.cc).
+    struct FactorGrid;
+    /// Node coordinates, gathered sources and the shifts of the factors.
+    void gather_grid(const Box &box, const Degrees &degrees, FactorGrid &grid) const;
+    /// The shifts of the direction-0 factors: their largest exponent.
+    void grid_row_shifts(FactorGrid &grid) const;
+    /// The sums C = F G^T per node in direction 2, over all sources.
+    std::vector<double> grid_sums(const FactorGrid &grid) const;
+    /// Outputs per node (q and L) from the sums.
+    void grid_outputs(const FactorGrid &grid, const std::vector<double> &total, std::vector<double> &node_values) const;
+
+    /// One box's adaptive interpolation (process()): the degrees reached,
+    /// the exact values known so far and the costs counted.
+    struct BoxLevels
+    {
+      Statistics   statistics;
+      double       node_cost    = 1.; // of a grid node, relative to an exact sum
+      unsigned int first_degree = 8;  // also the step of the degrees
+      unsigned int last_degree  = 32;
+      Degrees      degrees      = {};
+      bool                checked = false; // check_exact holds the values
+      std::vector<double> check_exact;     // exact values at the check points
+      // Every exact value so far, by node: cos(pi j / n) in direction m is
+      // identified by j / n in lowest terms, so the nodes that grids of
+      // different degrees share are evaluated once.
+      std::map<std::array<unsigned int, 2 * max_dim>, std::vector<double>> known;
+      std::vector<double> node_values; // current grid, nodes x n_outputs
+      double              tail[max_dim] = {};
+    };
+
+    /// The interpolant of the current grid and its error estimate.
+    struct Estimate
+    {
+      Interpolant interpolant;
+      double      largest_q           = 0.; // max |q| over the nodes
+      double      budget              = 0.; // allowed error
+      double      error               = 0.; // estimated error
+      double      largest_coefficient = 0.; // largest of degree >= 1
+    };
+
+    static constexpr std::size_t n_check_points = 2;
+
+    /// Degrees and costs of a new box.
+    BoxLevels start_levels(const Box &box) const;
+
+    /// Counts n_points exact sums over the box's sources.
+    static void count_exact(const Box &box, BoxLevels &levels, std::size_t n_points);
+
+    /// Exact sums at the nodes of levels.degrees not yet known (and the check
+    /// points the first time) into levels.node_values; false if abandoned.
+    bool evaluate_nodes_exactly(const Box &box, BoxLevels &levels);
+
+    /// Exact sums at the check points (once) after a factorised grid;
+    /// false if abandoned.
+    bool evaluate_check_points(const Box &box, BoxLevels &levels);
+
+    /// Size of the coefficient of node `node`: q's worst component plus
+    /// max |q| times the coefficient of L.
+    double coefficient_size(const Estimate &estimate, std::size_t node) const;
+
+    /// Coefficients of levels.node_values, the coefficient tails per
+    /// direction (into levels.tail) and the error against the check points.
+    Estimate estimate_error(BoxLevels &levels) const;
+
+    /// Accepted interpolant: shortens the lines along direction 0 by the
+    /// smallest coefficients that half the unused budget covers.
+    void trim_coefficients(Estimate &estimate) const;
+
+    /// The interpolant at the box's targets, into values.
+    void interpolate_targets(const Box &box, const Interpolant &interpolant);
+
+    /// Raises the degrees of the directions whose tail is too large; false
+    /// if none is, or if some direction is not predicted to pass (split).
+    bool raise_degrees(BoxLevels &levels, const Estimate &estimate) const;
+
+    /// Splits across the direction with the largest tail and processes both
+    /// halves; the statistics of both added to this box's.
+    Statistics split(const Box &box, unsigned int depth, const BoxLevels &levels);
 
     Statistics process(const Box &box, unsigned int depth);
   };

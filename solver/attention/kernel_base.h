@@ -168,6 +168,15 @@ namespace tpde::attention
         }
   }
 
+  /// The dim x dim matrix m as an array.
+  template <int dim>
+  void square_array(const Matrix &m, double out[dim][dim])
+  {
+    for (int p = 0; p < dim; ++p)
+      for (int q = 0; q < dim; ++q)
+        out[p][q] = m(p, q);
+  }
+
   /// result = M v for a dim x dim array M.
   template <int dim, typename Entry>
   void multiply(const Entry M[dim][dim], const double v[dim], double result[dim])

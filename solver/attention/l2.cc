@@ -17,14 +17,45 @@
 // accuracy depends on the spread of the data, not on its distance from the
 // origin (with Q = K the field is translation-equivariant to rounding).
 #include "attention/exponential_kernel.h"
-#include "reference/gaussian_reference.h"
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tpde::attention
 {
+  namespace
+  {
+    /// The moment model (physics.md §2.4): the tilted law has precision
+    /// Sigma^{-1} + 2 beta K^T K, so
+    /// X(x) = V (I + 2 beta Sigma K^T K)^{-1} (alpha + 2 beta Sigma K^T Q x) = a + B x:
+    ///   alpha' = a + B alpha,  Sigma' = B Sigma + Sigma B^T,
+    ///   a = V M^{-1} alpha,  B = 2 beta V M^{-1} Sigma K^T Q,  M = I + 2 beta Sigma K^T K.
+    MomentDerivative make_l2_moments(const Parameters &p)
+    {
+      check_moment_parameters("l2", p);
+      const Matrix KtK = (2. * p.beta) * (transpose(p.K) * p.K);
+      const Matrix KtQ = (2. * p.beta) * (transpose(p.K) * p.Q);
+      const Matrix V   = p.V;
+      const Matrix I   = Matrix::identity(p.dim);
+      return [KtK, KtQ, V, I](const GaussianState &s) {
+        const Matrix &Sigma = s.covariance;
+        // M is invertible for PD Sigma and beta >= 0 (similar to
+        // I + Sigma^{1/2} 2 beta K^T K Sigma^{1/2}); inverse() throws otherwise.
+        const Matrix              VMinv     = V * inverse(I + Sigma * KtK);
+        const Matrix              B         = VMinv * Sigma * KtQ;
+        const Matrix              BSigma    = B * Sigma;
+        std::vector<double>       mean_rate = VMinv * s.mean;
+        const std::vector<double> drift     = B * s.mean;
+        for (std::size_t i = 0; i < mean_rate.size(); ++i)
+          mean_rate[i] += drift[i];
+        // B Sigma + Sigma B^T = BSigma + BSigma^T: exactly symmetric.
+        return GaussianState{mean_rate, BSigma + transpose(BSigma)};
+      };
+    }
+  } // namespace
+
   Variant make_l2_variant()
   {
     Variant variant = make_exponential_variant(
@@ -37,7 +68,7 @@ namespace tpde::attention
       [](const Parameters &parameters) { return 2. * parameters.beta; },
       [](const Parameters &parameters) { return parameters.beta; },
       true);
-    variant.capabilities.moment_model = reference::make_l2_moments;
+    variant.capabilities.moment_model = make_l2_moments;
     return variant;
   }
 } // namespace tpde::attention

@@ -17,7 +17,6 @@
 // with the `evaluation` and `tolerance` settings of the parameters) with
 // V = C_h; the heads' velocities are added.
 #include "attention/exponential_kernel.h"
-#include "reference/gaussian_reference.h"
 
 #include <cmath>
 #include <memory>
@@ -156,6 +155,41 @@ namespace tpde::attention
         }
       return heads;
     }
+
+    /// The moment model (physics.md §2.3), A_h = beta_h K_h^T Q_h:
+    /// X(x) = sum_h C_h (alpha + Sigma A_h x),
+    ///   alpha' = sum_h C_h (I + Sigma A_h) alpha,  Sigma' = sum_h (C_h Sigma A_h Sigma + transpose).
+    MomentDerivative make_multihead_moments(const Parameters &p)
+    {
+      if (p.heads.empty())
+        throw std::invalid_argument("Gaussian reference 'multihead': no heads");
+      std::vector<Matrix> A, C;
+      for (std::size_t h = 0; h < p.heads.size(); ++h)
+        {
+          Parameters single = p;
+          single.beta       = p.heads[h].beta;
+          single.Q          = p.heads[h].Q;
+          single.K          = p.heads[h].K;
+          single.V          = p.heads[h].C;
+          check_moment_parameters("multihead (head " + std::to_string(h + 1) + ")", single);
+          A.push_back(single.beta * (transpose(single.K) * single.Q));
+          C.push_back(single.V);
+        }
+      const Matrix I = Matrix::identity(p.dim);
+      return [A, C, I](const GaussianState &s) {
+        const Matrix       &Sigma = s.covariance;
+        Matrix              M(Sigma.rows, Sigma.cols);
+        std::vector<double> mean_rate(s.mean.size(), 0.);
+        for (std::size_t h = 0; h < A.size(); ++h)
+          {
+            M                             = M + C[h] * Sigma * A[h] * Sigma;
+            const std::vector<double> add = C[h] * (I + Sigma * A[h]) * s.mean;
+            for (std::size_t i = 0; i < mean_rate.size(); ++i)
+              mean_rate[i] += add[i];
+          }
+        return GaussianState{mean_rate, M + transpose(M)};
+      };
+    }
   } // namespace
 
   Variant make_multihead_variant()
@@ -171,7 +205,7 @@ namespace tpde::attention
               return std::make_unique<MultiheadKernel>(parameters);
             }};
     Capabilities &can = variant.capabilities;
-    can.moment_model      = reference::make_multihead_moments;
+    can.moment_model      = make_multihead_moments;
     can.masked_base       = true;
     can.fast_summation    = true;
     can.float_exponential = true;

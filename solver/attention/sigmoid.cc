@@ -118,9 +118,7 @@ namespace tpde::attention
         , bias(parameters.bias)
       {
         score_matrix<dim>(parameters, parameters.beta, A);
-        for (int p = 0; p < dim; ++p)
-          for (int q = 0; q < dim; ++q)
-            V[p][q] = parameters.V(p, q);
+        square_array<dim>(parameters.V, V);
       }
 
     protected:

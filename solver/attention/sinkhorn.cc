@@ -47,7 +47,7 @@
 
 #include "attention/exponential_kernel.h"
 #include "attention/simd_exp.h"
-#include "reference/gaussian_reference.h"
+#include "common/symmetric_eigen.h"
 
 #include <algorithm>
 #include <cmath>
@@ -345,6 +345,40 @@ namespace tpde::attention
     return dim == 1 ? solve<1>(problem) : dim == 2 ? solve<2>(problem) : solve<3>(problem);
   }
 
+  namespace
+  {
+    /// The moment model (physics.md §2.5): X(x) = V (alpha + Gamma (x - alpha)), so
+    ///   alpha' = V alpha,  Sigma' = B Sigma + Sigma B^T,  B = V Gamma.
+    MomentDerivative make_sinkhorn_moments(const Parameters &p)
+    {
+      check_moment_parameters("sinkhorn", p);
+      if (!(p.sinkhorn_epsilon > 0 && std::isfinite(p.sinkhorn_epsilon)))
+        throw std::invalid_argument("Gaussian reference 'sinkhorn': epsilon must be finite and > 0");
+      const Parameters parameters = p;
+      return [parameters](const GaussianState &s) {
+        const Matrix B      = parameters.V * sinkhorn_regression_matrix(s.covariance, parameters);
+        const Matrix BSigma = B * s.covariance;
+        return GaussianState{parameters.V * s.mean, BSigma + transpose(BSigma)};
+      };
+    }
+  } // namespace
+
+  Matrix sinkhorn_regression_matrix(const Matrix &Sigma, const Parameters &p)
+  {
+    // The plan is the Gaussian with covariance [Sigma, C; C^T, Sigma] whose
+    // precision has the off-diagonal block -M, M = (beta / eps) Q^T K. With
+    // D = Sigma^{-1/2} C Sigma^{-1/2} that reads D (I - D^T D)^{-1} = N,
+    // N = Sigma^{1/2} M Sigma^{1/2}, solved (||D|| < 1) by D = N F with
+    // F = 2 (I + (I + 4 N^T N)^{1/2})^{-1}. Gamma = C^T Sigma^{-1} =
+    // Sigma^{1/2} F Sigma^{1/2} M^T: no inverse of Sigma or of M is needed.
+    const Matrix M = (p.beta / p.sinkhorn_epsilon) * (transpose(p.Q) * p.K);
+    const Matrix R = symmetric_square_root(Sigma);
+    const Matrix N = R * M * R;
+    const Matrix I = Matrix::identity(Sigma.rows);
+    const Matrix F = 2. * inverse(I + symmetric_square_root(I + 4. * (transpose(N) * N)));
+    return R * F * R * transpose(M);
+  }
+
   Variant make_sinkhorn_variant()
   {
     Variant variant{"sinkhorn",
@@ -371,7 +405,7 @@ namespace tpde::attention
               return std::make_unique<SinkhornKernel>(parameters);
             }};
     Capabilities &can = variant.capabilities;
-    can.moment_model      = reference::make_sinkhorn_moments;
+    can.moment_model      = make_sinkhorn_moments;
     can.fast_summation    = true; // the velocity sum, not the iterations
     can.float_exponential = true; // likewise
     variant.declare_entries = [](EntryDeclarations &entries) {

@@ -29,6 +29,15 @@ namespace tpde::attention
     double marginal_error = 0;
   };
 
+  struct Parameters;
+
+  /// Sinkhorn (physics.md §2.5): the matrix Gamma of the conditional mean
+  /// E_pi[y | x] = alpha + Gamma (x - alpha) of the entropic plan of N(alpha, Sigma)
+  /// with itself for the score (beta / epsilon) <Qx, Ky>; the velocity is
+  /// V (alpha + Gamma (x - alpha)). Sigma symmetric positive definite. The
+  /// moment model of the variant.
+  Matrix sinkhorn_regression_matrix(const Matrix &Sigma, const Parameters &parameters);
+
   /// Log-domain Sinkhorn iterations g -> f -> g, started from
   /// `initial_potential` (n_sources entries, or empty for g = 0), until the
   /// column marginal error is <= tolerance or after max_iterations updates

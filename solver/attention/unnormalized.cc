@@ -30,7 +30,7 @@ namespace tpde::attention
 {
   Variant make_unnormalized_variant()
   {
-    Variant variant = make_exponential_variant(
+    return make_exponential_variant(
       "unnormalized",
       "Unnormalized self-attention: X(x) = V * sum_j w_j exp(beta <Qx, K y_j>) y_j / "
       "sum_j w_j, the integral of exp(beta <Qx, Ky>) V y against the token probability "
@@ -38,9 +38,8 @@ namespace tpde::attention
       "shape), V is d x d, beta is any finite number (d = 1, 2 or 3). Evaluated as "
       "e^m times a sum of exponentials <= 1 (m the largest score); where the velocity "
       "exceeds the double range it is infinite and the run stops as a physical failure.",
-      [](const Parameters &parameters) { return parameters.beta; },
-      [](const Parameters &) { return 0.; },
+      beta_score_factor,
+      no_key_penalty,
       false);
-    return variant;
   }
 } // namespace tpde::attention

@@ -5,12 +5,14 @@
 // integrates that ODE to reference accuracy (~1e-12), so the grid solver's
 // moments and density can be compared against it at every output time.
 //
-// Which variants have a moment model is stated by the variants themselves
-// (attention::Capabilities::moment_model, set in their files to one of the
-// make_*_moments below); this module integrates the ODE.
+// Which variants have a moment model, and the model itself, is stated by the
+// variants in their own files (attention::Capabilities::moment_model, types in
+// attention/moment_model.h); this module asks the registry and integrates the ODE.
 #pragma once
 
 #include "attention/attention.h"
+#include "attention/moment_model.h"
+#include "attention/sinkhorn.h"
 #include "common/matrix.h"
 #include "common/symmetric_eigen.h"
 #include "reference/ode_integrator.h"
@@ -22,15 +24,9 @@
 
 namespace tpde::reference
 {
-  struct GaussianState
-  {
-    std::vector<double> mean;       // alpha, size d
-    Matrix              covariance; // Sigma, d x d, symmetric positive definite
-  };
-
-  /// (alpha, Sigma) -> (alpha', Sigma'). Sigma is exactly symmetric on input;
-  /// Sigma' must be returned exactly symmetric (e.g. as M + M^T).
-  using MomentDerivative = std::function<GaussianState(const GaussianState &)>;
+  /// Defined in attention/moment_model.h; named here for the existing callers.
+  using attention::GaussianState;
+  using attention::MomentDerivative;
 
   /// True if `variant` (an attention variant name) has a Gaussian reference.
   bool has_gaussian_reference(const std::string &variant);
@@ -43,25 +39,9 @@ namespace tpde::reference
   MomentDerivative make_moment_derivative(const std::string             &variant,
                                           const attention::Parameters &parameters);
 
-  /// Softmax (physics.md §2.2), A = beta K^T Q:
-  ///   alpha' = V (I + Sigma A) alpha,  Sigma' = V Sigma A Sigma + Sigma A^T Sigma V^T.
-  MomentDerivative make_softmax_moments(const attention::Parameters &parameters);
-
-  /// l2 (physics.md §2.4): X(x) = V M^{-1} (alpha + 2 beta Sigma K^T Q x),
-  /// M = I + 2 beta Sigma K^T K.
-  MomentDerivative make_l2_moments(const attention::Parameters &parameters);
-
-  /// Multi-head (physics.md §2.3): X(x) = sum_h C_h (alpha + Sigma A_h x).
-  MomentDerivative make_multihead_moments(const attention::Parameters &parameters);
-
-  /// Sinkhorn (physics.md §2.5): X(x) = V (alpha + Gamma (x - alpha)).
-  MomentDerivative make_sinkhorn_moments(const attention::Parameters &parameters);
-
-  /// Sinkhorn (physics.md §2.5): the matrix Gamma of the conditional mean
-  /// E_pi[y | x] = alpha + Gamma (x - alpha) of the entropic plan of N(alpha, Sigma)
-  /// with itself for the score (beta / epsilon) <Qx, Ky>; the velocity is
-  /// V (alpha + Gamma (x - alpha)). Sigma symmetric positive definite.
-  Matrix sinkhorn_regression_matrix(const Matrix &Sigma, const attention::Parameters &parameters);
+  /// The Sinkhorn moment model's Gamma (lives in attention/sinkhorn.h; named
+  /// here for the existing callers).
+  using attention::sinkhorn_regression_matrix;
 
   /// Square root of a symmetric positive semi-definite matrix (lives in
   /// common/symmetric_eigen.h; named here for the existing callers).

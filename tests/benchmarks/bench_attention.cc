@@ -168,38 +168,19 @@ namespace
                     tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
   }
 
-  /// The clustered 2D problem of the scaling study, n targets = n sources.
-  Problem make_clustered_problem(std::size_t n)
+  /// The clustered problem of the scaling study in dim = 2 or 3: targets
+  /// and sources from a 5-cluster Gaussian mixture, weights in [0.5, 1.5],
+  /// Q = K = I, beta = 1, V a rotation-contraction; problem.n = n_sources.
+  Problem make_clustered_problem(unsigned int dim, std::size_t n_targets, std::size_t n_sources)
   {
-    std::mt19937_64 random(2026);
+    std::mt19937_64 random(dim == 2 ? 2026 : 2027);
     Problem         problem;
-    problem.parameters.dim  = 2;
+    problem.parameters.dim  = dim;
     problem.parameters.beta = 1.;
-    problem.parameters.Q    = Matrix::identity(2);
-    problem.parameters.K    = Matrix::identity(2);
-    problem.parameters.V    = Matrix::parse("-0.3, -1; 1, -0.3");
-    const auto mixture      = tpde::testing::GaussianMixture::random(2, 5, 3., random);
-    problem.n               = n;
-    problem.targets         = mixture.sample(n, random);
-    problem.sources         = mixture.sample(n, random);
-    std::uniform_real_distribution<double> weight(0.5, 1.5);
-    problem.weights.resize(n);
-    for (double &w : problem.weights)
-      w = weight(random);
-    return problem;
-  }
-
-  /// The clustered 3D problem: n_targets targets, n_sources sources.
-  Problem make_clustered_problem_3d(std::size_t n_targets, std::size_t n_sources)
-  {
-    std::mt19937_64 random(2027);
-    Problem         problem;
-    problem.parameters.dim  = 3;
-    problem.parameters.beta = 1.;
-    problem.parameters.Q    = Matrix::identity(3);
-    problem.parameters.K    = Matrix::identity(3);
-    problem.parameters.V    = Matrix::parse("-0.3, -1, 0; 1, -0.3, 0; 0, 0, -0.3");
-    const auto mixture      = tpde::testing::GaussianMixture::random(3, 5, 3., random);
+    problem.parameters.Q    = Matrix::identity(dim);
+    problem.parameters.K    = Matrix::identity(dim);
+    problem.parameters.V    = Matrix::parse(dim == 2 ? "-0.3, -1; 1, -0.3" : "-0.3, -1, 0; 1, -0.3, 0; 0, 0, -0.3");
+    const auto mixture      = tpde::testing::GaussianMixture::random(dim, 5, 3., random);
     problem.n               = n_sources;
     problem.targets         = mixture.sample(n_targets, random);
     problem.sources         = mixture.sample(n_sources, random);
@@ -261,7 +242,7 @@ namespace
     for (int s = 0; s < 3; ++s)
       {
         const std::size_t   n       = sizes[s];
-        const Problem       problem = make_clustered_problem(n);
+        const Problem       problem = make_clustered_problem(2, n, n);
         std::vector<double> fast, direct;
         fast_seconds[s] = time_evaluation(problem, n, attention::Parameters::Evaluation::fast, fast);
         // Direct on all targets up to 1e5; at 1e6 on a subset, timed and
@@ -290,7 +271,7 @@ namespace
   void fast_summation_3d()
   {
     constexpr std::size_t n_targets = 120000, n_sources = 60000, checked = 4096;
-    const Problem         problem   = make_clustered_problem_3d(n_targets, n_sources);
+    const Problem         problem   = make_clustered_problem(3, n_targets, n_sources);
     std::vector<double>   fast, direct;
     const double          fast_seconds =
       time_evaluation(problem, n_targets, attention::Parameters::Evaluation::fast, fast);

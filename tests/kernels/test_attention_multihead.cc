@@ -5,6 +5,8 @@
 #include "attention/attention.h"
 #include "reference/gaussian_reference.h"
 #include "support/gauss_hermite.h"
+#include "support/kernel_problem.h"
+#include "support/random_attention.h"
 
 #include <gtest/gtest.h>
 
@@ -23,14 +25,7 @@ namespace
   using attention::Parameters;
   using Head = attention::Parameters::Head;
 
-  Matrix random_matrix(std::size_t rows, std::size_t cols, std::mt19937_64 &random)
-  {
-    std::normal_distribution<double> normal;
-    Matrix                           m(rows, cols);
-    for (double &entry : m.data)
-      entry = normal(random);
-    return m;
-  }
+  using tpde::testing::random_matrix;
 
   /// H heads with k_h = 1 + (h mod 3) rows, standard normal Q_h, K_h, C_h.
   Parameters random_heads(unsigned int dim, std::size_t n_heads, std::mt19937_64 &random)
@@ -107,41 +102,12 @@ namespace
                                const std::vector<double> &sources,
                                const std::vector<double> &weights)
   {
-    std::vector<double> velocities(targets.size(), std::numeric_limits<double>::quiet_NaN());
-    attention::create(variant, p)->evaluate(targets.size() / p.dim,
-                                            targets.data(),
-                                            weights.size(),
-                                            sources.data(),
-                                            weights.data(),
-                                            velocities.data());
-    return velocities;
+    return tpde::testing::kernel_velocities(*attention::create(variant, p), targets, sources, weights);
   }
 
-  /// max |v - reference| / max |reference|.
-  template <typename Number>
-  double relative_error(const std::vector<double> &v, const std::vector<Number> &reference)
-  {
-    long double difference = 0, size = 0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      {
-        difference = std::max(difference, std::fabs(v[i] - static_cast<long double>(reference[i])));
-        size       = std::max(size, std::fabs(static_cast<long double>(reference[i])));
-      }
-    return static_cast<double>(difference / size);
-  }
+  using tpde::testing::creation_error;
+  using tpde::testing::relative_error;
 
-  std::string creation_error(const Parameters &p)
-  {
-    try
-      {
-        attention::create("multihead", p);
-      }
-    catch (const std::invalid_argument &error)
-      {
-        return error.what();
-      }
-    return "(no exception)";
-  }
 } // namespace
 
 // Every dim, 1..3 heads of different k, sizes across vector widths and
@@ -208,24 +174,12 @@ TEST(Multihead, ReducesToSoftmax)
 // field is X(x) = sum_h C_h (alpha + Sigma A_h x), A_h = beta_h K_h^T Q_h.
 TEST(Multihead, GaussHermiteQuadratureGivesTheAffineField)
 {
-  const unsigned int       n = 40;
-  std::vector<long double> nodes, rule;
-  tpde::testing::gauss_hermite(n, nodes, rule);
+  const unsigned int        n     = 40;
   const std::vector<double> alpha = {0.4, -0.3};
   Matrix                    Sigma(2, 2);
   Sigma.data = {0.8, 0.25, 0.25, 0.5};
-  // Sigma = L L^T (Cholesky); y = alpha + sqrt(2) L z.
-  const double l00 = std::sqrt(Sigma(0, 0)), l10 = Sigma(1, 0) / l00,
-               l11 = std::sqrt(Sigma(1, 1) - l10 * l10);
   std::vector<double> sources, weights;
-  for (unsigned int a = 0; a < n; ++a)
-    for (unsigned int b = 0; b < n; ++b)
-      {
-        const long double z0 = std::sqrt(2.L) * nodes[a], z1 = std::sqrt(2.L) * nodes[b];
-        sources.push_back(static_cast<double>(alpha[0] + l00 * z0));
-        sources.push_back(static_cast<double>(alpha[1] + l10 * z0 + l11 * z1));
-        weights.push_back(static_cast<double>(rule[a] * rule[b]));
-      }
+  tpde::testing::gauss_hermite_measure(alpha, Sigma, n, sources, weights);
   std::mt19937_64 random(11);
   Parameters      p = random_heads(2, 2, random);
   p.heads[0].beta   = 0.5;
@@ -258,28 +212,28 @@ TEST(Multihead, BadHeadsThrowNamingTheEntry)
 {
   std::mt19937_64 random(3);
   const Parameters good = random_heads(2, 2, random);
-  EXPECT_EQ(creation_error(good), "(no exception)");
+  EXPECT_EQ(creation_error("multihead", good), "(no exception)");
   Parameters p = good;
   p.heads.clear();
-  EXPECT_EQ(creation_error(p), "entry 'heads': multihead attention needs at least one head");
+  EXPECT_EQ(creation_error("multihead", p), "entry 'heads': multihead attention needs at least one head");
   p              = good;
   p.heads[1].K   = Matrix(1, 2, 1.);
-  EXPECT_EQ(creation_error(p),
+  EXPECT_EQ(creation_error("multihead", p),
             "entry 'head K': head 2 must have the shape of its Q (2 x 2), got 1 x 2");
   p              = good;
   p.heads[0].Q   = Matrix(1, 3, 1.);
-  EXPECT_EQ(creation_error(p),
+  EXPECT_EQ(creation_error("multihead", p),
             "entry 'head Q': head 1 must be k x 2 (k >= 1 rows of 2 entries), got 1 x 3");
   p              = good;
   p.heads[1].C   = Matrix(2, 1, 1.);
-  EXPECT_EQ(creation_error(p), "entry 'head C': head 2 must be 2 x 2, got 2 x 1");
+  EXPECT_EQ(creation_error("multihead", p), "entry 'head C': head 2 must be 2 x 2, got 2 x 1");
   p              = good;
   p.heads[0].beta = std::numeric_limits<double>::infinity();
-  EXPECT_EQ(creation_error(p), "entry 'head beta': head 1 must be finite");
+  EXPECT_EQ(creation_error("multihead", p), "entry 'head beta': head 1 must be finite");
   p                 = good;
   p.heads[1].C(0, 1) = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_EQ(creation_error(p).rfind("head 2: V must have finite entries", 0), 0u)
-    << creation_error(p);
+  EXPECT_EQ(creation_error("multihead", p).rfind("head 2: V must have finite entries", 0), 0u)
+    << creation_error("multihead", p);
 }
 
 // With every C_h = v I the reference reduces to physics.md §2.2:

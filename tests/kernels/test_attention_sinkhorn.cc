@@ -8,6 +8,8 @@
 #include "attention/sinkhorn.h"
 #include "reference/gaussian_reference.h"
 #include "support/gauss_hermite.h"
+#include "support/kernel_problem.h"
+#include "support/random_attention.h"
 
 #include <gtest/gtest.h>
 #include <tbb/global_control.h>
@@ -26,22 +28,9 @@ namespace
   using namespace tpde;
   using attention::Parameters;
 
-  struct Problem
-  {
-    Parameters          parameters;
-    std::vector<double> targets, sources, weights;
-    std::size_t         n_sources() const { return weights.size(); }
-    std::size_t         n_targets() const { return targets.size() / parameters.dim; }
-  };
+  using Problem = tpde::testing::PointProblem;
 
-  Matrix random_matrix(std::size_t rows, std::size_t cols, std::mt19937_64 &random)
-  {
-    std::normal_distribution<double> normal;
-    Matrix                           m(rows, cols);
-    for (double &entry : m.data)
-      entry = normal(random);
-    return m;
-  }
+  using tpde::testing::random_matrix;
 
   /// Random Q, K (k x dim), V; points in [-1, 1]^dim + 0.5; weights over 26
   /// decades with one zero; beta / epsilon scaled so that the largest
@@ -220,28 +209,12 @@ namespace
 
   std::vector<double> evaluate(const attention::Kernel &kernel, const Problem &problem)
   {
-    std::vector<double> velocities(problem.targets.size(),
-                                   std::numeric_limits<double>::quiet_NaN());
-    kernel.evaluate(problem.n_targets(),
-                    problem.targets.data(),
-                    problem.n_sources(),
-                    problem.sources.data(),
-                    problem.weights.data(),
-                    velocities.data());
-    return velocities;
+    return tpde::testing::kernel_velocities(kernel, problem.targets, problem.sources, problem.weights);
   }
 
-  template <typename Number>
-  double relative_error(const std::vector<double> &v, const std::vector<Number> &reference)
-  {
-    long double difference = 0, size = 0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      {
-        difference = std::max(difference, std::fabs(v[i] - static_cast<long double>(reference[i])));
-        size       = std::max(size, std::fabs(static_cast<long double>(reference[i])));
-      }
-    return static_cast<double>(difference / size);
-  }
+  using tpde::testing::creation_error;
+  using tpde::testing::gauss_hermite_measure;
+  using tpde::testing::relative_error;
 
   double diagnostic(const attention::Kernel &kernel, const std::string &name)
   {
@@ -250,49 +223,6 @@ namespace
         return value;
     ADD_FAILURE() << "no diagnostic " << name;
     return std::numeric_limits<double>::quiet_NaN();
-  }
-
-  std::string creation_error(const Parameters &p)
-  {
-    try
-      {
-        attention::create("sinkhorn", p);
-      }
-    catch (const std::invalid_argument &error)
-      {
-        return error.what();
-      }
-    return "(no exception)";
-  }
-
-  /// The tensor Gauss-Hermite rule (n per direction) of N(alpha, Sigma), d = 1 or 2.
-  void gauss_hermite_measure(const std::vector<double> &alpha,
-                             const Matrix              &Sigma,
-                             unsigned int               n,
-                             std::vector<double>       &points,
-                             std::vector<double>       &weights)
-  {
-    std::vector<long double> nodes, rule;
-    tpde::testing::gauss_hermite(n, nodes, rule);
-    if (alpha.size() == 1)
-      {
-        for (unsigned int a = 0; a < n; ++a)
-          {
-            points.push_back(static_cast<double>(alpha[0] + std::sqrt(2.L * Sigma(0, 0)) * nodes[a]));
-            weights.push_back(static_cast<double>(rule[a]));
-          }
-        return;
-      }
-    const long double l00 = std::sqrt(static_cast<long double>(Sigma(0, 0))),
-                      l10 = Sigma(1, 0) / l00, l11 = std::sqrt(Sigma(1, 1) - l10 * l10);
-    for (unsigned int a = 0; a < n; ++a)
-      for (unsigned int b = 0; b < n; ++b)
-        {
-          const long double z0 = std::sqrt(2.L) * nodes[a], z1 = std::sqrt(2.L) * nodes[b];
-          points.push_back(static_cast<double>(alpha[0] + l00 * z0));
-          points.push_back(static_cast<double>(alpha[1] + l10 * z0 + l11 * z1));
-          weights.push_back(static_cast<double>(rule[a] * rule[b]));
-        }
   }
 } // namespace
 
@@ -468,11 +398,7 @@ TEST(Sinkhorn, NotReachingTheToleranceThrows)
 
 TEST(Sinkhorn, DiagnosticsAndBadParameters)
 {
-  Parameters good;
-  good.dim = 2;
-  good.Q   = Matrix::identity(2);
-  good.K   = Matrix::identity(2);
-  good.V   = Matrix::identity(2);
+  const Parameters good = tpde::testing::identity_attention_parameters(2);
   const auto kernel = attention::create("sinkhorn", good);
   const auto names  = kernel->diagnostics();
   ASSERT_EQ(names.size(), 3u);
@@ -484,16 +410,16 @@ TEST(Sinkhorn, DiagnosticsAndBadParameters)
 
   Parameters p       = good;
   p.sinkhorn_epsilon = 0.;
-  EXPECT_EQ(creation_error(p), "entry 'sinkhorn epsilon': expected a finite number > 0, got 0");
+  EXPECT_EQ(creation_error("sinkhorn", p), "entry 'sinkhorn epsilon': expected a finite number > 0, got 0");
   p                    = good;
   p.sinkhorn_tolerance = -1e-3;
-  EXPECT_EQ(creation_error(p), "entry 'sinkhorn tolerance': expected a number > 0, got -0.001");
+  EXPECT_EQ(creation_error("sinkhorn", p), "entry 'sinkhorn tolerance': expected a number > 0, got -0.001");
   p                         = good;
   p.sinkhorn_max_iterations = 0;
-  EXPECT_EQ(creation_error(p), "entry 'sinkhorn maximum iterations': expected at least 1");
+  EXPECT_EQ(creation_error("sinkhorn", p), "entry 'sinkhorn maximum iterations': expected at least 1");
   p   = good;
   p.K = Matrix(1, 2, 1.);
-  EXPECT_EQ(creation_error(p), "K must have the same shape as Q (2 x 2), got 1 x 2");
+  EXPECT_EQ(creation_error("sinkhorn", p), "K must have the same shape as Q (2 x 2), got 1 x 2");
 }
 
 TEST(Sinkhorn, ResultsDoNotDependOnThreads)

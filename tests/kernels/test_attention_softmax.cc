@@ -2,10 +2,11 @@
 // Gaussian fields, and its invariances; plus the variant registry.
 #include "attention/attention.h"
 #include "attention/simd_exp.h"
-#include "support/random_attention.h"
+#include "support/gauss_hermite.h"
+#include "support/kernel_accuracy.h"
+#include "support/kernel_problem.h"
 
 #include <gtest/gtest.h>
-#include <tbb/global_control.h>
 
 #include <algorithm>
 #include <cmath>
@@ -26,161 +27,9 @@ namespace
   using namespace tpde;
   using attention::Parameters;
 
-  struct Problem
-  {
-    Parameters          parameters;
-    std::size_t         n_targets = 0;
-    std::size_t         n_sources = 0;
-    std::vector<double> targets; // n_targets x dim
-    std::vector<double> sources; // n_sources x dim
-    std::vector<double> weights; // n_sources
-  };
-
-  /// Long-double scores beta <Qx, Ky> of all pairs, row-major per target.
-  std::vector<long double> exact_scores(const Problem &problem)
-  {
-    const Parameters &p       = problem.parameters;
-    const std::size_t dim     = p.dim;
-    const std::size_t k       = p.Q.rows;
-    const auto        project = [&](const Matrix &m, const double *point) {
-      std::vector<long double> result(k, 0.L);
-      for (std::size_t r = 0; r < k; ++r)
-        for (std::size_t i = 0; i < dim; ++i)
-          result[r] += static_cast<long double>(m(r, i)) * point[i];
-      return result;
-    };
-    std::vector<std::vector<long double>> keys;
-    for (std::size_t j = 0; j < problem.n_sources; ++j)
-      keys.push_back(project(p.K, &problem.sources[j * dim]));
-    std::vector<long double> scores(problem.n_targets * problem.n_sources);
-    for (std::size_t t = 0; t < problem.n_targets; ++t)
-      {
-        const std::vector<long double> query = project(p.Q, &problem.targets[t * dim]);
-        for (std::size_t j = 0; j < problem.n_sources; ++j)
-          {
-            long double score = 0;
-            for (std::size_t r = 0; r < k; ++r)
-              score += query[r] * keys[j][r];
-            scores[t * problem.n_sources + j] = score * p.beta;
-          }
-      }
-    return scores;
-  }
-
-  /// The velocities by the definition, in long double, zero weights skipped.
-  std::vector<long double> brute_force_velocities(const Problem &problem)
-  {
-    const Parameters              &p      = problem.parameters;
-    const std::size_t              dim    = p.dim;
-    const std::vector<long double> scores = exact_scores(problem);
-    std::vector<long double>       velocities(problem.n_targets * dim);
-    for (std::size_t t = 0; t < problem.n_targets; ++t)
-      {
-        const long double *score   = &scores[t * problem.n_sources];
-        long double        maximum = -std::numeric_limits<long double>::infinity();
-        for (std::size_t j = 0; j < problem.n_sources; ++j)
-          if (problem.weights[j] > 0)
-            maximum =
-              std::max(maximum, score[j] + std::log(static_cast<long double>(problem.weights[j])));
-        long double              denominator = 0;
-        std::vector<long double> numerator(dim, 0.L);
-        for (std::size_t j = 0; j < problem.n_sources; ++j)
-          if (problem.weights[j] > 0)
-            {
-              const long double e = std::exp(
-                score[j] + std::log(static_cast<long double>(problem.weights[j])) - maximum);
-              denominator += e;
-              for (std::size_t i = 0; i < dim; ++i)
-                numerator[i] += e * problem.sources[j * dim + i];
-            }
-        for (std::size_t p_row = 0; p_row < dim; ++p_row)
-          {
-            long double sum = 0;
-            for (std::size_t q = 0; q < dim; ++q)
-              sum += static_cast<long double>(p.V(p_row, q)) * numerator[q] / denominator;
-            velocities[t * dim + p_row] = sum;
-          }
-      }
-    return velocities;
-  }
-
-  std::vector<double> evaluate(const Problem &problem)
-  {
-    const auto          kernel = attention::create("softmax", problem.parameters);
-    std::vector<double> velocities(problem.n_targets * problem.parameters.dim,
-                                   std::numeric_limits<double>::quiet_NaN());
-    kernel->evaluate(problem.n_targets,
-                     problem.targets.data(),
-                     problem.n_sources,
-                     problem.sources.data(),
-                     problem.weights.data(),
-                     velocities.data());
-    return velocities;
-  }
-
-  /// max_t |v_t - reference_t| / max_t |reference_t| (max norm over components too).
-  double relative_error(const std::vector<double> &v, const std::vector<long double> &reference)
-  {
-    long double difference = 0, size = 0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      {
-        difference = std::max(difference, std::fabs(v[i] - reference[i]));
-        size       = std::max(size, std::fabs(reference[i]));
-      }
-    return static_cast<double>(difference / size);
-  }
-
-  double relative_difference(const std::vector<double> &v, const std::vector<double> &w)
-  {
-    double difference = 0, size = 0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      {
-        difference = std::max(difference, std::abs(v[i] - w[i]));
-        size       = std::max(size, std::abs(w[i]));
-      }
-    return difference / size;
-  }
-
-  enum class Weights
-  {
-    uniform_positive, // U(0.01, 1)
-    many_decades,     // exp(U(-60, 0))
-  };
-
-  /// Random Q, K (k x dim), V, points in [-1, 1]^dim + offset, and beta scaled
-  /// so that the largest |beta <Qx, Ky>| over all pairs is `largest_score`.
-  Problem random_problem(unsigned int dim,
-                         std::size_t  k,
-                         std::size_t  n_targets,
-                         std::size_t  n_sources,
-                         double       largest_score,
-                         double       offset,
-                         Weights      weights,
-                         unsigned int seed)
-  {
-    std::mt19937_64                        random(seed);
-    std::uniform_real_distribution<double> unit(-1., 1.);
-    Problem                                problem;
-    problem.parameters = tpde::testing::random_attention_parameters(dim, k, 1., random);
-    problem.n_targets = n_targets;
-    problem.n_sources = n_sources;
-    problem.targets.resize(n_targets * dim);
-    problem.sources.resize(n_sources * dim);
-    problem.weights.resize(n_sources);
-    for (double &x : problem.targets)
-      x = unit(random) + offset;
-    for (double &y : problem.sources)
-      y = unit(random) + offset;
-    for (double &w : problem.weights)
-      w = weights == Weights::uniform_positive ? 0.505 + 0.495 * unit(random) :
-                                                 std::exp(30. * (unit(random) - 1.));
-
-    long double largest = 0;
-    for (const long double score : exact_scores(problem))
-      largest = std::max(largest, std::fabs(score));
-    problem.parameters.beta = static_cast<double>(largest_score / largest);
-    return problem;
-  }
+  // Problems, brute force, errors (support/kernel_problem.h), Gauss-Hermite.
+  using namespace tpde::testing;
+  using Problem = KernelProblem;
 
   // ---------------------------------------------------------------------------
 
@@ -231,11 +80,7 @@ namespace
 
   TEST(AttentionRegistry, UnknownTypeThrows)
   {
-    Parameters p;
-    p.dim = 1;
-    p.Q   = Matrix::identity(1);
-    p.K   = Matrix::identity(1);
-    p.V   = Matrix::identity(1);
+    const Parameters p = tpde::testing::identity_attention_parameters(1);
     try
       {
         attention::create("no-such-variant", p);
@@ -249,40 +94,15 @@ namespace
       }
   }
 
-  TEST(AttentionRegistry, CreatesKernelOfTheRightDimension)
-  {
-    for (unsigned int dim = 1; dim <= 3; ++dim)
-      {
-        Parameters p;
-        p.dim = dim;
-        p.Q   = Matrix(2, dim, 1.);
-        p.K   = Matrix(2, dim, 1.);
-        p.V   = Matrix::identity(dim);
-        EXPECT_EQ(attention::create("softmax", p)->dimension(), dim);
-      }
-  }
-
   /// The message of the std::invalid_argument thrown by create("softmax", p).
   std::string creation_error(const Parameters &p)
   {
-    try
-      {
-        attention::create("softmax", p);
-      }
-    catch (const std::invalid_argument &error)
-      {
-        return error.what();
-      }
-    return "(no exception)";
+    return tpde::testing::creation_error("softmax", p);
   }
 
   TEST(SoftmaxAttention, BadParametersThrowNamingTheEntry)
   {
-    Parameters good;
-    good.dim = 2;
-    good.Q   = Matrix(2, 2, 1.);
-    good.K   = Matrix(2, 2, 1.);
-    good.V   = Matrix::identity(2);
+    const Parameters good = tpde::testing::ones_attention_parameters(2);
     EXPECT_EQ(creation_error(good), "(no exception)");
 
     Parameters p = good;
@@ -318,7 +138,7 @@ namespace
 
   TEST(SoftmaxAttention, BadSourcesThrow)
   {
-    Problem problem    = random_problem(2, 2, 3, 5, 10., 0., Weights::uniform_positive, 1);
+    Problem problem    = random_problem("softmax", 2, 2, 3, 5, 10., 0., Weights::uniform_positive, 1);
     problem.weights[2] = -1e-3;
     EXPECT_THROW(evaluate(problem), std::invalid_argument);
     std::fill(problem.weights.begin(), problem.weights.end(), 0.);
@@ -333,40 +153,8 @@ namespace
   // absolute rounding error ~1e-13 into every exponential.
   TEST(SoftmaxAttention, MatchesLongDoubleBruteForceAtLargeScores)
   {
-    struct Size
-    {
-      std::size_t n_targets, n_sources;
-    };
-    // Odd sizes (no multiple of any vector width or block of targets), sizes
-    // across the kernel's partial-sum chunks, and a single source.
-    const Size   sizes[] = {{1, 1}, {7, 3}, {31, 61}, {64, 512}, {131, 1031}};
-    double       worst   = 0.;
-    std::string  worst_case;
-    unsigned int seed = 0;
-    for (unsigned int dim = 1; dim <= 3; ++dim)
-      for (std::size_t k = 1; k <= 3; ++k)
-        for (const Size size : sizes)
-          for (const double offset : {0., 2.5})
-            for (const Weights weights : {Weights::uniform_positive, Weights::many_decades})
-              {
-                const Problem problem = random_problem(
-                  dim, k, size.n_targets, size.n_sources, 1000., offset, weights, ++seed);
-                const double error =
-                  relative_error(evaluate(problem), brute_force_velocities(problem));
-                const std::string label =
-                  "dim " + std::to_string(dim) + ", k " + std::to_string(k) + ", " +
-                  std::to_string(size.n_targets) + " targets x " + std::to_string(size.n_sources) +
-                  " sources, offset " + std::to_string(offset) +
-                  (weights == Weights::many_decades ? ", weights over 26 decades" : "");
-                EXPECT_LE(error, 1e-13) << label;
-                if (error > worst)
-                  {
-                    worst      = error;
-                    worst_case = label;
-                  }
-              }
-    std::printf("worst relative error vs long double: %.3g (%s)\n", worst, worst_case.c_str());
-    RecordProperty("worst_relative_error", std::to_string(worst));
+    RecordProperty("worst_relative_error",
+                   std::to_string(tpde::testing::worst_brute_force_error("softmax", 1000., 0)));
   }
 
   // The rank-one interaction of physics.md §2.2 (Q = q, K = +-q): every score
@@ -428,7 +216,7 @@ namespace
     for (unsigned int dim = 1; dim <= 3; ++dim)
       {
         const Problem problem =
-          random_problem(dim, 2, 23, 3001, 1., 0.5, Weights::uniform_positive, ++seed);
+          random_problem("softmax", dim, 2, 23, 3001, 1., 0.5, Weights::uniform_positive, ++seed);
         EXPECT_LE(relative_error(evaluate(problem), brute_force_velocities(problem)), 1e-14)
           << "dim " << dim;
       }
@@ -483,8 +271,7 @@ namespace
           for (const double offset : {0., 2.5})
             for (const Weights weights : {Weights::uniform_positive, Weights::many_decades})
               {
-                Problem problem = random_problem(
-                  dim, k, 67, 2053, largest_score, offset, weights, ++seed);
+                Problem problem = random_problem("softmax", dim, k, 67, 2053, largest_score, offset, weights, ++seed);
                 problem.parameters.float_exponential = true;
                 const double error =
                   relative_error(evaluate(problem), brute_force_velocities(problem));
@@ -514,8 +301,7 @@ namespace
     for (const std::string variant : {"softmax", "l2", "unnormalized", "multihead"})
       for (unsigned int dim = 1; dim <= 3; ++dim)
         {
-          Problem problem = random_problem(
-            dim, dim, 50, 3001, 20., 0.5, Weights::uniform_positive, 700 + dim);
+          Problem problem = random_problem("softmax", dim, dim, 50, 3001, 20., 0.5, Weights::uniform_positive, 700 + dim);
           if (variant == "multihead")
             for (int h = 0; h < 2; ++h)
               problem.parameters.heads.push_back({1. + h,
@@ -535,144 +321,10 @@ namespace
                              velocities.data());
             return velocities;
           };
-          const double difference = relative_difference(run(true), run(false));
+          const double difference = relative_error(run(true), run(false));
           EXPECT_LE(difference, 5e-7) << variant << ", dim " << dim;
           EXPECT_GT(difference, 1e-12) << variant << ", dim " << dim;
         }
-  }
-
-  TEST(SoftmaxAttention, ZeroWeightSourcesAreIgnored)
-  {
-    for (unsigned int dim = 1; dim <= 3; ++dim)
-      {
-        const Problem base =
-          random_problem(dim, 2, 19, 45, 500., 0., Weights::uniform_positive, 200 + dim);
-        const std::vector<double> expected = evaluate(base);
-
-        // Zero-weight sources far away, whose scores would be ~1e5 times
-        // larger than all others, before, between and after the real ones.
-        Problem padded = base;
-        padded.sources.clear();
-        padded.weights.clear();
-        const auto add_far_source = [&](double sign) {
-          for (unsigned int i = 0; i < dim; ++i)
-            padded.sources.push_back(sign * 1e3);
-          padded.weights.push_back(0.);
-        };
-        add_far_source(1.);
-        for (std::size_t j = 0; j < base.n_sources; ++j)
-          {
-            for (unsigned int i = 0; i < dim; ++i)
-              padded.sources.push_back(base.sources[j * dim + i]);
-            padded.weights.push_back(base.weights[j]);
-            if (j % 3 == 0)
-              add_far_source(j % 2 == 0 ? 1. : -1.);
-          }
-        add_far_source(-1.);
-        padded.n_sources = padded.weights.size();
-
-        // Zero weights are dropped before anything is computed, so the
-        // result is bitwise the same.
-        const std::vector<double> with_zeros = evaluate(padded);
-        for (std::size_t i = 0; i < expected.size(); ++i)
-          EXPECT_EQ(with_zeros[i], expected[i]) << "dim " << dim << ", entry " << i;
-      }
-  }
-
-  TEST(SoftmaxAttention, InvariantUnderScalingAllWeights)
-  {
-    for (unsigned int dim = 1; dim <= 3; ++dim)
-      {
-        Problem problem =
-          random_problem(dim, 3, 17, 300, 200., 0., Weights::many_decades, 300 + dim);
-        const std::vector<double> expected = evaluate(problem);
-        for (const double factor : {3.7, 1e-200, 1e250})
-          {
-            Problem scaled = problem;
-            for (double &w : scaled.weights)
-              w *= factor;
-            EXPECT_LE(relative_difference(evaluate(scaled), expected), 2e-15)
-              << "dim " << dim << ", factor " << factor;
-          }
-      }
-  }
-
-  TEST(SoftmaxAttention, ResultsDoNotDependOnThreadsOrTargetBlocks)
-  {
-    const Problem problem =
-      random_problem(2, 2, 301, 777, 300., 0., Weights::uniform_positive, 400);
-    std::vector<double> one_thread;
-    {
-      tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
-      one_thread = evaluate(problem);
-    }
-    const std::vector<double> all_threads = evaluate(problem);
-    EXPECT_EQ(one_thread, all_threads);
-
-    // Each target alone (so in a different position within its block).
-    for (std::size_t t = 0; t < problem.n_targets; t += 37)
-      {
-        Problem single   = problem;
-        single.n_targets = 1;
-        single.targets.assign(problem.targets.begin() + t * 2, problem.targets.begin() + t * 2 + 2);
-        const std::vector<double> alone = evaluate(single);
-        EXPECT_EQ(alone[0], all_threads[t * 2]) << "target " << t;
-        EXPECT_EQ(alone[1], all_threads[t * 2 + 1]) << "target " << t;
-      }
-  }
-
-  /// Gauss-Hermite rule for integral f(x) exp(-x^2) dx with n nodes, in long
-  /// double: roots of the orthonormal Hermite polynomial p_n by sign changes
-  /// on a fine grid and Newton steps; weights are Christoffel numbers
-  /// 1 / sum_{j<n} p_j(x)^2.
-  void
-  gauss_hermite(unsigned int n, std::vector<long double> &nodes, std::vector<long double> &weights)
-  {
-    // p_0..p_n at x; returns p_n and sets p_{n-1} and sum_{j<n} p_j^2.
-    const auto evaluate_hermite =
-      [n](long double x, long double &previous, long double &sum_squares) {
-        long double p_minus = 0, p = std::pow(std::acos(-1.L), -0.25L);
-        sum_squares = 0;
-        for (unsigned int j = 1; j <= n; ++j)
-          {
-            sum_squares += p * p;
-            const long double next =
-              x * std::sqrt(2.L / j) * p - std::sqrt(static_cast<long double>(j - 1) / j) * p_minus;
-            p_minus = p;
-            p       = next;
-          }
-        previous = p_minus;
-        return p;
-      };
-    nodes.clear();
-    weights.clear();
-    const long double  bound = std::sqrt(2.L * n + 1.L);
-    const unsigned int steps = 200 * n;
-    long double        x0    = -bound, previous, sum_squares;
-    long double        f0    = evaluate_hermite(x0, previous, sum_squares);
-    for (unsigned int s = 1; s <= steps; ++s)
-      {
-        const long double x1 = -bound + 2 * bound * s / steps;
-        const long double f1 = evaluate_hermite(x1, previous, sum_squares);
-        if ((f0 < 0) != (f1 < 0))
-          {
-            long double x = (x0 + x1) / 2;
-            for (int iteration = 0; iteration < 50; ++iteration)
-              {
-                const long double f = evaluate_hermite(x, previous, sum_squares);
-                // p_n' = sqrt(2 n) p_{n-1}
-                const long double step = f / (std::sqrt(2.L * n) * previous);
-                x -= step;
-                if (std::fabs(step) < 1e-19L * (1 + std::fabs(x)))
-                  break;
-              }
-            evaluate_hermite(x, previous, sum_squares);
-            nodes.push_back(x);
-            weights.push_back(1 / sum_squares);
-          }
-        x0 = x1;
-        f0 = f1;
-      }
   }
 
   // For mu = N(alpha, s) the field is affine: X(x) = V (alpha + s A x),

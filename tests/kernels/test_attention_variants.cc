@@ -5,11 +5,10 @@
 #include "attention/attention.h"
 #include "reference/gaussian_reference.h"
 #include "support/gauss_hermite.h"
-#include "support/random_attention.h"
+#include "support/kernel_accuracy.h"
+#include "support/kernel_problem.h"
 
 #include <gtest/gtest.h>
-
-using tpde::testing::gauss_hermite;
 #include <tbb/global_control.h>
 
 #include <algorithm>
@@ -25,19 +24,17 @@ namespace
 {
   using namespace tpde;
   using attention::Parameters;
+  using tpde::testing::gauss_hermite;
 
   const std::vector<std::string> variant_names = {"l2", "sigmoid", "unnormalized"};
 
-  struct Problem
-  {
-    std::string         variant;
-    Parameters          parameters;
-    std::size_t         n_targets = 0;
-    std::size_t         n_sources = 0;
-    std::vector<double> targets; // n_targets x dim
-    std::vector<double> sources; // n_sources x dim
-    std::vector<double> weights; // n_sources
-  };
+  using Problem = tpde::testing::KernelProblem;
+  using tpde::testing::brute_force_velocities;
+  using tpde::testing::creation_error;
+  using tpde::testing::evaluate;
+  using tpde::testing::random_problem;
+  using tpde::testing::relative_error;
+  using tpde::testing::Weights;
 
   std::vector<long double> apply(const Matrix &m, const double *x)
   {
@@ -48,116 +45,9 @@ namespace
     return result;
   }
 
-  /// The variant's score of each pair in long double, row-major per target:
-  /// l2: -beta |Qx - Ky|^2; sigmoid, unnormalized: beta <Qx, Ky>.
-  std::vector<long double> exact_scores(const Problem &problem)
-  {
-    const Parameters                     &p   = problem.parameters;
-    const std::size_t                     dim = p.dim;
-    std::vector<std::vector<long double>> keys;
-    for (std::size_t j = 0; j < problem.n_sources; ++j)
-      keys.push_back(apply(p.K, &problem.sources[j * dim]));
-    std::vector<long double> scores(problem.n_targets * problem.n_sources);
-    for (std::size_t t = 0; t < problem.n_targets; ++t)
-      {
-        const std::vector<long double> query = apply(p.Q, &problem.targets[t * dim]);
-        for (std::size_t j = 0; j < problem.n_sources; ++j)
-          {
-            long double score = 0;
-            for (std::size_t r = 0; r < query.size(); ++r)
-              score += problem.variant == "l2" ?
-                         -(query[r] - keys[j][r]) * (query[r] - keys[j][r]) :
-                         query[r] * keys[j][r];
-            scores[t * problem.n_sources + j] = score * p.beta;
-          }
-      }
-    return scores;
-  }
-
   long double exact_sigmoid(long double z)
   {
     return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
-  }
-
-  /// The velocities by the definitions, in long double, zero weights skipped.
-  std::vector<long double> brute_force_velocities(const Problem &problem)
-  {
-    const Parameters              &p            = problem.parameters;
-    const std::size_t              dim          = p.dim;
-    const std::vector<long double> scores       = exact_scores(problem);
-    long double                    total_weight = 0;
-    for (const double w : problem.weights)
-      total_weight += w;
-    std::vector<long double> velocities(problem.n_targets * dim);
-    for (std::size_t t = 0; t < problem.n_targets; ++t)
-      {
-        const long double *score = &scores[t * problem.n_sources];
-        // l2: shifted by the largest score + log-weight (long double has the
-        // range for the others: e^1000 ~ 1e434).
-        long double shift = 0;
-        if (problem.variant == "l2")
-          {
-            shift = -std::numeric_limits<long double>::infinity();
-            for (std::size_t j = 0; j < problem.n_sources; ++j)
-              if (problem.weights[j] > 0)
-                shift = std::max(shift,
-                                 score[j] + std::log(static_cast<long double>(problem.weights[j])));
-          }
-        long double              denominator = 0;
-        std::vector<long double> numerator(dim, 0.L);
-        for (std::size_t j = 0; j < problem.n_sources; ++j)
-          if (problem.weights[j] > 0)
-            {
-              const long double w = problem.weights[j];
-              long double       e;
-              if (problem.variant == "l2")
-                e = std::exp(score[j] + std::log(w) - shift);
-              else if (problem.variant == "sigmoid")
-                e = w * exact_sigmoid(score[j] + p.bias);
-              else
-                e = w * std::exp(score[j]);
-              denominator += e;
-              for (std::size_t i = 0; i < dim; ++i)
-                numerator[i] += e * problem.sources[j * dim + i];
-            }
-        if (problem.variant != "l2")
-          denominator = total_weight;
-        for (std::size_t row = 0; row < dim; ++row)
-          {
-            long double sum = 0;
-            for (std::size_t q = 0; q < dim; ++q)
-              sum += static_cast<long double>(p.V(row, q)) * numerator[q] / denominator;
-            velocities[t * dim + row] = sum;
-          }
-      }
-    return velocities;
-  }
-
-  std::vector<double> evaluate(const Problem &problem)
-  {
-    const auto          kernel = attention::create(problem.variant, problem.parameters);
-    std::vector<double> velocities(problem.n_targets * problem.parameters.dim,
-                                   std::numeric_limits<double>::quiet_NaN());
-    kernel->evaluate(problem.n_targets,
-                     problem.targets.data(),
-                     problem.n_sources,
-                     problem.sources.data(),
-                     problem.weights.data(),
-                     velocities.data());
-    return velocities;
-  }
-
-  /// max |v - reference| / max |reference| over all targets and components.
-  template <typename Number>
-  double relative_error(const std::vector<double> &v, const std::vector<Number> &reference)
-  {
-    long double difference = 0, size = 0;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      {
-        difference = std::max(difference, std::fabs(v[i] - static_cast<long double>(reference[i])));
-        size       = std::max(size, std::fabs(static_cast<long double>(reference[i])));
-      }
-    return static_cast<double>(difference / size);
   }
 
   /// The same per target (relative to that target's largest component), worst target.
@@ -174,49 +64,6 @@ namespace
         worst = std::max(worst, relative_error(vt, rt));
       }
     return worst;
-  }
-
-  enum class Weights
-  {
-    uniform_positive, // U(0.01, 1)
-    many_decades,     // exp(U(-60, 0))
-  };
-
-  /// Random Q, K (k x dim), V, bias in [-3, 3], points in [-1, 1]^dim + offset,
-  /// and beta scaled so that the largest |score| over all pairs is `largest_score`.
-  Problem random_problem(const std::string &variant,
-                         unsigned int       dim,
-                         std::size_t        k,
-                         std::size_t        n_targets,
-                         std::size_t        n_sources,
-                         double             largest_score,
-                         double             offset,
-                         Weights            weights,
-                         unsigned int       seed)
-  {
-    std::mt19937_64                        random(seed);
-    std::uniform_real_distribution<double> unit(-1., 1.);
-    Problem                                problem;
-    problem.variant         = variant;
-    problem.parameters      = tpde::testing::random_attention_parameters(dim, k, 1., random);
-    problem.parameters.bias = 3. * unit(random);
-    problem.n_targets       = n_targets;
-    problem.n_sources       = n_sources;
-    problem.targets.resize(n_targets * dim);
-    problem.sources.resize(n_sources * dim);
-    problem.weights.resize(n_sources);
-    for (double &x : problem.targets)
-      x = unit(random) + offset;
-    for (double &y : problem.sources)
-      y = unit(random) + offset;
-    for (double &w : problem.weights)
-      w = weights == Weights::uniform_positive ? 0.505 + 0.495 * unit(random) :
-                                                 std::exp(30. * (unit(random) - 1.));
-    long double largest = 0;
-    for (const long double score : exact_scores(problem))
-      largest = std::max(largest, std::fabs(score));
-    problem.parameters.beta = static_cast<double>(largest_score / largest);
-    return problem;
   }
 
   /// Weighted mean sum_j w_j y_j / sum_j w_j mapped by V, in long double.
@@ -238,26 +85,13 @@ namespace
     return result;
   }
 
-  std::string creation_error(const std::string &variant, const Parameters &p)
-  {
-    try
-      {
-        attention::create(variant, p);
-      }
-    catch (const std::invalid_argument &error)
-      {
-        return error.what();
-      }
-    return "(no exception)";
-  }
-
-
   // ---------------------------------------------------------------------------
 
+  // Also softmax: each builds kernels of the parameters' dimension.
   TEST(AttentionVariants, AreRegisteredAndDocumented)
   {
     const std::string names = attention::variant_names();
-    for (const std::string &name : variant_names)
+    for (const std::string &name : {"softmax", "l2", "sigmoid", "unnormalized"})
       {
         const auto found =
           std::find_if(attention::variants().begin(),
@@ -267,11 +101,7 @@ namespace
         EXPECT_GT(found->documentation.size(), 100u) << name;
         for (unsigned int dim = 1; dim <= 3; ++dim)
           {
-            Parameters p;
-            p.dim = dim;
-            p.Q   = Matrix(2, dim, 1.);
-            p.K   = Matrix(2, dim, 1.);
-            p.V   = Matrix::identity(dim);
+            const Parameters p = tpde::testing::ones_attention_parameters(dim);
             EXPECT_EQ(attention::create(name, p)->dimension(), dim) << name;
           }
       }
@@ -289,11 +119,7 @@ namespace
 
   TEST(AttentionVariants, BadParametersThrowNamingTheEntry)
   {
-    Parameters good;
-    good.dim = 2;
-    good.Q   = Matrix(2, 2, 1.);
-    good.K   = Matrix(2, 2, 1.);
-    good.V   = Matrix::identity(2);
+    const Parameters good = tpde::testing::ones_attention_parameters(2);
     for (const std::string &name : variant_names)
       {
         EXPECT_EQ(creation_error(name, good), "(no exception)");
@@ -350,50 +176,7 @@ namespace
       }
   }
 
-  /// Every dim and k, sizes across vector widths, target blocks and summation
-  /// chunks, offsets, weights over many decades: worst relative error.
-  double
-  worst_brute_force_error(const std::string &variant, double largest_score, unsigned int seed)
-  {
-    struct Size
-    {
-      std::size_t n_targets, n_sources;
-    };
-    const Size  sizes[] = {{1, 1}, {7, 3}, {31, 61}, {64, 512}, {131, 1031}};
-    double      worst   = 0.;
-    std::string worst_case;
-    for (unsigned int dim = 1; dim <= 3; ++dim)
-      for (std::size_t k = 1; k <= 3; ++k)
-        for (const Size size : sizes)
-          for (const double offset : {0., 2.5})
-            for (const Weights weights : {Weights::uniform_positive, Weights::many_decades})
-              {
-                const Problem problem = random_problem(variant,
-                                                       dim,
-                                                       k,
-                                                       size.n_targets,
-                                                       size.n_sources,
-                                                       largest_score,
-                                                       offset,
-                                                       weights,
-                                                       ++seed);
-                const double  error =
-                  relative_error(evaluate(problem), brute_force_velocities(problem));
-                const std::string label =
-                  variant + ", dim " + std::to_string(dim) + ", k " + std::to_string(k) + ", " +
-                  std::to_string(size.n_targets) + " targets x " + std::to_string(size.n_sources) +
-                  " sources, offset " + std::to_string(offset) +
-                  (weights == Weights::many_decades ? ", weights over 26 decades" : "");
-                EXPECT_LE(error, 1e-13) << label;
-                if (error > worst)
-                  {
-                    worst      = error;
-                    worst_case = label;
-                  }
-              }
-    std::printf("worst relative error vs long double: %.3g (%s)\n", worst, worst_case.c_str());
-    return worst;
-  }
+  using tpde::testing::worst_brute_force_error;
 
   // Distances up to beta |Qx - Ky|^2 = 1000, so the log-weights -beta |Ky|^2
   // of the softmax form are large too.
@@ -539,82 +322,104 @@ namespace
     std::printf("worst error / (1 + |c|): %.3g\n", worst);
   }
 
-  TEST(AttentionVariants, ZeroWeightSourcesAreIgnoredBitwise)
+  /// The invariances of the direct kernels, with the largest score of the
+  /// random problems of each test (softmax is checked at larger scores: its
+  /// log-sum-exp has the range; sigmoid and unnormalized are not shifted).
+  struct InvarianceCase
   {
-    for (const std::string &name : variant_names)
-      for (unsigned int dim = 1; dim <= 3; ++dim)
-        {
-          const Problem base =
-            random_problem(name, dim, 2, 19, 45, 30., 0., Weights::uniform_positive, 200 + dim);
-          const std::vector<double> expected = evaluate(base);
-          Problem                   padded   = base;
-          padded.sources.clear();
-          padded.weights.clear();
-          const auto add_far_source = [&](double sign) {
+    std::string variant;
+    double      zero_weight_score, scaling_score, threads_score;
+  };
+
+  class Invariances : public ::testing::TestWithParam<InvarianceCase>
+  {
+  protected:
+    const InvarianceCase &c = GetParam();
+  };
+
+  // Zero-weight sources far away, whose scores would be ~1e5 times larger
+  // than all others, before, between and after the real ones: zero weights
+  // are dropped before anything is computed, so the result is bitwise the same.
+  TEST_P(Invariances, ZeroWeightSourcesAreIgnoredBitwise)
+  {
+    for (unsigned int dim = 1; dim <= 3; ++dim)
+      {
+        const Problem base = random_problem(
+          c.variant, dim, 2, 19, 45, c.zero_weight_score, 0., Weights::uniform_positive, 200 + dim);
+        const std::vector<double> expected = evaluate(base);
+        Problem                   padded   = base;
+        padded.sources.clear();
+        padded.weights.clear();
+        const auto add_far_source = [&](double sign) {
+          for (unsigned int i = 0; i < dim; ++i)
+            padded.sources.push_back(sign * 1e3);
+          padded.weights.push_back(0.);
+        };
+        add_far_source(1.);
+        for (std::size_t j = 0; j < base.n_sources; ++j)
+          {
             for (unsigned int i = 0; i < dim; ++i)
-              padded.sources.push_back(sign * 1e3);
-            padded.weights.push_back(0.);
-          };
-          add_far_source(1.);
-          for (std::size_t j = 0; j < base.n_sources; ++j)
-            {
-              for (unsigned int i = 0; i < dim; ++i)
-                padded.sources.push_back(base.sources[j * dim + i]);
-              padded.weights.push_back(base.weights[j]);
-              if (j % 3 == 0)
-                add_far_source(j % 2 == 0 ? 1. : -1.);
-            }
-          add_far_source(-1.);
-          padded.n_sources = padded.weights.size();
-          EXPECT_EQ(evaluate(padded), expected) << name << ", dim " << dim;
-        }
+              padded.sources.push_back(base.sources[j * dim + i]);
+            padded.weights.push_back(base.weights[j]);
+            if (j % 3 == 0)
+              add_far_source(j % 2 == 0 ? 1. : -1.);
+          }
+        add_far_source(-1.);
+        padded.n_sources = padded.weights.size();
+        EXPECT_EQ(evaluate(padded), expected) << c.variant << ", dim " << dim;
+      }
   }
 
-  TEST(AttentionVariants, InvariantUnderScalingAllWeights)
+  TEST_P(Invariances, ScalingAllWeightsChangesNothing)
   {
-    for (const std::string &name : variant_names)
-      for (unsigned int dim = 1; dim <= 3; ++dim)
-        {
-          const Problem problem =
-            random_problem(name, dim, 3, 17, 300, 40., 0., Weights::many_decades, 300 + dim);
-          const std::vector<double> expected = evaluate(problem);
-          for (const double factor : {3.7, 1e-200, 1e250})
-            {
-              Problem scaled = problem;
-              for (double &w : scaled.weights)
-                w *= factor;
-              std::vector<long double> reference(expected.begin(), expected.end());
-              EXPECT_LE(relative_error(evaluate(scaled), reference), 2e-15)
-                << name << ", dim " << dim << ", factor " << factor;
-            }
-        }
-  }
-
-  TEST(AttentionVariants, ResultsDoNotDependOnThreads)
-  {
-    for (const std::string &name : variant_names)
+    for (unsigned int dim = 1; dim <= 3; ++dim)
       {
         const Problem problem =
-          random_problem(name, 2, 2, 301, 777, 30., 0., Weights::uniform_positive, 400);
-        std::vector<double> one_thread;
-        {
-          tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
-          one_thread = evaluate(problem);
-        }
-        EXPECT_EQ(one_thread, evaluate(problem)) << name;
-        // Each target alone gives the same bits as within the whole set.
-        for (std::size_t t = 0; t < problem.n_targets; t += 37)
+          random_problem(c.variant, dim, 3, 17, 300, c.scaling_score, 0., Weights::many_decades, 300 + dim);
+        const std::vector<double> expected = evaluate(problem);
+        for (const double factor : {3.7, 1e-200, 1e250})
           {
-            Problem single   = problem;
-            single.n_targets = 1;
-            single.targets.assign(problem.targets.begin() + t * 2,
-                                  problem.targets.begin() + t * 2 + 2);
-            const std::vector<double> alone = evaluate(single);
-            EXPECT_EQ(alone[0], one_thread[t * 2]) << name << ", target " << t;
-            EXPECT_EQ(alone[1], one_thread[t * 2 + 1]) << name << ", target " << t;
+            Problem scaled = problem;
+            for (double &w : scaled.weights)
+              w *= factor;
+            EXPECT_LE(relative_error(evaluate(scaled), expected), 2e-15)
+              << c.variant << ", dim " << dim << ", factor " << factor;
           }
       }
   }
+
+  TEST_P(Invariances, ResultsDoNotDependOnThreadsOrTargetBlocks)
+  {
+    const Problem problem =
+      random_problem(c.variant, 2, 2, 301, 777, c.threads_score, 0., Weights::uniform_positive, 400);
+    std::vector<double> one_thread;
+    {
+      tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
+      one_thread = evaluate(problem);
+    }
+    EXPECT_EQ(one_thread, evaluate(problem)) << c.variant;
+    // Each target alone (so in another position within its block) gives the
+    // same bits as within the whole set.
+    for (std::size_t t = 0; t < problem.n_targets; t += 37)
+      {
+        Problem single   = problem;
+        single.n_targets = 1;
+        single.targets.assign(problem.targets.begin() + t * 2, problem.targets.begin() + t * 2 + 2);
+        const std::vector<double> alone = evaluate(single);
+        EXPECT_EQ(alone[0], one_thread[t * 2]) << c.variant << ", target " << t;
+        EXPECT_EQ(alone[1], one_thread[t * 2 + 1]) << c.variant << ", target " << t;
+      }
+  }
+
+  INSTANTIATE_TEST_SUITE_P(DirectKernels,
+                           Invariances,
+                           ::testing::Values(InvarianceCase{"softmax", 500., 200., 300.},
+                                             InvarianceCase{"l2", 30., 40., 30.},
+                                             InvarianceCase{"sigmoid", 30., 40., 30.},
+                                             InvarianceCase{"unnormalized", 30., 40., 30.}),
+                           [](const ::testing::TestParamInfo<InvarianceCase> &info) {
+                             return info.param.variant;
+                           });
 
   // The exact fields of mu = N(alpha, s) in 1D (physics.md §2.4, §2.6) with
   // mu replaced by its 150-node Gauss-Hermite rule: l2 is affine,

@@ -8,6 +8,7 @@
 #include "attention/fast_summation.h"
 #include "common/matrix.h"
 #include "support/clustered_points.h"
+#include "support/kernel_problem.h"
 #include "support/random_attention.h"
 
 #include <gtest/gtest.h>
@@ -25,13 +26,7 @@ namespace
   using namespace tpde;
   using attention::Parameters;
 
-  struct Problem
-  {
-    Parameters          parameters;
-    std::vector<double> targets, sources, weights;
-    std::size_t         n_targets() const { return targets.size() / parameters.dim; }
-    std::size_t         n_sources() const { return weights.size(); }
-  };
+  using Problem = tpde::testing::PointProblem;
 
   /// Sources and targets from one random Gaussian mixture (5 clusters),
   /// weights in [0.5, 1.5], random Q, K (k x dim), V.
@@ -61,31 +56,13 @@ namespace
   {
     problem.parameters.evaluation = evaluation;
     problem.parameters.tolerance  = tolerance;
-    const auto          kernel    = attention::create(variant, problem.parameters);
-    std::vector<double> velocities(problem.targets.size());
-    kernel->evaluate(problem.n_targets(),
-                     problem.targets.data(),
-                     problem.n_sources(),
-                     problem.sources.data(),
-                     problem.weights.data(),
-                     velocities.data());
-    return velocities;
-  }
-
-  double relative_max_error(const std::vector<double> &v, const std::vector<double> &reference)
-  {
-    double difference = 0., size = 0.;
-    for (std::size_t i = 0; i < v.size(); ++i)
-      {
-        difference = std::max(difference, std::abs(v[i] - reference[i]));
-        size       = std::max(size, std::abs(reference[i]));
-      }
-    return difference / size;
+    return tpde::testing::kernel_velocities(
+      *attention::create(variant, problem.parameters), problem.targets, problem.sources, problem.weights);
   }
 
   double fast_error(const std::string &variant, const Problem &problem, double tolerance)
   {
-    return relative_max_error(evaluate(variant, problem, Parameters::Evaluation::fast, tolerance),
+    return tpde::testing::relative_error(evaluate(variant, problem, Parameters::Evaluation::fast, tolerance),
                               evaluate(variant, problem, Parameters::Evaluation::direct));
   }
 
@@ -285,7 +262,7 @@ namespace
           const auto          statistics =
             attention::fast::interpolate(sum, n_targets, targets.data(), 1e-10, fast.data());
           brute(n_targets, targets.data(), nullptr, direct.data());
-          const double error = relative_max_error(fast, direct);
+          const double error = tpde::testing::relative_error(fast, direct);
           std::printf("%uD, %s: %zu boxes interpolated, %zu direct (%zu targets), %zu node "
                       "evaluations, error %.3g\n",
                       dim,

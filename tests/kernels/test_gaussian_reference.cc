@@ -6,6 +6,7 @@
 #include "common/matrix.h"
 #include "reference/gaussian_reference.h"
 #include "reference/ode_integrator.h"
+#include "support/kernel_problem.h"
 
 #include <gtest/gtest.h>
 
@@ -41,16 +42,7 @@ namespace
   }
 
   /// max |difference| / max |exact|.
-  double relative_error(const std::vector<double> &value, const std::vector<double> &exact)
-  {
-    double diff = 0., size = 0.;
-    for (std::size_t i = 0; i < exact.size(); ++i)
-      {
-        diff = std::max(diff, std::abs(value[i] - exact[i]));
-        size = std::max(size, std::abs(exact[i]));
-      }
-    return diff / size;
-  }
+  using tpde::testing::relative_error;
 
   tpde::attention::Parameters parameters(unsigned int       dim,
                                          double             beta,

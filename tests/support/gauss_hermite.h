@@ -2,6 +2,8 @@
 // Gaussian integrals (the Stein formula, 1D Gaussian fields).
 #pragma once
 
+#include "common/matrix.h"
+
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -56,5 +58,35 @@ namespace tpde::testing
         nodes[k]   = x;
         weights[k] = 1 / sum;
       }
+  }
+
+  /// The tensor Gauss-Hermite rule (n per direction) of N(alpha, Sigma), d = 1 or 2.
+  inline void gauss_hermite_measure(const std::vector<double> &alpha,
+                                    const Matrix              &Sigma,
+                                    unsigned int               n,
+                                    std::vector<double>       &points,
+                                    std::vector<double>       &weights)
+  {
+    std::vector<long double> nodes, rule;
+    gauss_hermite(n, nodes, rule);
+    if (alpha.size() == 1)
+      {
+        for (unsigned int a = 0; a < n; ++a)
+          {
+            points.push_back(static_cast<double>(alpha[0] + std::sqrt(2.L * Sigma(0, 0)) * nodes[a]));
+            weights.push_back(static_cast<double>(rule[a]));
+          }
+        return;
+      }
+    const long double l00 = std::sqrt(static_cast<long double>(Sigma(0, 0))),
+                      l10 = Sigma(1, 0) / l00, l11 = std::sqrt(Sigma(1, 1) - l10 * l10);
+    for (unsigned int a = 0; a < n; ++a)
+      for (unsigned int b = 0; b < n; ++b)
+        {
+          const long double z0 = std::sqrt(2.L) * nodes[a], z1 = std::sqrt(2.L) * nodes[b];
+          points.push_back(static_cast<double>(alpha[0] + l00 * z0));
+          points.push_back(static_cast<double>(alpha[1] + l10 * z0 + l11 * z1));
+          weights.push_back(static_cast<double>(rule[a] * rule[b]));
+        }
   }
 } // namespace tpde::testing
