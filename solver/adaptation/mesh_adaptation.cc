@@ -42,15 +42,16 @@ namespace tpde
       std::vector<double> local(owned * (dim + 2));
       for (std::size_t k = 0; k < owned; ++k)
         {
-          double *row = &local[k * (dim + 2)];
-          double  r2  = 0;
+          double    *row    = &local[k * (dim + 2)];
+          double     r2     = 0;
+          const auto extent = space.cell_box(k).extent;
           for (unsigned int c = 0; c < dim; ++c)
             {
               double centre = 0;
               for (unsigned int q = 0; q < n; ++q)
-                centre += space.node_points[(k * n + q) * dim + c];
+                centre += space.node_point(k, q)[c];
               row[c] = centre / n;
-              r2 += 0.25 * space.cell_extent[k * dim + c] * space.cell_extent[k * dim + c];
+              r2 += 0.25 * extent[c] * extent[c];
             }
           row[dim]     = std::sqrt(r2);
           row[dim + 1] = mass[k];
@@ -129,17 +130,17 @@ namespace tpde
     std::vector<double> jump(cells, 0.), mass(cells, 0.);
     for (std::size_t k = 0; k < cells; ++k)
       for (unsigned int q = 0; q < n; ++q)
-        mass[k] += space.node_JxW[k * n + q] * extended[space.cell_offset[k] + q];
+        mass[k] += space.node_weight(k, q) * space.cell_values(extended.data(), k)[q];
 
-    for (std::size_t f = 0; f < space.faces.size(); ++f)
+    for (std::size_t f = 0; f < space.n_faces(); ++f)
       {
-        const auto &face = space.faces[f];
+        const auto face = space.face(f);
         if (face.at_boundary())
           continue;
-        const double *T0 = space.traces[face.trace[0]].data();
-        const double *T1 = space.traces[face.trace[1]].data();
-        const double *u0 = extended.data() + face.offset[0];
-        const double *u1 = extended.data() + face.offset[1];
+        const double *T0 = face.trace_matrix(0);
+        const double *T1 = face.trace_matrix(1);
+        const double *u0 = face.cell_values(extended.data(), 0);
+        const double *u1 = face.cell_values(extended.data(), 1);
         double        integral = 0;
         for (unsigned int q = 0; q < nfq; ++q)
           {
@@ -150,18 +151,18 @@ namespace tpde
                 rho1 += T1[q * n + i] * u1[i];
               }
             for (unsigned int c = 0; c < dim; ++c)
-              area += std::pow(space.face_normal_JxW[(f * nfq + q) * dim + c], 2);
+              area += std::pow(face.normal_JxW(q)[c], 2);
             integral += (rho0 - rho1) * (rho0 - rho1) * std::sqrt(area);
           }
         for (unsigned int side = 0; side < 2; ++side)
-          if (face.owned_cell[side] >= 0)
-            jump[face.owned_cell[side]] += integral;
+          if (face.owned_cell(side) >= 0)
+            jump[face.owned_cell(side)] += integral;
       }
     for (std::size_t k = 0; k < cells; ++k)
       {
         double h = 0;
         for (unsigned int c = 0; c < dim; ++c)
-          h = std::max(h, space.cell_extent[k * dim + c]);
+          h = std::max(h, space.cell_box(k).extent[c]);
         jump[k] = std::sqrt(h * jump[k]);
       }
     if (kind == Indicator::jump)
@@ -211,8 +212,8 @@ namespace tpde
   {
     auto                 &tria = *space.triangulation;
     dealii::Vector<float> criteria(tria.n_active_cells());
-    for (std::size_t k = 0; k < space.owned_cells.size(); ++k)
-      criteria[space.owned_cells[k]->active_cell_index()] = static_cast<float>(indicator[k]);
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      criteria[space.owned_cell(k)->active_cell_index()] = static_cast<float>(indicator[k]);
     const auto cap = r.maximum_cells > 0 ? r.maximum_cells : std::numeric_limits<unsigned int>::max();
     // The 1D mesh is shared: every rank flags the whole mesh identically.
     if constexpr (dim == 1)

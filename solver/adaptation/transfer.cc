@@ -25,7 +25,7 @@ namespace tpde
         // the children's L2 projections (FE_DGQ restriction) for coarsened ones.
         const unsigned int     n = space.n_nodes();
         dealii::Vector<double> all(dof_handler.n_dofs());
-        const auto first = space.owned_dofs.n_elements() > 0 ? space.owned_dofs.nth_index_in_set(0) : 0;
+        const auto first = space.first_owned_dof();
         for (std::size_t i = 0; i < space.n_owned_dofs(); ++i)
           all[first + i] = owned.begin()[i];
         dealii::Utilities::MPI::sum(all, space.communicator, all);
@@ -38,20 +38,20 @@ namespace tpde
           }
         triangulation.execute_coarsening_and_refinement();
         rebuild();
-        const auto apply = [n](const std::vector<double> &matrix, const dealii::Vector<double> &in, double *out) {
+        const auto apply = [n](const double *matrix, const dealii::Vector<double> &in, double *out) {
           for (unsigned int i = 0; i < n; ++i)
             for (unsigned int j = 0; j < n; ++j)
               out[i] += matrix[i * n + j] * in[j];
         };
         for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
           {
-            const auto &cell = space.owned_cells[k];
-            double     *u    = owned.begin() + space.cell_offset[k];
+            const auto &cell = space.owned_cell(k);
+            double     *u    = space.cell_values(owned.begin(), k);
             std::fill(u, u + n, 0.);
             if (const auto it = old_values.find(cell->id()); it != old_values.end())
               std::copy(it->second.begin(), it->second.end(), u);
             else if (cell->level() > 0 && old_values.count(cell->parent()->id()) > 0)
-              apply(space.prolongation[cell->parent()->child_iterator_to_index(cell)],
+              apply(space.prolongation(cell->parent()->child_iterator_to_index(cell)),
                     old_values.at(cell->parent()->id()), u);
             else
               {
@@ -61,7 +61,7 @@ namespace tpde
                 for (unsigned int c = 0; c < dealii::GeometryInfo<dim>::max_children_per_cell; ++c)
                   {
                     indices.back() = c;
-                    apply(space.restriction[c],
+                    apply(space.restriction(c),
                           old_values.at(dealii::CellId(cell->id().get_coarse_cell_id(), indices)), u);
                   }
               }

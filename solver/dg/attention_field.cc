@@ -23,24 +23,23 @@ namespace tpde
   template <int dim>
   void AttentionField<dim>::setup()
   {
-    n_node_targets = space.node_points.size() / dim;
-    targets        = space.node_points;
+    n_node_targets = space.all_node_points().size() / dim;
+    targets        = space.all_node_points();
     evaluated_faces.clear();
     const std::size_t nfq = space.n_face_points();
     for (std::size_t f = 0; f < space.n_faces(); ++f)
       {
-        const auto &face = space.faces[f];
+        const auto face = space.face(f);
         // Interpolate only from an owned canonical side, and only where no
         // other rank computes the same face's flux.
         const bool interpolated =
-          interpolate_face_velocity && face.owned[0] && (face.at_boundary() || face.owned[1]);
+          interpolate_face_velocity && face.is_owned(0) && (face.at_boundary() || face.is_owned(1));
         if (interpolated)
           continue;
         evaluated_faces.push_back(f);
-        targets.insert(targets.end(), space.face_points.begin() + f * nfq * dim,
-                       space.face_points.begin() + (f + 1) * nfq * dim);
+        targets.insert(targets.end(), face.points(), face.points() + nfq * dim);
       }
-    velocities.assign(space.node_points.size() + space.face_points.size(), 0.);
+    velocities.assign(space.all_node_points().size() + space.all_face_points().size(), 0.);
     target_velocities.assign(targets.size(), 0.);
 
     const int  n_ranks = dealii::Utilities::MPI::n_mpi_processes(space.communicator);
@@ -65,7 +64,7 @@ namespace tpde
         point_displacements[r] = displacements[r] * dim;
       }
     source_points.resize(static_cast<std::size_t>(total) * dim);
-    MPI_Allgatherv(space.node_points.data(), n_local * dim, MPI_DOUBLE, source_points.data(),
+    MPI_Allgatherv(space.all_node_points().data(), n_local * dim, MPI_DOUBLE, source_points.data(),
                    point_counts.data(), point_displacements.data(), MPI_DOUBLE, space.communicator);
 
     line_lower.clear();
@@ -82,9 +81,10 @@ namespace tpde
         std::vector<double> lower, upper;
         for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
           {
-            const double lo = space.cell_lower[k * dim];
+            const auto   box = space.cell_box(k);
+            const double lo  = box.lower[0];
             lower.insert(lower.end(), space.n_nodes() / per_line, lo);
-            upper.insert(upper.end(), space.n_nodes() / per_line, lo + space.cell_extent[k * dim]);
+            upper.insert(upper.end(), space.n_nodes() / per_line, lo + box.extent[0]);
           }
         std::vector<int> line_counts(n_ranks), line_displacements(n_ranks);
         for (int r = 0; r < n_ranks; ++r)
@@ -109,8 +109,8 @@ namespace tpde
       for (unsigned int q = 0; q < n; ++q)
         // Limited densities are >= 0 at the nodes; tiny round-off negatives
         // must not become negative quadrature weights.
-        local_weights[k * n + q] =
-          std::max(0., owned_values[space.cell_offset[k] + q]) * space.node_JxW[k * n + q];
+        local_weights[space.node_index(k, q)] =
+          std::max(0., space.cell_values(owned_values, k)[q]) * space.node_weight(k, q);
     MPI_Allgatherv(local_weights.data(), static_cast<int>(local_weights.size()), MPI_DOUBLE,
                    source_weights.data(), counts.data(), displacements.data(), MPI_DOUBLE,
                    space.communicator);
@@ -150,10 +150,10 @@ namespace tpde
             ++next_evaluated;
             continue;
           }
-        const auto   &face = space.faces[f];
-        const double *T    = space.traces[face.trace[0]].data();
-        const double *X    = node_velocity() + face.owned_cell[0] * n * dim;
-        double       *Xf   = face_velocity() + f * nfq * dim;
+        const auto    face = space.face(f);
+        const double *T    = face.trace_matrix(0);
+        const double *X    = node_velocity() + space.node_index(face.owned_cell(0), 0) * dim;
+        double       *Xf   = face_velocity() + space.face_point_index(f, 0) * dim;
         for (unsigned int q = 0; q < nfq; ++q)
           for (unsigned int c = 0; c < dim; ++c)
             {

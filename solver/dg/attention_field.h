@@ -30,9 +30,9 @@ namespace tpde
     /// Evaluates the velocity for the density given by owned nodal values.
     void evaluate(const double *owned_values);
 
-    /// Velocity at node q of owned cell k: node_velocity()[(k*n + q)*dim + c].
+    /// Velocity at node q of owned cell k: node_velocity()[space.node_index(k, q) * dim + c].
     const double *node_velocity() const { return velocities.data(); }
-    /// Velocity at point q of face f: face_velocity()[(f*nfq + q)*dim + c].
+    /// Velocity at point q of face f: face_velocity()[space.face_point_index(f, q) * dim + c].
     const double *face_velocity() const { return velocities.data() + n_node_targets * dim; }
     double       *node_velocity() { return velocities.data(); }
     double       *face_velocity() { return velocities.data() + n_node_targets * dim; }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 namespace tpde
@@ -57,12 +58,12 @@ namespace tpde
   template <int dim>
   DGSpace<dim>::DGSpace(const MeshParameters &mesh, const DiscretizationParameters &discretization,
                         bool frozen_first_coordinate, const std::string &parameter_file, MPI_Comm communicator)
-    : frozen_first_coordinate(frozen_first_coordinate)
-    , communicator(communicator)
+    : communicator(communicator)
     , triangulation(make_triangulation<dim>(communicator))
     , fe(dealii::QGauss<1>(discretization.degree + 1))
     , mapping(1)
     , dof_handler()
+    , frozen_first_coordinate_(frozen_first_coordinate)
   {
     build_mesh(*triangulation, mesh, parameter_file);
     dof_handler.reinit(*triangulation);
@@ -150,30 +151,30 @@ namespace tpde
               dealii::QProjector<dim>::project_to_subface(reference_cell, face_quadrature, f, s);
             checks.insert(checks.end(), subface.get_points().begin(), subface.get_points().end());
           }
-    n_check_points = checks.size();
-    check_line.assign(n_check_points, -1);
-    for (unsigned int k = 0; k < n_check_points; ++k)
+    n_check_points_ = checks.size();
+    check_lines.assign(n_check_points_, -1);
+    for (unsigned int k = 0; k < n_check_points_; ++k)
       for (unsigned int a = 0; a < gauss.size(); ++a)
         if (std::abs(checks[k][0] - gauss[a]) < 1e-14)
-          check_line[k] = static_cast<int>(a);
-    check_values.resize(n_check_points * n);
-    for (unsigned int k = 0; k < n_check_points; ++k)
+          check_lines[k] = static_cast<int>(a);
+    check_values.resize(n_check_points_ * n);
+    for (unsigned int k = 0; k < n_check_points_; ++k)
       for (unsigned int i = 0; i < n; ++i)
         check_values[k * n + i] = fe.shape_value(i, checks[k]);
     const unsigned int n_children = dealii::GeometryInfo<dim>::max_children_per_cell;
-    children_check_values.resize(n_children * n_check_points * n);
+    children_check_values.resize(n_children * n_check_points_ * n);
     for (unsigned int child = 0; child < n_children; ++child)
-      for (unsigned int k = 0; k < n_check_points; ++k)
+      for (unsigned int k = 0; k < n_check_points_; ++k)
         {
           dealii::Point<dim> x; // lexicographic child numbering: bit c = half along c
           for (unsigned int c = 0; c < dim; ++c)
             x[c] = 0.5 * (checks[k][c] + ((child >> c) & 1));
           for (unsigned int i = 0; i < n; ++i)
-            children_check_values[(child * n_check_points + k) * n + i] = fe.shape_value(i, x);
+            children_check_values[(child * n_check_points_ + k) * n + i] = fe.shape_value(i, x);
         }
 
-    prolongation.assign(n_children, std::vector<double>(n * n));
-    restriction.assign(n_children, std::vector<double>(n * n));
+    prolongations.assign(n_children, std::vector<double>(n * n));
+    restrictions.assign(n_children, std::vector<double>(n * n));
     for (unsigned int child = 0; child < n_children; ++child)
       for (unsigned int q = 0; q < n; ++q)
         {
@@ -185,15 +186,15 @@ namespace tpde
           for (unsigned int i = 0; i < n; ++i)
             {
               const double phi                 = fe.shape_value(i, x);
-              prolongation[child][q * n + i]   = phi;
-              restriction[child][i * n + q]    = nodes.weight(q) / (nodes.weight(i) * n_children) * phi;
+              prolongations[child][q * n + i]   = phi;
+              restrictions[child][i * n + q]    = nodes.weight(q) / (nodes.weight(i) * n_children) * phi;
             }
         }
 
     const dealii::QGauss<dim> fine(p + 3);
-    n_fine_points = fine.size();
-    fine_values.resize(n_fine_points * n);
-    for (unsigned int q = 0; q < n_fine_points; ++q)
+    n_fine_points_ = fine.size();
+    fine_values.resize(n_fine_points_ * n);
+    for (unsigned int q = 0; q < n_fine_points_; ++q)
       for (unsigned int i = 0; i < n; ++i)
         fine_values[q * n + i] = fe.shape_value(i, fine.point(q));
   }
@@ -210,25 +211,25 @@ namespace tpde
     dealii::FEValues<dim>     fine_fe_values(mapping, fe, fine,
                                          dealii::update_quadrature_points | dealii::update_JxW_values);
 
-    owned_cells.clear();
+    owned_cells_.clear();
     for (const auto &cell : dof_handler.active_cell_iterators())
       if (cell->is_locally_owned())
-        owned_cells.push_back(cell);
-    const std::size_t n_cells = owned_cells.size();
+        owned_cells_.push_back(cell);
+    const std::size_t n_cells = owned_cells_.size();
     cell_offset.resize(n_cells);
     node_points.resize(n_cells * n * dim);
     node_JxW.resize(n_cells * n);
-    node_inverse_jacobian.resize(n_cells * n * dim * dim);
+    node_inverse_jacobians.resize(n_cells * n * dim * dim);
     cell_extent.resize(n_cells * dim);
     cell_lower.resize(n_cells * dim);
-    fine_points.resize(n_cells * n_fine_points * dim);
-    fine_JxW.resize(n_cells * n_fine_points);
+    fine_points.resize(n_cells * n_fine_points_ * dim);
+    fine_JxW.resize(n_cells * n_fine_points_);
 
     const auto first = owned_dofs.n_elements() > 0 ? owned_dofs.nth_index_in_set(0) : 0;
     std::vector<dealii::types::global_dof_index> dofs(n);
     for (std::size_t k = 0; k < n_cells; ++k)
       {
-        const auto &cell = owned_cells[k];
+        const auto &cell = owned_cells_[k];
         cell->get_dof_indices(dofs);
         for (unsigned int i = 0; i < n; ++i)
           if (dofs[i] != dofs[0] + i)
@@ -244,7 +245,7 @@ namespace tpde
             const auto inv = fe_values.inverse_jacobian(q);
             for (unsigned int i = 0; i < dim; ++i)
               for (unsigned int j = 0; j < dim; ++j)
-                node_inverse_jacobian[((k * n + q) * dim + i) * dim + j] = inv[i][j];
+                node_inverse_jacobians[((k * n + q) * dim + i) * dim + j] = inv[i][j];
           }
         for (unsigned int c = 0; c < dim; ++c)
           {
@@ -258,85 +259,106 @@ namespace tpde
             cell_lower[k * dim + c]  = lo;
           }
         fine_fe_values.reinit(cell);
-        for (unsigned int q = 0; q < n_fine_points; ++q)
+        for (unsigned int q = 0; q < n_fine_points_; ++q)
           {
-            fine_JxW[k * n_fine_points + q] = fine_fe_values.JxW(q);
+            fine_JxW[k * n_fine_points_ + q] = fine_fe_values.JxW(q);
             for (unsigned int c = 0; c < dim; ++c)
-              fine_points[(k * n_fine_points + q) * dim + c] = fine_fe_values.quadrature_point(q)[c];
+              fine_points[(k * n_fine_points_ + q) * dim + c] = fine_fe_values.quadrature_point(q)[c];
           }
       }
   }
 
-  template <int dim>
-  void DGSpace<dim>::compute_face_data()
+  namespace
   {
-    using CellIterator = typename dealii::DoFHandler<dim>::active_cell_iterator;
-    const unsigned int n     = nodes_per_cell;
-    const unsigned int n_sub = dealii::GeometryInfo<dim>::max_children_per_face;
-    const dealii::QGauss<dim - 1> face_quadrature(fe.degree + 1);
-    dealii::FEFaceValues<dim>     face_values(mapping, fe, face_quadrature,
-                                          dealii::update_quadrature_points |
-                                            dealii::update_normal_vectors |
-                                            dealii::update_JxW_values);
-    dealii::FEFaceValues<dim>     other_face_values(mapping, fe, face_quadrature,
-                                                dealii::update_quadrature_points);
-    dealii::FESubfaceValues<dim>  other_subface_values(mapping, fe, face_quadrature,
-                                                   dealii::update_quadrature_points);
-
-    std::map<CellIterator, long> owned_index;
-    for (std::size_t k = 0; k < owned_cells.size(); ++k)
-      owned_index[owned_cells[k]] = static_cast<long>(k);
-    std::map<CellIterator, long> ghost_offset;
-    ghost_dof_indices.clear();
-    std::vector<dealii::types::global_dof_index> dofs(n);
-    const auto offset_of = [&](const CellIterator &cell) -> long {
-      if (cell->is_locally_owned())
-        return cell_offset[owned_index.at(cell)];
-      auto it = ghost_offset.find(cell);
-      if (it != ghost_offset.end())
-        return it->second;
-      const long offset = static_cast<long>(owned_dofs.n_elements() + ghost_dof_indices.size());
-      cell->get_dof_indices(dofs);
-      ghost_dof_indices.insert(ghost_dof_indices.end(), dofs.begin(), dofs.end());
-      ghost_offset[cell] = offset;
-      return offset;
+    /// The cell across face f of `cell` and the matching face (and subface + 1
+    /// on a hanging face seen from its finer side; 0 for a whole face).
+    template <int dim>
+    struct Neighbour
+    {
+      typename dealii::DoFHandler<dim>::active_cell_iterator cell;
+      unsigned int                                           face    = 0;
+      unsigned int                                           subface = 0;
     };
 
-    faces.clear();
-    face_points.clear();
-    face_normal_JxW.clear();
-    const auto add_face = [&](const CellIterator &cell, unsigned int f, const CellIterator &other,
-                              unsigned int other_face, unsigned int other_subface /* 0: whole */) {
-      Face face;
+    /// The neighbour across interior face f if `cell` is the face's canonical
+    /// side (see dg_space.h), else nothing.
+    template <int dim>
+    std::optional<Neighbour<dim>> canonical_neighbour(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
+                                                      unsigned int f)
+    {
+      Neighbour<dim> other;
+      bool           canonical = false;
+      if constexpr (dim == 1)
+        {
+          auto nb = cell->neighbor(f);
+          while (nb->has_children())
+            nb = nb->child(1 - f);
+          other.cell = nb;
+          other.face = 1 - f;
+          canonical  = cell->id() < other.cell->id();
+        }
+      else
+        {
+          if (cell->neighbor_is_coarser(f))
+            {
+              // This (finer) cell owns the hanging face; the coarse side sees a subface.
+              other.cell              = cell->neighbor(f);
+              const auto face_and_sub = cell->neighbor_of_coarser_neighbor(f);
+              other.face              = face_and_sub.first;
+              other.subface           = face_and_sub.second + 1;
+              canonical               = true;
+            }
+          else if (cell->face(f)->has_children())
+            canonical = false; // handled by the finer neighbours
+          else
+            {
+              other.cell = cell->neighbor(f);
+              other.face = cell->neighbor_of_neighbor(f);
+              canonical  = cell->id() < other.cell->id();
+            }
+        }
+      if (!canonical)
+        return std::nullopt;
+      return other;
+    }
+  } // namespace
+
+  /// Appends faces to a DGSpace: numbers the ghost cells' values in the
+  /// extended array as they first appear, and evaluates the face points.
+  template <int dim>
+  class DGSpace<dim>::FaceBuilder
+  {
+  public:
+    explicit FaceBuilder(DGSpace<dim> &space)
+      : space(space)
+      , face_quadrature(space.fe.degree + 1)
+      , face_values(space.mapping, space.fe, face_quadrature,
+                    dealii::update_quadrature_points | dealii::update_normal_vectors | dealii::update_JxW_values)
+      , other_face_values(space.mapping, space.fe, face_quadrature, dealii::update_quadrature_points)
+      , other_subface_values(space.mapping, space.fe, face_quadrature, dealii::update_quadrature_points)
+      , dofs(space.nodes_per_cell)
+    {
+      for (std::size_t k = 0; k < space.owned_cells_.size(); ++k)
+        owned_index[space.owned_cells_[k]] = static_cast<long>(k);
+    }
+
+    /// Face f of `cell` (side 0) and `other` (side 1; an invalid cell on the boundary).
+    void add_face(const CellIterator &cell, unsigned int f, const Neighbour<dim> &other)
+    {
+      constexpr unsigned int n_sub = dealii::GeometryInfo<dim>::max_children_per_face;
+      Face                   face;
       face.offset[0]     = offset_of(cell);
       face.owned[0]      = cell->is_locally_owned();
       face.trace[0]      = f * (n_sub + 1);
       face.owned_cell[0] = face.owned[0] ? owned_index.at(cell) : -1;
       face_values.reinit(cell, f);
-      if (other.state() == dealii::IteratorState::valid)
+      if (other.cell.state() == dealii::IteratorState::valid)
         {
-          face.offset[1]     = offset_of(other);
-          face.owned[1]      = other->is_locally_owned();
-          face.trace[1]      = other_face * (n_sub + 1) + (dim == 1 ? 0 : other_subface);
-          face.owned_cell[1] = face.owned[1] ? owned_index.at(other) : -1;
-          // Both sides must see the same physical points in the same order
-          // (true for standard face orientation: boxes and p4est meshes).
-          const dealii::FEValuesBase<dim> *o;
-          if (other_subface == 0 || dim == 1)
-            {
-              other_face_values.reinit(other, other_face);
-              o = &other_face_values;
-            }
-          else
-            {
-              other_subface_values.reinit(other, other_face, other_subface - 1);
-              o = &other_subface_values;
-            }
-          for (unsigned int q = 0; q < points_per_face; ++q)
-            if (face_values.quadrature_point(q).distance(o->quadrature_point(q)) >
-                1e-10 * cell->diameter())
-              throw InputError("subsection 'Mesh': the mesh has a face with non-standard "
-                               "orientation, which is not supported (orient the cells consistently)");
+          face.offset[1]     = offset_of(other.cell);
+          face.owned[1]      = other.cell->is_locally_owned();
+          face.trace[1]      = other.face * (n_sub + 1) + (dim == 1 ? 0 : other.subface);
+          face.owned_cell[1] = face.owned[1] ? owned_index.at(other.cell) : -1;
+          check_orientation(cell, other);
         }
       else
         {
@@ -345,15 +367,72 @@ namespace tpde
           face.trace[1]      = 0;
           face.owned_cell[1] = -1;
         }
-      for (unsigned int q = 0; q < points_per_face; ++q)
+      for (unsigned int q = 0; q < space.points_per_face; ++q)
         for (unsigned int c = 0; c < dim; ++c)
           {
-            face_points.push_back(face_values.quadrature_point(q)[c]);
-            face_normal_JxW.push_back(face_values.normal_vector(q)[c] * face_values.JxW(q));
+            space.face_points.push_back(face_values.quadrature_point(q)[c]);
+            space.face_normal_JxW.push_back(face_values.normal_vector(q)[c] * face_values.JxW(q));
           }
-      faces.push_back(face);
-    };
+      space.faces.push_back(face);
+    }
 
+  private:
+    /// Offset of a cell's values in the extended array; a ghost cell's DoFs
+    /// are appended to the ghost list when it first appears.
+    long offset_of(const CellIterator &cell)
+    {
+      if (cell->is_locally_owned())
+        return space.cell_offset[owned_index.at(cell)];
+      auto it = ghost_offset.find(cell);
+      if (it != ghost_offset.end())
+        return it->second;
+      const long offset = static_cast<long>(space.owned_dofs.n_elements() + space.ghost_dof_indices.size());
+      cell->get_dof_indices(dofs);
+      space.ghost_dof_indices.insert(space.ghost_dof_indices.end(), dofs.begin(), dofs.end());
+      ghost_offset[cell] = offset;
+      return offset;
+    }
+
+    /// Both sides must see the same physical points in the same order (true
+    /// for standard face orientation: boxes and p4est meshes). Needs
+    /// face_values on the cell's face.
+    void check_orientation(const CellIterator &cell, const Neighbour<dim> &other)
+    {
+      const dealii::FEValuesBase<dim> *o;
+      if (other.subface == 0 || dim == 1)
+        {
+          other_face_values.reinit(other.cell, other.face);
+          o = &other_face_values;
+        }
+      else
+        {
+          other_subface_values.reinit(other.cell, other.face, other.subface - 1);
+          o = &other_subface_values;
+        }
+      for (unsigned int q = 0; q < space.points_per_face; ++q)
+        if (face_values.quadrature_point(q).distance(o->quadrature_point(q)) > 1e-10 * cell->diameter())
+          throw InputError("subsection 'Mesh': the mesh has a face with non-standard "
+                           "orientation, which is not supported (orient the cells consistently)");
+    }
+
+    DGSpace<dim>                                &space;
+    const dealii::QGauss<dim - 1>                face_quadrature;
+    dealii::FEFaceValues<dim>                    face_values;
+    dealii::FEFaceValues<dim>                    other_face_values;
+    dealii::FESubfaceValues<dim>                 other_subface_values;
+    std::map<CellIterator, long>                 owned_index;
+    std::map<CellIterator, long>                 ghost_offset;
+    std::vector<dealii::types::global_dof_index> dofs;
+  };
+
+  template <int dim>
+  void DGSpace<dim>::compute_face_data()
+  {
+    ghost_dof_indices.clear();
+    faces.clear();
+    face_points.clear();
+    face_normal_JxW.clear();
+    FaceBuilder builder(*this);
     for (const auto &cell : dof_handler.active_cell_iterators())
       {
         if (!cell->is_locally_owned() && !cell->is_ghost())
@@ -363,46 +442,15 @@ namespace tpde
             if (cell->at_boundary(f))
               {
                 if (cell->is_locally_owned())
-                  add_face(cell, f, CellIterator(), 0, 0);
+                  builder.add_face(cell, f, Neighbour<dim>());
                 continue;
               }
-            CellIterator other;
-            unsigned int other_face = 0, other_subface = 0;
-            bool         canonical  = false;
-            if constexpr (dim == 1)
-              {
-                auto nb = cell->neighbor(f);
-                while (nb->has_children())
-                  nb = nb->child(1 - f);
-                other      = nb;
-                other_face = 1 - f;
-                canonical  = cell->id() < other->id();
-              }
-            else
-              {
-                if (cell->neighbor_is_coarser(f))
-                  {
-                    // This (finer) cell owns the hanging face; the coarse side sees a subface.
-                    other                 = cell->neighbor(f);
-                    const auto face_and_sub = cell->neighbor_of_coarser_neighbor(f);
-                    other_face            = face_and_sub.first;
-                    other_subface         = face_and_sub.second + 1;
-                    canonical             = true;
-                  }
-                else if (cell->face(f)->has_children())
-                  canonical = false; // handled by the finer neighbours
-                else
-                  {
-                    other      = cell->neighbor(f);
-                    other_face = cell->neighbor_of_neighbor(f);
-                    canonical  = cell->id() < other->id();
-                  }
-              }
-            if (!canonical || other->is_artificial())
+            const auto other = canonical_neighbour<dim>(cell, f);
+            if (!other || other->cell->is_artificial())
               continue;
-            if (!cell->is_locally_owned() && !other->is_locally_owned())
+            if (!cell->is_locally_owned() && !other->cell->is_locally_owned())
               continue;
-            add_face(cell, f, other, other_face, other_subface);
+            builder.add_face(cell, f, *other);
           }
       }
   }

@@ -12,7 +12,24 @@
 //
 // Values are handled in an "extended" local array: the locally owned DoFs
 // (contiguous) followed by the DoFs of the ghost cells that share a face with
-// an owned cell.
+// an owned cell. cell_values(values, k) is where owned cell k's n_nodes()
+// values start in an owned or extended array (or in a rate of the same
+// layout); FaceView::cell_values does the same for the two sides of a face.
+//
+// Layout of everything else (the accessors hide it; it is stated once here):
+// - per node: owned cell k (0 <= k < n_owned_cells(), the order of
+//   owned_cells()), node q (0 <= q < n_nodes(), coordinate 0 fastest): the
+//   node's index is node_index(k, q) = k * n_nodes() + q, and per-node arrays
+//   of dim components (all_node_points(), AttentionField::node_velocity())
+//   hold component c at node_index(k, q) * dim + c;
+// - per face point: face f (0 <= f < n_faces()), point q (< n_face_points()):
+//   index face_point_index(f, q) = f * n_face_points() + q, components as above
+//   (all_face_points(), AttentionField::face_velocity());
+// - per fine point: the same with n_fine_points() per cell (not stored flat);
+// - reference matrices (the same for every cell) are row-major, one row per
+//   evaluation point and one column per basis function phi_i (n_nodes()
+//   columns): trace_matrix, check_matrix, fine_shape_values, prolongation;
+//   restriction is the transpose layout (one row per parent function).
 #pragma once
 
 #include "dg/dg_parameters.h"
@@ -55,65 +72,96 @@ namespace tpde
     // --- sizes
     unsigned int n_nodes() const { return nodes_per_cell; }
     unsigned int n_face_points() const { return points_per_face; }
-    std::size_t  n_owned_cells() const { return owned_cells.size(); }
+    std::size_t  n_owned_cells() const { return owned_cells_.size(); }
     std::size_t  n_owned_dofs() const { return owned_dofs.n_elements(); }
     std::size_t  n_faces() const { return faces.size(); }
     unsigned int degree() const { return fe.degree; }
-
-    struct Face
-    {
-      /// Offsets of the two cells' values in the extended array (side 1 is -1
-      /// on the boundary), whether each side is locally owned, which trace
-      /// matrix maps its values to the face points, and the owned cell index
-      /// used for the time step bound.
-      long         offset[2];
-      bool         owned[2];
-      unsigned int trace[2];
-      long         owned_cell[2];
-      bool         at_boundary() const { return offset[1] < 0; }
-    };
-
-    // --- per owned cell k, node q (arrays of size n_owned_cells * n_nodes)
-    std::vector<long>   cell_offset;       // start of cell k in the extended/owned array
-    std::vector<double> node_points;       // (k*n + q)*dim + c
-    std::vector<double> node_JxW;          // k*n + q: the diagonal of the mass matrix
-    std::vector<double> node_inverse_jacobian; // ((k*n + q)*dim + i)*dim + j: d xhat_i / d x_j
-    std::vector<double> cell_extent;       // k*dim + c: bounding-box extent of cell k
-    std::vector<double> cell_lower;        // k*dim + c: bounding-box lower corner of cell k
-    std::vector<typename dealii::DoFHandler<dim>::active_cell_iterator> owned_cells;
-
-    // --- faces: points and normal * JxW of face f, point q at (f*nfq + q)*dim + c
-    std::vector<Face>   faces;
-    std::vector<double> face_points;
-    std::vector<double> face_normal_JxW;
-
-    // --- reference data (the same for every cell)
-    std::vector<double> reference_gradients; // (q*n + i)*dim + c: d phi_i / d xhat_c at node q
-    std::vector<std::vector<double>> traces; // [trace id][q*n + i]: phi_i at face point q
-    std::vector<double> check_values;        // c*n + i: phi_i at check point c
-    std::vector<int>    check_line;          // c: the s-node of check point c, or -1 (frozen_first_coordinate)
-    /// Isotropic refinement on affine cells, per child c (n x n, row-major):
-    /// prolongation[c][q*n + i] = phi_i at the child's node q (exact), and
-    /// restriction[c][i*n + q] = w_q / (w_i 2^dim) prolongation[c][q*n + i],
-    /// so that sum_c restriction[c] u_c is the L2 projection onto the parent.
-    std::vector<std::vector<double>> prolongation, restriction;
-    /// phi_i at the check points of all children, in parent coordinates
-    /// ((c * n_check_points + point) * n + i): limiting a cell there before
-    /// refinement keeps its children's means and check points non-negative.
-    std::vector<double> children_check_values;
-    unsigned int        n_check_points = 0;
-
-    // --- a finer quadrature (p+3 points per direction) for projection and errors
-    std::vector<double> fine_values;  // q*n + i
-    std::vector<double> fine_points;  // (k*nf + q)*dim + c
-    std::vector<double> fine_JxW;     // k*nf + q
-    unsigned int        n_fine_points = 0;
-
     /// Masked attention: coordinate 0 (s) is a frozen label, so each line of
     /// nodes along it (fixed s-node) carries its own conserved mass; the
     /// positivity limiter then works line by line (check points on node lines).
-    bool frozen_first_coordinate = false;
+    bool frozen_first_coordinate() const { return frozen_first_coordinate_; }
 
+    // --- owned cells
+    using CellIterator = typename dealii::DoFHandler<dim>::active_cell_iterator;
+    const std::vector<CellIterator> &owned_cells() const { return owned_cells_; }
+    const CellIterator              &owned_cell(std::size_t k) const { return owned_cells_[k]; }
+    /// Values of owned cell k (n_nodes() of them) in an owned or extended array.
+    double       *cell_values(double *values, std::size_t k) const { return values + cell_offset[k]; }
+    const double *cell_values(const double *values, std::size_t k) const { return values + cell_offset[k]; }
+    /// Global DoF index of value i of owned cell k (for deal.II vectors).
+    dealii::types::global_dof_index global_dof(std::size_t k, unsigned int i) const
+    {
+      return first_owned_dof() + cell_offset[k] + i;
+    }
+    dealii::types::global_dof_index first_owned_dof() const
+    {
+      return owned_dofs.n_elements() > 0 ? owned_dofs.nth_index_in_set(0) : 0;
+    }
+
+    /// Axis-aligned bounding box of a cell: lower corner and extent, dim values each.
+    struct CellBox
+    {
+      const double *lower;
+      const double *extent;
+    };
+    CellBox cell_box(std::size_t k) const { return {&cell_lower[k * dim], &cell_extent[k * dim]}; }
+
+    // --- nodes (the Gauss points of the owned cells)
+    std::size_t   node_index(std::size_t k, unsigned int q) const { return k * nodes_per_cell + q; }
+    const double *node_point(std::size_t k, unsigned int q) const { return &node_points[node_index(k, q) * dim]; }
+    /// JxW at node q of cell k: the diagonal of the mass matrix.
+    double        node_weight(std::size_t k, unsigned int q) const { return node_JxW[node_index(k, q)]; }
+    /// The n_nodes() weights of cell k.
+    const double *node_weights(std::size_t k) const { return &node_JxW[node_index(k, 0)]; }
+    /// d xhat_i / d x_j at node q of cell k, at [i * dim + j].
+    const double *node_inverse_jacobian(std::size_t k, unsigned int q) const
+    {
+      return &node_inverse_jacobians[node_index(k, q) * dim * dim];
+    }
+    /// All owned node points, node_index * dim + c (kernels take the flat array).
+    const std::vector<double> &all_node_points() const { return node_points; }
+    /// d phi_i / d xhat_c at node q, at [c] (the same for every cell).
+    const double *reference_gradient(unsigned int q, unsigned int i) const
+    {
+      return &reference_gradients[(q * nodes_per_cell + i) * dim];
+    }
+
+    // --- faces
+    class FaceView;
+    FaceView face(std::size_t f) const { return FaceView(*this, f); }
+    std::size_t face_point_index(std::size_t f, unsigned int q) const { return f * points_per_face + q; }
+    /// All face points, face_point_index * dim + c.
+    const std::vector<double> &all_face_points() const { return face_points; }
+
+    // --- check points of the positivity limiter (see compute_reference_data)
+    unsigned int n_check_points() const { return n_check_points_; }
+    /// phi_i at check point c: row c (n_check_points() x n_nodes()).
+    const double *check_matrix() const { return check_values.data(); }
+    /// phi_i at the check points of all children, in parent coordinates: row
+    /// child * n_check_points() + c. Limiting a cell there before refinement
+    /// keeps its children's means and check points non-negative.
+    const double *children_check_matrix() const { return children_check_values.data(); }
+    /// The s-node (line of nodes) check point c lies on, or -1 (masked attention).
+    int check_line(unsigned int c) const { return check_lines[c]; }
+
+    // --- isotropic refinement on affine cells, child c (lexicographic), n x n
+    /// [q * n + i] = phi_i at the child's node q (exact).
+    const double *prolongation(unsigned int child) const { return prolongations[child].data(); }
+    /// [i * n + q] = w_q / (w_i 2^dim) prolongation[q * n + i], so that
+    /// sum_c restriction(c) u_c is the L2 projection onto the parent.
+    const double *restriction(unsigned int child) const { return restrictions[child].data(); }
+
+    // --- a finer quadrature (p+3 points per direction) for projection and errors
+    unsigned int  n_fine_points() const { return n_fine_points_; }
+    /// phi_i at fine point q, n_nodes() values (the same for every cell).
+    const double *fine_shape_values(unsigned int q) const { return &fine_values[q * nodes_per_cell]; }
+    const double *fine_point(std::size_t k, unsigned int q) const
+    {
+      return &fine_points[(k * n_fine_points_ + q) * dim];
+    }
+    double fine_weight(std::size_t k, unsigned int q) const { return fine_JxW[k * n_fine_points_ + q]; }
+
+    // --- deal.II objects, for code that works with the mesh directly
     MPI_Comm                                     communicator;
     std::unique_ptr<dealii::Triangulation<dim>>  triangulation;
     dealii::FE_DGQArbitraryNodes<dim>            fe;
@@ -123,13 +171,105 @@ namespace tpde
     dealii::IndexSet                             relevant_dofs;
 
   private:
+    /// A face as stored: offsets of the two cells' values in the extended
+    /// array (side 1 is -1 on the boundary), whether each side is locally
+    /// owned, which trace matrix maps its values to the face points, and the
+    /// owned cell index (or -1).
+    struct Face
+    {
+      long         offset[2];
+      bool         owned[2];
+      unsigned int trace[2];
+      long         owned_cell[2];
+    };
+    class FaceBuilder;
+
     void compute_reference_data();
     void compute_cell_data();
     void compute_face_data();
 
+    bool         frozen_first_coordinate_ = false;
     unsigned int nodes_per_cell  = 0;
     unsigned int points_per_face = 0;
     // ghost cells that appear in `faces`: their DoF indices, in extended order
     std::vector<dealii::types::global_dof_index> ghost_dof_indices;
+
+    // per owned cell k, node q: see the layout above
+    std::vector<long>         cell_offset;
+    std::vector<double>       node_points;
+    std::vector<double>       node_JxW;
+    std::vector<double>       node_inverse_jacobians;
+    std::vector<double>       cell_extent; // k * dim + c
+    std::vector<double>       cell_lower;  // k * dim + c
+    std::vector<CellIterator> owned_cells_;
+
+    std::vector<Face>   faces;
+    std::vector<double> face_points;
+    std::vector<double> face_normal_JxW; // normal * JxW, as face_points
+
+    std::vector<double>              reference_gradients; // (q * n + i) * dim + c
+    std::vector<std::vector<double>> traces;              // [trace id][q * n + i]
+    std::vector<double>              check_values;
+    std::vector<int>                 check_lines;
+    std::vector<std::vector<double>> prolongations, restrictions;
+    std::vector<double>              children_check_values;
+    unsigned int                     n_check_points_ = 0;
+
+    std::vector<double> fine_values; // q * n + i
+    std::vector<double> fine_points; // (k * nf + q) * dim + c
+    std::vector<double> fine_JxW;    // k * nf + q
+    unsigned int        n_fine_points_ = 0;
+  };
+
+  /// One face f of DGSpace::face(f): its points, normals, and the two cells
+  /// it separates (side 0 is the canonical cell, the normal points out of it;
+  /// side 1 is absent on the boundary). Cheap to copy.
+  template <int dim>
+  class DGSpace<dim>::FaceView
+  {
+  public:
+    bool at_boundary() const { return data->offset[1] < 0; }
+    /// Whether the side's cell is locally owned (false for side 1 on the boundary).
+    bool is_owned(unsigned int side) const { return data->owned[side]; }
+    /// The side's index among the owned cells, or -1 if it is not owned.
+    long owned_cell(unsigned int side) const { return data->owned_cell[side]; }
+    /// phi_i of the side's cell at face point q: [q * n_nodes() + i].
+    const double *trace_matrix(unsigned int side) const { return space->traces[data->trace[side]].data(); }
+    /// The side's cell values (n_nodes()) in an extended array (or a rate of that layout).
+    double       *cell_values(double *extended, unsigned int side) const { return extended + data->offset[side]; }
+    const double *cell_values(const double *extended, unsigned int side) const
+    {
+      return extended + data->offset[side];
+    }
+    /// Density at face point q from the side's cell: sum_i trace_matrix[q * n + i] u_i.
+    double trace(const double *extended, unsigned int side, unsigned int q) const
+    {
+      const unsigned int n     = space->nodes_per_cell;
+      const double      *T     = trace_matrix(side) + q * n;
+      const double      *u     = cell_values(extended, side);
+      double             value = 0;
+      for (unsigned int i = 0; i < n; ++i)
+        value += T[i] * u[i];
+      return value;
+    }
+    /// Face point q (dim coordinates); points() is all n_face_points() of them.
+    const double *point(unsigned int q) const { return &space->face_points[space->face_point_index(index, q) * dim]; }
+    const double *points() const { return point(0); }
+    /// Outward normal of side 0 times JxW at point q (dim components).
+    const double *normal_JxW(unsigned int q) const
+    {
+      return &space->face_normal_JxW[space->face_point_index(index, q) * dim];
+    }
+
+  private:
+    friend class DGSpace<dim>;
+    FaceView(const DGSpace<dim> &space, std::size_t f)
+      : space(&space)
+      , data(&space.faces[f])
+      , index(f)
+    {}
+    const DGSpace<dim> *space;
+    const Face         *data;
+    std::size_t         index;
   };
 } // namespace tpde

@@ -22,20 +22,18 @@ namespace tpde
   {
     const unsigned int n   = space.n_nodes();
     const unsigned int nfq = space.n_face_points();
-    const double      *D   = space.reference_gradients.data();
 
     // Volume term: sum_q rho_q JxW_q (J^{-1} X_q) . grad_hat phi_i(x_q).
     std::vector<double> flux_coefficient(n * dim);
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       {
-        const double *u   = extended.data() + space.cell_offset[k];
-        double       *r   = rate + space.cell_offset[k];
+        const double *u   = space.cell_values(extended.data(), k);
+        double       *r   = space.cell_values(rate, k);
         for (unsigned int q = 0; q < n; ++q)
           {
-            const std::size_t node = k * n + q;
-            const double     *X    = node_velocity + node * dim;
-            const double     *inv  = space.node_inverse_jacobian.data() + node * dim * dim;
-            const double      s    = u[q] * space.node_JxW[node];
+            const double *X   = node_velocity + space.node_index(k, q) * dim;
+            const double *inv = space.node_inverse_jacobian(k, q);
+            const double  s   = u[q] * space.node_weight(k, q);
             for (unsigned int i = 0; i < dim; ++i)
               {
                 double v = 0;
@@ -48,8 +46,11 @@ namespace tpde
           {
             double sum = 0;
             for (unsigned int q = 0; q < n; ++q)
-              for (unsigned int c = 0; c < dim; ++c)
-                sum += flux_coefficient[q * dim + c] * D[(q * n + i) * dim + c];
+              {
+                const double *D = space.reference_gradient(q, i);
+                for (unsigned int c = 0; c < dim; ++c)
+                  sum += flux_coefficient[q * dim + c] * D[c];
+              }
             r[i] = sum;
           }
       }
@@ -57,33 +58,34 @@ namespace tpde
     // Faces: upwind flux F = (X.n)^+ rho_0 + (X.n)^- rho_1, n pointing out of side 0.
     double              outflow = 0;
     std::vector<double> flux(nfq);
-    for (std::size_t f = 0; f < space.faces.size(); ++f)
+    for (std::size_t f = 0; f < space.n_faces(); ++f)
       {
-        const auto   &face = space.faces[f];
-        const double *T0   = space.traces[face.trace[0]].data();
-        const double *u0   = extended.data() + face.offset[0];
+        const auto    face = space.face(f);
+        const double *T0   = face.trace_matrix(0);
+        const double *u0   = face.cell_values(extended.data(), 0);
         for (unsigned int q = 0; q < nfq; ++q)
           {
-            const std::size_t point = f * nfq + q;
-            double            vn    = 0;
+            const double *X  = face_velocity + space.face_point_index(f, q) * dim;
+            const double *nw = face.normal_JxW(q);
+            double        vn = 0;
             for (unsigned int c = 0; c < dim; ++c)
-              vn += face_velocity[point * dim + c] * space.face_normal_JxW[point * dim + c];
+              vn += X[c] * nw[c];
             double rho0 = 0;
             for (unsigned int i = 0; i < n; ++i)
               rho0 += T0[q * n + i] * u0[i];
             double rho1 = 0; // zero inflow on the boundary
             if (!face.at_boundary())
               {
-                const double *T1 = space.traces[face.trace[1]].data();
-                const double *u1 = extended.data() + face.offset[1];
+                const double *T1 = face.trace_matrix(1);
+                const double *u1 = face.cell_values(extended.data(), 1);
                 for (unsigned int i = 0; i < n; ++i)
                   rho1 += T1[q * n + i] * u1[i];
               }
             flux[q] = std::max(vn, 0.) * rho0 + std::min(vn, 0.) * rho1;
           }
-        if (face.owned[0])
+        if (face.is_owned(0))
           {
-            double *r0 = rate + face.offset[0];
+            double *r0 = face.cell_values(rate, 0);
             for (unsigned int q = 0; q < nfq; ++q)
               for (unsigned int i = 0; i < n; ++i)
                 r0[i] -= flux[q] * T0[q * n + i];
@@ -91,10 +93,10 @@ namespace tpde
         if (face.at_boundary())
           for (unsigned int q = 0; q < nfq; ++q)
             outflow += flux[q];
-        else if (face.owned[1])
+        else if (face.is_owned(1))
           {
-            const double *T1 = space.traces[face.trace[1]].data();
-            double       *r1 = rate + face.offset[1];
+            const double *T1 = face.trace_matrix(1);
+            double       *r1 = face.cell_values(rate, 1);
             for (unsigned int q = 0; q < nfq; ++q)
               for (unsigned int i = 0; i < n; ++i)
                 r1[i] += flux[q] * T1[q * n + i];
@@ -102,8 +104,11 @@ namespace tpde
       }
 
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-      for (unsigned int q = 0; q < n; ++q)
-        rate[space.cell_offset[k] + q] /= space.node_JxW[k * n + q];
+      {
+        double *r = space.cell_values(rate, k);
+        for (unsigned int q = 0; q < n; ++q)
+          r[q] /= space.node_weight(k, q);
+      }
     return outflow;
   }
 
@@ -118,18 +123,18 @@ namespace tpde
       for (unsigned int q = 0; q < n; ++q)
         for (unsigned int c = 0; c < dim; ++c)
           max_speed[k * dim + c] =
-            std::max(max_speed[k * dim + c], std::abs(node_velocity[(k * n + q) * dim + c]));
-    for (std::size_t f = 0; f < space.faces.size(); ++f)
+            std::max(max_speed[k * dim + c], std::abs(node_velocity[space.node_index(k, q) * dim + c]));
+    for (std::size_t f = 0; f < space.n_faces(); ++f)
       for (unsigned int side = 0; side < 2; ++side)
-        if (const long k = space.faces[f].owned_cell[side]; k >= 0)
+        if (const long k = space.face(f).owned_cell(side); k >= 0)
           for (unsigned int q = 0; q < nfq; ++q)
             for (unsigned int c = 0; c < dim; ++c)
-              max_speed[k * dim + c] = std::max(max_speed[k * dim + c],
-                                                std::abs(face_velocity[(f * nfq + q) * dim + c]));
+              max_speed[k * dim + c] = std::max(
+                max_speed[k * dim + c], std::abs(face_velocity[space.face_point_index(f, q) * dim + c]));
     std::vector<double> scale(space.n_owned_cells(), 0.);
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       for (unsigned int c = 0; c < dim; ++c)
-        scale[k] += max_speed[k * dim + c] / space.cell_extent[k * dim + c];
+        scale[k] += max_speed[k * dim + c] / space.cell_box(k).extent[c];
     return scale;
   }
 
@@ -143,7 +148,7 @@ namespace tpde
     bool finite = true;
     for (std::size_t i = 0; i < space.n_owned_cells() * n * dim; ++i)
       finite = finite && std::isfinite(node_velocity[i]);
-    for (std::size_t i = 0; i < space.faces.size() * nfq * dim; ++i)
+    for (std::size_t i = 0; i < space.n_faces() * nfq * dim; ++i)
       finite = finite && std::isfinite(face_velocity[i]);
     if (dealii::Utilities::MPI::min(finite ? 1 : 0, space.communicator) == 0)
       return std::numeric_limits<double>::quiet_NaN();
@@ -167,10 +172,11 @@ namespace tpde
     double             largest = 0, h_min = std::numeric_limits<double>::max();
     for (std::size_t k = 0; k < cells; ++k)
       {
+        const double *u = space.cell_values(extended.data(), k);
         for (unsigned int q = 0; q < n; ++q)
-          largest = std::max(largest, extended[space.cell_offset[k] + q]);
+          largest = std::max(largest, u[q]);
         for (unsigned int c = 0; c < dim; ++c)
-          h_min = std::min(h_min, space.cell_extent[k * dim + c]);
+          h_min = std::min(h_min, space.cell_box(k).extent[c]);
       }
     const double floor = relative_density * dealii::Utilities::MPI::max(largest, space.communicator);
     h_min              = dealii::Utilities::MPI::min(h_min, space.communicator);
@@ -179,7 +185,7 @@ namespace tpde
     double       rate   = 0;
     for (std::size_t k = 0; k < cells; ++k)
       for (unsigned int q = 0; q < n; ++q)
-        if (extended[space.cell_offset[k] + q] >= floor)
+        if (space.cell_values(extended.data(), k)[q] >= floor)
           {
             rate = std::max(rate, scales[k]);
             break;
@@ -198,15 +204,15 @@ namespace tpde
     };
     for (std::size_t k = 0; k < cells; ++k)
       for (unsigned int q = 0; q < n; ++q)
-        if (extended[space.cell_offset[k] + q] < floor)
-          clip(node_velocity + (k * n + q) * dim);
-    for (std::size_t f = 0; f < space.faces.size(); ++f)
+        if (space.cell_values(extended.data(), k)[q] < floor)
+          clip(node_velocity + space.node_index(k, q) * dim);
+    for (std::size_t f = 0; f < space.n_faces(); ++f)
       {
-        const auto &face = space.faces[f];
+        const auto face = space.face(f);
         for (unsigned int q = 0; q < nfq; ++q)
-          if (face_trace(space, extended, face, 0, q) < floor &&
-              (face.at_boundary() || face_trace(space, extended, face, 1, q) < floor))
-            clip(face_velocity + (f * nfq + q) * dim);
+          if (face.trace(extended.data(), 0, q) < floor &&
+              (face.at_boundary() || face.trace(extended.data(), 1, q) < floor))
+            clip(face_velocity + space.face_point_index(f, q) * dim);
       }
     return dealii::Utilities::MPI::sum(capped, space.communicator);
   }

@@ -49,18 +49,4 @@ namespace tpde
     const DGSpace<dim> &space;
   };
 
-  /// Density at point q of a face, from the given side's cell (extended values).
-  template <int dim>
-  double face_trace(const DGSpace<dim> &space, const std::vector<double> &extended,
-                    const typename DGSpace<dim>::Face &face, unsigned int side, unsigned int q)
-  {
-    const unsigned int n = space.n_nodes();
-    const double      *T = space.traces[face.trace[side]].data() + q * n;
-    const double      *u = extended.data() + face.offset[side];
-    double             value = 0;
-    for (unsigned int i = 0; i < n; ++i)
-      value += T[i] * u[i];
-    return value;
-  }
-
 } // namespace tpde

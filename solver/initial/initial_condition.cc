@@ -58,7 +58,7 @@ namespace tpde
     double             mass = 0;
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       for (unsigned int q = 0; q < n; ++q)
-        mass += space.node_JxW[k * n + q] * owned_values[space.cell_offset[k] + q];
+        mass += space.node_weight(k, q) * space.cell_values(owned_values, k)[q];
     return dealii::Utilities::MPI::sum(mass, space.communicator);
   }
 
@@ -70,18 +70,18 @@ namespace tpde
                                VectorType                  &owned)
   {
     const unsigned int n  = space.n_nodes();
-    const unsigned int nf = space.n_fine_points;
+    const unsigned int nf = space.n_fine_points();
     double            *u  = owned.begin();
     bool               finite = true;
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       {
-        double *uk = u + space.cell_offset[k];
+        double *uk = space.cell_values(u, k);
         if (projection == InitialConditionParameters::Projection::interpolation)
           for (unsigned int q = 0; q < n; ++q)
             {
               dealii::Point<dim> p;
               for (unsigned int c = 0; c < dim; ++c)
-                p[c] = space.node_points[(k * n + q) * dim + c];
+                p[c] = space.node_point(k, q)[c];
               uk[q] = density.value(p);
             }
         else
@@ -93,13 +93,14 @@ namespace tpde
               {
                 dealii::Point<dim> p;
                 for (unsigned int c = 0; c < dim; ++c)
-                  p[c] = space.fine_points[(k * nf + q) * dim + c];
-                const double fw = density.value(p) * space.fine_JxW[k * nf + q];
+                  p[c] = space.fine_point(k, q)[c];
+                const double  fw  = density.value(p) * space.fine_weight(k, q);
+                const double *phi = space.fine_shape_values(q);
                 for (unsigned int i = 0; i < n; ++i)
-                  uk[i] += fw * space.fine_values[q * n + i];
+                  uk[i] += fw * phi[i];
               }
             for (unsigned int i = 0; i < n; ++i)
-              uk[i] /= space.node_JxW[k * n + i];
+              uk[i] /= space.node_weight(k, i);
           }
         for (unsigned int i = 0; i < n; ++i)
           finite = finite && std::isfinite(uk[i]);

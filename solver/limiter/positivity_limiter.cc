@@ -23,13 +23,13 @@ namespace tpde
                             double &min_line_mean)
     {
       const unsigned int  n = space.n_nodes(), m = space.degree() + 1;
-      const double       *P = space.check_values.data();
-      std::vector<double> value(space.n_check_points);
+      const double       *P = space.check_matrix();
+      std::vector<double> value(space.n_check_points());
       const auto          measure = [&]() {
-        for (unsigned int c = 0; c < space.n_check_points; ++c)
+        for (unsigned int c = 0; c < space.n_check_points(); ++c)
           {
             value[c] = 0;
-            if (space.check_line[c] >= 0)
+            if (space.check_line(c) >= 0)
               for (unsigned int i = 0; i < n; ++i)
                 value[c] += P[c * n + i] * u[i];
           }
@@ -43,8 +43,8 @@ namespace tpde
               mass += w[q] * u[q];
               volume += w[q];
             }
-          for (unsigned int c = 0; c < space.n_check_points; ++c)
-            if (space.check_line[c] == static_cast<int>(a))
+          for (unsigned int c = 0; c < space.n_check_points(); ++c)
+            if (space.check_line(c) == static_cast<int>(a))
               lowest = std::min(lowest, value[c]);
           const double mean  = mass / volume;
           const double floor = 1e-14 * std::max(mean, 0.);
@@ -58,8 +58,8 @@ namespace tpde
         }
       measure(); // again rather than trusting the algebra (round-off)
       double lowest = std::numeric_limits<double>::max();
-      for (unsigned int c = 0; c < space.n_check_points; ++c)
-        if (space.check_line[c] >= 0)
+      for (unsigned int c = 0; c < space.n_check_points(); ++c)
+        if (space.check_line(c) >= 0)
           lowest = std::min(lowest, value[c]);
       return lowest;
     }
@@ -96,8 +96,8 @@ namespace tpde
       for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
         for (unsigned int q = 0; q < n; ++q)
           {
-            moment_basis<dim>(space.node_points.data() + (k * n + q) * dim, centre, phi.data());
-            const double m = space.node_JxW[k * n + q] * owned_values[space.cell_offset[k] + q];
+            moment_basis<dim>(space.node_point(k, q), centre, phi.data());
+            const double m = space.node_weight(k, q) * space.cell_values(owned_values, k)[q];
             for (unsigned int a = 0; a < phi.size(); ++a)
               sum[a] += m * phi[a];
           }
@@ -145,6 +145,174 @@ namespace tpde
       return true;
     }
 
+    /// The moment basis at cell k's nodes minus its rho-weighted cell mean,
+    /// [q * m + a] (a = 0, the mass, is left as is).
+    template <int dim>
+    class CentredBasis
+    {
+    public:
+      static constexpr unsigned int m = n_moments<dim>;
+
+      CentredBasis(const DGSpace<dim> &space, const double *centre)
+        : space(space)
+        , centre(centre)
+        , phi(space.n_nodes() * m)
+      {}
+
+      /// For cell k with values u; false if the cell has no positive mass.
+      bool compute(std::size_t k, const double *u)
+      {
+        const unsigned int n    = space.n_nodes();
+        const double      *w    = space.node_weights(k);
+        double             mass = 0;
+        Moments<dim>       mean{};
+        for (unsigned int q = 0; q < n; ++q)
+          {
+            moment_basis<dim>(space.node_point(k, q), centre, phi.data() + q * m);
+            mass += w[q] * u[q];
+            for (unsigned int a = 1; a < m; ++a)
+              mean[a] += w[q] * u[q] * phi[q * m + a];
+          }
+        if (!(mass > 0))
+          return false;
+        for (unsigned int q = 0; q < n; ++q)
+          for (unsigned int a = 1; a < m; ++a)
+            phi[q * m + a] -= mean[a] / mass;
+        return true;
+      }
+
+      /// The correction p = sum_a coefficient[a] phi_{a+1} at node q.
+      double correction(const std::vector<double> &coefficient, unsigned int q) const
+      {
+        double p = 0;
+        for (unsigned int a = 0; a + 1 < m; ++a)
+          p += coefficient[a] * phi[q * m + 1 + a];
+        return p;
+      }
+
+      /// The non-constant basis functions at node q (m - 1 values).
+      const double *at(unsigned int q) const { return phi.data() + q * m + 1; }
+
+    private:
+      const DGSpace<dim> &space;
+      const double       *centre;
+      std::vector<double> phi;
+    };
+
+    /// Only cells that carry mass are adjusted: p is quadratic, and the least
+    /// change (weighted by rho) would otherwise make it largest in the far
+    /// tail, where targets tilted towards it read their velocity.
+    template <int dim>
+    void exclude_light_cells(const DGSpace<dim> &space, const double *owned_values, std::vector<char> &adjustable)
+    {
+      const unsigned int  n            = space.n_nodes();
+      double              largest_mean = 0;
+      std::vector<double> cell_mean(space.n_owned_cells());
+      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+        {
+          const double *u    = space.cell_values(owned_values, k);
+          double        mass = 0, volume = 0;
+          for (unsigned int q = 0; q < n; ++q)
+            {
+              mass += space.node_weight(k, q) * u[q];
+              volume += space.node_weight(k, q);
+            }
+          cell_mean[k] = mass / volume;
+          largest_mean = std::max(largest_mean, cell_mean[k]);
+        }
+      largest_mean = dealii::Utilities::MPI::max(largest_mean, space.communicator);
+      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+        if (cell_mean[k] < 1e-4 * largest_mean)
+          adjustable[k] = 0;
+    }
+
+    /// Gram matrix of the centred basis weighted by rho over the adjustable
+    /// cells of all ranks, (m - 1) x (m - 1).
+    template <int dim>
+    std::vector<double> centred_gram(const DGSpace<dim> &space, const double *owned_values,
+                                     const std::vector<char> &adjustable, CentredBasis<dim> &basis)
+    {
+      constexpr unsigned int m = n_moments<dim>;
+      const unsigned int     n = space.n_nodes();
+      std::vector<double>    gram((m - 1) * (m - 1), 0.);
+      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+        {
+          const double *u = space.cell_values(owned_values, k);
+          if (!adjustable[k] || !basis.compute(k, u))
+            continue;
+          for (unsigned int q = 0; q < n; ++q)
+            {
+              const double  wu = space.node_weight(k, q) * u[q];
+              const double *f  = basis.at(q);
+              for (unsigned int a = 0; a + 1 < m; ++a)
+                for (unsigned int b = 0; b + 1 < m; ++b)
+                  gram[a * (m - 1) + b] += wu * f[a] * f[b];
+            }
+        }
+      dealii::Utilities::MPI::sum(dealii::ArrayView<const double>(gram.data(), gram.size()), space.communicator,
+                                  dealii::ArrayView<double>(gram.data(), gram.size()));
+      return gram;
+    }
+
+    /// The largest |p| at a node of an adjustable cell, on all ranks.
+    template <int dim>
+    double largest_relative_change(const DGSpace<dim> &space, const double *owned_values,
+                                   const std::vector<char> &adjustable, const std::vector<double> &coefficient,
+                                   CentredBasis<dim> &basis)
+    {
+      double largest_change = 0;
+      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+        if (adjustable[k] && basis.compute(k, space.cell_values(owned_values, k)))
+          for (unsigned int q = 0; q < space.n_nodes(); ++q)
+            largest_change = std::max(largest_change, std::abs(basis.correction(coefficient, q)));
+      return dealii::Utilities::MPI::max(largest_change, space.communicator);
+    }
+
+    /// rho -> rho (1 + p) on the adjustable cells, keeping each cell's mass;
+    /// a cell that would drop below its floor at a check point (rows of P)
+    /// keeps its values and leaves the set.
+    template <int dim>
+    void apply_correction(const DGSpace<dim> &space, double *owned_values, std::vector<char> &adjustable,
+                          const std::vector<double> &coefficient, CentredBasis<dim> &basis, const double *P,
+                          unsigned int nc)
+    {
+      const unsigned int  n = space.n_nodes();
+      std::vector<double> saved(n);
+      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+        {
+          double *u = space.cell_values(owned_values, k);
+          if (!adjustable[k] || !basis.compute(k, u))
+            continue;
+          const double *w        = space.node_weights(k);
+          double        old_mass = 0, new_mass = 0, volume = 0;
+          for (unsigned int q = 0; q < n; ++q)
+            {
+              saved[q]       = u[q];
+              const double p = basis.correction(coefficient, q);
+              old_mass += w[q] * u[q];
+              u[q] *= 1 + p;
+              new_mass += w[q] * u[q];
+              volume += w[q];
+            }
+          // The cell's mass is kept exactly; this removes the round-off.
+          for (unsigned int q = 0; q < n; ++q)
+            u[q] *= old_mass / new_mass;
+          const double floor = 1e-14 * old_mass / volume;
+          for (unsigned int c = 0; c < nc; ++c)
+            {
+              double v = 0;
+              for (unsigned int i = 0; i < n; ++i)
+                v += P[c * n + i] * u[i];
+              if (!(v >= floor))
+                {
+                  std::copy(saved.begin(), saved.end(), u);
+                  adjustable[k] = 0;
+                  break;
+                }
+            }
+        }
+    }
+
     /// Restores the global first and second moments `target` after the
     /// cell-wise limiter, keeping every cell's mass: the density of the cells
     /// in `adjustable` (not limited, positive at all check points) becomes
@@ -165,48 +333,8 @@ namespace tpde
     {
       constexpr unsigned int m          = n_moments<dim>; // basis index 0 (mass) is not corrected
       constexpr double       max_change = 5e-2;
-      const unsigned int     n = space.n_nodes();
-      std::vector<double>    phi(n * m), saved(n);
-      // The basis at cell k's nodes minus its rho-weighted cell mean; false if
-      // the cell has no positive mass.
-      const auto centred_basis = [&](std::size_t k, const double *u) {
-        const double *w    = space.node_JxW.data() + k * n;
-        double        mass = 0;
-        Moments<dim>  mean{};
-        for (unsigned int q = 0; q < n; ++q)
-          {
-            moment_basis<dim>(space.node_points.data() + (k * n + q) * dim, centre, phi.data() + q * m);
-            mass += w[q] * u[q];
-            for (unsigned int a = 1; a < m; ++a)
-              mean[a] += w[q] * u[q] * phi[q * m + a];
-          }
-        if (!(mass > 0))
-          return false;
-        for (unsigned int q = 0; q < n; ++q)
-          for (unsigned int a = 1; a < m; ++a)
-            phi[q * m + a] -= mean[a] / mass;
-        return true;
-      };
-      // Only cells that carry mass: p is quadratic, and the least change
-      // (weighted by rho) would otherwise make it largest in the far tail,
-      // where targets tilted towards it read their velocity.
-      double largest_mean = 0;
-      std::vector<double> cell_mean(space.n_owned_cells());
-      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-        {
-          double mass = 0, volume = 0;
-          for (unsigned int q = 0; q < n; ++q)
-            {
-              mass += space.node_JxW[k * n + q] * owned_values[space.cell_offset[k] + q];
-              volume += space.node_JxW[k * n + q];
-            }
-          cell_mean[k] = mass / volume;
-          largest_mean = std::max(largest_mean, cell_mean[k]);
-        }
-      largest_mean = dealii::Utilities::MPI::max(largest_mean, space.communicator);
-      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-        if (cell_mean[k] < 1e-4 * largest_mean)
-          adjustable[k] = 0;
+      CentredBasis<dim>      basis(space, centre);
+      exclude_light_cells(space, owned_values, adjustable);
       double scale = 0;
       for (const double t : target)
         scale = std::max(scale, std::abs(t));
@@ -223,83 +351,21 @@ namespace tpde
             }
           if (!(largest > 1e-15 * scale))
             return;
-          // Gram matrix of the centred basis weighted by rho (adjustable cells).
-          std::vector<double> gram((m - 1) * (m - 1), 0.);
-          for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-            {
-              const double *u = owned_values + space.cell_offset[k];
-              if (!adjustable[k] || !centred_basis(k, u))
-                continue;
-              for (unsigned int q = 0; q < n; ++q)
-                {
-                  const double  wu = space.node_JxW[k * n + q] * u[q];
-                  const double *f  = phi.data() + q * m + 1;
-                  for (unsigned int a = 0; a + 1 < m; ++a)
-                    for (unsigned int b = 0; b + 1 < m; ++b)
-                      gram[a * (m - 1) + b] += wu * f[a] * f[b];
-                }
-            }
-          dealii::Utilities::MPI::sum(dealii::ArrayView<const double>(gram.data(), gram.size()),
-                                      space.communicator, dealii::ArrayView<double>(gram.data(), gram.size()));
-          if (!solve_small(gram, deficit))
+          if (!solve_small(centred_gram(space, owned_values, adjustable, basis), deficit))
             return; // too few adjustable cells to fix the moments: leave them
           // At most a relative change of max_change anywhere: a larger one
           // (heavily under-resolved data, e.g. Q1 at h ~ sigma: 0.3) would
           // trade the density's shape for its moments; restore partially.
           // (3D T6 at h ~ sigma needs 0.03 per stage, Q2 in 2D 0.003.)
-          double largest_change = 0;
-          for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-            if (adjustable[k] && centred_basis(k, owned_values + space.cell_offset[k]))
-              for (unsigned int q = 0; q < n; ++q)
-                {
-                  double p = 0;
-                  for (unsigned int a = 0; a + 1 < m; ++a)
-                    p += deficit[a] * phi[q * m + 1 + a];
-                  largest_change = std::max(largest_change, std::abs(p));
-                }
-          largest_change = dealii::Utilities::MPI::max(largest_change, space.communicator);
-          const double budget = (1 + max_change) / (1 + applied_change) - 1;
+          const double largest_change = largest_relative_change(space, owned_values, adjustable, deficit, basis);
+          const double budget         = (1 + max_change) / (1 + applied_change) - 1;
           if (!(budget > 0))
             return;
           if (largest_change > budget)
             for (double &c : deficit)
               c *= budget / largest_change;
           applied_change = (1 + applied_change) * (1 + std::min(largest_change, budget)) - 1;
-          for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-            {
-              double *u = owned_values + space.cell_offset[k];
-              if (!adjustable[k] || !centred_basis(k, u))
-                continue;
-              const double *w        = space.node_JxW.data() + k * n;
-              double        old_mass = 0, new_mass = 0, volume = 0;
-              for (unsigned int q = 0; q < n; ++q)
-                {
-                  saved[q] = u[q];
-                  double p = 0;
-                  for (unsigned int a = 0; a + 1 < m; ++a)
-                    p += deficit[a] * phi[q * m + 1 + a];
-                  old_mass += w[q] * u[q];
-                  u[q] *= 1 + p;
-                  new_mass += w[q] * u[q];
-                  volume += w[q];
-                }
-              // The cell's mass is kept exactly; this removes the round-off.
-              for (unsigned int q = 0; q < n; ++q)
-                u[q] *= old_mass / new_mass;
-              const double floor = 1e-14 * old_mass / volume;
-              for (unsigned int c = 0; c < nc; ++c)
-                {
-                  double v = 0;
-                  for (unsigned int i = 0; i < n; ++i)
-                    v += P[c * n + i] * u[i];
-                  if (!(v >= floor))
-                    {
-                      std::copy(saved.begin(), saved.end(), u);
-                      adjustable[k] = 0;
-                      break;
-                    }
-                }
-            }
+          apply_correction(space, owned_values, adjustable, deficit, basis, P, nc);
         }
     }
   } // namespace
@@ -311,7 +377,7 @@ namespace tpde
     const bool apply = how != Limiting::measure;
     // Masked attention: every slice keeps its own mass line by line, and
     // global moments over (s, x) are not what is compared.
-    const bool   keep_moments = how == Limiting::keep_moments && !space.frozen_first_coordinate;
+    const bool   keep_moments = how == Limiting::keep_moments && !space.frozen_first_coordinate();
     double       centre[dim]  = {};
     Moments<dim> before{};
     if (keep_moments)
@@ -325,15 +391,15 @@ namespace tpde
     std::vector<char> adjustable(keep_moments ? space.n_owned_cells() : 0);
     unsigned int      n_limited = 0;
     const unsigned int  n  = space.n_nodes();
-    const unsigned int  nc = space.n_check_points *
+    const unsigned int  nc = space.n_check_points() *
                             (at_children_points ? dealii::GeometryInfo<dim>::max_children_per_cell : 1);
-    const double       *P  = at_children_points ? space.children_check_values.data() : space.check_values.data();
+    const double       *P  = at_children_points ? space.children_check_matrix() : space.check_matrix();
     double              min_value = std::numeric_limits<double>::max();
     double              min_mean = std::numeric_limits<double>::max(), max_mean = 0;
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       {
-        double      *u      = owned_values + space.cell_offset[k];
-        const double *w     = space.node_JxW.data() + k * n;
+        double      *u      = space.cell_values(owned_values, k);
+        const double *w     = space.node_weights(k);
         double       mass   = 0, volume = 0;
         for (unsigned int q = 0; q < n; ++q)
           {
@@ -343,7 +409,7 @@ namespace tpde
         const double mean = mass / volume;
         min_mean          = std::min(min_mean, mean);
         max_mean          = std::max(max_mean, mean);
-        if (space.frozen_first_coordinate && !at_children_points)
+        if (space.frozen_first_coordinate() && !at_children_points)
           {
             min_value = std::min(min_value, limit_node_lines(space, u, w, apply, min_mean));
             continue;
@@ -393,13 +459,16 @@ namespace tpde
         restore_moments(space, owned_values, before, centre, adjustable, P, nc);
         min_value = std::numeric_limits<double>::max();
         for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-          for (unsigned int c = 0; c < nc; ++c)
-            {
-              double v = 0;
-              for (unsigned int i = 0; i < n; ++i)
-                v += P[c * n + i] * owned_values[space.cell_offset[k] + i];
-              min_value = std::min(min_value, v);
-            }
+          {
+            const double *u = space.cell_values(owned_values, k);
+            for (unsigned int c = 0; c < nc; ++c)
+              {
+                double v = 0;
+                for (unsigned int i = 0; i < n; ++i)
+                  v += P[c * n + i] * u[i];
+                min_value = std::min(min_value, v);
+              }
+          }
       }
     LimiterResult result;
     result.min_check_value = dealii::Utilities::MPI::min(min_value, space.communicator);

@@ -117,13 +117,13 @@ namespace tpde
             double lo[dim], hi[dim];
             for (int c = 0; c < dim; ++c)
               {
-                lo[c] = space.cell_lower[k * dim + c];
-                hi[c] = lo[c] + space.cell_extent[k * dim + c];
+                lo[c] = space.cell_box(k).lower[c];
+                hi[c] = lo[c] + space.cell_box(k).extent[c];
               }
             double volume = 1.;
             for (int c = 1; c < dim; ++c)
               volume *= hi[c] - lo[c];
-            const double *uk = u + space.cell_offset[k];
+            const double *uk = space.cell_values(u, k);
             const auto    add = [&](const dealii::Quadrature<d> &q, const std::vector<double> &values,
                                  const auto &use) {
               for (unsigned int p = 0; p < q.size(); ++p)
@@ -211,18 +211,18 @@ namespace tpde
   {
     const reference::GaussianDensity exact(state);
     const unsigned int               n  = space.n_nodes();
-    const unsigned int               nf = space.n_fine_points;
+    const unsigned int               nf = space.n_fine_points();
     std::vector<double>              errors(2, 0.);
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       {
-        const double *uk = u + space.cell_offset[k];
+        const double *uk = space.cell_values(u, k);
         for (unsigned int q = 0; q < nf; ++q)
           {
             double uh = 0;
             for (unsigned int i = 0; i < n; ++i)
-              uh += space.fine_values[q * n + i] * uk[i];
-            const double e = uh - exact.evaluate(space.fine_points.data() + (k * nf + q) * dim);
-            const double w = space.fine_JxW[k * nf + q];
+              uh += space.fine_shape_values(q)[i] * uk[i];
+            const double e = uh - exact.evaluate(space.fine_point(k, q));
+            const double w = space.fine_weight(k, q);
             errors[0] += std::abs(e) * w;
             errors[1] += e * e * w;
           }
@@ -246,10 +246,10 @@ namespace tpde
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       for (unsigned int q = 0; q < n; ++q)
         {
-          const std::size_t node = k * n + q;
-          const double      rho  = u[space.cell_offset[k] + q];
-          const double      m    = rho * space.node_JxW[node];
-          const double     *x    = space.node_points.data() + node * dim;
+          const std::size_t node = space.node_index(k, q);
+          const double      rho  = space.cell_values(u, k)[q];
+          const double      m    = rho * space.node_weight(k, q);
+          const double     *x    = space.node_point(k, q);
           sums[0] += m;
           for (unsigned int i = 0; i < dim; ++i)
             {
@@ -295,7 +295,7 @@ namespace tpde
           append_density_errors(*state, u, row);
       }
     int min_level = std::numeric_limits<int>::max(), max_level = 0;
-    for (const auto &cell : space.owned_cells)
+    for (const auto &cell : space.owned_cells())
       {
         min_level = std::min(min_level, cell->level());
         max_level = std::max(max_level, cell->level());

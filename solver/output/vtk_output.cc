@@ -192,12 +192,12 @@ namespace tpde
     const int rank = static_cast<int>(dealii::Utilities::MPI::this_mpi_process(space.communicator));
     for (std::size_t k = 0; k < n_cells; ++k)
       {
-        fe_values.reinit(space.owned_cells[k]);
+        fe_values.reinit(space.owned_cell(k));
         for (unsigned int l = 0; l < points_per_cell; ++l)
           for (unsigned int c = 0; c < dim; ++c)
             coordinates[(k * points_per_cell + vtk_index[l]) * 3 + c] = fe_values.quadrature_point(l)[c];
         mpi_rank->SetValue(static_cast<vtkIdType>(k), rank);
-        refinement_level->SetValue(static_cast<vtkIdType>(k), space.owned_cells[k]->level());
+        refinement_level->SetValue(static_cast<vtkIdType>(k), space.owned_cell(k)->level());
       }
 
     vtkNew<vtkIdTypeArray> connectivity;
@@ -264,7 +264,6 @@ namespace tpde
     const unsigned int n_ranks = dealii::Utilities::MPI::n_mpi_processes(comm);
     const unsigned int n       = space.n_nodes();
     const std::size_t  n_cells = space.n_owned_cells();
-    const auto         first   = space.owned_dofs.n_elements() > 0 ? space.owned_dofs.nth_index_in_set(0) : 0;
     if (!grid || static_cast<std::size_t>(grid->GetNumberOfCells()) != n_cells)
       throw std::logic_error("VtkOutput::write: call setup() after every mesh change");
 
@@ -290,8 +289,8 @@ namespace tpde
         double mass = 0;
         for (unsigned int i = 0; i < n; ++i)
           {
-            nodal[i] = ghosted_density(first + space.cell_offset[k] + i);
-            mass += space.node_JxW[k * n + i] * nodal[i];
+            nodal[i] = ghosted_density(space.global_dof(k, i));
+            mass += space.node_weight(k, i) * nodal[i];
           }
         cell_mass->SetValue(static_cast<vtkIdType>(k), mass);
         interpolate(nodal.data(), density_values + k * points_per_cell, 1);

@@ -41,7 +41,7 @@ namespace
         const double after = total_mass(simulation.space(), simulation.solution().begin());
         worst_change       = std::max(worst_change, std::abs(after - before) / before);
         lowest             = std::min(lowest, simulation.min_check_value());
-        for (const auto &cell : simulation.space().owned_cells)
+        for (const auto &cell : simulation.space().owned_cells())
           max_level = std::max<unsigned int>(max_level, cell->level());
       }
     std::printf("%dD: %u adaptations, worst relative mass change %.3e, min check value %.3e, cells %u, "

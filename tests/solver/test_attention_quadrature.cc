@@ -71,12 +71,12 @@ namespace
     const Matrix  precision = inverse(p.initial.gaussian()->covariance);
     const double *Xe        = evaluated.field().face_velocity();
     const double *Xi        = interpolated.field().face_velocity();
-    EXPECT_EQ(space.face_points.size(), interpolated.space().face_points.size());
+    EXPECT_EQ(space.all_face_points().size(), interpolated.space().all_face_points().size());
     EXPECT_LT(interpolated.field().n_targets(), evaluated.field().n_targets() * 3 / 4)
       << "most faces should be interpolated";
     FieldError error;
-    for (std::size_t point = 0; point < space.face_points.size() / dim; ++point)
-      if (in_gaussian_bulk(precision, p.initial.gaussian()->mean, space.face_points.data() + point * dim))
+    for (std::size_t point = 0; point < space.all_face_points().size() / dim; ++point)
+      if (in_gaussian_bulk(precision, p.initial.gaussian()->mean, space.all_face_points().data() + point * dim))
         error.add(Xi + point * dim, Xe + point * dim, dim);
     const std::size_t bulk = error.points();
     EXPECT_GT(bulk, 50u);

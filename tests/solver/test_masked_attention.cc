@@ -73,9 +73,9 @@ namespace
     const Matrix           &V    = p.attention.V;
     const double           *u    = simulation.solution().begin();
 
-    const std::size_t   n_targets = (space.node_points.size() + space.face_points.size()) / dim;
-    std::vector<double> targets(space.node_points);
-    targets.insert(targets.end(), space.face_points.begin(), space.face_points.end());
+    const std::size_t   n_targets = (space.all_node_points().size() + space.all_face_points().size()) / dim;
+    std::vector<double> targets(space.all_node_points());
+    targets.insert(targets.end(), space.all_face_points().begin(), space.all_face_points().end());
     const double *X_h = simulation.field().node_velocity();
 
     // A source list (y, weight) per distinct target s.
@@ -84,16 +84,15 @@ namespace
       for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
         {
           double lo[dim], h[dim];
-          box_of<dim>(space.owned_cells[k], lo, h);
-          const double *uk = u + space.cell_offset[k];
+          box_of<dim>(space.owned_cell(k), lo, h);
+          const double *uk = space.cell_values(u, k);
           if (node_mask)
             {
               for (unsigned int q = 0; q < n; ++q)
-                if (space.node_points[(k * n + q) * dim] <= s)
+                if (space.node_point(k, q)[0] <= s)
                   {
-                    y.insert(y.end(), &space.node_points[(k * n + q) * dim + 1],
-                             &space.node_points[(k * n + q) * dim + dim]);
-                    w.push_back(uk[q] * space.node_JxW[k * n + q]);
+                    y.insert(y.end(), space.node_point(k, q) + 1, space.node_point(k, q) + dim);
+                    w.push_back(uk[q] * space.node_weight(k, q));
                   }
               continue;
             }
@@ -236,14 +235,15 @@ TEST(MaskedAttention, T11DataAboveOneHalfLeaveTheSolutionBelowUnchanged)
   for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
     for (unsigned int q = 0; q < n; ++q)
       {
-        const double difference = std::abs(a.solution().begin()[space.cell_offset[k] + q] -
-                                           b.solution().begin()[space.cell_offset[k] + q]);
-        const bool   lower      = space.node_points[(k * n + q) * 2] < 0.5;
+        const double difference = std::abs(space.cell_values(a.solution().begin(), k)[q] -
+                                           space.cell_values(b.solution().begin(), k)[q]);
+        const bool   lower      = space.node_point(k, q)[0] < 0.5;
         (lower ? below : above) = std::max(lower ? below : above, difference);
-        largest = std::max(largest, std::abs(a.solution().begin()[space.cell_offset[k] + q]));
+        largest = std::max(largest, std::abs(space.cell_values(a.solution().begin(), k)[q]));
+        const std::size_t node = space.node_index(k, q);
         if (lower)
-          velocity_below = std::max(velocity_below, std::abs(a.field().node_velocity()[(k * n + q) * 2 + 1] -
-                                                             b.field().node_velocity()[(k * n + q) * 2 + 1]));
+          velocity_below = std::max(velocity_below, std::abs(a.field().node_velocity()[node * 2 + 1] -
+                                                             b.field().node_velocity()[node * 2 + 1]));
       }
   std::printf("causality after %d steps to t = 1: max |difference| / max density: s < 1/2 %.1e, "
               "s > 1/2 %.1e; velocity difference below %.1e\n",
@@ -303,7 +303,7 @@ TEST(MaskedAttention, FieldIsTheExactCumulativeIntegralForSDependentData)
 
   simulation.adapt_mesh([](DGSpace<2> &space) {
     for (std::size_t k = 0; k < space.n_owned_cells(); k += 3)
-      space.owned_cells[k]->set_refine_flag();
+      space.owned_cell(k)->set_refine_flag();
   });
   simulation.update_velocity();
   const double refined = cumulative_field_error(simulation, p, node_mask);

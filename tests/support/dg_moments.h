@@ -21,8 +21,8 @@ namespace tpde::testing
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       for (unsigned int q = 0; q < n; ++q)
         {
-          const double *x    = space.node_points.data() + (k * n + q) * 2;
-          const double  r    = space.node_JxW[k * n + q] * u[space.cell_offset[k] + q];
+          const double *x    = space.node_point(k, q);
+          const double  r    = space.node_weight(k, q) * space.cell_values(u, k)[q];
           const double  f[6] = {1, x[0], x[1], x[0] * x[0], x[0] * x[1], x[1] * x[1]};
           for (unsigned int a = 0; a < 6; ++a)
             m[a] += r * f[a];
@@ -48,10 +48,10 @@ namespace tpde::testing
         double m0 = 0, m1 = 0, scale = 0;
         for (unsigned int q = 0; q < n; ++q)
           {
-            const double w = space.node_JxW[k * n + q];
-            m0 += w * before[space.cell_offset[k] + q];
-            m1 += w * after[space.cell_offset[k] + q];
-            scale += w * std::abs(before[space.cell_offset[k] + q]);
+            const double w = space.node_weight(k, q);
+            m0 += w * space.cell_values(before, k)[q];
+            m1 += w * space.cell_values(after, k)[q];
+            scale += w * std::abs(space.cell_values(before, k)[q]);
           }
         const double relative = std::abs(m0 - m1) / std::max(scale, 1e-300);
         if (relative > largest.relative)

@@ -68,9 +68,9 @@ namespace tpde::testing
     const Matrix  precision = inverse(p.initial.gaussian()->covariance);
     const double *X         = simulation.field().node_velocity();
     FieldError    error;
-    for (std::size_t node = 0; node < space.node_points.size() / dim; ++node)
+    for (std::size_t node = 0; node < space.all_node_points().size() / dim; ++node)
       {
-        const double *x = space.node_points.data() + node * dim;
+        const double *x = space.all_node_points().data() + node * dim;
         if (!in_gaussian_bulk(precision, p.initial.gaussian()->mean, x))
           continue;
         const std::vector<double> reference = exact(std::vector<double>(x, x + dim));
