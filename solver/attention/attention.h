@@ -155,6 +155,9 @@ namespace tpde::attention
     bool fast_summation = false;
     /// Whether `exponential = float` applies to its sums.
     bool float_exponential = false;
+    /// Whether tokens carry their position s in the sequence: the mesh gets
+    /// s in [0, 1] as its first coordinate, a frozen label (masked attention).
+    bool positions = false;
   };
 
   struct Variant

@@ -35,6 +35,15 @@ namespace tpde::attention
     return all;
   }
 
+  const Choices<bool> &exponentials()
+  {
+    static const Choices<bool> all({
+      {"double", false, "exp in double;"},
+      {"float", true, "exp in float lanes, double sums."},
+    });
+    return all;
+  }
+
   void declare_entries(EntryDeclarations &entries)
   {
     entries.declare("type", "softmax", EntryPattern::selection(variant_names()),
@@ -54,7 +63,7 @@ namespace tpde::attention
     entries.declare("tolerance", "1e-10", EntryPattern::anything(),
                     "Relative accuracy of evaluation = fast (and auto when it picks fast): a positive number, at "
                     "least ~1e-13 (the rounding of the score vectors).");
-    entries.declare("exponential", "double", EntryPattern::selection("double|float"),
+    entries.declare_choice("exponential", "double", exponentials(),
                     "Precision of the exponentials in the direct sums of softmax, multihead, l2 and unnormalized "
                     "(and sinkhorn's velocity). double: relative error ~1e-15. float: exp in float (16 lanes per "
                     "AVX-512 register) with double accumulation, relative error ~1e-7, faster (see "
@@ -75,7 +84,7 @@ namespace tpde::attention
     if (!tolerance || !(*tolerance > 0.) || !std::isfinite(*tolerance))
       r.fail("tolerance", "expected a positive number, got '" + r.text("tolerance") + "'");
     p.tolerance         = *tolerance;
-    p.float_exponential = r.text("exponential") == "float";
+    p.float_exponential = r.choice("exponential", exponentials());
     try
       {
         const Variant &variant = find_variant(type);

@@ -9,6 +9,8 @@
 namespace tpde::attention
 {
   const Choices<Parameters::Evaluation> &evaluations();
+  /// exponential = double | float: Parameters::float_exponential.
+  const Choices<bool> &exponentials();
 
   void declare_entries(EntryDeclarations &entries);
 

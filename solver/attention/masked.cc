@@ -353,6 +353,7 @@ namespace tpde::attention
     can.score_form        = masked_score_form;
     can.fast_summation    = true; // through the base variant, where it applies
     can.float_exponential = true;
+    can.positions         = true;
     variant.declare_entries = [](EntryDeclarations &entries) {
       entries.declare("masked kernel", "softmax", EntryPattern::anything(),
                       "masked: the variant each token applies to the tokens at or before its position s (softmax, "

@@ -55,10 +55,10 @@ namespace tpde
     ParticleParameters         particles;
     MaskedParameters           masked_attention;
 
-    /// Masked attention: the mesh has the extra first coordinate s in [0, 1]
-    /// (read_parameters prepends it to the Mesh corners and subdivisions), so
-    /// its dimension is d + 1.
-    bool         masked() const { return attention_type == "masked"; }
+    /// Attention over positions (masked): the mesh has the extra first
+    /// coordinate s in [0, 1] (read_parameters prepends it to the Mesh
+    /// corners and subdivisions), so its dimension is d + 1.
+    bool         masked() const { return attention::find_variant(attention_type).capabilities.positions; }
     unsigned int mesh_dimension() const { return dimension + (masked() ? 1 : 0); }
   };
 
