@@ -4,6 +4,8 @@
 #include "adaptation/mesh_adaptation.h"
 #include "adaptation/transfer.h"
 #include "initial/initial_condition.h"
+#include "run/output_folder.h"
+#include "run/run_size.h"
 
 #include <deal.II/base/conditional_ostream.h>
 #include <deal.II/base/mpi.h>
@@ -14,6 +16,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 namespace tpde
 {
@@ -26,6 +29,56 @@ namespace tpde
       if (message.rfind(p.file, 0) == 0)
         return e;
       return InputError(p.file + ": " + message);
+    }
+
+    /// The first point of `points` (n x dim) where `density` < 0, as a message.
+    template <int dim>
+    std::optional<std::string> first_negative(const dealii::Function<dim> &density, const std::vector<double> &points)
+    {
+      for (std::size_t k = 0; k + dim <= points.size(); k += dim)
+        {
+          dealii::Point<dim> x;
+          for (unsigned int c = 0; c < dim; ++c)
+            x[c] = points[k + c];
+          const double value = density.value(x);
+          if (value < 0 || std::isnan(value))
+            {
+              std::ostringstream where;
+              where.precision(6);
+              where << "expected a density >= 0 on the mesh, got " << value << " at (";
+              for (unsigned int c = 0; c < dim; ++c)
+                where << (c ? ", " : "") << x[c];
+              where << ")";
+              return where.str();
+            }
+        }
+      return std::nullopt;
+    }
+
+    /// An initial expression that is negative (or NaN) at a node or a
+    /// projection point of the mesh is an input error (the limiter would
+    /// otherwise silently clip it).
+    template <int dim>
+    void check_initial_density(const DGSpace<dim> &space, const Parameters &p, MPI_Comm comm)
+    {
+      if (p.initial.type != "expression")
+        return;
+      const auto                 initial = make_initial_density<dim>(p.initial);
+      std::optional<std::string> error   = first_negative(*initial, space.node_points);
+      if (!error)
+        error = first_negative(*initial, space.fine_points);
+      if (error)
+        error = p.file + ": subsection 'Initial condition', entry 'expression': " + *error;
+      throw_if_any_rank_failed<InputError>(comm, error);
+    }
+
+    /// domain = file: the size is known once the mesh is read.
+    template <int dim>
+    void check_mesh_size(const DGSpace<dim> &space, const Parameters &p)
+    {
+      if (p.mesh.domain == MeshParameters::Domain::box)
+        return;
+      check_run_size(p, run_size_of(space.triangulation->n_global_active_cells(), space.dof_handler.n_dofs()));
     }
   } // namespace
 
@@ -44,6 +97,8 @@ namespace tpde
         dg_space = std::make_unique<DGSpace<dim>>(parameters.mesh, parameters.discretization, parameters.masked(),
                                                   parameters.file, communicator);
         dg_space->setup();
+        check_mesh_size(*dg_space, parameters);
+        check_initial_density(*dg_space, parameters, communicator);
         attention_kernel = attention::create(parameters.attention_type, parameters.attention);
         attention_field  = std::make_unique<AttentionField<dim>>(
           *dg_space, *attention_kernel, parameters.discretization.interpolate_face_velocity);
@@ -284,6 +339,8 @@ namespace tpde
         {
           try
             {
+              if (options.overwrite)
+                remove_previous_run(previous_run_files(directory, RunKind::grid));
               write_parameters_prm(directory, parameters.as_prm);
             }
           catch (const std::filesystem::filesystem_error &e)
@@ -431,7 +488,7 @@ namespace tpde
     }
 
     template <int dim>
-    void validate_in(const Parameters &p, MPI_Comm comm)
+    RunSize validate_in(const Parameters &p, MPI_Comm comm)
     {
       try
         {
@@ -439,24 +496,39 @@ namespace tpde
           // evaluation: mesh, DoFs and faces, kernel, initial projection.
           DGSpace<dim> space(p.mesh, p.discretization, p.masked(), p.file, comm);
           space.setup();
+          check_mesh_size(space, p);
+          check_initial_density(space, p, comm);
           attention::create(p.attention_type, p.attention);
           VectorType density;
           space.initialize_vector(density);
           const auto initial = make_initial_density<dim>(p.initial);
           project_initial_density(space, *initial, p.initial.projection,
                                   limiting(p.discretization), density);
+          return run_size_of(space.triangulation->n_global_active_cells(), space.dof_handler.n_dofs());
         }
       catch (const InputError &e)
         {
           throw with_file(p, e);
         }
     }
+
+    /// Before anything is allocated or written: the output folder (writable,
+    /// no previous run unless `overwrite`) and the size of the run.
+    void check_before_run(const Parameters &p, bool check_output, bool overwrite)
+    {
+      if (check_output)
+        {
+          check_output_directory(p);
+          refuse_previous_run(previous_run_files(p.output.directory, RunKind::grid),
+                              p.file + ": subsection 'Output', entry 'directory': ", p.output.directory, overwrite);
+        }
+      check_run_size(p, estimate_run_size(p));
+    }
   } // namespace
 
   RunSummary run_simulation(const Parameters &p, MPI_Comm comm, RunOptions options)
   {
-    if (options.write_output)
-      check_output_directory(p);
+    check_before_run(p, options.write_output, options.overwrite);
     switch (p.mesh_dimension())
       {
         case 1:
@@ -468,20 +540,18 @@ namespace tpde
       }
   }
 
-  void validate_run(const Parameters &p, MPI_Comm comm)
+  RunSize validate_run(const Parameters &p, MPI_Comm comm, bool overwrite)
   {
+    check_before_run(p, true, overwrite);
     switch (p.mesh_dimension())
       {
         case 1:
-          validate_in<1>(p, comm);
-          break;
+          return validate_in<1>(p, comm);
         case 2:
-          validate_in<2>(p, comm);
-          break;
+          return validate_in<2>(p, comm);
         default:
-          validate_in<3>(p, comm);
+          return validate_in<3>(p, comm);
       }
-    check_output_directory(p);
   }
 
   template class Simulation<1>;

@@ -14,6 +14,7 @@
 #include "parameters/parameters.h"
 #include "run/run_clock.h"
 #include "run/run_options.h"
+#include "run/run_size.h"
 
 #include <functional>
 #include <memory>
@@ -120,6 +121,7 @@ namespace tpde
   /// Runs the dimension named in the parameters.
   RunSummary run_simulation(const Parameters &parameters, MPI_Comm communicator, RunOptions options);
 
-  /// --validate: everything but the run (parameters, mesh, output folder).
-  void validate_run(const Parameters &parameters, MPI_Comm communicator);
+  /// --validate: everything but the run (parameters, size, mesh, initial
+  /// data, output folder); returns the size of the run (cells, DoFs, memory).
+  RunSize validate_run(const Parameters &parameters, MPI_Comm communicator, bool overwrite = false);
 } // namespace tpde
