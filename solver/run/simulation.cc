@@ -31,6 +31,14 @@ namespace tpde
       return InputError(p.file + ": " + message);
     }
 
+    std::string number(double value)
+    {
+      std::ostringstream s;
+      s.precision(3);
+      s << value;
+      return s.str();
+    }
+
     /// The first point of `points` (n x dim) where `density` < 0, as a message.
     template <int dim>
     std::optional<std::string> first_negative(const dealii::Function<dim> &density, const std::vector<double> &points)
@@ -398,6 +406,7 @@ namespace tpde
       throw PhysicalFailure("the time step collapsed to " + std::to_string(dt) + " at t = " +
                             std::to_string(current_time) + " (velocity " +
                             (std::isfinite(dt) ? "too large" : "not finite") + ")");
+    check_step_shrink(dt, summary);
     // Land exactly on output times and the end time.
     dt                    = schedule.limit_step(current_time, dt);
     unsigned int halvings = 0;
@@ -410,6 +419,54 @@ namespace tpde
         dt *= 0.5;
       }
     return dt;
+  }
+
+  template <int dim>
+  void Simulation<dim>::check_step_shrink(double dt, RunSummary &summary) const
+  {
+    const auto &t = parameters.time;
+    if (summary.first_dt == 0)
+      summary.first_dt = dt;
+    // Steps still needed at this dt, on top of those taken (summary.steps counts them as we go).
+    const double needed    = summary.steps + (t.end_time - current_time) / dt;
+    const bool   shrunk    = dt < t.step_shrink * summary.first_dt;
+    const bool   unbounded = t.maximum_steps > 0 && needed > static_cast<double>(t.maximum_steps);
+    if (t.shrink_steps == 0 || !(shrunk || unbounded))
+      {
+        summary.shrunk_steps = 0;
+        return;
+      }
+    if (++summary.shrunk_steps < t.shrink_steps)
+      return;
+    const std::string steps = std::to_string(summary.shrunk_steps) + " steps, now " + number(dt) + " at t = " +
+                              number(current_time);
+    if (shrunk)
+      throw PhysicalFailure("blow-up: the time step stayed below " + number(t.step_shrink) + " of the first step's (" +
+                            number(summary.first_dt) + ") for " + steps +
+                            " (Time stepping/step shrink and shrink steps)");
+    throw PhysicalFailure("blow-up: at its time step the run would need " + number(needed) +
+                          " steps, more than Time stepping/maximum steps = " + std::to_string(t.maximum_steps) +
+                          ", for " + steps + " (shrink steps)");
+  }
+
+  template <int dim>
+  void Simulation<dim>::check_budget_and_mass(unsigned long step, RunSummary &summary, bool talk) const
+  {
+    const auto &t = parameters.time;
+    if (t.maximum_steps > 0 && step >= t.maximum_steps && current_time < t.end_time * (1 - 1e-14))
+      throw PhysicalFailure("the step budget (Time stepping/maximum steps = " + std::to_string(t.maximum_steps) +
+                            ") is spent at t = " + number(current_time) + " of " + number(t.end_time));
+    if (!(t.minimum_mass > 0))
+      return;
+    const double mass = column(summary.header, summary.last_row, "mass");
+    if (mass < 10 * t.minimum_mass && !summary.mass_warning && talk)
+      std::printf("warning: the mass left in the domain is %.3e at t = %.6g, below 10 x Time stepping/minimum "
+                  "mass = %g; the run stops below %g\n", mass, current_time, t.minimum_mass, t.minimum_mass);
+    summary.mass_warning = summary.mass_warning || mass < 10 * t.minimum_mass;
+    if (!(mass >= t.minimum_mass))
+      throw PhysicalFailure("the mass left in the domain fell to " + number(mass) + " at t = " + number(current_time) +
+                            ", below Time stepping/minimum mass = " + number(t.minimum_mass) +
+                            " (the rest left through the boundary: outflow " + number(outflow_mass) + ")");
   }
 
   template <int dim>
@@ -459,13 +516,14 @@ namespace tpde
     while (!schedule.finished(current_time))
       {
         const double dt = advance(schedule, summary);
-        ++step_count;
+        summary.steps = ++step_count;
         if (parameters.refinement.adaptive && step_count % parameters.refinement.interval == 0)
           if (adapt_mesh())
             update_velocity();
         record(step_count, dt, clock, summary);
         if (schedule.pass(current_time))
           write_vtk();
+        check_budget_and_mass(step_count, summary, dealii::Utilities::MPI::this_mpi_process(communicator) == 0);
         if (talk)
           report_progress(step_count, dt, clock, summary);
       }

@@ -34,6 +34,9 @@ namespace tpde
     double                   min_check_value = 0; // min of rho at check points over all stages
     std::vector<std::string> header;
     std::vector<double>      last_row;
+    double                   first_dt     = 0;     // the first step's CFL dt (the step shrink rule)
+    unsigned int             shrunk_steps = 0;     // consecutive steps below step shrink x first_dt
+    bool                     mass_warning = false; // the mass fell below 10 x minimum mass
   };
 
   template <int dim>
@@ -92,6 +95,10 @@ namespace tpde
     double advance(const OutputSchedule &schedule, RunSummary &summary);
     /// The statistics row of the current state, into `summary` and statistics.csv.
     void record(unsigned long step, double dt, const RunClock &clock, RunSummary &summary);
+    /// Blow-up rule (Time stepping/step shrink, shrink steps) on the CFL step dt: PhysicalFailure.
+    void check_step_shrink(double dt, RunSummary &summary) const;
+    /// Step budget and the mass left in the domain (warning once at 10 x the minimum): PhysicalFailure.
+    void check_budget_and_mass(unsigned long step, RunSummary &summary, bool root) const;
     /// The progress line of a step (every 2 s and at the end).
     void report_progress(unsigned long step, double dt, RunClock &clock, const RunSummary &summary) const;
     /// The ParaView output of the current state, if written.
