@@ -25,7 +25,7 @@ command -v gnuplot > /dev/null || { echo "mean_field_study: gnuplot not found (D
 mkdir -p "$out"
 
 echo "== grid run: $prm"
-"$build/tpde" run "$prm" --quiet --set "Output/directory=$out/grid" --set Output/interval=0
+"$build/tpde" run "$prm" --quiet --overwrite --set "Output/directory=$out/grid" --set Output/interval=0
 
 # N and the number of seeds.
 levels=("100 32" "316 16" "1000 8" "3162 4" "10000 3" "31623 2" "100000 1")
@@ -38,7 +38,7 @@ for level in "${levels[@]}"; do
   step_seconds=0
   for seed in $(seq 1 "$seeds"); do
     run="$out/runs/N$n-seed$seed"
-    log=$("$build/tpde" particles "$prm" --set "Output/directory=$run" --set Output/interval=0 \
+    log=$("$build/tpde" particles "$prm" --overwrite --set "Output/directory=$run" --set Output/interval=0 \
             --set "Particles/number of tokens=$n" --set "Particles/seed=$seed" --set Particles/sampling=random \
             --set "Particles/time step=0.1")
     step_seconds=$(echo "$log" | sed -n 's/.*(\([0-9.e+-]*\) s per step.*/\1/p')

@@ -247,7 +247,7 @@ class Run:
         self.sigma0 = trace_one(*uw)
         self.directory = os.path.join(args.out, 'runs', '%s-%s-%d' % (experiment.lower(), variant, index))
         self.tstar = blowup_time(self.model, self.sigma0) if EXPERIMENTS[experiment]['kind'] == 'blowup' else None
-        self.command = [args.tpde, 'run', self.prm, '--quiet',
+        self.command = [args.tpde, 'run', self.prm, '--quiet', '--overwrite',
                         '--set', 'Output/directory=' + self.directory,
                         '--set', 'Initial condition/covariance=' + matrix_text(self.sigma0)]
         if self.tstar is not None:  # softmax-type blow-up: run to t*/2

@@ -2,7 +2,7 @@
 //
 //   tpde run FILE.prm [--set "Subsection/entry=value"]... [--quiet]
 //   tpde particles FILE.prm [--set ...] [--quiet]   (finite-token run, one MPI rank)
-//   tpde --validate FILE.prm [--set ...]
+//   tpde validate FILE.prm [--set ...]         (or --validate)
 //   tpde --print-parameters [prm|json]
 //   tpde --version
 //
@@ -12,6 +12,7 @@
 #include "attention/attention.h"
 #include "run/simulation.h"
 #include "run/particle_run.h"
+#include "run/run_size.h"
 #include "parameters/parameters.h"
 
 #include <deal.II/base/mpi.h>
@@ -25,11 +26,38 @@
 namespace
 {
   const char *usage =
-    "usage: tpde run FILE.prm [--set \"Subsection/entry=value\"]... [--quiet]\n"
-    "       tpde particles FILE.prm [--set ...] [--quiet]\n"
-    "       tpde --validate FILE.prm [--set ...]\n"
+    "usage: tpde run FILE.prm [--set \"Subsection/entry=value\"]... [--quiet] [--overwrite]\n"
+    "       tpde particles FILE.prm [--set ...] [--quiet] [--overwrite]\n"
+    "       tpde validate FILE.prm [--set ...] [--overwrite]    (also: tpde --validate FILE.prm)\n"
     "       tpde --print-parameters [prm|json]\n"
-    "       tpde --version\n";
+    "       tpde --version\n"
+    "       tpde --help\n";
+
+  const char *help_text =
+    "\ncommands:\n"
+    "  run FILE.prm        the grid solver (under mpirun: one MPI rank per process)\n"
+    "  particles FILE.prm  N tokens instead of the mesh (subsection Particles; one MPI rank)\n"
+    "  validate FILE.prm   parse, build the mesh, check the initial data and the output folder; print\n"
+    "                      cells, DoFs, the memory estimate and the output folder; write nothing\n"
+    "options:\n"
+    "  --set \"Subsection/entry=value\"  override an entry of FILE.prm (repeatable)\n"
+    "  --quiet, -q                     no progress line\n"
+    "  --overwrite                     the output folder may hold a previous run: its files (statistics.csv,\n"
+    "                                  parameters.prm, solution.pvd, solution_*.vtu/.pvtu; for particles\n"
+    "                                  particles.pvd, particles_*.vtp) are removed first, nothing else.\n"
+    "                                  Without it such a folder is refused (exit code 2)\n"
+    "  --print-parameters [prm|json]   every entry with its default and documentation\n"
+    "  --version                       version, deal.II, MPI ranks, threads, SIMD, attention types\n"
+    "  --help, -h                      this text\n"
+    "exit codes:\n"
+    "  0  success\n"
+    "  1  internal error\n"
+    "  2  bad input: one line on stderr naming the file, the entry and what was expected; nothing written\n"
+    "  3  physical failure (non-finite density, collapsed or shrinking time step, step budget, mass left\n"
+    "     the domain); the output written so far is kept\n"
+    "paths:\n"
+    "  Mesh/file and Particles/import file are relative to the folder of the parameter file;\n"
+    "  Output/directory (and Particles/directory) relative to the working folder.\n";
 
   /// The attention kernel picks its clone at run time; report what it picks.
   std::string simd_description()
@@ -42,33 +70,66 @@ namespace
     return "SSE2 (2 doubles; attention kernel baseline x86-64)";
   }
 
+  /// A mistake on the command line: the message and then the usage.
+  class UsageError : public tpde::InputError
+  {
+  public:
+    using tpde::InputError::InputError;
+  };
+
   struct CommandLine
   {
     std::string              command; // run | particles | validate | print-parameters | version | help
     std::string              file;
     std::string              format = "prm";
     std::vector<std::string> overrides;
-    bool                     quiet = false;
+    bool                     quiet     = false;
+    bool                     overwrite = false;
   };
+
+  bool is_file_command(const std::string &command)
+  {
+    return command == "run" || command == "particles" || command == "validate";
+  }
+
+  /// A word that is not an option: the command (when none is given yet) or the file.
+  void positional(CommandLine &cl, const std::string &a)
+  {
+    if (cl.command.empty() && is_file_command(a))
+      cl.command = a;
+    else if (cl.command.empty() && a.size() > 4 && a.compare(a.size() - 4, 4, ".prm") == 0)
+      {
+        cl.command = "run"; // `tpde FILE.prm` runs it
+        cl.file    = a;
+      }
+    else if (cl.command.empty())
+      throw UsageError("command line: unknown command '" + a + "' (expected run, particles or validate)");
+    else if (cl.file.empty() && is_file_command(cl.command))
+      cl.file = a;
+    else
+      throw UsageError("command line: unexpected argument '" + a + "'");
+  }
 
   CommandLine parse_command_line(int argc, char **argv)
   {
     CommandLine              cl;
     std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty())
+      throw UsageError("command line: no command given");
     for (std::size_t i = 0; i < args.size(); ++i)
       {
         const std::string &a = args[i];
-        if (a == "run" || a == "--run")
-          cl.command = "run";
-        else if (a == "particles" || a == "--particles")
-          cl.command = "particles";
-        else if (a == "--validate" || a == "validate")
-          cl.command = "validate";
+        if (a == "--run" || a == "--particles" || a == "--validate")
+          cl.command = a.substr(2);
         else if (a == "--print-parameters")
           {
             cl.command = "print-parameters";
-            if (i + 1 < args.size() && (args[i + 1] == "prm" || args[i + 1] == "json"))
-              cl.format = args[++i];
+            if (i + 1 < args.size() && args[i + 1].rfind("-", 0) != 0)
+              {
+                cl.format = args[++i];
+                if (cl.format != "prm" && cl.format != "json")
+                  throw UsageError("command line: --print-parameters '" + cl.format + "': expected prm or json");
+              }
           }
         else if (a == "--version")
           cl.command = "version";
@@ -76,24 +137,37 @@ namespace
           cl.command = "help";
         else if (a == "--quiet" || a == "-q")
           cl.quiet = true;
+        else if (a == "--overwrite")
+          cl.overwrite = true;
         else if (a == "--set")
           {
             if (i + 1 >= args.size())
-              throw tpde::InputError("command line: --set needs 'Subsection/entry=value'");
+              throw UsageError("command line: --set needs 'Subsection/entry=value'");
             cl.overrides.push_back(args[++i]);
           }
         else if (!a.empty() && a[0] == '-')
-          throw tpde::InputError("command line: unknown option '" + a + "'");
-        else if (cl.file.empty())
-          cl.file = a;
+          throw UsageError("command line: unknown option '" + a + "'");
         else
-          throw tpde::InputError("command line: unexpected argument '" + a + "'");
+          positional(cl, a);
       }
     if (cl.command.empty())
-      cl.command = cl.file.empty() ? "help" : "run";
-    if ((cl.command == "run" || cl.command == "particles" || cl.command == "validate") && cl.file.empty())
-      throw tpde::InputError("command line: '" + cl.command + "' needs a parameter file");
+      throw UsageError("command line: no command given");
+    if (is_file_command(cl.command) && cl.file.empty())
+      throw UsageError("command line: '" + cl.command + "' needs a parameter file");
     return cl;
+  }
+
+  void print_validation(const tpde::Parameters &parameters, const tpde::RunSize &size)
+  {
+    std::cout << parameters.file << ": valid (" << parameters.dimension << "D"
+              << (parameters.masked() ? " tokens on a (s, x) mesh" : "") << ")\n";
+    if (size.known)
+      std::cout << "  cells " << size.cells << ", DoFs " << size.dofs << ", memory estimate "
+                << tpde::format_bytes(size.bytes) << " (available " << tpde::format_bytes(size.available_bytes)
+                << ")\n";
+    else
+      std::cout << "  cells and DoFs: known once the mesh file is read\n";
+    std::cout << "  output folder " << parameters.output.directory << "\n";
   }
 } // namespace
 
@@ -108,7 +182,7 @@ int main(int argc, char **argv)
       if (cl.command == "help")
         {
           if (root)
-            std::cout << usage << "\ncomponents (chosen by name in the parameter file; every entry with its "
+            std::cout << usage << help_text << "\ncomponents (chosen by name in the parameter file; every entry with its "
                       << "documentation: tpde --print-parameters):\n"
                       << tpde::component_overview();
           return 0;
@@ -137,14 +211,14 @@ int main(int argc, char **argv)
       const tpde::Parameters parameters = tpde::read_parameters(cl.file, cl.overrides);
       if (cl.command == "validate")
         {
-          tpde::validate_run(parameters, comm);
+          const tpde::RunSize size = tpde::validate_run(parameters, comm, cl.overwrite);
           if (root)
-            std::cout << cl.file << ": valid (" << parameters.dimension << "D"
-                      << (parameters.masked() ? " tokens on a (s, x) mesh" : "") << ")\n";
+            print_validation(parameters, size);
           return 0;
         }
       tpde::RunOptions options;
-      options.quiet = cl.quiet;
+      options.quiet     = cl.quiet;
+      options.overwrite = cl.overwrite;
       if (cl.command == "particles")
         {
           if (dealii::Utilities::MPI::n_mpi_processes(comm) > 1)
@@ -155,6 +229,12 @@ int main(int argc, char **argv)
         }
       tpde::run_simulation(parameters, comm, options);
       return 0;
+    }
+  catch (const UsageError &e)
+    {
+      if (root)
+        std::cerr << "tpde: error: " << e.what() << "\n" << usage << std::flush;
+      return 2;
     }
   catch (const tpde::InputError &e)
     {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <unistd.h>
 
@@ -321,10 +322,81 @@ namespace tpde
     return out.str();
   }
 
+  namespace
+  {
+    std::string read_text(const std::string &file)
+    {
+      std::error_code ec;
+      if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
+        throw InputError(file + ": expected a parameter file, got a folder or another kind of file");
+      std::ifstream in(file);
+      if (!in)
+        throw InputError(file + ": cannot open the parameter file");
+      std::stringstream s;
+      s << in.rdbuf();
+      return s.str();
+    }
+
+    /// A line without its comment (from '#') and surrounding white space.
+    std::string content_of(const std::string &line)
+    {
+      return dealii::Utilities::trim(line.substr(0, line.find('#')));
+    }
+
+    /// deal.II's ParameterHandler keeps the last of two `set` lines of one
+    /// entry silently; the text is scanned first, tracking `subsection` and
+    /// `end`, so that both lines are named. Also refuses a file without a
+    /// single entry (empty, or only comments).
+    void check_entries_set_once(const std::string &text, const std::string &name)
+    {
+      std::istringstream                   in(text);
+      std::string                          line;
+      std::vector<std::string>             path; // open subsections
+      std::map<std::string, unsigned int>  first_line;
+      unsigned int                         number = 0;
+      bool                                 any    = false;
+      bool                                 joined = false; // the previous line ended in a backslash
+      while (std::getline(in, line))
+        {
+          ++number;
+          const std::string content = content_of(line);
+          const bool        continued = joined;
+          joined                      = !content.empty() && content.back() == '\\';
+          if (continued)
+            continue; // deal.II joins the line to the previous one
+          if (content.rfind("subsection ", 0) == 0)
+            path.push_back(dealii::Utilities::trim(content.substr(11)));
+          else if (content == "end" && !path.empty())
+            path.pop_back();
+          else if (content.rfind("set ", 0) == 0)
+            {
+              any                  = true;
+              const auto        eq    = content.find('=');
+              const std::string entry = dealii::Utilities::trim(content.substr(4, eq == std::string::npos ? std::string::npos : eq - 4));
+              std::string       key;
+              for (const auto &section : path)
+                key += section + "/";
+              key += entry;
+              const auto [at, fresh] = first_line.emplace(key, number);
+              if (!fresh)
+                throw InputError(name + ": line " + std::to_string(number) + ": entry '" + key +
+                                 "' is set twice (lines " + std::to_string(at->second) + " and " +
+                                 std::to_string(number) + "); expected each entry once");
+            }
+          else if (!content.empty())
+            any = true; // deal.II names what is wrong with it
+        }
+      if (!any)
+        throw InputError(name + ": expected a parameter file with entries ('set entry = value'), got " +
+                         (text.empty() ? "an empty file" : "only white space and comments"));
+    }
+  } // namespace
+
   Parameters parse_parameters(const std::string              &text,
                               const std::string              &name,
                               const std::vector<std::string> &overrides)
   {
+    check_entries_set_once(text, name);
     ParameterHandler prm;
     parse_into_handler(prm, text, name, overrides);
     try
@@ -340,19 +412,6 @@ namespace tpde
         throw InputError(name + ": " + message_of(e));
       }
   }
-
-  namespace
-  {
-    std::string read_text(const std::string &file)
-    {
-      std::ifstream in(file);
-      if (!in)
-        throw InputError(file + ": cannot open the parameter file");
-      std::stringstream s;
-      s << in.rdbuf();
-      return s.str();
-    }
-  } // namespace
 
   Parameters read_parameters(const std::string &file, const std::vector<std::string> &overrides)
   {

@@ -7,6 +7,7 @@
 #include "particles/particle_system.h"
 #include "particles/sampling.h"
 #include "particles/token_csv.h"
+#include "run/output_folder.h"
 #include "run/run_clock.h"
 
 #include <algorithm>
@@ -24,9 +25,12 @@ namespace tpde
     /// Output folder, parameters.prm, statistics.csv and the .vtp series.
     struct ParticleFiles
     {
-      ParticleFiles(const Parameters &p, const std::vector<std::string> &header, bool active)
+      ParticleFiles(const Parameters &p, const std::vector<std::string> &header, const RunOptions &options)
       {
+        const bool                  active = options.write_output;
         const std::filesystem::path directory(p.particles.directory);
+        if (active && options.overwrite)
+          remove_previous_run(previous_run_files(directory, RunKind::particles));
         const std::string where = p.file + ": subsection 'Particles', entry 'directory': ";
         try
           {
@@ -47,7 +51,7 @@ namespace tpde
       std::unique_ptr<ParticleVtkOutput> vtk;
     };
 
-    void check_output_folder(const Parameters &p)
+    void check_output_folder(const Parameters &p, bool overwrite)
     {
       // check_output_directory() checks Output/directory; point it at ours.
       Parameters particle_output = p;
@@ -55,6 +59,9 @@ namespace tpde
       try
         {
           check_output_directory(particle_output);
+          refuse_previous_run(previous_run_files(p.particles.directory, RunKind::particles),
+                              p.file + ": subsection 'Particles', entry 'directory': ", p.particles.directory,
+                              overwrite);
         }
       catch (const InputError &e)
         {
@@ -81,7 +88,7 @@ namespace tpde
       ParticleStatistics statistics(p, kernel);
       ParticleRunSummary summary;
       summary.header = statistics.header();
-      ParticleFiles files(p, summary.header, options.write_output);
+      ParticleFiles files(p, summary.header, options);
       double previous = snapshots.front().time;
       for (std::size_t k = 0; k < snapshots.size(); ++k)
         {
@@ -136,7 +143,7 @@ namespace tpde
       throw InputError(p.file + ": subsection 'Attention', entry 'type': masked attention is not "
                                 "available for tpde particles yet (tpde run solves it on the grid)");
     if (options.write_output)
-      check_output_folder(p);
+      check_output_folder(p, options.overwrite);
     const auto kernel = attention::create(p.attention_type, p.attention);
     if (!p.particles.import_file.empty())
       return import_tokens(p, *kernel, options);
@@ -146,7 +153,7 @@ namespace tpde
     ParticleStatistics        statistics(p, *kernel);
     ParticleRunSummary        summary;
     summary.header = statistics.header();
-    ParticleFiles files(p, summary.header, options.write_output);
+    ParticleFiles files(p, summary.header, options);
 
     RunClock   clock;
     const bool talk   = !options.quiet;

@@ -4,6 +4,8 @@
 #include "adaptation/mesh_adaptation.h"
 #include "adaptation/transfer.h"
 #include "initial/initial_condition.h"
+#include "run/output_folder.h"
+#include "run/run_size.h"
 
 #include <deal.II/base/conditional_ostream.h>
 #include <deal.II/base/mpi.h>
@@ -14,6 +16,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 namespace tpde
 {
@@ -26,6 +29,64 @@ namespace tpde
       if (message.rfind(p.file, 0) == 0)
         return e;
       return InputError(p.file + ": " + message);
+    }
+
+    std::string number(double value)
+    {
+      std::ostringstream s;
+      s.precision(3);
+      s << value;
+      return s.str();
+    }
+
+    /// The first point of `points` (n x dim) where `density` < 0, as a message.
+    template <int dim>
+    std::optional<std::string> first_negative(const dealii::Function<dim> &density, const std::vector<double> &points)
+    {
+      for (std::size_t k = 0; k + dim <= points.size(); k += dim)
+        {
+          dealii::Point<dim> x;
+          for (unsigned int c = 0; c < dim; ++c)
+            x[c] = points[k + c];
+          const double value = density.value(x);
+          if (value < 0 || std::isnan(value))
+            {
+              std::ostringstream where;
+              where.precision(6);
+              where << "expected a density >= 0 on the mesh, got " << value << " at (";
+              for (unsigned int c = 0; c < dim; ++c)
+                where << (c ? ", " : "") << x[c];
+              where << ")";
+              return where.str();
+            }
+        }
+      return std::nullopt;
+    }
+
+    /// An initial expression that is negative (or NaN) at a node or a
+    /// projection point of the mesh is an input error (the limiter would
+    /// otherwise silently clip it).
+    template <int dim>
+    void check_initial_density(const DGSpace<dim> &space, const Parameters &p, MPI_Comm comm)
+    {
+      if (p.initial.type != "expression")
+        return;
+      const auto                 initial = make_initial_density<dim>(p.initial);
+      std::optional<std::string> error   = first_negative(*initial, space.node_points);
+      if (!error)
+        error = first_negative(*initial, space.fine_points);
+      if (error)
+        error = p.file + ": subsection 'Initial condition', entry 'expression': " + *error;
+      throw_if_any_rank_failed<InputError>(comm, error);
+    }
+
+    /// domain = file: the size is known once the mesh is read.
+    template <int dim>
+    void check_mesh_size(const DGSpace<dim> &space, const Parameters &p)
+    {
+      if (p.mesh.domain == MeshParameters::Domain::box)
+        return;
+      check_run_size(p, run_size_of(space.triangulation->n_global_active_cells(), space.dof_handler.n_dofs()));
     }
   } // namespace
 
@@ -44,6 +105,8 @@ namespace tpde
         dg_space = std::make_unique<DGSpace<dim>>(parameters.mesh, parameters.discretization, parameters.masked(),
                                                   parameters.file, communicator);
         dg_space->setup();
+        check_mesh_size(*dg_space, parameters);
+        check_initial_density(*dg_space, parameters, communicator);
         attention_kernel = attention::create(parameters.attention_type, parameters.attention);
         attention_field  = std::make_unique<AttentionField<dim>>(
           *dg_space, *attention_kernel, parameters.discretization.interpolate_face_velocity);
@@ -284,6 +347,8 @@ namespace tpde
         {
           try
             {
+              if (options.overwrite)
+                remove_previous_run(previous_run_files(directory, RunKind::grid));
               write_parameters_prm(directory, parameters.as_prm);
             }
           catch (const std::filesystem::filesystem_error &e)
@@ -341,6 +406,7 @@ namespace tpde
       throw PhysicalFailure("the time step collapsed to " + std::to_string(dt) + " at t = " +
                             std::to_string(current_time) + " (velocity " +
                             (std::isfinite(dt) ? "too large" : "not finite") + ")");
+    check_step_shrink(dt, summary);
     // Land exactly on output times and the end time.
     dt                    = schedule.limit_step(current_time, dt);
     unsigned int halvings = 0;
@@ -353,6 +419,54 @@ namespace tpde
         dt *= 0.5;
       }
     return dt;
+  }
+
+  template <int dim>
+  void Simulation<dim>::check_step_shrink(double dt, RunSummary &summary) const
+  {
+    const auto &t = parameters.time;
+    if (summary.first_dt == 0)
+      summary.first_dt = dt;
+    // Steps still needed at this dt, on top of those taken (summary.steps counts them as we go).
+    const double needed    = summary.steps + (t.end_time - current_time) / dt;
+    const bool   shrunk    = dt < t.step_shrink * summary.first_dt;
+    const bool   unbounded = t.maximum_steps > 0 && needed > static_cast<double>(t.maximum_steps);
+    if (t.shrink_steps == 0 || !(shrunk || unbounded))
+      {
+        summary.shrunk_steps = 0;
+        return;
+      }
+    if (++summary.shrunk_steps < t.shrink_steps)
+      return;
+    const std::string steps = std::to_string(summary.shrunk_steps) + " steps, now " + number(dt) + " at t = " +
+                              number(current_time);
+    if (shrunk)
+      throw PhysicalFailure("blow-up: the time step stayed below " + number(t.step_shrink) + " of the first step's (" +
+                            number(summary.first_dt) + ") for " + steps +
+                            " (Time stepping/step shrink and shrink steps)");
+    throw PhysicalFailure("blow-up: at its time step the run would need " + number(needed) +
+                          " steps, more than Time stepping/maximum steps = " + std::to_string(t.maximum_steps) +
+                          ", for " + steps + " (shrink steps)");
+  }
+
+  template <int dim>
+  void Simulation<dim>::check_budget_and_mass(unsigned long step, RunSummary &summary, bool talk) const
+  {
+    const auto &t = parameters.time;
+    if (t.maximum_steps > 0 && step >= t.maximum_steps && current_time < t.end_time * (1 - 1e-14))
+      throw PhysicalFailure("the step budget (Time stepping/maximum steps = " + std::to_string(t.maximum_steps) +
+                            ") is spent at t = " + number(current_time) + " of " + number(t.end_time));
+    if (!(t.minimum_mass > 0))
+      return;
+    const double mass = column(summary.header, summary.last_row, "mass");
+    if (mass < 10 * t.minimum_mass && !summary.mass_warning && talk)
+      std::printf("warning: the mass left in the domain is %.3e at t = %.6g, below 10 x Time stepping/minimum "
+                  "mass = %g; the run stops below %g\n", mass, current_time, t.minimum_mass, t.minimum_mass);
+    summary.mass_warning = summary.mass_warning || mass < 10 * t.minimum_mass;
+    if (!(mass >= t.minimum_mass))
+      throw PhysicalFailure("the mass left in the domain fell to " + number(mass) + " at t = " + number(current_time) +
+                            ", below Time stepping/minimum mass = " + number(t.minimum_mass) +
+                            " (the rest left through the boundary: outflow " + number(outflow_mass) + ")");
   }
 
   template <int dim>
@@ -402,13 +516,14 @@ namespace tpde
     while (!schedule.finished(current_time))
       {
         const double dt = advance(schedule, summary);
-        ++step_count;
+        summary.steps = ++step_count;
         if (parameters.refinement.adaptive && step_count % parameters.refinement.interval == 0)
           if (adapt_mesh())
             update_velocity();
         record(step_count, dt, clock, summary);
         if (schedule.pass(current_time))
           write_vtk();
+        check_budget_and_mass(step_count, summary, dealii::Utilities::MPI::this_mpi_process(communicator) == 0);
         if (talk)
           report_progress(step_count, dt, clock, summary);
       }
@@ -431,7 +546,7 @@ namespace tpde
     }
 
     template <int dim>
-    void validate_in(const Parameters &p, MPI_Comm comm)
+    RunSize validate_in(const Parameters &p, MPI_Comm comm)
     {
       try
         {
@@ -439,24 +554,39 @@ namespace tpde
           // evaluation: mesh, DoFs and faces, kernel, initial projection.
           DGSpace<dim> space(p.mesh, p.discretization, p.masked(), p.file, comm);
           space.setup();
+          check_mesh_size(space, p);
+          check_initial_density(space, p, comm);
           attention::create(p.attention_type, p.attention);
           VectorType density;
           space.initialize_vector(density);
           const auto initial = make_initial_density<dim>(p.initial);
           project_initial_density(space, *initial, p.initial.projection,
                                   limiting(p.discretization), density);
+          return run_size_of(space.triangulation->n_global_active_cells(), space.dof_handler.n_dofs());
         }
       catch (const InputError &e)
         {
           throw with_file(p, e);
         }
     }
+
+    /// Before anything is allocated or written: the output folder (writable,
+    /// no previous run unless `overwrite`) and the size of the run.
+    void check_before_run(const Parameters &p, bool check_output, bool overwrite)
+    {
+      if (check_output)
+        {
+          check_output_directory(p);
+          refuse_previous_run(previous_run_files(p.output.directory, RunKind::grid),
+                              p.file + ": subsection 'Output', entry 'directory': ", p.output.directory, overwrite);
+        }
+      check_run_size(p, estimate_run_size(p));
+    }
   } // namespace
 
   RunSummary run_simulation(const Parameters &p, MPI_Comm comm, RunOptions options)
   {
-    if (options.write_output)
-      check_output_directory(p);
+    check_before_run(p, options.write_output, options.overwrite);
     switch (p.mesh_dimension())
       {
         case 1:
@@ -468,20 +598,18 @@ namespace tpde
       }
   }
 
-  void validate_run(const Parameters &p, MPI_Comm comm)
+  RunSize validate_run(const Parameters &p, MPI_Comm comm, bool overwrite)
   {
+    check_before_run(p, true, overwrite);
     switch (p.mesh_dimension())
       {
         case 1:
-          validate_in<1>(p, comm);
-          break;
+          return validate_in<1>(p, comm);
         case 2:
-          validate_in<2>(p, comm);
-          break;
+          return validate_in<2>(p, comm);
         default:
-          validate_in<3>(p, comm);
+          return validate_in<3>(p, comm);
       }
-    check_output_directory(p);
   }
 
   template class Simulation<1>;

@@ -14,6 +14,7 @@
 #include "parameters/parameters.h"
 #include "run/run_clock.h"
 #include "run/run_options.h"
+#include "run/run_size.h"
 
 #include <functional>
 #include <memory>
@@ -33,6 +34,9 @@ namespace tpde
     double                   min_check_value = 0; // min of rho at check points over all stages
     std::vector<std::string> header;
     std::vector<double>      last_row;
+    double                   first_dt     = 0;     // the first step's CFL dt (the step shrink rule)
+    unsigned int             shrunk_steps = 0;     // consecutive steps below step shrink x first_dt
+    bool                     mass_warning = false; // the mass fell below 10 x minimum mass
   };
 
   template <int dim>
@@ -91,6 +95,10 @@ namespace tpde
     double advance(const OutputSchedule &schedule, RunSummary &summary);
     /// The statistics row of the current state, into `summary` and statistics.csv.
     void record(unsigned long step, double dt, const RunClock &clock, RunSummary &summary);
+    /// Blow-up rule (Time stepping/step shrink, shrink steps) on the CFL step dt: PhysicalFailure.
+    void check_step_shrink(double dt, RunSummary &summary) const;
+    /// Step budget and the mass left in the domain (warning once at 10 x the minimum): PhysicalFailure.
+    void check_budget_and_mass(unsigned long step, RunSummary &summary, bool root) const;
     /// The progress line of a step (every 2 s and at the end).
     void report_progress(unsigned long step, double dt, RunClock &clock, const RunSummary &summary) const;
     /// The ParaView output of the current state, if written.
@@ -120,6 +128,7 @@ namespace tpde
   /// Runs the dimension named in the parameters.
   RunSummary run_simulation(const Parameters &parameters, MPI_Comm communicator, RunOptions options);
 
-  /// --validate: everything but the run (parameters, mesh, output folder).
-  void validate_run(const Parameters &parameters, MPI_Comm communicator);
+  /// --validate: everything but the run (parameters, size, mesh, initial
+  /// data, output folder); returns the size of the run (cells, DoFs, memory).
+  RunSize validate_run(const Parameters &parameters, MPI_Comm communicator, bool overwrite = false);
 } // namespace tpde

@@ -23,6 +23,10 @@ namespace tpde
     TimeScheme scheme             = {{0., 0.75, 1. / 3.}};
     double     maximum_time_step  = 0.;    // 0: no cap
     double     negligible_density = 1e-14; // relative; speeds there do not set dt (0: off)
+    unsigned long maximum_steps   = 1000000; // step budget (0: none)
+    double     step_shrink        = 1e-6;  // CFL dt below this fraction of the first step's ...
+    unsigned int shrink_steps     = 100;   // ... for this many consecutive steps: blow-up (0: off)
+    double     minimum_mass       = 1e-3;  // mass left in the domain below which the run stops (0: off)
 
     static const Choices<TimeScheme> &schemes();
     static const EntryTable<TimeSteppingParameters> &entry_table();

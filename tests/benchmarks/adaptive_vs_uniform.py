@@ -61,7 +61,7 @@ def final_errors(statistics):
 
 
 def run(tpde, prm, overrides, folder):
-    command = [tpde, "run", prm, "--quiet", "--set", f"Output/directory={folder}",
+    command = [tpde, "run", prm, "--quiet", "--overwrite", "--set", f"Output/directory={folder}",
                "--set", "Output/write vtu=false"]
     for o in overrides:
         command += ["--set", o]
