@@ -59,7 +59,7 @@ namespace tpde
       .add("minimum level", &MeshRefinementParameters::minimum_level, "0", EntryPattern::integer(0),
           "No cell is coarsened below this level (the coarse mesh is level 0).")
       .add("maximum level", &MeshRefinementParameters::maximum_level, "10", EntryPattern::integer(0), "No cell is refined beyond this level.")
-      .add("maximum cells", &MeshRefinementParameters::maximum_cells, "0", EntryPattern::integer(0), "Approximate cap on the number of cells (0: none).")
+      .add("maximum cells", &MeshRefinementParameters::maximum_cells, "0", EntryPattern::integer(0), "Cap on the number of cells: adaptation keeps the mesh about below it, and a run whose initial mesh exceeds it is refused (0: none).")
       .add("initial refinements", &MeshRefinementParameters::initial_refinements, "0", EntryPattern::integer(0, 20),
           "Adaptive refinement cycles of the initial data before the run (each re-projects the initial "
           "density on the new mesh).");

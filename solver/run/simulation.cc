@@ -63,18 +63,20 @@ namespace tpde
       return std::nullopt;
     }
 
-    /// An initial expression that is negative (or NaN) at a node or a
+    /// An initial density that is negative (or NaN) at a node or a
     /// projection point of the mesh is an input error (the limiter would
-    /// otherwise silently clip it).
+    /// otherwise silently clip it); only an expression can be.
     template <int dim>
     void check_initial_density(const DGSpace<dim> &space, const Parameters &p, MPI_Comm comm)
     {
-      if (p.initial.type != "expression")
-        return;
-      const auto                 initial = make_initial_density<dim>(p.initial);
-      std::optional<std::string> error   = first_negative(*initial, space.node_points);
+      const auto          initial = make_initial_density<dim>(p.initial);
+      std::vector<double> fine_points;
+      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+        for (unsigned int q = 0; q < space.n_fine_points(); ++q)
+          fine_points.insert(fine_points.end(), space.fine_point(k, q), space.fine_point(k, q) + dim);
+      std::optional<std::string> error = first_negative(*initial, space.all_node_points());
       if (!error)
-        error = first_negative(*initial, space.fine_points);
+        error = first_negative(*initial, fine_points);
       if (error)
         error = p.file + ": subsection 'Initial condition', entry 'expression': " + *error;
       throw_if_any_rank_failed<InputError>(comm, error);
