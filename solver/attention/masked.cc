@@ -364,7 +364,7 @@ namespace tpde::attention
       p.masked_kernel = r.text("masked kernel");
       // The base variant's own entries (an unknown base fails when the kernel is built).
       for (const Variant &base : variants())
-        if (base.name == p.masked_kernel && base.read_entries)
+        if (base.name == p.masked_kernel && base.capabilities.masked_base && base.read_entries)
           base.read_entries(r, p);
     };
     return variant;

@@ -6,6 +6,8 @@
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/utilities.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -327,8 +329,9 @@ namespace tpde
     std::string read_text(const std::string &file)
     {
       std::error_code ec;
-      if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
-        throw InputError(file + ": expected a parameter file, got a folder or another kind of file");
+      // Pipes (`tpde run <(...)`) are fine; a folder is not.
+      if (std::filesystem::is_directory(file, ec))
+        throw InputError(file + ": expected a parameter file, got a folder");
       std::ifstream in(file);
       if (!in)
         throw InputError(file + ": cannot open the parameter file");
@@ -337,10 +340,20 @@ namespace tpde
       return s.str();
     }
 
-    /// A line without its comment (from '#') and surrounding white space.
-    std::string content_of(const std::string &line)
+    /// A line as deal.II reads it: tabs as spaces, without its comment
+    /// (from '#') and surrounding white space.
+    std::string content_of(std::string line)
     {
+      std::replace(line.begin(), line.end(), '\t', ' ');
       return dealii::Utilities::trim(line.substr(0, line.find('#')));
+    }
+
+    /// deal.II accepts its keywords in lower or upper case.
+    bool starts_with_keyword(const std::string &content, const std::string &lower)
+    {
+      std::string upper = lower;
+      std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+      return content.rfind(lower, 0) == 0 || content.rfind(upper, 0) == 0;
     }
 
     /// deal.II's ParameterHandler keeps the last of two `set` lines of one
@@ -359,16 +372,18 @@ namespace tpde
       while (std::getline(in, line))
         {
           ++number;
-          const std::string content = content_of(line);
+          const std::string content   = content_of(line);
+          const std::string raw       = dealii::Utilities::trim(line);
           const bool        continued = joined;
-          joined                      = !content.empty() && content.back() == '\\';
+          // deal.II decides on the raw line, before removing the comment.
+          joined = !raw.empty() && raw.back() == '\\';
           if (continued)
             continue; // deal.II joins the line to the previous one
-          if (content.rfind("subsection ", 0) == 0)
+          if (starts_with_keyword(content, "subsection "))
             path.push_back(dealii::Utilities::trim(content.substr(11)));
-          else if (content == "end" && !path.empty())
+          else if ((content == "end" || content == "END") && !path.empty())
             path.pop_back();
-          else if (content.rfind("set ", 0) == 0)
+          else if (starts_with_keyword(content, "set "))
             {
               any                  = true;
               const auto        eq    = content.find('=');
@@ -388,7 +403,7 @@ namespace tpde
         }
       if (!any)
         throw InputError(name + ": expected a parameter file with entries ('set entry = value'), got " +
-                         (text.empty() ? "an empty file" : "only white space and comments"));
+                         (text.empty() ? "an empty file" : "no 'set' line"));
     }
   } // namespace
 

@@ -26,13 +26,9 @@ namespace tpde
     std::vector<fs::path> files;
     static const std::regex grid(R"(statistics\.csv|parameters\.prm|solution\.pvd|solution_\d+(\.\d+)?\.(vtu|pvtu))");
     static const std::regex particles(R"(statistics\.csv|parameters\.prm|particles\.pvd|particles_\d+\.vtp)");
-    if (kind == RunKind::grid)
-      {
-        collect(directory, grid, files);
-        collect(directory / "particles", particles, files);
-      }
-    else
-      collect(directory, particles, files);
+    // A particle run in <directory>/particles is its own run (compared with
+    // this one by tpde-compare): the grid run neither refuses nor removes it.
+    collect(directory, kind == RunKind::grid ? grid : particles, files);
     std::sort(files.begin(), files.end());
     return files;
   }

@@ -69,14 +69,16 @@ namespace tpde
     template <int dim>
     void check_initial_density(const DGSpace<dim> &space, const Parameters &p, MPI_Comm comm)
     {
-      const auto          initial = make_initial_density<dim>(p.initial);
-      std::vector<double> fine_points;
-      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-        for (unsigned int q = 0; q < space.n_fine_points(); ++q)
-          fine_points.insert(fine_points.end(), space.fine_point(k, q), space.fine_point(k, q) + dim);
-      std::optional<std::string> error = first_negative(*initial, space.all_node_points());
-      if (!error)
-        error = first_negative(*initial, fine_points);
+      const auto                 initial = make_initial_density<dim>(p.initial);
+      std::optional<std::string> error   = first_negative(*initial, space.all_node_points());
+      std::vector<double>        cell_points; // one cell's projection points at a time
+      for (std::size_t k = 0; k < space.n_owned_cells() && !error; ++k)
+        {
+          cell_points.clear();
+          for (unsigned int q = 0; q < space.n_fine_points(); ++q)
+            cell_points.insert(cell_points.end(), space.fine_point(k, q), space.fine_point(k, q) + dim);
+          error = first_negative(*initial, cell_points);
+        }
       if (error)
         error = p.file + ": subsection 'Initial condition', entry 'expression': " + *error;
       throw_if_any_rank_failed<InputError>(comm, error);
@@ -88,7 +90,10 @@ namespace tpde
     {
       if (p.mesh.domain == MeshParameters::Domain::box)
         return;
-      check_run_size(p, run_size_of(space.triangulation->n_global_active_cells(), space.dof_handler.n_dofs()));
+      // Every rank decides the same way (one node's memory), so none is left in a collective.
+      collectively<InputError>(space.communicator, [&]() {
+        check_run_size(p, run_size_of(space.triangulation->n_global_active_cells(), space.dof_handler.n_dofs()));
+      });
     }
   } // namespace
 
@@ -432,7 +437,10 @@ namespace tpde
     // Steps still needed at this dt, on top of those taken (summary.steps counts them as we go).
     const double needed    = summary.steps + (t.end_time - current_time) / dt;
     const bool   shrunk    = dt < t.step_shrink * summary.first_dt;
-    const bool   unbounded = t.maximum_steps > 0 && needed > static_cast<double>(t.maximum_steps);
+    // A step held at `maximum time step` on purpose (a time-error study) is
+    // not a blow-up; the plain budget still applies to it.
+    const bool capped    = t.maximum_time_step > 0 && dt >= t.maximum_time_step * (1 - 1e-12);
+    const bool unbounded = !capped && t.maximum_steps > 0 && needed > static_cast<double>(t.maximum_steps);
     if (t.shrink_steps == 0 || !(shrunk || unbounded))
       {
         summary.shrunk_steps = 0;
@@ -574,21 +582,26 @@ namespace tpde
 
     /// Before anything is allocated or written: the output folder (writable,
     /// no previous run unless `overwrite`) and the size of the run.
-    void check_before_run(const Parameters &p, bool check_output, bool overwrite)
+    void check_before_run(const Parameters &p, MPI_Comm comm, bool check_output, bool overwrite)
     {
-      if (check_output)
-        {
-          check_output_directory(p);
-          refuse_previous_run(previous_run_files(p.output.directory, RunKind::grid),
-                              p.file + ": subsection 'Output', entry 'directory': ", p.output.directory, overwrite);
-        }
-      check_run_size(p, estimate_run_size(p));
+      // A rank that fails alone must not leave the others waiting in the
+      // first collective of the run.
+      collectively<InputError>(comm, [&]() {
+        if (check_output)
+          {
+            check_output_directory(p);
+            refuse_previous_run(previous_run_files(p.output.directory, RunKind::grid),
+                                p.file + ": subsection 'Output', entry 'directory': ", p.output.directory,
+                                overwrite);
+          }
+        check_run_size(p, estimate_run_size(p));
+      });
     }
   } // namespace
 
   RunSummary run_simulation(const Parameters &p, MPI_Comm comm, RunOptions options)
   {
-    check_before_run(p, options.write_output, options.overwrite);
+    check_before_run(p, comm, options.write_output, options.overwrite);
     switch (p.mesh_dimension())
       {
         case 1:
@@ -602,7 +615,7 @@ namespace tpde
 
   RunSize validate_run(const Parameters &p, MPI_Comm comm, bool overwrite)
   {
-    check_before_run(p, true, overwrite);
+    check_before_run(p, comm, true, overwrite);
     switch (p.mesh_dimension())
       {
         case 1:
