@@ -26,8 +26,8 @@
 namespace
 {
   const char *usage =
-    "usage: tpde run FILE.prm [--set \"Subsection/entry=value\"]... [--quiet] [--overwrite]\n"
-    "       tpde particles FILE.prm [--set ...] [--quiet] [--overwrite]\n"
+    "usage: tpde run FILE.prm [--set \"Subsection/entry=value\"]... [--quiet] [--overwrite | --resume]\n"
+    "       tpde particles FILE.prm [--set ...] [--quiet] [--overwrite | --resume]\n"
     "       tpde validate FILE.prm [--set ...] [--overwrite]    (also: tpde --validate FILE.prm)\n"
     "       tpde --print-parameters [prm|json]\n"
     "       tpde --version\n"
@@ -46,6 +46,11 @@ namespace
     "                                  parameters.prm, solution.pvd, solution_*.vtu/.pvtu; for particles\n"
     "                                  particles.pvd, particles_*.vtp) are removed first, nothing else.\n"
     "                                  Without it such a folder is refused (exit code 2)\n"
+    "  --resume                        continue the run in the output folder from its newest checkpoint\n"
+    "                                  (subsection Checkpoint), on any number of MPI ranks; rows and\n"
+    "                                  ParaView files written after that checkpoint are replaced. Only the\n"
+    "                                  Output and Checkpoint entries, the end time and the step budget may\n"
+    "                                  differ from the checkpointed run's parameters\n"
     "  --print-parameters [prm|json]   every entry with its default and documentation\n"
     "  --version                       version, deal.II, MPI ranks, threads, SIMD, attention types\n"
     "  --help, -h                      this text\n"
@@ -85,6 +90,7 @@ namespace
     std::vector<std::string> overrides;
     bool                     quiet     = false;
     bool                     overwrite = false;
+    bool                     resume    = false;
   };
 
   bool is_file_command(const std::string &command)
@@ -139,6 +145,8 @@ namespace
           cl.quiet = true;
         else if (a == "--overwrite")
           cl.overwrite = true;
+        else if (a == "--resume")
+          cl.resume = true;
         else if (a == "--set")
           {
             if (i + 1 >= args.size())
@@ -154,6 +162,11 @@ namespace
       throw UsageError("command line: no command given");
     if (is_file_command(cl.command) && cl.file.empty())
       throw UsageError("command line: '" + cl.command + "' needs a parameter file");
+    if (cl.resume && cl.overwrite)
+      throw UsageError("command line: --resume continues the run in the output folder, --overwrite removes it: "
+                       "expected one of them");
+    if (cl.resume && cl.command != "run" && cl.command != "particles")
+      throw UsageError("command line: --resume applies to 'run' and 'particles', not '" + cl.command + "'");
     return cl;
   }
 
@@ -219,6 +232,7 @@ int main(int argc, char **argv)
       tpde::RunOptions options;
       options.quiet     = cl.quiet;
       options.overwrite = cl.overwrite;
+      options.resume    = cl.resume;
       if (cl.command == "particles")
         {
           if (dealii::Utilities::MPI::n_mpi_processes(comm) > 1)

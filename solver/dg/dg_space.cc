@@ -3,6 +3,7 @@
 #include "mesh/mesh_builder.h"
 
 #include <deal.II/base/qprojector.h>
+#include <deal.II/dofs/dof_renumbering.h>
 #include <deal.II/dofs/dof_tools.h>
 #include <deal.II/fe/fe_values.h>
 
@@ -53,6 +54,19 @@ namespace tpde
         x.push_back(p[0]);
       return x;
     }
+
+    /// The active cells that `select` keeps, ordered by cell id.
+    template <int dim, typename Select>
+    std::vector<typename dealii::DoFHandler<dim>::active_cell_iterator>
+    sorted_cells(const dealii::DoFHandler<dim> &dof_handler, const Select &select)
+    {
+      std::vector<typename dealii::DoFHandler<dim>::active_cell_iterator> cells;
+      for (const auto &cell : dof_handler.active_cell_iterators())
+        if (select(cell))
+          cells.push_back(cell);
+      std::sort(cells.begin(), cells.end(), [](const auto &a, const auto &b) { return a->id() < b->id(); });
+      return cells;
+    }
   } // namespace
 
   template <int dim>
@@ -73,6 +87,12 @@ namespace tpde
   void DGSpace<dim>::setup()
   {
     dof_handler.distribute_dofs(fe);
+    // Cells and their DoFs in a canonical order (by cell id: depth first
+    // through the refinement tree), not deal.II's level-wise one, which
+    // depends on the mesh's history: a run rebuilt from a checkpoint then
+    // sums in the same order as the run that wrote it and repeats it bit for bit.
+    owned_cells_ = sorted_cells(dof_handler, [](const CellIterator &cell) { return cell->is_locally_owned(); });
+    dealii::DoFRenumbering::cell_wise(dof_handler, owned_cells_);
     owned_dofs = dof_handler.locally_owned_dofs();
     dealii::DoFTools::extract_locally_relevant_dofs(dof_handler, relevant_dofs);
     if (!owned_dofs.is_contiguous())
@@ -211,10 +231,6 @@ namespace tpde
     dealii::FEValues<dim>     fine_fe_values(mapping, fe, fine,
                                          dealii::update_quadrature_points | dealii::update_JxW_values);
 
-    owned_cells_.clear();
-    for (const auto &cell : dof_handler.active_cell_iterators())
-      if (cell->is_locally_owned())
-        owned_cells_.push_back(cell);
     const std::size_t n_cells = owned_cells_.size();
     cell_offset.resize(n_cells);
     node_points.resize(n_cells * n * dim);
@@ -433,10 +449,9 @@ namespace tpde
     face_points.clear();
     face_normal_JxW.clear();
     FaceBuilder builder(*this);
-    for (const auto &cell : dof_handler.active_cell_iterators())
+    for (const auto &cell :
+         sorted_cells(dof_handler, [](const CellIterator &c) { return c->is_locally_owned() || c->is_ghost(); }))
       {
-        if (!cell->is_locally_owned() && !cell->is_ghost())
-          continue;
         for (unsigned int f = 0; f < cell->n_faces(); ++f)
           {
             if (cell->at_boundary(f))

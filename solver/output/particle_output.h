@@ -22,6 +22,14 @@ namespace tpde
     void write(double time, const std::vector<double> &positions, const double *velocity);
 
     unsigned int n_written() const { return static_cast<unsigned int>(series.size()); }
+    /// The .pvd series so far (a checkpoint records it), and its restore by a
+    /// resumed run (particles.pvd rewritten).
+    const PvdCollection::Entries &outputs() const { return series.entries(); }
+    void                          resume(PvdCollection::Entries outputs)
+    {
+      series.restore(std::move(outputs));
+      series.write();
+    }
 
   private:
     std::string   directory;

@@ -25,6 +25,10 @@ namespace tpde
     std::vector<double> row(unsigned long step, double time, double dt, const std::vector<double> &positions,
                             const std::vector<double> &velocity, double wall_seconds);
 
+    /// The state of the Gaussian reference (checkpoints), and its restore.
+    std::vector<double> reference_snapshot() const { return reference.snapshot(); }
+    void                reference_restore(const std::vector<double> &snapshot) { reference.restore(snapshot); }
+
   private:
     unsigned int             dim;
     const attention::Kernel &kernel;

@@ -66,7 +66,8 @@ namespace tpde
     std::filesystem::rename(temporary, path);
   }
 
-  StatisticsFile::StatisticsFile(const std::string &path, const std::vector<std::string> &header, bool active)
+  StatisticsFile::StatisticsFile(const std::string &path, const std::vector<std::string> &header, bool active,
+                                 std::optional<std::uint64_t> continue_at)
     : path(path)
   {
     if (!active)
@@ -75,13 +76,36 @@ namespace tpde
     for (std::size_t i = 0; i < header.size(); ++i)
       line += (i ? "," : "") + header[i];
     line += '\n';
-    try
+    if (continue_at)
       {
-        write_file_atomically(path, line);
+        // The rows up to the checkpoint stay; later ones (written before the
+        // run was stopped) go, so the resumed run neither repeats nor skips one.
+        std::ifstream in(path, std::ios::binary);
+        std::string   first;
+        std::getline(in, first);
+        std::error_code error;
+        const auto      size = std::filesystem::file_size(path, error);
+        if (!in || first + '\n' != line)
+          throw std::runtime_error("cannot resume " + path + ": missing, or its header is not this run's");
+        if (error || size < *continue_at)
+          throw std::runtime_error("cannot resume " + path + ": shorter (" + std::to_string(size) +
+                                   " bytes) than at the checkpoint (" + std::to_string(*continue_at) + " bytes)");
+        std::filesystem::resize_file(path, *continue_at, error);
+        if (error)
+          throw std::runtime_error("cannot resume " + path + ": " + error.message());
+        bytes = *continue_at;
       }
-    catch (const std::exception &)
+    else
       {
-        throw std::runtime_error("cannot write " + path);
+        try
+          {
+            write_file_atomically(path, line);
+          }
+        catch (const std::exception &)
+          {
+            throw std::runtime_error("cannot write " + path);
+          }
+        bytes = line.size();
       }
     descriptor = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (descriptor < 0)
@@ -121,6 +145,7 @@ namespace tpde
         data += written;
         left -= static_cast<std::size_t>(written);
       }
+    bytes += line.size();
   }
 
   PvdCollection::PvdCollection(std::string path)

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,8 +35,11 @@ namespace tpde
   class StatisticsFile
   {
   public:
-    /// Throws std::runtime_error("cannot write PATH").
-    StatisticsFile(const std::string &path, const std::vector<std::string> &header, bool active);
+    /// Throws std::runtime_error("cannot write PATH"). `continue_at`: a
+    /// resumed run keeps the file's first `continue_at` bytes (its header must
+    /// be `header`) and appends after them.
+    StatisticsFile(const std::string &path, const std::vector<std::string> &header, bool active,
+                   std::optional<std::uint64_t> continue_at = std::nullopt);
     ~StatisticsFile();
     StatisticsFile(const StatisticsFile &) = delete;
     StatisticsFile &operator=(const StatisticsFile &) = delete;
@@ -42,9 +47,13 @@ namespace tpde
     /// One row, every number as %.17g (exact round trip).
     void write(const std::vector<double> &row);
 
+    /// Bytes in the file so far (what a checkpoint records).
+    std::uint64_t size() const { return bytes; }
+
   private:
-    std::string path;
-    int         descriptor = -1;
+    std::string   path;
+    int           descriptor = -1;
+    std::uint64_t bytes      = 0;
   };
 
   /// The .pvd collection of a series of ParaView files with their physical
@@ -55,13 +64,18 @@ namespace tpde
     /// `path`: the .pvd file; entries are file names relative to its folder.
     explicit PvdCollection(std::string path);
 
-    void        add(double time, const std::string &file);
-    void        write() const;
-    std::size_t size() const { return series.size(); }
+    using Entries = std::vector<std::pair<double, std::string>>;
+
+    void           add(double time, const std::string &file);
+    void           write() const;
+    std::size_t    size() const { return series.size(); }
+    const Entries &entries() const { return series; }
+    /// A resumed run: the series as it was at the checkpoint (not written).
+    void           restore(Entries entries) { series = std::move(entries); }
 
   private:
     std::string                                 path;
-    std::vector<std::pair<double, std::string>> series;
+    Entries     series;
   };
 
   /// When a run writes its ParaView output: every `interval` (or only at the
@@ -84,6 +98,10 @@ namespace tpde
     /// After a step to `time`: true if `time` is an output time (then the
     /// schedule moves on to the next one).
     bool pass(double time);
+
+    /// The next output time (what a checkpoint records), and its restore.
+    double next_output_time() const { return next_output; }
+    void   resume(double next_output_time) { next_output = next_output_time; }
 
   private:
     double step;

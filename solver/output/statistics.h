@@ -62,6 +62,10 @@ namespace tpde
     /// Adds the columns slice<k>_* (after all others) for setup.positions.
     void add_slices(const SliceSetup &setup);
 
+    /// The state of the Gaussian references (checkpoints), and its restore.
+    std::vector<double> reference_snapshot() const { return join_snapshots(reference, slice_reference); }
+    void reference_restore(const std::vector<double> &snapshot) { split_snapshots(snapshot, reference, slice_reference); }
+
   private:
     /// The columns of the slices, appended to `row`.
     void compute_slices(double time, const double *owned_values, std::vector<double> &row);

@@ -33,6 +33,44 @@ namespace tpde
     : reference(std::move(reference))
   {}
 
+  std::vector<double> ReferenceTracker::snapshot() const
+  {
+    if (!reference)
+      return {};
+    std::vector<double> all = {failed ? 1. : 0.};
+    const auto          ode = reference->snapshot();
+    all.insert(all.end(), ode.begin(), ode.end());
+    return all;
+  }
+
+  void ReferenceTracker::restore(const std::vector<double> &snapshot)
+  {
+    if (!reference)
+      return;
+    if (snapshot.empty())
+      throw std::invalid_argument("no state of the Gaussian reference");
+    failed = snapshot[0] != 0;
+    reference->restore(std::vector<double>(snapshot.begin() + 1, snapshot.end()));
+  }
+
+  std::vector<double> join_snapshots(const ReferenceTracker &a, const ReferenceTracker &b)
+  {
+    const auto          first = a.snapshot(), second = b.snapshot();
+    std::vector<double> all   = {double(first.size())};
+    all.insert(all.end(), first.begin(), first.end());
+    all.insert(all.end(), second.begin(), second.end());
+    return all;
+  }
+
+  void split_snapshots(const std::vector<double> &snapshot, ReferenceTracker &a, ReferenceTracker &b)
+  {
+    const std::size_t first = snapshot.empty() ? 0 : static_cast<std::size_t>(snapshot[0]);
+    if (snapshot.empty() || 1 + first > snapshot.size())
+      throw std::invalid_argument("no state of the Gaussian references");
+    a.restore(std::vector<double>(snapshot.begin() + 1, snapshot.begin() + 1 + first));
+    b.restore(std::vector<double>(snapshot.begin() + 1 + first, snapshot.end()));
+  }
+
   const reference::GaussianState *ReferenceTracker::state(double time)
   {
     if (!reference || failed)

@@ -45,10 +45,18 @@ namespace tpde
     bool                            active() const { return reference != nullptr; }
     const reference::GaussianState *state(double time);
 
+    /// Its state for a checkpoint (empty if inactive), and the restore.
+    std::vector<double> snapshot() const;
+    void                restore(const std::vector<double> &snapshot);
+
   private:
     std::unique_ptr<reference::GaussianReference> reference;
     bool                                          failed = false;
   };
+
+  /// Two trackers' snapshots in one vector (the first's length first), and back.
+  std::vector<double> join_snapshots(const ReferenceTracker &a, const ReferenceTracker &b);
+  void split_snapshots(const std::vector<double> &snapshot, ReferenceTracker &a, ReferenceTracker &b);
 
   /// The columns ref_mean_*, ref_cov_* of `state` (NaN if null) and, if null,
   /// `n_error_columns` more NaN.

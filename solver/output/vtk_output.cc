@@ -371,6 +371,16 @@ namespace tpde
     });
   }
 
+  template <int dim>
+  void VtkOutput<dim>::resume(PvdCollection::Entries outputs)
+  {
+    series.restore(std::move(outputs));
+    collectively<std::runtime_error>(space.communicator, [&]() {
+      if (dealii::Utilities::MPI::this_mpi_process(space.communicator) == 0)
+        series.write();
+    });
+  }
+
   template class VtkOutput<1>;
   template class VtkOutput<2>;
   template class VtkOutput<3>;

@@ -37,6 +37,10 @@ namespace tpde
                const std::vector<double> &indicator = {});
 
     unsigned int n_written() const { return static_cast<unsigned int>(series.size()); }
+    /// The .pvd series so far (a checkpoint records it), and its restore by a
+    /// resumed run (collective; rank 0 rewrites solution.pvd).
+    const PvdCollection::Entries &outputs() const { return series.entries(); }
+    void                          resume(PvdCollection::Entries outputs);
 
   private:
     /// Evaluates the DG polynomial with nodal values `nodal` (deal.II's

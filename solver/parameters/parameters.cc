@@ -89,6 +89,7 @@ namespace tpde
         {"Time stepping", &TimeSteppingParameters::declare},
         {"Output", &OutputParameters::declare},
         {"Particles", &ParticleParameters::declare},
+        {"Checkpoint", &CheckpointParameters::declare},
       };
       return all;
     }
@@ -271,6 +272,7 @@ namespace tpde
       p.particles = read_section(prm, name, "Particles", [&](const EntryReader &r) {
         return ParticleParameters::read(r, p.output.directory);
       });
+      p.checkpoint = read_section(prm, name, "Checkpoint", &CheckpointParameters::read);
       return p;
     }
   } // namespace

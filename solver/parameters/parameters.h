@@ -5,7 +5,7 @@
 // reads its entries (common/parameter_entries.h): Mesh (mesh/), Discretization
 // (dg/), Attention (attention/), Initial condition (initial/), Mesh refinement
 // (adaptation/), Time stepping (run/), Output (output/), Particles
-// (particles/). This file only adds `dimension`, `subsection Masked
+// (particles/), Checkpoint (checkpoint/). This file only adds `dimension`, `subsection Masked
 // attention` (which reshapes the mesh and the initial data) and the glue.
 //
 // Every entry is declared independently of the dimension, so a file is parsed
@@ -17,6 +17,7 @@
 
 #include "adaptation/refinement_parameters.h"
 #include "attention/attention.h"
+#include "checkpoint/checkpoint_parameters.h"
 #include "common/errors.h"
 #include "dg/dg_parameters.h"
 #include "initial/initial_parameters.h"
@@ -53,6 +54,7 @@ namespace tpde
     TimeSteppingParameters     time;
     OutputParameters           output;
     ParticleParameters         particles;
+    CheckpointParameters       checkpoint;
     MaskedParameters           masked_attention;
 
     /// Attention over positions (masked): the mesh has the extra first

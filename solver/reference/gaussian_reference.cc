@@ -123,6 +123,12 @@ namespace tpde::reference
     return current;
   }
 
+  void GaussianReference::restore(const std::vector<double> &snapshot)
+  {
+    integrator->restore(snapshot);
+    unpack(integrator->state(), dim, current);
+  }
+
   GaussianDensity::GaussianDensity(const GaussianState &state)
     : dim(state.mean.size())
   {

@@ -70,6 +70,10 @@ namespace tpde::reference
     const std::string   &variant() const { return variant_name; }
     const OdeIntegrator &ode() const { return *integrator; }
 
+    /// The integration state, and its restore (checkpoints).
+    std::vector<double> snapshot() const { return integrator->snapshot(); }
+    void                restore(const std::vector<double> &snapshot);
+
   private:
     std::string                    variant_name;
     unsigned int                   dim;

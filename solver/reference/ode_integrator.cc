@@ -377,4 +377,21 @@ namespace tpde::reference
           }
       }
   }
+  std::vector<double> OdeIntegrator::snapshot() const
+  {
+    std::vector<double> all = {t, h_proposed};
+    all.insert(all.end(), y.begin(), y.end());
+    return all;
+  }
+
+  void OdeIntegrator::restore(const std::vector<double> &snapshot)
+  {
+    if (snapshot.size() != 2 + y.size())
+      throw std::invalid_argument("OdeIntegrator::restore: expected " + std::to_string(2 + y.size()) +
+                                  " numbers, got " + std::to_string(snapshot.size()));
+    t          = snapshot[0];
+    h_proposed = snapshot[1];
+    y.assign(snapshot.begin() + 2, snapshot.end());
+    have_f_at_y = false; // f(t, y) is evaluated again, to the same bits
+  }
 } // namespace tpde::reference

@@ -97,6 +97,11 @@ namespace tpde::reference
     std::size_t                rhs_evaluations() const { return n_evaluations; }
     const ButcherTableau      &method() const { return tableau; }
 
+    /// Where the integration is (time, proposed step, solution), and its
+    /// restore: a resumed run continues exactly as the run that was stopped.
+    std::vector<double> snapshot() const;
+    void                restore(const std::vector<double> &snapshot);
+
   private:
     void   evaluate(double time, const std::vector<double> &state, std::vector<double> &dydt);
     double initial_step_size(double interval);

@@ -2,6 +2,7 @@
 
 #include "common/errors.h"
 
+#include <algorithm>
 #include <regex>
 
 namespace tpde
@@ -26,9 +27,11 @@ namespace tpde
     std::vector<fs::path> files;
     static const std::regex grid(R"(statistics\.csv|parameters\.prm|solution\.pvd|solution_\d+(\.\d+)?\.(vtu|pvtu))");
     static const std::regex particles(R"(statistics\.csv|parameters\.prm|particles\.pvd|particles_\d+\.vtp)");
+    static const std::regex checkpoints(R"(checkpoint_\d+\.tpde(\.tmp)?)");
     // A particle run in <directory>/particles is its own run (compared with
     // this one by tpde-compare): the grid run neither refuses nor removes it.
     collect(directory, kind == RunKind::grid ? grid : particles, files);
+    collect(directory / "checkpoints", checkpoints, files);
     std::sort(files.begin(), files.end());
     return files;
   }
@@ -53,7 +56,30 @@ namespace tpde
     for (const fs::path &file : files)
       fs::remove(file, ec);
     for (const fs::path &file : files)
-      if (file.parent_path().filename() == "particles" && fs::is_empty(file.parent_path(), ec))
+      if ((file.parent_path().filename() == "particles" || file.parent_path().filename() == "checkpoints") &&
+          fs::is_empty(file.parent_path(), ec))
         fs::remove(file.parent_path(), ec);
+  }
+
+  void remove_outputs_not_in(const fs::path &directory, RunKind kind,
+                             const std::vector<std::pair<double, std::string>> &outputs)
+  {
+    // The stem (solution_00012) names an output with all its pieces.
+    static const std::regex grid(R"((solution_\d+)(\.\d+)?\.(vtu|pvtu))");
+    static const std::regex particles(R"((particles_\d+)\.vtp)");
+    std::vector<fs::path> files;
+    collect(directory, kind == RunKind::grid ? grid : particles, files);
+    std::error_code ec;
+    for (const fs::path &file : files)
+      {
+        std::smatch     match;
+        const std::string name = file.filename().string();
+        std::regex_match(name, match, kind == RunKind::grid ? grid : particles);
+        const std::string stem = match[1].str() + ".";
+        const bool kept = std::any_of(outputs.begin(), outputs.end(),
+                                      [&](const auto &output) { return output.second.rfind(stem, 0) == 0; });
+        if (!kept)
+          fs::remove(file, ec);
+      }
   }
 } // namespace tpde

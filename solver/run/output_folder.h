@@ -26,4 +26,10 @@ namespace tpde
 
   /// Removes `files` (and a `particles` folder left empty by it).
   void remove_previous_run(const std::vector<std::filesystem::path> &files);
+
+  /// A resumed run: removes the ParaView files of this kind that `outputs`
+  /// (the .pvd series at the checkpoint) does not list, i.e. those the
+  /// stopped run wrote after its checkpoint (with their .vtu pieces).
+  void remove_outputs_not_in(const std::filesystem::path                     &directory, RunKind kind,
+                             const std::vector<std::pair<double, std::string>> &outputs);
 } // namespace tpde

@@ -1,5 +1,8 @@
 #include "run/particle_run.h"
 
+#include "checkpoint/checkpoint_file.h"
+#include "checkpoint/checkpoint_schedule.h"
+#include "checkpoint/run_state.h"
 #include "initial/initial_condition.h"
 #include "output/particle_output.h"
 #include "output/particle_statistics.h"
@@ -25,12 +28,16 @@ namespace tpde
     /// Output folder, parameters.prm, statistics.csv and the .vtp series.
     struct ParticleFiles
     {
-      ParticleFiles(const Parameters &p, const std::vector<std::string> &header, const RunOptions &options)
+      /// `resumed`: continue the files as they were at that checkpoint.
+      ParticleFiles(const Parameters &p, const std::vector<std::string> &header, const RunOptions &options,
+                    const RunProgress *resumed = nullptr)
       {
         const bool                  active = options.write_output;
         const std::filesystem::path directory(p.particles.directory);
         if (active && options.overwrite)
           remove_previous_run(previous_run_files(directory, RunKind::particles));
+        if (active && resumed) // files written after the checkpoint by the stopped run
+          remove_outputs_not_in(directory, RunKind::particles, resumed->outputs);
         const std::string where = p.file + ": subsection 'Particles', entry 'directory': ";
         try
           {
@@ -39,8 +46,12 @@ namespace tpde
                 write_parameters_prm(directory, p.as_prm);
                 if (p.output.write_vtu)
                   vtk = std::make_unique<ParticleVtkOutput>(directory.string(), p.dimension);
+                if (vtk && resumed)
+                  vtk->resume(resumed->outputs);
               }
-            csv = std::make_unique<StatisticsFile>((directory / "statistics.csv").string(), header, active);
+            csv = std::make_unique<StatisticsFile>(
+              (directory / "statistics.csv").string(), header, active,
+              resumed ? std::optional<std::uint64_t>(resumed->statistics_bytes) : std::nullopt);
           }
         catch (const std::exception &e)
           {
@@ -51,7 +62,7 @@ namespace tpde
       std::unique_ptr<ParticleVtkOutput> vtk;
     };
 
-    void check_output_folder(const Parameters &p, bool overwrite)
+    void check_output_folder(const Parameters &p, bool overwrite, bool resume)
     {
       // check_output_directory() checks Output/directory; point it at ours.
       Parameters particle_output = p;
@@ -59,9 +70,10 @@ namespace tpde
       try
         {
           check_output_directory(particle_output);
-          refuse_previous_run(previous_run_files(p.particles.directory, RunKind::particles),
-                              p.file + ": subsection 'Particles', entry 'directory': ", p.particles.directory,
-                              overwrite);
+          if (!resume) // a resumed run continues the folder's run
+            refuse_previous_run(previous_run_files(p.particles.directory, RunKind::particles),
+                                p.file + ": subsection 'Particles', entry 'directory': ", p.particles.directory,
+                                overwrite);
         }
       catch (const InputError &e)
         {
@@ -70,6 +82,69 @@ namespace tpde
           if (const auto at = message.find(grid_entry); at != std::string::npos)
             message.replace(at, grid_entry.size(), "subsection 'Particles', entry 'directory'");
           throw InputError(message);
+        }
+    }
+
+    /// Where a particle run is: the progress, the tokens and the output
+    /// interval being stepped through (equal steps of size dt to target).
+    struct ParticleRunState
+    {
+      RunProgress         progress;
+      std::vector<double> positions;
+      double              target = 0, dt = 0;
+      unsigned long       steps_left = 0;
+      double              step_seconds = 0;
+      Checkpoint          checkpoint; // when resumed: the one read
+    };
+
+    /// Particle entries that may change on resume; the grid's do not matter.
+    const std::vector<std::string> free_sections = {"Output", "Checkpoint", "Mesh refinement", "Discretization"};
+    const std::vector<std::string> free_entries  = {"Time stepping/end time", "Time stepping/maximum steps",
+                                                    "Time stepping/cfl", "Time stepping/scheme"};
+
+    ParticleRunState read_particle_checkpoint(const Parameters &p)
+    {
+      ParticleRunState state;
+      state.checkpoint = CheckpointFolder(p.particles.directory)
+                           .read_newest(p.file + ": subsection 'Particles', entry 'directory': --resume: ");
+      const Checkpoint &c = state.checkpoint;
+      check_same_parameters(c, "particles", p.as_prm, p.file, free_sections, free_entries);
+      state.progress = RunProgress::load(c);
+      if (state.progress.time >= p.time.end_time * (1 - 1e-14))
+        throw InputError(p.file + ": subsection 'Time stepping', entry 'end time': --resume: the checkpoint " +
+                         c.origin() + " is at t = " + std::to_string(state.progress.time) +
+                         ", expected an end time after it");
+      state.positions  = c.numbers("positions");
+      const auto &step = c.numbers("interval");
+      if (step.size() != 3 || state.positions.size() != std::size_t(p.particles.number_of_tokens) * p.dimension)
+        throw InputError(c.origin() + ": damaged checkpoint (token count or interval state)");
+      state.target       = step[0];
+      state.dt           = step[1];
+      state.steps_left   = static_cast<unsigned long>(step[2]);
+      state.step_seconds = c.number("step seconds");
+      return state;
+    }
+
+    /// A failure to write it is a warning: the run goes on.
+    void write_particle_checkpoint(const Parameters &p, const RunProgress &progress, const ParticleRunState &state,
+                                   const std::vector<double> &positions, double step_seconds,
+                                   const std::vector<double> &references)
+    {
+      Checkpoint c;
+      store_parameters(c, "particles", p.as_prm);
+      progress.store(c);
+      c.put("positions", positions);
+      c.put("interval", {state.target, state.dt, double(state.steps_left)});
+      c.put("step seconds", step_seconds);
+      c.put("references", references);
+      try
+        {
+          CheckpointFolder(p.particles.directory).write(progress.step, c, p.checkpoint.keep);
+        }
+      catch (const std::exception &e)
+        {
+          std::fprintf(stderr, "warning: no checkpoint at t = %.6g (step %lu): %s\n", progress.time, progress.step,
+                       e.what());
         }
     }
 
@@ -143,21 +218,38 @@ namespace tpde
       throw InputError(p.file + ": subsection 'Attention', entry 'type': masked attention is not "
                                 "available for tpde particles yet (tpde run solves it on the grid)");
     if (options.write_output)
-      check_output_folder(p, options.overwrite);
+      check_output_folder(p, options.overwrite, options.resume);
     const auto kernel = attention::create(p.attention_type, p.attention);
     if (!p.particles.import_file.empty())
-      return import_tokens(p, *kernel, options);
+      {
+        if (options.resume)
+          throw InputError(p.file + ": subsection 'Particles', entry 'import file': --resume applies to particle runs "
+                                    "that integrate tokens, not to an import");
+        return import_tokens(p, *kernel, options);
+      }
 
-    particles::ParticleSystem system(*kernel, sample_initial_tokens(p));
+    ParticleRunState state;
+    if (options.resume)
+      state = read_particle_checkpoint(p);
+    particles::ParticleSystem system(*kernel, options.resume ? state.positions : sample_initial_tokens(p));
     const auto                integrator = p.particles.integrator;
     ParticleStatistics        statistics(p, *kernel);
     ParticleRunSummary        summary;
     summary.header = statistics.header();
-    ParticleFiles files(p, summary.header, options);
+    if (options.resume)
+      try
+        {
+          statistics.reference_restore(state.checkpoint.numbers("references"));
+        }
+      catch (const std::invalid_argument &e)
+        {
+          throw InputError(state.checkpoint.origin() + ": incompatible checkpoint (" + e.what() + ")");
+        }
+    ParticleFiles files(p, summary.header, options, options.resume ? &state.progress : nullptr);
 
-    RunClock   clock;
+    RunClock   clock(state.progress.wall_seconds);
     const bool talk   = !options.quiet;
-    double     time   = 0;
+    double     time   = state.progress.time;
     const auto record = [&](unsigned long step, double dt) {
       summary.last_row = statistics.row(step, time, dt, system.positions(), system.velocity(), clock.seconds());
       files.csv->write(summary.last_row);
@@ -170,42 +262,62 @@ namespace tpde
       std::cout << "TPDE particles " << p.dimension << "D, " << p.attention_type << " attention, "
                 << system.size() << " tokens (" << ParticleParameters::samplings().name_of(p.particles.sampling) << ", seed " << p.particles.seed << "), "
                 << ParticleParameters::integrators().name_of(p.particles.integrator) << std::endl;
-    record(0, 0.);
-    write_vtk();
+    if (talk && options.resume)
+      std::cout << "resumed from " << state.checkpoint.origin() << " at t = " << time << ", step "
+                << state.progress.step << std::endl;
 
     const double   end_time = p.time.end_time;
     OutputSchedule schedule(p.output.interval, end_time);
-    unsigned long  step_count = 0;
+    unsigned long  step_count = state.progress.step;
+    if (options.resume)
+      {
+        schedule.resume(state.progress.next_output);
+        summary.step_seconds = state.step_seconds;
+      }
+    else
+      {
+        record(0, 0.);
+        write_vtk();
+      }
+    CheckpointSchedule checkpoints(p.checkpoint, time, clock.seconds());
     while (!schedule.finished(time))
       {
         // Equal steps of at most `time step` that land exactly on the next output.
-        const double        target  = schedule.target();
-        const unsigned long n_steps = schedule.equal_steps(time, p.particles.time_step);
-        const double        dt      = (target - time) / double(n_steps);
-        for (unsigned long k = 1; k <= n_steps; ++k)
+        if (state.steps_left == 0)
           {
-            // A step's cost includes the velocity at its end (the next step's
-            // first stage, also used by the statistics): 4 evaluations for RK4.
-            const RunClock step_clock;
-            system.step(dt, integrator);
-            system.velocity();
-            summary.step_seconds += step_clock.seconds();
-            time = k == n_steps ? target : time + dt;
-            ++step_count;
-            for (const double x : system.positions())
-              if (!std::isfinite(x))
-                throw PhysicalFailure("a token position is not finite at t = " + std::to_string(time) +
-                                      " (velocity too large: reduce the time step)");
-            record(step_count, dt);
-            if (const auto elapsed = clock.progress_due(schedule.finished(time)); talk && elapsed)
-              {
-                std::printf("step %7lu  t = %.6g / %g (%5.1f%%)  dt = %.3e  ETA %.0f s\n", step_count, time,
-                            end_time, 100 * time / end_time, dt, *elapsed / time * (end_time - time));
-                std::fflush(stdout);
-              }
+            state.target     = schedule.target();
+            state.steps_left = schedule.equal_steps(time, p.particles.time_step);
+            state.dt         = (state.target - time) / double(state.steps_left);
           }
-        if (schedule.pass(time)) // always: the steps land on the target
+        // A step's cost includes the velocity at its end (the next step's
+        // first stage, also used by the statistics): 4 evaluations for RK4.
+        const RunClock step_clock;
+        system.step(state.dt, integrator);
+        system.velocity();
+        summary.step_seconds += step_clock.seconds();
+        time = --state.steps_left == 0 ? state.target : time + state.dt;
+        ++step_count;
+        for (const double x : system.positions())
+          if (!std::isfinite(x))
+            throw PhysicalFailure("a token position is not finite at t = " + std::to_string(time) +
+                                  " (velocity too large: reduce the time step)");
+        record(step_count, state.dt);
+        if (const auto elapsed = clock.progress_due(schedule.finished(time)); talk && elapsed)
+          {
+            std::printf("step %7lu  t = %.6g / %g (%5.1f%%)  dt = %.3e  ETA %.0f s\n", step_count, time, end_time,
+                        100 * time / end_time, state.dt, *elapsed / time * (end_time - time));
+            std::fflush(stdout);
+          }
+        if (state.steps_left == 0 && schedule.pass(time)) // the steps land on the target
           write_vtk();
+        if (options.write_output && checkpoints.due(time, clock.seconds(), MPI_COMM_SELF) && !schedule.finished(time))
+          {
+            RunProgress now{step_count, time, schedule.next_output_time(), clock.seconds(), files.csv->size(), {}};
+            if (files.vtk)
+              now.outputs = files.vtk->outputs();
+            write_particle_checkpoint(p, now, state, system.positions(), summary.step_seconds,
+                                      statistics.reference_snapshot());
+          }
       }
     summary.steps        = step_count;
     summary.time         = time;

@@ -3,6 +3,8 @@
 #include "common/collective.h"
 #include "adaptation/mesh_adaptation.h"
 #include "adaptation/transfer.h"
+#include "checkpoint/checkpoint_schedule.h"
+#include "checkpoint/grid_state.h"
 #include "initial/initial_condition.h"
 #include "run/output_folder.h"
 #include "run/run_size.h"
@@ -109,11 +111,21 @@ namespace tpde
   {
     try
       {
-        dg_space = std::make_unique<DGSpace<dim>>(parameters.mesh, parameters.discretization, parameters.masked(),
+        if (options.resume)
+          read_checkpoint();
+        MeshParameters mesh = parameters.mesh;
+        if (resumed)
+          mesh.global_refinements = 0; // the checkpoint's cells are refined from the coarse mesh
+        dg_space = std::make_unique<DGSpace<dim>>(mesh, parameters.discretization, parameters.masked(),
                                                   parameters.file, communicator);
+        if (resumed)
+          refine_to_checkpoint(*dg_space, *resumed);
         dg_space->setup();
-        check_mesh_size(*dg_space, parameters);
-        check_initial_density(*dg_space, parameters, communicator);
+        if (!resumed)
+          {
+            check_mesh_size(*dg_space, parameters);
+            check_initial_density(*dg_space, parameters, communicator);
+          }
         attention_kernel = attention::create(parameters.attention_type, parameters.attention);
         attention_field  = std::make_unique<AttentionField<dim>>(
           *dg_space, *attention_kernel, parameters.discretization.interpolate_face_velocity);
@@ -124,7 +136,10 @@ namespace tpde
         dg_space->initialize_ghosted_vector(ghosted_density);
         stage_coefficients = parameters.time.scheme.stage_coefficients;
 
-        project_initial_data();
+        if (resumed)
+          restore_density(*dg_space, *resumed, density);
+        else
+          project_initial_data();
 
         std::unique_ptr<reference::GaussianReference> exact;
         if (const auto gaussian = parameters.initial.gaussian();
@@ -155,6 +170,12 @@ namespace tpde
     current_time = 0;
     outflow_mass = 0;
     initialized  = true;
+    if (resumed)
+      {
+        restore_state();
+        update_velocity();
+        return;
+      }
     // Adaptive pre-refinement: adapt to the projected data, then project the
     // initial density again on the finer mesh.
     if (parameters.refinement.adaptive)
@@ -356,6 +377,8 @@ namespace tpde
             {
               if (options.overwrite)
                 remove_previous_run(previous_run_files(directory, RunKind::grid));
+              if (progress) // files written after the checkpoint by the stopped run
+                remove_outputs_not_in(directory, RunKind::grid, progress->outputs);
               write_parameters_prm(directory, parameters.as_prm);
             }
           catch (const std::filesystem::filesystem_error &e)
@@ -369,8 +392,9 @@ namespace tpde
         }
       try
         {
-          statistics_file = std::make_unique<StatisticsFile>((directory / "statistics.csv").string(),
-                                                             statistics->header(), options.write_output && root);
+          statistics_file = std::make_unique<StatisticsFile>(
+            (directory / "statistics.csv").string(), statistics->header(), options.write_output && root,
+            progress ? std::optional<std::uint64_t>(progress->statistics_bytes) : std::nullopt);
         }
       catch (const std::exception &e)
         {
@@ -383,6 +407,8 @@ namespace tpde
                                                parameters.masked() ? std::vector<std::string>{"s", "x", "y"} :
                                                                      std::vector<std::string>{});
         vtk->setup();
+        if (progress)
+          vtk->resume(progress->outputs);
       }
   }
 
@@ -403,6 +429,9 @@ namespace tpde
               << dg_space->triangulation->n_global_active_cells() << " cells, "
               << dg_space->dof_handler.n_dofs() << " DoFs (Q" << dg_space->degree() << "), "
               << attention_field->n_sources() << " attention sources" << std::endl;
+    if (progress)
+      std::cout << "resumed from " << resumed->origin() << " at t = " << current_time << ", step " << progress->step
+                << std::endl;
   }
 
   template <int dim>
@@ -516,13 +545,19 @@ namespace tpde
     RunSummary summary;
     summary.header          = statistics->header();
     summary.min_check_value = lowest_check_value;
-    record(0, 0., clock, summary);
-    write_vtk();
+    OutputSchedule schedule(parameters.output.interval, parameters.time.end_time);
+    unsigned long  step_count = 0;
+    if (resumed)
+      step_count = resume_run(summary, schedule, clock);
+    else
+      {
+        record(0, 0., clock, summary);
+        write_vtk();
+      }
     if (talk)
       print_run_line();
 
-    OutputSchedule schedule(parameters.output.interval, parameters.time.end_time);
-    unsigned long  step_count = 0;
+    CheckpointSchedule checkpoints(parameters.checkpoint, current_time, clock.seconds());
     while (!schedule.finished(current_time))
       {
         const double dt = advance(schedule, summary);
@@ -536,6 +571,9 @@ namespace tpde
         check_budget_and_mass(step_count, summary, dealii::Utilities::MPI::this_mpi_process(communicator) == 0);
         if (talk)
           report_progress(step_count, dt, clock, summary);
+        if (options.write_output && checkpoints.due(current_time, clock.seconds(), communicator) &&
+            !schedule.finished(current_time))
+          write_checkpoint(step_count, summary, schedule, clock);
       }
     summary.steps        = step_count;
     summary.time         = current_time;
@@ -582,7 +620,7 @@ namespace tpde
 
     /// Before anything is allocated or written: the output folder (writable,
     /// no previous run unless `overwrite`) and the size of the run.
-    void check_before_run(const Parameters &p, MPI_Comm comm, bool check_output, bool overwrite)
+    void check_before_run(const Parameters &p, MPI_Comm comm, bool check_output, bool overwrite, bool resume = false)
     {
       // A rank that fails alone must not leave the others waiting in the
       // first collective of the run.
@@ -590,9 +628,10 @@ namespace tpde
         if (check_output)
           {
             check_output_directory(p);
-            refuse_previous_run(previous_run_files(p.output.directory, RunKind::grid),
-                                p.file + ": subsection 'Output', entry 'directory': ", p.output.directory,
-                                overwrite);
+            if (!resume) // a resumed run continues the folder's run
+              refuse_previous_run(previous_run_files(p.output.directory, RunKind::grid),
+                                  p.file + ": subsection 'Output', entry 'directory': ", p.output.directory,
+                                  overwrite);
           }
         check_run_size(p, estimate_run_size(p));
       });
@@ -601,7 +640,7 @@ namespace tpde
 
   RunSummary run_simulation(const Parameters &p, MPI_Comm comm, RunOptions options)
   {
-    check_before_run(p, comm, options.write_output, options.overwrite);
+    check_before_run(p, comm, options.write_output, options.overwrite, options.resume);
     switch (p.mesh_dimension())
       {
         case 1:

@@ -4,6 +4,8 @@
 #pragma once
 
 #include "attention/attention.h"
+#include "checkpoint/checkpoint_file.h"
+#include "checkpoint/run_state.h"
 #include "dg/attention_field.h"
 #include "dg/dg_space.h"
 #include "dg/transport_operator.h"
@@ -18,6 +20,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -45,7 +48,8 @@ namespace tpde
   public:
     Simulation(const Parameters &parameters, MPI_Comm communicator, RunOptions options = {});
 
-    /// Mesh, DoFs, kernel, initial data; throws InputError.
+    /// Mesh, DoFs, kernel, initial data (or, with RunOptions::resume, the
+    /// mesh and state of the newest checkpoint); throws InputError.
     void initialize();
 
     /// initialize() if needed, then the whole time loop. Throws PhysicalFailure.
@@ -104,6 +108,20 @@ namespace tpde
     /// The ParaView output of the current state, if written.
     void write_vtk();
 
+    // Checkpoint and resume (simulation_checkpoint.cc):
+    /// --resume: reads the newest checkpoint of the output folder into
+    /// `resumed` and checks it belongs to these parameters.
+    void read_checkpoint();
+    /// After the mesh is rebuilt: the density and the scalar state.
+    void restore_state();
+    /// In run(): the statistics, output schedule and clock where the
+    /// checkpoint left them; returns the step count.
+    unsigned long resume_run(RunSummary &summary, OutputSchedule &schedule, RunClock &clock) const;
+    /// Collective: writes a checkpoint of the current state (a failure to
+    /// write it is a warning: the run goes on).
+    void write_checkpoint(unsigned long step, const RunSummary &summary, const OutputSchedule &schedule,
+                          const RunClock &clock);
+
     Parameters                             parameters;
     MPI_Comm                               communicator;
     RunOptions                             options;
@@ -123,6 +141,8 @@ namespace tpde
     double                                 outflow_mass       = 0;
     double                                 lowest_check_value = 0;
     bool                                   velocity_is_current = false;
+    std::unique_ptr<Checkpoint>            resumed;  // --resume: the checkpoint read
+    std::optional<RunProgress>             progress; // --resume: its time and output state
   };
 
   /// Runs the dimension named in the parameters.
