@@ -174,3 +174,20 @@ TEST(Resume, CommandLineErrorsAreOneLineWithExitCode2)
     EXPECT_FALSE(fs::exists(dir + "/out/checkpoints")) << "--overwrite left the old checkpoints";
   }
 }
+
+TEST(Resume, WallIntervalWritesCheckpointsAndKeepsTheNewest)
+{
+  const std::string dir = scratch_directory("resume-wall-interval");
+  const auto        r   = run_tpde("run " + source_path("tests/data/small-2d.prm") + " --quiet --set \"Output/directory=" +
+                           dir + "\" --set \"Output/write vtu=false\" --set \"Checkpoint/wall interval=1e-6\" "
+                           "--set \"Checkpoint/keep=2\"");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Every step passes a wall interval of 60 us: the newest two checkpoints
+  // remain, the last before the final step.
+  const auto files = CheckpointFolder(dir).files();
+  ASSERT_EQ(files.size(), 2u);
+  const Table statistics = read_csv(dir + "/statistics.csv");
+  const auto  last_step  = static_cast<unsigned long>(statistics.columns.at("step").back());
+  const auto  newest     = CheckpointFolder(dir).read_newest("");
+  EXPECT_EQ(newest.count("step"), last_step - 1);
+}
