@@ -19,6 +19,7 @@
 #include <deal.II/base/multithread_info.h>
 #include <deal.II/base/revision.h>
 
+#include <iomanip>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -180,6 +181,9 @@ namespace
                 << ")\n";
     else
       std::cout << "  cells and DoFs: known once the mesh file is read\n";
+    if (size.step_seconds > 0)
+      std::cout << "  one time step about " << std::setprecision(2) << size.step_seconds << " s (the attention by direct sums at every node, "
+                << "timed on a sample; fast summation is faster)\n";
     std::cout << "  output folder " << parameters.output.directory << "\n";
   }
 } // namespace

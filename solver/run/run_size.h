@@ -16,6 +16,7 @@ namespace tpde
     unsigned long long dofs  = 0;
     double             bytes = 0;           // estimated peak memory of the run (all ranks)
     double             available_bytes = 0; // MemAvailable of /proc/meminfo (0: unknown)
+    double             step_seconds = 0;    // --validate: measured estimate of one time step (0: not measured)
   };
 
   /// Measured peak memory (resident set) of grid runs, 2D Q2 softmax with the
