@@ -182,8 +182,9 @@ namespace
     else
       std::cout << "  cells and DoFs: known once the mesh file is read\n";
     if (size.step_seconds > 0)
-      std::cout << "  one time step about " << std::setprecision(2) << size.step_seconds << " s (the attention by direct sums at every node, "
-                << "timed on a sample; fast summation is faster)\n";
+      std::cout << "  one time step about " << std::setprecision(2) << size.step_seconds
+                << " s (the attention by direct sums, timed on a sample of the nodes; fast summation is faster"
+                << (parameters.refinement.adaptive ? "; on the mesh before adaptive refinement" : "") << ")\n";
     std::cout << "  output folder " << parameters.output.directory << "\n";
   }
 } // namespace

@@ -8,12 +8,12 @@
 #include "initial/initial_condition.h"
 #include "run/output_folder.h"
 #include "run/run_size.h"
+#include "run/step_estimate.h"
 
 #include <deal.II/base/conditional_ostream.h>
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/timer.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -85,39 +85,6 @@ namespace tpde
       if (error)
         error = p.file + ": subsection 'Initial condition', entry 'expression': " + *error;
       throw_if_any_rank_failed<InputError>(comm, error);
-    }
-
-    /// The wall time of one step, from timing the attention of up to 512
-    /// target nodes against all sources (direct sums, the cost of a step) and
-    /// scaling to all nodes and stages. Collective.
-    template <int dim>
-    double estimate_step_seconds(const DGSpace<dim> &space, const attention::Kernel &kernel, std::size_t stages)
-    {
-      const std::vector<double> &points = space.all_node_points();
-      const auto all_points = dealii::Utilities::MPI::all_gather(space.communicator, points);
-      std::vector<double>        sources;
-      for (const auto &part : all_points)
-        sources.insert(sources.end(), part.begin(), part.end());
-      const std::size_t   n_sources = sources.size() / dim;
-      const std::size_t   n_targets = std::min<std::size_t>(512, points.size() / dim);
-      std::vector<double> weights(n_sources, 1. / double(std::max<std::size_t>(1, n_sources))), velocity(n_targets * dim);
-      double              seconds = 0;
-      if (n_targets > 0)
-        {
-          const auto start = std::chrono::steady_clock::now();
-          try
-            {
-              kernel.evaluate(n_targets, points.data(), n_sources, sources.data(), weights.data(), velocity.data());
-            }
-          catch (const std::invalid_argument &)
-            {
-              return 0; // e.g. Sinkhorn on uniform weights: no estimate
-            }
-          seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() *
-                    double(points.size() / dim) / double(n_targets);
-        }
-      // The ranks work in parallel: the slowest sets the pace.
-      return dealii::Utilities::MPI::max(seconds, space.communicator) * double(stages);
     }
 
     /// domain = file: the size is known once the mesh is read.
@@ -645,7 +612,7 @@ namespace tpde
           project_initial_density(space, *initial, p.initial.projection,
                                   limiting(p.discretization), density);
           RunSize size = run_size_of(space.triangulation->n_global_active_cells(), space.dof_handler.n_dofs());
-          size.step_seconds = estimate_step_seconds(space, *attention::create(p.attention_type, p.attention),
+          size.step_seconds = estimate_step_seconds(space, density, *attention::create(p.attention_type, p.attention),
                                                     p.time.scheme.stage_coefficients.size());
           return size;
         }
