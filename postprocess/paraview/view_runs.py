@@ -152,6 +152,11 @@ class Scene:
         self.bar = None
         self.run_range = None
         self.readers = []  # (reader, option, path, {time: files})
+        # font sizes are chosen for 800 x 600 pixels and grow with the image
+        self.font_scale = max(1.0, min(arguments.size[0] / 800, arguments.size[1] / 600))
+
+    def font(self, size):
+        return int(round(size * self.font_scale))
 
     # --- pipeline -----------------------------------------------------------------------------
     def add_grid(self, path, time, files):
@@ -265,8 +270,8 @@ class Scene:
         bar.ComponentTitle = ""
         bar.HorizontalTitle = 1
         bar.TitleColor = bar.LabelColor = TEXT_COLOUR
-        bar.TitleFontSize = 18
-        bar.LabelFontSize = 16
+        bar.TitleFontSize = self.font(18)
+        bar.LabelFontSize = self.font(16)
         bar.TitleBold = 1
         bar.AddRangeLabels = 1  # the two ends of the range, always
         bar.RangeLabelFormat = "%-#.3g"
@@ -276,7 +281,7 @@ class Scene:
         bar.Orientation = "Vertical"
         bar.Position = [DATA_FRACTION + 0.06, 0.12]
         bar.ScalarBarLength = 0.62
-        bar.ScalarBarThickness = 20
+        bar.ScalarBarThickness = self.font(20)
         bar.Visibility = 1
         self.bar = bar
         self.range_caption, display = self.caption("", "Any Location", 15)
@@ -286,7 +291,7 @@ class Scene:
         label = self.pv.Text(Text=text)
         display = self.pv.Show(label, self.view)
         display.Color = TEXT_COLOUR
-        display.FontSize = size
+        display.FontSize = self.font(size)
         display.WindowLocation = location
         display.Justification = "Left"
         return label, display
@@ -308,8 +313,8 @@ class Scene:
         for axis in "XYZ":
             setattr(axes, axis + "TitleColor", TEXT_COLOUR)
             setattr(axes, axis + "LabelColor", TEXT_COLOUR)
-            setattr(axes, axis + "TitleFontSize", 18)
-            setattr(axes, axis + "LabelFontSize", 15)
+            setattr(axes, axis + "TitleFontSize", self.font(18))
+            setattr(axes, axis + "LabelFontSize", self.font(15))
             setattr(axes, axis + "TitleBold", 1)
         axes.GridColor = GRID_COLOUR
         if self.dimension < 3 and not self.warped:
