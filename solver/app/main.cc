@@ -12,6 +12,7 @@
 #include "attention/attention.h"
 #include "run/simulation.h"
 #include "run/particle_run.h"
+#include "run/plots.h"
 #include "run/run_size.h"
 #include "parameters/parameters.h"
 
@@ -245,9 +246,12 @@ int main(int argc, char **argv)
             throw tpde::InputError("command line: 'particles' runs on one MPI rank (threads parallelise "
                                    "the attention); start it without mpirun");
           tpde::run_particles(parameters, options);
+          tpde::plot_statistics_if_asked(parameters, tpde::RunKind::particles, cl.quiet);
           return 0;
         }
       tpde::run_simulation(parameters, comm, options);
+      if (root)
+        tpde::plot_statistics_if_asked(parameters, tpde::RunKind::grid, cl.quiet);
       return 0;
     }
   catch (const UsageError &e)

@@ -11,7 +11,14 @@ namespace tpde
       .add("interval", &OutputParameters::interval, "0.1", EntryPattern::real(0),
           "Time between two ParaView outputs (0: only the initial and final state).")
       .add("write vtu", &OutputParameters::write_vtu, "true", EntryPattern::boolean(),
-          "Write ParaView files (statistics.csv is always written).");
+          "Write ParaView files (statistics.csv is always written).")
+      .add("plots", &OutputParameters::plots, "false", EntryPattern::boolean(),
+          "At the end of a successful run, draw statistics.csv against its references (mass balance, moments "
+          "and their exact Gaussian solution, errors, dt) to statistics.png in the run's folder (tpde run: "
+          "Output/directory; tpde particles: Particles/directory), with postprocess/plot_statistics.py of the "
+          "source tree run by /usr/bin/python3 (needs python3-numpy and python3-matplotlib; the environment "
+          "variable TPDE_PLOT_STATISTICS names another copy of the script). Only MPI rank 0 plots. A plot that "
+          "fails is a one-line warning on stderr; the run still succeeds.");
     return table;
   }
 

@@ -12,6 +12,7 @@ namespace tpde
     std::string directory = "output/default";
     double      interval  = 0.1; // 0: only initial and final state
     bool        write_vtu = true;
+    bool        plots     = false; // statistics.png at the end of a successful run (run/plots.h)
     static const EntryTable<OutputParameters> &entry_table();
     /// Checks across entries (InputError through `r`).
     void check(const EntryReader &r) const;
