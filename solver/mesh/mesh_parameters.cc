@@ -39,8 +39,10 @@ namespace tpde
     mesh.global_refinements = r.integer("global refinements");
     for (double s : r.vector("subdivisions", dim))
       {
-        if (s < 1 || s != std::floor(s))
-          r.fail("subdivisions", "expected positive whole numbers, got " + std::to_string(s));
+        // Below 2^31: converting a larger double to unsigned int is undefined
+        // (1e19 became 0 cells); the run-size check refuses far smaller meshes.
+        if (s < 1 || s != std::floor(s) || s >= 2147483648.)
+          r.fail("subdivisions", "expected positive whole numbers below 2^31, got " + r.text("subdivisions"));
         mesh.subdivisions.push_back(static_cast<unsigned int>(s));
       }
     for (unsigned int k = 0; k < dim; ++k)
