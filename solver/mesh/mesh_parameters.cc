@@ -27,7 +27,10 @@ namespace tpde
     entries.declare("global refinements", "5", EntryPattern::integer(0, 20),
                     "Uniform refinements of the coarse mesh (each halves the cell size).");
     entries.declare("file", "", EntryPattern::anything(),
-                    "gmsh mesh file for domain = file, relative to the parameter file's folder.");
+                    "gmsh mesh file for domain = file, relative to the parameter file's folder: ASCII gmsh format "
+                    "1, 2.x, 4.0 or 4.1 whose d-dimensional elements are first-order lines, quadrilaterals or "
+                    "hexahedra forming a conforming mesh without pinched nodes or edges (lower-dimensional "
+                    "elements are ignored).");
   }
 
   MeshParameters MeshParameters::read(const EntryReader &r, unsigned int dim)

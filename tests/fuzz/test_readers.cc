@@ -247,12 +247,41 @@ namespace
     return {text, &seed};
   }
 
+  /// Command-line overrides (`--set`): well-formed ones from the entries and
+  /// values of the file mutations, and malformed ones.
+  std::vector<std::string> mutated_overrides(Mutator &m)
+  {
+    static const std::vector<std::string> malformed = {
+      "=5", " = ", "=", "", "/=1", "Mesh/=1", "//=1", "Mesh//subdivisions=2", "Mesh/subdivisions",
+      "Mesh/subdivisions==2", "Mesh/subdivisions=", "Nope/entry=1", "dimension=", "Mesh/lower corner/x=1",
+      "/Mesh/subdivisions=2", "Mesh /  subdivisions = 3", "mesh/subdivisions=2", "Mesh/subdivisions=2\n"};
+    std::vector<std::string> overrides;
+    for (std::size_t n = 1 + m.below(2); n > 0; --n)
+      {
+        std::string o;
+        if (m.chance(0.4))
+          o = m.pick(malformed);
+        else
+          {
+            const auto &[section, entry] = m.pick(prm_corpus().entries);
+            o = (section.empty() ? "" : section + "/") + entry + "=" +
+                (m.chance(0.5) ? m.pick(interesting_values()) : m.pick(prm_words()));
+          }
+        if (m.chance(0.2))
+          o = m.flip_byte(o);
+        m.note("--set '" + escaped(o.substr(0, 80)) + "'");
+        overrides.push_back(o);
+      }
+    return overrides;
+  }
+
   /// What `tpde validate` checks, in-process: parsing, the size estimate and,
   /// for small meshes (at most a few thousand cells; never a huge one), the
   /// mesh, the DoFs, the kernel and the initial data. Returns a word for the tally.
-  std::string validate_prm(const std::string &text, const std::string &name)
+  std::string validate_prm(const std::string &text, const std::string &name,
+                           const std::vector<std::string> &overrides = {})
   {
-    const Parameters p    = parse_parameters(text, name);
+    const Parameters p    = parse_parameters(text, name, overrides);
     const RunSize    size = estimate_run_size(p);
     check_run_size(p, size);
     if (!size.known || size.cells > 4096 || size.dofs > 40000)
@@ -452,7 +481,11 @@ TEST(FuzzReaders, ParameterFiles)
   run_fuzz("prm", 1000000, case_count(2500), [](Mutator &m) {
     const auto [text, seed] = mutated_prm(m);
     const std::string name  = seed->path;
-    return Case{text, [text = text, name]() { return validate_prm(text, name); }};
+    const auto overrides    = m.chance(0.2) ? mutated_overrides(m) : std::vector<std::string>();
+    std::string input       = text;
+    for (const auto &o : overrides)
+      input += "# --set '" + o + "'\n";
+    return Case{input, [text = text, name, overrides]() { return validate_prm(text, name, overrides); }};
   }, is_input_error);
 }
 

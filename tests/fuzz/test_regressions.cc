@@ -162,3 +162,18 @@ TEST(FuzzRegressions, TokenTimesStayFinite)
   EXPECT_THROW(particles::read_token_csv(dir + "/layers/layer_*.csv", 1, 1e10), std::invalid_argument);
   EXPECT_EQ(particles::read_token_csv(dir + "/layers/layer_*.csv", 1, 1.).front().time, 1e300);
 }
+
+// `--set "=5"` (no entry name) took the last of no path parts: a segfault.
+TEST(FuzzRegressions, OverrideWithoutAnEntryIsAnInputError)
+{
+  for (const char *assignment : {"=5", " = 5", "/=5", "Mesh/=5", "Mesh//subdivisions=2"})
+    {
+      const std::string message = input_error_of(
+        [&]() { read_parameters(source_path("tests/data/small-2d.prm"), {assignment}); });
+      EXPECT_NE(message.find("expected 'Subsection/entry=value'"), std::string::npos) << message;
+    }
+  // A newline in an argument was echoed into the message (input_error_of asserts one line).
+  const std::string message = input_error_of(
+    [&]() { read_parameters(source_path("tests/data/small-2d.prm"), {"Nope/subdivisions=2\n"}); });
+  EXPECT_NE(message.find("Nope/subdivisions=2\\x0a"), std::string::npos) << message;
+}
