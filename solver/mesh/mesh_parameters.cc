@@ -27,7 +27,10 @@ namespace tpde
     entries.declare("global refinements", "5", EntryPattern::integer(0, 20),
                     "Uniform refinements of the coarse mesh (each halves the cell size).");
     entries.declare("file", "", EntryPattern::anything(),
-                    "gmsh mesh file for domain = file, relative to the parameter file's folder.");
+                    "gmsh mesh file for domain = file, relative to the parameter file's folder: ASCII gmsh format "
+                    "1, 2.x, 4.0 or 4.1 whose d-dimensional elements are first-order lines, quadrilaterals or "
+                    "hexahedra forming a conforming mesh without pinched nodes or edges (lower-dimensional "
+                    "elements are ignored).");
   }
 
   MeshParameters MeshParameters::read(const EntryReader &r, unsigned int dim)
@@ -39,8 +42,10 @@ namespace tpde
     mesh.global_refinements = r.integer("global refinements");
     for (double s : r.vector("subdivisions", dim))
       {
-        if (s < 1 || s != std::floor(s))
-          r.fail("subdivisions", "expected positive whole numbers, got " + std::to_string(s));
+        // Below 2^31: converting a larger double to unsigned int is undefined
+        // (1e19 became 0 cells); the run-size check refuses far smaller meshes.
+        if (s < 1 || s != std::floor(s) || s >= 2147483648.)
+          r.fail("subdivisions", "expected positive whole numbers below 2^31, got " + r.text("subdivisions"));
         mesh.subdivisions.push_back(static_cast<unsigned int>(s));
       }
     for (unsigned int k = 0; k < dim; ++k)

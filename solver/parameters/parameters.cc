@@ -110,19 +110,41 @@ namespace tpde
       return read(reader);
     }
 
-    void apply_override(ParameterHandler &prm, const std::string &assignment)
+    /// A command-line argument as it may appear in a one-line message
+    /// (control characters such as a newline as \xNN).
+    std::string printable(const std::string &text)
     {
-      const auto eq = assignment.find('=');
+      std::string out;
+      for (const unsigned char c : text)
+        if (c < 32 || c == 127)
+          {
+            const char *hex = "0123456789abcdef";
+            out += std::string("\\x") + hex[c / 16] + hex[c % 16];
+          }
+        else
+          out += static_cast<char>(c);
+      return out;
+    }
+
+    void apply_override(ParameterHandler &prm, const std::string &argument)
+    {
+      const std::string assignment = printable(argument); // for messages
+      const auto        eq         = argument.find('=');
       if (eq == std::string::npos)
         throw InputError("command line: --set '" + assignment +
                          "': expected 'Subsection/entry=value'");
-      const std::string path  = dealii::Utilities::trim(assignment.substr(0, eq));
-      const std::string value = dealii::Utilities::trim(assignment.substr(eq + 1));
+      const std::string path  = dealii::Utilities::trim(argument.substr(0, eq));
+      const std::string value = dealii::Utilities::trim(argument.substr(eq + 1));
       std::vector<std::string> parts;
       std::stringstream        s(path);
       std::string              part;
       while (std::getline(s, part, '/'))
         parts.push_back(dealii::Utilities::trim(part));
+      // "=5" has no entry at all (parts.back() of nothing crashed), "Mesh//x=1" an empty subsection.
+      if (parts.empty() || path.back() == '/' ||
+          std::any_of(parts.begin(), parts.end(), [](const std::string &p) { return p.empty(); }))
+        throw InputError("command line: --set '" + assignment + "': expected 'Subsection/entry=value' (an empty "
+                         "subsection or entry name)");
       unsigned int entered = 0;
       try
         {

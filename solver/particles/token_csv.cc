@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 namespace tpde::particles
@@ -25,6 +27,13 @@ namespace tpde::particles
       return out;
     }
 
+    std::string to_text(double value)
+    {
+      std::ostringstream s;
+      s << value;
+      return s.str();
+    }
+
     std::vector<std::string> split_commas(const std::string &line)
     {
       std::vector<std::string> fields;
@@ -37,6 +46,17 @@ namespace tpde::particles
             return fields;
           start = comma + 1;
         }
+    }
+
+    /// A time of the file times the time scale; both are finite, but the
+    /// product may overflow (an infinite time has no place in a time series).
+    double scaled_time(double time, double time_scale, const std::string &where)
+    {
+      const double scaled = time_scale * time;
+      if (!std::isfinite(scaled))
+        throw std::invalid_argument(where + "expected a time that stays finite when multiplied by the time scale " +
+                                    to_text(time_scale) + ", got " + to_text(time));
+      return scaled;
     }
 
     /// Rows of one file, grouped by time (`default_time` without a time column).
@@ -92,7 +112,7 @@ namespace tpde::particles
                                           ", got '" + fields[column] + "'");
             return *value;
           };
-          const double time = time_column >= 0 ? time_scale * number(time_column) : default_time;
+          const double time = time_column >= 0 ? scaled_time(number(time_column), time_scale, where) : default_time;
           auto        &tokens = rows[time];
           for (unsigned int a = 0; a < dim; ++a)
             tokens.push_back(number(coordinate_column[a]));
@@ -133,10 +153,17 @@ namespace tpde::particles
         std::error_code   error;
         if (!fs::is_directory(folder, error))
           throw std::invalid_argument(path + ": folder '" + folder.string() + "' does not exist");
+        // In name order, so that tokens of files with the same time keep one order.
+        std::vector<fs::path> files;
+        for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error))
+          files.push_back(it->path());
+        if (error)
+          throw std::invalid_argument(path + ": cannot list folder '" + folder.string() + "': " + error.message());
+        std::sort(files.begin(), files.end());
         std::size_t matched = 0;
-        for (const auto &entry : fs::directory_iterator(folder))
+        for (const auto &entry : files)
           {
-            const std::string candidate = entry.path().filename().string();
+            const std::string candidate = entry.filename().string();
             if (candidate.size() <= prefix.size() + suffix.size() || candidate.rfind(prefix, 0) != 0 ||
                 candidate.compare(candidate.size() - suffix.size(), suffix.size(), suffix) != 0)
               continue;
@@ -145,7 +172,9 @@ namespace tpde::particles
             if (!index)
               continue; // e.g. a backup copy next to the exported files
             ++matched;
-            merge(read_file(entry.path().string(), dim, time_scale * *index, time_scale));
+            const std::string file = entry.string();
+            merge(read_file(file, dim, scaled_time(*index, time_scale, file + ": the number in the file name: "),
+                            time_scale));
           }
         if (matched == 0)
           throw std::invalid_argument(path + ": no file matches the pattern (with a number in place of '*')");

@@ -1,5 +1,7 @@
 #include "run/run_size.h"
 
+#include "mesh/mesh_builder.h"
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -38,16 +40,15 @@ namespace tpde
 
   RunSize estimate_run_size(const Parameters &p)
   {
-    if (p.mesh.domain != MeshParameters::Domain::box)
-      {
-        RunSize size;
-        size.available_bytes = available_memory();
-        return size;
-      }
     const unsigned int dim = p.mesh_dimension();
     double             cells = 1;
-    for (unsigned int k = 0; k < dim; ++k)
-      cells *= k < p.mesh.subdivisions.size() ? p.mesh.subdivisions[k] : 1;
+    if (p.mesh.domain == MeshParameters::Domain::file)
+      // The coarse mesh must be read first: refining even a small file
+      // 'global refinements' times must not happen before the check.
+      cells = static_cast<double>(coarse_cell_count(p.mesh, dim, p.file));
+    else
+      for (unsigned int k = 0; k < dim; ++k)
+        cells *= k < p.mesh.subdivisions.size() ? p.mesh.subdivisions[k] : 1;
     cells *= std::ldexp(1., static_cast<int>(dim * p.mesh.global_refinements));
     const double dofs = cells * std::pow(p.discretization.degree + 1., dim);
     // Doubles: a size beyond 2^64 must still be refused, not wrap around.
@@ -62,8 +63,9 @@ namespace tpde
   {
     if (!size.known)
       return;
-    const std::string mesh_entries = "subsection 'Mesh', entries 'subdivisions' and 'global refinements' "
-                                     "(and 'Discretization/degree')";
+    const std::string mesh_entries = std::string("subsection 'Mesh', entries '") +
+                                     (p.mesh.domain == MeshParameters::Domain::file ? "file" : "subdivisions") +
+                                     "' and 'global refinements' (and 'Discretization/degree')";
     const auto cap = p.refinement.maximum_cells;
     if (cap > 0 && size.cells > cap)
       throw InputError(p.file + ": " + mesh_entries + ": the mesh has " + std::to_string(size.cells) +

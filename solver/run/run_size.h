@@ -11,7 +11,7 @@ namespace tpde
 {
   struct RunSize
   {
-    bool               known = false; // false: domain = file, known once the mesh is read
+    bool               known = false; // true once estimated (domain = file: from the file's coarse cells)
     unsigned long long cells = 0;
     unsigned long long dofs  = 0;
     double             bytes = 0;           // estimated peak memory of the run (all ranks)
@@ -27,7 +27,9 @@ namespace tpde
   constexpr double bytes_base      = 200e6;
 
   /// From `Mesh` (box: subdivisions x 2^(dim x global refinements) cells,
-  /// (degree + 1)^dim DoFs each; masked attention counts the s axis too).
+  /// (degree + 1)^dim DoFs each; masked attention counts the s axis too;
+  /// file: the cells of the file x 2^(dim x global refinements), so the mesh
+  /// file is read, and an unreadable one is an InputError).
   RunSize estimate_run_size(const Parameters &parameters);
 
   /// The same estimate for a mesh whose cells and DoFs are known.
