@@ -25,8 +25,8 @@ namespace tpde
   std::vector<fs::path> previous_run_files(const fs::path &directory, RunKind kind)
   {
     std::vector<fs::path> files;
-    static const std::regex grid(R"(statistics\.csv|parameters\.prm|solution\.pvd|solution_\d+(\.\d+)?\.(vtu|pvtu))");
-    static const std::regex particles(R"(statistics\.csv|parameters\.prm|particles\.pvd|particles_\d+\.vtp)");
+    static const std::regex grid(R"(statistics\.csv|statistics\.png|parameters\.prm|solution\.pvd|solution_\d+(\.\d+)?\.(vtu|pvtu))");
+    static const std::regex particles(R"(statistics\.csv|statistics\.png|parameters\.prm|particles\.pvd|particles_\d+\.vtp)");
     static const std::regex checkpoints(R"(checkpoint_\d+\.tpde(\.tmp)?)");
     // A particle run in <directory>/particles is its own run (compared with
     // this one by tpde-compare): the grid run neither refuses nor removes it.
