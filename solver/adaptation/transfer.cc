@@ -55,14 +55,16 @@ namespace tpde
                     old_values.at(cell->parent()->id()), u);
             else
               {
-                const auto                parent_path = cell->id().get_child_indices();
+                // get_child_indices() views the CellId's own storage: keep the id alive
+                // (a view of the temporary cell->id() read freed stack, found by ASan).
+                const dealii::CellId      id          = cell->id();
+                const auto                parent_path = id.get_child_indices();
                 std::vector<std::uint8_t> indices(parent_path.begin(), parent_path.end());
                 indices.push_back(0);
                 for (unsigned int c = 0; c < dealii::GeometryInfo<dim>::max_children_per_cell; ++c)
                   {
                     indices.back() = c;
-                    apply(space.restriction(c),
-                          old_values.at(dealii::CellId(cell->id().get_coarse_cell_id(), indices)), u);
+                    apply(space.restriction(c), old_values.at(dealii::CellId(id.get_coarse_cell_id(), indices)), u);
                   }
               }
           }
