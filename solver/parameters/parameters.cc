@@ -280,7 +280,12 @@ namespace tpde
           read_masked_attention(r, p);
           return 0;
         });
-      p.refinement = read_section(prm, name, "Mesh refinement", &MeshRefinementParameters::read);
+      p.refinement = read_section(prm, name, "Mesh refinement", [&](const EntryReader &r) {
+        RefinementContext context{dim, p.mesh.global_refinements, {}};
+        if (p.mesh.domain == MeshParameters::Domain::box)
+          context.subdivisions = p.mesh.subdivisions;
+        return MeshRefinementParameters::read(r, context);
+      });
       // Refinement is isotropic: hanging faces along x couple the slices
       // (a coarse face's s-traces are not point values), and coarsening
       // would smear data across s. Per-slice mass and causality need a
