@@ -171,7 +171,9 @@ namespace tpde
       return mass;
     if (kind == Indicator::attention)
       {
-        if (const auto form = attention::score_form(attention_type, attention))
+        // On the sphere the scores are bounded (no tail to weight) and the
+        // form is one of the ambient space, not of the mesh's chart: jump alone.
+        if (const auto form = attention::score_form(attention_type, attention); form && form->A.rows == dim)
           {
             const auto received = attention_per_mass(space, mass, *form);
             for (std::size_t k = 0; k < cells; ++k)

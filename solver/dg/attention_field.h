@@ -37,6 +37,10 @@ namespace tpde
     double       *node_velocity() { return velocities.data(); }
     double       *face_velocity() { return velocities.data() + n_node_targets * dim; }
     std::size_t   n_sources() const { return source_weights.size(); }
+    /// The sources of the last evaluate(): all nodes of all ranks (rank-major,
+    /// dim values each) and their weights rho_i JxW_i.
+    const std::vector<double> &all_source_points() const { return source_points; }
+    const std::vector<double> &all_source_weights() const { return source_weights; }
     /// Points where the kernel is evaluated (nodes and the evaluated faces).
     std::size_t   n_targets() const { return targets.size() / dim; }
 

@@ -78,6 +78,7 @@ namespace tpde
     , mapping(1)
     , dof_handler()
     , frozen_first_coordinate_(frozen_first_coordinate)
+    , periodic_(dim == 1 && mesh.on_sphere())
   {
     build_mesh(*triangulation, mesh, parameter_file);
     dof_handler.reinit(*triangulation);
@@ -374,7 +375,8 @@ namespace tpde
           face.owned[1]      = other.cell->is_locally_owned();
           face.trace[1]      = other.face * (n_sub + 1) + (dim == 1 ? 0 : other.subface);
           face.owned_cell[1] = face.owned[1] ? owned_index.at(other.cell) : -1;
-          check_orientation(cell, other);
+          if (!space.periodic_)
+            check_orientation(cell, other);
         }
       else
         {
@@ -442,6 +444,25 @@ namespace tpde
   };
 
   template <int dim>
+  void DGSpace<dim>::add_periodic_face(FaceBuilder &builder, const CellIterator &cell, unsigned int f)
+  {
+    // The face at theta = 2 pi (face 1 of the last cell) joins the first
+    // cell's face 0; a shared 1D mesh knows every cell, so the first cell is
+    // found from the coarse cell at theta = 0. Added once, where a side is owned.
+    if (f != 1)
+      return;
+    auto first = dof_handler.begin(0);
+    while (first->has_children())
+      first = first->child(0);
+    if (!cell->is_locally_owned() && !first->is_locally_owned())
+      return;
+    Neighbour<dim> other;
+    other.cell = first;
+    other.face = 0;
+    builder.add_face(cell, f, other);
+  }
+
+  template <int dim>
   void DGSpace<dim>::compute_face_data()
   {
     ghost_dof_indices.clear();
@@ -456,7 +477,9 @@ namespace tpde
           {
             if (cell->at_boundary(f))
               {
-                if (cell->is_locally_owned())
+                if (periodic_)
+                  add_periodic_face(builder, cell, f);
+                else if (cell->is_locally_owned())
                   builder.add_face(cell, f, Neighbour<dim>());
                 continue;
               }

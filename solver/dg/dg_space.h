@@ -80,6 +80,10 @@ namespace tpde
     /// nodes along it (fixed s-node) carries its own conserved mass; the
     /// positivity limiter then works line by line (check points on node lines).
     bool frozen_first_coordinate() const { return frozen_first_coordinate_; }
+    /// The circle's chart (Mesh/domain = sphere, d = 2): the mesh is theta in
+    /// [0, 2 pi) and its two ends are one interior face (stored from the cell
+    /// at 2 pi, normal +1, points at theta = 2 pi).
+    bool periodic() const { return periodic_; }
 
     // --- owned cells
     using CellIterator = typename dealii::DoFHandler<dim>::active_cell_iterator;
@@ -187,8 +191,10 @@ namespace tpde
     void compute_reference_data();
     void compute_cell_data();
     void compute_face_data();
+    void add_periodic_face(FaceBuilder &builder, const CellIterator &cell, unsigned int f);
 
     bool         frozen_first_coordinate_ = false;
+    bool         periodic_                = false;
     unsigned int nodes_per_cell  = 0;
     unsigned int points_per_face = 0;
     // ghost cells that appear in `faces`: their DoF indices, in extended order

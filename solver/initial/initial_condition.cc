@@ -2,6 +2,7 @@
 
 #include "common/collective.h"
 #include "limiter/positivity_limiter.h"
+#include "sphere/circle_chart.h"
 
 #include <deal.II/base/mpi.h>
 
@@ -40,11 +41,36 @@ namespace tpde
       double                                upper_from;
       unsigned int                          offset; // 1: the first coordinate is s and not seen
     };
+
+    /// A density on the circle seen through the angle chart of its mesh.
+    template <int dim>
+    class CircleDensityFunction : public dealii::Function<dim>
+    {
+    public:
+      explicit CircleDensityFunction(std::shared_ptr<const InitialDensity> density)
+        : density(std::move(density))
+      {}
+      double value(const dealii::Point<dim> &p, unsigned int = 0) const override
+      {
+        double x[2];
+        sphere::circle_point(p[0], x);
+        return density->value(x);
+      }
+
+    private:
+      std::shared_ptr<const InitialDensity> density;
+    };
   } // namespace
 
   template <int dim>
   std::unique_ptr<dealii::Function<dim>> make_initial_density(const InitialConditionParameters &ic)
   {
+    if (ic.sphere)
+      {
+        if (dim != 1 || ic.density->dimension() != 2)
+          throw std::logic_error("make_initial_density: the sphere is the circle's chart only");
+        return std::make_unique<CircleDensityFunction<dim>>(ic.density);
+      }
     if (!ic.upper || ic.upper_from >= 1.)
       return std::make_unique<DensityFunction<dim>>(ic.density, nullptr, 1.);
     // Both parts probability densities: every slice has mass 1.

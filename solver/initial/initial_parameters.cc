@@ -30,6 +30,7 @@ namespace tpde
     ic.type         = r.text("type");
     ic.projection   = r.choice("projection", projections());
     ic.s_coordinate = context.s_coordinate;
+    ic.sphere       = context.sphere;
     ic.density      = r.choice("type", initial_types()).read(r, context);
     return ic;
   }

@@ -25,6 +25,9 @@ namespace tpde
     // Masked attention: densities are functions of (s, x), s first; from
     // s = upper_from < 1 on, the data is `upper` instead (a density of x).
     bool                                  s_coordinate = false;
+    // Mesh/domain = sphere: `density` is a function of the ambient point; the
+    // circle's mesh evaluates it at x = (cos theta, sin theta).
+    bool                                  sphere = false;
     double                                upper_from   = 1.;
     std::shared_ptr<const InitialDensity> upper;
 

@@ -134,7 +134,7 @@ namespace tpde
   void build_mesh(dealii::Triangulation<dim> &triangulation, const MeshParameters &mesh,
                   const std::string &parameter_file)
   {
-    if (mesh.domain == MeshParameters::Domain::box)
+    if (mesh.domain != MeshParameters::Domain::file) // a box, or the circle's angle interval
       {
         dealii::Point<dim>        lower, upper;
         std::vector<unsigned int> subdivisions(dim);

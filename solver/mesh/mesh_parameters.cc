@@ -10,7 +10,12 @@ namespace tpde
     static const Choices<Domain> all({
       {"box", Domain::box,
        "an axis-parallel box from 'lower corner' to 'upper corner' split into 'subdivisions' cells per direction;"},
-      {"file", Domain::file, "a gmsh .msh file."},
+      {"file", Domain::file, "a gmsh .msh file;"},
+      {"sphere", Domain::sphere,
+       "the unit sphere S^{d-1} in R^d (tokens normalised as by LayerNorm). d = 2: the circle, meshed by the "
+       "angle theta in [0, 2 pi) with periodic ends ('subdivisions' cells, one number, then 'global "
+       "refinements'); x = (cos theta, sin theta) and densities are per unit arc length. 'lower corner' and "
+       "'upper corner' are not used. d = 3 (S^2) is not available yet."},
     });
     return all;
   }
@@ -33,10 +38,35 @@ namespace tpde
                     "elements are ignored).");
   }
 
+  namespace
+  {
+    /// domain = sphere: the chart of the circle, theta in [0, 2 pi).
+    MeshParameters read_sphere(const EntryReader &r, unsigned int dim)
+    {
+      if (dim != 2)
+        r.fail("domain", dim == 3 ? std::string("expected dimension = 2 for domain = sphere (the circle); S^2 "
+                                                "(dimension = 3) is not available yet")
+                                  : std::string("expected dimension = 2 for domain = sphere, got dimension = 1"));
+      MeshParameters mesh;
+      mesh.domain             = MeshParameters::Domain::sphere;
+      mesh.lower_corner       = {0.};
+      mesh.upper_corner       = {2. * M_PI};
+      mesh.global_refinements = r.integer("global refinements");
+      const auto cells        = r.vector("subdivisions", 1);
+      if (cells[0] < 1 || cells[0] != std::floor(cells[0]) || cells[0] >= 2147483648.)
+        r.fail("subdivisions", "expected one positive whole number below 2^31 (cells around the circle), got " +
+                                 r.text("subdivisions"));
+      mesh.subdivisions = {static_cast<unsigned int>(cells[0])};
+      return mesh;
+    }
+  } // namespace
+
   MeshParameters MeshParameters::read(const EntryReader &r, unsigned int dim)
   {
     MeshParameters mesh;
-    mesh.domain             = r.choice("domain", domains());
+    mesh.domain = r.choice("domain", domains());
+    if (mesh.on_sphere())
+      return read_sphere(r, dim);
     mesh.lower_corner       = r.vector("lower corner", dim);
     mesh.upper_corner       = r.vector("upper corner", dim);
     mesh.global_refinements = r.integer("global refinements");

@@ -14,7 +14,8 @@ namespace tpde
     enum class Domain
     {
       box,
-      file
+      file,
+      sphere // the unit sphere S^{d-1} in R^d; d = 2: the circle, meshed by its angle (periodic)
     };
     Domain                    domain = Domain::box;
     std::vector<double>       lower_corner;
@@ -22,6 +23,11 @@ namespace tpde
     std::vector<unsigned int> subdivisions;
     unsigned int              global_refinements = 0;
     std::string               file; // domain = file: gmsh .msh, resolved against the parameter file's folder
+
+    /// Tokens on the unit sphere: the mesh is a chart of S^{d-1} (one dimension less than the tokens).
+    bool         on_sphere() const { return domain == Domain::sphere; }
+    /// The mesh's dimension for tokens in R^dim (before masked attention adds s).
+    static unsigned int chart_dimension(unsigned int dim, bool sphere) { return sphere ? dim - 1 : dim; }
 
     static const Choices<Domain> &domains();
     static void                   declare(EntryDeclarations &entries);

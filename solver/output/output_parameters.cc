@@ -18,7 +18,13 @@ namespace tpde
           "Output/directory; tpde particles: Particles/directory), with postprocess/plot_statistics.py of the "
           "source tree run by /usr/bin/python3 (needs python3-numpy and python3-matplotlib; the environment "
           "variable TPDE_PLOT_STATISTICS names another copy of the script). Only MPI rank 0 plots. A plot that "
-          "fails is a one-line warning on stderr; the run still succeeds.");
+          "fails is a one-line warning on stderr; the run still succeeds.")
+      .add("modes", &OutputParameters::modes, "4", EntryPattern::integer(0, 64),
+          "Mesh/domain = sphere: the columns mode_1 .. mode_<modes> of statistics.csv, the amplitude |int "
+          "e^{i k theta} rho dtheta| of Fourier mode k of the density on the circle.")
+      .add("cluster threshold", &OutputParameters::cluster_threshold, "0.25", EntryPattern::real(0, 1),
+          "Mesh/domain = sphere: the column 'clusters' counts the local maxima of the cell averages of the "
+          "density (around the circle) that exceed this fraction of the largest cell average.");
     return table;
   }
 

@@ -13,6 +13,9 @@ namespace tpde
     double      interval  = 0.1; // 0: only initial and final state
     bool        write_vtu = true;
     bool        plots     = false; // statistics.png at the end of a successful run (run/plots.h)
+    // Mesh/domain = sphere only (output/sphere_statistics.h):
+    unsigned int modes             = 4;    // columns mode_1 .. mode_<modes>
+    double       cluster_threshold = 0.25; // clusters: local maxima above this fraction of the maximum
     static const EntryTable<OutputParameters> &entry_table();
     /// Checks across entries (InputError through `r`).
     void check(const EntryReader &r) const;

@@ -1,5 +1,7 @@
 #include "output/statistics.h"
 
+#include "sphere/circle_chart.h"
+
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature_lib.h>
 
@@ -33,7 +35,10 @@ namespace tpde
     if (kernel)
       for (const auto &[name, value] : kernel->diagnostics())
         own.last.push_back(name);
-    std::vector<std::string> h = statistics_header(dim, reference.active(), own);
+    if (sphere)
+      for (const auto &name : sphere->header())
+        own.last.push_back(name);
+    std::vector<std::string> h = statistics_header(moment_dimension(), reference.active(), own);
     for (std::size_t k = 0; k < slices.size(); ++k)
       {
         // Components of x count from 0 (the mesh's coordinate 0 is s).
@@ -239,9 +244,11 @@ namespace tpde
     const MPI_Comm     comm = space.communicator;
     const double      *u    = in.owned_values;
 
-    // Raw moments by the nodal Gauss rule (the attention's own quadrature).
-    // sums: mass, first moments, second moments, entropy, max speed^2
-    std::vector<double> sums(1 + dim + dim * dim + 1, 0.);
+    // Raw moments by the nodal Gauss rule (the attention's own quadrature), of
+    // the ambient point on the sphere. sums: mass, first moments, second
+    // moments, entropy
+    const unsigned int  D = moment_dimension();
+    std::vector<double> sums(1 + D + D * D + 1, 0.);
     double              max_speed2 = 0;
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       for (unsigned int q = 0; q < n; ++q)
@@ -249,16 +256,20 @@ namespace tpde
           const std::size_t node = space.node_index(k, q);
           const double      rho  = space.cell_values(u, k)[q];
           const double      m    = rho * space.node_weight(k, q);
-          const double     *x    = space.node_point(k, q);
+          double            x[3];
+          if (sphere)
+            sphere::circle_point(space.node_point(k, q)[0], x);
+          else
+            std::copy(space.node_point(k, q), space.node_point(k, q) + dim, x);
           sums[0] += m;
-          for (unsigned int i = 0; i < dim; ++i)
+          for (unsigned int i = 0; i < D; ++i)
             {
               sums[1 + i] += m * x[i];
-              for (unsigned int j = 0; j < dim; ++j)
-                sums[1 + dim + i * dim + j] += m * x[i] * x[j];
+              for (unsigned int j = 0; j < D; ++j)
+                sums[1 + D + i * D + j] += m * x[i] * x[j];
             }
           if (rho > 0)
-            sums[1 + dim + dim * dim] -= m * std::log(rho);
+            sums[1 + D + D * D] -= m * std::log(rho);
           double s2 = 0;
           for (unsigned int c = 0; c < dim; ++c)
             s2 += in.node_velocity[node * dim + c] * in.node_velocity[node * dim + c];
@@ -269,17 +280,17 @@ namespace tpde
     const double mass = sums[0];
 
     std::vector<double> row = {double(in.step), in.time, in.dt, mass, in.outflow};
-    double              mean[dim];
-    for (unsigned int i = 0; i < dim; ++i)
+    double              mean[3];
+    for (unsigned int i = 0; i < D; ++i)
       {
         mean[i] = sums[1 + i] / mass;
         row.push_back(mean[i]);
       }
-    for (unsigned int i = 0; i < dim; ++i)
-      for (unsigned int j = 0; j < dim; ++j)
-        row.push_back(sums[1 + dim + i * dim + j] / mass - mean[i] * mean[j]);
+    for (unsigned int i = 0; i < D; ++i)
+      for (unsigned int j = 0; j < D; ++j)
+        row.push_back(sums[1 + D + i * D + j] / mass - mean[i] * mean[j]);
     row.push_back(in.min_density);
-    row.push_back(sums[1 + dim + dim * dim]);
+    row.push_back(sums[1 + D + D * D]);
     row.push_back(std::sqrt(max_speed2));
     row.push_back(double(space.triangulation->n_global_active_cells()));
     row.push_back(double(space.dof_handler.n_dofs()));
@@ -306,8 +317,16 @@ namespace tpde
     if (kernel)
       for (const auto &[name, value] : kernel->diagnostics())
         row.push_back(value);
+    if (sphere)
+      sphere->append(in.time, u, in.node_velocity, row);
     compute_slices(in.time, u, row);
     return row;
+  }
+
+  template <int dim>
+  void Statistics<dim>::add_sphere(const AttentionField<dim> &field, const SphereSetup &setup)
+  {
+    sphere = std::make_unique<SphereStatistics<dim>>(space, field, setup);
   }
 
   template class Statistics<1>;

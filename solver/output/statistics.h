@@ -10,6 +10,7 @@
 
 #include "attention/attention.h"
 #include "dg/dg_space.h"
+#include "output/sphere_statistics.h"
 #include "output/statistics_schema.h"
 #include "reference/gaussian_reference.h"
 
@@ -61,6 +62,9 @@ namespace tpde
 
     /// Adds the columns slice<k>_* (after all others) for setup.positions.
     void add_slices(const SliceSetup &setup);
+    /// Mesh/domain = sphere: moments of the ambient point and the columns of
+    /// sphere_statistics.h (after the kernel's diagnostics).
+    void add_sphere(const AttentionField<dim> &field, const SphereSetup &setup);
 
     /// The state of the Gaussian references (checkpoints), and its restore.
     std::vector<double> reference_snapshot() const { return join_snapshots(reference, slice_reference); }
@@ -90,6 +94,9 @@ namespace tpde
     const DGSpace<dim>                             &space;
     ReferenceTracker                              reference;
     const attention::Kernel                      *kernel;
+    std::unique_ptr<SphereStatistics<dim>>        sphere;
+
+    unsigned int moment_dimension() const { return sphere ? 2 : dim; }
   };
 
 } // namespace tpde

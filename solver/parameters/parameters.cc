@@ -266,6 +266,9 @@ namespace tpde
       p.discretization = read_section(prm, name, "Discretization", &DiscretizationParameters::read);
       read_section(prm, name, "Attention", [&](const EntryReader &r) {
         p.attention_type = r.text("type");
+        if (p.masked() && p.mesh.on_sphere())
+          r.fail("type", "a type other than masked with Mesh/domain = sphere (masked attention on the sphere "
+                         "is not available yet)");
         if (p.masked() && dim > 2)
           EntryReader(name, "", {}).fail("dimension", "masked attention supports d = 1 or 2 (the mesh has d + 1 "
                                                       "dimensions: s and the token), got " + std::to_string(dim));
@@ -273,7 +276,9 @@ namespace tpde
         return 0;
       });
       p.initial = read_section(prm, name, "Initial condition", [&](const EntryReader &r) {
-        return InitialConditionParameters::read(r, InitialContext{dim, p.masked()});
+        InitialContext context{dim, p.masked()};
+        context.sphere = p.mesh.on_sphere();
+        return InitialConditionParameters::read(r, context);
       });
       if (p.masked())
         read_section(prm, name, "Masked attention", [&](const EntryReader &r) {
@@ -281,8 +286,9 @@ namespace tpde
           return 0;
         });
       p.refinement = read_section(prm, name, "Mesh refinement", [&](const EntryReader &r) {
-        RefinementContext context{dim, p.mesh.global_refinements, {}};
-        if (p.mesh.domain == MeshParameters::Domain::box)
+        RefinementContext context{MeshParameters::chart_dimension(dim, p.mesh.on_sphere()),
+                                  p.mesh.global_refinements, {}};
+        if (p.mesh.domain != MeshParameters::Domain::file)
           context.subdivisions = p.mesh.subdivisions;
         return MeshRefinementParameters::read(r, context);
       });

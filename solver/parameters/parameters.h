@@ -61,7 +61,10 @@ namespace tpde
     /// coordinate s in [0, 1] (read_parameters prepends it to the Mesh
     /// corners and subdivisions), so its dimension is d + 1.
     bool         masked() const { return attention::find_variant(attention_type).capabilities.positions; }
-    unsigned int mesh_dimension() const { return dimension + (masked() ? 1 : 0); }
+    unsigned int mesh_dimension() const
+    {
+      return MeshParameters::chart_dimension(dimension, mesh.on_sphere()) + (masked() ? 1 : 0);
+    }
   };
 
   /// Declares every entry with its default, pattern and documentation.

@@ -217,6 +217,9 @@ namespace tpde
     if (p.masked())
       throw InputError(p.file + ": subsection 'Attention', entry 'type': masked attention is not "
                                 "available for tpde particles yet (tpde run solves it on the grid)");
+    if (p.mesh.on_sphere())
+      throw InputError(p.file + ": subsection 'Mesh', entry 'domain': tokens on the sphere are not available "
+                                "for tpde particles yet (tpde run solves them on the grid)");
     if (options.write_output)
       check_output_folder(p, options.overwrite, options.resume);
     const auto kernel = attention::create(p.attention_type, p.attention);

@@ -1,5 +1,8 @@
 #include "run/simulation.h"
 
+#include "sphere/chart_kernel.h"
+#include "sphere/circle_chart.h"
+
 #include "common/collective.h"
 #include "adaptation/mesh_adaptation.h"
 #include "adaptation/transfer.h"
@@ -66,6 +69,14 @@ namespace tpde
       return std::nullopt;
     }
 
+    /// The attention kernel on the mesh's coordinates: on the circle the
+    /// ambient kernel seen through the angle chart (sphere/chart_kernel.h).
+    std::unique_ptr<attention::Kernel> create_kernel(const Parameters &p)
+    {
+      auto kernel = attention::create(p.attention_type, p.attention);
+      return p.mesh.on_sphere() ? sphere::circle_kernel(std::move(kernel)) : std::move(kernel);
+    }
+
     /// An initial density that is negative (or NaN) at a node or a
     /// projection point of the mesh is an input error (the limiter would
     /// otherwise silently clip it); only an expression can be.
@@ -87,11 +98,43 @@ namespace tpde
       throw_if_any_rank_failed<InputError>(comm, error);
     }
 
+    /// The circle's statistics columns; the wrapped Cauchy reference applies
+    /// at beta = 0 with V = I (physics.md §4.4), r0 = |m(0)| of the exact data.
+    SphereSetup sphere_setup(const Parameters &p)
+    {
+      SphereSetup setup;
+      setup.attention_type    = p.attention_type;
+      setup.beta              = p.attention.beta;
+      setup.modes             = p.output.modes;
+      setup.cluster_threshold = p.output.cluster_threshold;
+      const Matrix &V         = p.attention.V;
+      const bool    identity_v = V.rows == 2 && V.cols == 2 && V(0, 0) == 1 && V(1, 1) == 1 && V(0, 1) == 0 &&
+                              V(1, 0) == 0;
+      if (p.initial.type == "poisson kernel" && p.attention.beta == 0 && identity_v &&
+          (p.attention_type == "softmax" || p.attention_type == "unnormalized"))
+        {
+          // The trapezoidal rule is spectrally accurate for the smooth periodic density.
+          constexpr int n = 1 << 14;
+          double        m[2] = {0, 0}, mass = 0;
+          for (int i = 0; i < n; ++i)
+            {
+              double x[2];
+              sphere::circle_point(2 * M_PI * i / n, x);
+              const double rho = p.initial.density->value(x);
+              mass += rho;
+              m[0] += rho * x[0];
+              m[1] += rho * x[1];
+            }
+          setup.wrapped_cauchy_r0 = std::hypot(m[0], m[1]) / mass;
+        }
+      return setup;
+    }
+
     /// domain = file: the size is known once the mesh is read.
     template <int dim>
     void check_mesh_size(const DGSpace<dim> &space, const Parameters &p)
     {
-      if (p.mesh.domain == MeshParameters::Domain::box)
+      if (p.mesh.domain != MeshParameters::Domain::file)
         return;
       // Every rank decides the same way (one node's memory), so none is left in a collective.
       collectively<InputError>(space.communicator, [&]() {
@@ -127,7 +170,7 @@ namespace tpde
             check_mesh_size(*dg_space, parameters);
             check_initial_density(*dg_space, parameters, communicator);
           }
-        attention_kernel = attention::create(parameters.attention_type, parameters.attention);
+        attention_kernel = create_kernel(parameters);
         attention_field  = std::make_unique<AttentionField<dim>>(
           *dg_space, *attention_kernel, parameters.discretization.interpolate_face_velocity);
         attention_field->setup();
@@ -148,6 +191,8 @@ namespace tpde
           exact = std::make_unique<reference::GaussianReference>(parameters.attention_type,
                                                                  parameters.attention, *gaussian);
         statistics = std::make_unique<Statistics<dim>>(*dg_space, std::move(exact), attention_kernel.get());
+        if (parameters.mesh.on_sphere())
+          statistics->add_sphere(*attention_field, sphere_setup(parameters));
         if (parameters.masked())
           {
             SliceSetup slices;
@@ -605,14 +650,14 @@ namespace tpde
           space.setup();
           check_mesh_size(space, p);
           check_initial_density(space, p, comm);
-          attention::create(p.attention_type, p.attention);
+          const auto kernel = create_kernel(p);
           VectorType density;
           space.initialize_vector(density);
           const auto initial = make_initial_density<dim>(p.initial);
           project_initial_density(space, *initial, p.initial.projection,
                                   limiting(p.discretization), density);
           RunSize size = run_size_of(space.triangulation->n_global_active_cells(), space.dof_handler.n_dofs());
-          size.step_seconds = estimate_step_seconds(space, density, *attention::create(p.attention_type, p.attention),
+          size.step_seconds = estimate_step_seconds(space, density, *kernel,
                                                     p.time.scheme.stage_coefficients.size());
           return size;
         }

@@ -1,0 +1,108 @@
+#include "output/sphere_statistics.h"
+
+#include "sphere/circle_chart.h"
+#include "sphere/circle_diagnostics.h"
+
+#include <deal.II/base/mpi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+namespace tpde
+{
+  template <int dim>
+  SphereStatistics<dim>::SphereStatistics(const DGSpace<dim> &space, const AttentionField<dim> &field,
+                                          const SphereSetup &setup)
+    : space(space)
+    , field(field)
+    , setup(setup)
+  {
+    static_assert(dim == 1 || dim == 2 || dim == 3);
+  }
+
+  template <int dim>
+  std::vector<std::string> SphereStatistics<dim>::header() const
+  {
+    std::vector<std::string> h = {"order_parameter", "energy", "energy_rate"};
+    for (unsigned int k = 1; k <= setup.modes; ++k)
+      h.push_back("mode_" + std::to_string(k));
+    h.push_back("clusters");
+    if (setup.wrapped_cauchy_r0 >= 0)
+      h.push_back("ref_order_parameter");
+    return h;
+  }
+
+  template <int dim>
+  void SphereStatistics<dim>::append(double time, const double *u, const double *node_speed,
+                                     std::vector<double> &row) const
+  {
+    if constexpr (dim != 1)
+      throw std::logic_error("SphereStatistics: only the circle's chart (dim = 1)");
+    const MPI_Comm     comm = space.communicator;
+    const unsigned int n    = space.n_nodes();
+    const std::size_t  N    = space.n_owned_cells() * n;
+    std::vector<double> theta(N), weights(N);
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      for (unsigned int q = 0; q < n; ++q)
+        {
+          theta[space.node_index(k, q)]   = space.node_point(k, q)[0];
+          weights[space.node_index(k, q)] = space.cell_values(u, k)[q] * space.node_weight(k, q);
+        }
+    // sums: first moments, energy and its two rates, then the modes' cos and sin sums
+    std::vector<double> sums(5 + 2 * setup.modes, 0.);
+    for (std::size_t i = 0; i < N; ++i)
+      {
+        double x[2];
+        sphere::circle_point(theta[i], x);
+        sums[0] += weights[i] * x[0];
+        sums[1] += weights[i] * x[1];
+      }
+    const auto &sources = field.all_source_points();
+    const auto  energy  = sphere::energy_sums(setup.beta, N, theta.data(), weights.data(), node_speed,
+                                             field.all_source_weights().size(), sources.data(),
+                                             field.all_source_weights().data());
+    sums[2] = energy.energy;
+    sums[3] = energy.rate_unnormalized;
+    sums[4] = energy.rate_softmax;
+    sphere::add_mode_sums(setup.modes, N, theta.data(), weights.data(), &sums[5]);
+    dealii::Utilities::MPI::sum(sums, comm, sums);
+
+    row.push_back(std::hypot(sums[0], sums[1]));
+    row.push_back(sums[2]);
+    row.push_back(setup.attention_type == "unnormalized" ? sums[3]
+                  : setup.attention_type == "softmax"    ? sums[4]
+                                                         : std::numeric_limits<double>::quiet_NaN());
+    for (unsigned int k = 0; k < setup.modes; ++k)
+      row.push_back(std::hypot(sums[5 + 2 * k], sums[6 + 2 * k]));
+
+    // Cell averages around the circle, gathered from all ranks and ordered by angle.
+    std::vector<std::pair<double, double>> averages;
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      {
+        double mass = 0, length = 0;
+        for (unsigned int q = 0; q < n; ++q)
+          {
+            mass += space.cell_values(u, k)[q] * space.node_weight(k, q);
+            length += space.node_weight(k, q);
+          }
+        averages.emplace_back(space.cell_box(k).lower[0], mass / length);
+      }
+    std::vector<double> ordered;
+    {
+      std::map<double, double> all;
+      for (const auto &part : dealii::Utilities::MPI::all_gather(comm, averages))
+        all.insert(part.begin(), part.end());
+      for (const auto &[angle, average] : all)
+        ordered.push_back(average);
+    }
+    row.push_back(sphere::count_clusters(ordered, setup.cluster_threshold));
+    if (setup.wrapped_cauchy_r0 >= 0)
+      row.push_back(sphere::wrapped_cauchy_order_parameter(setup.wrapped_cauchy_r0, time));
+  }
+
+  template class SphereStatistics<1>;
+  template class SphereStatistics<2>;
+  template class SphereStatistics<3>;
+} // namespace tpde

@@ -1,0 +1,48 @@
+// The columns of a run on the circle (Mesh/domain = sphere, d = 2), after all
+// others of statistics.csv (physics.md §4):
+//   order_parameter       |m|, m = int x drho the ambient mean (mean_x, mean_y)
+//   energy                E_beta = 1/(2 beta) iint e^{beta <x, x'>} drho drho (beta = 0: |m|^2 / 2)
+//   energy_rate           the right-hand side of dE/dt for Q = K = V = I: int |X|^2 drho
+//                         (unnormalized, USA) or int |X|^2 Z drho (softmax, SA); NaN for other variants
+//   mode_1 .. mode_L      |int e^{i k theta} rho dtheta| (L = Output/modes)
+//   clusters              local maxima of the cell averages above Output/cluster threshold of the largest
+//   ref_order_parameter   the exact |m(t)| of the wrapped Cauchy family (initial type poisson kernel,
+//                         beta = 0, V = I; physics.md §4.4, T12); only then
+// All sums use the nodes' Gauss rule, like the attention itself.
+#pragma once
+
+#include "dg/attention_field.h"
+#include "dg/dg_space.h"
+
+#include <string>
+#include <vector>
+
+namespace tpde
+{
+  struct SphereSetup
+  {
+    std::string  attention_type;
+    double       beta              = 1;
+    unsigned int modes             = 4;
+    double       cluster_threshold = 0.25;
+    /// The initial order parameter of a wrapped Cauchy law; negative: no reference column.
+    double       wrapped_cauchy_r0 = -1;
+  };
+
+  template <int dim>
+  class SphereStatistics
+  {
+  public:
+    SphereStatistics(const DGSpace<dim> &space, const AttentionField<dim> &field, const SphereSetup &setup);
+
+    std::vector<std::string> header() const;
+    /// The columns in header order (collective over MPI); `owned_values` the
+    /// density, `node_speed` the angular speed at the nodes.
+    void append(double time, const double *owned_values, const double *node_speed, std::vector<double> &row) const;
+
+  private:
+    const DGSpace<dim>        &space;
+    const AttentionField<dim> &field;
+    SphereSetup                setup;
+  };
+} // namespace tpde

@@ -1,0 +1,31 @@
+// The circle S^1 in R^2 through its angle chart: theta in [0, 2 pi) is the
+// point x = (cos theta, sin theta), and a tangent vector X at x is the angular
+// speed <X, (-sin theta, cos theta)> (the unit tangent), which is also the
+// tangential projection P_x^perp X seen in the chart. Densities per unit arc
+// length are densities in theta (the chart is an isometry).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+
+namespace tpde::sphere
+{
+  inline void circle_point(double theta, double *x)
+  {
+    x[0] = std::cos(theta);
+    x[1] = std::sin(theta);
+  }
+
+  /// The angular speed of the ambient vector X at the point of angle theta.
+  inline double circle_speed(double theta, const double *X)
+  {
+    return -std::sin(theta) * X[0] + std::cos(theta) * X[1];
+  }
+
+  /// n angles -> n x 2 ambient points.
+  inline void circle_points(std::size_t n, const double *theta, double *x)
+  {
+    for (std::size_t i = 0; i < n; ++i)
+      circle_point(theta[i], x + 2 * i);
+  }
+} // namespace tpde::sphere

@@ -1,0 +1,84 @@
+#include "sphere/circle_diagnostics.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tpde::sphere
+{
+  EnergySums energy_sums(double beta, std::size_t n_targets, const double *target_theta,
+                         const double *target_weights, const double *target_speed, std::size_t n_sources,
+                         const double *source_theta, const double *source_weights)
+  {
+    std::vector<double> c(n_sources), s(n_sources);
+    for (std::size_t j = 0; j < n_sources; ++j)
+      {
+        c[j] = std::cos(source_theta[j]);
+        s[j] = std::sin(source_theta[j]);
+      }
+    EnergySums sums;
+    for (std::size_t i = 0; i < n_targets; ++i)
+      {
+        const double ci = std::cos(target_theta[i]), si = std::sin(target_theta[i]);
+        double       Z = 0, pair = 0; // pair: sum_j w_j g(<x_i, x_j>), g(t) = e^{beta t} / beta or t
+        for (std::size_t j = 0; j < n_sources; ++j)
+          {
+            const double t = ci * c[j] + si * s[j];
+            if (beta > 0)
+              Z += source_weights[j] * std::exp(beta * t);
+            else
+              pair += source_weights[j] * t;
+          }
+        if (beta > 0)
+          pair = Z / beta;
+        else
+          for (std::size_t j = 0; j < n_sources; ++j)
+            Z += source_weights[j];
+        const double w = target_weights[i], v2 = target_speed[i] * target_speed[i];
+        sums.energy += 0.5 * w * pair;
+        sums.rate_unnormalized += w * v2;
+        sums.rate_softmax += w * v2 * Z;
+      }
+    return sums;
+  }
+
+  void add_mode_sums(unsigned int modes, std::size_t n, const double *theta, const double *weights, double *sums)
+  {
+    for (std::size_t i = 0; i < n; ++i)
+      for (unsigned int k = 1; k <= modes; ++k)
+        {
+          sums[2 * (k - 1)] += weights[i] * std::cos(k * theta[i]);
+          sums[2 * (k - 1) + 1] += weights[i] * std::sin(k * theta[i]);
+        }
+  }
+
+  unsigned int count_clusters(const std::vector<double> &values, double fraction)
+  {
+    const std::size_t n = values.size();
+    if (n == 0)
+      return 0;
+    const double top = *std::max_element(values.begin(), values.end());
+    if (!(top > 0))
+      return 0;
+    if (std::all_of(values.begin(), values.end(), [&](double v) { return v == top; }))
+      return 1;
+    unsigned int count = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      {
+        const double v = values[i];
+        if (v < fraction * top || values[(i + n - 1) % n] == v)
+          continue; // below the threshold, or not the first point of a plateau
+        std::size_t right = (i + 1) % n;
+        while (values[right] == v)
+          right = (right + 1) % n; // ends: not all values are equal
+        if (values[(i + n - 1) % n] < v && values[right] < v)
+          ++count;
+      }
+    return count;
+  }
+
+  double wrapped_cauchy_order_parameter(double r0, double t)
+  {
+    const double growth = r0 * r0 * std::exp(t);
+    return std::sqrt(growth / (1 - r0 * r0 + growth));
+  }
+} // namespace tpde::sphere
