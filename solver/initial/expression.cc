@@ -1,12 +1,16 @@
 // Initial type `expression`: any formula in x (x,y; x,y,z), parsed by deal.II's
 // FunctionParser (muParser). Under masked attention the variables are s,x
-// (s,x,y): the formula gives the density at every position s. Tokens are
-// drawn by rejection within the Mesh box.
-#include "initial/initial_density.h"
+// (s,x,y): the formula gives the density at every position s. On the sphere
+// (InitialContext::sphere) it is a formula in the ambient coordinates,
+// evaluated on the unit sphere, and a density for the surface measure. Tokens
+// are drawn by rejection within the Mesh box, or from the uniform law on the
+// sphere.
+#include "initial/sphere_geometry.h"
 
 #include <deal.II/base/function_parser.h>
 #include <deal.II/base/utilities.h>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -19,8 +23,9 @@ namespace tpde
     class Expression : public InitialDensity
     {
     public:
-      Expression(const EntryReader &r, const std::string &variables)
+      Expression(const EntryReader &r, const std::string &variables, bool sphere)
         : parser(1)
+        , sphere(sphere)
       {
         const std::string formula = r.text("expression");
         std::map<std::string, double> constants;
@@ -56,9 +61,18 @@ namespace tpde
           p[c] = x[c];
         return parser.value(p);
       }
+      std::vector<double> sample(std::size_t n, particles::Sampling sampling, std::uint64_t seed,
+                                 const std::vector<double> &lower, const std::vector<double> &upper) const override
+      {
+        if (!sphere)
+          return InitialDensity::sample(n, sampling, seed, lower, upper);
+        return sphere::sample_by_rejection([this](const double *x) { return std::max(value(x), 0.); }, dim, n,
+                                           sampling, seed);
+      }
 
     private:
       dealii::FunctionParser<dim> parser;
+      bool                        sphere;
     };
   } // namespace
 
@@ -70,7 +84,9 @@ namespace tpde
                       "Density formula in x (1D), x,y (2D), x,y,z (3D) for type = expression "
                       "(deal.II FunctionParser syntax, e.g. 'exp(-x^2-y^2)*(1+0.5*sin(3*x))'). "
                       "Masked attention: in s,x (d = 1) or s,x,y (d = 2); every slice should be a "
-                      "probability density in x (only the total mass is normalised).");
+                      "probability density in x (only the total mass is normalised). On the sphere: a "
+                      "formula in the ambient x,y (circle) or x,y,z (S^2), evaluated on the unit sphere, a "
+                      "density for arc length / area.");
       entries.declare("constants", "", EntryPattern::anything(), "Constants used in 'expression', e.g. 'a=1, b=2'.");
     };
     type.read = [](const EntryReader &r, const InitialContext &context) -> std::shared_ptr<const InitialDensity> {
@@ -82,10 +98,10 @@ namespace tpde
                                      n == 2               ? "x,y" :
                                                             "x,y,z";
       if (n == 1)
-        return std::make_shared<Expression<1>>(r, variables);
+        return std::make_shared<Expression<1>>(r, variables, context.sphere);
       if (n == 2)
-        return std::make_shared<Expression<2>>(r, variables);
-      return std::make_shared<Expression<3>>(r, variables);
+        return std::make_shared<Expression<2>>(r, variables, context.sphere);
+      return std::make_shared<Expression<3>>(r, variables, context.sphere);
     };
     return type;
   }

@@ -2,6 +2,7 @@
 // of Gaussians); tokens are drawn by the exact transform (inverse normal CDF
 // and Cholesky factor).
 #include "initial/gaussian_mixture.h"
+#include "initial/sphere_geometry.h"
 
 namespace tpde
 {
@@ -62,6 +63,7 @@ namespace tpde
                       "separated by ';'. Empty: the identity.");
     };
     type.read = [](const EntryReader &r, const InitialContext &context) -> std::shared_ptr<const InitialDensity> {
+      sphere::refuse_sphere(r, context, "gaussian");
       const auto   mean       = r.vector("mean", context.dim);
       const Matrix covariance = r.covariance("covariance", context.dim);
       return std::make_shared<GaussianMixture>(std::vector<GaussianMixture::Component>{{1., {mean, covariance}}});
@@ -81,6 +83,7 @@ namespace tpde
                       "One d x d matrix per component, matrices separated by '|'.");
     };
     type.read = [](const EntryReader &r, const InitialContext &context) -> std::shared_ptr<const InitialDensity> {
+      sphere::refuse_sphere(r, context, "mixture");
       const unsigned int                    dim = context.dim;
       std::vector<GaussianMixture::Component> components;
       for (const auto &w : r.items("mixture weights", ','))

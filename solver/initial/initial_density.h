@@ -20,7 +20,8 @@
 
 namespace tpde
 {
-  /// A density on R^dim, not necessarily normalised.
+  /// A density on R^dim (or on the unit sphere S^{dim-1}, see
+  /// InitialContext::sphere), not necessarily normalised.
   class InitialDensity
   {
   public:
@@ -52,6 +53,10 @@ namespace tpde
   {
     unsigned int dim          = 1;     // of the token space
     bool         s_coordinate = false; // masked attention: an expression sees (s, x) (dim + 1 variables)
+    // Tokens on the unit sphere S^{dim-1} in R^dim (dim = 2: the circle, 3:
+    // S^2). A density is then a function of the ambient point x (|x| = 1) and
+    // a density with respect to the surface measure (arc length, area).
+    bool sphere = false;
   };
 
   struct InitialType

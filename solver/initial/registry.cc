@@ -11,6 +11,9 @@ namespace tpde
   InitialType box_initial_type();
   InitialType ball_initial_type();
   InitialType expression_initial_type();
+  InitialType sphere_uniform_initial_type();
+  InitialType von_mises_initial_type();
+  InitialType poisson_kernel_initial_type();
 
   const Choices<InitialType> &initial_types()
   {
@@ -19,7 +22,12 @@ namespace tpde
       {"mixture", mixture_initial_type(), "a weighted sum of Gaussians."},
       {"box", box_initial_type(), "uniform density on a box."},
       {"ball", ball_initial_type(), "uniform density on a ball."},
-      {"expression", expression_initial_type(), "any formula."},
+      {"expression", expression_initial_type(), "any formula (also on the sphere: of the ambient x, y, z)."},
+      {"sphere uniform", sphere_uniform_initial_type(),
+       "on the sphere: uniform, optionally with a Fourier mode / spherical harmonic and seeded noise."},
+      {"von mises", von_mises_initial_type(), "on the sphere: a mixture of von Mises-Fisher laws."},
+      {"poisson kernel", poisson_kernel_initial_type(),
+       "on the sphere: the Poisson kernel at w (circle: wrapped Cauchy), invariant at beta = 0."},
     });
     return all;
   }

@@ -1,7 +1,7 @@
 // Initial types `box` and `ball`: uniform densities (value 1 inside).
 // Tokens: an affine map of uniform points (box), rejection in the bounding
 // box (ball).
-#include "initial/initial_density.h"
+#include "initial/sphere_geometry.h"
 
 namespace tpde
 {
@@ -75,6 +75,7 @@ namespace tpde
                       "Uniform box density: upper corner (d numbers).");
     };
     type.read = [](const EntryReader &r, const InitialContext &context) -> std::shared_ptr<const InitialDensity> {
+      sphere::refuse_sphere(r, context, "box");
       const auto lower = r.vector("box lower corner", context.dim);
       const auto upper = r.vector("box upper corner", context.dim);
       for (unsigned int k = 0; k < context.dim; ++k)
@@ -93,6 +94,7 @@ namespace tpde
       entries.declare("ball radius", "1", EntryPattern::real(0), "Uniform ball density: radius.");
     };
     type.read = [](const EntryReader &r, const InitialContext &context) -> std::shared_ptr<const InitialDensity> {
+      sphere::refuse_sphere(r, context, "ball");
       return std::make_shared<UniformBall>(r.vector("ball center", context.dim), r.real("ball radius"));
     };
     return type;
