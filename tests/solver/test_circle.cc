@@ -1,0 +1,144 @@
+// Tokens on the circle (Mesh/domain = sphere, d = 2) against the exact
+// results of physics.md §4.4: T12 (wrapped Cauchy at beta = 0), T13 (growth
+// rates of the uniform state's modes, SA and USA), the energy identities of
+// §4.1, mass through adaptation and across the periodic seam, input errors.
+#include "support/solver_runs.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+
+using namespace tpde;
+using namespace tpde::testing;
+
+namespace
+{
+  double last(const RunSummary &s, const std::string &name) { return column(s.header, s.last_row, name); }
+
+  /// r(t) of the wrapped Cauchy family, r0 = 0.3 (physics.md §5, T12).
+  constexpr double r_at_4 = 0.9185562220;
+} // namespace
+
+TEST(Circle, T12WrappedCauchyOrderParameter)
+{
+  // The shipped file: r0 = 0.3 centred at angle 1, 64 cells Q3, t = 4.
+  const RunSummary s = run_without_output(parameters_from("parameters/circle-kuramoto.prm", {}));
+  const double     r = last(s, "order_parameter");
+  std::printf("T12 at t = 4: |Z| = %.12f, exact %.10f, error %.2e; mass defect %.2e\n", r, r_at_4,
+              std::abs(r - r_at_4), s.max_mass_defect);
+  EXPECT_NEAR(last(s, "ref_order_parameter"), r_at_4, 1e-9);
+  EXPECT_LE(std::abs(r - r_at_4), 1e-6);
+  EXPECT_NEAR(std::atan2(last(s, "mean_1"), last(s, "mean_0")), 1., 1e-9) << "the centre does not move";
+  EXPECT_NEAR(last(s, "energy"), 0.5 * r * r, 1e-14) << "beta = 0: the energy is |m|^2 / 2";
+  EXPECT_EQ(last(s, "clusters"), 1.);
+  EXPECT_LE(s.max_mass_defect, 1e-12);
+}
+
+TEST(Circle, T12AcrossThePeriodicSeamWithAdaptation)
+{
+  // Centred at angle 0: the peak sits on the face that joins 2 pi to 0, and
+  // the adapted mesh refines across it.
+  const RunSummary s = run_without_output(parameters_from(
+    "parameters/circle-kuramoto.prm", {"Initial condition/poisson center=0.3, 0", "Mesh/subdivisions=16",
+                                       "Mesh refinement/adaptive=true"}));
+  const double r = last(s, "order_parameter");
+  std::printf("T12 centred on the seam, adaptive: |Z| error %.2e, %g cells (levels %g..%g), mass defect %.2e\n",
+              std::abs(r - r_at_4), last(s, "cells"), last(s, "min_level"), last(s, "max_level"), s.max_mass_defect);
+  EXPECT_LE(std::abs(r - r_at_4), 1e-6);
+  EXPECT_LE(std::abs(last(s, "mean_1")), 1e-12) << "symmetric about the seam";
+  EXPECT_GT(last(s, "max_level"), 2.) << "the peak was refined";
+  EXPECT_LE(s.max_mass_defect, 1e-12);
+  EXPECT_GE(s.min_check_value, 0.);
+}
+
+TEST(Circle, T13GrowthRatesOfTheUniformState)
+{
+  // rho = (1 + 1e-6 cos k theta) / 2 pi, beta = 2: lambda_k = k^2 I_k(beta) / beta (USA), divided by
+  // I_0(beta) for SA. Measured between t = 0.5 and 1.5 (two runs from the same data).
+  const double beta = 2;
+  // physics.md §4.4 table (6 digits), USA then SA.
+  const double table[2][4] = {{.795318, 1.377897, .957330, .405829}, {.348887, .604451, .419958, .178027}};
+  const char  *types[2]    = {"unnormalized", "softmax"};
+  for (int v = 0; v < 2; ++v)
+    for (int k = 1; k <= 4; ++k)
+      {
+        double exact = k * k * std::cyl_bessel_i(double(k), beta) / beta;
+        if (v == 1)
+          exact /= std::cyl_bessel_i(0., beta);
+        double mode[2];
+        for (int run = 0; run < 2; ++run)
+          {
+            const RunSummary s = run_without_output(parameters_from(
+              "parameters/circle-instability.prm",
+              {std::string("Attention/type=") + types[v], "Initial condition/mode=" + std::to_string(k),
+               "Time stepping/end time=" + std::string(run ? "1.5" : "0.5"),
+               "Output/modes=" + std::to_string(k)}));
+            mode[run] = last(s, "mode_" + std::to_string(k));
+            EXPECT_LE(s.max_mass_defect, 1e-12);
+          }
+        const double rate = std::log(mode[1] / mode[0]);
+        std::printf("T13 %-12s k = %d: rate %.8f, exact %.8f, relative error %.2e\n", types[v], k, rate, exact,
+                    std::abs(rate / exact - 1));
+        EXPECT_NEAR(exact, table[v][k - 1], 1e-6);
+        EXPECT_LE(std::abs(rate / exact - 1), 1e-4) << types[v] << " mode " << k;
+      }
+}
+
+TEST(Circle, EnergyIdentities)
+{
+  // d energy/dt = energy_rate (USA: int |X|^2 drho, SA: int |X|^2 Z drho; Q = K = V = I), integrated over
+  // [0, 1] by Simpson's rule on the uniform steps of a von Mises mixture's run at beta = 1.
+  for (const std::string type : {"unnormalized", "softmax"})
+    {
+      const std::string dir    = scratch_directory("circle_energy_" + type);
+      const auto        result = run_tpde(
+        "run " + source_path("parameters/circle-kuramoto.prm") + " --quiet --set 'Output/directory=" + dir +
+        "' --set Output/write\\ vtu=false --set Attention/type=" + type +
+        " --set Attention/beta=1 --set 'Initial condition/type=von mises' --set 'Initial condition/von mises "
+        "weights=0.6,0.4' --set 'Initial condition/von mises directions=1,0;-0.5,0.8' --set 'Initial "
+        "condition/von mises concentrations=3,5' --set 'Time stepping/end time=1' --set 'Time "
+        "stepping/maximum time step=2e-3'");
+      ASSERT_EQ(result.exit_code, 0) << result.output;
+      const Table table = read_csv(dir + "/statistics.csv");
+      const auto &t = table.columns.at("time"), &E = table.columns.at("energy"),
+                 &rate = table.columns.at("energy_rate");
+      const std::size_t n = table.rows() - 1; // steps
+      ASSERT_EQ(n % 2, 0u);
+      double integral = 0;
+      for (std::size_t i = 0; i + 2 <= n; i += 2)
+        {
+          ASSERT_NEAR(t[i + 2] - t[i + 1], t[i + 1] - t[i], 1e-12) << "uniform steps";
+          integral += (t[i + 2] - t[i]) / 6 * (rate[i] + 4 * rate[i + 1] + rate[i + 2]);
+        }
+      const double change = E[n] - E[0];
+      std::printf("energy identity %-12s: E(1) - E(0) = %.12f, int rate = %.12f, relative %.2e\n", type.c_str(),
+                  change, integral, std::abs(change / integral - 1));
+      EXPECT_GT(change, 0.05) << "the energy increases (attraction)";
+      EXPECT_LE(std::abs(change / integral - 1), 1e-6);
+    }
+}
+
+TEST(Circle, InputErrors)
+{
+  const std::string dir  = scratch_directory("circle_errors");
+  const std::string file = source_path("parameters/circle-kuramoto.prm");
+  const struct
+  {
+    std::string mode, overrides, expected;
+  } cases[] = {
+    {"run", "--set dimension=3", "S^2 (dimension = 3) is not available yet"},
+    {"run", "--set dimension=1", "expected dimension = 2 for domain = sphere"},
+    {"run", "--set 'Initial condition/type=gaussian'", "expected a density on the sphere"},
+    {"run", "--set 'Mesh/subdivisions=0'", "cells around the circle"},
+    {"particles", "", "not available for tpde particles yet"},
+  };
+  for (const auto &c : cases)
+    {
+      const auto result =
+        run_tpde(c.mode + " " + file + " --quiet --set 'Output/directory=" + dir + "' " + c.overrides);
+      EXPECT_EQ(result.exit_code, 2) << c.overrides << ": " << result.output;
+      EXPECT_NE(result.output.find(c.expected), std::string::npos) << result.output;
+      EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+    }
+}
