@@ -1,5 +1,7 @@
 #include "output/vtk_output.h"
 
+#include "sphere/circle_chart.h"
+
 #include "common/collective.h"
 
 #include <deal.II/base/mpi.h>
@@ -182,6 +184,7 @@ namespace tpde
     points->SetNumberOfPoints(n_points);
     double *coordinates = vtkDoubleArray::SafeDownCast(points->GetData())->GetPointer(0);
     std::fill(coordinates, coordinates + 3 * n_points, 0.);
+    std::vector<double> angles; // the circle: theta of every point
     dealii::FEValues<dim> fe_values(space.mapping, space.fe, dealii::Quadrature<dim>(reference_points),
                                     dealii::update_quadrature_points);
     vtkNew<vtkIntArray> mpi_rank, refinement_level;
@@ -196,6 +199,13 @@ namespace tpde
         for (unsigned int l = 0; l < points_per_cell; ++l)
           for (unsigned int c = 0; c < dim; ++c)
             coordinates[(k * points_per_cell + vtk_index[l]) * 3 + c] = fe_values.quadrature_point(l)[c];
+        if (space.periodic()) // the circle's chart: draw the ring, keep theta as a point array
+          for (unsigned int l = 0; l < points_per_cell; ++l)
+            {
+              double *x = &coordinates[(k * points_per_cell + l) * 3];
+              angles.push_back(x[0]);
+              sphere::circle_point(x[0], x);
+            }
         mpi_rank->SetValue(static_cast<vtkIdType>(k), rank);
         refinement_level->SetValue(static_cast<vtkIdType>(k), space.owned_cell(k)->level());
       }
@@ -212,6 +222,16 @@ namespace tpde
     grid->SetCells(vtk_cell_type<dim>(order), cells);
     grid->GetCellData()->AddArray(mpi_rank);
     grid->GetCellData()->AddArray(refinement_level);
+    if (space.periodic())
+      {
+        vtkNew<vtkDoubleArray> theta;
+        theta->SetName("theta");
+        theta->SetNumberOfValues(n_points);
+        for (vtkIdType i = 0; i < n_points; ++i)
+          theta->SetValue(i, angles[i]);
+        grid->GetPointData()->AddArray(theta);
+        return;
+      }
     for (unsigned int c = 0; c < dim && c < coordinate_names.size(); ++c)
       {
         vtkNew<vtkDoubleArray> coordinate;
@@ -301,6 +321,17 @@ namespace tpde
             interpolate(nodal.data(), velocity_values + k * points_per_cell * 3 + c, 3);
           }
       }
+    if (space.periodic())
+      {
+        // The angular speed (component 0) as the tangent vector speed * (-sin, cos) at the ring's points.
+        const double *x = vtkDoubleArray::SafeDownCast(grid->GetPoints()->GetData())->GetPointer(0);
+        for (vtkIdType i = 0; i < n_points; ++i)
+          {
+            const double speed         = velocity_values[3 * i];
+            velocity_values[3 * i]     = -speed * x[3 * i + 1];
+            velocity_values[3 * i + 1] = speed * x[3 * i];
+          }
+      }
 
     grid->GetPointData()->AddArray(density);
     grid->GetPointData()->SetActiveScalars("density");
@@ -358,8 +389,9 @@ namespace tpde
           write_file_atomically((dir / entry).string(), pvtu_record(pieces, lagrange_hexahedra ? "2.2" : "1.0"));
         });
       }
-    // Only the geometry stays between outputs.
-    grid->GetPointData()->Initialize();
+    // Only the geometry (and the coordinate arrays set up with it) stays between outputs.
+    grid->GetPointData()->RemoveArray("density");
+    grid->GetPointData()->RemoveArray("velocity");
     grid->GetCellData()->RemoveArray("cell_mass");
     grid->GetCellData()->RemoveArray("refinement_indicator");
     grid->SetFieldData(nullptr);

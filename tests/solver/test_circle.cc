@@ -5,6 +5,11 @@
 #include "support/solver_runs.h"
 
 #include <gtest/gtest.h>
+#include <vtkDataArray.h>
+#include <vtkNew.h>
+#include <vtkPointData.h>
+#include <vtkUnstructuredGrid.h>
+#include <vtkXMLUnstructuredGridReader.h>
 
 #include <cmath>
 #include <cstdio>
@@ -117,6 +122,38 @@ TEST(Circle, EnergyIdentities)
       EXPECT_GT(change, 0.05) << "the energy increases (attraction)";
       EXPECT_LE(std::abs(change / integral - 1), 1e-6);
     }
+}
+
+TEST(Circle, ParaViewSeesTheRing)
+{
+  // The .vtu draws the circle in the plane: points at (cos theta, sin theta, 0), theta as a point array,
+  // the velocity as a tangent vector (angular speed times the unit tangent).
+  const std::string dir    = scratch_directory("circle_vtk");
+  const auto        result = run_tpde("run " + source_path("parameters/circle-kuramoto.prm") +
+                                      " --quiet --set 'Output/directory=" + dir + "' --set 'Time stepping/end time=0.5'");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  vtkNew<vtkXMLUnstructuredGridReader> reader;
+  reader->SetFileName((dir + "/solution_00001.vtu").c_str());
+  reader->Update();
+  vtkUnstructuredGrid *grid = reader->GetOutput();
+  ASSERT_GT(grid->GetNumberOfPoints(), 0);
+  vtkDataArray *theta = grid->GetPointData()->GetArray("theta");
+  vtkDataArray *speed = grid->GetPointData()->GetArray("velocity");
+  ASSERT_NE(theta, nullptr);
+  ASSERT_NE(speed, nullptr);
+  double largest_speed = 0;
+  for (vtkIdType i = 0; i < grid->GetNumberOfPoints(); ++i)
+    {
+      double x[3], v[3];
+      grid->GetPoint(i, x);
+      speed->GetTuple(i, v);
+      EXPECT_NEAR(x[0], std::cos(theta->GetTuple1(i)), 1e-14);
+      EXPECT_NEAR(x[1], std::sin(theta->GetTuple1(i)), 1e-14);
+      EXPECT_EQ(x[2], 0.);
+      EXPECT_NEAR(x[0] * v[0] + x[1] * v[1], 0., 1e-15) << "tangent";
+      largest_speed = std::max(largest_speed, std::hypot(v[0], v[1]));
+    }
+  EXPECT_GT(largest_speed, 0.1);
 }
 
 TEST(Circle, InputErrors)
