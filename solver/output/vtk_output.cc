@@ -243,6 +243,21 @@ namespace tpde
       }
   }
 
+  namespace
+  {
+    /// The circle: the angular speed (component 0 of each velocity) as the
+    /// tangent vector speed * (-sin, cos) at the ring's points x.
+    void angular_to_tangent(const double *x, vtkIdType n_points, double *velocity)
+    {
+      for (vtkIdType i = 0; i < n_points; ++i)
+        {
+          const double speed  = velocity[3 * i];
+          velocity[3 * i]     = -speed * x[3 * i + 1];
+          velocity[3 * i + 1] = speed * x[3 * i];
+        }
+    }
+  } // namespace
+
   template <int dim>
   void VtkOutput<dim>::interpolate(const double *nodal, double *at_points, unsigned int stride)
   {
@@ -322,16 +337,8 @@ namespace tpde
           }
       }
     if (space.periodic())
-      {
-        // The angular speed (component 0) as the tangent vector speed * (-sin, cos) at the ring's points.
-        const double *x = vtkDoubleArray::SafeDownCast(grid->GetPoints()->GetData())->GetPointer(0);
-        for (vtkIdType i = 0; i < n_points; ++i)
-          {
-            const double speed         = velocity_values[3 * i];
-            velocity_values[3 * i]     = -speed * x[3 * i + 1];
-            velocity_values[3 * i + 1] = speed * x[3 * i];
-          }
-      }
+      angular_to_tangent(vtkDoubleArray::SafeDownCast(grid->GetPoints()->GetData())->GetPointer(0), n_points,
+                         velocity_values);
 
     grid->GetPointData()->AddArray(density);
     grid->GetPointData()->SetActiveScalars("density");

@@ -1,7 +1,6 @@
 #include "run/simulation.h"
 
-#include "sphere/chart_kernel.h"
-#include "sphere/circle_chart.h"
+#include "run/domain_setup.h"
 
 #include "common/collective.h"
 #include "adaptation/mesh_adaptation.h"
@@ -69,14 +68,6 @@ namespace tpde
       return std::nullopt;
     }
 
-    /// The attention kernel on the mesh's coordinates: on the circle the
-    /// ambient kernel seen through the angle chart (sphere/chart_kernel.h).
-    std::unique_ptr<attention::Kernel> create_kernel(const Parameters &p)
-    {
-      auto kernel = attention::create(p.attention_type, p.attention);
-      return p.mesh.on_sphere() ? sphere::circle_kernel(std::move(kernel)) : std::move(kernel);
-    }
-
     /// An initial density that is negative (or NaN) at a node or a
     /// projection point of the mesh is an input error (the limiter would
     /// otherwise silently clip it); only an expression can be.
@@ -96,38 +87,6 @@ namespace tpde
       if (error)
         error = p.file + ": subsection 'Initial condition', entry 'expression': " + *error;
       throw_if_any_rank_failed<InputError>(comm, error);
-    }
-
-    /// The circle's statistics columns; the wrapped Cauchy reference applies
-    /// at beta = 0 with V = I (physics.md §4.4), r0 = |m(0)| of the exact data.
-    SphereSetup sphere_setup(const Parameters &p)
-    {
-      SphereSetup setup;
-      setup.attention_type    = p.attention_type;
-      setup.beta              = p.attention.beta;
-      setup.modes             = p.output.modes;
-      setup.cluster_threshold = p.output.cluster_threshold;
-      const Matrix &V         = p.attention.V;
-      const bool    identity_v = V.rows == 2 && V.cols == 2 && V(0, 0) == 1 && V(1, 1) == 1 && V(0, 1) == 0 &&
-                              V(1, 0) == 0;
-      if (p.initial.type == "poisson kernel" && p.attention.beta == 0 && identity_v &&
-          (p.attention_type == "softmax" || p.attention_type == "unnormalized"))
-        {
-          // The trapezoidal rule is spectrally accurate for the smooth periodic density.
-          constexpr int n = 1 << 14;
-          double        m[2] = {0, 0}, mass = 0;
-          for (int i = 0; i < n; ++i)
-            {
-              double x[2];
-              sphere::circle_point(2 * M_PI * i / n, x);
-              const double rho = p.initial.density->value(x);
-              mass += rho;
-              m[0] += rho * x[0];
-              m[1] += rho * x[1];
-            }
-          setup.wrapped_cauchy_r0 = std::hypot(m[0], m[1]) / mass;
-        }
-      return setup;
     }
 
     /// domain = file: the size is known once the mesh is read.

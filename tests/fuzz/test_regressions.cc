@@ -177,3 +177,20 @@ TEST(FuzzRegressions, OverrideWithoutAnEntryIsAnInputError)
     [&]() { read_parameters(source_path("tests/data/small-2d.prm"), {"Nope/subdivisions=2\n"}); });
   EXPECT_NE(message.find("Nope/subdivisions=2\\x0a"), std::string::npos) << message;
 }
+
+// K = (-3.8e-38, 1e308) with evaluation = fast: finite entries, infinite
+// scores beta <Qx, Ky>; the fast summation then evaluated empty source boxes
+// (a segfault in tpde validate). Entries and beta Q^T K are bounded by 1e100.
+TEST(FuzzRegressions, ScoresThatOverflowAreInputErrors)
+{
+  for (const std::vector<std::string> &set :
+       {std::vector<std::string>{"Attention/Q=0.38, 0.92", "Attention/K=-0.384615384615385e-37, 1e308"},
+        std::vector<std::string>{"Attention/V=1e101, 0; 0, 1"},
+        std::vector<std::string>{"Attention/beta=1e60", "Attention/Q=1e50, 0; 0, 1", "Attention/K=1, 0; 0, 1"}})
+    {
+      const std::string message =
+        input_error_of([&]() { read_parameters(source_path("tests/data/small-2d.prm"), set); });
+      EXPECT_NE(message.find("1e100"), std::string::npos) << message;
+    }
+  EXPECT_NO_THROW(read_parameters(source_path("tests/data/small-2d.prm"), {"Attention/K=1e50, 0; 0, 1"}));
+}
