@@ -180,13 +180,12 @@ TEST(FuzzRegressions, OverrideWithoutAnEntryIsAnInputError)
 
 // K = (-3.8e-38, 1e308) with evaluation = fast: finite entries, infinite
 // scores beta <Qx, Ky>; the fast summation then evaluated empty source boxes
-// (a segfault in tpde validate). Entries and beta Q^T K are bounded by 1e100.
+// (a segfault in tpde validate). Entries of Q and K are bounded by 1e100.
 TEST(FuzzRegressions, ScoresThatOverflowAreInputErrors)
 {
   for (const std::vector<std::string> &set :
        {std::vector<std::string>{"Attention/Q=0.38, 0.92", "Attention/K=-0.384615384615385e-37, 1e308"},
-        std::vector<std::string>{"Attention/V=1e101, 0; 0, 1"},
-        std::vector<std::string>{"Attention/beta=1e60", "Attention/Q=1e50, 0; 0, 1", "Attention/K=1, 0; 0, 1"}})
+        std::vector<std::string>{"Attention/Q=1e101, 0; 0, 1"}})
     {
       const std::string message =
         input_error_of([&]() { read_parameters(source_path("tests/data/small-2d.prm"), set); });

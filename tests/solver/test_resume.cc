@@ -126,22 +126,31 @@ TEST_P(KillAndResume, EqualsTheUninterruptedRun)
   ASSERT_EQ(full.exit_code, 0) << full.output;
   const Table reference = read_csv(dir + "/full/statistics.csv");
 
-  // The same run, killed with SIGKILL at a random row after its first checkpoint.
+  // The same run, killed with SIGKILL at a random row after its first
+  // checkpoint. On a loaded machine the run can finish between two polls:
+  // then it is started again (at most three times).
   const std::string out     = dir + "/killed";
-  const int         session = start_in_background(tpde_command(c, out, c.ranks_killed, checkpoints), dir + "/killed.log");
   std::mt19937      random(static_cast<unsigned>(std::hash<std::string>()(c.name)));
   const std::size_t rows    = reference.rows();
   const std::size_t kill_at = std::uniform_int_distribution<std::size_t>(rows / 4, 3 * rows / 4)(random);
-  const auto        deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
-  while ((count_checkpoints(out) == 0 || count_lines(out + "/statistics.csv") < 1 + kill_at) &&
-         session_alive(session) && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  run_command("pkill -9 -s " + std::to_string(session));
-  while (session_alive(session))
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ASSERT_GE(count_checkpoints(out), 1u) << read_text(dir + "/killed.log");
-  const Table killed = read_csv(out + "/statistics.csv"); // whole rows only
-  ASSERT_LT(killed.rows(), reference.rows()) << "the run ended before the kill at row " << kill_at;
+  Table             killed;
+  for (int attempt = 0; attempt < 3; ++attempt)
+    {
+      std::filesystem::remove_all(out);
+      const int  session  = start_in_background(tpde_command(c, out, c.ranks_killed, checkpoints), dir + "/killed.log");
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+      while ((count_checkpoints(out) == 0 || count_lines(out + "/statistics.csv") < 1 + kill_at) &&
+             session_alive(session) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      run_command("pkill -9 -s " + std::to_string(session));
+      while (session_alive(session))
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      ASSERT_GE(count_checkpoints(out), 1u) << read_text(dir + "/killed.log");
+      killed = read_csv(out + "/statistics.csv"); // whole rows only
+      if (killed.rows() < reference.rows())
+        break;
+    }
+  ASSERT_LT(killed.rows(), reference.rows()) << "the run ended before the kill at row " << kill_at << " three times";
 
   const auto resumed = run_command(tpde_command(c, out, c.ranks_resumed, checkpoints + "--resume"));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
