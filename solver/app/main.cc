@@ -177,7 +177,8 @@ namespace
   void print_validation(const tpde::Parameters &parameters, const tpde::RunSize &size)
   {
     std::cout << parameters.file << ": valid (" << parameters.dimension << "D"
-              << (parameters.masked() ? " tokens on a (s, x) mesh" : "") << ")\n";
+              << (parameters.masked() ? " tokens on a (s, x) mesh" : "")
+              << (parameters.mesh.on_sphere() ? " tokens on the unit circle, meshed by the angle" : "") << ")\n";
     if (size.known)
       std::cout << "  cells " << size.cells << ", DoFs " << size.dofs << ", memory estimate "
                 << tpde::format_bytes(size.bytes) << " (available " << tpde::format_bytes(size.available_bytes)
