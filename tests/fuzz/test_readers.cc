@@ -335,7 +335,11 @@ namespace
     {
       seeds = files_in({"meshes", "tests/fuzz/corpus"}, ".msh");
       for (auto &s : seeds)
-        s.dim = s.path.find("1d") != std::string::npos ? 1 : s.path.find("3d") != std::string::npos ? 3 : 2;
+        {
+          // From the file's name only: the folder of a clone may contain "1d" (mktemp's /tmp/tmp.1dq...).
+          const std::string name = std::filesystem::path(s.path).filename().string();
+          s.dim = name.find("1d") != std::string::npos ? 1 : name.find("3d") != std::string::npos ? 3 : 2;
+        }
       texts = texts_of(seeds);
     }
   };
