@@ -175,13 +175,15 @@ namespace tpde
         if (kind == numbers_kind)
           {
             std::vector<double> values(count);
-            std::memcpy(values.data(), data, count * width);
+            if (count > 0) // an empty vector's data() may be null (UBSan)
+              std::memcpy(values.data(), data, count * width);
             checkpoint.numbers_[name] = std::move(values);
           }
         else if (kind == counts_kind)
           {
             std::vector<std::uint64_t> values(count);
-            std::memcpy(values.data(), data, count * width);
+            if (count > 0) // an empty vector's data() may be null (UBSan)
+              std::memcpy(values.data(), data, count * width);
             checkpoint.counts_[name] = std::move(values);
           }
         else if (kind == text_kind)

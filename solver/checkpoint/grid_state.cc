@@ -56,7 +56,8 @@ namespace tpde
       const auto          bytes = gather_bytes(comm, reinterpret_cast<const char *>(values.data()),
                                       values.size() * sizeof(double));
       std::vector<double> all(bytes.size() / sizeof(double));
-      std::memcpy(all.data(), bytes.data(), bytes.size());
+      if (!bytes.empty()) // an empty vector's data() may be null (UBSan)
+        std::memcpy(all.data(), bytes.data(), bytes.size());
       return all;
     }
 
