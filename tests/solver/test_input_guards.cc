@@ -60,7 +60,9 @@ TEST_P(InputGuards, ExitCodeMessageAndNothingWritten)
   EXPECT_NE(result.output.find(c.expected), std::string::npos) << "expected '" << c.expected << "'";
   EXPECT_EQ(result.output.find("Stacktrace"), std::string::npos);
   if (c.exit_code == 2)
-    EXPECT_FALSE(fs::exists(out)) << "nothing may be written";
+    {
+      EXPECT_FALSE(fs::exists(out)) << "nothing may be written";
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -39,7 +39,9 @@ TEST(PhysicalFailure, CollapsingTimeStepStopsTheRunAndKeepsOutput)
   EXPECT_TRUE(std::filesystem::exists(dir + "/solution.pvd"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/solution_00000.vtu"));
   for (const auto &entry : std::filesystem::directory_iterator(dir))
-    EXPECT_NE(entry.path().extension(), ".tmp") << "no half-written files: " << entry.path();
+    {
+      EXPECT_NE(entry.path().extension(), ".tmp") << "no half-written files: " << entry.path();
+    }
 }
 
 TEST(PhysicalFailure, ReferenceBlowUpGivesNaNColumnsNotAFailure)

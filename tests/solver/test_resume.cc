@@ -105,12 +105,12 @@ namespace
     s << in.rdbuf();
     return s.str();
   }
-} // namespace
 
-void PrintTo(const Case &c, std::ostream *os)
-{
-  *os << c.name;
-}
+  void PrintTo(const Case &c, std::ostream *os)
+  {
+    *os << c.name;
+  }
+} // namespace
 
 class KillAndResume : public ::testing::TestWithParam<Case>
 {};
@@ -169,9 +169,13 @@ TEST_P(KillAndResume, EqualsTheUninterruptedRun)
       for (std::size_t r = 0; r < values.size(); ++r)
         {
           if (c.rtol == 0 && !(std::isnan(values[r]) && std::isnan(got[r])))
-            ASSERT_EQ(got[r], values[r]) << name << " row " << r;
+            {
+              ASSERT_EQ(got[r], values[r]) << name << " row " << r;
+            }
           else if (!(std::isnan(values[r]) && std::isnan(got[r])))
-            ASSERT_LE(std::abs(got[r] - values[r]), 1e-14 + c.rtol * scale) << name << " row " << r;
+            {
+              ASSERT_LE(std::abs(got[r] - values[r]), 1e-14 + c.rtol * scale) << name << " row " << r;
+            }
         }
     }
   const auto [full_files, full_pvd]       = folder_contents(dir + "/full");
