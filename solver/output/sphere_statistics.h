@@ -4,10 +4,12 @@
 //   energy                E_beta = 1/(2 beta) iint e^{beta <x, x'>} drho drho (beta = 0: |m|^2 / 2)
 //   energy_rate           the right-hand side of dE/dt for Q = K = V = I: int |X|^2 drho
 //                         (unnormalized, USA) or int |X|^2 Z drho (softmax, SA); NaN for other variants
-//   mode_1 .. mode_L      |int e^{i k theta} rho dtheta| (L = Output/modes)
+//   mode_1 .. mode_L      |int e^{i k theta} rho dtheta| (L = Output/modes); on S^2 the amplitude of
+//                         the degree-l harmonic component, sqrt(iint P_l(<x, y>) drho drho) (= |m| at l = 1)
 //   clusters              local maxima of the cell averages above Output/cluster threshold of the largest
 //   ref_order_parameter   the exact |m(t)| of the wrapped Cauchy family (initial type poisson kernel,
-//                         beta = 0, V = I; physics.md §4.4, T12); only then
+//                         beta = 0, V = I; physics.md §4.4, T12); on S^2 the Poisson kernel's
+//                         |m(t)| = m3(r(t)) (T14); only then
 // All sums use the nodes' Gauss rule, like the attention itself.
 #pragma once
 
@@ -27,13 +29,16 @@ namespace tpde
     double       cluster_threshold = 0.25;
     /// The initial order parameter of a wrapped Cauchy law; negative: no reference column.
     double       wrapped_cauchy_r0 = -1;
+    /// S^2: the initial |w| of a Poisson kernel (T14); negative: no reference column.
+    double       poisson_r0 = -1;
+    bool has_reference() const { return wrapped_cauchy_r0 >= 0 || poisson_r0 >= 0; }
   };
 
-  template <int dim>
+  template <int dim, int spacedim = dim>
   class SphereStatistics
   {
   public:
-    SphereStatistics(const DGSpace<dim> &space, const AttentionField<dim> &field, const SphereSetup &setup);
+    SphereStatistics(const DGSpace<dim, spacedim> &space, const AttentionField<dim, spacedim> &field, const SphereSetup &setup);
 
     std::vector<std::string> header() const;
     /// The columns in header order (collective over MPI); `owned_values` the
@@ -41,8 +46,14 @@ namespace tpde
     void append(double time, const double *owned_values, const double *node_speed, std::vector<double> &row) const;
 
   private:
-    const DGSpace<dim>        &space;
-    const AttentionField<dim> &field;
+    /// The circle's columns (chart angles) and those of S^2 (ambient points).
+    void append_circle(double time, const double *owned_values, const double *node_speed,
+                       std::vector<double> &row) const;
+    void append_surface(double time, const double *owned_values, const double *node_velocity,
+                        std::vector<double> &row) const;
+
+    const DGSpace<dim, spacedim>        &space;
+    const AttentionField<dim, spacedim> &field;
     SphereSetup                setup;
   };
 } // namespace tpde

@@ -65,6 +65,9 @@ namespace tpde
     {
       return MeshParameters::chart_dimension(dimension, mesh.on_sphere()) + (masked() ? 1 : 0);
     }
+    /// S^2 (domain = sphere, dimension = 3): a surface mesh in R^3, where
+    /// node points, velocities and normals have three components.
+    bool on_surface() const { return mesh.on_sphere() && dimension == 3; }
   };
 
   /// Declares every entry with its default, pattern and documentation.
