@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <math.h> // sincos (GNU): both at the cost of one
 #include <stdexcept>
 
 namespace tpde::sphere
@@ -37,10 +38,11 @@ namespace tpde::sphere
       for (unsigned int g = 0; g < groups; ++g)
         for (unsigned int l = 0; l < lane_count; ++l)
           {
-            const double angle = phi[g * lane_count + l];
-            er[g][l]           = std::cos(angle);
-            ei[g][l]           = -std::sin(angle);
-            zr[g][l]           = 1.;
+            double sine, cosine;
+            ::sincos(phi[g * lane_count + l], &sine, &cosine);
+            er[g][l] = cosine;
+            ei[g][l] = -sine;
+            zr[g][l] = 1.;
             zi[g][l]           = 0.;
             wl[g][l]           = w[g * lane_count + l];
           }
@@ -78,9 +80,10 @@ namespace tpde::sphere
         {
           for (unsigned int l = 0; l < lane_count; ++l)
             {
-              const double angle = theta[g * lane_count + l];
-              er[g][l]           = std::cos(angle);
-              ei[g][l]           = std::sin(angle);
+              double sine, cosine;
+              ::sincos(theta[g * lane_count + l], &sine, &cosine);
+              er[g][l] = cosine;
+              ei[g][l] = sine;
             }
           zr[g] = er[g];
           zi[g] = ei[g];

@@ -15,8 +15,8 @@
 //
 // Accuracy. M is chosen from r so that the dropped modes weigh less than
 // 2^-55 of the k = 0 term. The sums then carry an absolute rounding error
-// of a few ulp of W sum_k e^{-r} I_k(r) (1 + |k|) (W the total weight;
-// ZonalSums::error_bound), whereas direct sums are accurate relative to
+// of a few ulp of the total weight W (ZonalSums::error_bound, which grows
+// slowly with r), whereas direct sums are accurate relative to
 // D(theta) itself: where D(theta) << W e^r (targets far from all the mass
 // at large r) the modes cancel and lose digits. Callers compare
 // error_bound() with D at each target and sum the few unresolved targets
