@@ -20,7 +20,9 @@
 // D(theta) itself: where D(theta) << W e^r (targets far from all the mass
 // at large r) the modes cancel and lose digits. Callers compare
 // error_bound() with D at each target and sum the few unresolved targets
-// directly (circle_fourier_kernel, energy_sums).
+// directly (circle_fourier_kernel, energy_sums). The phases k theta carry
+// the rounding of theta (~|k theta| ulp) as in direct sums: angles are best
+// kept in [0, 2 pi) or near it (the grid's are).
 #pragma once
 
 #include "attention/attention.h"

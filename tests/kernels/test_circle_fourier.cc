@@ -122,6 +122,8 @@ TEST(CircleFourier, SumsMatchLongDoubleDirectSums)
   std::vector<double> phi, w, theta, unused;
   random_angles(random, 700, phi, w);
   random_angles(random, 300, theta, unused);
+  // Quadrant edges of the phasors' reduction, and k theta beyond 1e5 (libm's range) at r = 400.
+  theta.insert(theta.end(), {1e-300, -M_PI / 4, 3 * M_PI / 4, -50.3, 1000.3});
   for (const double r : {0., 0.4, 3., 17., 50., 400.})
     {
       const ZonalScore    score{r, 0.9};
