@@ -1,7 +1,7 @@
 #include "run/domain_setup.h"
 
-#include "sphere/chart_kernel.h"
 #include "sphere/circle_chart.h"
+#include "sphere/circle_fourier.h"
 
 #include <cmath>
 
@@ -9,8 +9,9 @@ namespace tpde
 {
   std::unique_ptr<attention::Kernel> create_kernel(const Parameters &p)
   {
-    auto kernel = attention::create(p.attention_type, p.attention);
-    return p.mesh.on_sphere() ? sphere::circle_kernel(std::move(kernel)) : std::move(kernel);
+    // The circle: Fourier sums when A is zonal, else the ambient kernel at the embedded points.
+    return p.mesh.on_sphere() ? sphere::create_circle_kernel(p.attention_type, p.attention)
+                              : attention::create(p.attention_type, p.attention);
   }
 
   // The wrapped Cauchy reference applies at beta = 0 with V = I (physics.md
