@@ -25,12 +25,16 @@ namespace tpde::attention
       {"fast", Parameters::Evaluation::fast,
        "Chebyshev interpolation in score space a = beta K^T Q x on adaptive boxes "
        "(solver/attention/fast_summation.h), cost ~ targets + sources, with max |error| <= tolerance * max "
-       "|velocity|."},
+       "|velocity|. On the circle (Mesh/domain = sphere), softmax and unnormalized with beta Q^T K = a I + b J "
+       "(e.g. Q = K = I) are a convolution and are summed by Fourier modes instead (solver/sphere/circle_fourier.h, "
+       "cost ~ (targets + sources) x modes, at round-off; targets the modes do not resolve to tolerance are "
+       "summed directly); other A on the circle use the interpolation."},
       {"auto", Parameters::Evaluation::automatic,
        "fast when there are at least " + std::to_string(fast_summation_min_targets) + " targets and " +
          std::to_string(fast_summation_min_sources) +
          " sources (nodes with positive density) and tolerance >= 1e-13, falling back to direct when the "
-         "interpolation costs more than a quarter of the direct sum; else direct."},
+         "interpolation costs more than a quarter of the direct sum; else direct. On the circle the Fourier "
+         "modes whenever they apply (as fast), at any size."},
     });
     return all;
   }

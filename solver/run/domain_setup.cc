@@ -1,7 +1,7 @@
 #include "run/domain_setup.h"
 
-#include "sphere/chart_kernel.h"
 #include "sphere/circle_chart.h"
+#include "sphere/circle_fourier.h"
 #include "sphere/surface_diagnostics.h"
 #include "sphere/surface_kernel.h"
 
@@ -13,10 +13,11 @@ namespace tpde
 {
   std::unique_ptr<attention::Kernel> create_kernel(const Parameters &p)
   {
-    auto kernel = attention::create(p.attention_type, p.attention);
-    if (p.on_surface())
-      return sphere::surface_kernel(std::move(kernel));
-    return p.mesh.on_sphere() ? sphere::circle_kernel(std::move(kernel)) : std::move(kernel);
+    if (p.on_surface()) // S^2: the ambient kernel at the points of the sphere, projected
+      return sphere::surface_kernel(attention::create(p.attention_type, p.attention));
+    // The circle: Fourier sums when A is zonal, else the ambient kernel at the embedded points.
+    return p.mesh.on_sphere() ? sphere::create_circle_kernel(p.attention_type, p.attention)
+                              : attention::create(p.attention_type, p.attention);
   }
 
   namespace

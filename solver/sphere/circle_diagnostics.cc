@@ -1,5 +1,8 @@
 #include "sphere/circle_diagnostics.h"
 
+#include "sphere/circle_chart.h"
+#include "sphere/circle_fourier.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -9,34 +12,64 @@ namespace tpde::sphere
                          const double *target_weights, const double *target_speed, std::size_t n_sources,
                          const double *source_theta, const double *source_weights)
   {
-    std::vector<double> c(n_sources), s(n_sources);
-    for (std::size_t j = 0; j < n_sources; ++j)
+    // Z_i = sum_j w_j e^{beta cos(theta_i - phi_j)} is zonal (radius beta,
+    // phase 0): Fourier sums, and direct sums at the targets where their
+    // rounding exceeds 1e-12 Z_i (circle_fourier.h). beta <= 0: pair_i =
+    // <x_i, m> with m = sum_j w_j x_j, and Z_i = the total weight.
+    std::vector<double> Z(n_targets), pair(n_targets);
+    if (beta > 0)
       {
-        c[j] = std::cos(source_theta[j]);
-        s[j] = std::sin(source_theta[j]);
+        // Scaled by e^{-beta} like the Fourier sums.
+        const auto direct = [&](std::size_t i) {
+          double sum = 0;
+          for (std::size_t j = 0; j < n_sources; ++j)
+            sum += source_weights[j] * std::exp(beta * (std::cos(target_theta[i] - source_theta[j]) - 1));
+          return sum;
+        };
+        if (fourier_modes(beta) <= max_fourier_modes)
+          {
+            const ZonalSums sums(ZonalScore{beta, 0}, n_sources, source_theta, source_weights, false);
+            sums.evaluate(n_targets, target_theta, Z.data(), nullptr);
+            for (std::size_t i = 0; i < n_targets; ++i)
+              if (!(sums.error_bound() <= 1e-12 * Z[i]))
+                Z[i] = direct(i);
+          }
+        else
+          for (std::size_t i = 0; i < n_targets; ++i)
+            Z[i] = direct(i);
+        const double scale = std::exp(beta);
+        for (std::size_t i = 0; i < n_targets; ++i)
+          {
+            Z[i] *= scale;
+            pair[i] = Z[i] / beta;
+          }
+      }
+    else
+      {
+        double m[2] = {0, 0}, total = 0;
+        for (std::size_t j = 0; j < n_sources; ++j)
+          {
+            double y[2];
+            circle_point(source_theta[j], y);
+            m[0] += source_weights[j] * y[0];
+            m[1] += source_weights[j] * y[1];
+            total += source_weights[j];
+          }
+        for (std::size_t i = 0; i < n_targets; ++i)
+          {
+            double x[2];
+            circle_point(target_theta[i], x);
+            pair[i] = x[0] * m[0] + x[1] * m[1];
+            Z[i]    = total;
+          }
       }
     EnergySums sums;
     for (std::size_t i = 0; i < n_targets; ++i)
       {
-        const double ci = std::cos(target_theta[i]), si = std::sin(target_theta[i]);
-        double       Z = 0, pair = 0; // pair: sum_j w_j g(<x_i, x_j>), g(t) = e^{beta t} / beta or t
-        for (std::size_t j = 0; j < n_sources; ++j)
-          {
-            const double t = ci * c[j] + si * s[j];
-            if (beta > 0)
-              Z += source_weights[j] * std::exp(beta * t);
-            else
-              pair += source_weights[j] * t;
-          }
-        if (beta > 0)
-          pair = Z / beta;
-        else
-          for (std::size_t j = 0; j < n_sources; ++j)
-            Z += source_weights[j];
         const double w = target_weights[i], v2 = target_speed[i] * target_speed[i];
-        sums.energy += 0.5 * w * pair;
+        sums.energy += 0.5 * w * pair[i];
         sums.rate_unnormalized += w * v2;
-        sums.rate_softmax += w * v2 * Z;
+        sums.rate_softmax += w * v2 * Z[i];
       }
     return sums;
   }

@@ -2,6 +2,7 @@
 // results of physics.md §4.4: T12 (wrapped Cauchy at beta = 0), T13 (growth
 // rates of the uniform state's modes, SA and USA), the energy identities of
 // §4.1, mass through adaptation and across the periodic seam, input errors.
+#include "sphere/circle_fourier.h"
 #include "support/solver_runs.h"
 
 #include <gtest/gtest.h>
@@ -38,6 +39,8 @@ TEST(Circle, T12WrappedCauchyOrderParameter)
   EXPECT_NEAR(last(s, "energy"), 0.5 * r * r, 1e-14) << "beta = 0: the energy is |m|^2 / 2";
   EXPECT_EQ(last(s, "clusters"), 1.);
   EXPECT_LE(s.max_mass_defect, 1e-12);
+  EXPECT_EQ(last(s, "fourier_modes"), 0.) << "the zonal fast path (beta = 0: the k = 0 term only)";
+  EXPECT_EQ(last(s, "fourier_fallback"), 0.);
 }
 
 TEST(Circle, T12AcrossThePeriodicSeamWithAdaptation)
@@ -81,6 +84,8 @@ TEST(Circle, T13GrowthRatesOfTheUniformState)
                "Output/modes=" + std::to_string(k)}));
             mode[run] = last(s, "mode_" + std::to_string(k));
             EXPECT_LE(s.max_mass_defect, 1e-12);
+            EXPECT_EQ(last(s, "fourier_modes"), sphere::fourier_modes(beta)) << "the zonal fast path";
+            EXPECT_EQ(last(s, "fourier_fallback"), 0.);
           }
         const double rate = std::log(mode[1] / mode[0]);
         std::printf("T13 %-12s k = %d: rate %.8f, exact %.8f, relative error %.2e\n", types[v], k, rate, exact,
