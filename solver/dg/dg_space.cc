@@ -170,6 +170,17 @@ namespace tpde
               t[k * n + i] = fe.shape_value(i, q.point(k));
           traces.push_back(std::move(t));
         }
+    // A surface mesh (S^2) may see a face's line in the opposite direction
+    // from its two sides: the same traces with the points in reverse order.
+    if constexpr (dim == 2 && spacedim > dim)
+      for (std::size_t id = 0, n_traces = traces.size(); id < n_traces; ++id)
+        {
+          std::vector<double> reversed(points_per_face * n);
+          for (unsigned int k = 0; k < points_per_face; ++k)
+            std::copy(&traces[id][(points_per_face - 1 - k) * n], &traces[id][(points_per_face - k) * n],
+                      &reversed[k * n]);
+          traces.push_back(std::move(reversed));
+        }
 
     // Check points of the positivity limiter: the Gauss nodes and, for every
     // direction c, Gauss points in the other directions times Gauss-Lobatto
@@ -409,7 +420,7 @@ namespace tpde
           face.trace[1]      = other.face * (n_sub + 1) + (dim == 1 ? 0 : other.subface);
           face.owned_cell[1] = face.owned[1] ? owned_index.at(other.cell) : -1;
           if (!space.periodic_)
-            check_orientation(cell, other);
+            face.trace[1] = matching_trace(cell, other);
         }
       else
         {
@@ -444,26 +455,50 @@ namespace tpde
       return offset;
     }
 
-    /// Both sides must see the same physical points in the same order (true
-    /// for standard face orientation: boxes and p4est meshes). Needs
-    /// face_values on the cell's face.
-    void check_orientation(const CellIterator &cell, const Neighbour<dim, spacedim> &other)
+    /// The trace of side 1 whose points are side 0's face points in the same
+    /// order. On boxes and p4est meshes in R^d that is the face (or subface)
+    /// as numbered, in standard orientation; a surface mesh may run a line the
+    /// other way from one side (then subfaces swap and points reverse).
+    /// Needs face_values on the cell's face.
+    unsigned int matching_trace(const CellIterator &cell, const Neighbour<dim, spacedim> &other)
     {
-      const dealii::FEValuesBase<dim, spacedim> *o;
-      if (other.subface == 0 || dim == 1)
+      constexpr unsigned int n_sub   = dealii::GeometryInfo<dim>::max_children_per_face;
+      const unsigned int     n_plain = dealii::GeometryInfo<dim>::faces_per_cell * (n_sub + 1);
+      const bool             surface = dim == 2 && spacedim > dim;
+      for (const unsigned int subface :
+           {other.subface, (surface && other.subface > 0) ? n_sub + 1 - other.subface : other.subface})
         {
-          other_face_values.reinit(other.cell, other.face);
-          o = &other_face_values;
+          const dealii::FEValuesBase<dim, spacedim> *o;
+          if (subface == 0 || dim == 1)
+            {
+              other_face_values.reinit(other.cell, other.face);
+              o = &other_face_values;
+            }
+          else
+            {
+              other_subface_values.reinit(other.cell, other.face, subface - 1);
+              o = &other_subface_values;
+            }
+          const unsigned int nq = space.points_per_face;
+          for (const bool reversed : {false, true})
+            {
+              if (reversed && !surface)
+                continue;
+              // On a curved surface a hanging face's two sides are two
+              // polynomial approximations of the same arc: they agree to the
+              // mapping's accuracy, not to round-off (the flux is one, so mass
+              // is still exact).
+              const double tolerance = (surface ? 1e-3 : 1e-10) * cell->diameter();
+              bool         same      = true;
+              for (unsigned int q = 0; q < nq && same; ++q)
+                same = face_values.quadrature_point(q).distance(o->quadrature_point(reversed ? nq - 1 - q : q)) <=
+                       tolerance;
+              if (same)
+                return other.face * (n_sub + 1) + (dim == 1 ? 0 : subface) + (reversed ? n_plain : 0);
+            }
         }
-      else
-        {
-          other_subface_values.reinit(other.cell, other.face, other.subface - 1);
-          o = &other_subface_values;
-        }
-      for (unsigned int q = 0; q < space.points_per_face; ++q)
-        if (face_values.quadrature_point(q).distance(o->quadrature_point(q)) > 1e-10 * cell->diameter())
-          throw InputError("subsection 'Mesh': the mesh has a face with non-standard "
-                           "orientation, which is not supported (orient the cells consistently)");
+      throw InputError("subsection 'Mesh': the mesh has a face with non-standard "
+                       "orientation, which is not supported (orient the cells consistently)");
     }
 
     DGSpace<dim, spacedim>                                &space;

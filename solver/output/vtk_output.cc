@@ -1,6 +1,7 @@
 #include "output/vtk_output.h"
 
 #include "sphere/circle_chart.h"
+#include "sphere/surface_kernel.h"
 
 #include "common/collective.h"
 
@@ -339,6 +340,13 @@ namespace tpde
     if (space.periodic())
       angular_to_tangent(vtkDoubleArray::SafeDownCast(grid->GetPoints()->GetData())->GetPointer(0), n_points,
                          velocity_values);
+    if constexpr (spacedim > dim) // S^2: interpolated between nodes, the field leaves the tangent plane by O(h^2)
+      {
+        const double       *points = vtkDoubleArray::SafeDownCast(grid->GetPoints()->GetData())->GetPointer(0);
+        std::vector<double> unit(3 * n_points);
+        sphere::project_to_sphere(n_points, points, unit.data());
+        sphere::project_to_tangent(n_points, unit.data(), velocity_values);
+      }
 
     grid->GetPointData()->AddArray(density);
     grid->GetPointData()->SetActiveScalars("density");
