@@ -10,6 +10,8 @@
 #include "particles/particle_system.h"
 #include "particles/sampling.h"
 #include "particles/token_csv.h"
+#include "sphere/circle_chart.h"
+#include "run/domain_setup.h"
 #include "run/output_folder.h"
 #include "run/run_clock.h"
 
@@ -19,6 +21,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 namespace tpde
@@ -45,7 +48,7 @@ namespace tpde
               {
                 write_parameters_prm(directory, p.as_prm);
                 if (p.output.write_vtu)
-                  vtk = std::make_unique<ParticleVtkOutput>(directory.string(), p.dimension);
+                  vtk = std::make_unique<ParticleVtkOutput>(directory.string(), p.dimension, p.mesh.on_sphere());
                 if (vtk && resumed)
                   vtk->resume(resumed->outputs);
               }
@@ -116,7 +119,8 @@ namespace tpde
                          ", expected an end time after it");
       state.positions  = c.numbers("positions");
       const auto &step = c.numbers("interval");
-      if (step.size() != 3 || state.positions.size() != std::size_t(p.particles.number_of_tokens) * p.dimension)
+      const unsigned int token_dim = MeshParameters::chart_dimension(p.dimension, p.mesh.on_sphere());
+      if (step.size() != 3 || state.positions.size() != std::size_t(p.particles.number_of_tokens) * token_dim)
         throw InputError(c.origin() + ": damaged checkpoint (token count or interval state)");
       state.target       = step[0];
       state.dt           = step[1];
@@ -202,9 +206,16 @@ namespace tpde
   {
     try
       {
-        return p.initial.density->sample(static_cast<std::size_t>(p.particles.number_of_tokens), p.particles.sampling,
-                                         static_cast<std::uint64_t>(p.particles.seed), p.mesh.lower_corner,
-                                         p.mesh.upper_corner);
+        auto tokens = p.initial.density->sample(static_cast<std::size_t>(p.particles.number_of_tokens),
+                                                p.particles.sampling, static_cast<std::uint64_t>(p.particles.seed),
+                                                p.mesh.lower_corner, p.mesh.upper_corner);
+        if (!p.mesh.on_sphere())
+          return tokens;
+        // The circle: ambient points (on the circle) to their angles.
+        std::vector<double> angles(tokens.size() / 2);
+        for (std::size_t i = 0; i < angles.size(); ++i)
+          angles[i] = sphere::circle_angle(&tokens[2 * i]);
+        return angles;
       }
     catch (const std::invalid_argument &e)
       {
@@ -217,12 +228,13 @@ namespace tpde
     if (p.masked())
       throw InputError(p.file + ": subsection 'Attention', entry 'type': masked attention is not "
                                 "available for tpde particles yet (tpde run solves it on the grid)");
-    if (p.mesh.on_sphere())
-      throw InputError(p.file + ": subsection 'Mesh', entry 'domain': tokens on the sphere are not available "
-                                "for tpde particles yet (tpde run solves them on the grid)");
+    if (p.mesh.on_sphere() && !p.particles.import_file.empty())
+      throw InputError(p.file + ": subsection 'Particles', entry 'import file': importing tokens on the circle "
+                                "is not available yet (Mesh/domain = sphere)");
     if (options.write_output)
       check_output_folder(p, options.overwrite, options.resume);
-    const auto kernel = attention::create(p.attention_type, p.attention);
+    // On the circle: the tokens are angles and the kernel speaks the chart.
+    const auto kernel = create_kernel(p);
     if (!p.particles.import_file.empty())
       {
         if (options.resume)
@@ -236,7 +248,13 @@ namespace tpde
       state = read_particle_checkpoint(p);
     particles::ParticleSystem system(*kernel, options.resume ? state.positions : sample_initial_tokens(p));
     const auto                integrator = p.particles.integrator;
-    ParticleStatistics        statistics(p, *kernel);
+    std::optional<SphereSetup> circle;
+    if (p.mesh.on_sphere())
+      {
+        circle = sphere_setup(p);
+        system.set_circle_chart();
+      }
+    ParticleStatistics statistics(p, *kernel, circle ? &*circle : nullptr);
     ParticleRunSummary        summary;
     summary.header = statistics.header();
     if (options.resume)
@@ -262,7 +280,8 @@ namespace tpde
         files.vtk->write(time, system.positions(), system.velocity().data());
     };
     if (talk)
-      std::cout << "TPDE particles " << p.dimension << "D, " << p.attention_type << " attention, "
+      std::cout << "TPDE particles " << p.dimension << "D" << (circle ? " on the circle" : "") << ", "
+                << p.attention_type << " attention, "
                 << system.size() << " tokens (" << ParticleParameters::samplings().name_of(p.particles.sampling) << ", seed " << p.particles.seed << "), "
                 << ParticleParameters::integrators().name_of(p.particles.integrator) << std::endl;
     if (talk && options.resume)

@@ -36,6 +36,14 @@ namespace tpde::sphere
   /// periodic) that reach `fraction` of the largest value. A plateau counts once.
   unsigned int count_clusters(const std::vector<double> &values, double fraction);
 
+  /// A density estimate of weighted points on the circle for `clusters` of a
+  /// particle run: the points' histogram on `bins` equal arcs (value b at the
+  /// angle (b + 1/2) 2 pi / bins), smoothed by the wrapped Gaussian of
+  /// standard deviation `bandwidth` (radians, at most pi / 2; a circular
+  /// convolution, so a value is a density per radian).
+  std::vector<double> smoothed_histogram(std::size_t n, const double *theta, const double *weights,
+                                         unsigned int bins, double bandwidth);
+
   /// beta = 0, V = I: a wrapped Cauchy law of order parameter r0 stays wrapped
   /// Cauchy with r(t)^2 = r0^2 e^t / (1 - r0^2 + r0^2 e^t) (physics.md §4.4).
   double wrapped_cauchy_order_parameter(double r0, double t);
