@@ -44,8 +44,8 @@ for level in "${levels[@]}"; do
     step_seconds=$(echo "$log" | sed -n 's/.*(\([0-9.e+-]*\) s per step.*/\1/p')
     "$build/tpde-compare" "$out/grid/solution.pvd" "$run/particles/particles.pvd" --no-plot \
         --output "$run/compare.csv" > /dev/null
-    # The distance column of the last row (w1 in 1D, sliced_w2 otherwise).
-    distance=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i == "w1" || $i == "sliced_w2") c = i }
+    # The distance column of the last row (w1 in 1D, w1_circle on the circle, sliced_w2 otherwise).
+    distance=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i == "w1" || $i == "w1_circle" || $i == "sliced_w2") c = i }
                         END { print $c }' "$run/compare.csv")
     sum=$(awk -v a="$sum" -v b="$distance" 'BEGIN { printf "%.17g", a + b }')
   done

@@ -200,6 +200,23 @@ namespace tpde
       summary.wall_seconds = clock.seconds();
       return summary;
     }
+    void refuse_unsupported(const Parameters &p)
+    {
+      if (p.masked())
+        throw InputError(p.file + ": subsection 'Attention', entry 'type': masked attention is not "
+                                  "available for tpde particles yet (tpde run solves it on the grid)");
+      if (p.mesh.on_sphere() && !p.particles.import_file.empty())
+        throw InputError(p.file + ": subsection 'Particles', entry 'import file': importing tokens on the circle "
+                                  "is not available yet (Mesh/domain = sphere)");
+    }
+
+    void announce(const Parameters &p, std::size_t tokens)
+    {
+      std::cout << "TPDE particles " << p.dimension << "D" << (p.mesh.on_sphere() ? " on the circle" : "") << ", "
+                << p.attention_type << " attention, " << tokens << " tokens ("
+                << ParticleParameters::samplings().name_of(p.particles.sampling) << ", seed " << p.particles.seed
+                << "), " << ParticleParameters::integrators().name_of(p.particles.integrator) << std::endl;
+    }
   } // namespace
 
   std::vector<double> sample_initial_tokens(const Parameters &p)
@@ -225,12 +242,7 @@ namespace tpde
 
   ParticleRunSummary run_particles(const Parameters &p, const RunOptions &options)
   {
-    if (p.masked())
-      throw InputError(p.file + ": subsection 'Attention', entry 'type': masked attention is not "
-                                "available for tpde particles yet (tpde run solves it on the grid)");
-    if (p.mesh.on_sphere() && !p.particles.import_file.empty())
-      throw InputError(p.file + ": subsection 'Particles', entry 'import file': importing tokens on the circle "
-                                "is not available yet (Mesh/domain = sphere)");
+    refuse_unsupported(p);
     if (options.write_output)
       check_output_folder(p, options.overwrite, options.resume);
     // On the circle: the tokens are angles and the kernel speaks the chart.
@@ -248,13 +260,13 @@ namespace tpde
       state = read_particle_checkpoint(p);
     particles::ParticleSystem system(*kernel, options.resume ? state.positions : sample_initial_tokens(p));
     const auto                integrator = p.particles.integrator;
-    std::optional<SphereSetup> circle;
+    std::optional<SphereSetup> circle; // the circle's statistics columns
     if (p.mesh.on_sphere())
       {
         circle = sphere_setup(p);
         system.set_circle_chart();
       }
-    ParticleStatistics statistics(p, *kernel, circle ? &*circle : nullptr);
+    ParticleStatistics        statistics(p, *kernel, circle ? &*circle : nullptr);
     ParticleRunSummary        summary;
     summary.header = statistics.header();
     if (options.resume)
@@ -280,10 +292,7 @@ namespace tpde
         files.vtk->write(time, system.positions(), system.velocity().data());
     };
     if (talk)
-      std::cout << "TPDE particles " << p.dimension << "D" << (circle ? " on the circle" : "") << ", "
-                << p.attention_type << " attention, "
-                << system.size() << " tokens (" << ParticleParameters::samplings().name_of(p.particles.sampling) << ", seed " << p.particles.seed << "), "
-                << ParticleParameters::integrators().name_of(p.particles.integrator) << std::endl;
+      announce(p, system.size());
     if (talk && options.resume)
       std::cout << "resumed from " << state.checkpoint.origin() << " at t = " << time << ", step "
                 << state.progress.step << std::endl;

@@ -16,23 +16,28 @@ namespace tpde::sphere
         s[j] = std::sin(source_theta[j]);
       }
     EnergySums sums;
+    // beta = 0: the pair term <x_i, x_j> sums to <x_i, m> and Z_i to the
+    // sources' mass, so no pair loop.
+    double m[2] = {0, 0}, mass = 0;
+    if (beta == 0)
+      for (std::size_t j = 0; j < n_sources; ++j)
+        {
+          m[0] += source_weights[j] * c[j];
+          m[1] += source_weights[j] * s[j];
+          mass += source_weights[j];
+        }
     for (std::size_t i = 0; i < n_targets; ++i)
       {
         const double ci = std::cos(target_theta[i]), si = std::sin(target_theta[i]);
-        double       Z = 0, pair = 0; // pair: sum_j w_j g(<x_i, x_j>), g(t) = e^{beta t} / beta or t
-        for (std::size_t j = 0; j < n_sources; ++j)
-          {
-            const double t = ci * c[j] + si * s[j];
-            if (beta > 0)
-              Z += source_weights[j] * std::exp(beta * t);
-            else
-              pair += source_weights[j] * t;
-          }
+        // pair: sum_j w_j g(<x_i, x_j>), g(t) = e^{beta t} / beta or t
+        double Z = mass, pair = ci * m[0] + si * m[1];
         if (beta > 0)
-          pair = Z / beta;
-        else
-          for (std::size_t j = 0; j < n_sources; ++j)
-            Z += source_weights[j];
+          {
+            Z = 0;
+            for (std::size_t j = 0; j < n_sources; ++j)
+              Z += source_weights[j] * std::exp(beta * (ci * c[j] + si * s[j]));
+            pair = Z / beta;
+          }
         const double w = target_weights[i], v2 = target_speed[i] * target_speed[i];
         sums.energy += 0.5 * w * pair;
         sums.rate_unnormalized += w * v2;
