@@ -10,10 +10,10 @@
 #include "particles/particle_system.h"
 #include "particles/sampling.h"
 #include "particles/token_csv.h"
-#include "sphere/circle_chart.h"
 #include "run/domain_setup.h"
 #include "run/output_folder.h"
 #include "run/run_clock.h"
+#include "sphere/circle_chart.h"
 
 #include <algorithm>
 #include <cmath>
@@ -200,6 +200,7 @@ namespace tpde
       summary.wall_seconds = clock.seconds();
       return summary;
     }
+
     void refuse_unsupported(const Parameters &p)
     {
       if (p.masked())
