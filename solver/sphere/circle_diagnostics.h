@@ -17,7 +17,10 @@ namespace tpde::sphere
   ///             the limit of E_beta - mass^2 / (2 beta), which has the same rate),
   ///   rate_unnormalized = sum_i w_i v_i^2      (dE/dt for USA, Q = K = V = I),
   ///   rate_softmax      = sum_i w_i v_i^2 Z_i  (dE/dt for SA),
-  /// v_i the angular speed at target i.
+  /// v_i the angular speed at target i. beta = 0 needs no pair loop; for
+  /// beta > 0 the Z_i come from the Bessel expansion of e^{beta cos} in
+  /// O((targets + sources)(beta + 10 sqrt(beta))) operations where that is
+  /// cheaper than the pairs (the same sums to round-off).
   struct EnergySums
   {
     double energy             = 0;

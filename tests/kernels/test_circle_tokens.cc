@@ -107,3 +107,31 @@ TEST(CircleTokens, SmoothedHistogramFindsTheClusters)
   EXPECT_NEAR(profile[static_cast<int>(2. / (2 * M_PI / 256))], 1. / 3 / (sigma * std::sqrt(2 * M_PI)),
               0.08 / 3 / (sigma * std::sqrt(2 * M_PI)));
 }
+
+TEST(CircleTokens, EnergySumsByTheBesselExpansionAreThePairSums)
+{
+  // 400 x 400 points: the expansion is the cheaper path for every beta here.
+  std::mt19937_64                        rng(11);
+  std::uniform_real_distribution<double> angle(0, 2 * M_PI), weight(0, 1);
+  std::normal_distribution<double>       cluster(1., 0.3);
+  std::vector<double>                    theta(400), w(400), v(400);
+  for (std::size_t i = 0; i < theta.size(); ++i)
+    theta[i] = i % 2 ? angle(rng) : sphere::wrap_angle(cluster(rng)), w[i] = weight(rng) / 200,
+    v[i]     = weight(rng) - 0.5;
+  for (const double beta : {0.05, 0.5, 2., 9., 30.})
+    {
+      double energy = 0, rate_z = 0;
+      for (std::size_t i = 0; i < theta.size(); ++i)
+        {
+          double Z = 0;
+          for (std::size_t j = 0; j < theta.size(); ++j)
+            Z += w[j] * std::exp(beta * std::cos(theta[i] - theta[j]));
+          energy += 0.5 * w[i] * Z / beta;
+          rate_z += w[i] * v[i] * v[i] * Z;
+        }
+      const auto sums = sphere::energy_sums(beta, theta.size(), theta.data(), w.data(), v.data(), theta.size(),
+                                            theta.data(), w.data());
+      EXPECT_NEAR(sums.energy, energy, 1e-12 * energy) << beta;
+      EXPECT_NEAR(sums.rate_softmax, rate_z, 1e-12 * rate_z) << beta;
+    }
+}
