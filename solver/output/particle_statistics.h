@@ -9,13 +9,14 @@
 // velocity angular speeds: mean_*, cov_* are the moments of the ambient
 // points (cos theta, sin theta), max_speed the largest |angular speed|, and
 // the circle's columns of sphere_statistics.h follow the kernel diagnostics,
-// summed over the tokens with weights 1/N (the energy and its rates by direct
-// sums over all pairs). `clusters` counts the local maxima of a fixed density
-// estimate: the histogram of the tokens on 256 equal arcs smoothed by a
-// wrapped Gaussian of standard deviation 2 pi / 64 (about 5.6 degrees), above
-// Output/cluster threshold of its largest value. Its sampling noise (a
-// relative sqrt(18 / N) for a uniform law) creates spurious maxima when
-// the density is nearly flat: the count is meaningful once clusters stand out.
+// summed over the tokens with weights 1/N (the energy and its rates over all
+// pairs, as circle_diagnostics.h computes them). `clusters` counts the local
+// maxima of a fixed density estimate: the histogram of the tokens on 256
+// equal arcs smoothed by a wrapped Gaussian of standard deviation 2 pi / 64
+// (about 5.6 degrees), above Output/cluster threshold of its largest value.
+// Its sampling noise (a relative sqrt(18 / N) for a uniform law) creates
+// spurious maxima when the density is nearly flat: the count is meaningful
+// once clusters stand out of it.
 #pragma once
 
 #include "attention/attention.h"
