@@ -152,7 +152,25 @@ namespace tpde
         }
     }
 
-    ParticleRunSummary import_tokens(const Parameters &p, const attention::Kernel &kernel, const RunOptions &options)
+    /// Imported tokens on the circle: ambient points (x, y) with |x| = 1 to
+    /// 1e-6 (LayerNorm'ed tokens as other codes write them), as angles.
+    std::vector<double> circle_angles(const Parameters &p, const particles::TokenSnapshot &s)
+    {
+      std::vector<double> angles(s.positions.size() / 2);
+      for (std::size_t i = 0; i < angles.size(); ++i)
+        {
+          const double *x = &s.positions[2 * i];
+          if (!(std::abs(std::hypot(x[0], x[1]) - 1) <= 1e-6))
+            throw InputError(p.file + ": subsection 'Particles', entry 'import file': token " + std::to_string(i) +
+                             " at time " + std::to_string(s.time) + " lies off the unit circle (|x| = " +
+                             std::to_string(std::hypot(x[0], x[1])) + "; Mesh/domain = sphere expects |x| = 1)");
+          angles[i] = sphere::circle_angle(x);
+        }
+      return angles;
+    }
+
+    ParticleRunSummary import_tokens(const Parameters &p, const attention::Kernel &kernel, const RunOptions &options,
+                                     const SphereSetup *circle)
     {
       const RunClock                        clock;
       std::vector<particles::TokenSnapshot> snapshots;
@@ -164,7 +182,11 @@ namespace tpde
         {
           throw InputError(p.file + ": subsection 'Particles', entry 'import file': " + e.what());
         }
-      ParticleStatistics statistics(p, kernel);
+      const unsigned int dim = p.mesh.on_sphere() ? 1 : p.dimension;
+      if (p.mesh.on_sphere())
+        for (auto &s : snapshots)
+          s.positions = circle_angles(p, s);
+      ParticleStatistics statistics(p, kernel, circle);
       ParticleRunSummary summary;
       summary.header = statistics.header();
       ParticleFiles files(p, summary.header, options);
@@ -173,7 +195,7 @@ namespace tpde
         {
           const auto         &s = snapshots[k];
           std::vector<double> velocity(s.positions.size());
-          std::vector<double> weights(s.positions.size() / p.dimension, 1. / double(s.positions.size() / p.dimension));
+          std::vector<double> weights(s.positions.size() / dim, 1. / double(s.positions.size() / dim));
           try
             {
               kernel.evaluate(weights.size(), s.positions.data(), weights.size(), s.positions.data(),
@@ -206,9 +228,6 @@ namespace tpde
       if (p.masked())
         throw InputError(p.file + ": subsection 'Attention', entry 'type': masked attention is not "
                                   "available for tpde particles yet (tpde run solves it on the grid)");
-      if (p.mesh.on_sphere() && !p.particles.import_file.empty())
-        throw InputError(p.file + ": subsection 'Particles', entry 'import file': importing tokens on the circle "
-                                  "is not available yet (Mesh/domain = sphere)");
     }
 
     void announce(const Parameters &p, std::size_t tokens)
@@ -247,13 +266,16 @@ namespace tpde
     if (options.write_output)
       check_output_folder(p, options.overwrite, options.resume);
     // On the circle: the tokens are angles and the kernel speaks the chart.
-    const auto kernel = create_kernel(p);
+    const auto                 kernel = create_kernel(p);
+    std::optional<SphereSetup> circle; // the circle's statistics columns
+    if (p.mesh.on_sphere())
+      circle = sphere_setup(p);
     if (!p.particles.import_file.empty())
       {
         if (options.resume)
           throw InputError(p.file + ": subsection 'Particles', entry 'import file': --resume applies to particle runs "
                                     "that integrate tokens, not to an import");
-        return import_tokens(p, *kernel, options);
+        return import_tokens(p, *kernel, options, circle ? &*circle : nullptr);
       }
 
     ParticleRunState state;
@@ -261,12 +283,8 @@ namespace tpde
       state = read_particle_checkpoint(p);
     particles::ParticleSystem system(*kernel, options.resume ? state.positions : sample_initial_tokens(p));
     const auto                integrator = p.particles.integrator;
-    std::optional<SphereSetup> circle; // the circle's statistics columns
-    if (p.mesh.on_sphere())
-      {
-        circle = sphere_setup(p);
-        system.set_circle_chart();
-      }
+    if (circle)
+      system.set_circle_chart();
     ParticleStatistics        statistics(p, *kernel, circle ? &*circle : nullptr);
     ParticleRunSummary        summary;
     summary.header = statistics.header();

@@ -12,7 +12,8 @@
 // from the same initial laws and integrated in the angle chart (positions
 // are angles in [0, 2 pi), wrapped after every step) under the grid's circle
 // kernel; statistics and .vtp as described in particle_statistics.h and
-// particle_output.h.
+// particle_output.h. Imported tokens are ambient points on the unit circle
+// (|x| = 1 to 1e-6), read as their angles.
 #pragma once
 
 #include "common/errors.h"

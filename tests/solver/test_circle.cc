@@ -169,7 +169,6 @@ TEST(Circle, InputErrors)
     {"run", "--set 'Initial condition/type=gaussian'", "expected a density on the sphere"},
     {"run", "--set 'Mesh/subdivisions=0'", "cells around the circle"},
     {"particles", "--set dimension=3", "S^2 (dimension = 3) is not available yet"},
-    {"particles", "--set 'Particles/import file=tokens.csv'", "importing tokens on the circle is not available"},
   };
   for (const auto &c : cases)
     {

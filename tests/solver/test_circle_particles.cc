@@ -5,6 +5,7 @@
 //    d energy / dt = energy_rate holds along the run (central differences);
 //    |m(t)| follows the exact wrapped Cauchy r(t) within the sampling error;
 //  * the .vtp points lie on the ring with a theta array and tangent velocities;
+//  * imported tokens (x, y on the unit circle) become angles; off the circle: exit 2;
 //  * the mean-field limit: the exact W1 on the circle between N i.i.d. tokens
 //    and the grid solution at t = 2, averaged over seeds, decays like
 //    N^-1/2: fitted slope in [-0.65, -0.35] for N = 100 ... 10^4, and
@@ -23,6 +24,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 
 using namespace tpde::testing;
 
@@ -136,4 +138,42 @@ TEST(CircleParticles, W1ToTheGridDecaysLikeInverseSquareRootOfN)
   std::printf("fitted slope of log W1 against log N: %.3f\n", slope);
   EXPECT_GE(slope, -0.65);
   EXPECT_LE(slope, -0.35);
+}
+
+TEST(CircleParticles, ImportsTokensOnTheCircle)
+{
+  const auto dir = scratch_directory("circle-particles-import");
+  {
+    std::ofstream csv(dir + "/tokens.csv");
+    csv.precision(17);
+    csv << "time,x,y\n";
+    for (const double t : {0., 0.5})
+      for (const double theta : {0.1, 0.2 + t, 6.2})
+        csv << t << "," << std::cos(theta) << "," << std::sin(theta) << "\n";
+  }
+  const auto run = run_tpde("particles " + source_path(kuramoto) + " --quiet --set Output/directory=" + dir +
+                            " --set \"Particles/import file=" + dir + "/tokens.csv\"");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const Table table = read_csv(dir + "/particles/statistics.csv");
+  ASSERT_EQ(table.rows(), 2u);
+  for (std::size_t row = 0; row < 2; ++row)
+    {
+      const double t = 0.5 * row;
+      double       m[2] = {0, 0};
+      for (const double theta : {0.1, 0.2 + t, 6.2})
+        m[0] += std::cos(theta) / 3, m[1] += std::sin(theta) / 3;
+      EXPECT_NEAR(table.columns.at("order_parameter")[row], std::hypot(m[0], m[1]), 1e-12);
+      EXPECT_NEAR(table.columns.at("mean_1")[row], m[1], 1e-12);
+    }
+  const auto    series = tpde::postprocess::read_pvd(dir + "/particles/particles.pvd");
+  const auto    tokens = tpde::postprocess::read_polydata(series.back().file);
+  vtkDataArray *theta  = tokens->GetPointData()->GetArray("theta");
+  ASSERT_NE(theta, nullptr);
+  EXPECT_NEAR(theta->GetComponent(2, 0), 6.2, 1e-12);
+
+  std::ofstream(dir + "/off.csv") << "x,y\n1,0\n0.5,0.5\n";
+  const auto off = run_tpde("particles " + source_path(kuramoto) + " --quiet --overwrite --set Output/directory=" +
+                            dir + " --set \"Particles/import file=" + dir + "/off.csv\"");
+  EXPECT_EQ(off.exit_code, 2) << off.output;
+  EXPECT_NE(off.output.find("off the unit circle"), std::string::npos) << off.output;
 }
