@@ -60,7 +60,9 @@ TEST(CircleParticles, StatisticsOfTheKuramotoRun)
       EXPECT_NEAR(r[i], std::hypot(table.columns.at("mean_0")[i], table.columns.at("mean_1")[i]), 1e-12);
       EXPECT_NEAR(r[i], table.columns.at("ref_order_parameter")[i], 3 * sampling) << t[i];
       if (i > 0 && i < last)
-        EXPECT_NEAR((e[i + 1] - e[i - 1]) / (t[i + 1] - t[i - 1]), rate[i], 2e-3 * rate[i] + 1e-6) << t[i];
+        {
+          EXPECT_NEAR((e[i + 1] - e[i - 1]) / (t[i + 1] - t[i - 1]), rate[i], 2e-3 * rate[i] + 1e-6) << t[i];
+        }
     }
   EXPECT_NEAR(table.columns.at("ref_order_parameter")[last], 0.9185562220, 1e-9);
   EXPECT_EQ(table.columns.at("clusters")[last], 1.);
