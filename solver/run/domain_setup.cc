@@ -7,10 +7,15 @@
 
 namespace tpde
 {
-  std::unique_ptr<attention::Kernel> create_kernel(const Parameters &p)
+  std::unique_ptr<attention::LayeredKernel> create_kernel(const Parameters &p)
   {
-    auto kernel = attention::create(p.attention_type, p.attention);
-    return p.mesh.on_sphere() ? sphere::circle_kernel(std::move(kernel)) : std::move(kernel);
+    std::vector<std::unique_ptr<attention::Kernel>> layers;
+    for (const attention::Parameters &layer : p.layers.attention)
+      {
+        auto kernel = attention::create(p.attention_type, layer);
+        layers.push_back(p.mesh.on_sphere() ? sphere::circle_kernel(std::move(kernel)) : std::move(kernel));
+      }
+    return std::make_unique<attention::LayeredKernel>(std::move(layers));
   }
 
   // The wrapped Cauchy reference applies at beta = 0 with V = I (physics.md

@@ -197,6 +197,11 @@ namespace
     "--set \"Time stepping/end time=1.5\" --set \"Output/interval=0.25\" --set \"Output/write vtu=false\"";
   const std::string particles = "--set \"Time stepping/end time=0.6\" --set \"Output/interval=0.1\" "
                                 "--set \"Particles/number of tokens=2000\" --set \"Particles/time step=0.01\"";
+  // Four layers of 0.17 (boundaries 0.17, 0.34, 0.51): the kill falls in one of them, and the resumed run must
+  // go on in the layer of its time.
+  const std::string layers = " --set Layers/count=4 --set Layers/duration=0.17"
+                             " --set \"Attention/beta=1 | 0.5 | 2 | 1\" --set \"Attention/V=-1, 0; 0, -1 | 0.5, -1; 1, 0.5"
+                             " | -1, 0.3; 0, -0.5 | 1, 0; 0, 1\"";
 } // namespace
 
 INSTANTIATE_TEST_SUITE_P(
@@ -207,5 +212,8 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"two_ranks_then_one", "run", small_2d, long_2d, 2, 1, 1, 1e-12},
                     Case{"adaptive_2d", "run", small_2d, adaptive_2d},
                     Case{"adaptive_1d", "run", "parameters/collapse-1d-adaptive.prm", adaptive_1d},
-                    Case{"particles", "particles", small_2d, particles, 1, 1, 1, 0, "Particles/directory"}),
+                    Case{"particles", "particles", small_2d, particles, 1, 1, 1, 0, "Particles/directory"},
+                    Case{"layers_2d", "run", small_2d, long_2d + layers},
+                    Case{"layers_particles", "particles", small_2d, particles + layers, 1, 1, 1, 0,
+                         "Particles/directory"}),
   [](const ::testing::TestParamInfo<Case> &info) { return info.param.name; });
