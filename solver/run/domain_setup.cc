@@ -30,7 +30,7 @@ namespace tpde
     const Matrix &V         = p.attention.V;
     const bool    identity_v = V.rows == 2 && V.cols == 2 && V(0, 0) == 1 && V(1, 1) == 1 && V(0, 1) == 0 &&
                             V(1, 0) == 0;
-    if (p.initial.type == "poisson kernel" && p.attention.beta == 0 && identity_v &&
+    if (p.initial.type == "poisson kernel" && p.layers.count == 1 && p.attention.beta == 0 && identity_v &&
         (p.attention_type == "softmax" || p.attention_type == "unnormalized"))
       {
         // The trapezoidal rule is spectrally accurate for the smooth periodic density.

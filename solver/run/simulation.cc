@@ -219,14 +219,16 @@ namespace tpde
   {
     ghosted_density = density;
     dg_space->extend(density, ghosted_density, extended);
-    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator, parameters.attention_type, parameters.attention);
+    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator, parameters.attention_type,
+                                     parameters.layers.attention[parameters.layers.layer_at(current_time)]);
     if (!flag_cells_for_adaptation(*dg_space, indicator, parameters.refinement))
       return false;
     adapt_mesh([](DGSpace<dim> &) {}); // flagged above
     // For the output: the indicator of the new mesh.
     ghosted_density = density;
     dg_space->extend(density, ghosted_density, extended);
-    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator, parameters.attention_type, parameters.attention);
+    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator, parameters.attention_type,
+                                     parameters.layers.attention[parameters.layers.layer_at(current_time)]);
     return true;
   }
 

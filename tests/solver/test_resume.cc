@@ -197,11 +197,12 @@ namespace
     "--set \"Time stepping/end time=1.5\" --set \"Output/interval=0.25\" --set \"Output/write vtu=false\"";
   const std::string particles = "--set \"Time stepping/end time=0.6\" --set \"Output/interval=0.1\" "
                                 "--set \"Particles/number of tokens=2000\" --set \"Particles/time step=0.01\"";
-  // Four layers of 0.17 (boundaries 0.17, 0.34, 0.51): the kill falls in one of them, and the resumed run must
-  // go on in the layer of its time.
-  const std::string layers = " --set Layers/count=4 --set Layers/duration=0.17"
-                             " --set \"Attention/beta=1 | 0.5 | 2 | 1\" --set \"Attention/V=-1, 0; 0, -1 | 0.5, -1; 1, 0.5"
-                             " | -1, 0.3; 0, -0.5 | 1, 0; 0, 1\"";
+  // Six layers of 0.04 (boundaries 0.04 ... 0.2, the last holds after 0.24): every checkpoint (interval 0.05)
+  // lies past a boundary, so a resumed run that did not continue in the layer of its time would differ.
+  const std::string layers = " --set Layers/count=6 --set Layers/duration=0.04"
+                             " --set \"Attention/beta=1 | 0.5 | 2 | 1 | 0.3 | 2\""
+                             " --set \"Attention/V=-1, 0; 0, -1 | 0.5, -1; 1, 0.5 | -1, 0.3; 0, -0.5 | -1, 0; 0, -1"
+                             " | 0.5, -1; 1, 0.5 | -1, 0.3; 0, -0.5\"";
 } // namespace
 
 INSTANTIATE_TEST_SUITE_P(
