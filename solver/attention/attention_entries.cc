@@ -57,6 +57,10 @@ namespace tpde::attention
     declare_entries(declared);
     const std::string                               count = std::to_string(times.count);
     std::map<std::string, std::vector<std::string>> values; // per-layer entries
+    // A reader of layer l (from 0) whose messages name it, unless there is one layer.
+    const auto layer_reader = [&](std::size_t l, std::size_t layers, EntryReader::Getter get) {
+      return r.part(layers == 1 ? "" : "layer " + std::to_string(l + 1) + " of " + count, std::move(get));
+    };
     for (const EntryDeclaration &entry : declared.entries())
       if (per_layer(entry.name))
         {
@@ -69,7 +73,7 @@ namespace tpde::attention
                                  ", got " + std::to_string(parts.size()) + " separated by '" + separator + "'");
           for (std::size_t l = 0; l < parts.size(); ++l)
             if (const std::string wrong = entry.pattern.mismatch(parts[l]); !wrong.empty())
-              r.part(parts.size() == 1 ? "" : "layer " + std::to_string(l + 1) + " of " + count, {}).fail(entry.name, wrong);
+              layer_reader(l, parts.size(), {}).fail(entry.name, wrong);
           if (parts.size() > 1)
             values[entry.name] = std::move(parts);
         }
@@ -80,8 +84,7 @@ namespace tpde::attention
           const auto it = values.find(entry);
           return it == values.end() ? r.text(entry) : it->second[l];
         };
-        layers.push_back(read_entries(
-          r.part(times.count == 1 ? "" : "layer " + std::to_string(l + 1) + " of " + count, get), dim, type));
+        layers.push_back(read_entries(layer_reader(l, times.count, get), dim, type));
       }
     return layers;
   }
