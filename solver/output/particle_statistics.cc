@@ -16,7 +16,7 @@ namespace tpde
     {
       const auto gaussian = p.initial.gaussian();
       if (gaussian && reference::has_gaussian_reference(p.attention_type))
-        return std::make_unique<reference::GaussianReference>(p.attention_type, p.attention, *gaussian);
+        return std::make_unique<reference::GaussianReference>(p.attention_type, p.layers, *gaussian);
       return nullptr;
     }
   } // namespace

@@ -41,6 +41,10 @@ namespace tpde::particles
     /// X[mu](x_i) for the tokens `x` (N x dim), all with weight 1/N.
     void evaluate_velocity(const double *x, double *velocity_out) const;
 
+    /// The kernel now evaluates other weights (the next layer): the velocity
+    /// of the current positions is evaluated again.
+    void kernel_changed() { velocity_is_current = false; }
+
     /// One step of size dt.
     void step(double dt, Integrator integrator);
 

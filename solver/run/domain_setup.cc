@@ -7,11 +7,15 @@
 
 namespace tpde
 {
-  std::unique_ptr<attention::Kernel> create_kernel(const Parameters &p)
+  std::unique_ptr<attention::LayeredKernel> create_kernel(const Parameters &p)
   {
-    // The circle: Fourier sums when A is zonal, else the ambient kernel at the embedded points.
-    return p.mesh.on_sphere() ? sphere::create_circle_kernel(p.attention_type, p.attention)
-                              : attention::create(p.attention_type, p.attention);
+    // One kernel per layer; on the circle Fourier sums when A is zonal, else
+    // the ambient kernel at the embedded points.
+    std::vector<std::unique_ptr<attention::Kernel>> layers;
+    for (const attention::Parameters &layer : p.layers.attention)
+      layers.push_back(p.mesh.on_sphere() ? sphere::create_circle_kernel(p.attention_type, layer)
+                                          : attention::create(p.attention_type, layer));
+    return std::make_unique<attention::LayeredKernel>(std::move(layers));
   }
 
   // The wrapped Cauchy reference applies at beta = 0 with V = I (physics.md
@@ -26,7 +30,7 @@ namespace tpde
     const Matrix &V         = p.attention.V;
     const bool    identity_v = V.rows == 2 && V.cols == 2 && V(0, 0) == 1 && V(1, 1) == 1 && V(0, 1) == 0 &&
                             V(1, 0) == 0;
-    if (p.initial.type == "poisson kernel" && p.attention.beta == 0 && identity_v &&
+    if (p.initial.type == "poisson kernel" && p.layers.count == 1 && p.attention.beta == 0 && identity_v &&
         (p.attention_type == "softmax" || p.attention_type == "unnormalized"))
       {
         // The trapezoidal rule is spectrally accurate for the smooth periodic density.

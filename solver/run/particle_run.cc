@@ -237,6 +237,19 @@ namespace tpde
                 << ParticleParameters::samplings().name_of(p.particles.sampling) << ", seed " << p.particles.seed
                 << "), " << ParticleParameters::integrators().name_of(p.particles.integrator) << std::endl;
     }
+
+    /// One of the equal steps of `state` from `time` and the velocity at its end, in the layer of the time
+    /// reached (at a layer boundary: the next layer's); returns that time.
+    double step_tokens(particles::ParticleSystem &system, attention::LayeredKernel &kernel, const Parameters &p,
+                       ParticleRunState &state, double time)
+    {
+      system.step(state.dt, p.particles.integrator);
+      time = --state.steps_left == 0 ? state.target : time + state.dt;
+      if (kernel.select(p.layers.layer_at(time)))
+        system.kernel_changed();
+      system.velocity();
+      return time;
+    }
   } // namespace
 
   std::vector<double> sample_initial_tokens(const Parameters &p)
@@ -265,7 +278,7 @@ namespace tpde
     refuse_unsupported(p);
     if (options.write_output)
       check_output_folder(p, options.overwrite, options.resume);
-    // On the circle: the tokens are angles and the kernel speaks the chart.
+    // On the circle: the tokens are angles and the kernel speaks the chart; one kernel per layer.
     const auto                 kernel = create_kernel(p);
     std::optional<SphereSetup> circle; // the circle's statistics columns
     if (p.mesh.on_sphere())
@@ -281,6 +294,7 @@ namespace tpde
     ParticleRunState state;
     if (options.resume)
       state = read_particle_checkpoint(p);
+    kernel->select(p.layers.layer_at(state.progress.time));
     particles::ParticleSystem system(*kernel, options.resume ? state.positions : sample_initial_tokens(p));
     const auto                integrator = p.particles.integrator;
     if (circle)
@@ -317,7 +331,7 @@ namespace tpde
                 << state.progress.step << std::endl;
 
     const double   end_time = p.time.end_time;
-    OutputSchedule schedule(p.output.interval, end_time);
+    OutputSchedule schedule(p.output.interval, end_time, p.layers.boundaries(end_time));
     unsigned long  step_count = state.progress.step;
     if (options.resume)
       {
@@ -332,20 +346,18 @@ namespace tpde
     CheckpointSchedule checkpoints(p.checkpoint, time, clock.seconds());
     while (!schedule.finished(time))
       {
-        // Equal steps of at most `time step` that land exactly on the next output.
+        // Equal steps of at most `time step` that land exactly on the next output or layer boundary.
         if (state.steps_left == 0)
           {
-            state.target     = schedule.target();
+            state.target     = schedule.target(time);
             state.steps_left = schedule.equal_steps(time, p.particles.time_step);
             state.dt         = (state.target - time) / double(state.steps_left);
           }
         // A step's cost includes the velocity at its end (the next step's
         // first stage, also used by the statistics): 4 evaluations for RK4.
         const RunClock step_clock;
-        system.step(state.dt, integrator);
-        system.velocity();
+        time = step_tokens(system, *kernel, p, state, time);
         summary.step_seconds += step_clock.seconds();
-        time = --state.steps_left == 0 ? state.target : time + state.dt;
         ++step_count;
         for (const double x : system.positions())
           if (!std::isfinite(x))

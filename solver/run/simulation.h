@@ -4,6 +4,7 @@
 #pragma once
 
 #include "attention/attention.h"
+#include "attention/layers.h"
 #include "checkpoint/checkpoint_file.h"
 #include "checkpoint/run_state.h"
 #include "dg/attention_field.h"
@@ -127,7 +128,7 @@ namespace tpde
     RunOptions                             options;
     bool                                   initialized = false;
     std::unique_ptr<DGSpace<dim>>          dg_space;
-    std::unique_ptr<attention::Kernel>     attention_kernel;
+    std::unique_ptr<attention::LayeredKernel> attention_kernel; // one kernel per layer
     std::unique_ptr<AttentionField<dim>>   attention_field;
     std::unique_ptr<TransportOperator<dim>> transport;
     std::unique_ptr<Statistics<dim>>       statistics;

@@ -204,6 +204,12 @@ namespace
   // Tokens on the circle (angles wrapped after every step, the circle's columns).
   const std::string circle_particles = "--set \"Time stepping/end time=1.5\" --set \"Output/interval=0.25\" "
                                        "--set \"Particles/number of tokens=2000\" --set \"Particles/time step=0.01\"";
+  // Six layers of 0.04 (boundaries 0.04 ... 0.2, the last holds after 0.24): every checkpoint (interval 0.05)
+  // lies past a boundary, so a resumed run that did not continue in the layer of its time would differ.
+  const std::string layers = " --set Layers/count=6 --set Layers/duration=0.04"
+                             " --set \"Attention/beta=1 | 0.5 | 2 | 1 | 0.3 | 2\""
+                             " --set \"Attention/V=-1, 0; 0, -1 | 0.5, -1; 1, 0.5 | -1, 0.3; 0, -0.5 | -1, 0; 0, -1"
+                             " | 0.5, -1; 1, 0.5 | -1, 0.3; 0, -0.5\"";
 } // namespace
 
 INSTANTIATE_TEST_SUITE_P(
@@ -216,5 +222,8 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"adaptive_1d", "run", "parameters/collapse-1d-adaptive.prm", adaptive_1d},
                     Case{"particles", "particles", small_2d, particles, 1, 1, 1, 0, "Particles/directory"},
                     Case{"particles_circle", "particles", "parameters/circle-kuramoto.prm", circle_particles, 1, 1, 1,
-                         0, "Particles/directory"}),
+                         0, "Particles/directory"},
+                    Case{"layers_2d", "run", small_2d, long_2d + layers},
+                    Case{"layers_particles", "particles", small_2d, particles + layers, 1, 1, 1, 0,
+                         "Particles/directory"}),
   [](const ::testing::TestParamInfo<Case> &info) { return info.param.name; });
