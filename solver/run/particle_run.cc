@@ -296,7 +296,6 @@ namespace tpde
       state = read_particle_checkpoint(p);
     kernel->select(p.layers.layer_at(state.progress.time));
     particles::ParticleSystem system(*kernel, options.resume ? state.positions : sample_initial_tokens(p));
-    const auto                integrator = p.particles.integrator;
     if (circle)
       system.set_circle_chart();
     ParticleStatistics        statistics(p, *kernel, circle ? &*circle : nullptr);
