@@ -12,6 +12,10 @@
 //   error this makes), and against a grid l1_histogram (tokens per cell /
 //   (N |K|) against the density), l1_floor (its limit N -> infinity) and
 //   outside (share of tokens in no cell).
+// Runs on the circle (Mesh/domain = sphere, d = 2) are recognised by their
+// point array `theta`: the moments are those of the ambient point (i = 0, 1),
+// the distance is w1_circle, the exact W1 on the circle (geodesic distance;
+// comparison.h), and the histogram columns use the cells in theta.
 // The plot shows the distances over time (gnuplot, Debian package gnuplot-nox).
 // Defaults: compare.csv and compare.png next to PARTICLES.pvd. Bad input: one
 // line on stderr, exit code 2, nothing written.
@@ -186,6 +190,7 @@ namespace
   {
     std::vector<TimeSeriesEntry>       reference_series, particle_series;
     bool                               grid_reference = false;
+    bool                               circle         = false; // theta arrays: angles, ambient moments
     unsigned int                       dim            = 0;
     std::vector<std::array<double, 3>> directions;
     unsigned int                       subdivisions = 0;
@@ -204,7 +209,18 @@ namespace
       if (const auto e = extension_of(entry.file); e != ".vtp" && e != ".pvtp")
         throw std::runtime_error(options.particles + ": expected a particle run (.vtp data sets), found " + entry.file);
 
-    if (in.grid_reference)
+    // The circle: both runs write `theta` (a particle run of a circle has no other sign of it).
+    const bool circle_tokens = !circle_angles(read_polydata(in.particle_series.front().file)).empty();
+    const bool circle_reference =
+      in.grid_reference ? !circle_angles(read_grid(in.reference_series.front().file)).empty()
+                        : !circle_angles(read_polydata(in.reference_series.front().file)).empty();
+    if (circle_tokens != circle_reference)
+      throw std::runtime_error((circle_tokens ? options.reference : options.particles) +
+                               ": one run is on the circle (point array theta), the other is not");
+    in.circle = circle_tokens;
+    if (in.circle)
+      in.dim = 2;
+    else if (in.grid_reference)
       in.dim = static_cast<unsigned int>(cell_dimension(read_grid(in.reference_series.front().file)));
     else if (options.dimension)
       in.dim = static_cast<unsigned int>(*options.dimension);
@@ -230,10 +246,10 @@ namespace
         header.push_back("cov_diff_" + std::to_string(i) + std::to_string(j));
     header.push_back("max_mean_diff");
     header.push_back("max_cov_diff");
-    std::vector<std::string> distances = {dim == 1 ? "w1" : "sliced_w2"};
+    std::vector<std::string> distances = {in.circle ? "w1_circle" : dim == 1 ? "w1" : "sliced_w2"};
     if (in.grid_reference)
       {
-        if (dim > 1)
+        if (dim > 1 && !in.circle)
           header.push_back("sw2_resolution");
         distances.push_back("l1_histogram");
         distances.push_back("l1_floor");
@@ -250,12 +266,37 @@ namespace
   std::vector<double> compare_at(const Inputs &in, const TimeSeriesEntry &entry, const TimeSeriesEntry &partner)
   {
     const unsigned int  dim    = in.dim;
-    const WeightedCloud tokens = cloud_from_polydata(read_polydata(entry.file), dim);
-    const MomentSet     mt     = moments(tokens);
-    std::vector<double> row    = {entry.time, double(tokens.size())};
+    const auto          polydata = read_polydata(entry.file);
+    const WeightedCloud tokens   = cloud_from_polydata(polydata, dim);
+    const MomentSet     mt       = moments(tokens);
+    std::vector<double> row      = {entry.time, double(tokens.size())};
     MomentSet           mr;
     std::vector<double> tail;
-    if (in.grid_reference)
+    if (in.circle)
+      {
+        std::vector<double> angles = circle_angles(polydata);
+        if (in.grid_reference)
+          {
+            const auto        chart = circle_chart_grid(read_grid(partner.file));
+            const MeshDensity density(chart, 1);
+            row.push_back(density.mass());
+            mr = density.circle_moments();
+            tail.push_back(density.w1_circle_to_tokens(angles));
+            const auto l1 = density.histogram_l1(uniform_cloud(1, std::move(angles)));
+            tail.insert(tail.end(), {l1.distance, l1.floor, l1.outside});
+          }
+        else
+          {
+            const auto          other        = read_polydata(partner.file);
+            std::vector<double> other_angles = circle_angles(other);
+            const std::size_t   n = angles.size(), m = other_angles.size();
+            row.push_back(1.);
+            mr = moments(cloud_from_polydata(other, dim));
+            tail.push_back(w1_circle(std::move(other_angles), std::vector<double>(m, 1. / m), std::move(angles),
+                                     std::vector<double>(n, 1. / n)));
+          }
+      }
+    else if (in.grid_reference)
       {
         const auto        grid = read_grid(partner.file);
         const MeshDensity density(grid, dim);
@@ -346,7 +387,11 @@ int main(int argc, char **argv)
       if (!options.plot.empty())
         plot(options.output, options.plot, distances,
              fs::path(options.particles).filename().string() + " vs " + fs::path(options.reference).filename().string());
-      std::cout << "tpde-compare: " << matched << " matched times -> " << options.output
+      std::cout << "tpde-compare: " << matched << " matched times, "
+                << (in.circle ? "on the circle (theta arrays): exact W1 on the circle, column w1_circle"
+                    : in.dim == 1 ? "exact W1, column w1"
+                                  : "sliced W2, column sliced_w2")
+                << " -> " << options.output
                 << (options.plot.empty() ? "" : ", " + options.plot) << '\n';
       return 0;
     }

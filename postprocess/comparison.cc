@@ -226,6 +226,44 @@ namespace tpde::postprocess
     return std::sqrt(sum);
   }
 
+  double w1_circle(std::vector<double> a, std::vector<double> a_weights, std::vector<double> b,
+                   std::vector<double> b_weights)
+  {
+    const auto ma = sorted_measure(a, a_weights), mb = sorted_measure(b, b_weights);
+    for (const auto *m : {&ma, &mb})
+      if (!(m->front().first >= 0 && m->back().first < 2 * M_PI))
+        throw std::runtime_error("W1 on the circle: an angle lies outside [0, 2 pi)");
+    // D = F_a - F_b is constant between atoms (0 before the first and after
+    // the last): pieces (value, length), then the length-weighted median.
+    std::vector<std::pair<double, double>> pieces;
+    std::size_t                            i = 0, j = 0;
+    double                                 fa = 0, fb = 0, x = 0;
+    while (i < ma.size() || j < mb.size())
+      {
+        const double next = std::min(i < ma.size() ? ma[i].first : INFINITY, j < mb.size() ? mb[j].first : INFINITY);
+        pieces.emplace_back(fa - fb, next - x);
+        x = next;
+        for (; i < ma.size() && ma[i].first == x; ++i)
+          fa += ma[i].second;
+        for (; j < mb.size() && mb[j].first == x; ++j)
+          fb += mb[j].second;
+      }
+    pieces.emplace_back(fa - fb, 2 * M_PI - x);
+    std::vector<std::pair<double, double>> by_value = pieces;
+    std::sort(by_value.begin(), by_value.end());
+    double median = by_value.back().first, length = 0;
+    for (const auto &[value, piece] : by_value)
+      if ((length += piece) >= M_PI)
+        {
+          median = value;
+          break;
+        }
+    double w1 = 0;
+    for (const auto &[value, piece] : pieces)
+      w1 += std::abs(value - median) * piece;
+    return w1;
+  }
+
   double sliced_w2(const WeightedCloud &a, const WeightedCloud &b, const std::vector<std::array<double, 3>> &directions)
   {
     if (a.dim != b.dim)
@@ -442,6 +480,11 @@ namespace tpde::postprocess
     if (tokens.empty())
       throw std::runtime_error("no tokens");
     std::sort(tokens.begin(), tokens.end());
+    return cdf_distance(tokens, 0.);
+  }
+
+  double MeshDensity::cdf_distance(const std::vector<double> &tokens, double shift) const
+  {
     // Every cell as a polynomial in s = (x - left) / h and its CDF at the left end.
     struct Cell
     {
@@ -525,7 +568,7 @@ namespace tpde::postprocess
           ++j;
         while (k < cells.size() && cells[k].right <= x)
           ++k;
-        const double level      = double(j) / n;
+        const double level      = double(j) / n + shift;
         const bool   inside     = k < cells.size() && cells[k].left <= x;
         const double next_token = j < tokens.size() ? tokens[j] : INFINITY;
         const double next_edge  = k < cells.size() ? (inside ? cells[k].right : cells[k].left) : INFINITY;

@@ -174,6 +174,9 @@ namespace tpde::attention
     std::function<void(EntryDeclarations &)> declare_entries = {};
     /// Reads them into `parameters` (only for the variant chosen).
     std::function<void(const EntryReader &, Parameters &)> read_entries = {};
+    /// Those of its entries whose values are lists separated by '|' (per
+    /// head): their layers (subsection Layers) are separated by '||'.
+    std::vector<std::string> list_entries = {};
   };
 
   /// All registered variants, in registration order.

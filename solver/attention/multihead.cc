@@ -224,6 +224,7 @@ namespace tpde::attention
                       "multihead: H inverse temperatures separated by '|' (one stands for all).");
     };
     variant.read_entries = [](const EntryReader &r, Parameters &p) { p.heads = read_heads(r, p.dim); };
+    variant.list_entries = {"head Q", "head K", "head C", "head beta"};
     return variant;
   }
 } // namespace tpde::attention

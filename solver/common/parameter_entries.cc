@@ -36,6 +36,42 @@ namespace tpde
     }
   } // namespace
 
+  std::string EntryPattern::mismatch(const std::string &text) const
+  {
+    const std::string value = trim(text);
+    const auto        range = [this]() {
+      std::ostringstream s;
+      s.precision(17);
+      s << " in [" << lower << ", " << upper << "]";
+      return lower == -std::numeric_limits<double>::max() && upper == std::numeric_limits<double>::max() ?
+               std::string() :
+               s.str();
+    };
+    switch (kind)
+      {
+        case Kind::integer:
+        case Kind::real: {
+          const auto x       = parse_number(value);
+          const bool whole   = kind == Kind::integer;
+          if (!x || (whole && *x != std::floor(*x)) || *x < lower || *x > upper)
+            return std::string("expected ") + (whole ? "a whole number" : "a number") + range() + ", got '" + value +
+                   "'";
+          return {};
+        }
+        case Kind::boolean:
+          return value == "true" || value == "false" || value == "yes" || value == "no" ?
+                   std::string() :
+                   "expected true or false, got '" + value + "'";
+        case Kind::selection:
+          for (const auto &option : split(options, '|'))
+            if (option == value)
+              return {};
+          return "expected one of " + options + ", got '" + value + "'";
+        default:
+          return {};
+      }
+  }
+
   void EntryDeclarations::declare(const std::string &name, const std::string &default_value,
                                   const EntryPattern &pattern, const std::string &documentation)
   {
@@ -58,12 +94,27 @@ namespace tpde
       set(entry, value);
   }
 
+  std::string EntryReader::where() const
+  {
+    std::string text = file_name;
+    if (!subsection_name.empty())
+      text += ": subsection '" + subsection_name + "'";
+    if (!qualifier_text.empty())
+      text += (subsection_name.empty() ? ": " : ", ") + qualifier_text;
+    return text;
+  }
+
+  EntryReader EntryReader::part(std::string qualifier, Getter getter) const
+  {
+    EntryReader reader(file_name, subsection_name, std::move(getter));
+    reader.qualifier_text = std::move(qualifier);
+    return reader;
+  }
+
   void EntryReader::fail(const std::string &entry, const std::string &expected) const
   {
-    std::string where = file_name + ": ";
-    if (!subsection_name.empty())
-      where += "subsection '" + subsection_name + "', ";
-    throw InputError(where + "entry '" + entry + "': " + expected);
+    const std::string at = where();
+    throw InputError(at + (at == file_name ? ": " : ", ") + "entry '" + entry + "': " + expected);
   }
 
   std::string EntryReader::text(const std::string &entry) const

@@ -48,6 +48,10 @@ namespace tpde
     }
     static EntryPattern boolean() { return {Kind::boolean, 0, 0, {}}; }
     static EntryPattern selection(const std::string &options) { return {Kind::selection, 0, 0, options}; }
+
+    /// What is wrong with `text` for this pattern ("expected ..., got ..."); empty if it matches. For values
+    /// the file reader cannot check (one part of a per-layer entry).
+    std::string mismatch(const std::string &text) const;
   };
 
   struct EntryDeclaration
@@ -99,6 +103,13 @@ namespace tpde
 
     const std::string &file() const { return file_name; }
     const std::string &subsection() const { return subsection_name; }
+    /// "FILE: subsection 'S'" and the qualifier, if any: where a message about the subsection starts.
+    std::string where() const;
+
+    /// A reader of the same subsection whose entries come from `get` (no
+    /// record) and whose messages name `qualifier` after the subsection (e.g.
+    /// "layer 2 of 3"; empty: nothing).
+    EntryReader part(std::string qualifier, Getter get) const;
 
     std::string text(const std::string &entry) const;
     /// The text without leading and trailing white space.
@@ -136,6 +147,7 @@ namespace tpde
   private:
     std::string                                      file_name;
     std::string                                      subsection_name;
+    std::string                                      qualifier_text;
     Getter                                           get;
     Setter                                           set;
   };

@@ -1,5 +1,7 @@
 #include "output/particle_output.h"
 
+#include "sphere/circle_chart.h"
+
 #include <vtkCellArray.h>
 #include <vtkDoubleArray.h>
 #include <vtkFieldData.h>
@@ -17,9 +19,10 @@
 
 namespace tpde
 {
-  ParticleVtkOutput::ParticleVtkOutput(std::string directory, unsigned int dim)
+  ParticleVtkOutput::ParticleVtkOutput(std::string directory, unsigned int dim, bool circle)
     : directory(std::move(directory))
-    , dim(dim)
+    , dim(circle ? 1 : dim)
+    , circle(circle)
     , series((std::filesystem::path(this->directory) / "particles.pvd").string())
   {}
 
@@ -36,6 +39,9 @@ namespace tpde
     vtkNew<vtkIdTypeArray> token_id;
     token_id->SetName("token_id");
     token_id->SetNumberOfValues(n);
+    vtkNew<vtkDoubleArray> theta;
+    theta->SetName("theta");
+    theta->SetNumberOfValues(circle ? n : 0);
     for (vtkIdType i = 0; i < n; ++i)
       {
         double x[3] = {0, 0, 0}, v[3] = {0, 0, 0};
@@ -44,6 +50,15 @@ namespace tpde
             x[c] = positions[i * dim + c];
             if (velocity)
               v[c] = velocity[i * dim + c];
+          }
+        if (circle)
+          {
+            // x[0] is the angle: the point on the ring, the speed along (-sin, cos).
+            theta->SetValue(i, x[0]);
+            sphere::circle_point(x[0], x);
+            const double speed = v[0];
+            v[0]               = -speed * x[1];
+            v[1]               = speed * x[0];
           }
         points->SetPoint(i, x);
         velocity_array->SetTuple(i, v);
@@ -63,6 +78,8 @@ namespace tpde
     cloud->GetPointData()->AddArray(velocity_array);
     cloud->GetPointData()->SetActiveVectors("velocity");
     cloud->GetPointData()->AddArray(token_id);
+    if (circle)
+      cloud->GetPointData()->AddArray(theta);
     vtkNew<vtkFieldData>   field_data;
     vtkNew<vtkDoubleArray> time_array;
     time_array->SetName("TimeValue"); // the time VTK's XML readers (and ParaView) pick up

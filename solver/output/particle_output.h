@@ -2,6 +2,9 @@
 // token, point arrays `velocity` and `token_id`, field data `TimeValue`) per
 // output time and the .pvd series with the physical times. Every file is
 // written under a temporary name and renamed, like the grid's output.
+// On the circle (tokens are angles, velocities angular speeds) the points
+// lie on the ring (cos theta, sin theta, 0) with a point array `theta`, and
+// the velocity is the tangent vector, as in the grid's ring output.
 #pragma once
 
 #include "output/run_output.h"
@@ -16,7 +19,8 @@ namespace tpde
   {
   public:
     /// `directory` must exist. Files: particles_NNNNN.vtp and particles.pvd.
-    ParticleVtkOutput(std::string directory, unsigned int dim);
+    /// `circle`: positions are angles (dim is then 1).
+    ParticleVtkOutput(std::string directory, unsigned int dim, bool circle = false);
 
     /// positions and velocity: N x dim, row-major (velocity may be null).
     void write(double time, const std::vector<double> &positions, const double *velocity);
@@ -34,6 +38,7 @@ namespace tpde
   private:
     std::string   directory;
     unsigned int  dim;
+    bool          circle;
     PvdCollection series; // particles.pvd
   };
 } // namespace tpde

@@ -1,6 +1,8 @@
 #include "output/particle_statistics.h"
 
 #include "particles/particle_system.h"
+#include "sphere/circle_chart.h"
+#include "sphere/circle_diagnostics.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,16 +16,20 @@ namespace tpde
     {
       const auto gaussian = p.initial.gaussian();
       if (gaussian && reference::has_gaussian_reference(p.attention_type))
-        return std::make_unique<reference::GaussianReference>(p.attention_type, p.attention, *gaussian);
+        return std::make_unique<reference::GaussianReference>(p.attention_type, p.layers, *gaussian);
       return nullptr;
     }
   } // namespace
 
-  ParticleStatistics::ParticleStatistics(const Parameters &p, const attention::Kernel &kernel)
+  ParticleStatistics::ParticleStatistics(const Parameters &p, const attention::Kernel &kernel,
+                                         const SphereSetup *circle)
     : dim(p.dimension)
     , kernel(kernel)
     , reference(exact_solution(p))
-  {}
+  {
+    if (circle)
+      this->circle = *circle;
+  }
 
   std::vector<std::string> ParticleStatistics::header() const
   {
@@ -33,6 +39,9 @@ namespace tpde
     own.last             = {"tokens"};
     for (const auto &[name, value] : kernel.diagnostics())
       own.last.push_back(name);
+    if (circle)
+      for (const auto &name : circle_column_names(*circle))
+        own.last.push_back(name);
     return statistics_header(dim, reference.active(), own);
   }
 
@@ -40,12 +49,20 @@ namespace tpde
                                               const std::vector<double> &positions,
                                               const std::vector<double> &velocity, double wall_seconds)
   {
-    const std::size_t   n = positions.size() / dim;
-    const auto          m = particles::empirical_moments(positions.data(), n, dim);
-    std::vector<double> r = {double(step), time, dt, 1.};
+    // On the circle the moments are those of the ambient points.
+    std::vector<double> ambient;
+    if (circle)
+      {
+        ambient.resize(2 * positions.size());
+        sphere::circle_points(positions.size(), positions.data(), ambient.data());
+      }
+    const std::vector<double> &x = circle ? ambient : positions;
+    const std::size_t          n = x.size() / dim;
+    const auto                 m = particles::empirical_moments(x.data(), n, dim);
+    std::vector<double>        r = {double(step), time, dt, 1.};
     r.insert(r.end(), m.mean.begin(), m.mean.end());
     r.insert(r.end(), m.covariance.begin(), m.covariance.end());
-    r.push_back(particles::max_speed(velocity.data(), n, dim));
+    r.push_back(particles::max_speed(velocity.data(), n, velocity.size() / n));
     r.push_back(wall_seconds);
     if (reference.active())
       {
@@ -66,6 +83,15 @@ namespace tpde
     r.push_back(double(n));
     for (const auto &[name, value] : kernel.diagnostics())
       r.push_back(value);
+    if (circle)
+      {
+        const std::vector<double> weights(n, 1. / double(n));
+        const auto sums = circle_sums(*circle, n, positions.data(), weights.data(), velocity.data(), n,
+                                      positions.data(), weights.data());
+        append_circle_columns(*circle, time, sums,
+                              sphere::smoothed_histogram(n, positions.data(), weights.data(), 256, 2 * M_PI / 64),
+                              r);
+      }
     return r;
   }
 } // namespace tpde

@@ -4,12 +4,27 @@
 // (largest absolute error of the mean and covariance entries), then tokens
 // and the kernel's own diagnostics (e.g. Sinkhorn iterations) of its last
 // evaluation.
+//
+// On the circle (Mesh/domain = sphere, d = 2) the tokens are angles and the
+// velocity angular speeds: mean_*, cov_* are the moments of the ambient
+// points (cos theta, sin theta), max_speed the largest |angular speed|, and
+// the circle's columns of sphere_statistics.h follow the kernel diagnostics,
+// summed over the tokens with weights 1/N (the energy and its rates over all
+// pairs, as circle_diagnostics.h computes them). `clusters` counts the local
+// maxima of a fixed density estimate: the histogram of the tokens on 256
+// equal arcs smoothed by a wrapped Gaussian of standard deviation 2 pi / 64
+// (about 5.6 degrees), above Output/cluster threshold of its largest value.
+// Its sampling noise (a relative sqrt(18 / N) for a uniform law) creates
+// spurious maxima when the density is nearly flat: the count is meaningful
+// once clusters stand out of it.
 #pragma once
 
 #include "attention/attention.h"
+#include "output/sphere_statistics.h"
 #include "output/statistics_schema.h"
 #include "parameters/parameters.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +33,8 @@ namespace tpde
   class ParticleStatistics
   {
   public:
-    ParticleStatistics(const Parameters &p, const attention::Kernel &kernel);
+    /// `circle`: the circle's setup (tokens are angles), null in R^d.
+    ParticleStatistics(const Parameters &p, const attention::Kernel &kernel, const SphereSetup *circle = nullptr);
 
     std::vector<std::string> header() const;
     /// positions and velocity: N x dim, row-major.
@@ -30,8 +46,9 @@ namespace tpde
     void                reference_restore(const std::vector<double> &snapshot) { reference.restore(snapshot); }
 
   private:
-    unsigned int             dim;
-    const attention::Kernel &kernel;
-    ReferenceTracker         reference;
+    unsigned int               dim; // of the moments (ambient on the circle)
+    const attention::Kernel   &kernel;
+    ReferenceTracker           reference;
+    std::optional<SphereSetup> circle;
   };
 } // namespace tpde

@@ -165,15 +165,20 @@ namespace tpde
     write_file_atomically(path, pvd.str());
   }
 
-  OutputSchedule::OutputSchedule(double interval, double end_time)
+  OutputSchedule::OutputSchedule(double interval, double end_time, std::vector<double> breaks)
     : step(interval > 0 ? interval : end_time)
     , end_time(end_time)
     , next_output(step)
+    , breaks(std::move(breaks))
   {}
 
-  double OutputSchedule::target() const
+  double OutputSchedule::target(double time) const
   {
-    return std::min(next_output, end_time);
+    double goal = std::min(next_output, end_time);
+    for (const double b : breaks)
+      if (b * (1 - 1e-12) > time) // the same round-off as attention::LayerTimes::layer_at
+        return std::min(goal, b);
+    return goal;
   }
 
   bool OutputSchedule::finished(double time) const
@@ -183,7 +188,7 @@ namespace tpde
 
   double OutputSchedule::limit_step(double time, double dt) const
   {
-    const double goal = target();
+    const double goal = target(time);
     if (time + dt >= goal * (1 - 1e-12))
       return goal - time;
     if (time + 2 * dt > goal)
@@ -193,7 +198,7 @@ namespace tpde
 
   unsigned long OutputSchedule::equal_steps(double time, double max_dt) const
   {
-    return static_cast<unsigned long>(std::max(1., std::ceil((target() - time) / max_dt * (1 - 1e-12))));
+    return static_cast<unsigned long>(std::max(1., std::ceil((target(time) - time) / max_dt * (1 - 1e-12))));
   }
 
   bool OutputSchedule::pass(double time)

@@ -84,10 +84,12 @@ namespace tpde
   class OutputSchedule
   {
   public:
-    OutputSchedule(double interval, double end_time);
+    /// `breaks`: further times every step lands on (layer boundaries), increasing.
+    OutputSchedule(double interval, double end_time, std::vector<double> breaks = {});
 
-    /// The time the current step must not pass: the next output time or the end.
-    double target() const;
+    /// The time a step from `time` must not pass: the next output time, the
+    /// next break (to round-off, one that `time` has reached is passed) or the end.
+    double target(double time) const;
     /// Whether `time` is (to round-off) the end time.
     bool finished(double time) const;
     /// A step of at most `dt` from `time`: shortened to land on target(), or
@@ -107,5 +109,6 @@ namespace tpde
     double step;
     double end_time;
     double next_output;
+    std::vector<double> breaks;
   };
 } // namespace tpde

@@ -24,8 +24,7 @@ namespace tpde
     static_assert(dim == 1 || dim == 2 || dim == 3);
   }
 
-  template <int dim, int spacedim>
-  std::vector<std::string> SphereStatistics<dim, spacedim>::header() const
+  std::vector<std::string> circle_column_names(const SphereSetup &setup)
   {
     std::vector<std::string> h = {"order_parameter", "energy", "energy_rate"};
     for (unsigned int k = 1; k <= setup.modes; ++k)
@@ -34,6 +33,48 @@ namespace tpde
     if (setup.has_reference())
       h.push_back("ref_order_parameter");
     return h;
+  }
+
+  std::vector<double> circle_sums(const SphereSetup &setup, std::size_t n, const double *theta,
+                                  const double *weights, const double *speed, std::size_t n_sources,
+                                  const double *source_theta, const double *source_weights)
+  {
+    std::vector<double> sums(5 + 2 * setup.modes, 0.);
+    for (std::size_t i = 0; i < n; ++i)
+      {
+        double x[2];
+        sphere::circle_point(theta[i], x);
+        sums[0] += weights[i] * x[0];
+        sums[1] += weights[i] * x[1];
+      }
+    const auto energy =
+      sphere::energy_sums(setup.beta, n, theta, weights, speed, n_sources, source_theta, source_weights);
+    sums[2] = energy.energy;
+    sums[3] = energy.rate_unnormalized;
+    sums[4] = energy.rate_softmax;
+    sphere::add_mode_sums(setup.modes, n, theta, weights, &sums[5]);
+    return sums;
+  }
+
+  void append_circle_columns(const SphereSetup &setup, double time, const std::vector<double> &sums,
+                             const std::vector<double> &profile, std::vector<double> &row)
+  {
+    row.push_back(std::hypot(sums[0], sums[1]));
+    row.push_back(sums[2]);
+    row.push_back(setup.attention_type == "unnormalized" ? sums[3]
+                  : setup.attention_type == "softmax"    ? sums[4]
+                                                         : std::numeric_limits<double>::quiet_NaN());
+    for (unsigned int k = 0; k < setup.modes; ++k)
+      row.push_back(std::hypot(sums[5 + 2 * k], sums[6 + 2 * k]));
+    row.push_back(sphere::count_clusters(profile, setup.cluster_threshold));
+    if (setup.wrapped_cauchy_r0 >= 0)
+      row.push_back(sphere::wrapped_cauchy_order_parameter(setup.wrapped_cauchy_r0, time));
+  }
+
+  template <int dim, int spacedim>
+  std::vector<std::string> SphereStatistics<dim, spacedim>::header() const
+  {
+    return circle_column_names(setup);
   }
 
   template <int dim, int spacedim>
@@ -109,32 +150,11 @@ namespace tpde
           theta[space.node_index(k, q)]   = space.node_point(k, q)[0];
           weights[space.node_index(k, q)] = space.cell_values(u, k)[q] * space.node_weight(k, q);
         }
-    // sums: first moments, energy and its two rates, then the modes' cos and sin sums
-    std::vector<double> sums(5 + 2 * setup.modes, 0.);
-    for (std::size_t i = 0; i < N; ++i)
-      {
-        double x[2];
-        sphere::circle_point(theta[i], x);
-        sums[0] += weights[i] * x[0];
-        sums[1] += weights[i] * x[1];
-      }
     const auto &sources = field.all_source_points();
-    const auto  energy  = sphere::energy_sums(setup.beta, N, theta.data(), weights.data(), node_speed,
-                                             field.all_source_weights().size(), sources.data(),
-                                             field.all_source_weights().data());
-    sums[2] = energy.energy;
-    sums[3] = energy.rate_unnormalized;
-    sums[4] = energy.rate_softmax;
-    sphere::add_mode_sums(setup.modes, N, theta.data(), weights.data(), &sums[5]);
+    std::vector<double> sums = circle_sums(setup, N, theta.data(), weights.data(), node_speed,
+                                           field.all_source_weights().size(), sources.data(),
+                                           field.all_source_weights().data());
     dealii::Utilities::MPI::sum(sums, comm, sums);
-
-    row.push_back(std::hypot(sums[0], sums[1]));
-    row.push_back(sums[2]);
-    row.push_back(setup.attention_type == "unnormalized" ? sums[3]
-                  : setup.attention_type == "softmax"    ? sums[4]
-                                                         : std::numeric_limits<double>::quiet_NaN());
-    for (unsigned int k = 0; k < setup.modes; ++k)
-      row.push_back(std::hypot(sums[5 + 2 * k], sums[6 + 2 * k]));
 
     // Cell averages around the circle, gathered from all ranks and ordered by angle.
     std::vector<std::pair<double, double>> averages;
@@ -156,9 +176,7 @@ namespace tpde
       for (const auto &[angle, average] : all)
         ordered.push_back(average);
     }
-    row.push_back(sphere::count_clusters(ordered, setup.cluster_threshold));
-    if (setup.wrapped_cauchy_r0 >= 0)
-      row.push_back(sphere::wrapped_cauchy_order_parameter(setup.wrapped_cauchy_r0, time));
+    append_circle_columns(setup, time, sums, ordered, row);
   }
 
   template class SphereStatistics<1>;

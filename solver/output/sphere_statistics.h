@@ -6,11 +6,14 @@
 //                         (unnormalized, USA) or int |X|^2 Z drho (softmax, SA); NaN for other variants
 //   mode_1 .. mode_L      |int e^{i k theta} rho dtheta| (L = Output/modes); on S^2 the amplitude of
 //                         the degree-l harmonic component, sqrt(iint P_l(<x, y>) drho drho) (= |m| at l = 1)
-//   clusters              local maxima of the cell averages above Output/cluster threshold of the largest
+//   clusters              local maxima of the cell averages above Output/cluster threshold of the largest;
+//                         particles: of the tokens' smoothed histogram (particle_statistics.h); S^2: not
+//                         counted yet (NaN)
 //   ref_order_parameter   the exact |m(t)| of the wrapped Cauchy family (initial type poisson kernel,
 //                         beta = 0, V = I; physics.md §4.4, T12); on S^2 the Poisson kernel's
 //                         |m(t)| = m3(r(t)) (T14); only then
-// All sums use the nodes' Gauss rule, like the attention itself.
+// All sums use the nodes' Gauss rule, like the attention itself (particles:
+// the tokens with weights 1/N).
 #pragma once
 
 #include "dg/attention_field.h"
@@ -33,6 +36,21 @@ namespace tpde
     double       poisson_r0 = -1;
     bool has_reference() const { return wrapped_cauchy_r0 >= 0 || poisson_r0 >= 0; }
   };
+
+  /// The circle's column names, in header order.
+  std::vector<std::string> circle_column_names(const SphereSetup &setup);
+
+  /// Sums over weighted points of the circle (the targets, with their angular
+  /// speed) against all sources, to be added over ranks: first moments (2),
+  /// energy and its two rates (3), then the cos and sin sums of modes 1..L.
+  std::vector<double> circle_sums(const SphereSetup &setup, std::size_t n, const double *theta,
+                                  const double *weights, const double *speed, std::size_t n_sources,
+                                  const double *source_theta, const double *source_weights);
+
+  /// The columns from the reduced sums and a density profile ordered by
+  /// angle (whose local maxima are the clusters).
+  void append_circle_columns(const SphereSetup &setup, double time, const std::vector<double> &sums,
+                             const std::vector<double> &profile, std::vector<double> &row);
 
   template <int dim, int spacedim = dim>
   class SphereStatistics

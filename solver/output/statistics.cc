@@ -69,7 +69,7 @@ namespace tpde
       }
     if (any_exact)
       slice_reference = ReferenceTracker(
-        std::make_unique<reference::GaussianReference>(setup.base_type, setup.attention, *setup.gaussian));
+        std::make_unique<reference::GaussianReference>(setup.base_type, setup.layers, *setup.gaussian));
   }
 
   template <int dim, int spacedim>

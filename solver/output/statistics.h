@@ -42,7 +42,7 @@ namespace tpde
     std::optional<reference::GaussianState> gaussian; // data of x below exact_below
     double                                  exact_below = 0.;
     std::string                             base_type;
-    attention::Parameters                   attention;
+    attention::Layers                       layers; // the masked kernel's weights, per layer
   };
 
   template <int dim, int spacedim = dim>

@@ -73,6 +73,8 @@ namespace tpde
     {
       std::string                              name;
       std::function<void(EntryDeclarations &)> declare;
+      /// Entries that may hold one value per layer, separated by '|' (their readers check the patterns).
+      std::function<bool(const std::string &)> per_layer = {};
     };
 
     void masked_attention_entries(EntryDeclarations &entries);
@@ -82,7 +84,8 @@ namespace tpde
       static const std::vector<Section> all = {
         {"Mesh", &MeshParameters::declare},
         {"Discretization", &DiscretizationParameters::declare},
-        {"Attention", &attention::declare_entries},
+        {"Attention", &attention::declare_entries, &attention::per_layer},
+        {"Layers", &attention::declare_layer_entries},
         {"Masked attention", &masked_attention_entries},
         {"Initial condition", &InitialConditionParameters::declare},
         {"Mesh refinement", &MeshRefinementParameters::declare},
@@ -264,6 +267,7 @@ namespace tpde
 
       p.mesh = read_section(prm, name, "Mesh", [&](const EntryReader &r) { return MeshParameters::read(r, dim); });
       p.discretization = read_section(prm, name, "Discretization", &DiscretizationParameters::read);
+      static_cast<attention::LayerTimes &>(p.layers) = read_section(prm, name, "Layers", &attention::read_layer_times);
       read_section(prm, name, "Attention", [&](const EntryReader &r) {
         p.attention_type = r.text("type");
         if (p.masked() && p.mesh.on_sphere())
@@ -272,7 +276,8 @@ namespace tpde
         if (p.masked() && dim > 2)
           EntryReader(name, "", {}).fail("dimension", "masked attention supports d = 1 or 2 (the mesh has d + 1 "
                                                       "dimensions: s and the token), got " + std::to_string(dim));
-        p.attention = attention::read_entries(r, dim, p.attention_type);
+        p.layers.attention = attention::read_layered_entries(r, dim, p.attention_type, p.layers);
+        p.attention        = p.layers.attention.front();
         return 0;
       });
       p.initial = read_section(prm, name, "Initial condition", [&](const EntryReader &r) {
@@ -321,7 +326,15 @@ namespace tpde
         section.declare(entries);
         prm.enter_subsection(section.name);
         for (const auto &entry : entries.entries())
-          prm.declare_entry(entry.name, entry.default_value, *to_pattern(entry.pattern), entry.documentation);
+          {
+            // A per-layer entry holds '|'-separated values: its reader checks each against the pattern.
+            const bool layered = section.per_layer && section.per_layer(entry.name);
+            prm.declare_entry(entry.name, entry.default_value,
+                              *to_pattern(layered ? EntryPattern::anything() : entry.pattern),
+                              entry.documentation + (layered ? " Layers: one value for every layer, or one per layer "
+                                                               "separated by '|' ('||' where '|' separates heads)." :
+                                                               ""));
+          }
         prm.leave_subsection();
       }
   }

@@ -5,7 +5,7 @@
 // reads its entries (common/parameter_entries.h): Mesh (mesh/), Discretization
 // (dg/), Attention (attention/), Initial condition (initial/), Mesh refinement
 // (adaptation/), Time stepping (run/), Output (output/), Particles
-// (particles/), Checkpoint (checkpoint/). This file only adds `dimension`, `subsection Masked
+// (particles/), Checkpoint (checkpoint/), Layers (attention/layers.h). This file only adds `dimension`, `subsection Masked
 // attention` (which reshapes the mesh and the initial data) and the glue.
 //
 // Every entry is declared independently of the dimension, so a file is parsed
@@ -17,6 +17,7 @@
 
 #include "adaptation/refinement_parameters.h"
 #include "attention/attention.h"
+#include "attention/layers.h"
 #include "checkpoint/checkpoint_parameters.h"
 #include "common/errors.h"
 #include "dg/dg_parameters.h"
@@ -48,7 +49,8 @@ namespace tpde
     MeshParameters             mesh;
     DiscretizationParameters   discretization;
     std::string                attention_type = "softmax";
-    attention::Parameters      attention;
+    attention::Parameters      attention; // the first layer's (layers.attention[0])
+    attention::Layers          layers;    // subsection Layers: every layer's attention
     InitialConditionParameters initial;
     MeshRefinementParameters   refinement;
     TimeSteppingParameters     time;

@@ -1,5 +1,6 @@
 #include "particles/particle_system.h"
 
+#include "sphere/circle_chart.h"
 
 #include <algorithm>
 #include <cmath>
@@ -72,6 +73,9 @@ namespace tpde::particles
         for (std::size_t i = 0; i < n; ++i)
           current[i] = current[i] / 3. + 2. / 3. * (stage[i] + dt * rate[1][i]);
       }
+    if (circle_chart)
+      for (double &theta : current)
+        theta = sphere::wrap_angle(theta);
     velocity_is_current = false;
   }
 

@@ -41,8 +41,17 @@ namespace tpde::particles
     /// X[mu](x_i) for the tokens `x` (N x dim), all with weight 1/N.
     void evaluate_velocity(const double *x, double *velocity_out) const;
 
+    /// The kernel now evaluates other weights (the next layer): the velocity
+    /// of the current positions is evaluated again.
+    void kernel_changed() { velocity_is_current = false; }
+
     /// One step of size dt.
     void step(double dt, Integrator integrator);
+
+    /// The tokens are angles of the circle's chart (dimension 1, a kernel
+    /// periodic in them): every step wraps them into [0, 2 pi), so they stay
+    /// exactly on the circle.
+    void set_circle_chart() { circle_chart = true; }
 
     /// Velocity evaluations so far (for the cost per step).
     unsigned long evaluations() const { return n_evaluations; }
@@ -55,6 +64,7 @@ namespace tpde::particles
     std::vector<double>      current;
     std::vector<double>      current_velocity;
     bool                     velocity_is_current = false;
+    bool                     circle_chart        = false;
     // Stage storage: stage positions and the stage velocities k2..k4.
     std::vector<double>      stage, rate[3];
     mutable unsigned long    n_evaluations = 0;

@@ -68,16 +68,40 @@ namespace tpde::reference
                                 "' (available: " + gaussian_reference_variants() + ")");
   }
 
+  namespace
+  {
+    attention::Layers one_layer(const attention::Parameters &parameters)
+    {
+      attention::Layers layers;
+      layers.attention = {parameters};
+      return layers;
+    }
+  } // namespace
+
   GaussianReference::GaussianReference(const std::string             &variant,
                                        const attention::Parameters &parameters,
                                        const GaussianState         &initial,
                                        double                       t0,
                                        double                       rtol,
                                        double                       atol)
+    : GaussianReference(variant, one_layer(parameters), initial, t0, rtol, atol)
+  {}
+
+  GaussianReference::GaussianReference(const std::string      &variant,
+                                       const attention::Layers &layers,
+                                       const GaussianState    &initial,
+                                       double                  t0,
+                                       double                  rtol,
+                                       double                  atol)
     : variant_name(variant)
-    , dim(parameters.dim)
+    , dim(layers.attention.at(0).dim)
+    , times(layers)
+    , active_layer(std::make_shared<std::size_t>(layers.layer_at(t0)))
   {
-    MomentDerivative derivative = make_moment_derivative(variant, parameters);
+    std::vector<MomentDerivative> derivatives;
+    for (const attention::Parameters &parameters : layers.attention)
+      derivatives.push_back(make_moment_derivative(variant, parameters));
+    times.count = static_cast<unsigned int>(derivatives.size());
     const std::string where      = "Gaussian reference '" + variant + "': ";
     require(initial.mean.size() == dim,
             where + "initial mean has " + std::to_string(initial.mean.size()) +
@@ -90,13 +114,14 @@ namespace tpde::reference
               initial.covariance.to_string());
 
     unpack(pack(initial), dim, current);
-    const std::size_t d   = dim;
-    auto              rhs = [derivative, d](double,
+    const std::size_t d     = dim;
+    const auto        layer = active_layer;
+    auto              rhs   = [derivatives, layer, d](double,
                                    const std::vector<double> &y,
                                    std::vector<double>       &dydt) {
       GaussianState s;
       unpack(y, d, s);
-      const GaussianState ds = derivative(s);
+      const GaussianState ds = derivatives[*layer](s);
       std::copy(ds.mean.begin(), ds.mean.end(), dydt.begin());
       std::copy(ds.covariance.data.begin(), ds.covariance.data.end(), dydt.begin() + d);
     };
@@ -107,7 +132,17 @@ namespace tpde::reference
   {
     try
       {
-        integrator->advance_to(t);
+        // Layer by layer: up to each boundary t has reached, then the next right-hand side.
+        for (double b = times.next_boundary(integrator->time()); t >= b * (1 - 1e-12);
+             b       = times.next_boundary(integrator->time()))
+          {
+            integrator->advance_to(b);
+            *active_layer = times.layer_at(b);
+            integrator->right_hand_side_changed();
+          }
+        const double reached = integrator->time();
+        if (!(t <= reached && t >= reached * (1 - 1e-12))) // not a boundary passed by round-off
+          integrator->advance_to(t);
       }
     catch (const std::runtime_error &e)
       {
@@ -126,6 +161,7 @@ namespace tpde::reference
   void GaussianReference::restore(const std::vector<double> &snapshot)
   {
     integrator->restore(snapshot);
+    *active_layer = times.layer_at(integrator->time());
     unpack(integrator->state(), dim, current);
   }
 

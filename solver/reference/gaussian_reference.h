@@ -11,6 +11,7 @@
 #pragma once
 
 #include "attention/attention.h"
+#include "attention/layers.h"
 #include "attention/moment_model.h"
 #include "attention/sinkhorn.h"
 #include "common/matrix.h"
@@ -58,8 +59,19 @@ namespace tpde::reference
                       double                       t0   = 0.,
                       double                       rtol = 1e-13,
                       double                       atol = 1e-15);
+    /// Piecewise-constant weights: layer l's moment ODE on [l tau, (l + 1)
+    /// tau), the last layer after count * tau. The integration stops at every
+    /// boundary and restarts there with the next layer's right-hand side, so
+    /// the reference stays exact (no step straddles a jump).
+    GaussianReference(const std::string      &variant,
+                      const attention::Layers &layers,
+                      const GaussianState    &initial,
+                      double                  t0   = 0.,
+                      double                  rtol = 1e-13,
+                      double                  atol = 1e-15);
 
-    /// Integrates the moment ODE to t (t >= time()); Sigma is symmetrised.
+    /// Integrates the moment ODE to t (t >= time(), or within round-off of a
+    /// layer boundary it has passed: a no-op); Sigma is symmetrised.
     /// Throws std::runtime_error on finite-time blow-up (the message gives the
     /// time reached); the state then stays at the last accepted ODE step.
     const GaussianState &advance_to(double t);
@@ -70,13 +82,18 @@ namespace tpde::reference
     const std::string   &variant() const { return variant_name; }
     const OdeIntegrator &ode() const { return *integrator; }
 
-    /// The integration state, and its restore (checkpoints).
+    /// The layer whose right-hand side is integrated now.
+    unsigned int layer() const { return static_cast<unsigned int>(*active_layer); }
+
+    /// The integration state, and its restore (checkpoints; the layer follows the time).
     std::vector<double> snapshot() const { return integrator->snapshot(); }
     void                restore(const std::vector<double> &snapshot);
 
   private:
     std::string                    variant_name;
     unsigned int                   dim;
+    attention::LayerTimes          times;
+    std::shared_ptr<std::size_t>   active_layer; // read by the right-hand side (shared: the object may move)
     std::unique_ptr<OdeIntegrator> integrator;
     GaussianState                  current;
   };

@@ -97,6 +97,10 @@ namespace tpde::reference
     std::size_t                rhs_evaluations() const { return n_evaluations; }
     const ButcherTableau      &method() const { return tableau; }
 
+    /// The right-hand side changes at time() (piecewise-constant weights):
+    /// f(t, y) is evaluated again, the proposed step is kept.
+    void right_hand_side_changed() { have_f_at_y = false; }
+
     /// Where the integration is (time, proposed step, solution), and its
     /// restore: a resumed run continues exactly as the run that was stopped.
     std::vector<double> snapshot() const;

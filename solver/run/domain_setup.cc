@@ -11,13 +11,17 @@
 
 namespace tpde
 {
-  std::unique_ptr<attention::Kernel> create_kernel(const Parameters &p)
+  std::unique_ptr<attention::LayeredKernel> create_kernel(const Parameters &p)
   {
-    if (p.on_surface()) // S^2: the ambient kernel at the points of the sphere, projected
-      return sphere::surface_kernel(attention::create(p.attention_type, p.attention));
-    // The circle: Fourier sums when A is zonal, else the ambient kernel at the embedded points.
-    return p.mesh.on_sphere() ? sphere::create_circle_kernel(p.attention_type, p.attention)
-                              : attention::create(p.attention_type, p.attention);
+    // One kernel per layer: on S^2 the ambient kernel at the points of the
+    // sphere, projected; on the circle Fourier sums when A is zonal, else the
+    // ambient kernel at the embedded points.
+    std::vector<std::unique_ptr<attention::Kernel>> layers;
+    for (const attention::Parameters &layer : p.layers.attention)
+      layers.push_back(p.on_surface()         ? sphere::surface_kernel(attention::create(p.attention_type, layer))
+                       : p.mesh.on_sphere() ? sphere::create_circle_kernel(p.attention_type, layer)
+                                            : attention::create(p.attention_type, layer));
+    return std::make_unique<attention::LayeredKernel>(std::move(layers));
   }
 
   namespace
@@ -58,7 +62,8 @@ namespace tpde
     for (unsigned int i = 0; i < V.rows && identity_v; ++i)
       for (unsigned int j = 0; j < V.cols; ++j)
         identity_v = identity_v && V(i, j) == (i == j ? 1. : 0.);
-    const bool reference = p.initial.type == "poisson kernel" && p.attention.beta == 0 && identity_v &&
+    const bool reference = p.initial.type == "poisson kernel" && p.layers.count == 1 && p.attention.beta == 0 &&
+                           identity_v &&
                            (p.attention_type == "softmax" || p.attention_type == "unnormalized");
     if (reference && p.on_surface())
       setup.poisson_r0 = sphere::poisson_radius(surface_order_parameter(*p.initial.density));

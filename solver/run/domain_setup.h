@@ -4,6 +4,7 @@
 #pragma once
 
 #include "attention/attention.h"
+#include "attention/layers.h"
 #include "output/sphere_statistics.h"
 #include "parameters/parameters.h"
 
@@ -11,8 +12,8 @@
 
 namespace tpde
 {
-  /// The kernel of `p`'s attention in the mesh's coordinates.
-  std::unique_ptr<attention::Kernel> create_kernel(const Parameters &p);
+  /// The kernels of `p`'s attention layers in the mesh's coordinates.
+  std::unique_ptr<attention::LayeredKernel> create_kernel(const Parameters &p);
 
   /// Mesh/domain = sphere: the setup of the circle's statistics columns.
   SphereSetup sphere_setup(const Parameters &p);

@@ -10,8 +10,10 @@
 #include "particles/particle_system.h"
 #include "particles/sampling.h"
 #include "particles/token_csv.h"
+#include "run/domain_setup.h"
 #include "run/output_folder.h"
 #include "run/run_clock.h"
+#include "sphere/circle_chart.h"
 
 #include <algorithm>
 #include <cmath>
@@ -19,6 +21,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 namespace tpde
@@ -45,7 +48,7 @@ namespace tpde
               {
                 write_parameters_prm(directory, p.as_prm);
                 if (p.output.write_vtu)
-                  vtk = std::make_unique<ParticleVtkOutput>(directory.string(), p.dimension);
+                  vtk = std::make_unique<ParticleVtkOutput>(directory.string(), p.dimension, p.mesh.on_sphere());
                 if (vtk && resumed)
                   vtk->resume(resumed->outputs);
               }
@@ -116,7 +119,8 @@ namespace tpde
                          ", expected an end time after it");
       state.positions  = c.numbers("positions");
       const auto &step = c.numbers("interval");
-      if (step.size() != 3 || state.positions.size() != std::size_t(p.particles.number_of_tokens) * p.dimension)
+      const unsigned int token_dim = MeshParameters::chart_dimension(p.dimension, p.mesh.on_sphere());
+      if (step.size() != 3 || state.positions.size() != std::size_t(p.particles.number_of_tokens) * token_dim)
         throw InputError(c.origin() + ": damaged checkpoint (token count or interval state)");
       state.target       = step[0];
       state.dt           = step[1];
@@ -148,7 +152,25 @@ namespace tpde
         }
     }
 
-    ParticleRunSummary import_tokens(const Parameters &p, const attention::Kernel &kernel, const RunOptions &options)
+    /// Imported tokens on the circle: ambient points (x, y) with |x| = 1 to
+    /// 1e-6 (LayerNorm'ed tokens as other codes write them), as angles.
+    std::vector<double> circle_angles(const Parameters &p, const particles::TokenSnapshot &s)
+    {
+      std::vector<double> angles(s.positions.size() / 2);
+      for (std::size_t i = 0; i < angles.size(); ++i)
+        {
+          const double *x = &s.positions[2 * i];
+          if (!(std::abs(std::hypot(x[0], x[1]) - 1) <= 1e-6))
+            throw InputError(p.file + ": subsection 'Particles', entry 'import file': token " + std::to_string(i) +
+                             " at time " + std::to_string(s.time) + " lies off the unit circle (|x| = " +
+                             std::to_string(std::hypot(x[0], x[1])) + "; Mesh/domain = sphere expects |x| = 1)");
+          angles[i] = sphere::circle_angle(x);
+        }
+      return angles;
+    }
+
+    ParticleRunSummary import_tokens(const Parameters &p, const attention::Kernel &kernel, const RunOptions &options,
+                                     const SphereSetup *circle)
     {
       const RunClock                        clock;
       std::vector<particles::TokenSnapshot> snapshots;
@@ -160,7 +182,11 @@ namespace tpde
         {
           throw InputError(p.file + ": subsection 'Particles', entry 'import file': " + e.what());
         }
-      ParticleStatistics statistics(p, kernel);
+      const unsigned int dim = p.mesh.on_sphere() ? 1 : p.dimension;
+      if (p.mesh.on_sphere())
+        for (auto &s : snapshots)
+          s.positions = circle_angles(p, s);
+      ParticleStatistics statistics(p, kernel, circle);
       ParticleRunSummary summary;
       summary.header = statistics.header();
       ParticleFiles files(p, summary.header, options);
@@ -169,7 +195,7 @@ namespace tpde
         {
           const auto         &s = snapshots[k];
           std::vector<double> velocity(s.positions.size());
-          std::vector<double> weights(s.positions.size() / p.dimension, 1. / double(s.positions.size() / p.dimension));
+          std::vector<double> weights(s.positions.size() / dim, 1. / double(s.positions.size() / dim));
           try
             {
               kernel.evaluate(weights.size(), s.positions.data(), weights.size(), s.positions.data(),
@@ -196,15 +222,50 @@ namespace tpde
       summary.wall_seconds = clock.seconds();
       return summary;
     }
+
+    void refuse_unsupported(const Parameters &p)
+    {
+      if (p.masked())
+        throw InputError(p.file + ": subsection 'Attention', entry 'type': masked attention is not "
+                                  "available for tpde particles yet (tpde run solves it on the grid)");
+    }
+
+    void announce(const Parameters &p, std::size_t tokens)
+    {
+      std::cout << "TPDE particles " << p.dimension << "D" << (p.mesh.on_sphere() ? " on the circle" : "") << ", "
+                << p.attention_type << " attention, " << tokens << " tokens ("
+                << ParticleParameters::samplings().name_of(p.particles.sampling) << ", seed " << p.particles.seed
+                << "), " << ParticleParameters::integrators().name_of(p.particles.integrator) << std::endl;
+    }
+
+    /// One of the equal steps of `state` from `time` and the velocity at its end, in the layer of the time
+    /// reached (at a layer boundary: the next layer's); returns that time.
+    double step_tokens(particles::ParticleSystem &system, attention::LayeredKernel &kernel, const Parameters &p,
+                       ParticleRunState &state, double time)
+    {
+      system.step(state.dt, p.particles.integrator);
+      time = --state.steps_left == 0 ? state.target : time + state.dt;
+      if (kernel.select(p.layers.layer_at(time)))
+        system.kernel_changed();
+      system.velocity();
+      return time;
+    }
   } // namespace
 
   std::vector<double> sample_initial_tokens(const Parameters &p)
   {
     try
       {
-        return p.initial.density->sample(static_cast<std::size_t>(p.particles.number_of_tokens), p.particles.sampling,
-                                         static_cast<std::uint64_t>(p.particles.seed), p.mesh.lower_corner,
-                                         p.mesh.upper_corner);
+        auto tokens = p.initial.density->sample(static_cast<std::size_t>(p.particles.number_of_tokens),
+                                                p.particles.sampling, static_cast<std::uint64_t>(p.particles.seed),
+                                                p.mesh.lower_corner, p.mesh.upper_corner);
+        if (!p.mesh.on_sphere())
+          return tokens;
+        // The circle: ambient points (on the circle) to their angles.
+        std::vector<double> angles(tokens.size() / 2);
+        for (std::size_t i = 0; i < angles.size(); ++i)
+          angles[i] = sphere::circle_angle(&tokens[2 * i]);
+        return angles;
       }
     catch (const std::invalid_argument &e)
       {
@@ -214,29 +275,30 @@ namespace tpde
 
   ParticleRunSummary run_particles(const Parameters &p, const RunOptions &options)
   {
-    if (p.masked())
-      throw InputError(p.file + ": subsection 'Attention', entry 'type': masked attention is not "
-                                "available for tpde particles yet (tpde run solves it on the grid)");
-    if (p.mesh.on_sphere())
-      throw InputError(p.file + ": subsection 'Mesh', entry 'domain': tokens on the sphere are not available "
-                                "for tpde particles yet (tpde run solves them on the grid)");
+    refuse_unsupported(p);
     if (options.write_output)
       check_output_folder(p, options.overwrite, options.resume);
-    const auto kernel = attention::create(p.attention_type, p.attention);
+    // On the circle: the tokens are angles and the kernel speaks the chart; one kernel per layer.
+    const auto                 kernel = create_kernel(p);
+    std::optional<SphereSetup> circle; // the circle's statistics columns
+    if (p.mesh.on_sphere())
+      circle = sphere_setup(p);
     if (!p.particles.import_file.empty())
       {
         if (options.resume)
           throw InputError(p.file + ": subsection 'Particles', entry 'import file': --resume applies to particle runs "
                                     "that integrate tokens, not to an import");
-        return import_tokens(p, *kernel, options);
+        return import_tokens(p, *kernel, options, circle ? &*circle : nullptr);
       }
 
     ParticleRunState state;
     if (options.resume)
       state = read_particle_checkpoint(p);
+    kernel->select(p.layers.layer_at(state.progress.time));
     particles::ParticleSystem system(*kernel, options.resume ? state.positions : sample_initial_tokens(p));
-    const auto                integrator = p.particles.integrator;
-    ParticleStatistics        statistics(p, *kernel);
+    if (circle)
+      system.set_circle_chart();
+    ParticleStatistics        statistics(p, *kernel, circle ? &*circle : nullptr);
     ParticleRunSummary        summary;
     summary.header = statistics.header();
     if (options.resume)
@@ -262,15 +324,13 @@ namespace tpde
         files.vtk->write(time, system.positions(), system.velocity().data());
     };
     if (talk)
-      std::cout << "TPDE particles " << p.dimension << "D, " << p.attention_type << " attention, "
-                << system.size() << " tokens (" << ParticleParameters::samplings().name_of(p.particles.sampling) << ", seed " << p.particles.seed << "), "
-                << ParticleParameters::integrators().name_of(p.particles.integrator) << std::endl;
+      announce(p, system.size());
     if (talk && options.resume)
       std::cout << "resumed from " << state.checkpoint.origin() << " at t = " << time << ", step "
                 << state.progress.step << std::endl;
 
     const double   end_time = p.time.end_time;
-    OutputSchedule schedule(p.output.interval, end_time);
+    OutputSchedule schedule(p.output.interval, end_time, p.layers.boundaries(end_time));
     unsigned long  step_count = state.progress.step;
     if (options.resume)
       {
@@ -285,20 +345,18 @@ namespace tpde
     CheckpointSchedule checkpoints(p.checkpoint, time, clock.seconds());
     while (!schedule.finished(time))
       {
-        // Equal steps of at most `time step` that land exactly on the next output.
+        // Equal steps of at most `time step` that land exactly on the next output or layer boundary.
         if (state.steps_left == 0)
           {
-            state.target     = schedule.target();
+            state.target     = schedule.target(time);
             state.steps_left = schedule.equal_steps(time, p.particles.time_step);
             state.dt         = (state.target - time) / double(state.steps_left);
           }
         // A step's cost includes the velocity at its end (the next step's
         // first stage, also used by the statistics): 4 evaluations for RK4.
         const RunClock step_clock;
-        system.step(state.dt, integrator);
-        system.velocity();
+        time = step_tokens(system, *kernel, p, state, time);
         summary.step_seconds += step_clock.seconds();
-        time = --state.steps_left == 0 ? state.target : time + state.dt;
         ++step_count;
         for (const double x : system.positions())
           if (!std::isfinite(x))

@@ -7,6 +7,13 @@
 // statistics.csv and parameters.prm to Particles/directory. With
 // `Particles/import file` set, the token positions come from CSV files
 // instead (no integration) and are written the same way.
+//
+// On the circle (Mesh/domain = sphere, dimension = 2) the tokens are sampled
+// from the same initial laws and integrated in the angle chart (positions
+// are angles in [0, 2 pi), wrapped after every step) under the grid's circle
+// kernel; statistics and .vtp as described in particle_statistics.h and
+// particle_output.h. Imported tokens are ambient points on the unit circle
+// (|x| = 1 to 1e-6), read as their angles.
 #pragma once
 
 #include "common/errors.h"
@@ -26,10 +33,11 @@ namespace tpde
     double                   step_seconds = 0; // wall time spent in steps (no output, no statistics)
     std::vector<std::string> header;           // of statistics.csv
     std::vector<double>      last_row;
-    std::vector<double>      positions;        // final tokens, N x dim
+    std::vector<double>      positions;        // final tokens, N x dim (the circle: N angles)
   };
 
-  /// The initial tokens (N x dim) described by `Initial condition` and `Particles`.
+  /// The initial tokens (N x dim; the circle: N angles) described by
+  /// `Initial condition` and `Particles`.
   /// Throws InputError.
   std::vector<double> sample_initial_tokens(const Parameters &parameters);
 

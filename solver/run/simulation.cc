@@ -148,7 +148,7 @@ namespace tpde
         if (const auto gaussian = parameters.initial.gaussian();
             gaussian && reference::has_gaussian_reference(parameters.attention_type))
           exact = std::make_unique<reference::GaussianReference>(parameters.attention_type,
-                                                                 parameters.attention, *gaussian);
+                                                                 parameters.layers, *gaussian);
         statistics = std::make_unique<Statistics<dim, spacedim>>(*dg_space, std::move(exact), attention_kernel.get());
         if (parameters.mesh.on_sphere())
           statistics->add_sphere(*attention_field, sphere_setup(parameters));
@@ -160,7 +160,7 @@ namespace tpde
             // physics.md §2.7 (b): exact below the first s where the data changes.
             slices.exact_below = parameters.initial.upper_from < 1. ? parameters.initial.upper_from : 2.;
             slices.base_type   = parameters.attention.masked_kernel;
-            slices.attention   = parameters.attention;
+            slices.layers      = parameters.layers;
             statistics->add_slices(slices);
           }
       }
@@ -219,14 +219,16 @@ namespace tpde
   {
     ghosted_density = density;
     dg_space->extend(density, ghosted_density, extended);
-    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator, parameters.attention_type, parameters.attention);
+    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator, parameters.attention_type,
+                                     parameters.layers.attention[parameters.layers.layer_at(current_time)]);
     if (!flag_cells_for_adaptation(*dg_space, indicator, parameters.refinement))
       return false;
     adapt_mesh([](DGSpace<dim, spacedim> &) {}); // flagged above
     // For the output: the indicator of the new mesh.
     ghosted_density = density;
     dg_space->extend(density, ghosted_density, extended);
-    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator, parameters.attention_type, parameters.attention);
+    indicator = refinement_indicator(*dg_space, extended, parameters.refinement.indicator, parameters.attention_type,
+                                     parameters.layers.attention[parameters.layers.layer_at(current_time)]);
     return true;
   }
 
@@ -259,6 +261,7 @@ namespace tpde
   void Simulation<dim, spacedim>::evaluate_velocity(const VectorType &values)
   {
     std::optional<std::string> error;
+    attention_kernel->select(parameters.layers.layer_at(current_time)); // a step's stages share its start's layer
     try
       {
         attention_field->evaluate(values.begin());
@@ -550,7 +553,8 @@ namespace tpde
     RunSummary summary;
     summary.header          = statistics->header();
     summary.min_check_value = lowest_check_value;
-    OutputSchedule schedule(parameters.output.interval, parameters.time.end_time);
+    OutputSchedule schedule(parameters.output.interval, parameters.time.end_time,
+                            parameters.layers.boundaries(parameters.time.end_time));
     unsigned long  step_count = 0;
     if (resumed)
       step_count = resume_run(summary, schedule, clock);

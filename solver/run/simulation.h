@@ -4,6 +4,7 @@
 #pragma once
 
 #include "attention/attention.h"
+#include "attention/layers.h"
 #include "checkpoint/checkpoint_file.h"
 #include "checkpoint/run_state.h"
 #include "dg/attention_field.h"
@@ -126,11 +127,11 @@ namespace tpde
     MPI_Comm                               communicator;
     RunOptions                             options;
     bool                                   initialized = false;
-    std::unique_ptr<DGSpace<dim, spacedim>>          dg_space;
-    std::unique_ptr<attention::Kernel>     attention_kernel;
-    std::unique_ptr<AttentionField<dim, spacedim>>   attention_field;
+    std::unique_ptr<DGSpace<dim, spacedim>>           dg_space;
+    std::unique_ptr<attention::LayeredKernel>         attention_kernel; // one kernel per layer
+    std::unique_ptr<AttentionField<dim, spacedim>>    attention_field;
     std::unique_ptr<TransportOperator<dim, spacedim>> transport;
-    std::unique_ptr<Statistics<dim, spacedim>>       statistics;
+    std::unique_ptr<Statistics<dim, spacedim>>        statistics;
     VectorType                             density, ghosted_density, stage_start, stage, rate;
     std::vector<double>                    extended;
     std::vector<double>                    stage_coefficients;

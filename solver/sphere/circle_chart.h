@@ -22,6 +22,20 @@ namespace tpde::sphere
     return -std::sin(theta) * X[0] + std::cos(theta) * X[1];
   }
 
+  /// theta wrapped into [0, 2 pi) (tokens that crossed 0 or 2 pi return to
+  /// the chart; rounding may not give 2 pi itself).
+  inline double wrap_angle(double theta)
+  {
+    constexpr double period  = 2 * M_PI;
+    double           wrapped = theta - period * std::floor(theta / period);
+    if (wrapped < 0)
+      wrapped += period;
+    return wrapped < period ? wrapped : 0.;
+  }
+
+  /// The angle in [0, 2 pi) of a point x != 0 of R^2.
+  inline double circle_angle(const double *x) { return wrap_angle(std::atan2(x[1], x[0])); }
+
   /// n angles -> n x 2 ambient points.
   inline void circle_points(std::size_t n, const double *theta, double *x)
   {

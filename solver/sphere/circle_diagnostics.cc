@@ -8,6 +8,7 @@
 
 namespace tpde::sphere
 {
+
   EnergySums energy_sums(double beta, std::size_t n_targets, const double *target_theta,
                          const double *target_weights, const double *target_speed, std::size_t n_sources,
                          const double *source_theta, const double *source_weights)
@@ -107,6 +108,37 @@ namespace tpde::sphere
           ++count;
       }
     return count;
+  }
+
+  std::vector<double> smoothed_histogram(std::size_t n, const double *theta, const double *weights,
+                                         unsigned int bins, double bandwidth)
+  {
+    const double        width = 2 * M_PI / bins;
+    std::vector<double> histogram(bins, 0.), smoothed(bins, 0.), kernel(bins);
+    for (std::size_t i = 0; i < n; ++i)
+      {
+        const auto b = static_cast<unsigned int>(theta[i] / width);
+        histogram[std::min(b, bins - 1)] += weights[i];
+      }
+    // The Gaussian at d bins, summed over three images of the period: with
+    // bandwidth <= pi / 2 the others are below e^{-8} of the peak.
+    double total = 0;
+    for (unsigned int d = 0; d < bins; ++d)
+      {
+        kernel[d] = 0;
+        for (int image = -1; image <= 1; ++image)
+          {
+            const double gap = d * width + image * 2 * M_PI;
+            kernel[d] += std::exp(-gap * gap / (2 * bandwidth * bandwidth));
+          }
+        total += kernel[d];
+      }
+    for (unsigned int a = 0; a < bins; ++a)
+      for (unsigned int b = 0; b < bins; ++b)
+        smoothed[a] += histogram[b] * kernel[(a + bins - b) % bins];
+    for (double &value : smoothed)
+      value /= total * width; // kernel of unit mass; per radian
+    return smoothed;
   }
 
   double wrapped_cauchy_order_parameter(double r0, double t)

@@ -17,7 +17,10 @@ namespace tpde::sphere
   ///             the limit of E_beta - mass^2 / (2 beta), which has the same rate),
   ///   rate_unnormalized = sum_i w_i v_i^2      (dE/dt for USA, Q = K = V = I),
   ///   rate_softmax      = sum_i w_i v_i^2 Z_i  (dE/dt for SA),
-  /// v_i the angular speed at target i.
+  /// v_i the angular speed at target i. beta = 0 needs no pair loop; for
+  /// beta > 0 the Z_i come from the Bessel expansion of e^{beta cos} in
+  /// O((targets + sources)(beta + 10 sqrt(beta))) operations where that is
+  /// cheaper than the pairs (the same sums to round-off).
   struct EnergySums
   {
     double energy             = 0;
@@ -35,6 +38,14 @@ namespace tpde::sphere
   /// Local maxima of values around the circle (values[i] at increasing angles,
   /// periodic) that reach `fraction` of the largest value. A plateau counts once.
   unsigned int count_clusters(const std::vector<double> &values, double fraction);
+
+  /// A density estimate of weighted points on the circle for `clusters` of a
+  /// particle run: the points' histogram on `bins` equal arcs (value b at the
+  /// angle (b + 1/2) 2 pi / bins), smoothed by the wrapped Gaussian of
+  /// standard deviation `bandwidth` (radians, at most pi / 2; a circular
+  /// convolution, so a value is a density per radian).
+  std::vector<double> smoothed_histogram(std::size_t n, const double *theta, const double *weights,
+                                         unsigned int bins, double bandwidth);
 
   /// beta = 0, V = I: a wrapped Cauchy law of order parameter r0 stays wrapped
   /// Cauchy with r(t)^2 = r0^2 e^t / (1 - r0^2 + r0^2 e^t) (physics.md §4.4).

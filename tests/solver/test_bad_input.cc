@@ -140,7 +140,7 @@ INSTANTIATE_TEST_SUITE_P(
   ::testing::Values(
     Case{"unknown_entry", "", "subsection Attention\n  set temperature = 2\nend", "name <temperature>"},
     Case{"unknown_subsection_entry", "", "set colour = red", "name <colour>"},
-    Case{"malformed_number", "beta", "set beta = 1.x", "entry named beta"},
+    Case{"malformed_number", "beta", "set beta = 1.x", "entry 'beta': expected a number, got '1.x'"},
     Case{"malformed_vector", "mean", "set mean = 1, abc", "entry 'mean'"},
     Case{"wrong_vector_length", "mean", "set mean = 1, 2, 3", "expected 2 numbers"},
     Case{"malformed_matrix", "Q", "set Q = 1, 0; 0", "entry 'Q'"},
@@ -169,8 +169,28 @@ INSTANTIATE_TEST_SUITE_P(
          "  set head beta = 1 | x\nend", "entry 'head beta'"},
     Case{"sinkhorn_epsilon_zero", "", "subsection Attention\n  set type = sinkhorn\n  set sinkhorn epsilon = 0\nend",
          "entry 'sinkhorn epsilon': expected a finite number > 0"},
+    // subsection Layers: per-layer values separated by '|' (heads' lists: layers by '||')
+    Case{"layers_wrong_count", "", "subsection Layers\n  set count = 3\nend\nsubsection Attention\n  set beta = 1 | 2\nend",
+         "subsection 'Attention', entry 'beta': expected 1 or 3 values separated by '|' (one per layer, Layers/count = "
+         "3), got 2"},
+    Case{"layers_bar_with_one_layer", "", "subsection Attention\n  set beta = 1 | 2\nend",
+         "entry 'beta': expected one value (Layers/count = 1), got 2"},
+    Case{"layers_bad_number", "", "subsection Layers\n  set count = 2\nend\nsubsection Attention\n  set beta = 1 | x\nend",
+         "subsection 'Attention', layer 2 of 2, entry 'beta': expected a number, got 'x'"},
+    Case{"layers_bad_matrix", "", "subsection Layers\n  set count = 2\nend\nsubsection Attention\n"
+         "  set V = -1, 0; 0, -1 | 1, 0; 0, x\nend", "layer 2 of 2, entry 'V': expected a matrix"},
+    Case{"layers_bad_shape", "", "subsection Layers\n  set count = 3\nend\nsubsection Attention\n"
+         "  set Q = 1, 0; 0, 1 | 1, 0; 0, 1 | 1, 0, 0; 0, 1, 0\nend", "subsection 'Attention', layer 3 of 3: Q must be k x 2"},
+    Case{"layers_heads_below_one", "", "subsection Layers\n  set count = 2\nend\nsubsection Attention\n"
+         "  set type = multihead\n  set heads = 1 | 0\nend", "layer 2 of 2, entry 'heads': expected a whole number in [1"},
+    Case{"layers_head_lists", "", "subsection Layers\n  set count = 2\nend\nsubsection Attention\n"
+         "  set type = multihead\n  set heads = 2\n  set head beta = 1 | 2 || 1 | 2 | 3\nend",
+         "layer 2 of 2, entry 'head beta': expected 2 items separated by '|'"},
+    Case{"layers_zero_duration", "", "subsection Layers\n  set count = 2\n  set duration = 0\nend",
+         "subsection 'Layers', entry 'duration': expected a positive duration of each layer with count = 2, got 0"},
+    Case{"layers_zero_count", "", "subsection Layers\n  set count = 0\nend", "entry named count"},
     Case{"unknown_evaluation", "", "subsection Attention\n  set evaluation = fastest\nend",
-         "entry named evaluation"},
+         "entry 'evaluation': expected one of direct|fast|auto, got 'fastest'"},
     Case{"zero_tolerance", "", "subsection Attention\n  set tolerance = 0\nend",
          "entry 'tolerance': expected a positive number, got '0'"},
     Case{"missing_mesh_file", "", "subsection Mesh\n  set domain = file\n  set file = no-such-mesh.msh\nend",

@@ -173,7 +173,7 @@ TEST(Circle, InputErrors)
     {"run", "--set dimension=1", "expected dimension = 2 for domain = sphere"},
     {"run", "--set 'Initial condition/type=gaussian'", "expected a density on the sphere"},
     {"run", "--set 'Mesh/subdivisions=0'", "cells around the circle"},
-    {"particles", "", "not available for tpde particles yet"},
+    {"particles", "--set dimension=3", "S^2 (dimension = 3) is not available yet"},
   };
   for (const auto &c : cases)
     {

@@ -3,7 +3,7 @@
 // column's largest value; bit for bit where the summation order cannot
 // change), its .pvd lists the same outputs and the folder holds the same
 // files. Cases: serial, -np 2, resumed on another rank count, adaptive in 1D
-// and 2D, particles. The kill comes once the run has written a seeded random
+// and 2D, particles (in R^2 and on the circle). The kill comes once the run has written a seeded random
 // number of rows (between a quarter and three quarters of the uninterrupted
 // run's), after its first checkpoint, so it really interrupts the run (checked).
 #include "support/test_support.h"
@@ -201,6 +201,15 @@ namespace
     "--set \"Time stepping/end time=1.5\" --set \"Output/interval=0.25\" --set \"Output/write vtu=false\"";
   const std::string particles = "--set \"Time stepping/end time=0.6\" --set \"Output/interval=0.1\" "
                                 "--set \"Particles/number of tokens=2000\" --set \"Particles/time step=0.01\"";
+  // Tokens on the circle (angles wrapped after every step, the circle's columns).
+  const std::string circle_particles = "--set \"Time stepping/end time=1.5\" --set \"Output/interval=0.25\" "
+                                       "--set \"Particles/number of tokens=2000\" --set \"Particles/time step=0.01\"";
+  // Six layers of 0.04 (boundaries 0.04 ... 0.2, the last holds after 0.24): every checkpoint (interval 0.05)
+  // lies past a boundary, so a resumed run that did not continue in the layer of its time would differ.
+  const std::string layers = " --set Layers/count=6 --set Layers/duration=0.04"
+                             " --set \"Attention/beta=1 | 0.5 | 2 | 1 | 0.3 | 2\""
+                             " --set \"Attention/V=-1, 0; 0, -1 | 0.5, -1; 1, 0.5 | -1, 0.3; 0, -0.5 | -1, 0; 0, -1"
+                             " | 0.5, -1; 1, 0.5 | -1, 0.3; 0, -0.5\"";
 } // namespace
 
 INSTANTIATE_TEST_SUITE_P(
@@ -211,5 +220,10 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"two_ranks_then_one", "run", small_2d, long_2d, 2, 1, 1, 1e-12},
                     Case{"adaptive_2d", "run", small_2d, adaptive_2d},
                     Case{"adaptive_1d", "run", "parameters/collapse-1d-adaptive.prm", adaptive_1d},
-                    Case{"particles", "particles", small_2d, particles, 1, 1, 1, 0, "Particles/directory"}),
+                    Case{"particles", "particles", small_2d, particles, 1, 1, 1, 0, "Particles/directory"},
+                    Case{"particles_circle", "particles", "parameters/circle-kuramoto.prm", circle_particles, 1, 1, 1,
+                         0, "Particles/directory"},
+                    Case{"layers_2d", "run", small_2d, long_2d + layers},
+                    Case{"layers_particles", "particles", small_2d, particles + layers, 1, 1, 1, 0,
+                         "Particles/directory"}),
   [](const ::testing::TestParamInfo<Case> &info) { return info.param.name; });
