@@ -228,6 +228,9 @@ namespace tpde
       if (p.masked())
         throw InputError(p.file + ": subsection 'Attention', entry 'type': masked attention is not "
                                   "available for tpde particles yet (tpde run solves it on the grid)");
+      if (p.on_surface())
+        throw InputError(p.file + ": subsection 'Mesh', entry 'domain': tokens on S^2 (dimension = 3) are not "
+                                  "available for tpde particles yet (tpde run solves them on the grid)");
     }
 
     void announce(const Parameters &p, std::size_t tokens)
