@@ -293,7 +293,12 @@ namespace tpde
       p.refinement = read_section(prm, name, "Mesh refinement", [&](const EntryReader &r) {
         RefinementContext context{MeshParameters::chart_dimension(dim, p.mesh.on_sphere()),
                                   p.mesh.global_refinements, {}};
-        if (p.mesh.domain != MeshParameters::Domain::file)
+        if (p.on_surface())
+          // S^2: the cube's faces count as boxes of 2 cells a side, so the automatic maximum
+          // level is 4 (16 cells along each cube edge, 1536 in all): the Poisson kernel of
+          // sphere-poisson.prm is resolved to 1e-9 at level 3, and level 5 cost 4x per level.
+          context.subdivisions = {2, 2};
+        else if (p.mesh.domain != MeshParameters::Domain::file)
           context.subdivisions = p.mesh.subdivisions;
         return MeshRefinementParameters::read(r, context);
       });
