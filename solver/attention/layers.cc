@@ -1,5 +1,6 @@
 #include "attention/layers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -66,6 +67,22 @@ namespace tpde::attention
   {
     if (this->kernels.empty())
       throw std::logic_error("LayeredKernel: no layer");
+    for (const auto &kernel : this->kernels)
+      for (const auto &[name, value] : kernel->diagnostics())
+        if (std::find(diagnostic_names.begin(), diagnostic_names.end(), name) == diagnostic_names.end())
+          diagnostic_names.push_back(name);
+  }
+
+  std::vector<std::pair<std::string, double>> LayeredKernel::diagnostics() const
+  {
+    const auto                                  own = kernels[current]->diagnostics();
+    std::vector<std::pair<std::string, double>> all;
+    for (const std::string &name : diagnostic_names)
+      {
+        const auto it = std::find_if(own.begin(), own.end(), [&](const auto &d) { return d.first == name; });
+        all.emplace_back(name, it != own.end() ? it->second : std::numeric_limits<double>::quiet_NaN());
+      }
+    return all;
   }
 
   bool LayeredKernel::select(unsigned int layer)

@@ -68,10 +68,10 @@ namespace tpde::attention
     {
       kernels[current]->evaluate(n_targets, targets, n_sources, sources, weights, velocities);
     }
-    std::vector<std::pair<std::string, double>> diagnostics() const override
-    {
-      return kernels[current]->diagnostics();
-    }
+    /// The diagnostics of every layer under one fixed list of names (the
+    /// statistics header is built once): the selected layer's values, NaN for
+    /// the names only other layers report (e.g. a circle layer off the Fourier path).
+    std::vector<std::pair<std::string, double>> diagnostics() const override;
     bool uses_source_lines() const override { return kernels[current]->uses_source_lines(); }
     void evaluate_on_lines(std::size_t n_targets, const double *targets, std::size_t n_sources, const double *sources,
                            const double *weights, const SourceLines &lines, double *velocities) const override
@@ -82,6 +82,7 @@ namespace tpde::attention
   private:
     std::vector<std::unique_ptr<Kernel>> kernels;
     unsigned int                         current = 0;
+    std::vector<std::string>             diagnostic_names; // of all layers, in order of first appearance
   };
 
   /// The variant `name` built for every layer of `layers` (registry create()).

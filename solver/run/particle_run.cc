@@ -169,7 +169,7 @@ namespace tpde
       return angles;
     }
 
-    ParticleRunSummary import_tokens(const Parameters &p, const attention::Kernel &kernel, const RunOptions &options,
+    ParticleRunSummary import_tokens(const Parameters &p, attention::LayeredKernel &kernel, const RunOptions &options,
                                      const SphereSetup *circle)
     {
       const RunClock                        clock;
@@ -196,6 +196,7 @@ namespace tpde
           const auto         &s = snapshots[k];
           std::vector<double> velocity(s.positions.size());
           std::vector<double> weights(s.positions.size() / dim, 1. / double(s.positions.size() / dim));
+          kernel.select(p.layers.layer_at(s.time)); // a snapshot is moved by the weights of its time's layer
           try
             {
               kernel.evaluate(weights.size(), s.positions.data(), weights.size(), s.positions.data(),

@@ -30,7 +30,7 @@ namespace tpde::sphere
     double           wrapped = theta - period * std::floor(theta / period);
     if (wrapped < 0)
       wrapped += period;
-    return wrapped < period ? wrapped : 0.;
+    return wrapped >= period ? 0. : wrapped; // NaN stays NaN: a blown-up token is not hidden at 0
   }
 
   /// The angle in [0, 2 pi) of a point x != 0 of R^2.

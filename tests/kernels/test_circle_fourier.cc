@@ -5,6 +5,7 @@
 // a, b != 0, general V, non-uniform angles and weights), its per-target
 // fallback, the refusal of non-zonal A, and the energy sums against direct.
 #include "attention/attention.h"
+#include "attention/layers.h"
 #include "sphere/chart_kernel.h"
 #include "sphere/circle_diagnostics.h"
 #include "sphere/circle_fourier.h"
@@ -266,4 +267,25 @@ TEST(CircleFourier, EnergySumsMatchDirectSums)
       EXPECT_NEAR(s.energy / double(energy), 1., 1e-13) << beta;
       EXPECT_NEAR(s.rate_softmax / double(rate_softmax), 1., 1e-13) << beta;
     }
+}
+
+TEST(CircleFourier, LayersWithAndWithoutTheFourierPathShareOneListOfDiagnostics)
+{
+  // The statistics header is built once: a layer off the Fourier path reports NaN under the Fourier
+  // layer's names instead of a shorter row.
+  attention::Parameters zonal = zonal_parameters(1), skewed = zonal;
+  skewed.Q                    = Matrix::parse("1, 0.2; 0, 1");
+  std::vector<std::unique_ptr<attention::Kernel>> layers;
+  layers.push_back(create_circle_kernel("softmax", skewed));
+  layers.push_back(create_circle_kernel("softmax", zonal));
+  attention::LayeredKernel kernel(std::move(layers));
+  const auto               first = kernel.diagnostics();
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].first, "fourier_modes");
+  EXPECT_TRUE(std::isnan(first[0].second) && std::isnan(first[1].second));
+  kernel.select(1);
+  const auto second = kernel.diagnostics();
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second[0].first, "fourier_modes");
+  EXPECT_GT(second[0].second, 0.) << "the zonal layer's mode count";
 }

@@ -22,6 +22,8 @@ TEST(CircleTokens, WrapAngle)
   EXPECT_NEAR(sphere::wrap_angle(7.), 7. - 2 * M_PI, 1e-15);
   EXPECT_EQ(sphere::wrap_angle(-1e-300), 0.) << "2 pi - 1e-300 rounds to 2 pi, which is 0";
   EXPECT_EQ(sphere::wrap_angle(2 * M_PI), 0.);
+  EXPECT_TRUE(std::isnan(sphere::wrap_angle(std::nan("")))) << "a blown-up token must stay visible";
+  EXPECT_TRUE(std::isnan(sphere::wrap_angle(HUGE_VAL)));
   const double x[2] = {0., -1.};
   EXPECT_NEAR(sphere::circle_angle(x), 1.5 * M_PI, 1e-15);
 }
