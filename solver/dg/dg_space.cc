@@ -55,6 +55,44 @@ namespace tpde
       return x;
     }
 
+    /// The shape values at the Gauss points of every face and subface of the
+    /// reference cell, [trace id][k * n + i] (trace id = face * (subfaces + 1) + s: s = 0
+    /// the whole face, s = 1.. its subfaces); on a surface mesh (S^2) also each of them with
+    /// the points in reverse order, since a face's line may be seen in
+    /// opposite directions from its two sides.
+    template <int dim, int spacedim>
+    std::vector<std::vector<double>> face_traces(const dealii::FiniteElement<dim, spacedim> &fe,
+                                                 const dealii::Quadrature<dim - 1>          &face_quadrature)
+    {
+      const unsigned int n = fe.n_dofs_per_cell(), points_per_face = face_quadrature.size();
+      const auto         reference_cell = dealii::ReferenceCells::get_hypercube<dim>();
+      const auto         n_sub          = dealii::GeometryInfo<dim>::max_children_per_face;
+      std::vector<std::vector<double>> traces;
+      for (unsigned int f = 0; f < dealii::GeometryInfo<dim>::faces_per_cell; ++f)
+        for (unsigned int s = 0; s <= n_sub; ++s)
+          {
+            const dealii::Quadrature<dim> q =
+              (s == 0 || dim == 1) ?
+                dealii::QProjector<dim>::project_to_face(reference_cell, face_quadrature, f) :
+                dealii::QProjector<dim>::project_to_subface(reference_cell, face_quadrature, f, s - 1);
+            std::vector<double> t(points_per_face * n);
+            for (unsigned int k = 0; k < points_per_face; ++k)
+              for (unsigned int i = 0; i < n; ++i)
+                t[k * n + i] = fe.shape_value(i, q.point(k));
+            traces.push_back(std::move(t));
+          }
+      if constexpr (dim == 2 && spacedim > dim)
+        for (std::size_t id = 0, n_traces = traces.size(); id < n_traces; ++id)
+          {
+            std::vector<double> reversed(points_per_face * n);
+            for (unsigned int k = 0; k < points_per_face; ++k)
+              std::copy(&traces[id][(points_per_face - 1 - k) * n], &traces[id][(points_per_face - k) * n],
+                        &reversed[k * n]);
+            traces.push_back(std::move(reversed));
+          }
+      return traces;
+    }
+
     /// The active cells that `select` keeps, ordered by cell id.
     template <int dim, int spacedim, typename Select>
     std::vector<typename dealii::DoFHandler<dim, spacedim>::active_cell_iterator>
@@ -151,36 +189,11 @@ namespace tpde
             reference_gradients[(q * n + i) * dim + c] = g[c];
         }
 
-    // Face traces: for every face and subface of the reference cell.
     const dealii::QGauss<dim - 1> face_quadrature(p + 1);
     points_per_face = face_quadrature.size();
-    const auto   reference_cell = dealii::ReferenceCells::get_hypercube<dim>();
-    const auto   n_sub          = dealii::GeometryInfo<dim>::max_children_per_face;
-    traces.clear();
-    for (unsigned int f = 0; f < dealii::GeometryInfo<dim>::faces_per_cell; ++f)
-      for (unsigned int s = 0; s <= n_sub; ++s)
-        {
-          const dealii::Quadrature<dim> q =
-            (s == 0 || dim == 1) ?
-              dealii::QProjector<dim>::project_to_face(reference_cell, face_quadrature, f) :
-              dealii::QProjector<dim>::project_to_subface(reference_cell, face_quadrature, f, s - 1);
-          std::vector<double> t(points_per_face * n);
-          for (unsigned int k = 0; k < points_per_face; ++k)
-            for (unsigned int i = 0; i < n; ++i)
-              t[k * n + i] = fe.shape_value(i, q.point(k));
-          traces.push_back(std::move(t));
-        }
-    // A surface mesh (S^2) may see a face's line in the opposite direction
-    // from its two sides: the same traces with the points in reverse order.
-    if constexpr (dim == 2 && spacedim > dim)
-      for (std::size_t id = 0, n_traces = traces.size(); id < n_traces; ++id)
-        {
-          std::vector<double> reversed(points_per_face * n);
-          for (unsigned int k = 0; k < points_per_face; ++k)
-            std::copy(&traces[id][(points_per_face - 1 - k) * n], &traces[id][(points_per_face - k) * n],
-                      &reversed[k * n]);
-          traces.push_back(std::move(reversed));
-        }
+    traces          = face_traces(fe, face_quadrature);
+    const auto reference_cell = dealii::ReferenceCells::get_hypercube<dim>();
+    const auto n_sub          = dealii::GeometryInfo<dim>::max_children_per_face;
 
     // Check points of the positivity limiter: the Gauss nodes and, for every
     // direction c, Gauss points in the other directions times Gauss-Lobatto

@@ -86,7 +86,7 @@ namespace tpde
     if (circle)
       {
         const std::vector<double> weights(n, 1. / double(n));
-        const auto sums = circle_sums(*circle, n, positions.data(), weights.data(), velocity.data(), n,
+        const auto sums = circle_sums(*circle, time, n, positions.data(), weights.data(), velocity.data(), n,
                                       positions.data(), weights.data());
         append_circle_columns(*circle, time, sums,
                               sphere::smoothed_histogram(n, positions.data(), weights.data(), 256, 2 * M_PI / 64),

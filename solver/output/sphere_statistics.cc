@@ -35,7 +35,7 @@ namespace tpde
     return h;
   }
 
-  std::vector<double> circle_sums(const SphereSetup &setup, std::size_t n, const double *theta,
+  std::vector<double> circle_sums(const SphereSetup &setup, double time, std::size_t n, const double *theta,
                                   const double *weights, const double *speed, std::size_t n_sources,
                                   const double *source_theta, const double *source_weights)
   {
@@ -48,7 +48,7 @@ namespace tpde
         sums[1] += weights[i] * x[1];
       }
     const auto energy =
-      sphere::energy_sums(setup.beta, n, theta, weights, speed, n_sources, source_theta, source_weights);
+      sphere::energy_sums(setup.beta(time), n, theta, weights, speed, n_sources, source_theta, source_weights);
     sums[2] = energy.energy;
     sums[3] = energy.rate_unnormalized;
     sums[4] = energy.rate_softmax;
@@ -114,7 +114,7 @@ namespace tpde
         sums[c] += weights[i] * x[3 * i + c];
     std::vector<double> sources(field.all_source_points().size());
     sphere::project_to_sphere(sources.size() / 3, field.all_source_points().data(), sources.data());
-    const auto energy = sphere::ambient_energy_sums(3, setup.beta, N, x.data(), weights.data(), speed2.data(),
+    const auto energy = sphere::ambient_energy_sums(3, setup.beta(time), N, x.data(), weights.data(), speed2.data(),
                                                     field.all_source_weights().size(), sources.data(),
                                                     field.all_source_weights().data());
     sums[3] = energy.energy;
@@ -151,7 +151,7 @@ namespace tpde
           weights[space.node_index(k, q)] = space.cell_values(u, k)[q] * space.node_weight(k, q);
         }
     const auto &sources = field.all_source_points();
-    std::vector<double> sums = circle_sums(setup, N, theta.data(), weights.data(), node_speed,
+    std::vector<double> sums = circle_sums(setup, time, N, theta.data(), weights.data(), node_speed,
                                            field.all_source_weights().size(), sources.data(),
                                            field.all_source_weights().data());
     dealii::Utilities::MPI::sum(sums, comm, sums);

@@ -1,7 +1,8 @@
 // The columns of a run on the circle (Mesh/domain = sphere, d = 2), after all
 // others of statistics.csv (physics.md §4):
 //   order_parameter       |m|, m = int x drho the ambient mean (mean_x, mean_y)
-//   energy                E_beta = 1/(2 beta) iint e^{beta <x, x'>} drho drho (beta = 0: |m|^2 / 2)
+//   energy                E_beta = 1/(2 beta) iint e^{beta <x, x'>} drho drho (beta = 0: |m|^2 / 2), with the beta
+//                         of the layer acting at the row's time (subsection Layers)
 //   energy_rate           the right-hand side of dE/dt for Q = K = V = I: int |X|^2 drho
 //                         (unnormalized, USA) or int |X|^2 Z drho (softmax, SA); NaN for other variants
 //   mode_1 .. mode_L      |int e^{i k theta} rho dtheta| (L = Output/modes); on S^2 the amplitude of
@@ -18,6 +19,7 @@
 
 #include "dg/attention_field.h"
 #include "dg/dg_space.h"
+#include "attention/layers.h"
 
 #include <string>
 #include <vector>
@@ -27,7 +29,11 @@ namespace tpde
   struct SphereSetup
   {
     std::string  attention_type;
-    double       beta              = 1;
+    /// E_beta and its rate use the beta of the layer acting at the row's time
+    /// (the energy jumps where a layer changes beta; the identity holds within a layer).
+    attention::LayerTimes layer_times;
+    std::vector<double>   layer_beta = {1.};
+    double beta(double time) const { return layer_beta[layer_times.layer_at(time)]; }
     unsigned int modes             = 4;
     double       cluster_threshold = 0.25;
     /// The initial order parameter of a wrapped Cauchy law; negative: no reference column.
@@ -43,7 +49,7 @@ namespace tpde
   /// Sums over weighted points of the circle (the targets, with their angular
   /// speed) against all sources, to be added over ranks: first moments (2),
   /// energy and its two rates (3), then the cos and sin sums of modes 1..L.
-  std::vector<double> circle_sums(const SphereSetup &setup, std::size_t n, const double *theta,
+  std::vector<double> circle_sums(const SphereSetup &setup, double time, std::size_t n, const double *theta,
                                   const double *weights, const double *speed, std::size_t n_sources,
                                   const double *source_theta, const double *source_weights);
 

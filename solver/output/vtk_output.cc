@@ -20,6 +20,7 @@
 #include <vtkIdTypeArray.h>
 #include <vtkIntArray.h>
 #include <vtkNew.h>
+#include <vtkSmartPointer.h>
 #include <vtkPointData.h>
 #include <vtkPoints.h>
 #include <vtkUnstructuredGrid.h>
@@ -291,6 +292,24 @@ namespace tpde
       at_points[std::size_t(vtk_index[l]) * stride] = in[l];
   }
 
+  namespace
+  {
+    /// "TIME" as deal.II and VisIt write it; "TimeValue" is what VTK's XML
+    /// readers (and so ParaView) take as the time of a lone file.
+    vtkSmartPointer<vtkFieldData> time_field_data(double time)
+    {
+      auto field_data = vtkSmartPointer<vtkFieldData>::New();
+      for (const char *name : {"TIME", "TimeValue"})
+        {
+          vtkNew<vtkDoubleArray> time_array;
+          time_array->SetName(name);
+          time_array->InsertNextValue(time);
+          field_data->AddArray(time_array);
+        }
+      return field_data;
+    }
+  } // namespace
+
   template <int dim, int spacedim>
   void VtkOutput<dim, spacedim>::write(double time, const VectorType &ghosted_density, const double *node_velocity,
                              const std::vector<double> &indicator)
@@ -360,17 +379,7 @@ namespace tpde
     for (std::size_t k = 0; k < n_cells; ++k)
       indicator_array->SetValue(static_cast<vtkIdType>(k), k < indicator.size() ? indicator[k] : 0.);
     grid->GetCellData()->AddArray(indicator_array);
-    // "TIME" as deal.II and VisIt write it; "TimeValue" is what VTK's XML
-    // readers (and so ParaView) take as the time of a lone file.
-    vtkNew<vtkFieldData> field_data;
-    for (const char *name : {"TIME", "TimeValue"})
-      {
-        vtkNew<vtkDoubleArray> time_array;
-        time_array->SetName(name);
-        time_array->InsertNextValue(time);
-        field_data->AddArray(time_array);
-      }
-    grid->SetFieldData(field_data);
+    grid->SetFieldData(time_field_data(time));
 
     char stem[64];
     std::snprintf(stem, sizeof stem, "solution_%05u", n_written());

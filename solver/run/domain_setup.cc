@@ -54,7 +54,10 @@ namespace tpde
   {
     SphereSetup setup;
     setup.attention_type    = p.attention_type;
-    setup.beta              = p.attention.beta;
+    setup.layer_times = p.layers;
+    setup.layer_beta.clear();
+    for (const attention::Parameters &layer : p.layers.attention)
+      setup.layer_beta.push_back(layer.beta);
     setup.modes             = p.output.modes;
     setup.cluster_threshold = p.output.cluster_threshold;
     const Matrix &V          = p.attention.V;
