@@ -55,9 +55,9 @@ namespace tpde
             if (active)
               {
                 write_parameters_prm(directory, p.as_prm);
+                const bool circle = token_dimension(p) == 1 && p.mesh.on_sphere(); // angles to the ring
                 if (p.output.write_vtu)
-                  vtk = std::make_unique<ParticleVtkOutput>(directory.string(), p.dimension, token_dimension(p) == 1 &&
-                                                                                            p.mesh.on_sphere());
+                  vtk = std::make_unique<ParticleVtkOutput>(directory.string(), p.dimension, circle);
                 if (vtk && resumed)
                   vtk->resume(resumed->outputs);
               }

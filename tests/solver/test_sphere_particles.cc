@@ -156,6 +156,11 @@ TEST(SphereParticles, T14StatisticsVtpAndCompare)
       EXPECT_NEAR(distances.columns.at("reference_mass")[i], 1., 1e-4);
     }
   EXPECT_EQ(distances.columns.count("l1_histogram"), 0u);
+  // The grid's moments as tpde-compare reads them from the surface (atoms at x / |x|): at t = 0 the exact
+  // mean of the Poisson kernel, m3(0.2) e_z, and the grid's own covariance.
+  EXPECT_NEAR(table.columns.at("mean_2")[0] - distances.columns.at("mean_diff_2")[0], 0.2645209773, 1e-7);
+  EXPECT_NEAR(table.columns.at("cov_22")[0] - distances.columns.at("cov_diff_22")[0],
+              grid_table.columns.at("cov_22")[0], 1e-7);
   const auto self = run_command(tool + " " + dir + "/particles/particles.pvd " + dir +
                                 "/particles/particles.pvd --no-plot --dimension 3 --output " + dir + "/self.csv");
   ASSERT_EQ(self.exit_code, 0) << self.output;
