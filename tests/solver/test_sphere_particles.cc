@@ -19,6 +19,7 @@
 //    times sqrt(N) stays in [0.5, 4] for N = 10^3, 10^3.5, 10^4 and its
 //    fitted slope against N lies in [-0.8, -0.2] (few seeds per N: the
 //    RMS itself is uncertain by about 25% at N = 10^4);
+//  * layers: one token stays under V = I, then rotates exactly under V = Omega;
 //  * imported tokens: within 1e-6 of the sphere accepted (and projected),
 //    off it an input error naming the file and line.
 #include "parameters/parameters.h"
@@ -197,6 +198,23 @@ TEST(SphereParticles, RetractedRungeKuttaKeepsItsOrderOnARotation)
           previous = error;
         }
     }
+}
+
+TEST(SphereParticles, LayersSwitchTheSurfaceKernel)
+{
+  // Two layers of 0.5, one token under softmax: V = I gives X = P_x^perp x = 0 (it stays), then V = Omega
+  // rotates it about z by the remaining 0.5.
+  const std::vector<std::string> overrides = {
+    "Layers/count=2", "Layers/duration=0.5", "Attention/V=1, 0, 0; 0, 1, 0; 0, 0, 1 | 0, -1, 0; 1, 0, 0; 0, 0, 0",
+    "Particles/number of tokens=1", "Particles/time step=0.01"};
+  const auto start = sample_initial_tokens(read_parameters(source_path(poisson), overrides));
+  const auto s     = particles_in_memory(overrides);
+  ASSERT_EQ(s.time, 1.);
+  const std::vector<double> exact = {std::cos(0.5) * start[0] - std::sin(0.5) * start[1],
+                                     std::sin(0.5) * start[0] + std::cos(0.5) * start[1], start[2]};
+  std::printf("two layers: error %.2e after the rotation by 0.5\n", distance(s.positions, exact));
+  EXPECT_LE(distance(s.positions, exact), 1e-10);
+  EXPECT_LE(sphere_defect(s.positions), 1e-14);
 }
 
 TEST(SphereParticles, InteractingTokensConvergeWithTheSchemesOrder)
