@@ -178,7 +178,10 @@ namespace
   {
     std::cout << parameters.file << ": valid (" << parameters.dimension << "D"
               << (parameters.masked() ? " tokens on a (s, x) mesh" : "")
-              << (parameters.mesh.on_sphere() ? " tokens on the unit circle, meshed by the angle" : "") << ")\n";
+              << (parameters.on_surface()       ? " tokens on the unit sphere S^2, a surface mesh"
+                  : parameters.mesh.on_sphere() ? " tokens on the unit circle, meshed by the angle"
+                                                : "")
+              << ")\n";
     if (size.known)
       std::cout << "  cells " << size.cells << ", DoFs " << size.dofs << ", memory estimate "
                 << tpde::format_bytes(size.bytes) << " (available " << tpde::format_bytes(size.available_bytes)

@@ -71,6 +71,40 @@ namespace tpde
       row.push_back(sphere::wrapped_cauchy_order_parameter(setup.wrapped_cauchy_r0, time));
   }
 
+  std::vector<double> surface_sums(const SphereSetup &setup, double time, std::size_t n, const double *x, const double *weights,
+                                   const double *speed2, std::size_t n_sources, const double *sources,
+                                   const double *source_weights)
+  {
+    const unsigned int  L = setup.modes;
+    std::vector<double> sums(6 + (L + 1) * (L + 1) - 1, 0.);
+    for (std::size_t i = 0; i < n; ++i)
+      for (unsigned int c = 0; c < 3; ++c)
+        sums[c] += weights[i] * x[3 * i + c];
+    const auto energy =
+      sphere::ambient_energy_sums(3, setup.beta(time), n, x, weights, speed2, n_sources, sources, source_weights);
+    sums[3] = energy.energy;
+    sums[4] = energy.rate_unnormalized;
+    sums[5] = energy.rate_softmax;
+    sphere::add_harmonic_sums(L, n, x, weights, &sums[6]);
+    return sums;
+  }
+
+  void append_surface_columns(const SphereSetup &setup, double time, const std::vector<double> &sums,
+                              std::vector<double> &row)
+  {
+    row.push_back(std::sqrt(sums[0] * sums[0] + sums[1] * sums[1] + sums[2] * sums[2]));
+    row.push_back(sums[3]);
+    row.push_back(setup.attention_type == "unnormalized" ? sums[4]
+                  : setup.attention_type == "softmax"    ? sums[5]
+                                                         : std::numeric_limits<double>::quiet_NaN());
+    for (unsigned int l = 1; l <= setup.modes; ++l)
+      row.push_back(sphere::harmonic_amplitude(l, &sums[6 + l * l - 1]));
+    // Clusters need the cells' neighbourhoods on the sphere: not counted yet.
+    row.push_back(std::numeric_limits<double>::quiet_NaN());
+    if (setup.poisson_r0 >= 0)
+      row.push_back(sphere::poisson_order_parameter(setup.poisson_r0, time));
+  }
+
   template <int dim, int spacedim>
   std::vector<std::string> SphereStatistics<dim, spacedim>::header() const
   {
@@ -106,34 +140,13 @@ namespace tpde
           const double *v     = node_velocity + 3 * i;
           speed2[i]           = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
         }
-    // sums: first moments, energy and its two rates, then the harmonics of degrees 1..L
-    const unsigned int  L = setup.modes;
-    std::vector<double> sums(6 + (L + 1) * (L + 1) - 1, 0.);
-    for (std::size_t i = 0; i < N; ++i)
-      for (unsigned int c = 0; c < 3; ++c)
-        sums[c] += weights[i] * x[3 * i + c];
     std::vector<double> sources(field.all_source_points().size());
     sphere::project_to_sphere(sources.size() / 3, field.all_source_points().data(), sources.data());
-    const auto energy = sphere::ambient_energy_sums(3, setup.beta(time), N, x.data(), weights.data(), speed2.data(),
-                                                    field.all_source_weights().size(), sources.data(),
-                                                    field.all_source_weights().data());
-    sums[3] = energy.energy;
-    sums[4] = energy.rate_unnormalized;
-    sums[5] = energy.rate_softmax;
-    sphere::add_harmonic_sums(L, N, x.data(), weights.data(), &sums[6]);
+    std::vector<double> sums = surface_sums(setup, time, N, x.data(), weights.data(), speed2.data(),
+                                            field.all_source_weights().size(), sources.data(),
+                                            field.all_source_weights().data());
     dealii::Utilities::MPI::sum(sums, comm, sums);
-
-    row.push_back(std::sqrt(sums[0] * sums[0] + sums[1] * sums[1] + sums[2] * sums[2]));
-    row.push_back(sums[3]);
-    row.push_back(setup.attention_type == "unnormalized" ? sums[4]
-                  : setup.attention_type == "softmax"    ? sums[5]
-                                                         : std::numeric_limits<double>::quiet_NaN());
-    for (unsigned int l = 1; l <= L; ++l)
-      row.push_back(sphere::harmonic_amplitude(l, &sums[6 + l * l - 1]));
-    // Clusters need the cells' neighbourhoods on the sphere: not counted yet.
-    row.push_back(std::numeric_limits<double>::quiet_NaN());
-    if (setup.poisson_r0 >= 0)
-      row.push_back(sphere::poisson_order_parameter(setup.poisson_r0, time));
+    append_surface_columns(setup, time, sums, row);
   }
 
   template <int dim, int spacedim>

@@ -58,6 +58,19 @@ namespace tpde
   void append_circle_columns(const SphereSetup &setup, double time, const std::vector<double> &sums,
                              const std::vector<double> &profile, std::vector<double> &row);
 
+  /// S^2: sums over weighted unit points x (n x 3, the targets, with their
+  /// squared speed |X|^2) against all sources, to be added over ranks: first
+  /// moments (3), energy and its two rates (3), then the harmonic sums of
+  /// degrees 1..L (surface_diagnostics.h). The grid's nodes and the particle
+  /// run's tokens go through this one function, so the columns agree.
+  std::vector<double> surface_sums(const SphereSetup &setup, double time, std::size_t n, const double *x, const double *weights,
+                                   const double *speed2, std::size_t n_sources, const double *sources,
+                                   const double *source_weights);
+
+  /// S^2: the columns of circle_column_names() from the reduced surface_sums.
+  void append_surface_columns(const SphereSetup &setup, double time, const std::vector<double> &sums,
+                              std::vector<double> &row);
+
   template <int dim, int spacedim = dim>
   class SphereStatistics
   {

@@ -2,6 +2,7 @@
 
 #include "sphere/circle_diagnostics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -11,33 +12,48 @@ namespace tpde::sphere
                                  const double *target_weights, const double *target_speed2, std::size_t n_sources,
                                  const double *sources, const double *source_weights)
   {
-    double total = 0;
+    // beta = 0: g(t) = t is linear, so sum_j w_j <x_i, y_j> = <x_i, m> with
+    // m = sum_j w_j y_j: no pair loop (a particle run sums over N^2 pairs).
+    double              total = 0;
+    std::vector<double> m(dimension, 0.);
     for (std::size_t j = 0; j < n_sources; ++j)
-      total += source_weights[j];
+      {
+        total += source_weights[j];
+        for (unsigned int c = 0; c < dimension; ++c)
+          m[c] += source_weights[j] * sources[j * dimension + c];
+      }
+    // Z_i = sum_j w_j e^{beta <x_i, y_j>} (beta = 0: the total weight). A
+    // particle run passes its tokens as both targets and sources: the
+    // exponential of a pair then serves both of its points (half the cost).
+    std::vector<double> Z(n_targets, total);
+    if (beta > 0)
+      {
+        const bool same = targets == sources && n_targets == n_sources;
+        std::fill(Z.begin(), Z.end(), 0.);
+        for (std::size_t i = 0; i < n_targets; ++i)
+          for (std::size_t j = same ? i : 0; j < n_sources; ++j)
+            {
+              double t = 0;
+              for (unsigned int c = 0; c < dimension; ++c)
+                t += targets[i * dimension + c] * sources[j * dimension + c];
+              const double e = std::exp(beta * t);
+              Z[i] += source_weights[j] * e;
+              if (same && j != i)
+                Z[j] += source_weights[i] * e;
+            }
+      }
     EnergySums sums;
     for (std::size_t i = 0; i < n_targets; ++i)
       {
-        const double *x = targets + i * dimension;
-        double        Z = 0, pair = 0; // pair: sum_j w_j g(<x_i, x_j>), g(t) = e^{beta t} / beta or t
-        for (std::size_t j = 0; j < n_sources; ++j)
-          {
-            const double *y = sources + j * dimension;
-            double        t = 0;
-            for (unsigned int c = 0; c < dimension; ++c)
-              t += x[c] * y[c];
-            if (beta > 0)
-              Z += source_weights[j] * std::exp(beta * t);
-            else
-              pair += source_weights[j] * t;
-          }
-        if (beta > 0)
-          pair = Z / beta;
-        else
-          Z = total;
+        // pair: sum_j w_j g(<x_i, y_j>) with g(t) = e^{beta t} / beta, or t at beta = 0
+        double pair = beta > 0 ? Z[i] / beta : 0.;
+        if (!(beta > 0))
+          for (unsigned int c = 0; c < dimension; ++c)
+            pair += targets[i * dimension + c] * m[c];
         const double w = target_weights[i];
         sums.energy += 0.5 * w * pair;
         sums.rate_unnormalized += w * target_speed2[i];
-        sums.rate_softmax += w * target_speed2[i] * Z;
+        sums.rate_softmax += w * target_speed2[i] * Z[i];
       }
     return sums;
   }

@@ -200,8 +200,6 @@ TEST(Circle, InputErrors)
     {"run", "--set dimension=1", "expected dimension = 2 (the circle) or 3 (S^2) for domain = sphere"},
     {"run", "--set 'Initial condition/type=gaussian'", "expected a density on the sphere"},
     {"run", "--set 'Mesh/subdivisions=0'", "cells around the circle"},
-    {"particles", "--set dimension=3 --set 'Initial condition/poisson center=0, 0, 0.2'",
-     "tokens on S^2 (dimension = 3) are not available for tpde particles yet"},
   };
   for (const auto &c : cases)
     {
