@@ -192,12 +192,12 @@ namespace tpde::attention
       for (const auto &[group, block] : layer.members)
         {
           if (!find_key(group, ""))
-            Place{w.file, name + ", key '" + group + "'"}.fail(block, "unknown key (expected 'attention')");
+            Place{w.file, name + ", key '" + printable(group) + "'"}.fail(block, "unknown key (expected 'attention')");
           if (block.type != json::Value::Type::object)
-            Place{w.file, name + ", '" + group + "'"}.fail(block, "expected an object, got " + block.type_name());
+            Place{w.file, name + ", '" + printable(group) + "'"}.fail(block, "expected an object, got " + block.type_name());
           for (const auto &[key, value] : block.members)
             {
-              const Place       at{w.file, name + ", '" + group + "/" + key + "'"};
+              const Place       at{w.file, name + ", '" + printable(group + "/" + key) + "'"};
               const WeightsKey *row = find_key(group, key);
               if (!row)
                 at.fail(value, "unknown key (known keys of '" + group + "': " + keys_of(group) + ")");
@@ -238,7 +238,7 @@ namespace tpde::attention
       for (const auto &[key, value] : root.members)
         if (key != "format" && key != "version" && key != "model dimension" && key != "projection" &&
             key != "layers" && key != "description")
-          Place{w.file, "key '" + key + "'"}.fail(value, "unknown key (expected 'format', 'version', 'model "
+          Place{w.file, "key '" + printable(key) + "'"}.fail(value, "unknown key (expected 'format', 'version', 'model "
                                                          "dimension', 'projection', 'layers', 'description')");
       const auto required = [&](const std::string &key) -> const json::Value & {
         const json::Value *v = root.find(key);

@@ -21,4 +21,18 @@ namespace tpde
     s << in.rdbuf();
     return s.str();
   }
+
+  std::string printable(const std::string &text)
+  {
+    std::string out;
+    for (const unsigned char c : text)
+      if (c < 32 || c == 127)
+        {
+          const char *hex = "0123456789abcdef";
+          out += std::string("\\x") + hex[c / 16] + hex[c % 16];
+        }
+      else
+        out += static_cast<char>(c);
+    return out;
+  }
 } // namespace tpde

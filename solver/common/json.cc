@@ -1,5 +1,7 @@
 #include "common/json.h"
 
+#include "common/input_file.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -152,10 +154,10 @@ namespace tpde::json
             {
               line   = key_line;
               column = key_column;
-              fail("key '" + key + "' appears twice in one object");
+              fail("key '" + printable(key) + "' appears twice in one object");
             }
           skip_blanks();
-          expect(':', "after the key '" + key + "'");
+          expect(':', "after the key '" + printable(key) + "'");
           skip_blanks();
           Value member = value(depth + 1);
           v.members.emplace_back(std::move(key), std::move(member));

@@ -115,22 +115,6 @@ namespace tpde
       return read(reader);
     }
 
-    /// A command-line argument as it may appear in a one-line message
-    /// (control characters such as a newline as \xNN).
-    std::string printable(const std::string &text)
-    {
-      std::string out;
-      for (const unsigned char c : text)
-        if (c < 32 || c == 127)
-          {
-            const char *hex = "0123456789abcdef";
-            out += std::string("\\x") + hex[c / 16] + hex[c % 16];
-          }
-        else
-          out += static_cast<char>(c);
-      return out;
-    }
-
     void apply_override(ParameterHandler &prm, const std::string &argument)
     {
       const std::string assignment = printable(argument); // for messages

@@ -276,6 +276,7 @@ TEST(WeightsFile, BadFilesNameTheFileTheLayerAndTheEntry)
     {header(1, "") + good + "]}", "key 'model dimension' (line 1, column 61): expected a whole number D >= dimension 2"},
     {"{\"format\": \"tpde\", \"version\": 1}", "key 'format' (line 1, column 12): expected \"tpde-weights\""},
     {header(2, "").substr(0, 41) + "\"colour\": 1}", "key 'colour' (line 1, column 52): unknown key"},
+    {header(2, "").substr(0, 41) + "\"a\\u000ab\": 1}", "key 'a\\x0ab' (line 1, column 54): unknown key"},
   };
   for (const auto &[text, expected] : cases)
     {
@@ -283,4 +284,43 @@ TEST(WeightsFile, BadFilesNameTheFileTheLayerAndTheEntry)
       EXPECT_NE(message.find(expected), std::string::npos) << text << "\n -> " << message;
       EXPECT_EQ(message.find('\n'), std::string::npos) << "one line: " << message;
     }
+}
+
+// Mutated valid files (byte flips, insertions, deletions, truncation): every one is read or refused
+// with a one-line InputError, never a crash or another exception.
+TEST(WeightsFile, MutatedFilesAreReadOrRefusedInOneLine)
+{
+  const std::string valid = header(3, "[[1, 0, 0], [0, 0.6, 0.8]]") +
+                            "{\"attention\": {\"Q\": [[1, 2, 3]], \"K\": [[0, 1, -1]], \"head beta\": [1, 2], "
+                            "\"V\": [[1, 2, 3], [4, 5, 6], [7, 8, 9]], \"beta\": 0.5, \"heads\": 2}}]}";
+  const std::string alphabet = "{}[]\",:0123456789.eE+-NaIfinty \n\\u";
+  std::mt19937      rng(11);
+  unsigned int      refused = 0;
+  for (int round = 0; round < 3000; ++round)
+    {
+      std::string text = valid;
+      for (int edits = 1 + static_cast<int>(rng() % 3); edits > 0 && !text.empty(); --edits)
+        {
+          const std::size_t at = rng() % text.size();
+          switch (rng() % 4)
+            {
+              case 0:
+                text[at] = alphabet[rng() % alphabet.size()];
+                break;
+              case 1:
+                text.insert(at, 1, alphabet[rng() % alphabet.size()]);
+                break;
+              case 2:
+                text.erase(at, 1 + rng() % 8);
+                break;
+              default:
+                text.resize(at);
+            }
+        }
+      const std::string message = weights_error(text, 2);
+      refused += !message.empty();
+      ASSERT_EQ(message.find('\n'), std::string::npos) << text << "\n -> " << message;
+    }
+  std::printf("%u of 3000 mutated files refused\n", refused);
+  EXPECT_GT(refused, 1000u);
 }
