@@ -129,6 +129,8 @@ INSTANTIATE_TEST_SUITE_P(
     Case{"unknown_entry", "", "subsection Attention\n  set temperature = 2\nend", "name <temperature>"},
     Case{"unknown_subsection_entry", "", "set colour = red", "name <colour>"},
     Case{"malformed_number", "beta", "set beta = 1.x", "entry 'beta': expected a number, got '1.x'"},
+    Case{"beta_overflowing_scores", "beta", "set beta = -1e308",
+         "entry 'beta': expected |beta| max|Q| max|K| <= 1e100 (larger scores overflow), got beta = -1e308"},
     Case{"malformed_vector", "mean", "set mean = 1, abc", "entry 'mean'"},
     Case{"wrong_vector_length", "mean", "set mean = 1, 2, 3", "expected 2 numbers"},
     Case{"malformed_matrix", "Q", "set Q = 1, 0; 0", "entry 'Q'"},
