@@ -154,6 +154,11 @@ namespace tpde::attention
     p.Q             = r.matrix("Q", dim);
     p.K             = r.matrix("K", dim);
     p.V             = r.matrix("V", dim);
+    // Scores beta <Q x, K y> beyond ~1e300 overflow to inf, and inf - inf in the sums is NaN (the fast
+    // summation's boxes then have no extent): refuse weights that no token can use.
+    if (!(std::abs(p.beta) * max_abs(p.Q) * max_abs(p.K) <= 1e100))
+      r.fail("beta", "expected |beta| max|Q| max|K| <= 1e100 (larger scores overflow), got beta = " +
+                       r.trimmed("beta"));
     p.evaluation              = r.choice("evaluation", evaluations());
     const auto tolerance      = parse_number(r.text("tolerance"));
     if (!tolerance || !(*tolerance > 0.) || !std::isfinite(*tolerance))

@@ -1,5 +1,7 @@
 #include "attention/layers.h"
 
+#include "attention/weights_file.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -46,9 +48,10 @@ namespace tpde::attention
                     "(multihead's head entries, whose heads are separated by '|', separate layers by '||'); one value "
                     "stands for every layer. The time steps (grid and particles) land on every boundary l tau. After "
                     "L tau the last layer holds (an end time beyond L tau repeats it). 1: one layer for the whole "
-                    "run.");
+                    "run. With a weights file: its number of layers (leave count unset, or set it to that number).");
     entries.declare("duration", "1", EntryPattern::real(),
                     "Duration tau of each layer (> 0 when count > 1; not used when count = 1).");
+    declare_weights_entry(entries);
   }
 
   LayerTimes read_layer_times(const EntryReader &r)

@@ -1,5 +1,6 @@
 // Every kind of bad input gets exit code 2, one line naming the file, the
 // entry and what was expected, and leaves nothing behind.
+#include "support/input_errors.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -94,13 +95,6 @@ namespace
     std::string expected;    // substring of the message
   };
 
-  unsigned int count_lines(const std::string &s)
-  {
-    unsigned int n = 0;
-    for (char c : s)
-      n += c == '\n';
-    return n;
-  }
 } // namespace
 
 class BadInput : public ::testing::TestWithParam<Case>
@@ -123,13 +117,7 @@ TEST_P(BadInput, ExitCode2OneLineNothingWritten)
     {
       const auto result = run_tpde(mode + " " + file + " --quiet");
       SCOPED_TRACE(mode + ": " + result.output);
-      EXPECT_EQ(result.exit_code, 2);
-      EXPECT_EQ(count_lines(result.output), 1u) << "expected exactly one line";
-      const auto file_at = result.output.rfind("case.prm");
-      ASSERT_NE(file_at, std::string::npos) << "message must name the file";
-      // The expectation must be met by the explanation, not by the path.
-      EXPECT_NE(result.output.find(c.expected, file_at), std::string::npos) << "expected '" << c.expected << "'";
-      EXPECT_EQ(result.output.find("Stacktrace"), std::string::npos);
+      EXPECT_EQ(input_error_problem(result, "case.prm", c.expected), "");
       EXPECT_FALSE(std::filesystem::exists(out_dir)) << "nothing may be written";
     }
 }
@@ -141,6 +129,8 @@ INSTANTIATE_TEST_SUITE_P(
     Case{"unknown_entry", "", "subsection Attention\n  set temperature = 2\nend", "name <temperature>"},
     Case{"unknown_subsection_entry", "", "set colour = red", "name <colour>"},
     Case{"malformed_number", "beta", "set beta = 1.x", "entry 'beta': expected a number, got '1.x'"},
+    Case{"beta_overflowing_scores", "beta", "set beta = -1e308",
+         "entry 'beta': expected |beta| max|Q| max|K| <= 1e100 (larger scores overflow), got beta = -1e308"},
     Case{"malformed_vector", "mean", "set mean = 1, abc", "entry 'mean'"},
     Case{"wrong_vector_length", "mean", "set mean = 1, 2, 3", "expected 2 numbers"},
     Case{"malformed_matrix", "Q", "set Q = 1, 0; 0", "entry 'Q'"},
