@@ -95,12 +95,4 @@ namespace tpde::attention
     current                    = next;
     return changed;
   }
-
-  std::unique_ptr<LayeredKernel> create_layered(const std::string &name, const Layers &layers)
-  {
-    std::vector<std::unique_ptr<Kernel>> kernels;
-    for (const Parameters &p : layers.attention)
-      kernels.push_back(create(name, p));
-    return std::make_unique<LayeredKernel>(std::move(kernels));
-  }
 } // namespace tpde::attention

@@ -84,7 +84,4 @@ namespace tpde::attention
     unsigned int                         current = 0;
     std::vector<std::string>             diagnostic_names; // of all layers, in order of first appearance
   };
-
-  /// The variant `name` built for every layer of `layers` (registry create()).
-  std::unique_ptr<LayeredKernel> create_layered(const std::string &name, const Layers &layers);
 } // namespace tpde::attention
