@@ -1,6 +1,7 @@
 #include "parameters/parameters.h"
 
 #include "attention/attention_entries.h"
+#include "attention/feed_forward.h"
 #include "initial/gaussian_mixture.h"
 
 #include <deal.II/base/exceptions.h>
@@ -86,6 +87,7 @@ namespace tpde
         {"Discretization", &DiscretizationParameters::declare},
         {"Attention", &attention::declare_entries, &attention::per_layer},
         {"Layers", &attention::declare_layer_entries},
+        {"Feed-forward", &attention::declare_feed_forward_entries, &attention::feed_forward_per_layer},
         {"Masked attention", &masked_attention_entries},
         {"Initial condition", &InitialConditionParameters::declare},
         {"Mesh refinement", &MeshRefinementParameters::declare},
@@ -258,6 +260,28 @@ namespace tpde
       p.mesh.subdivisions.insert(p.mesh.subdivisions.begin(), m.s_subdivisions);
     }
 
+    /// `subsection Feed-forward` into p.layers, for the token space of the
+    /// Attention read before: blocks live in R^d (not on the circle's chart,
+    /// not at masked attention's frozen positions).
+    void read_feed_forward_section(const EntryReader &r, Parameters &p)
+    {
+      auto &layers        = p.layers;
+      layers.feed_forward = attention::read_feed_forward(r, p.dimension, layers);
+      if (layers.feed_forward.blocks.empty())
+        return;
+      if (p.mesh.on_sphere() || p.masked())
+        r.fail("type", std::string("expected none with ") +
+                         (p.masked() ? "Attention/type = masked" : "Mesh/domain = sphere") +
+                         " (feed-forward blocks act on tokens in R^d), got " + r.trimmed("type"));
+      if (layers.feed_forward.composition != attention::Composition::split)
+        return;
+      if (!(layers.duration > 0. && std::isfinite(layers.duration)))
+        EntryReader(r.file(), "Layers", {}).fail("duration", "expected a positive duration of each layer with "
+                                                             "Feed-forward/composition = split (the halves of a "
+                                                             "layer), got " + std::to_string(layers.duration));
+      layers.phases = 2;
+    }
+
     Parameters extract(ParameterHandler &prm, const std::string &name)
     {
       Parameters p;
@@ -278,6 +302,10 @@ namespace tpde
                                                       "dimensions: s and the token), got " + std::to_string(dim));
         p.layers.attention = attention::read_layered_entries(r, dim, p.attention_type, p.layers);
         p.attention        = p.layers.attention.front();
+        return 0;
+      });
+      read_section(prm, name, "Feed-forward", [&](const EntryReader &r) {
+        read_feed_forward_section(r, p);
         return 0;
       });
       p.initial = read_section(prm, name, "Initial condition", [&](const EntryReader &r) {

@@ -15,7 +15,7 @@ namespace tpde
     for (const attention::Parameters &layer : p.layers.attention)
       layers.push_back(p.mesh.on_sphere() ? sphere::create_circle_kernel(p.attention_type, layer)
                                           : attention::create(p.attention_type, layer));
-    return std::make_unique<attention::LayeredKernel>(std::move(layers));
+    return std::make_unique<attention::LayeredKernel>(std::move(layers), p.layers.feed_forward);
   }
 
   // The wrapped Cauchy reference applies at beta = 0 with V = I (physics.md
