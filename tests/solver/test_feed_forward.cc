@@ -36,6 +36,60 @@ namespace
   }
 } // namespace
 
+TEST(FeedForward, FieldsAtAPointAndTheirComposition)
+{
+  // One hidden unit: z = W1 x + b1 = 0.3 + 0.8 + 0.5 = 1.6 at x = (0.3, 0.4); F = (2 act(z) + 0.1, -act(z)).
+  attention::FeedForward mlp;
+  mlp.type = attention::FeedForward::Type::mlp;
+  mlp.W1   = Matrix::parse("1, 2");
+  mlp.b1   = {0.5};
+  mlp.W2   = Matrix::parse("2; -1");
+  mlp.b2   = {0.1, 0};
+  const double x[2] = {0.3, 0.4};
+  using Activation  = attention::FeedForward::Activation;
+  for (const auto &[activation, value] : {std::pair{Activation::tanh, 0.92166855440647133},
+                                          std::pair{Activation::relu, 1.6},
+                                          std::pair{Activation::gelu, 1.6 * 0.94520070830044201}})
+    {
+      mlp.activation = activation;
+      double v[2]    = {1, 1}; // add() accumulates
+      mlp.add(1, 2, x, 0.5, v);
+      EXPECT_NEAR(v[0], 1 + 0.5 * (2 * value + 0.1), 1e-14);
+      EXPECT_NEAR(v[1], 1 - 0.5 * value, 1e-14);
+    }
+
+  // The composition in LayeredKernel: sum s (X + F); split 2 s X, then 2 s F (no attention).
+  attention::Parameters p;
+  p.dim = 2;
+  p.Q = p.K = p.V = Matrix::identity(2);
+  attention::FeedForward affine;
+  affine.type           = attention::FeedForward::Type::affine;
+  affine.A              = Matrix::parse("0, -1; 1, 0.5");
+  affine.b              = {0.2, -0.1};
+  affine.residual_scale = 0.7;
+  const double sources[4] = {0, 0, 1, -1}, weights[2] = {0.5, 0.5};
+  double       X[2], F[2] = {0, 0};
+  attention::create("softmax", p)->evaluate(1, x, 2, sources, weights, X);
+  affine.add(1, 2, x, 1., F);
+  const auto velocity = [&](attention::Composition composition, unsigned int phase) {
+    std::vector<std::unique_ptr<attention::Kernel>> kernels;
+    kernels.push_back(attention::create("softmax", p));
+    attention::LayeredKernel kernel(std::move(kernels), {{affine}, composition});
+    kernel.select(0, phase);
+    std::vector<double> v(2);
+    kernel.evaluate(1, x, 2, sources, weights, v.data());
+    return v;
+  };
+  const auto sum = velocity(attention::Composition::sum, 0), first = velocity(attention::Composition::split, 0),
+             second = velocity(attention::Composition::split, 1);
+  for (unsigned int c = 0; c < 2; ++c)
+    {
+      EXPECT_NEAR(sum[c], 0.7 * (X[c] + F[c]), 1e-15);
+      EXPECT_NEAR(first[c], 1.4 * X[c], 1e-15);
+      EXPECT_NEAR(second[c], 1.4 * F[c], 1e-15);
+    }
+}
+
 TEST(FeedForward, SplitHalvesEveryLayerAndRepeatsTheLast)
 {
   attention::LayerTimes times;
