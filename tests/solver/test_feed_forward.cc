@@ -8,6 +8,7 @@
 #include "attention/layers.h"
 #include "run/particle_run.h"
 #include "support/solver_runs.h"
+#include "support/step_checks.h"
 
 #include <gtest/gtest.h>
 
@@ -112,6 +113,26 @@ TEST(FeedForward, SplitHalvesEveryLayerAndRepeatsTheLast)
       EXPECT_EQ(times.position_at(e.t).phase, e.phase) << "t = " << e.t;
     }
   EXPECT_NEAR(times.next_boundary(0.125 * (1 - 1e-13)), 0.25, 1e-15) << "a boundary reached by round-off is passed";
+}
+
+TEST(FeedForward, NoGridOrParticleStepStraddlesAHalfLayer)
+{
+  // split, two layers of 0.25 to t = 0.6: the halves 0.125, 0.25, 0.375 and, the last layer repeating, 0.5.
+  const auto        dir = scratch_directory("feed-forward-steps");
+  const std::string set = " --quiet --set Output/directory=" + dir +
+                          " --set 'Mesh/global refinements=2' --set 'Time stepping/end time=0.6'"
+                          " --set Layers/count=2 --set Layers/duration=0.25 --set Feed-forward/type=affine"
+                          " --set 'Feed-forward/A=0.4 | 0.2' --set Feed-forward/composition=split"
+                          " --set 'Output/interval=0.2' --set 'Output/write vtu=false'"
+                          " --set 'Particles/number of tokens=1000' --set 'Particles/time step=0.05'";
+  for (const std::string mode : {"run", "particles"})
+    {
+      const auto result = run_tpde(mode + " " + source_path(collapse_1d) + set);
+      ASSERT_EQ(result.exit_code, 0) << result.output;
+      const Table table = read_csv(dir + (mode == "run" ? "" : "/particles") + "/statistics.csv");
+      SCOPED_TRACE(mode);
+      expect_steps_land_on(table.columns.at("time"), {0.125, 0.25, 0.375, 0.5});
+    }
 }
 
 TEST(FeedForward, ZeroBlockChangesNoBit)

@@ -4,6 +4,7 @@
 // one-layer references, and the step control: no step of the grid or of the
 // particles straddles a layer boundary.
 #include "support/solver_runs.h"
+#include "support/step_checks.h"
 
 #include <gtest/gtest.h>
 
@@ -142,22 +143,6 @@ TEST(Layers, Multihead2DMatchesTheLayerByLayerOde)
 
 namespace
 {
-  /// No step of the `time` column starts before a boundary and ends after it; every boundary is a step's end.
-  void expect_steps_land_on(const std::vector<double> &time, const std::vector<double> &boundaries)
-  {
-    for (const double b : boundaries)
-      {
-        bool landed = false;
-        for (std::size_t k = 1; k < time.size(); ++k)
-          {
-            EXPECT_FALSE(time[k - 1] < b * (1 - 1e-12) && time[k] > b * (1 + 1e-12))
-              << "the step from " << time[k - 1] << " to " << time[k] << " straddles the boundary " << b;
-            landed = landed || std::abs(time[k] - b) <= 1e-12 * b;
-          }
-        EXPECT_TRUE(landed) << "no step ends at the boundary " << b;
-      }
-  }
-
   const std::string four_layers = " --set Layers/count=4 --set Layers/duration=0.13"
                                   " --set 'Attention/V=-1 | 0.5 | -2 | -0.5' --set 'Attention/beta=1 | 0.3 | 1 | 2'"
                                   " --set 'Output/interval=0.1' --set 'Output/write vtu=false'";
