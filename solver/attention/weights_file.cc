@@ -13,9 +13,7 @@ namespace tpde::attention
   {
     using S = WeightsKey::Shape;
     using P = WeightsKey::Projection;
-    // The feed-forward block (issue 15) adds one row per key here, e.g.
-    // {"feed-forward", "W1", "Feed-forward", "W1", S::matrix, P::columns}, b1 (S::vector, P::none),
-    // W2 (S::matrix, P::rows), b2 (S::vector, P::rows).
+    // One row per key; the feed-forward block's type, activation and composition stay in the prm.
     static const std::vector<WeightsKey> all = {
       {"attention", "Q", "Attention", "Q", S::matrix, P::columns},
       {"attention", "K", "Attention", "K", S::matrix, P::columns},
@@ -28,6 +26,13 @@ namespace tpde::attention
       {"attention", "head K", "Attention", "head K", S::matrix_list, P::columns},
       {"attention", "head C", "Attention", "head C", S::matrix_list, P::both},
       {"attention", "head beta", "Attention", "head beta", S::scalar_list, P::none},
+      {"feed-forward", "W1", "Feed-forward", "W1", S::matrix, P::columns},
+      {"feed-forward", "b1", "Feed-forward", "b1", S::vector, P::none},
+      {"feed-forward", "W2", "Feed-forward", "W2", S::matrix, P::rows},
+      {"feed-forward", "b2", "Feed-forward", "b2", S::vector, P::rows},
+      {"feed-forward", "A", "Feed-forward", "A", S::matrix, P::both},
+      {"feed-forward", "b", "Feed-forward", "b", S::vector, P::rows},
+      {"feed-forward", "residual scale", "Feed-forward", "residual scale", S::scalar, P::none},
     };
     return all;
   }
@@ -192,7 +197,7 @@ namespace tpde::attention
       for (const auto &[group, block] : layer.members)
         {
           if (!find_key(group, ""))
-            Place{w.file, name + ", key '" + printable(group) + "'"}.fail(block, "unknown key (expected 'attention')");
+            Place{w.file, name + ", key '" + printable(group) + "'"}.fail(block, "unknown key (expected 'attention' or 'feed-forward')");
           if (block.type != json::Value::Type::object)
             Place{w.file, name + ", '" + printable(group) + "'"}.fail(block, "expected an object, got " + block.type_name());
           for (const auto &[key, value] : block.members)

@@ -15,7 +15,7 @@ namespace tpde
     std::unique_ptr<reference::GaussianReference> exact_solution(const Parameters &p)
     {
       const auto gaussian = p.initial.gaussian();
-      if (gaussian && reference::has_gaussian_reference(p.attention_type))
+      if (gaussian && reference::has_gaussian_reference(p.attention_type) && p.layers.keeps_gaussians())
         return std::make_unique<reference::GaussianReference>(p.attention_type, p.layers, *gaussian);
       return nullptr;
     }

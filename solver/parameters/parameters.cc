@@ -1,6 +1,7 @@
 #include "parameters/parameters.h"
 
 #include "attention/attention_entries.h"
+#include "attention/feed_forward.h"
 #include "attention/weights_file.h"
 #include "common/input_file.h"
 #include "initial/gaussian_mixture.h"
@@ -88,6 +89,7 @@ namespace tpde
         {"Discretization", &DiscretizationParameters::declare},
         {"Attention", &attention::declare_entries, &attention::per_layer},
         {"Layers", &attention::declare_layer_entries},
+        {"Feed-forward", &attention::declare_feed_forward_entries, &attention::feed_forward_per_layer},
         {"Masked attention", &masked_attention_entries},
         {"Initial condition", &InitialConditionParameters::declare},
         {"Mesh refinement", &MeshRefinementParameters::declare},
@@ -244,6 +246,28 @@ namespace tpde
       p.mesh.subdivisions.insert(p.mesh.subdivisions.begin(), m.s_subdivisions);
     }
 
+    /// `subsection Feed-forward` into p.layers, for the token space of the
+    /// Attention read before: blocks live in R^d (not on the circle's chart,
+    /// not at masked attention's frozen positions).
+    void read_feed_forward_section(const EntryReader &r, Parameters &p)
+    {
+      auto &layers        = p.layers;
+      layers.feed_forward = attention::read_feed_forward(r, p.dimension, layers);
+      if (layers.feed_forward.blocks.empty())
+        return;
+      if (p.mesh.on_sphere() || p.masked())
+        r.fail("type", std::string("expected none with ") +
+                         (p.masked() ? "Attention/type = masked" : "Mesh/domain = sphere") +
+                         " (feed-forward blocks act on tokens in R^d), got " + r.trimmed("type"));
+      if (layers.feed_forward.composition != attention::Composition::split)
+        return;
+      if (!(layers.duration > 0. && std::isfinite(layers.duration)))
+        EntryReader(r.file(), "Layers", {}).fail("duration", "expected a positive duration of each layer with "
+                                                             "Feed-forward/composition = split (the halves of a "
+                                                             "layer), got " + std::to_string(layers.duration));
+      layers.phases = 2;
+    }
+
     /// `explicit_entries`: "Subsection/entry" of every entry the file or an override sets (a weights file
     /// may set none of them).
     Parameters extract(ParameterHandler &prm, const std::string &name, const std::set<std::string> &explicit_entries)
@@ -279,6 +303,10 @@ namespace tpde
                              (weights.entries.empty() ? "" : " (with the values of the weights file " + weights.file + ")"));
           }
         p.attention        = p.layers.attention.front();
+        return 0;
+      });
+      read_section(prm, name, "Feed-forward", [&](const EntryReader &entries) {
+        read_feed_forward_section(attention::with_weights(entries, weights, explicit_entries), p);
         return 0;
       });
       p.initial = read_section(prm, name, "Initial condition", [&](const EntryReader &r) {

@@ -21,7 +21,7 @@ namespace tpde
       layers.push_back(p.on_surface()         ? sphere::surface_kernel(attention::create(p.attention_type, layer))
                        : p.mesh.on_sphere() ? sphere::create_circle_kernel(p.attention_type, layer)
                                             : attention::create(p.attention_type, layer));
-    return std::make_unique<attention::LayeredKernel>(std::move(layers));
+    return std::make_unique<attention::LayeredKernel>(std::move(layers), p.layers.feed_forward);
   }
 
   namespace

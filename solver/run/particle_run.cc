@@ -218,7 +218,7 @@ namespace tpde
           const auto         &s = snapshots[k];
           std::vector<double> velocity(s.positions.size());
           std::vector<double> weights(s.positions.size() / dim, 1. / double(s.positions.size() / dim));
-          kernel.select(p.layers.layer_at(s.time)); // a snapshot is moved by the weights of its time's layer
+          kernel.select_at(p.layers, s.time); // a snapshot is moved by the weights of its time's layer (and phase)
           try
             {
               kernel.evaluate(weights.size(), s.positions.data(), weights.size(), s.positions.data(),
@@ -269,7 +269,7 @@ namespace tpde
     {
       system.step(state.dt, p.particles.integrator);
       time = --state.steps_left == 0 ? state.target : time + state.dt;
-      if (kernel.select(p.layers.layer_at(time)))
+      if (kernel.select_at(p.layers, time))
         system.kernel_changed();
       system.velocity();
       return time;
@@ -314,7 +314,7 @@ namespace tpde
     ParticleRunState state;
     if (options.resume)
       state = read_particle_checkpoint(p);
-    kernel->select(p.layers.layer_at(state.progress.time));
+    kernel->select_at(p.layers, state.progress.time);
     particles::ParticleSystem system(*kernel, options.resume ? state.positions : sample_initial_tokens(p));
     if (p.on_surface())
       system.set_sphere_retraction();

@@ -146,7 +146,8 @@ namespace tpde
 
         std::unique_ptr<reference::GaussianReference> exact;
         if (const auto gaussian = parameters.initial.gaussian();
-            gaussian && reference::has_gaussian_reference(parameters.attention_type))
+            gaussian && reference::has_gaussian_reference(parameters.attention_type) &&
+            parameters.layers.keeps_gaussians())
           exact = std::make_unique<reference::GaussianReference>(parameters.attention_type,
                                                                  parameters.layers, *gaussian);
         statistics = std::make_unique<Statistics<dim, spacedim>>(*dg_space, std::move(exact), attention_kernel.get());
@@ -261,7 +262,7 @@ namespace tpde
   void Simulation<dim, spacedim>::evaluate_velocity(const VectorType &values)
   {
     std::optional<std::string> error;
-    attention_kernel->select(parameters.layers.layer_at(current_time)); // a step's stages share its start's layer
+    attention_kernel->select_at(parameters.layers, current_time); // a step's stages share its start's layer
     try
       {
         attention_field->evaluate(values.begin());

@@ -179,6 +179,20 @@ INSTANTIATE_TEST_SUITE_P(
     Case{"layers_zero_duration", "", "subsection Layers\n  set count = 2\n  set duration = 0\nend",
          "subsection 'Layers', entry 'duration': expected a positive duration of each layer with count = 2, got 0"},
     Case{"layers_zero_count", "", "subsection Layers\n  set count = 0\nend", "entry named count"},
+    // subsection Feed-forward: shapes against d = 2 and h (W1's rows), activations, per-layer values
+    Case{"feed_forward_W1_shape", "", "subsection Feed-forward\n  set type = mlp\n  set W1 = 1, 0, 0\n  set W2 = 1; 1\nend",
+         "subsection 'Feed-forward', entry 'W1': expected an h x 2 matrix (h hidden units, d = 2 columns), got 1 x 3"},
+    Case{"feed_forward_W2_shape", "", "subsection Feed-forward\n  set type = mlp\n  set W1 = 1, 0; 0, 1; 1, 1\n"
+         "  set W2 = 1, 0; 0, 1\nend", "entry 'W2': expected a 2 x 3 matrix (d rows, h = 3 columns as W1 has rows)"},
+    Case{"feed_forward_unknown_activation", "", "subsection Feed-forward\n  set type = mlp\n  set W1 = 1, 0\n"
+         "  set W2 = 1; 1\n  set activation = sigmoid\nend", "entry 'activation': expected one of relu|gelu|tanh"},
+    Case{"feed_forward_missing_W1", "", "subsection Feed-forward\n  set type = mlp\nend",
+         "entry 'W1': expected a matrix of shape h x 2 (rows separated by ';') for type = mlp, got nothing"},
+    Case{"feed_forward_layer_shape", "", "subsection Layers\n  set count = 2\nend\nsubsection Feed-forward\n"
+         "  set type = affine\n  set A = 1, 0; 0, 1 | 1, 0\nend",
+         "subsection 'Feed-forward', layer 2 of 2, entry 'A': expected a 2 x 2 matrix (d = 2), got 1 x 2"},
+    Case{"feed_forward_scale_without_block", "", "subsection Feed-forward\n  set residual scale = 2\nend",
+         "entry 'residual scale': expected 1 with type = none (no block), got 2"},
     Case{"unknown_evaluation", "", "subsection Attention\n  set evaluation = fastest\nend",
          "entry 'evaluation': expected one of direct|fast|auto, got 'fastest'"},
     Case{"zero_tolerance", "", "subsection Attention\n  set tolerance = 0\nend",

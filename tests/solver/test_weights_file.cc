@@ -92,6 +92,33 @@ TEST(WeightsFile, GivesTheParametersAndTheRunOfBarEntries)
               column(run_file.header, run_file.last_row, "cov_00"), column(run_file.header, run_file.last_row, "ref_cov_00"));
 }
 
+TEST(WeightsFile, CarriesFeedForwardBlocksProjected)
+{
+  // An MLP per layer in a model of width D = 3, projected on the first two coordinates: W1 P^T, b1, P W2, P b2.
+  const auto dir = scratch_directory("weights-file-feed-forward");
+  write_file(dir + "/w.json",
+             "{\"format\": \"tpde-weights\", \"version\": 1, \"model dimension\": 3,\n"
+             " \"projection\": [[1, 0, 0], [0, 1, 0]],\n"
+             " \"layers\": [\n"
+             "  {\"attention\": {\"Q\": [[1, 0, 0], [0, 1, 0]], \"K\": [[0.5, 0, 0], [0, 0.5, 0]], \"V\": [[-1, 0, 0], [0, -1, 0], [0, 0, 1]]},\n"
+             "   \"feed-forward\": {\"W1\": [[1, 2, 3]], \"b1\": [0.5], \"W2\": [[1], [-1], [7]], \"b2\": [0.1, 0.2, 0.3]}},\n"
+             "  {\"attention\": {\"Q\": [[1, 0, 0], [0, 1, 0]], \"K\": [[0.5, 0, 0], [0, 0.5, 0]], \"V\": [[0, -1, 0], [1, 0, 0], [0, 0, 1]]},\n"
+             "   \"feed-forward\": {\"W1\": [[0, 1, 0]], \"b1\": [-0.5], \"W2\": [[2], [0], [0]], \"b2\": [0, 0, 9]}}\n"
+             " ]}\n");
+  const Parameters p = parse_parameters(small_prm("  set weights file = w.json\n  set duration = 0.1\n", "", dir + "/out") +
+                                          "subsection Feed-forward\n  set type = mlp\n  set activation = tanh\nend\n",
+                                        dir + "/case.prm");
+  ASSERT_EQ(p.layers.feed_forward.blocks.size(), 2u);
+  const auto &first = p.layers.feed_forward.blocks[0], &second = p.layers.feed_forward.blocks[1];
+  EXPECT_EQ(first.W1.data, (std::vector<double>{1, 2}));
+  EXPECT_EQ(first.b1, (std::vector<double>{0.5}));
+  EXPECT_EQ(first.W2.data, (std::vector<double>{1, -1}));
+  EXPECT_EQ(first.b2, (std::vector<double>{0.1, 0.2}));
+  EXPECT_EQ(second.W1.data, (std::vector<double>{0, 1}));
+  EXPECT_EQ(second.W2.data, (std::vector<double>{2, 0}));
+  EXPECT_EQ(second.b2, (std::vector<double>{0, 0}));
+}
+
 struct BadWeights
 {
   std::string name;
