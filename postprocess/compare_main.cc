@@ -16,6 +16,13 @@
 // point array `theta`: the moments are those of the ambient point (i = 0, 1),
 // the distance is w1_circle, the exact W1 on the circle (geodesic distance;
 // comparison.h), and the histogram columns use the cells in theta.
+// Runs on S^2 (Mesh/domain = sphere, d = 3) are recognised by the grid: 2D
+// cells whose points span R^3. The tokens are unit points of R^3, the
+// moments those of the ambient point (i = 0, 1, 2), the distance sliced_w2
+// over the fixed 3D directions with the grid's atoms read at x / |x|
+// (comparison.h); there are no histogram columns (the curved cells hold the
+// sphere only to the mapping's accuracy, so tokens on the exact sphere are
+// not located in them). Two particle runs on S^2: --dimension 3.
 // The plot shows the distances over time (gnuplot, Debian package gnuplot-nox).
 // Defaults: compare.csv and compare.png next to PARTICLES.pvd. Bad input: one
 // line on stderr, exit code 2, nothing written.
@@ -191,6 +198,7 @@ namespace
     std::vector<TimeSeriesEntry>       reference_series, particle_series;
     bool                               grid_reference = false;
     bool                               circle         = false; // theta arrays: angles, ambient moments
+    bool                               surface        = false; // S^2: a grid of 2D cells in R^3
     unsigned int                       dim            = 0;
     std::vector<std::array<double, 3>> directions;
     unsigned int                       subdivisions = 0;
@@ -221,7 +229,15 @@ namespace
     if (in.circle)
       in.dim = 2;
     else if (in.grid_reference)
-      in.dim = static_cast<unsigned int>(cell_dimension(read_grid(in.reference_series.front().file)));
+      {
+        const auto grid = read_grid(in.reference_series.front().file);
+        in.dim          = static_cast<unsigned int>(cell_dimension(grid));
+        double bounds[6];
+        grid->GetBounds(bounds);
+        in.surface = in.dim == 2 && bounds[5] > bounds[4];
+        if (in.surface)
+          in.dim = 3; // the tokens' and moments' dimension
+      }
     else if (options.dimension)
       in.dim = static_cast<unsigned int>(*options.dimension);
     else
@@ -230,7 +246,7 @@ namespace
       throw UsageError("--dimension " + std::to_string(*options.dimension) + " contradicts the grid's cells (" +
                        std::to_string(in.dim) + "D)");
     in.directions   = slicing_directions(in.dim, options.directions);
-    in.subdivisions = options.subdivisions ? *options.subdivisions : (in.dim == 3 ? 1 : 3);
+    in.subdivisions = options.subdivisions ? *options.subdivisions : (in.dim == 3 && !in.surface ? 1 : 3);
     return in;
   }
 
@@ -251,15 +267,39 @@ namespace
       {
         if (dim > 1 && !in.circle)
           header.push_back("sw2_resolution");
-        distances.push_back("l1_histogram");
-        distances.push_back("l1_floor");
+        if (!in.surface)
+          {
+            distances.push_back("l1_histogram");
+            distances.push_back("l1_floor");
+          }
       }
     header.insert(header.end(), distances.begin(), distances.end());
-    if (in.grid_reference)
+    if (in.grid_reference && !in.surface)
       header.push_back("outside");
     distances.push_back("max_mean_diff");
     distances.push_back("max_cov_diff");
     return {header, distances};
+  }
+
+  /// The row so far, then the moment differences (tokens mt minus reference mr) and the distances `tail`.
+  std::vector<double> finish_row(std::vector<double> row, const MomentSet &mt, const MomentSet &mr,
+                                 const std::vector<double> &tail, unsigned int dim)
+  {
+    double max_mean = 0, max_cov = 0;
+    for (unsigned int i = 0; i < dim; ++i)
+      {
+        row.push_back(mt.mean[i] - mr.mean[i]);
+        max_mean = std::max(max_mean, std::abs(row.back()));
+      }
+    for (unsigned int i = 0; i < dim * dim; ++i)
+      {
+        row.push_back(mt.covariance[i] - mr.covariance[i]);
+        max_cov = std::max(max_cov, std::abs(row.back()));
+      }
+    row.push_back(max_mean);
+    row.push_back(max_cov);
+    row.insert(row.end(), tail.begin(), tail.end());
+    return row;
   }
 
   /// One CSV row: the tokens of `entry` against the reference `partner`.
@@ -298,8 +338,10 @@ namespace
       }
     else if (in.grid_reference)
       {
-        const auto        grid = read_grid(partner.file);
-        const MeshDensity density(grid, dim);
+        const auto  grid = read_grid(partner.file);
+        MeshDensity density(grid, in.surface ? 2 : dim);
+        if (in.surface)
+          density.set_unit_sphere();
         row.push_back(density.mass());
         mr = density.moments();
         if (dim == 1)
@@ -309,6 +351,8 @@ namespace
             tail.push_back(density.atom_cell_diameter(in.subdivisions));
             tail.push_back(sliced_w2(density.atoms(in.subdivisions), tokens, in.directions));
           }
+        if (in.surface)
+          return finish_row(row, mt, mr, tail, dim);
         const auto l1 = density.histogram_l1(tokens);
         tail.push_back(l1.distance);
         tail.push_back(l1.floor);
@@ -322,21 +366,7 @@ namespace
         tail.push_back(dim == 1 ? w1_1d(other.points, other.weights, tokens.points, tokens.weights)
                                 : sliced_w2(other, tokens, in.directions));
       }
-    double max_mean = 0, max_cov = 0;
-    for (unsigned int i = 0; i < dim; ++i)
-      {
-        row.push_back(mt.mean[i] - mr.mean[i]);
-        max_mean = std::max(max_mean, std::abs(row.back()));
-      }
-    for (unsigned int i = 0; i < dim * dim; ++i)
-      {
-        row.push_back(mt.covariance[i] - mr.covariance[i]);
-        max_cov = std::max(max_cov, std::abs(row.back()));
-      }
-    row.push_back(max_mean);
-    row.push_back(max_cov);
-    row.insert(row.end(), tail.begin(), tail.end());
-    return row;
+    return finish_row(row, mt, mr, tail, dim);
   }
 } // namespace
 
@@ -388,7 +418,8 @@ int main(int argc, char **argv)
         plot(options.output, options.plot, distances,
              fs::path(options.particles).filename().string() + " vs " + fs::path(options.reference).filename().string());
       std::cout << "tpde-compare: " << matched << " matched times, "
-                << (in.circle ? "on the circle (theta arrays): exact W1 on the circle, column w1_circle"
+                << (in.circle    ? "on the circle (theta arrays): exact W1 on the circle, column w1_circle"
+                    : in.surface ? "on S^2 (a surface grid in R^3): sliced W2 of the ambient points, column sliced_w2"
                     : in.dim == 1 ? "exact W1, column w1"
                                   : "sliced W2, column sliced_w2")
                 << " -> " << options.output

@@ -324,10 +324,12 @@ namespace tpde::postprocess
           reference[l][c]      = (k / rule1d.size() + rule1d[k % rule1d.size()].first) / subdivisions;
           weights[l] *= rule1d[k % rule1d.size()].second / subdivisions;
         }
-    // Central differences of the cell map along each parametric direction:
-    // exact for any step on multilinear (straight-sided) cells, which is what
-    // TPDE writes; a large step keeps the rounding error at ~1e-15.
-    const double step = 0.25;
+    // Five-point central differences of the cell map along each parametric
+    // direction, f'(r) = (f(r - 2h) - 8 f(r - h) + 8 f(r + h) - f(r + 2h)) / (12 h):
+    // exact for polynomials of degree <= 4 in that direction, so for the
+    // straight-sided cells and for the curved Lagrange cells (order <= 4) of
+    // an S^2 surface that TPDE writes; a large h keeps the rounding at ~1e-15.
+    const double step = 0.125;
     // Shape functions depend only on the cell type and its number of points:
     // tabulate them once (values, and the difference quotients for the
     // Jacobian) from the first cell of each kind.
@@ -343,26 +345,24 @@ namespace tpde::postprocess
       for (const auto &t : tables)
         if (t.type == cell->GetCellType() && t.n == cell->GetNumberOfPoints())
           return t;
-      ShapeTable t;
-      t.type = cell->GetCellType();
-      t.n    = cell->GetNumberOfPoints();
+      ShapeTable t{cell->GetCellType(), cell->GetNumberOfPoints(), {}, {}};
       t.value.resize(per_cell * t.n);
       t.derivative.resize(std::size_t(per_cell) * dim * t.n);
-      std::vector<double> plus(t.n), minus(t.n);
+      std::vector<double> shifted(t.n);
+      const double        offsets[4] = {-2, -1, 1, 2}, factors[4] = {1, -8, 8, -1};
       for (unsigned int l = 0; l < per_cell; ++l)
         {
           double r[3] = {reference[l][0], reference[l][1], reference[l][2]};
           cell->InterpolateFunctions(r, &t.value[std::size_t(l) * t.n]);
           for (unsigned int c = 0; c < dim; ++c)
-            {
-              double rp[3] = {r[0], r[1], r[2]}, rm[3] = {r[0], r[1], r[2]};
-              rp[c] += step;
-              rm[c] -= step;
-              cell->InterpolateFunctions(rp, plus.data());
-              cell->InterpolateFunctions(rm, minus.data());
-              for (vtkIdType i = 0; i < t.n; ++i)
-                t.derivative[(std::size_t(l) * dim + c) * t.n + i] = (plus[i] - minus[i]) / (2 * step);
-            }
+            for (int k = 0; k < 4; ++k)
+              {
+                double rs[3] = {r[0], r[1], r[2]};
+                rs[c] += offsets[k] * step;
+                cell->InterpolateFunctions(rs, shifted.data());
+                for (vtkIdType i = 0; i < t.n; ++i)
+                  t.derivative[(std::size_t(l) * dim + c) * t.n + i] += factors[k] * shifted[i] / (12 * step);
+              }
         }
       tables.push_back(std::move(t));
       return tables.back();
@@ -427,13 +427,34 @@ namespace tpde::postprocess
     return points;
   }
 
+  void MeshDensity::append_point(const QuadraturePoint &q, std::vector<double> &points) const
+  {
+    if (!on_sphere)
+      {
+        points.insert(points.end(), q.x, q.x + dim);
+        return;
+      }
+    // The surface's points lie within the mapping's error of the sphere: read
+    // them at x / |x|, as the solver's kernel and statistics do.
+    const double norm = std::sqrt(q.x[0] * q.x[0] + q.x[1] * q.x[1] + q.x[2] * q.x[2]);
+    for (int c = 0; c < 3; ++c)
+      points.push_back(q.x[c] / norm);
+  }
+
+  void MeshDensity::set_unit_sphere()
+  {
+    if (dim != 2)
+      throw std::runtime_error("a grid on S^2 has 2D (surface) cells");
+    on_sphere = true;
+  }
+
   MomentSet MeshDensity::moments() const
   {
     WeightedCloud cloud;
-    cloud.dim = dim;
+    cloud.dim = point_dimension();
     for (const QuadraturePoint &q : quadrature(1))
       {
-        cloud.points.insert(cloud.points.end(), q.x, q.x + dim);
+        append_point(q, cloud.points);
         cloud.weights.push_back(q.density * q.JxW); // signed: exact moments of the DG density
       }
     return postprocess::moments(cloud);
@@ -442,14 +463,14 @@ namespace tpde::postprocess
   WeightedCloud MeshDensity::atoms(unsigned int subdivisions) const
   {
     WeightedCloud cloud;
-    cloud.dim = dim;
+    cloud.dim = point_dimension();
     double total = 0;
     for (const QuadraturePoint &q : quadrature(subdivisions))
       {
         const double w = std::max(q.density, 0.) * q.JxW;
         if (w == 0)
           continue;
-        cloud.points.insert(cloud.points.end(), q.x, q.x + dim);
+        append_point(q, cloud.points);
         cloud.weights.push_back(w);
         total += w;
       }

@@ -10,6 +10,12 @@
 //    section to 1e-13, the distance then exact to round-off);
 //  * sliced W2 in 2D/3D over fixed directions, each 1D W2 exact between the
 //    token cloud and the grid measure represented by Gauss atoms on sub-cells;
+//  * on S^2 (runs on Mesh/domain = sphere, d = 3: the grid is a surface of 2D
+//    cells in R^3, the tokens unit points of R^3) the same sliced W2 of the
+//    ambient points over the fixed 3D directions, with the grid's atoms and
+//    moments read at x / |x| (MeshDensity::set_unit_sphere): a distance
+//    between measures on the sphere (it metrizes weak convergence there), at
+//    most W2 in R^3 (chordal), so at most the geodesic W2;
 //  * the L1 distance between the cell histogram of the tokens (tokens per cell
 //    / (N |K|)) and the grid density, and its floor for N -> infinity (the L1
 //    distance between the grid density and its own cell means).
@@ -85,6 +91,14 @@ namespace tpde::postprocess
     MeshDensity(vtkUnstructuredGrid *grid, unsigned int dim, const std::string &field = "density");
 
     unsigned int dimension() const { return dim; }
+
+    /// S^2: the grid is a surface (2D cells) in R^3 and the measure lives on
+    /// the unit sphere: moments() and atoms() give points of R^3, the
+    /// quadrature points projected to x / |x| (mass and weights from the
+    /// surface's own area element). Throws unless the cells are 2D.
+    void set_unit_sphere();
+    /// Coordinates of the points of moments() and atoms(): 3 on S^2, else dim.
+    unsigned int point_dimension() const { return on_sphere ? 3 : dim; }
     /// Integral of the field before normalisation.
     double    mass() const { return total_mass; }
     MomentSet moments() const;
@@ -127,8 +141,12 @@ namespace tpde::postprocess
     /// Gauss points of every cell; `subdivisions` sub-cells per direction.
     std::vector<QuadraturePoint> quadrature(unsigned int subdivisions) const;
 
+    /// q's point (dim coordinates; on S^2 the 3 of x / |x|) appended to points.
+    void append_point(const QuadraturePoint &q, std::vector<double> &points) const;
+
     vtkUnstructuredGrid *grid;
     unsigned int         dim;
+    bool                 on_sphere = false;
     std::string          field;
     int                  order = 1; // of the cells
     double               total_mass = 0;

@@ -9,6 +9,9 @@ What is drawn (white background, black text, an axes grid with labelled coordina
   2D  the density on the mesh seen from above, or with --warp W as a surface of height W x density
       (the vertical axis again labelled in density);
   3D  the mesh's outline and the density on its horizontal mid-plane z = const.
+  Runs on the circle and on S^2 (every point at radius 1) are drawn by sphere_view.py: the ring
+  coloured by the density (--warp W: the radial graph r = 1 + W x density), the sphere lit and seen
+  from its densest point (or --view-direction X Y Z); --glyphs adds the tangent velocity as arrows.
 The density is coloured with Viridis. Its colour range is stated in the legend, with its end
 values: --range frame (default) takes each frame's own minimum and maximum of the drawn density, so
 no frame saturates; --range run takes the minimum and maximum over all output times of the run, so
@@ -26,6 +29,10 @@ import math
 import os
 import sys
 import xml.etree.ElementTree as ElementTree
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # pvbatch does not add the script's folder
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import sphere_view  # noqa: E402 (needs the path above)
 
 PROGRAM = "view_runs.py"
 TOKEN_COLOUR = [0.9, 0.05, 0.05]  # not in Viridis, so tokens stay distinguishable
@@ -61,6 +68,10 @@ def parse_arguments(argv):
                              "density (default: half the x extent at the top of the colour range)")
     parser.add_argument("--size", type=int, nargs=2, default=[1200, 900], metavar=("WIDTH", "HEIGHT"))
     parser.add_argument("--point-size", type=float, default=3.0)
+    parser.add_argument("--glyphs", action="store_true",
+                        help="circle and S^2 runs: the tangent velocity as arrows")
+    parser.add_argument("--view-direction", type=float, nargs=3, metavar=("X", "Y", "Z"),
+                        help="S^2 runs: look at the sphere from this direction (default: from the densest point)")
     arguments = parser.parse_args(argv)
     if not arguments.grid and not arguments.particles:
         raise InputError("give --grid, --particles or both")
@@ -72,6 +83,11 @@ def parse_arguments(argv):
         raise InputError("--warp: expected a non-negative number")
     if arguments.point_size <= 0:
         raise InputError("--point-size: expected a positive number")
+    if arguments.view_direction and not (all(math.isfinite(c) for c in arguments.view_direction)
+                                         and any(c != 0 for c in arguments.view_direction)):
+        raise InputError("--view-direction: expected three finite numbers, not all zero")
+    if arguments.glyphs and not arguments.grid:
+        raise InputError("--glyphs: needs --grid (the velocity of a grid run)")
     return arguments
 
 
@@ -147,6 +163,7 @@ class Scene:
         self.displays = []  # everything drawn in data coordinates (scaled together)
         self.warped = False
         self.lifted_tokens = None
+        self.surface = None  # a sphere_view.SurfaceView for runs on the circle or S^2
         self.axis_names = ["x", "y", "z"]
         self.lut = None
         self.bar = None
@@ -172,6 +189,25 @@ class Scene:
             self.axis_names = ["s", "x", "y"]
         self.set_extent(information.GetBounds())
         bounds = information.GetBounds()
+        kind = sphere_view.surface_of(pv, grid, time, bounds) if self.dimension > 1 else None
+        if kind:
+            self.surface = sphere_view.SurfaceView(self, kind)
+            source, display = self.surface.show_grid(grid, time)
+        elif self.arguments.glyphs:
+            raise InputError("--glyphs: '%s' is no run on the circle or S^2" % path)
+        else:
+            source, display = self.show_flat_grid(grid, bounds)
+        pv.ColorBy(display, ("POINTS", "density"))
+        self.displays.append(display)
+        self.lut = pv.GetColorTransferFunction("density")
+        self.lut.ApplyPreset("Viridis (matplotlib)", True)
+        self.lut.AutomaticRescaleRangeMode = "Never"  # the range is ours, set for every frame
+        self.coloured = source
+        self.add_colour_legend()
+
+    def show_flat_grid(self, grid, bounds):
+        """A Euclidean run: its source whose density is coloured, and that source's display."""
+        pv = self.pv
         source = grid
         if self.dimension == 1:  # the graph y = density, drawn stretched by self.height
             source = pv.WarpByScalar(Input=grid, Scalars=["POINTS", "density"], ScaleFactor=1.0)
@@ -204,13 +240,7 @@ class Scene:
             display.NonlinearSubdivisionLevel = 1 if self.dimension == 1 else 2
         except AttributeError:
             pass
-        pv.ColorBy(display, ("POINTS", "density"))
-        self.displays.append(display)
-        self.lut = pv.GetColorTransferFunction("density")
-        self.lut.ApplyPreset("Viridis (matplotlib)", True)
-        self.lut.AutomaticRescaleRangeMode = "Never"  # the range is ours, set for every frame
-        self.coloured = source
-        self.add_colour_legend()
+        return source, display
 
     def add_particles(self, path, time, files):
         pv = self.pv
@@ -221,8 +251,14 @@ class Scene:
         information = tokens.GetDataInformation()
         if self.coloured is None:
             self.set_extent(information.GetBounds())
+            kind = sphere_view.surface_of(pv, tokens, time, information.GetBounds()) if self.dimension > 1 else None
+            if kind:  # tokens alone: drawn on a grey circle or sphere
+                self.surface = sphere_view.SurfaceView(self, kind)
+                self.surface.show_reference()
         source = tokens
-        if self.warped:  # keep the tokens above the warped surface (moved with every frame)
+        if self.surface is not None:
+            source = self.surface.lift_tokens(tokens)
+        elif self.warped:  # keep the tokens above the warped surface (moved with every frame)
             source = pv.Transform(Input=tokens)
             source.Transform.Translate = [0.0, 0.0, 0.0]
             self.lifted_tokens = source
@@ -232,6 +268,8 @@ class Scene:
         display.AmbientColor = TOKEN_COLOUR
         display.DiffuseColor = TOKEN_COLOUR
         display.PointSize = self.arguments.point_size
+        if self.surface is not None:
+            self.surface.style_tokens(display)
         self.displays.append(display)
 
     def read(self, time):
@@ -297,6 +335,8 @@ class Scene:
         return label, display
 
     def add_axes(self):
+        if self.surface is not None and self.surface.add_axes():
+            return
         axes = self.view.AxesGrid
         axes.Visibility = 1
         names = self.axis_names
@@ -355,6 +395,8 @@ class Scene:
         self.time_caption.Text = "t = %.6g   (output %d of %d)" % (time, index + 1, len(self.times))
         if self.coloured is not None:
             self.set_colour_range(time)
+        if self.surface is not None:
+            self.surface.update(time)
         scale = self.geometry_scale()
         for display in self.displays:
             display.Scale = scale
@@ -384,6 +426,10 @@ class Scene:
     def place_camera(self):
         """Fits the drawn data into the left part of the image (the legend is on the right)."""
         view = self.view
+        legend = self.coloured is not None
+        if self.surface is not None and self.surface.kind == "sphere":
+            self.surface.place_camera(DATA_CENTRE if legend else 0.5, DATA_HEIGHT)
+            return
         parallel = self.dimension < 3 and not self.warped
         view.CameraParallelProjection = 1 if parallel else 0
         view.CameraFocalPoint = [0, 0, 0]
@@ -398,7 +444,6 @@ class Scene:
         camera = view.GetActiveCamera()
         width, height = self.arguments.size
         aspect = width / height
-        legend = self.coloured is not None
         data_centre = DATA_CENTRE if legend else 0.5
         data_width = DATA_WIDTH if legend else DATA_WIDTH + 0.14
         if self.dimension == 1:  # the vertical axis' title "density" needs room on the left

@@ -32,8 +32,8 @@ namespace tpde
     // relative error e in the density of K changes the velocity of target i by
     // about e times its attention weight, so jump * (1 + this) measures the
     // effect of K's error on the transport of the mass that attends to it.
-    template <int dim>
-    std::vector<double> attention_per_mass(const DGSpace<dim>        &space,
+    template <int dim, int spacedim>
+    std::vector<double> attention_per_mass(const DGSpace<dim, spacedim>        &space,
                                            const std::vector<double> &mass,
                                            const ScoreForm           &form)
     {
@@ -116,8 +116,8 @@ namespace tpde
     }
   } // namespace
 
-  template <int dim>
-  std::vector<double> refinement_indicator(const DGSpace<dim>                  &space,
+  template <int dim, int spacedim>
+  std::vector<double> refinement_indicator(const DGSpace<dim, spacedim>                  &space,
                                            const std::vector<double>           &extended,
                                            MeshRefinementParameters::Indicator  kind,
                                            const std::string                   &attention_type,
@@ -150,7 +150,7 @@ namespace tpde
                 rho0 += T0[q * n + i] * u0[i];
                 rho1 += T1[q * n + i] * u1[i];
               }
-            for (unsigned int c = 0; c < dim; ++c)
+            for (unsigned int c = 0; c < spacedim; ++c)
               area += std::pow(face.normal_JxW(q)[c], 2);
             integral += (rho0 - rho1) * (rho0 - rho1) * std::sqrt(area);
           }
@@ -161,7 +161,7 @@ namespace tpde
     for (std::size_t k = 0; k < cells; ++k)
       {
         double h = 0;
-        for (unsigned int c = 0; c < dim; ++c)
+        for (unsigned int c = 0; c < spacedim; ++c)
           h = std::max(h, space.cell_box(k).extent[c]);
         jump[k] = std::sqrt(h * jump[k]);
       }
@@ -173,12 +173,13 @@ namespace tpde
       {
         // On the sphere the scores are bounded (no tail to weight) and the
         // form is one of the ambient space, not of the mesh's chart: jump alone.
-        if (const auto form = attention::score_form(attention_type, attention); form && form->A.rows == dim)
-          {
-            const auto received = attention_per_mass(space, mass, *form);
-            for (std::size_t k = 0; k < cells; ++k)
-              jump[k] *= 1 + received[k];
-          }
+        if constexpr (spacedim == dim)
+          if (const auto form = attention::score_form(attention_type, attention); form && form->A.rows == dim)
+            {
+              const auto received = attention_per_mass(space, mass, *form);
+              for (std::size_t k = 0; k < cells; ++k)
+                jump[k] *= 1 + received[k];
+            }
         return jump;
       }
     double max_jump = 0, max_mass = 0;
@@ -195,8 +196,8 @@ namespace tpde
     return combined;
   }
 
-  template <int dim>
-  void clamp_refinement_levels(DGSpace<dim> &space, unsigned int minimum_level, unsigned int maximum_level)
+  template <int dim, int spacedim>
+  void clamp_refinement_levels(DGSpace<dim, spacedim> &space, unsigned int minimum_level, unsigned int maximum_level)
   {
     for (const auto &cell : space.triangulation->active_cell_iterators())
       {
@@ -207,8 +208,8 @@ namespace tpde
       }
   }
 
-  template <int dim>
-  bool flag_cells_for_adaptation(DGSpace<dim>                   &space,
+  template <int dim, int spacedim>
+  bool flag_cells_for_adaptation(DGSpace<dim, spacedim>                   &space,
                                  const std::vector<double>      &indicator,
                                  const MeshRefinementParameters &r)
   {
@@ -226,7 +227,7 @@ namespace tpde
                                                                 coarsen_fraction, cap);
       else
         dealii::parallel::distributed::GridRefinement::refine_and_coarsen_fixed_number(
-          dynamic_cast<dealii::parallel::distributed::Triangulation<dim> &>(tria), criteria, refine_fraction,
+          dynamic_cast<dealii::parallel::distributed::Triangulation<dim, spacedim> &>(tria), criteria, refine_fraction,
           coarsen_fraction, cap);
     };
 
@@ -276,15 +277,16 @@ namespace tpde
     return dealii::Utilities::MPI::logical_or(any, space.communicator);
   }
 
-#define TPDE_INSTANTIATE(dim)                                                                                \
-  template std::vector<double> refinement_indicator<dim>(const DGSpace<dim> &, const std::vector<double> &,  \
+#define TPDE_INSTANTIATE(dim, spacedim)                                                                               \
+  template std::vector<double> refinement_indicator<dim, spacedim>(const DGSpace<dim, spacedim> &, const std::vector<double> &,  \
                                                          MeshRefinementParameters::Indicator,                \
                                                          const std::string &, const attention::Parameters &); \
-  template bool flag_cells_for_adaptation<dim>(DGSpace<dim> &, const std::vector<double> &,                   \
+  template bool flag_cells_for_adaptation<dim, spacedim>(DGSpace<dim, spacedim> &, const std::vector<double> &,                   \
                                                const MeshRefinementParameters &);                             \
-  template void clamp_refinement_levels<dim>(DGSpace<dim> &, unsigned int, unsigned int);
-  TPDE_INSTANTIATE(1)
-  TPDE_INSTANTIATE(2)
-  TPDE_INSTANTIATE(3)
+  template void clamp_refinement_levels<dim, spacedim>(DGSpace<dim, spacedim> &, unsigned int, unsigned int);
+  TPDE_INSTANTIATE(1, 1)
+  TPDE_INSTANTIATE(2, 2)
+  TPDE_INSTANTIATE(3, 3)
+  TPDE_INSTANTIATE(2, 3)
 #undef TPDE_INSTANTIATE
 } // namespace tpde

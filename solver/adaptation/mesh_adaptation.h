@@ -21,8 +21,8 @@ namespace tpde
   ///             mass), so that cells whose density the tilted attention
   ///             weights amplify (Gaussian tails in the tilt direction) are
   ///             resolved in relative terms.
-  template <int dim>
-  std::vector<double> refinement_indicator(const DGSpace<dim>                  &space,
+  template <int dim, int spacedim = dim>
+  std::vector<double> refinement_indicator(const DGSpace<dim, spacedim>                  &space,
                                            const std::vector<double>           &extended,
                                            MeshRefinementParameters::Indicator  kind,
                                            const std::string                   &attention_type,
@@ -31,12 +31,12 @@ namespace tpde
   /// Sets refine/coarsen flags by `strategy` (fractions of the cells, or
   /// indicator thresholds), within the level bounds and the cell cap.
   /// Returns whether any cell (on any rank) is flagged.
-  template <int dim>
-  bool flag_cells_for_adaptation(DGSpace<dim>                   &space,
+  template <int dim, int spacedim = dim>
+  bool flag_cells_for_adaptation(DGSpace<dim, spacedim>                   &space,
                                  const std::vector<double>      &indicator,
                                  const MeshRefinementParameters &refinement);
 
   /// Removes flags that would leave [minimum level, maximum level].
-  template <int dim>
-  void clamp_refinement_levels(DGSpace<dim> &space, unsigned int minimum_level, unsigned int maximum_level);
+  template <int dim, int spacedim = dim>
+  void clamp_refinement_levels(DGSpace<dim, spacedim> &space, unsigned int minimum_level, unsigned int maximum_level);
 } // namespace tpde

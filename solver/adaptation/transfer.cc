@@ -9,8 +9,8 @@
 
 namespace tpde
 {
-  template <int dim>
-  void refine_and_transfer(DGSpace<dim>                &space,
+  template <int dim, int spacedim>
+  void refine_and_transfer(DGSpace<dim, spacedim>                &space,
                            VectorType                  &owned,
                            VectorType                  &ghosted,
                            const std::function<void()> &rebuild)
@@ -71,16 +71,32 @@ namespace tpde
       }
     else
       {
-        dealii::parallel::distributed::SolutionTransfer<dim, VectorType> transfer(dof_handler);
+        // On a curved surface the children's node weights are not the
+        // parent's split in 2^dim (the Jacobian is not constant), so the
+        // reference-cell transfer moves the mass by the quadrature error; one
+        // global factor puts it back to round-off (and keeps rho >= 0).
+        const auto mass = [&space](const VectorType &u) {
+          double sum = 0;
+          for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+            for (unsigned int q = 0; q < space.n_nodes(); ++q)
+              sum += space.cell_values(u.begin(), k)[q] * space.node_weight(k, q);
+          return dealii::Utilities::MPI::sum(sum, space.communicator);
+        };
+        const double mass_before = spacedim > dim ? mass(owned) : 0.;
+        dealii::parallel::distributed::SolutionTransfer<dim, VectorType, spacedim> transfer(dof_handler);
         ghosted = owned;
         transfer.prepare_for_coarsening_and_refinement(ghosted);
         triangulation.execute_coarsening_and_refinement();
         rebuild();
         transfer.interpolate(owned);
+        if (spacedim > dim)
+          if (const double mass_after = mass(owned); mass_after > 0)
+            owned *= mass_before / mass_after;
       }
   }
 
   template void refine_and_transfer<1>(DGSpace<1> &, VectorType &, VectorType &, const std::function<void()> &);
   template void refine_and_transfer<2>(DGSpace<2> &, VectorType &, VectorType &, const std::function<void()> &);
   template void refine_and_transfer<3>(DGSpace<3> &, VectorType &, VectorType &, const std::function<void()> &);
+  template void refine_and_transfer<2, 3>(DGSpace<2, 3> &, VectorType &, VectorType &, const std::function<void()> &);
 } // namespace tpde

@@ -16,8 +16,8 @@ namespace tpde
   /// mesh-dependent data). `ghosted` is scratch. In 1D the mesh is shared by
   /// all ranks, which deal.II's serial SolutionTransfer does not support; the
   /// values are then kept by CellId.
-  template <int dim>
-  void refine_and_transfer(DGSpace<dim>                &space,
+  template <int dim, int spacedim = dim>
+  void refine_and_transfer(DGSpace<dim, spacedim>                &space,
                            VectorType                  &owned,
                            VectorType                  &ghosted,
                            const std::function<void()> &rebuild);

@@ -178,7 +178,10 @@ namespace
   {
     std::cout << parameters.file << ": valid (" << parameters.dimension << "D"
               << (parameters.masked() ? " tokens on a (s, x) mesh" : "")
-              << (parameters.mesh.on_sphere() ? " tokens on the unit circle, meshed by the angle" : "") << ")\n";
+              << (parameters.on_surface()       ? " tokens on the unit sphere S^2, a surface mesh"
+                  : parameters.mesh.on_sphere() ? " tokens on the unit circle, meshed by the angle"
+                                                : "")
+              << ")\n";
     if (size.known)
       std::cout << "  cells " << size.cells << ", DoFs " << size.dofs << ", memory estimate "
                 << tpde::format_bytes(size.bytes) << " (available " << tpde::format_bytes(size.available_bytes)
@@ -189,11 +192,13 @@ namespace
       std::cout << "  one time step about " << std::setprecision(2) << size.step_seconds
                 << " s (the attention by direct sums, timed on a sample of the nodes; fast summation is faster"
                 << (parameters.refinement.adaptive ? "; on the mesh before adaptive refinement" : "") << ")\n";
-    if (const auto &layers = parameters.layers; layers.count > 1)
+    if (const auto &layers = parameters.layers; layers.count > 1 || layers.phases > 1)
       {
         const auto boundaries = layers.boundaries(parameters.time.end_time);
         std::cout << "  " << layers.count << " layers of duration " << layers.duration << ": the steps land on "
-                  << boundaries.size() << " layer boundaries before the end time";
+                  << boundaries.size() << (layers.phases > 1 ? " layer and half-layer (Feed-forward/composition = "
+                                                               "split)" : " layer")
+                  << " boundaries before the end time";
         if (parameters.time.end_time > layers.count * layers.duration * (1 + 1e-12))
           std::cout << "; the last layer holds after t = " << layers.count * layers.duration;
         std::cout << "\n";

@@ -3,7 +3,6 @@
 #include "attention/exponential_kernel.h"
 
 #include <cmath>
-#include <map>
 
 namespace tpde::attention
 {
@@ -26,23 +25,6 @@ namespace tpde::attention
             return true;
       return false;
     }
-
-    /// `text` cut at every `separator`, each part trimmed.
-    std::vector<std::string> split_layers(const std::string &text, const std::string &separator)
-    {
-      std::vector<std::string> parts;
-      for (std::size_t start = 0;;)
-        {
-          const auto  at   = text.find(separator, start);
-          std::string part = text.substr(start, at == std::string::npos ? std::string::npos : at - start);
-          const auto  first = part.find_first_not_of(" \t");
-          part = first == std::string::npos ? std::string() : part.substr(first, part.find_last_not_of(" \t") + 1 - first);
-          parts.push_back(part);
-          if (at == std::string::npos)
-            return parts;
-          start = at + separator.size();
-        }
-    }
   } // namespace
 
   bool per_layer(const std::string &entry)
@@ -55,37 +37,13 @@ namespace tpde::attention
   {
     EntryDeclarations declared;
     declare_entries(declared);
-    const std::string                               count = std::to_string(times.count);
-    std::map<std::string, std::vector<std::string>> values; // per-layer entries
-    // A reader of layer l (from 0) whose messages name it, unless there is one layer.
-    const auto layer_reader = [&](std::size_t l, std::size_t layers, EntryReader::Getter get) {
-      return r.part(layers == 1 ? "" : "layer " + std::to_string(l + 1) + " of " + count, std::move(get));
-    };
-    for (const EntryDeclaration &entry : declared.entries())
-      if (per_layer(entry.name))
-        {
-          const std::string separator = is_list_entry(entry.name) ? "||" : "|";
-          auto              parts     = split_layers(r.text(entry.name), separator);
-          if (parts.size() != 1 && parts.size() != times.count)
-            r.fail(entry.name, (times.count == 1 ? "expected one value (Layers/count = 1)" :
-                                                   "expected 1 or " + count + " values separated by '" + separator +
-                                                     "' (one per layer, Layers/count = " + count + ")") +
-                                 ", got " + std::to_string(parts.size()) + " separated by '" + separator + "'");
-          for (std::size_t l = 0; l < parts.size(); ++l)
-            if (const std::string wrong = entry.pattern.mismatch(parts[l]); !wrong.empty())
-              layer_reader(l, parts.size(), {}).fail(entry.name, wrong);
-          if (parts.size() > 1)
-            values[entry.name] = std::move(parts);
-        }
     std::vector<Parameters> layers;
-    for (unsigned int l = 0; l < times.count; ++l)
-      {
-        const auto get = [&r, &values, l](const std::string &entry) {
-          const auto it = values.find(entry);
-          return it == values.end() ? r.text(entry) : it->second[l];
-        };
-        layers.push_back(read_entries(layer_reader(l, times.count, get), dim, type));
-      }
+    for (const EntryReader &layer : layer_readers(r, declared, &per_layer,
+                                                  [](const std::string &entry) {
+                                                    return is_list_entry(entry) ? "||" : "|";
+                                                  },
+                                                  times))
+      layers.push_back(read_entries(layer, dim, type));
     return layers;
   }
 
@@ -154,6 +112,11 @@ namespace tpde::attention
     p.Q             = r.matrix("Q", dim);
     p.K             = r.matrix("K", dim);
     p.V             = r.matrix("V", dim);
+    // Scores beta <Q x, K y> beyond ~1e300 overflow to inf, and inf - inf in the sums is NaN (the fast
+    // summation's boxes then have no extent): refuse weights that no token can use.
+    if (!(std::abs(p.beta) * max_abs(p.Q) * max_abs(p.K) <= 1e100))
+      r.fail("beta", "expected |beta| max|Q| max|K| <= 1e100 (larger scores overflow), got beta = " +
+                       r.trimmed("beta"));
     p.evaluation              = r.choice("evaluation", evaluations());
     const auto tolerance      = parse_number(r.text("tolerance"));
     if (!tolerance || !(*tolerance > 0.) || !std::isfinite(*tolerance))

@@ -85,8 +85,8 @@ namespace tpde
     };
   } // namespace
 
-  template <int dim>
-  void store_mesh_and_density(const DGSpace<dim> &space, const VectorType &density, Checkpoint &checkpoint)
+  template <int dim, int spacedim>
+  void store_mesh_and_density(const DGSpace<dim, spacedim> &space, const VectorType &density, Checkpoint &checkpoint)
   {
     std::string         keys;
     std::vector<double> values;
@@ -107,8 +107,8 @@ namespace tpde
     checkpoint.put_count("degree", space.degree());
   }
 
-  template <int dim>
-  void refine_to_checkpoint(DGSpace<dim> &space, const Checkpoint &checkpoint)
+  template <int dim, int spacedim>
+  void refine_to_checkpoint(DGSpace<dim, spacedim> &space, const Checkpoint &checkpoint)
   {
     const std::string where = checkpoint.origin() + ": ";
     if (checkpoint.count("mesh dimension") != dim || checkpoint.count("degree") != space.degree())
@@ -151,8 +151,8 @@ namespace tpde
                        " cells stored, the rebuilt mesh has " + std::to_string(triangulation.n_global_active_cells()));
   }
 
-  template <int dim>
-  void restore_density(const DGSpace<dim> &space, const Checkpoint &checkpoint, VectorType &density)
+  template <int dim, int spacedim>
+  void restore_density(const DGSpace<dim, spacedim> &space, const Checkpoint &checkpoint, VectorType &density)
   {
     const StoredCells stored(checkpoint.text("cells"));
     const auto       &values = checkpoint.numbers("density");
@@ -167,8 +167,8 @@ namespace tpde
       }
   }
 
-  template <int dim>
-  void store_cell_values(const DGSpace<dim> &space, const std::vector<double> &per_cell, const std::string &name,
+  template <int dim, int spacedim>
+  void store_cell_values(const DGSpace<dim, spacedim> &space, const std::vector<double> &per_cell, const std::string &name,
                          Checkpoint &checkpoint)
   {
     auto all = gather_numbers(space.communicator, per_cell);
@@ -176,8 +176,8 @@ namespace tpde
       checkpoint.put(name, std::move(all));
   }
 
-  template <int dim>
-  std::vector<double> restore_cell_values(const DGSpace<dim> &space, const Checkpoint &checkpoint,
+  template <int dim, int spacedim>
+  std::vector<double> restore_cell_values(const DGSpace<dim, spacedim> &space, const Checkpoint &checkpoint,
                                           const std::string &name)
   {
     const auto &values = checkpoint.numbers(name);
@@ -208,4 +208,9 @@ namespace tpde
   template void restore_density<3>(const DGSpace<3> &, const Checkpoint &, VectorType &);
   template void store_cell_values<3>(const DGSpace<3> &, const std::vector<double> &, const std::string &, Checkpoint &);
   template std::vector<double> restore_cell_values<3>(const DGSpace<3> &, const Checkpoint &, const std::string &);
+  template void store_mesh_and_density<2, 3>(const DGSpace<2, 3> &, const VectorType &, Checkpoint &);
+  template void refine_to_checkpoint<2, 3>(DGSpace<2, 3> &, const Checkpoint &);
+  template void restore_density<2, 3>(const DGSpace<2, 3> &, const Checkpoint &, VectorType &);
+  template void store_cell_values<2, 3>(const DGSpace<2, 3> &, const std::vector<double> &, const std::string &, Checkpoint &);
+  template std::vector<double> restore_cell_values<2, 3>(const DGSpace<2, 3> &, const Checkpoint &, const std::string &);
 } // namespace tpde

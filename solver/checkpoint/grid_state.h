@@ -10,28 +10,28 @@ namespace tpde
 {
   /// Collective: records "cells" (one id per line) and "density" (n_nodes()
   /// values per cell, in the DGSpace cell layout) on rank 0.
-  template <int dim>
-  void store_mesh_and_density(const DGSpace<dim> &space, const VectorType &density, Checkpoint &checkpoint);
+  template <int dim, int spacedim = dim>
+  void store_mesh_and_density(const DGSpace<dim, spacedim> &space, const VectorType &density, Checkpoint &checkpoint);
 
   /// Collective: refines the triangulation of `space` (built from the coarse
   /// mesh, without global refinements) until its active cells are the
   /// checkpoint's. Throws InputError if the checkpoint's cells do not come
   /// from this coarse mesh. Call space.setup() afterwards.
-  template <int dim>
-  void refine_to_checkpoint(DGSpace<dim> &space, const Checkpoint &checkpoint);
+  template <int dim, int spacedim = dim>
+  void refine_to_checkpoint(DGSpace<dim, spacedim> &space, const Checkpoint &checkpoint);
 
   /// The checkpoint's density on the (restored) mesh of `space`, set up.
-  template <int dim>
-  void restore_density(const DGSpace<dim> &space, const Checkpoint &checkpoint, VectorType &density);
+  template <int dim, int spacedim = dim>
+  void restore_density(const DGSpace<dim, spacedim> &space, const Checkpoint &checkpoint, VectorType &density);
 
   /// Collective: one value per owned cell (or none on every rank), e.g. the
   /// refinement indicator, as record `name` in the order of "cells".
-  template <int dim>
-  void store_cell_values(const DGSpace<dim> &space, const std::vector<double> &per_cell, const std::string &name,
+  template <int dim, int spacedim = dim>
+  void store_cell_values(const DGSpace<dim, spacedim> &space, const std::vector<double> &per_cell, const std::string &name,
                          Checkpoint &checkpoint);
 
   /// The values stored by store_cell_values for the owned cells (empty if none were).
-  template <int dim>
-  std::vector<double> restore_cell_values(const DGSpace<dim> &space, const Checkpoint &checkpoint,
+  template <int dim, int spacedim = dim>
+  std::vector<double> restore_cell_values(const DGSpace<dim, spacedim> &space, const Checkpoint &checkpoint,
                                           const std::string &name);
 } // namespace tpde

@@ -8,22 +8,22 @@
 
 namespace tpde
 {
-  template <int dim>
-  AttentionField<dim>::AttentionField(const DGSpace<dim>      &space,
+  template <int dim, int spacedim>
+  AttentionField<dim, spacedim>::AttentionField(const DGSpace<dim, spacedim>      &space,
                                       const attention::Kernel &kernel,
                                       const bool               interpolate_face_velocity)
     : space(space)
     , kernel(kernel)
     , interpolate_face_velocity(interpolate_face_velocity)
   {
-    if (kernel.dimension() != dim)
+    if (kernel.dimension() != spacedim)
       throw std::logic_error("AttentionField: kernel dimension mismatch");
   }
 
-  template <int dim>
-  void AttentionField<dim>::setup()
+  template <int dim, int spacedim>
+  void AttentionField<dim, spacedim>::setup()
   {
-    n_node_targets = space.all_node_points().size() / dim;
+    n_node_targets = space.all_node_points().size() / spacedim;
     targets        = space.all_node_points();
     evaluated_faces.clear();
     const std::size_t nfq = space.n_face_points();
@@ -37,7 +37,7 @@ namespace tpde
         if (interpolated)
           continue;
         evaluated_faces.push_back(f);
-        targets.insert(targets.end(), face.points(), face.points() + nfq * dim);
+        targets.insert(targets.end(), face.points(), face.points() + nfq * spacedim);
       }
     velocities.assign(space.all_node_points().size() + space.all_face_points().size(), 0.);
     target_velocities.assign(targets.size(), 0.);
@@ -60,11 +60,11 @@ namespace tpde
     std::vector<int> point_counts(n_ranks), point_displacements(n_ranks);
     for (int r = 0; r < n_ranks; ++r)
       {
-        point_counts[r]        = counts[r] * dim;
-        point_displacements[r] = displacements[r] * dim;
+        point_counts[r]        = counts[r] * spacedim;
+        point_displacements[r] = displacements[r] * spacedim;
       }
-    source_points.resize(static_cast<std::size_t>(total) * dim);
-    MPI_Allgatherv(space.all_node_points().data(), n_local * dim, MPI_DOUBLE, source_points.data(),
+    source_points.resize(static_cast<std::size_t>(total) * spacedim);
+    MPI_Allgatherv(space.all_node_points().data(), n_local * spacedim, MPI_DOUBLE, source_points.data(),
                    point_counts.data(), point_displacements.data(), MPI_DOUBLE, space.communicator);
 
     line_lower.clear();
@@ -101,8 +101,8 @@ namespace tpde
       }
   }
 
-  template <int dim>
-  void AttentionField<dim>::gather_weights(const double *owned_values)
+  template <int dim, int spacedim>
+  void AttentionField<dim, spacedim>::gather_weights(const double *owned_values)
   {
     const unsigned int n = space.n_nodes();
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
@@ -116,18 +116,18 @@ namespace tpde
                    space.communicator);
   }
 
-  template <int dim>
-  void AttentionField<dim>::evaluate(const double *owned_values)
+  template <int dim, int spacedim>
+  void AttentionField<dim, spacedim>::evaluate(const double *owned_values)
   {
     gather_weights(owned_values);
     attention::SourceLines lines;
     if (!line_nodes.empty())
       lines = {static_cast<unsigned int>(line_nodes.size()), line_nodes.data(), line_lower.data(),
                line_upper.data()};
-    kernel.evaluate_on_lines(targets.size() / dim, targets.data(), source_weights.size(),
+    kernel.evaluate_on_lines(targets.size() / spacedim, targets.data(), source_weights.size(),
                              source_points.data(), source_weights.data(), lines, target_velocities.data());
-    const std::size_t node_values = n_node_targets * dim;
-    const std::size_t face_values = space.n_face_points() * dim;
+    const std::size_t node_values = n_node_targets * spacedim;
+    const std::size_t face_values = space.n_face_points() * spacedim;
     std::copy(target_velocities.begin(), target_velocities.begin() + node_values, velocities.begin());
     for (std::size_t i = 0; i < evaluated_faces.size(); ++i)
       std::copy(target_velocities.begin() + node_values + i * face_values,
@@ -137,8 +137,8 @@ namespace tpde
       interpolate_faces();
   }
 
-  template <int dim>
-  void AttentionField<dim>::interpolate_faces()
+  template <int dim, int spacedim>
+  void AttentionField<dim, spacedim>::interpolate_faces()
   {
     const unsigned int n   = space.n_nodes();
     const unsigned int nfq = space.n_face_points();
@@ -152,15 +152,15 @@ namespace tpde
           }
         const auto    face = space.face(f);
         const double *T    = face.trace_matrix(0);
-        const double *X    = node_velocity() + space.node_index(face.owned_cell(0), 0) * dim;
-        double       *Xf   = face_velocity() + space.face_point_index(f, 0) * dim;
+        const double *X    = node_velocity() + space.node_index(face.owned_cell(0), 0) * spacedim;
+        double       *Xf   = face_velocity() + space.face_point_index(f, 0) * spacedim;
         for (unsigned int q = 0; q < nfq; ++q)
-          for (unsigned int c = 0; c < dim; ++c)
+          for (unsigned int c = 0; c < spacedim; ++c)
             {
               double sum = 0;
               for (unsigned int i = 0; i < n; ++i)
-                sum += T[q * n + i] * X[i * dim + c];
-              Xf[q * dim + c] = sum;
+                sum += T[q * n + i] * X[i * spacedim + c];
+              Xf[q * spacedim + c] = sum;
             }
       }
   }
@@ -168,4 +168,5 @@ namespace tpde
   template class AttentionField<1>;
   template class AttentionField<2>;
   template class AttentionField<3>;
+  template class AttentionField<2, 3>;
 } // namespace tpde

@@ -17,11 +17,11 @@
 
 namespace tpde
 {
-  template <int dim>
+  template <int dim, int spacedim = dim>
   class AttentionField
   {
   public:
-    AttentionField(const DGSpace<dim> &space, const attention::Kernel &kernel,
+    AttentionField(const DGSpace<dim, spacedim> &space, const attention::Kernel &kernel,
                    bool interpolate_face_velocity = false);
 
     /// Collects targets and the global source positions for the current mesh.
@@ -30,30 +30,30 @@ namespace tpde
     /// Evaluates the velocity for the density given by owned nodal values.
     void evaluate(const double *owned_values);
 
-    /// Velocity at node q of owned cell k: node_velocity()[space.node_index(k, q) * dim + c].
+    /// Velocity at node q of owned cell k: node_velocity()[space.node_index(k, q) * spacedim + c].
     const double *node_velocity() const { return velocities.data(); }
-    /// Velocity at point q of face f: face_velocity()[space.face_point_index(f, q) * dim + c].
-    const double *face_velocity() const { return velocities.data() + n_node_targets * dim; }
+    /// Velocity at point q of face f: face_velocity()[space.face_point_index(f, q) * spacedim + c].
+    const double *face_velocity() const { return velocities.data() + n_node_targets * spacedim; }
     double       *node_velocity() { return velocities.data(); }
-    double       *face_velocity() { return velocities.data() + n_node_targets * dim; }
+    double       *face_velocity() { return velocities.data() + n_node_targets * spacedim; }
     std::size_t   n_sources() const { return source_weights.size(); }
     /// The sources of the last evaluate(): all nodes of all ranks (rank-major,
-    /// dim values each) and their weights rho_i JxW_i.
+    /// spacespacedim values each) and their weights rho_i JxW_i.
     const std::vector<double> &all_source_points() const { return source_points; }
     const std::vector<double> &all_source_weights() const { return source_weights; }
     /// Points where the kernel is evaluated (nodes and the evaluated faces).
-    std::size_t   n_targets() const { return targets.size() / dim; }
+    std::size_t   n_targets() const { return targets.size() / spacedim; }
 
   private:
     void gather_weights(const double *owned_values);
     void interpolate_faces();
 
-    const DGSpace<dim>      &space;
+    const DGSpace<dim, spacedim>      &space;
     const attention::Kernel &kernel;
     const bool               interpolate_face_velocity;
     std::size_t              n_node_targets = 0;
     std::vector<std::size_t> evaluated_faces;  // faces whose points are targets
-    std::vector<double>      target_velocities; // kernel output, n_targets x dim
+    std::vector<double>      target_velocities; // kernel output, n_targets x spacedim
     std::vector<double>      targets;
     std::vector<double>      velocities;
     std::vector<double>      source_points;  // all ranks, rank-major

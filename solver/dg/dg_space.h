@@ -20,8 +20,9 @@
 // - per node: owned cell k (0 <= k < n_owned_cells(), the order of
 //   owned_cells()), node q (0 <= q < n_nodes(), coordinate 0 fastest): the
 //   node's index is node_index(k, q) = k * n_nodes() + q, and per-node arrays
-//   of dim components (all_node_points(), AttentionField::node_velocity())
-//   hold component c at node_index(k, q) * dim + c;
+//   of spacedim components (all_node_points(), AttentionField::node_velocity())
+//   hold component c at node_index(k, q) * spacedim + c (spacedim = dim
+//   except on the sphere S^2, a surface mesh in R^3);
 // - per face point: face f (0 <= f < n_faces()), point q (< n_face_points()):
 //   index face_point_index(f, q) = f * n_face_points() + q, components as above
 //   (all_face_points(), AttentionField::face_velocity());
@@ -50,7 +51,7 @@ namespace tpde
 {
   using VectorType = dealii::TrilinosWrappers::MPI::Vector;
 
-  template <int dim>
+  template <int dim, int spacedim = dim>
   class DGSpace
   {
   public:
@@ -86,7 +87,7 @@ namespace tpde
     bool periodic() const { return periodic_; }
 
     // --- owned cells
-    using CellIterator = typename dealii::DoFHandler<dim>::active_cell_iterator;
+    using CellIterator = typename dealii::DoFHandler<dim, spacedim>::active_cell_iterator;
     const std::vector<CellIterator> &owned_cells() const { return owned_cells_; }
     const CellIterator              &owned_cell(std::size_t k) const { return owned_cells_[k]; }
     /// Values of owned cell k (n_nodes() of them) in an owned or extended array.
@@ -102,27 +103,29 @@ namespace tpde
       return owned_dofs.n_elements() > 0 ? owned_dofs.nth_index_in_set(0) : 0;
     }
 
-    /// Axis-aligned bounding box of a cell: lower corner and extent, dim values each.
+    /// Axis-aligned bounding box of a cell: lower corner and extent, spacedim values each.
     struct CellBox
     {
       const double *lower;
       const double *extent;
     };
-    CellBox cell_box(std::size_t k) const { return {&cell_lower[k * dim], &cell_extent[k * dim]}; }
+    CellBox cell_box(std::size_t k) const { return {&cell_lower[k * spacedim], &cell_extent[k * spacedim]}; }
 
     // --- nodes (the Gauss points of the owned cells)
     std::size_t   node_index(std::size_t k, unsigned int q) const { return k * nodes_per_cell + q; }
-    const double *node_point(std::size_t k, unsigned int q) const { return &node_points[node_index(k, q) * dim]; }
+    const double *node_point(std::size_t k, unsigned int q) const { return &node_points[node_index(k, q) * spacedim]; }
     /// JxW at node q of cell k: the diagonal of the mass matrix.
     double        node_weight(std::size_t k, unsigned int q) const { return node_JxW[node_index(k, q)]; }
     /// The n_nodes() weights of cell k.
     const double *node_weights(std::size_t k) const { return &node_JxW[node_index(k, 0)]; }
-    /// d xhat_i / d x_j at node q of cell k, at [i * dim + j].
+    /// d xhat_i / d x_j at node q of cell k, at [i * spacedim + j] (on a
+    /// surface the pseudo-inverse: it maps a tangent vector to the reference
+    /// cell's velocity).
     const double *node_inverse_jacobian(std::size_t k, unsigned int q) const
     {
-      return &node_inverse_jacobians[node_index(k, q) * dim * dim];
+      return &node_inverse_jacobians[node_index(k, q) * dim * spacedim];
     }
-    /// All owned node points, node_index * dim + c (kernels take the flat array).
+    /// All owned node points, node_index * spacedim + c (kernels take the flat array).
     const std::vector<double> &all_node_points() const { return node_points; }
     /// d phi_i / d xhat_c at node q, at [c] (the same for every cell).
     const double *reference_gradient(unsigned int q, unsigned int i) const
@@ -134,7 +137,7 @@ namespace tpde
     class FaceView;
     FaceView face(std::size_t f) const { return FaceView(*this, f); }
     std::size_t face_point_index(std::size_t f, unsigned int q) const { return f * points_per_face + q; }
-    /// All face points, face_point_index * dim + c.
+    /// All face points, face_point_index * spacedim + c.
     const std::vector<double> &all_face_points() const { return face_points; }
 
     // --- check points of the positivity limiter (see compute_reference_data)
@@ -161,16 +164,16 @@ namespace tpde
     const double *fine_shape_values(unsigned int q) const { return &fine_values[q * nodes_per_cell]; }
     const double *fine_point(std::size_t k, unsigned int q) const
     {
-      return &fine_points[(k * n_fine_points_ + q) * dim];
+      return &fine_points[(k * n_fine_points_ + q) * spacedim];
     }
     double fine_weight(std::size_t k, unsigned int q) const { return fine_JxW[k * n_fine_points_ + q]; }
 
     // --- deal.II objects, for code that works with the mesh directly
     MPI_Comm                                     communicator;
-    std::unique_ptr<dealii::Triangulation<dim>>  triangulation;
-    dealii::FE_DGQArbitraryNodes<dim>            fe;
-    dealii::MappingQ<dim>                        mapping;
-    dealii::DoFHandler<dim>                      dof_handler;
+    std::unique_ptr<dealii::Triangulation<dim, spacedim>>  triangulation;
+    dealii::FE_DGQArbitraryNodes<dim, spacedim>            fe;
+    dealii::MappingQ<dim, spacedim>                        mapping;
+    dealii::DoFHandler<dim, spacedim>                      dof_handler;
     dealii::IndexSet                             owned_dofs;
     dealii::IndexSet                             relevant_dofs;
 
@@ -205,8 +208,8 @@ namespace tpde
     std::vector<double>       node_points;
     std::vector<double>       node_JxW;
     std::vector<double>       node_inverse_jacobians;
-    std::vector<double>       cell_extent; // k * dim + c
-    std::vector<double>       cell_lower;  // k * dim + c
+    std::vector<double>       cell_extent; // k * spacedim + c
+    std::vector<double>       cell_lower;  // k * spacedim + c
     std::vector<CellIterator> owned_cells_;
 
     std::vector<Face>   faces;
@@ -222,7 +225,7 @@ namespace tpde
     unsigned int                     n_check_points_ = 0;
 
     std::vector<double> fine_values; // q * n + i
-    std::vector<double> fine_points; // (k * nf + q) * dim + c
+    std::vector<double> fine_points; // (k * nf + q) * spacedim + c
     std::vector<double> fine_JxW;    // k * nf + q
     unsigned int        n_fine_points_ = 0;
   };
@@ -230,8 +233,8 @@ namespace tpde
   /// One face f of DGSpace::face(f): its points, normals, and the two cells
   /// it separates (side 0 is the canonical cell, the normal points out of it;
   /// side 1 is absent on the boundary). Cheap to copy.
-  template <int dim>
-  class DGSpace<dim>::FaceView
+  template <int dim, int spacedim>
+  class DGSpace<dim, spacedim>::FaceView
   {
   public:
     bool at_boundary() const { return data->offset[1] < 0; }
@@ -258,23 +261,27 @@ namespace tpde
         value += T[i] * u[i];
       return value;
     }
-    /// Face point q (dim coordinates); points() is all n_face_points() of them.
-    const double *point(unsigned int q) const { return &space->face_points[space->face_point_index(index, q) * dim]; }
+    /// Face point q (spacedim coordinates); points() is all n_face_points() of them.
+    const double *point(unsigned int q) const
+    {
+      return &space->face_points[space->face_point_index(index, q) * spacedim];
+    }
     const double *points() const { return point(0); }
-    /// Outward normal of side 0 times JxW at point q (dim components).
+    /// Outward normal of side 0 times JxW at point q (spacedim components; on
+    /// a surface the conormal, tangent to side 0's cell).
     const double *normal_JxW(unsigned int q) const
     {
-      return &space->face_normal_JxW[space->face_point_index(index, q) * dim];
+      return &space->face_normal_JxW[space->face_point_index(index, q) * spacedim];
     }
 
   private:
-    friend class DGSpace<dim>;
-    FaceView(const DGSpace<dim> &space, std::size_t f)
+    friend class DGSpace<dim, spacedim>;
+    FaceView(const DGSpace<dim, spacedim> &space, std::size_t f)
       : space(&space)
       , data(&space.faces[f])
       , index(f)
     {}
-    const DGSpace<dim> *space;
+    const DGSpace<dim, spacedim> *space;
     const Face         *data;
     std::size_t         index;
   };

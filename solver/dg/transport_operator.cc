@@ -9,13 +9,13 @@
 
 namespace tpde
 {
-  template <int dim>
-  TransportOperator<dim>::TransportOperator(const DGSpace<dim> &space)
+  template <int dim, int spacedim>
+  TransportOperator<dim, spacedim>::TransportOperator(const DGSpace<dim, spacedim> &space)
     : space(space)
   {}
 
-  template <int dim>
-  double TransportOperator<dim>::apply(const std::vector<double> &extended,
+  template <int dim, int spacedim>
+  double TransportOperator<dim, spacedim>::apply(const std::vector<double> &extended,
                                        const double              *node_velocity,
                                        const double              *face_velocity,
                                        double                    *rate) const
@@ -31,14 +31,14 @@ namespace tpde
         double       *r   = space.cell_values(rate, k);
         for (unsigned int q = 0; q < n; ++q)
           {
-            const double *X   = node_velocity + space.node_index(k, q) * dim;
+            const double *X   = node_velocity + space.node_index(k, q) * spacedim;
             const double *inv = space.node_inverse_jacobian(k, q);
             const double  s   = u[q] * space.node_weight(k, q);
             for (unsigned int i = 0; i < dim; ++i)
               {
                 double v = 0;
-                for (unsigned int j = 0; j < dim; ++j)
-                  v += inv[i * dim + j] * X[j];
+                for (unsigned int j = 0; j < spacedim; ++j)
+                  v += inv[i * spacedim + j] * X[j];
                 flux_coefficient[q * dim + i] = s * v;
               }
           }
@@ -65,10 +65,10 @@ namespace tpde
         const double *u0   = face.cell_values(extended.data(), 0);
         for (unsigned int q = 0; q < nfq; ++q)
           {
-            const double *X  = face_velocity + space.face_point_index(f, q) * dim;
+            const double *X  = face_velocity + space.face_point_index(f, q) * spacedim;
             const double *nw = face.normal_JxW(q);
             double        vn = 0;
-            for (unsigned int c = 0; c < dim; ++c)
+            for (unsigned int c = 0; c < spacedim; ++c)
               vn += X[c] * nw[c];
             double rho0 = 0;
             for (unsigned int i = 0; i < n; ++i)
@@ -112,43 +112,53 @@ namespace tpde
     return outflow;
   }
 
-  template <int dim>
-  std::vector<double> TransportOperator<dim>::cell_time_scales(const double *node_velocity,
+  template <int dim, int spacedim>
+  std::vector<double> TransportOperator<dim, spacedim>::cell_time_scales(const double *node_velocity,
                                                                const double *face_velocity) const
   {
     const unsigned int  n   = space.n_nodes();
     const unsigned int  nfq = space.n_face_points();
-    std::vector<double> max_speed(space.n_owned_cells() * dim, 0.);
+    // Per cell and ambient component the largest |X_c|; on a surface also the
+    // largest |X| (a tangent vector has no fixed relation to the box's axes).
+    std::vector<double> max_speed(space.n_owned_cells() * spacedim, 0.), max_norm(space.n_owned_cells(), 0.);
+    const auto          account = [&](std::size_t k, const double *X) {
+      double norm2 = 0;
+      for (unsigned int c = 0; c < spacedim; ++c)
+        {
+          max_speed[k * spacedim + c] = std::max(max_speed[k * spacedim + c], std::abs(X[c]));
+          norm2 += X[c] * X[c];
+        }
+      max_norm[k] = std::max(max_norm[k], std::sqrt(norm2));
+    };
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       for (unsigned int q = 0; q < n; ++q)
-        for (unsigned int c = 0; c < dim; ++c)
-          max_speed[k * dim + c] =
-            std::max(max_speed[k * dim + c], std::abs(node_velocity[space.node_index(k, q) * dim + c]));
+        account(k, node_velocity + space.node_index(k, q) * spacedim);
     for (std::size_t f = 0; f < space.n_faces(); ++f)
       for (unsigned int side = 0; side < 2; ++side)
         if (const long k = space.face(f).owned_cell(side); k >= 0)
           for (unsigned int q = 0; q < nfq; ++q)
-            for (unsigned int c = 0; c < dim; ++c)
-              max_speed[k * dim + c] = std::max(
-                max_speed[k * dim + c], std::abs(face_velocity[space.face_point_index(f, q) * dim + c]));
+            account(k, face_velocity + space.face_point_index(f, q) * spacedim);
     std::vector<double> scale(space.n_owned_cells(), 0.);
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-      for (unsigned int c = 0; c < dim; ++c)
-        scale[k] += max_speed[k * dim + c] / space.cell_box(k).extent[c];
+      if constexpr (spacedim == dim)
+        for (unsigned int c = 0; c < dim; ++c)
+          scale[k] += max_speed[k * dim + c] / space.cell_box(k).extent[c];
+      else // dim reference directions, each at least the cell's shortest edge long
+        scale[k] = dim * max_norm[k] / space.owned_cell(k)->minimum_vertex_distance();
     return scale;
   }
 
-  template <int dim>
-  double TransportOperator<dim>::inverse_time_scale(const double *node_velocity,
+  template <int dim, int spacedim>
+  double TransportOperator<dim, spacedim>::inverse_time_scale(const double *node_velocity,
                                                     const double *face_velocity) const
   {
     const unsigned int n   = space.n_nodes();
     const unsigned int nfq = space.n_face_points();
     // std::max ignores NaN, so non-finite velocities are detected separately.
     bool finite = true;
-    for (std::size_t i = 0; i < space.n_owned_cells() * n * dim; ++i)
+    for (std::size_t i = 0; i < space.n_owned_cells() * n * spacedim; ++i)
       finite = finite && std::isfinite(node_velocity[i]);
-    for (std::size_t i = 0; i < space.n_faces() * nfq * dim; ++i)
+    for (std::size_t i = 0; i < space.n_faces() * nfq * spacedim; ++i)
       finite = finite && std::isfinite(face_velocity[i]);
     if (dealii::Utilities::MPI::min(finite ? 1 : 0, space.communicator) == 0)
       return std::numeric_limits<double>::quiet_NaN();
@@ -158,13 +168,13 @@ namespace tpde
     return dealii::Utilities::MPI::max(local, space.communicator);
   }
 
-  template <int dim>
-  unsigned long TransportOperator<dim>::cap_speed_where_empty(const std::vector<double> &extended,
+  template <int dim, int spacedim>
+  unsigned long TransportOperator<dim, spacedim>::cap_speed_where_empty(const std::vector<double> &extended,
                                                               double                     relative_density,
                                                               double                    *node_velocity,
                                                               double                    *face_velocity) const
   {
-    if (!(relative_density > 0))
+    if (!(relative_density > 0) || spacedim > dim) // a Euclidean tail effect; clipping would leave the tangent plane
       return 0;
     const unsigned int n     = space.n_nodes();
     const unsigned int nfq   = space.n_face_points();
@@ -205,14 +215,14 @@ namespace tpde
     for (std::size_t k = 0; k < cells; ++k)
       for (unsigned int q = 0; q < n; ++q)
         if (space.cell_values(extended.data(), k)[q] < floor)
-          clip(node_velocity + space.node_index(k, q) * dim);
+          clip(node_velocity + space.node_index(k, q) * spacedim);
     for (std::size_t f = 0; f < space.n_faces(); ++f)
       {
         const auto face = space.face(f);
         for (unsigned int q = 0; q < nfq; ++q)
           if (face.trace(extended.data(), 0, q) < floor &&
               (face.at_boundary() || face.trace(extended.data(), 1, q) < floor))
-            clip(face_velocity + space.face_point_index(f, q) * dim);
+            clip(face_velocity + space.face_point_index(f, q) * spacedim);
       }
     return dealii::Utilities::MPI::sum(capped, space.communicator);
   }
@@ -220,4 +230,5 @@ namespace tpde
   template class TransportOperator<1>;
   template class TransportOperator<2>;
   template class TransportOperator<3>;
+  template class TransportOperator<2, 3>;
 } // namespace tpde

@@ -9,11 +9,11 @@
 
 namespace tpde
 {
-  template <int dim>
+  template <int dim, int spacedim = dim>
   class TransportOperator
   {
   public:
-    explicit TransportOperator(const DGSpace<dim> &space);
+    explicit TransportOperator(const DGSpace<dim, spacedim> &space);
 
     /// rate = M^{-1} (volume - fluxes) for the owned DoFs, from the extended
     /// values (owned + ghost). Returns the rate at which mass leaves this
@@ -46,7 +46,7 @@ namespace tpde
                                         double                    *face_velocity) const;
 
   private:
-    const DGSpace<dim> &space;
+    const DGSpace<dim, spacedim> &space;
   };
 
 } // namespace tpde

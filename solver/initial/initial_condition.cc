@@ -16,23 +16,26 @@ namespace tpde
   {
     /// An InitialDensity seen by deal.II. Masked attention (`s_coordinate`
     /// with a density of x): the point is (s, x), and from s = upper_from on
-    /// the upper data applies.
+    /// the upper data applies. On the sphere S^2 the mapped nodes lie within
+    /// the mapping's error of the sphere: the density is read at x / |x|.
     template <int dim>
     class DensityFunction : public dealii::Function<dim>
     {
     public:
       DensityFunction(std::shared_ptr<const InitialDensity> lower, std::shared_ptr<const InitialDensity> upper,
-                      double upper_from)
+                      double upper_from, bool on_sphere = false)
         : lower(std::move(lower))
         , upper(std::move(upper))
         , upper_from(upper_from)
         , offset(dim - this->lower->dimension())
+        , on_sphere(on_sphere)
       {}
       double value(const dealii::Point<dim> &p, unsigned int = 0) const override
       {
-        double x[dim];
+        double       x[dim];
+        const double scale = on_sphere ? 1. / p.norm() : 1.;
         for (unsigned int c = offset; c < dim; ++c)
-          x[c - offset] = p[c];
+          x[c - offset] = p[c] * scale;
         return (offset == 0 || p[0] < upper_from || !upper ? *lower : *upper).value(x);
       }
 
@@ -40,17 +43,17 @@ namespace tpde
       std::shared_ptr<const InitialDensity> lower, upper;
       double                                upper_from;
       unsigned int                          offset; // 1: the first coordinate is s and not seen
+      bool                                  on_sphere;
     };
 
     /// A density on the circle seen through the angle chart of its mesh.
-    template <int dim>
-    class CircleDensityFunction : public dealii::Function<dim>
+    class CircleDensityFunction : public dealii::Function<1>
     {
     public:
       explicit CircleDensityFunction(std::shared_ptr<const InitialDensity> density)
         : density(std::move(density))
       {}
-      double value(const dealii::Point<dim> &p, unsigned int = 0) const override
+      double value(const dealii::Point<1> &p, unsigned int = 0) const override
       {
         double x[2];
         sphere::circle_point(p[0], x);
@@ -62,23 +65,31 @@ namespace tpde
     };
   } // namespace
 
-  template <int dim>
-  std::unique_ptr<dealii::Function<dim>> make_initial_density(const InitialConditionParameters &ic)
+  template <int dim, int spacedim>
+  std::unique_ptr<dealii::Function<spacedim>> make_initial_density(const InitialConditionParameters &ic)
   {
     if (ic.sphere)
       {
-        if (dim != 1 || ic.density->dimension() != 2)
-          throw std::logic_error("make_initial_density: the sphere is the circle's chart only");
-        return std::make_unique<CircleDensityFunction<dim>>(ic.density);
+        if constexpr (dim == 1 && spacedim == 1)
+          {
+            if (ic.density->dimension() == 2)
+              return std::make_unique<CircleDensityFunction>(ic.density);
+          }
+        else if constexpr (spacedim == 3 && dim == 2)
+          {
+            if (ic.density->dimension() == 3)
+              return std::make_unique<DensityFunction<spacedim>>(ic.density, nullptr, 1., true);
+          }
+        throw std::logic_error("make_initial_density: a sphere density needs the circle's chart or the S^2 mesh");
       }
     if (!ic.upper || ic.upper_from >= 1.)
-      return std::make_unique<DensityFunction<dim>>(ic.density, nullptr, 1.);
+      return std::make_unique<DensityFunction<spacedim>>(ic.density, nullptr, 1.);
     // Both parts probability densities: every slice has mass 1.
-    return std::make_unique<DensityFunction<dim>>(ic.density->with_unit_mass(), ic.upper, ic.upper_from);
+    return std::make_unique<DensityFunction<spacedim>>(ic.density->with_unit_mass(), ic.upper, ic.upper_from);
   }
 
-  template <int dim>
-  double total_mass(const DGSpace<dim> &space, const double *owned_values)
+  template <int dim, int spacedim>
+  double total_mass(const DGSpace<dim, spacedim> &space, const double *owned_values)
   {
     const unsigned int n    = space.n_nodes();
     double             mass = 0;
@@ -88,9 +99,9 @@ namespace tpde
     return dealii::Utilities::MPI::sum(mass, space.communicator);
   }
 
-  template <int dim>
-  void project_initial_density(const DGSpace<dim>          &space,
-                               const dealii::Function<dim> &density,
+  template <int dim, int spacedim>
+  void project_initial_density(const DGSpace<dim, spacedim>          &space,
+                               const dealii::Function<spacedim> &density,
                                InitialConditionParameters::Projection projection,
                                Limiting                     limit,
                                VectorType                  &owned)
@@ -105,8 +116,8 @@ namespace tpde
         if (projection == InitialConditionParameters::Projection::interpolation)
           for (unsigned int q = 0; q < n; ++q)
             {
-              dealii::Point<dim> p;
-              for (unsigned int c = 0; c < dim; ++c)
+              dealii::Point<spacedim> p;
+              for (unsigned int c = 0; c < spacedim; ++c)
                 p[c] = space.node_point(k, q)[c];
               uk[q] = density.value(p);
             }
@@ -117,8 +128,8 @@ namespace tpde
             std::fill(uk, uk + n, 0.);
             for (unsigned int q = 0; q < nf; ++q)
               {
-                dealii::Point<dim> p;
-                for (unsigned int c = 0; c < dim; ++c)
+                dealii::Point<spacedim> p;
+                for (unsigned int c = 0; c < spacedim; ++c)
                   p[c] = space.fine_point(k, q)[c];
                 const double  fw  = density.value(p) * space.fine_weight(k, q);
                 const double *phi = space.fine_shape_values(q);
@@ -144,15 +155,16 @@ namespace tpde
     owned *= 1. / mass;
   }
 
-#define TPDE_INSTANTIATE(dim)                                                                    \
-  template std::unique_ptr<dealii::Function<dim>> make_initial_density<dim>(                     \
+#define TPDE_INSTANTIATE(dim, spacedim)                                                                   \
+  template std::unique_ptr<dealii::Function<spacedim>> make_initial_density<dim, spacedim>(                     \
     const InitialConditionParameters &);                                                         \
-  template void   project_initial_density<dim>(const DGSpace<dim> &, const dealii::Function<dim> &, \
+  template void   project_initial_density<dim, spacedim>(const DGSpace<dim, spacedim> &, const dealii::Function<spacedim> &, \
                                              InitialConditionParameters::Projection, Limiting, \
                                              VectorType &);                \
-  template double total_mass<dim>(const DGSpace<dim> &, const double *);
-  TPDE_INSTANTIATE(1)
-  TPDE_INSTANTIATE(2)
-  TPDE_INSTANTIATE(3)
+  template double total_mass<dim, spacedim>(const DGSpace<dim, spacedim> &, const double *);
+  TPDE_INSTANTIATE(1, 1)
+  TPDE_INSTANTIATE(2, 2)
+  TPDE_INSTANTIATE(3, 3)
+  TPDE_INSTANTIATE(2, 3)
 #undef TPDE_INSTANTIATE
 } // namespace tpde

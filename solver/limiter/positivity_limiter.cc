@@ -18,8 +18,8 @@ namespace tpde
     /// points on the line (where densities are used: nodes and x-face
     /// points). Returns the lowest value there; `min_line_mean` gets the
     /// smallest line mean (a negative one means the step was too large).
-    template <int dim>
-    double limit_node_lines(const DGSpace<dim> &space, double *u, const double *w, bool apply,
+    template <int dim, int spacedim>
+    double limit_node_lines(const DGSpace<dim, spacedim> &space, double *u, const double *w, bool apply,
                             double &min_line_mean)
     {
       const unsigned int  n = space.n_nodes(), m = space.degree() + 1;
@@ -70,7 +70,7 @@ namespace tpde
     constexpr unsigned int n_moments = 1 + dim + dim * (dim + 1) / 2;
 
     template <int dim>
-    using Moments = std::array<double, n_moments<dim>>;
+    using Moments = std::array<double, n_moments<dim>>; // dim: of the points (spacedim)
 
     template <int dim>
     void moment_basis(const double *x, const double *centre, double *phi)
@@ -88,15 +88,15 @@ namespace tpde
     /// sum over the owned cells (all ranks) of int phi_a rho, by the nodal
     /// (Gauss) quadrature, which is exact for these polynomials times rho_h
     /// on affine cells.
-    template <int dim>
-    Moments<dim> global_moments(const DGSpace<dim> &space, const double *owned_values, const double *centre)
+    template <int dim, int spacedim>
+    Moments<spacedim> global_moments(const DGSpace<dim, spacedim> &space, const double *owned_values, const double *centre)
     {
       const unsigned int n = space.n_nodes();
-      Moments<dim>       sum{}, phi;
+      Moments<spacedim>  sum{}, phi;
       for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
         for (unsigned int q = 0; q < n; ++q)
           {
-            moment_basis<dim>(space.node_point(k, q), centre, phi.data());
+            moment_basis<spacedim>(space.node_point(k, q), centre, phi.data());
             const double m = space.node_weight(k, q) * space.cell_values(owned_values, k)[q];
             for (unsigned int a = 0; a < phi.size(); ++a)
               sum[a] += m * phi[a];
@@ -147,13 +147,13 @@ namespace tpde
 
     /// The moment basis at cell k's nodes minus its rho-weighted cell mean,
     /// [q * m + a] (a = 0, the mass, is left as is).
-    template <int dim>
+    template <int dim, int spacedim>
     class CentredBasis
     {
     public:
-      static constexpr unsigned int m = n_moments<dim>;
+      static constexpr unsigned int m = n_moments<spacedim>;
 
-      CentredBasis(const DGSpace<dim> &space, const double *centre)
+      CentredBasis(const DGSpace<dim, spacedim> &space, const double *centre)
         : space(space)
         , centre(centre)
         , phi(space.n_nodes() * m)
@@ -165,10 +165,10 @@ namespace tpde
         const unsigned int n    = space.n_nodes();
         const double      *w    = space.node_weights(k);
         double             mass = 0;
-        Moments<dim>       mean{};
+        Moments<spacedim>  mean{};
         for (unsigned int q = 0; q < n; ++q)
           {
-            moment_basis<dim>(space.node_point(k, q), centre, phi.data() + q * m);
+            moment_basis<spacedim>(space.node_point(k, q), centre, phi.data() + q * m);
             mass += w[q] * u[q];
             for (unsigned int a = 1; a < m; ++a)
               mean[a] += w[q] * u[q] * phi[q * m + a];
@@ -194,7 +194,7 @@ namespace tpde
       const double *at(unsigned int q) const { return phi.data() + q * m + 1; }
 
     private:
-      const DGSpace<dim> &space;
+      const DGSpace<dim, spacedim> &space;
       const double       *centre;
       std::vector<double> phi;
     };
@@ -202,8 +202,8 @@ namespace tpde
     /// Only cells that carry mass are adjusted: p is quadratic, and the least
     /// change (weighted by rho) would otherwise make it largest in the far
     /// tail, where targets tilted towards it read their velocity.
-    template <int dim>
-    void exclude_light_cells(const DGSpace<dim> &space, const double *owned_values, std::vector<char> &adjustable)
+    template <int dim, int spacedim>
+    void exclude_light_cells(const DGSpace<dim, spacedim> &space, const double *owned_values, std::vector<char> &adjustable)
     {
       const unsigned int  n            = space.n_nodes();
       double              largest_mean = 0;
@@ -228,11 +228,11 @@ namespace tpde
 
     /// Gram matrix of the centred basis weighted by rho over the adjustable
     /// cells of all ranks, (m - 1) x (m - 1).
-    template <int dim>
-    std::vector<double> centred_gram(const DGSpace<dim> &space, const double *owned_values,
-                                     const std::vector<char> &adjustable, CentredBasis<dim> &basis)
+    template <int dim, int spacedim>
+    std::vector<double> centred_gram(const DGSpace<dim, spacedim> &space, const double *owned_values,
+                                     const std::vector<char> &adjustable, CentredBasis<dim, spacedim> &basis)
     {
-      constexpr unsigned int m = n_moments<dim>;
+      constexpr unsigned int m = n_moments<spacedim>;
       const unsigned int     n = space.n_nodes();
       std::vector<double>    gram((m - 1) * (m - 1), 0.);
       for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
@@ -255,10 +255,10 @@ namespace tpde
     }
 
     /// The largest |p| at a node of an adjustable cell, on all ranks.
-    template <int dim>
-    double largest_relative_change(const DGSpace<dim> &space, const double *owned_values,
+    template <int dim, int spacedim>
+    double largest_relative_change(const DGSpace<dim, spacedim> &space, const double *owned_values,
                                    const std::vector<char> &adjustable, const std::vector<double> &coefficient,
-                                   CentredBasis<dim> &basis)
+                                   CentredBasis<dim, spacedim> &basis)
     {
       double largest_change = 0;
       for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
@@ -271,9 +271,9 @@ namespace tpde
     /// rho -> rho (1 + p) on the adjustable cells, keeping each cell's mass;
     /// a cell that would drop below its floor at a check point (rows of P)
     /// keeps its values and leaves the set.
-    template <int dim>
-    void apply_correction(const DGSpace<dim> &space, double *owned_values, std::vector<char> &adjustable,
-                          const std::vector<double> &coefficient, CentredBasis<dim> &basis, const double *P,
+    template <int dim, int spacedim>
+    void apply_correction(const DGSpace<dim, spacedim> &space, double *owned_values, std::vector<char> &adjustable,
+                          const std::vector<double> &coefficient, CentredBasis<dim, spacedim> &basis, const double *P,
                           unsigned int nc)
     {
       const unsigned int  n = space.n_nodes();
@@ -326,14 +326,14 @@ namespace tpde
     /// it. For Gaussian data at h ~ sigma (T6 on 32^2 Q2 cells) that
     /// grew the covariance error by 6e-4 per unit time, against 1e-5 without
     /// the limiter: the DG moment equations are exact for an affine velocity.
-    template <int dim>
-    void restore_moments(const DGSpace<dim> &space, double *owned_values, const Moments<dim> &target,
+    template <int dim, int spacedim>
+    void restore_moments(const DGSpace<dim, spacedim> &space, double *owned_values, const Moments<spacedim> &target,
                          const double *centre, std::vector<char> &adjustable, const double *P,
                          unsigned int nc)
     {
-      constexpr unsigned int m          = n_moments<dim>; // basis index 0 (mass) is not corrected
+      constexpr unsigned int m          = n_moments<spacedim>; // basis index 0 (mass) is not corrected
       constexpr double       max_change = 5e-2;
-      CentredBasis<dim>      basis(space, centre);
+      CentredBasis<dim, spacedim> basis(space, centre);
       exclude_light_cells(space, owned_values, adjustable);
       double scale = 0;
       for (const double t : target)
@@ -341,7 +341,7 @@ namespace tpde
       double applied_change = 0; // the largest relative change at a node so far
       for (unsigned int pass = 0; pass < 2; ++pass)
         {
-          const Moments<dim> now = global_moments(space, owned_values, centre);
+          const Moments<spacedim> now = global_moments(space, owned_values, centre);
           std::vector<double> deficit(m - 1);
           double              largest = 0;
           for (unsigned int a = 1; a < m; ++a)
@@ -370,21 +370,22 @@ namespace tpde
     }
   } // namespace
 
-  template <int dim>
-  LimiterResult positivity_limiter(const DGSpace<dim> &space, double *owned_values, Limiting how,
+  template <int dim, int spacedim>
+  LimiterResult positivity_limiter(const DGSpace<dim, spacedim> &space, double *owned_values, Limiting how,
                                    bool at_children_points)
   {
     const bool apply = how != Limiting::measure;
     // Masked attention: every slice keeps its own mass line by line, and
     // global moments over (s, x) are not what is compared.
-    const bool   keep_moments = how == Limiting::keep_moments && !space.frozen_first_coordinate();
-    double       centre[dim]  = {};
-    Moments<dim> before{};
+    // On a surface the second moments are dependent (|x|^2 = 1 on S^2): no moments to keep.
+    const bool keep_moments = how == Limiting::keep_moments && !space.frozen_first_coordinate() && spacedim == dim;
+    double       centre[spacedim] = {};
+    Moments<spacedim> before{};
     if (keep_moments)
       {
-        const double zero[dim] = {};
+        const double zero[spacedim] = {};
         const auto   raw       = global_moments(space, owned_values, zero);
-        for (unsigned int c = 0; c < dim; ++c)
+        for (unsigned int c = 0; c < spacedim; ++c)
           centre[c] = raw[0] > 0 ? raw[1 + c] / raw[0] : 0.;
         before = global_moments(space, owned_values, centre);
       }
@@ -481,4 +482,5 @@ namespace tpde
   template LimiterResult positivity_limiter<1>(const DGSpace<1> &, double *, Limiting, bool);
   template LimiterResult positivity_limiter<2>(const DGSpace<2> &, double *, Limiting, bool);
   template LimiterResult positivity_limiter<3>(const DGSpace<3> &, double *, Limiting, bool);
+  template LimiterResult positivity_limiter<2, 3>(const DGSpace<2, 3> &, double *, Limiting, bool);
 } // namespace tpde

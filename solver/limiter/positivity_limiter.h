@@ -43,7 +43,7 @@ namespace tpde
   /// (masked attention) every node line across s is limited towards its own
   /// mean at the check points on it, which keeps each slice's mass (not at
   /// children's points: there the cell mean is used).
-  template <int dim>
-  LimiterResult positivity_limiter(const DGSpace<dim> &space, double *owned_values, Limiting how,
+  template <int dim, int spacedim = dim>
+  LimiterResult positivity_limiter(const DGSpace<dim, spacedim> &space, double *owned_values, Limiting how,
                                    bool at_children_points = false);
 } // namespace tpde

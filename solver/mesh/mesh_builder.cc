@@ -99,8 +99,8 @@ namespace tpde
         }
     }
 
-    template <int dim>
-    void create_from_file(dealii::Triangulation<dim> &triangulation, const MeshParameters &mesh,
+    template <int dim, int spacedim>
+    void create_from_file(dealii::Triangulation<dim, spacedim> &triangulation, const MeshParameters &mesh,
                           const std::string &parameter_file)
     {
       const std::string where = where_of(parameter_file) + "mesh file '" + mesh.file + "': ";
@@ -130,11 +130,18 @@ namespace tpde
     }
   } // namespace
 
-  template <int dim>
-  void build_mesh(dealii::Triangulation<dim> &triangulation, const MeshParameters &mesh,
+  template <int dim, int spacedim>
+  void build_mesh(dealii::Triangulation<dim, spacedim> &triangulation, const MeshParameters &mesh,
                   const std::string &parameter_file)
   {
-    if (mesh.domain != MeshParameters::Domain::file) // a box, or the circle's angle interval
+    if constexpr (spacedim > dim)
+      {
+        // S^2: the six faces of a cube projected onto the unit sphere, with the
+        // sphere's manifold so refinement puts new vertices on it.
+        dealii::GridGenerator::hyper_sphere(triangulation, dealii::Point<spacedim>(), 1.);
+        (void)parameter_file;
+      }
+    else if (mesh.domain != MeshParameters::Domain::file) // a box, or the circle's angle interval
       {
         dealii::Point<dim>        lower, upper;
         std::vector<unsigned int> subdivisions(dim);
@@ -159,4 +166,5 @@ namespace tpde
   template void build_mesh<1>(dealii::Triangulation<1> &, const MeshParameters &, const std::string &);
   template void build_mesh<2>(dealii::Triangulation<2> &, const MeshParameters &, const std::string &);
   template void build_mesh<3>(dealii::Triangulation<3> &, const MeshParameters &, const std::string &);
+  template void build_mesh<2, 3>(dealii::Triangulation<2, 3> &, const MeshParameters &, const std::string &);
 } // namespace tpde

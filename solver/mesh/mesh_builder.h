@@ -14,8 +14,8 @@ namespace tpde
   /// (`parameter_file` names the file in the message): bad syntax, cells
   /// that share a face with two others or have no volume, meshes deal.II
   /// cannot orient.
-  template <int dim>
-  void build_mesh(dealii::Triangulation<dim> &triangulation, const MeshParameters &mesh,
+  template <int dim, int spacedim = dim>
+  void build_mesh(dealii::Triangulation<dim, spacedim> &triangulation, const MeshParameters &mesh,
                   const std::string &parameter_file);
 
   /// domain = file: the number of cells in the file (read and checked like

@@ -15,7 +15,9 @@ namespace tpde
        "the unit sphere S^{d-1} in R^d (tokens normalised as by LayerNorm). d = 2: the circle, meshed by the "
        "angle theta in [0, 2 pi) with periodic ends ('subdivisions' cells, one number, then 'global "
        "refinements'); x = (cos theta, sin theta) and densities are per unit arc length. 'lower corner' and "
-       "'upper corner' are not used. d = 3 (S^2) is not available yet."},
+       "'upper corner' are not used. d = 3: S^2, a surface mesh in R^3 (the six faces of a cube projected "
+       "onto the sphere, 6 * 4^r cells after r = 'global refinements'; 'subdivisions' is not used), with a "
+       "mapping of degree max(4, p + 2) so the geometry is resolved beyond the scheme's order."},
     });
     return all;
   }
@@ -43,12 +45,19 @@ namespace tpde
     /// domain = sphere: the chart of the circle, theta in [0, 2 pi).
     MeshParameters read_sphere(const EntryReader &r, unsigned int dim)
     {
-      if (dim != 2)
-        r.fail("domain", dim == 3 ? std::string("expected dimension = 2 for domain = sphere (the circle); S^2 "
-                                                "(dimension = 3) is not available yet")
-                                  : std::string("expected dimension = 2 for domain = sphere, got dimension = 1"));
+      if (dim != 2 && dim != 3)
+        r.fail("domain", "expected dimension = 2 (the circle) or 3 (S^2) for domain = sphere, got dimension = " +
+                           std::to_string(dim));
       MeshParameters mesh;
-      mesh.domain             = MeshParameters::Domain::sphere;
+      mesh.domain = MeshParameters::Domain::sphere;
+      if (dim == 3)
+        {
+          mesh.lower_corner       = {-1., -1., -1.};
+          mesh.upper_corner       = {1., 1., 1.};
+          mesh.subdivisions       = {1, 1, 1};
+          mesh.global_refinements = r.integer("global refinements");
+          return mesh;
+        }
       mesh.lower_corner       = {0.};
       mesh.upper_corner       = {2. * M_PI};
       mesh.global_refinements = r.integer("global refinements");

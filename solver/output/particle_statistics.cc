@@ -15,20 +15,21 @@ namespace tpde
     std::unique_ptr<reference::GaussianReference> exact_solution(const Parameters &p)
     {
       const auto gaussian = p.initial.gaussian();
-      if (gaussian && reference::has_gaussian_reference(p.attention_type))
+      if (gaussian && reference::has_gaussian_reference(p.attention_type) && p.layers.keeps_gaussians())
         return std::make_unique<reference::GaussianReference>(p.attention_type, p.layers, *gaussian);
       return nullptr;
     }
   } // namespace
 
   ParticleStatistics::ParticleStatistics(const Parameters &p, const attention::Kernel &kernel,
-                                         const SphereSetup *circle)
+                                         const SphereSetup *setup)
     : dim(p.dimension)
     , kernel(kernel)
     , reference(exact_solution(p))
   {
-    if (circle)
-      this->circle = *circle;
+    if (setup)
+      sphere_columns = *setup;
+    circle = setup && p.dimension == 2;
   }
 
   std::vector<std::string> ParticleStatistics::header() const
@@ -39,8 +40,8 @@ namespace tpde
     own.last             = {"tokens"};
     for (const auto &[name, value] : kernel.diagnostics())
       own.last.push_back(name);
-    if (circle)
-      for (const auto &name : circle_column_names(*circle))
+    if (sphere_columns)
+      for (const auto &name : circle_column_names(*sphere_columns))
         own.last.push_back(name);
     return statistics_header(dim, reference.active(), own);
   }
@@ -83,15 +84,33 @@ namespace tpde
     r.push_back(double(n));
     for (const auto &[name, value] : kernel.diagnostics())
       r.push_back(value);
+    if (sphere_columns)
+      append_sphere_columns(time, positions, x, velocity, r);
+    return r;
+  }
+
+  void ParticleStatistics::append_sphere_columns(double time, const std::vector<double> &positions,
+                                                 const std::vector<double> &x, const std::vector<double> &velocity,
+                                                 std::vector<double> &row) const
+  {
+    const std::size_t         n = x.size() / dim;
+    const std::vector<double> weights(n, 1. / double(n));
     if (circle)
       {
-        const std::vector<double> weights(n, 1. / double(n));
-        const auto sums = circle_sums(*circle, n, positions.data(), weights.data(), velocity.data(), n,
+        const auto sums = circle_sums(*sphere_columns, time, n, positions.data(), weights.data(), velocity.data(), n,
                                       positions.data(), weights.data());
-        append_circle_columns(*circle, time, sums,
+        append_circle_columns(*sphere_columns, time, sums,
                               sphere::smoothed_histogram(n, positions.data(), weights.data(), 256, 2 * M_PI / 64),
-                              r);
+                              row);
+        return;
       }
-    return r;
+    std::vector<double> speed2(n, 0.);
+    for (std::size_t i = 0; i < n; ++i)
+      for (unsigned int c = 0; c < 3; ++c)
+        speed2[i] += velocity[3 * i + c] * velocity[3 * i + c];
+    append_surface_columns(*sphere_columns, time,
+                           surface_sums(*sphere_columns, time, n, x.data(), weights.data(), speed2.data(), n, x.data(),
+                                        weights.data()),
+                           row);
   }
 } // namespace tpde

@@ -17,6 +17,11 @@
 // Its sampling noise (a relative sqrt(18 / N) for a uniform law) creates
 // spurious maxima when the density is nearly flat: the count is meaningful
 // once clusters stand out of it.
+//
+// On S^2 (d = 3) the tokens are the ambient unit points and the velocity the
+// tangent vectors: mean_*, cov_*, max_speed are theirs, and the S^2 columns
+// come from the same sums as the grid's (surface_sums in sphere_statistics.h,
+// weights 1/N, the energy over all pairs); `clusters` is NaN as on the grid.
 #pragma once
 
 #include "attention/attention.h"
@@ -33,8 +38,9 @@ namespace tpde
   class ParticleStatistics
   {
   public:
-    /// `circle`: the circle's setup (tokens are angles), null in R^d.
-    ParticleStatistics(const Parameters &p, const attention::Kernel &kernel, const SphereSetup *circle = nullptr);
+    /// `setup`: the setup of the sphere's columns (Mesh/domain = sphere; on
+    /// the circle the tokens are angles, on S^2 ambient points), null in R^d.
+    ParticleStatistics(const Parameters &p, const attention::Kernel &kernel, const SphereSetup *setup = nullptr);
 
     std::vector<std::string> header() const;
     /// positions and velocity: N x dim, row-major.
@@ -49,6 +55,11 @@ namespace tpde
     unsigned int               dim; // of the moments (ambient on the circle)
     const attention::Kernel   &kernel;
     ReferenceTracker           reference;
-    std::optional<SphereSetup> circle;
+    std::optional<SphereSetup> sphere_columns;
+    bool                       circle = false; // sphere and d = 2: angles
+
+    /// The sphere's columns of the tokens (ambient points x, velocity in the chart or ambient).
+    void append_sphere_columns(double time, const std::vector<double> &positions, const std::vector<double> &x,
+                               const std::vector<double> &velocity, std::vector<double> &row) const;
   };
 } // namespace tpde

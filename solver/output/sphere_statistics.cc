@@ -2,6 +2,8 @@
 
 #include "sphere/circle_chart.h"
 #include "sphere/circle_diagnostics.h"
+#include "sphere/surface_diagnostics.h"
+#include "sphere/surface_kernel.h"
 
 #include <deal.II/base/mpi.h>
 
@@ -12,8 +14,8 @@
 
 namespace tpde
 {
-  template <int dim>
-  SphereStatistics<dim>::SphereStatistics(const DGSpace<dim> &space, const AttentionField<dim> &field,
+  template <int dim, int spacedim>
+  SphereStatistics<dim, spacedim>::SphereStatistics(const DGSpace<dim, spacedim> &space, const AttentionField<dim, spacedim> &field,
                                           const SphereSetup &setup)
     : space(space)
     , field(field)
@@ -28,12 +30,12 @@ namespace tpde
     for (unsigned int k = 1; k <= setup.modes; ++k)
       h.push_back("mode_" + std::to_string(k));
     h.push_back("clusters");
-    if (setup.wrapped_cauchy_r0 >= 0)
+    if (setup.has_reference())
       h.push_back("ref_order_parameter");
     return h;
   }
 
-  std::vector<double> circle_sums(const SphereSetup &setup, std::size_t n, const double *theta,
+  std::vector<double> circle_sums(const SphereSetup &setup, double time, std::size_t n, const double *theta,
                                   const double *weights, const double *speed, std::size_t n_sources,
                                   const double *source_theta, const double *source_weights)
   {
@@ -46,7 +48,7 @@ namespace tpde
         sums[1] += weights[i] * x[1];
       }
     const auto energy =
-      sphere::energy_sums(setup.beta, n, theta, weights, speed, n_sources, source_theta, source_weights);
+      sphere::energy_sums(setup.beta(time), n, theta, weights, speed, n_sources, source_theta, source_weights);
     sums[2] = energy.energy;
     sums[3] = energy.rate_unnormalized;
     sums[4] = energy.rate_softmax;
@@ -69,18 +71,88 @@ namespace tpde
       row.push_back(sphere::wrapped_cauchy_order_parameter(setup.wrapped_cauchy_r0, time));
   }
 
-  template <int dim>
-  std::vector<std::string> SphereStatistics<dim>::header() const
+  std::vector<double> surface_sums(const SphereSetup &setup, double time, std::size_t n, const double *x, const double *weights,
+                                   const double *speed2, std::size_t n_sources, const double *sources,
+                                   const double *source_weights)
+  {
+    const unsigned int  L = setup.modes;
+    std::vector<double> sums(6 + (L + 1) * (L + 1) - 1, 0.);
+    for (std::size_t i = 0; i < n; ++i)
+      for (unsigned int c = 0; c < 3; ++c)
+        sums[c] += weights[i] * x[3 * i + c];
+    const auto energy =
+      sphere::ambient_energy_sums(3, setup.beta(time), n, x, weights, speed2, n_sources, sources, source_weights);
+    sums[3] = energy.energy;
+    sums[4] = energy.rate_unnormalized;
+    sums[5] = energy.rate_softmax;
+    sphere::add_harmonic_sums(L, n, x, weights, &sums[6]);
+    return sums;
+  }
+
+  void append_surface_columns(const SphereSetup &setup, double time, const std::vector<double> &sums,
+                              std::vector<double> &row)
+  {
+    row.push_back(std::sqrt(sums[0] * sums[0] + sums[1] * sums[1] + sums[2] * sums[2]));
+    row.push_back(sums[3]);
+    row.push_back(setup.attention_type == "unnormalized" ? sums[4]
+                  : setup.attention_type == "softmax"    ? sums[5]
+                                                         : std::numeric_limits<double>::quiet_NaN());
+    for (unsigned int l = 1; l <= setup.modes; ++l)
+      row.push_back(sphere::harmonic_amplitude(l, &sums[6 + l * l - 1]));
+    // Clusters need the cells' neighbourhoods on the sphere: not counted yet.
+    row.push_back(std::numeric_limits<double>::quiet_NaN());
+    if (setup.poisson_r0 >= 0)
+      row.push_back(sphere::poisson_order_parameter(setup.poisson_r0, time));
+  }
+
+  template <int dim, int spacedim>
+  std::vector<std::string> SphereStatistics<dim, spacedim>::header() const
   {
     return circle_column_names(setup);
   }
 
-  template <int dim>
-  void SphereStatistics<dim>::append(double time, const double *u, const double *node_speed,
-                                     std::vector<double> &row) const
+  template <int dim, int spacedim>
+  void SphereStatistics<dim, spacedim>::append(double time, const double *u, const double *node_velocity,
+                                               std::vector<double> &row) const
   {
-    if constexpr (dim != 1)
-      throw std::logic_error("SphereStatistics: only the circle's chart (dim = 1)");
+    if constexpr (dim == 1)
+      append_circle(time, u, node_velocity, row);
+    else if constexpr (dim == 2 && spacedim == 3)
+      append_surface(time, u, node_velocity, row);
+    else
+      throw std::logic_error("SphereStatistics: the circle's chart or the S^2 mesh only");
+  }
+
+  template <int dim, int spacedim>
+  void SphereStatistics<dim, spacedim>::append_surface(double time, const double *u, const double *node_velocity,
+                                                       std::vector<double> &row) const
+  {
+    const MPI_Comm      comm = space.communicator;
+    const unsigned int  n    = space.n_nodes();
+    const std::size_t   N    = space.n_owned_cells() * n;
+    std::vector<double> x(3 * N), weights(N), speed2(N);
+    sphere::project_to_sphere(N, space.all_node_points().data(), x.data());
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      for (unsigned int q = 0; q < n; ++q)
+        {
+          const std::size_t i = space.node_index(k, q);
+          weights[i]          = space.cell_values(u, k)[q] * space.node_weight(k, q);
+          const double *v     = node_velocity + 3 * i;
+          speed2[i]           = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
+        }
+    std::vector<double> sources(field.all_source_points().size());
+    sphere::project_to_sphere(sources.size() / 3, field.all_source_points().data(), sources.data());
+    std::vector<double> sums = surface_sums(setup, time, N, x.data(), weights.data(), speed2.data(),
+                                            field.all_source_weights().size(), sources.data(),
+                                            field.all_source_weights().data());
+    dealii::Utilities::MPI::sum(sums, comm, sums);
+    append_surface_columns(setup, time, sums, row);
+  }
+
+  template <int dim, int spacedim>
+  void SphereStatistics<dim, spacedim>::append_circle(double time, const double *u, const double *node_speed,
+                                                      std::vector<double> &row) const
+  {
     const MPI_Comm     comm = space.communicator;
     const unsigned int n    = space.n_nodes();
     const std::size_t  N    = space.n_owned_cells() * n;
@@ -92,7 +164,7 @@ namespace tpde
           weights[space.node_index(k, q)] = space.cell_values(u, k)[q] * space.node_weight(k, q);
         }
     const auto &sources = field.all_source_points();
-    std::vector<double> sums = circle_sums(setup, N, theta.data(), weights.data(), node_speed,
+    std::vector<double> sums = circle_sums(setup, time, N, theta.data(), weights.data(), node_speed,
                                            field.all_source_weights().size(), sources.data(),
                                            field.all_source_weights().data());
     dealii::Utilities::MPI::sum(sums, comm, sums);
@@ -123,4 +195,5 @@ namespace tpde
   template class SphereStatistics<1>;
   template class SphereStatistics<2>;
   template class SphereStatistics<3>;
+  template class SphereStatistics<2, 3>;
 } // namespace tpde

@@ -1,6 +1,7 @@
 #include "output/statistics.h"
 
 #include "sphere/circle_chart.h"
+#include "sphere/surface_kernel.h"
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature_lib.h>
@@ -15,8 +16,8 @@
 
 namespace tpde
 {
-  template <int dim>
-  Statistics<dim>::Statistics(const DGSpace<dim>                             &space,
+  template <int dim, int spacedim>
+  Statistics<dim, spacedim>::Statistics(const DGSpace<dim, spacedim>                             &space,
                               std::unique_ptr<reference::GaussianReference> reference,
                               const attention::Kernel                      *kernel)
     : space(space)
@@ -24,8 +25,8 @@ namespace tpde
     , kernel(kernel)
   {}
 
-  template <int dim>
-  std::vector<std::string> Statistics<dim>::header() const
+  template <int dim, int spacedim>
+  std::vector<std::string> Statistics<dim, spacedim>::header() const
   {
     RunColumns own;
     own.after_mass       = {"outflow"};
@@ -55,8 +56,8 @@ namespace tpde
     return h;
   }
 
-  template <int dim>
-  void Statistics<dim>::add_slices(const SliceSetup &setup)
+  template <int dim, int spacedim>
+  void Statistics<dim, spacedim>::add_slices(const SliceSetup &setup)
   {
     bool any_exact = false;
     for (const double s : setup.positions)
@@ -71,8 +72,8 @@ namespace tpde
         std::make_unique<reference::GaussianReference>(setup.base_type, setup.layers, *setup.gaussian));
   }
 
-  template <int dim>
-  void Statistics<dim>::compute_slices(double time, const double *u, std::vector<double> &row)
+  template <int dim, int spacedim>
+  void Statistics<dim, spacedim>::compute_slices(double time, const double *u, std::vector<double> &row)
   {
     if (slices.empty())
       return;
@@ -86,8 +87,8 @@ namespace tpde
       append_slice_columns(l, &sums[l * n_sums], state, row);
   }
 
-  template <int dim>
-  std::vector<double> Statistics<dim>::slice_sums(const double *u, const reference::GaussianDensity *exact) const
+  template <int dim, int spacedim>
+  std::vector<double> Statistics<dim, spacedim>::slice_sums(const double *u, const reference::GaussianDensity *exact) const
   {
     constexpr int          d      = dim > 1 ? dim - 1 : 1;
     constexpr unsigned int n_sums = 1 + d + d * d + 2;
@@ -170,8 +171,8 @@ namespace tpde
     return sums;
   }
 
-  template <int dim>
-  void Statistics<dim>::append_slice_columns(std::size_t l, const double *sum, const reference::GaussianState *state,
+  template <int dim, int spacedim>
+  void Statistics<dim, spacedim>::append_slice_columns(std::size_t l, const double *sum, const reference::GaussianState *state,
                                              std::vector<double> &row) const
   {
     constexpr int d    = dim > 1 ? dim - 1 : 1;
@@ -210,8 +211,8 @@ namespace tpde
     row.push_back(std::sqrt(sum[2 + d + d * d]));
   }
 
-  template <int dim>
-  void Statistics<dim>::append_density_errors(const reference::GaussianState &state, const double *u,
+  template <int dim, int spacedim>
+  void Statistics<dim, spacedim>::append_density_errors(const reference::GaussianState &state, const double *u,
                                               std::vector<double> &row) const
   {
     const reference::GaussianDensity exact(state);
@@ -237,8 +238,8 @@ namespace tpde
     row.push_back(std::sqrt(errors[1]));
   }
 
-  template <int dim>
-  std::vector<double> Statistics<dim>::compute(const StatisticsInput &in)
+  template <int dim, int spacedim>
+  std::vector<double> Statistics<dim, spacedim>::compute(const StatisticsInput &in)
   {
     const unsigned int n   = space.n_nodes();
     const MPI_Comm     comm = space.communicator;
@@ -257,7 +258,9 @@ namespace tpde
           const double      rho  = space.cell_values(u, k)[q];
           const double      m    = rho * space.node_weight(k, q);
           double            x[3];
-          if (sphere)
+          if constexpr (spacedim > dim) // S^2: the point on the sphere, as the kernel sees it
+            sphere::project_to_sphere(1, space.node_point(k, q), x);
+          else if (sphere)
             sphere::circle_point(space.node_point(k, q)[0], x);
           else
             std::copy(space.node_point(k, q), space.node_point(k, q) + dim, x);
@@ -271,8 +274,8 @@ namespace tpde
           if (rho > 0)
             sums[1 + D + D * D] -= m * std::log(rho);
           double s2 = 0;
-          for (unsigned int c = 0; c < dim; ++c)
-            s2 += in.node_velocity[node * dim + c] * in.node_velocity[node * dim + c];
+          for (unsigned int c = 0; c < spacedim; ++c)
+            s2 += in.node_velocity[node * spacedim + c] * in.node_velocity[node * spacedim + c];
           max_speed2 = std::max(max_speed2, s2);
         }
     dealii::Utilities::MPI::sum(sums, comm, sums);
@@ -323,13 +326,14 @@ namespace tpde
     return row;
   }
 
-  template <int dim>
-  void Statistics<dim>::add_sphere(const AttentionField<dim> &field, const SphereSetup &setup)
+  template <int dim, int spacedim>
+  void Statistics<dim, spacedim>::add_sphere(const AttentionField<dim, spacedim> &field, const SphereSetup &setup)
   {
-    sphere = std::make_unique<SphereStatistics<dim>>(space, field, setup);
+    sphere = std::make_unique<SphereStatistics<dim, spacedim>>(space, field, setup);
   }
 
   template class Statistics<1>;
   template class Statistics<2>;
   template class Statistics<3>;
+  template class Statistics<2, 3>;
 } // namespace tpde

@@ -45,13 +45,13 @@ namespace tpde
     attention::Layers                       layers; // the masked kernel's weights, per layer
   };
 
-  template <int dim>
+  template <int dim, int spacedim = dim>
   class Statistics
   {
   public:
     /// `reference` may be null (no exact solution for this initial data);
     /// `kernel` may be null (no diagnostics columns).
-    Statistics(const DGSpace<dim>                           &space,
+    Statistics(const DGSpace<dim, spacedim>                           &space,
                std::unique_ptr<reference::GaussianReference> reference,
                const attention::Kernel                      *kernel = nullptr);
 
@@ -64,7 +64,7 @@ namespace tpde
     void add_slices(const SliceSetup &setup);
     /// Mesh/domain = sphere: moments of the ambient point and the columns of
     /// sphere_statistics.h (after the kernel's diagnostics).
-    void add_sphere(const AttentionField<dim> &field, const SphereSetup &setup);
+    void add_sphere(const AttentionField<dim, spacedim> &field, const SphereSetup &setup);
 
     /// The state of the Gaussian references (checkpoints), and its restore.
     std::vector<double> reference_snapshot() const { return join_snapshots(reference, slice_reference); }
@@ -91,12 +91,12 @@ namespace tpde
     std::vector<Slice>                            slices;
     ReferenceTracker                              slice_reference{nullptr};
 
-    const DGSpace<dim>                             &space;
+    const DGSpace<dim, spacedim>                             &space;
     ReferenceTracker                              reference;
     const attention::Kernel                      *kernel;
-    std::unique_ptr<SphereStatistics<dim>>        sphere;
+    std::unique_ptr<SphereStatistics<dim, spacedim>>        sphere;
 
-    unsigned int moment_dimension() const { return sphere ? 2 : dim; }
+    unsigned int moment_dimension() const { return spacedim > dim ? spacedim : sphere ? 2 : dim; }
   };
 
 } // namespace tpde

@@ -1,6 +1,7 @@
 #include "output/vtk_output.h"
 
 #include "sphere/circle_chart.h"
+#include "sphere/surface_kernel.h"
 
 #include "common/collective.h"
 
@@ -19,6 +20,7 @@
 #include <vtkIdTypeArray.h>
 #include <vtkIntArray.h>
 #include <vtkNew.h>
+#include <vtkSmartPointer.h>
 #include <vtkPointData.h>
 #include <vtkPoints.h>
 #include <vtkUnstructuredGrid.h>
@@ -120,8 +122,8 @@ namespace tpde
     }
   } // namespace
 
-  template <int dim>
-  VtkOutput<dim>::VtkOutput(const DGSpace<dim> &space, const std::string &directory,
+  template <int dim, int spacedim>
+  VtkOutput<dim, spacedim>::VtkOutput(const DGSpace<dim, spacedim> &space, const std::string &directory,
                             std::vector<std::string> coordinate_names)
     : space(space)
     , directory(directory)
@@ -129,8 +131,8 @@ namespace tpde
     , series((std::filesystem::path(directory) / "solution.pvd").string())
   {}
 
-  template <int dim>
-  void VtkOutput<dim>::setup()
+  template <int dim, int spacedim>
+  void VtkOutput<dim, spacedim>::setup()
   {
     const unsigned int p     = space.degree();
     const unsigned int n     = space.n_nodes();
@@ -185,7 +187,7 @@ namespace tpde
     double *coordinates = vtkDoubleArray::SafeDownCast(points->GetData())->GetPointer(0);
     std::fill(coordinates, coordinates + 3 * n_points, 0.);
     std::vector<double> angles; // the circle: theta of every point
-    dealii::FEValues<dim> fe_values(space.mapping, space.fe, dealii::Quadrature<dim>(reference_points),
+    dealii::FEValues<dim, spacedim> fe_values(space.mapping, space.fe, dealii::Quadrature<dim>(reference_points),
                                     dealii::update_quadrature_points);
     vtkNew<vtkIntArray> mpi_rank, refinement_level;
     mpi_rank->SetName("mpi_rank");
@@ -197,7 +199,7 @@ namespace tpde
       {
         fe_values.reinit(space.owned_cell(k));
         for (unsigned int l = 0; l < points_per_cell; ++l)
-          for (unsigned int c = 0; c < dim; ++c)
+          for (unsigned int c = 0; c < spacedim; ++c)
             coordinates[(k * points_per_cell + vtk_index[l]) * 3 + c] = fe_values.quadrature_point(l)[c];
         if (space.periodic()) // the circle's chart: draw the ring, keep theta as a point array
           for (unsigned int l = 0; l < points_per_cell; ++l)
@@ -232,7 +234,7 @@ namespace tpde
         grid->GetPointData()->AddArray(theta);
         return;
       }
-    for (unsigned int c = 0; c < dim && c < coordinate_names.size(); ++c)
+    for (unsigned int c = 0; c < spacedim && c < coordinate_names.size(); ++c)
       {
         vtkNew<vtkDoubleArray> coordinate;
         coordinate->SetName(coordinate_names[c].c_str());
@@ -258,8 +260,8 @@ namespace tpde
     }
   } // namespace
 
-  template <int dim>
-  void VtkOutput<dim>::interpolate(const double *nodal, double *at_points, unsigned int stride)
+  template <int dim, int spacedim>
+  void VtkOutput<dim, spacedim>::interpolate(const double *nodal, double *at_points, unsigned int stride)
   {
     // Sum factorisation: apply the 1D matrix along one direction at a time;
     // the layout is [after][points along d][before].
@@ -290,8 +292,26 @@ namespace tpde
       at_points[std::size_t(vtk_index[l]) * stride] = in[l];
   }
 
-  template <int dim>
-  void VtkOutput<dim>::write(double time, const VectorType &ghosted_density, const double *node_velocity,
+  namespace
+  {
+    /// "TIME" as deal.II and VisIt write it; "TimeValue" is what VTK's XML
+    /// readers (and so ParaView) take as the time of a lone file.
+    vtkSmartPointer<vtkFieldData> time_field_data(double time)
+    {
+      auto field_data = vtkSmartPointer<vtkFieldData>::New();
+      for (const char *name : {"TIME", "TimeValue"})
+        {
+          vtkNew<vtkDoubleArray> time_array;
+          time_array->SetName(name);
+          time_array->InsertNextValue(time);
+          field_data->AddArray(time_array);
+        }
+      return field_data;
+    }
+  } // namespace
+
+  template <int dim, int spacedim>
+  void VtkOutput<dim, spacedim>::write(double time, const VectorType &ghosted_density, const double *node_velocity,
                              const std::vector<double> &indicator)
   {
     const MPI_Comm     comm    = space.communicator;
@@ -309,13 +329,13 @@ namespace tpde
     velocity->SetName("velocity");
     velocity->SetNumberOfComponents(3);
     velocity->SetNumberOfTuples(n_points);
-    for (unsigned int c = 0; c < dim && c < coordinate_names.size(); ++c)
+    for (unsigned int c = 0; c < spacedim && c < coordinate_names.size(); ++c)
       velocity->SetComponentName(c, coordinate_names[c].c_str());
     cell_mass->SetName("cell_mass");
     cell_mass->SetNumberOfValues(static_cast<vtkIdType>(n_cells));
     double *density_values  = density->GetPointer(0);
     double *velocity_values = velocity->GetPointer(0);
-    if (dim < 3) // components beyond dim stay zero
+    if (spacedim < 3) // components beyond spacedim stay zero
       std::fill(velocity_values, velocity_values + 3 * n_points, 0.);
 
     std::vector<double> nodal(n);
@@ -329,16 +349,23 @@ namespace tpde
           }
         cell_mass->SetValue(static_cast<vtkIdType>(k), mass);
         interpolate(nodal.data(), density_values + k * points_per_cell, 1);
-        for (unsigned int c = 0; c < dim; ++c)
+        for (unsigned int c = 0; c < spacedim; ++c)
           {
             for (unsigned int i = 0; i < n; ++i)
-              nodal[i] = node_velocity[(k * n + i) * dim + c];
+              nodal[i] = node_velocity[(k * n + i) * spacedim + c];
             interpolate(nodal.data(), velocity_values + k * points_per_cell * 3 + c, 3);
           }
       }
     if (space.periodic())
       angular_to_tangent(vtkDoubleArray::SafeDownCast(grid->GetPoints()->GetData())->GetPointer(0), n_points,
                          velocity_values);
+    if constexpr (spacedim > dim) // S^2: interpolated between nodes, the field leaves the tangent plane by O(h^2)
+      {
+        const double       *points = vtkDoubleArray::SafeDownCast(grid->GetPoints()->GetData())->GetPointer(0);
+        std::vector<double> unit(3 * n_points);
+        sphere::project_to_sphere(n_points, points, unit.data());
+        sphere::project_to_tangent(n_points, unit.data(), velocity_values);
+      }
 
     grid->GetPointData()->AddArray(density);
     grid->GetPointData()->SetActiveScalars("density");
@@ -352,17 +379,7 @@ namespace tpde
     for (std::size_t k = 0; k < n_cells; ++k)
       indicator_array->SetValue(static_cast<vtkIdType>(k), k < indicator.size() ? indicator[k] : 0.);
     grid->GetCellData()->AddArray(indicator_array);
-    // "TIME" as deal.II and VisIt write it; "TimeValue" is what VTK's XML
-    // readers (and so ParaView) take as the time of a lone file.
-    vtkNew<vtkFieldData> field_data;
-    for (const char *name : {"TIME", "TimeValue"})
-      {
-        vtkNew<vtkDoubleArray> time_array;
-        time_array->SetName(name);
-        time_array->InsertNextValue(time);
-        field_data->AddArray(time_array);
-      }
-    grid->SetFieldData(field_data);
+    grid->SetFieldData(time_field_data(time));
 
     char stem[64];
     std::snprintf(stem, sizeof stem, "solution_%05u", n_written());
@@ -410,8 +427,8 @@ namespace tpde
     });
   }
 
-  template <int dim>
-  void VtkOutput<dim>::resume(PvdCollection::Entries outputs)
+  template <int dim, int spacedim>
+  void VtkOutput<dim, spacedim>::resume(PvdCollection::Entries outputs)
   {
     series.restore(std::move(outputs));
     collectively<std::runtime_error>(space.communicator, [&]() {
@@ -423,4 +440,5 @@ namespace tpde
   template class VtkOutput<1>;
   template class VtkOutput<2>;
   template class VtkOutput<3>;
+  template class VtkOutput<2, 3>;
 } // namespace tpde

@@ -18,7 +18,7 @@ class vtkUnstructuredGrid;
 
 namespace tpde
 {
-  template <int dim>
+  template <int dim, int spacedim = dim>
   class VtkOutput
   {
   public:
@@ -26,7 +26,7 @@ namespace tpde
     /// masked attention): each coordinate is also written as a point array of
     /// that name (for Threshold/Contour filters), and the velocity's components
     /// are named after them.
-    VtkOutput(const DGSpace<dim> &space, const std::string &directory,
+    VtkOutput(const DGSpace<dim, spacedim> &space, const std::string &directory,
               std::vector<std::string> coordinate_names = {});
 
     /// Call after every mesh change.
@@ -47,7 +47,7 @@ namespace tpde
     /// lexicographic order) at the output points of a cell, in VTK order.
     void interpolate(const double *nodal, double *at_points, unsigned int stride);
 
-    const DGSpace<dim> &space;
+    const DGSpace<dim, spacedim> &space;
     std::string         directory;
     std::vector<std::string> coordinate_names;
     unsigned int        order = 1;           // of the VTK Lagrange cells, max(p, 1)

@@ -1,6 +1,9 @@
 #include "parameters/parameters.h"
 
 #include "attention/attention_entries.h"
+#include "attention/feed_forward.h"
+#include "attention/weights_file.h"
+#include "common/input_file.h"
 #include "initial/gaussian_mixture.h"
 
 #include <deal.II/base/exceptions.h>
@@ -10,9 +13,9 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
@@ -86,6 +89,7 @@ namespace tpde
         {"Discretization", &DiscretizationParameters::declare},
         {"Attention", &attention::declare_entries, &attention::per_layer},
         {"Layers", &attention::declare_layer_entries},
+        {"Feed-forward", &attention::declare_feed_forward_entries, &attention::feed_forward_per_layer},
         {"Masked attention", &masked_attention_entries},
         {"Initial condition", &InitialConditionParameters::declare},
         {"Mesh refinement", &MeshRefinementParameters::declare},
@@ -111,22 +115,6 @@ namespace tpde
         ~Leave() { prm.leave_subsection(); }
       } leave{prm};
       return read(reader);
-    }
-
-    /// A command-line argument as it may appear in a one-line message
-    /// (control characters such as a newline as \xNN).
-    std::string printable(const std::string &text)
-    {
-      std::string out;
-      for (const unsigned char c : text)
-        if (c < 32 || c == 127)
-          {
-            const char *hex = "0123456789abcdef";
-            out += std::string("\\x") + hex[c / 16] + hex[c % 16];
-          }
-        else
-          out += static_cast<char>(c);
-      return out;
     }
 
     void apply_override(ParameterHandler &prm, const std::string &argument)
@@ -258,7 +246,31 @@ namespace tpde
       p.mesh.subdivisions.insert(p.mesh.subdivisions.begin(), m.s_subdivisions);
     }
 
-    Parameters extract(ParameterHandler &prm, const std::string &name)
+    /// `subsection Feed-forward` into p.layers, for the token space of the
+    /// Attention read before: blocks live in R^d (not on the circle's chart,
+    /// not at masked attention's frozen positions).
+    void read_feed_forward_section(const EntryReader &r, Parameters &p)
+    {
+      auto &layers        = p.layers;
+      layers.feed_forward = attention::read_feed_forward(r, p.dimension, layers);
+      if (layers.feed_forward.blocks.empty())
+        return;
+      if (p.mesh.on_sphere() || p.masked())
+        r.fail("type", std::string("expected none with ") +
+                         (p.masked() ? "Attention/type = masked" : "Mesh/domain = sphere") +
+                         " (feed-forward blocks act on tokens in R^d), got " + r.trimmed("type"));
+      if (layers.feed_forward.composition != attention::Composition::split)
+        return;
+      if (!(layers.duration > 0. && std::isfinite(layers.duration)))
+        EntryReader(r.file(), "Layers", {}).fail("duration", "expected a positive duration of each layer with "
+                                                             "Feed-forward/composition = split (the halves of a "
+                                                             "layer), got " + std::to_string(layers.duration));
+      layers.phases = 2;
+    }
+
+    /// `explicit_entries`: "Subsection/entry" of every entry the file or an override sets (a weights file
+    /// may set none of them).
+    Parameters extract(ParameterHandler &prm, const std::string &name, const std::set<std::string> &explicit_entries)
     {
       Parameters p;
       p.file                 = name;
@@ -267,8 +279,12 @@ namespace tpde
 
       p.mesh = read_section(prm, name, "Mesh", [&](const EntryReader &r) { return MeshParameters::read(r, dim); });
       p.discretization = read_section(prm, name, "Discretization", &DiscretizationParameters::read);
-      static_cast<attention::LayerTimes &>(p.layers) = read_section(prm, name, "Layers", &attention::read_layer_times);
-      read_section(prm, name, "Attention", [&](const EntryReader &r) {
+      const attention::Weights weights = read_section(prm, name, "Layers", [&](const EntryReader &r) {
+        static_cast<attention::LayerTimes &>(p.layers) = attention::read_layer_times(r);
+        return attention::read_layer_weights(r, dim, explicit_entries, p.layers);
+      });
+      read_section(prm, name, "Attention", [&](const EntryReader &entries) {
+        const EntryReader r = attention::with_weights(entries, weights, explicit_entries);
         p.attention_type = r.text("type");
         if (p.masked() && p.mesh.on_sphere())
           r.fail("type", "a type other than masked with Mesh/domain = sphere (masked attention on the sphere "
@@ -276,8 +292,21 @@ namespace tpde
         if (p.masked() && dim > 2)
           EntryReader(name, "", {}).fail("dimension", "masked attention supports d = 1 or 2 (the mesh has d + 1 "
                                                       "dimensions: s and the token), got " + std::to_string(dim));
-        p.layers.attention = attention::read_layered_entries(r, dim, p.attention_type, p.layers);
+        try
+          {
+            p.layers.attention = attention::read_layered_entries(r, dim, p.attention_type, p.layers);
+          }
+        catch (const InputError &e)
+          {
+            // The values may come from the weights file: say so.
+            throw InputError(std::string(e.what()) +
+                             (weights.entries.empty() ? "" : " (with the values of the weights file " + weights.file + ")"));
+          }
         p.attention        = p.layers.attention.front();
+        return 0;
+      });
+      read_section(prm, name, "Feed-forward", [&](const EntryReader &entries) {
+        read_feed_forward_section(attention::with_weights(entries, weights, explicit_entries), p);
         return 0;
       });
       p.initial = read_section(prm, name, "Initial condition", [&](const EntryReader &r) {
@@ -293,7 +322,12 @@ namespace tpde
       p.refinement = read_section(prm, name, "Mesh refinement", [&](const EntryReader &r) {
         RefinementContext context{MeshParameters::chart_dimension(dim, p.mesh.on_sphere()),
                                   p.mesh.global_refinements, {}};
-        if (p.mesh.domain != MeshParameters::Domain::file)
+        if (p.on_surface())
+          // S^2: the cube's faces count as boxes of 2 cells a side, so the automatic maximum
+          // level is 4 (16 cells along each cube edge, 1536 in all): the Poisson kernel of
+          // sphere-poisson.prm is resolved to 1e-9 at level 3, and level 5 cost 4x per level.
+          context.subdivisions = {2, 2};
+        else if (p.mesh.domain != MeshParameters::Domain::file)
           context.subdivisions = p.mesh.subdivisions;
         return MeshRefinementParameters::read(r, context);
       });
@@ -374,20 +408,6 @@ namespace tpde
 
   namespace
   {
-    std::string read_text(const std::string &file)
-    {
-      std::error_code ec;
-      // Pipes (`tpde run <(...)`) are fine; a folder is not.
-      if (std::filesystem::is_directory(file, ec))
-        throw InputError(file + ": expected a parameter file, got a folder");
-      std::ifstream in(file);
-      if (!in)
-        throw InputError(file + ": cannot open the parameter file");
-      std::stringstream s;
-      s << in.rdbuf();
-      return s.str();
-    }
-
     /// A line as deal.II reads it: tabs as spaces, without its comment
     /// (from '#') and surrounding white space.
     std::string content_of(std::string line)
@@ -408,7 +428,8 @@ namespace tpde
     /// entry silently; the text is scanned first, tracking `subsection` and
     /// `end`, so that both lines are named. Also refuses a file without a
     /// single entry (empty, or only comments).
-    void check_entries_set_once(const std::string &text, const std::string &name)
+    /// Returns the "Subsection/entry" keys that the text sets.
+    std::set<std::string> check_entries_set_once(const std::string &text, const std::string &name)
     {
       std::istringstream                   in(text);
       std::string                          line;
@@ -452,6 +473,10 @@ namespace tpde
       if (!any)
         throw InputError(name + ": expected a parameter file with entries ('set entry = value'), got " +
                          (text.empty() ? "an empty file" : "no 'set' line"));
+      std::set<std::string> keys;
+      for (const auto &entry : first_line)
+        keys.insert(entry.first);
+      return keys;
     }
   } // namespace
 
@@ -459,12 +484,19 @@ namespace tpde
                               const std::string              &name,
                               const std::vector<std::string> &overrides)
   {
-    check_entries_set_once(text, name);
-    ParameterHandler prm;
+    std::set<std::string> explicit_entries = check_entries_set_once(text, name);
+    ParameterHandler      prm;
     parse_into_handler(prm, text, name, overrides);
+    for (const std::string &o : overrides) // well-formed: parse_into_handler applied them
+      {
+        std::string key;
+        for (const std::string &part : dealii::Utilities::split_string_list(o.substr(0, o.find('=')), '/'))
+          key += (key.empty() ? "" : "/") + part;
+        explicit_entries.insert(key);
+      }
     try
       {
-        Parameters         p = extract(prm, name);
+        Parameters         p = extract(prm, name, explicit_entries);
         std::ostringstream out;
         prm.print_parameters(out, ParameterHandler::ShortPRM);
         p.as_prm = out.str();
@@ -478,7 +510,7 @@ namespace tpde
 
   Parameters read_parameters(const std::string &file, const std::vector<std::string> &overrides)
   {
-    return parse_parameters(read_text(file), file, overrides);
+    return parse_parameters(read_input_file(file, "parameter file"), file, overrides);
   }
 
   void check_output_directory(const Parameters &p)

@@ -5,8 +5,9 @@
 // reads its entries (common/parameter_entries.h): Mesh (mesh/), Discretization
 // (dg/), Attention (attention/), Initial condition (initial/), Mesh refinement
 // (adaptation/), Time stepping (run/), Output (output/), Particles
-// (particles/), Checkpoint (checkpoint/), Layers (attention/layers.h). This file only adds `dimension`, `subsection Masked
-// attention` (which reshapes the mesh and the initial data) and the glue.
+// (particles/), Checkpoint (checkpoint/), Layers (attention/layers.h), Feed-forward (attention/feed_forward.h).
+// This file only adds `dimension`, `subsection Masked attention` (which reshapes the mesh and the initial data)
+// and the glue.
 //
 // Every entry is declared independently of the dimension, so a file is parsed
 // once; `set dimension` then selects the templated code path and all vectors
@@ -50,7 +51,7 @@ namespace tpde
     DiscretizationParameters   discretization;
     std::string                attention_type = "softmax";
     attention::Parameters      attention; // the first layer's (layers.attention[0])
-    attention::Layers          layers;    // subsection Layers: every layer's attention
+    attention::Layers          layers;    // subsection Layers: every layer's attention and feed-forward block
     InitialConditionParameters initial;
     MeshRefinementParameters   refinement;
     TimeSteppingParameters     time;
@@ -67,6 +68,9 @@ namespace tpde
     {
       return MeshParameters::chart_dimension(dimension, mesh.on_sphere()) + (masked() ? 1 : 0);
     }
+    /// S^2 (domain = sphere, dimension = 3): a surface mesh in R^3, where
+    /// node points, velocities and normals have three components.
+    bool on_surface() const { return mesh.on_sphere() && dimension == 3; }
   };
 
   /// Declares every entry with its default, pattern and documentation.

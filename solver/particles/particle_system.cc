@@ -1,6 +1,7 @@
 #include "particles/particle_system.h"
 
 #include "sphere/circle_chart.h"
+#include "sphere/surface_kernel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -24,6 +25,13 @@ namespace tpde::particles
     stage.resize(current.size());
     for (auto &r : rate)
       r.resize(current.size());
+  }
+
+  void ParticleSystem::set_sphere_retraction()
+  {
+    if (dim != 3)
+      throw std::invalid_argument("ParticleSystem: the sphere retraction needs tokens in R^3 (S^2)");
+    manifold = Manifold::sphere;
   }
 
   void ParticleSystem::evaluate_velocity(const double *x, double *velocity_out) const
@@ -73,9 +81,11 @@ namespace tpde::particles
         for (std::size_t i = 0; i < n; ++i)
           current[i] = current[i] / 3. + 2. / 3. * (stage[i] + dt * rate[1][i]);
       }
-    if (circle_chart)
+    if (manifold == Manifold::circle_chart)
       for (double &theta : current)
         theta = sphere::wrap_angle(theta);
+    else if (manifold == Manifold::sphere)
+      sphere::project_to_sphere(n_tokens, current.data(), current.data());
     velocity_is_current = false;
   }
 

@@ -51,7 +51,17 @@ namespace tpde::particles
     /// The tokens are angles of the circle's chart (dimension 1, a kernel
     /// periodic in them): every step wraps them into [0, 2 pi), so they stay
     /// exactly on the circle.
-    void set_circle_chart() { circle_chart = true; }
+    void set_circle_chart() { manifold = Manifold::circle_chart; }
+
+    /// The tokens are points of the unit sphere S^2 in R^3 (dimension 3) and
+    /// the kernel's velocity is tangent at x / |x| (sphere/surface_kernel.h):
+    /// every step is the Runge-Kutta step in R^3 followed by the retraction
+    /// x -> x / |x|, so |x_i| = 1 to round-off after every step. The order
+    /// stays the scheme's (4 or 3): the exact flow of the ambient field keeps
+    /// |x| (d|x|^2/dt = 2 <x, X> = 0), so the RK result lies within its local
+    /// error O(dt^{p+1}) of the sphere, and the closest-point projection moves
+    /// it by at most that much (twice the distance to the exact solution).
+    void set_sphere_retraction();
 
     /// Velocity evaluations so far (for the cost per step).
     unsigned long evaluations() const { return n_evaluations; }
@@ -64,7 +74,12 @@ namespace tpde::particles
     std::vector<double>      current;
     std::vector<double>      current_velocity;
     bool                     velocity_is_current = false;
-    bool                     circle_chart        = false;
+    enum class Manifold
+    {
+      flat,
+      circle_chart,
+      sphere
+    } manifold = Manifold::flat;
     // Stage storage: stage positions and the stage velocities k2..k4.
     std::vector<double>      stage, rate[3];
     mutable unsigned long    n_evaluations = 0;

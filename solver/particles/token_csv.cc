@@ -61,7 +61,7 @@ namespace tpde::particles
 
     /// Rows of one file, grouped by time (`default_time` without a time column).
     std::map<double, std::vector<double>> read_file(const std::string &file, unsigned int dim, double default_time,
-                                                    double time_scale)
+                                                    double time_scale, const TokenCheck &check)
     {
       std::ifstream in(file);
       if (!in)
@@ -116,6 +116,9 @@ namespace tpde::particles
           auto        &tokens = rows[time];
           for (unsigned int a = 0; a < dim; ++a)
             tokens.push_back(number(coordinate_column[a]));
+          if (check)
+            if (const std::string problem = check(&tokens[tokens.size() - dim]); !problem.empty())
+              throw std::invalid_argument(where + problem);
         }
       if (!have_header)
         throw std::invalid_argument(file + ": expected a header line and token rows, the file is empty");
@@ -125,7 +128,8 @@ namespace tpde::particles
     }
   } // namespace
 
-  std::vector<TokenSnapshot> read_token_csv(const std::string &path, unsigned int dim, double time_scale)
+  std::vector<TokenSnapshot> read_token_csv(const std::string &path, unsigned int dim, double time_scale,
+                                            const TokenCheck &check)
   {
     namespace fs = std::filesystem;
     std::map<double, std::vector<double>> all;
@@ -138,7 +142,7 @@ namespace tpde::particles
     };
     const auto star = path.find('*');
     if (star == std::string::npos)
-      merge(read_file(path, dim, 0., time_scale));
+      merge(read_file(path, dim, 0., time_scale, check));
     else
       {
         if (path.find('*', star + 1) != std::string::npos)
@@ -174,7 +178,7 @@ namespace tpde::particles
             ++matched;
             const std::string file = entry.string();
             merge(read_file(file, dim, scaled_time(*index, time_scale, file + ": the number in the file name: "),
-                            time_scale));
+                            time_scale, check));
           }
         if (matched == 0)
           throw std::invalid_argument(path + ": no file matches the pattern (with a number in place of '*')");

@@ -14,6 +14,7 @@
 // Every time is multiplied by `time_scale` (layer index -> PDE time).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,13 @@ namespace tpde::particles
     std::vector<double> positions; // N x dim, row-major
   };
 
+  /// A check of one token's coordinates (dim numbers): empty if it is
+  /// acceptable, else what is wrong (the reader adds the file and line).
+  using TokenCheck = std::function<std::string(const double *x)>;
+
   /// Snapshots in increasing time. Throws std::invalid_argument with a
-  /// one-line message naming the file (and line) and what was expected.
-  std::vector<TokenSnapshot> read_token_csv(const std::string &path, unsigned int dim, double time_scale = 1.);
+  /// one-line message naming the file (and line) and what was expected,
+  /// also for a token that `check` (if set) refuses.
+  std::vector<TokenSnapshot> read_token_csv(const std::string &path, unsigned int dim, double time_scale = 1.,
+                                            const TokenCheck &check = {});
 } // namespace tpde::particles

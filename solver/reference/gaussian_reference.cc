@@ -70,6 +70,32 @@ namespace tpde::reference
 
   namespace
   {
+    /// The moment rate at layer and phase `at`: the attention's, composed with
+    /// the layer's affine block as LayeredKernel composes the velocities.
+    GaussianState composed_rate(const MomentDerivative &attention, const attention::FeedForwardStack &blocks,
+                                const attention::LayerTimes::Position &at, const GaussianState &s)
+    {
+      if (blocks.blocks.empty())
+        return attention(s);
+      const attention::FeedForward &block = blocks.blocks[at.layer];
+      const bool                    split = blocks.composition == attention::Composition::split;
+      if (split && at.phase == 1)
+        return block.moments(s, 2 * block.residual_scale);
+      GaussianState rate   = attention(s);
+      const double  factor = (split ? 2 : 1) * block.residual_scale;
+      for (double &m : rate.mean)
+        m *= factor;
+      rate.covariance = factor * rate.covariance;
+      if (!split)
+        {
+          const GaussianState own = block.moments(s, block.residual_scale);
+          for (std::size_t a = 0; a < rate.mean.size(); ++a)
+            rate.mean[a] += own.mean[a];
+          rate.covariance = rate.covariance + own.covariance;
+        }
+      return rate;
+    }
+
     attention::Layers one_layer(const attention::Parameters &parameters)
     {
       attention::Layers layers;
@@ -96,12 +122,14 @@ namespace tpde::reference
     : variant_name(variant)
     , dim(layers.attention.at(0).dim)
     , times(layers)
-    , active_layer(std::make_shared<std::size_t>(layers.layer_at(t0)))
+    , active(std::make_shared<attention::LayerTimes::Position>(layers.position_at(t0)))
   {
     std::vector<MomentDerivative> derivatives;
     for (const attention::Parameters &parameters : layers.attention)
       derivatives.push_back(make_moment_derivative(variant, parameters));
     times.count = static_cast<unsigned int>(derivatives.size());
+    require(layers.keeps_gaussians(), "Gaussian reference '" + variant + "': an mlp feed-forward block does not keep "
+                                      "Gaussians Gaussian");
     const std::string where      = "Gaussian reference '" + variant + "': ";
     require(initial.mean.size() == dim,
             where + "initial mean has " + std::to_string(initial.mean.size()) +
@@ -114,14 +142,15 @@ namespace tpde::reference
               initial.covariance.to_string());
 
     unpack(pack(initial), dim, current);
-    const std::size_t d     = dim;
-    const auto        layer = active_layer;
-    auto              rhs   = [derivatives, layer, d](double,
+    const std::size_t d        = dim;
+    const auto        at       = active;
+    const auto        blocks   = layers.feed_forward;
+    auto              rhs      = [derivatives, at, blocks, d](double,
                                    const std::vector<double> &y,
                                    std::vector<double>       &dydt) {
       GaussianState s;
       unpack(y, d, s);
-      const GaussianState ds = derivatives[*layer](s);
+      const GaussianState ds = composed_rate(derivatives[at->layer], blocks, *at, s);
       std::copy(ds.mean.begin(), ds.mean.end(), dydt.begin());
       std::copy(ds.covariance.data.begin(), ds.covariance.data.end(), dydt.begin() + d);
     };
@@ -137,7 +166,7 @@ namespace tpde::reference
              b       = times.next_boundary(integrator->time()))
           {
             integrator->advance_to(b);
-            *active_layer = times.layer_at(b);
+            *active = times.position_at(b);
             integrator->right_hand_side_changed();
           }
         const double reached = integrator->time();
@@ -161,7 +190,7 @@ namespace tpde::reference
   void GaussianReference::restore(const std::vector<double> &snapshot)
   {
     integrator->restore(snapshot);
-    *active_layer = times.layer_at(integrator->time());
+    *active = times.position_at(integrator->time());
     unpack(integrator->state(), dim, current);
   }
 

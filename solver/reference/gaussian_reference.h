@@ -62,7 +62,11 @@ namespace tpde::reference
     /// Piecewise-constant weights: layer l's moment ODE on [l tau, (l + 1)
     /// tau), the last layer after count * tau. The integration stops at every
     /// boundary and restarts there with the next layer's right-hand side, so
-    /// the reference stays exact (no step straddles a jump).
+    /// the reference stays exact (no step straddles a jump). Affine
+    /// feed-forward blocks add their rates as the composition says (sum:
+    /// s (attention + block); split: 2 s attention, then 2 s block, on the
+    /// halves of each layer, attention/feed_forward.h); throws
+    /// std::invalid_argument for an mlp block (Layers::keeps_gaussians()).
     GaussianReference(const std::string      &variant,
                       const attention::Layers &layers,
                       const GaussianState    &initial,
@@ -83,7 +87,7 @@ namespace tpde::reference
     const OdeIntegrator &ode() const { return *integrator; }
 
     /// The layer whose right-hand side is integrated now.
-    unsigned int layer() const { return static_cast<unsigned int>(*active_layer); }
+    unsigned int layer() const { return active->layer; }
 
     /// The integration state, and its restore (checkpoints; the layer follows the time).
     std::vector<double> snapshot() const { return integrator->snapshot(); }
@@ -93,7 +97,7 @@ namespace tpde::reference
     std::string                    variant_name;
     unsigned int                   dim;
     attention::LayerTimes          times;
-    std::shared_ptr<std::size_t>   active_layer; // read by the right-hand side (shared: the object may move)
+    std::shared_ptr<attention::LayerTimes::Position> active; // read by the right-hand side (shared: the object may move)
     std::unique_ptr<OdeIntegrator> integrator;
     GaussianState                  current;
   };

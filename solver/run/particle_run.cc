@@ -14,6 +14,7 @@
 #include "run/output_folder.h"
 #include "run/run_clock.h"
 #include "sphere/circle_chart.h"
+#include "sphere/surface_kernel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -28,6 +29,13 @@ namespace tpde
 {
   namespace
   {
+    /// Coordinates per token: the circle's angle, else the point of R^d
+    /// (on S^2 the ambient point of the unit sphere).
+    unsigned int token_dimension(const Parameters &p)
+    {
+      return p.mesh.on_sphere() && p.dimension == 2 ? 1 : p.dimension;
+    }
+
     /// Output folder, parameters.prm, statistics.csv and the .vtp series.
     struct ParticleFiles
     {
@@ -47,8 +55,9 @@ namespace tpde
             if (active)
               {
                 write_parameters_prm(directory, p.as_prm);
+                const bool circle = token_dimension(p) == 1 && p.mesh.on_sphere(); // angles to the ring
                 if (p.output.write_vtu)
-                  vtk = std::make_unique<ParticleVtkOutput>(directory.string(), p.dimension, p.mesh.on_sphere());
+                  vtk = std::make_unique<ParticleVtkOutput>(directory.string(), p.dimension, circle);
                 if (vtk && resumed)
                   vtk->resume(resumed->outputs);
               }
@@ -119,7 +128,7 @@ namespace tpde
                          ", expected an end time after it");
       state.positions  = c.numbers("positions");
       const auto &step = c.numbers("interval");
-      const unsigned int token_dim = MeshParameters::chart_dimension(p.dimension, p.mesh.on_sphere());
+      const unsigned int token_dim = token_dimension(p);
       if (step.size() != 3 || state.positions.size() != std::size_t(p.particles.number_of_tokens) * token_dim)
         throw InputError(c.origin() + ": damaged checkpoint (token count or interval state)");
       state.target       = step[0];
@@ -152,41 +161,54 @@ namespace tpde
         }
     }
 
-    /// Imported tokens on the circle: ambient points (x, y) with |x| = 1 to
-    /// 1e-6 (LayerNorm'ed tokens as other codes write them), as angles.
-    std::vector<double> circle_angles(const Parameters &p, const particles::TokenSnapshot &s)
+    /// Points of the unit circle (n x 2) to their angles (the circle's tokens).
+    std::vector<double> circle_angles(const std::vector<double> &points)
     {
-      std::vector<double> angles(s.positions.size() / 2);
+      std::vector<double> angles(points.size() / 2);
       for (std::size_t i = 0; i < angles.size(); ++i)
-        {
-          const double *x = &s.positions[2 * i];
-          if (!(std::abs(std::hypot(x[0], x[1]) - 1) <= 1e-6))
-            throw InputError(p.file + ": subsection 'Particles', entry 'import file': token " + std::to_string(i) +
-                             " at time " + std::to_string(s.time) + " lies off the unit circle (|x| = " +
-                             std::to_string(std::hypot(x[0], x[1])) + "; Mesh/domain = sphere expects |x| = 1)");
-          angles[i] = sphere::circle_angle(x);
-        }
+        angles[i] = sphere::circle_angle(&points[2 * i]);
       return angles;
     }
 
+    /// Imported tokens on the sphere are ambient points with |x| = 1 to 1e-6
+    /// (LayerNorm'ed tokens as other codes write them): a token off it is
+    /// refused with the file and line (read_token_csv adds them).
+    particles::TokenCheck unit_norm_check(const Parameters &p)
+    {
+      if (!p.mesh.on_sphere())
+        return {};
+      return [dim = p.dimension](const double *x) -> std::string {
+        double norm2 = 0;
+        for (unsigned int c = 0; c < dim; ++c)
+          norm2 += x[c] * x[c];
+        if (std::abs(std::sqrt(norm2) - 1) <= 1e-6)
+          return "";
+        return "the token lies off the unit " + std::string(dim == 2 ? "circle" : "sphere") +
+               " (|x| = " + std::to_string(std::sqrt(norm2)) + "; Mesh/domain = sphere expects |x| = 1 to 1e-6)";
+      };
+    }
+
     ParticleRunSummary import_tokens(const Parameters &p, attention::LayeredKernel &kernel, const RunOptions &options,
-                                     const SphereSetup *circle)
+                                     const SphereSetup *sphere_columns)
     {
       const RunClock                        clock;
       std::vector<particles::TokenSnapshot> snapshots;
       try
         {
-          snapshots = particles::read_token_csv(p.particles.import_file, p.dimension, p.particles.import_time_scale);
+          snapshots = particles::read_token_csv(p.particles.import_file, p.dimension, p.particles.import_time_scale,
+                                                unit_norm_check(p));
         }
       catch (const std::invalid_argument &e)
         {
           throw InputError(p.file + ": subsection 'Particles', entry 'import file': " + e.what());
         }
-      const unsigned int dim = p.mesh.on_sphere() ? 1 : p.dimension;
-      if (p.mesh.on_sphere())
-        for (auto &s : snapshots)
-          s.positions = circle_angles(p, s);
-      ParticleStatistics statistics(p, kernel, circle);
+      const unsigned int dim = token_dimension(p);
+      for (auto &s : snapshots)
+        if (dim == 1 && p.mesh.on_sphere())
+          s.positions = circle_angles(s.positions);
+        else if (p.on_surface()) // within 1e-6 of the sphere: onto it, as the run's tokens are
+          sphere::project_to_sphere(s.positions.size() / 3, s.positions.data(), s.positions.data());
+      ParticleStatistics statistics(p, kernel, sphere_columns);
       ParticleRunSummary summary;
       summary.header = statistics.header();
       ParticleFiles files(p, summary.header, options);
@@ -196,7 +218,7 @@ namespace tpde
           const auto         &s = snapshots[k];
           std::vector<double> velocity(s.positions.size());
           std::vector<double> weights(s.positions.size() / dim, 1. / double(s.positions.size() / dim));
-          kernel.select(p.layers.layer_at(s.time)); // a snapshot is moved by the weights of its time's layer
+          kernel.select_at(p.layers, s.time); // a snapshot is moved by the weights of its time's layer (and phase)
           try
             {
               kernel.evaluate(weights.size(), s.positions.data(), weights.size(), s.positions.data(),
@@ -233,7 +255,8 @@ namespace tpde
 
     void announce(const Parameters &p, std::size_t tokens)
     {
-      std::cout << "TPDE particles " << p.dimension << "D" << (p.mesh.on_sphere() ? " on the circle" : "") << ", "
+      std::cout << "TPDE particles " << p.dimension << "D"
+                << (p.on_surface() ? " on S^2" : p.mesh.on_sphere() ? " on the circle" : "") << ", "
                 << p.attention_type << " attention, " << tokens << " tokens ("
                 << ParticleParameters::samplings().name_of(p.particles.sampling) << ", seed " << p.particles.seed
                 << "), " << ParticleParameters::integrators().name_of(p.particles.integrator) << std::endl;
@@ -246,7 +269,7 @@ namespace tpde
     {
       system.step(state.dt, p.particles.integrator);
       time = --state.steps_left == 0 ? state.target : time + state.dt;
-      if (kernel.select(p.layers.layer_at(time)))
+      if (kernel.select_at(p.layers, time))
         system.kernel_changed();
       system.velocity();
       return time;
@@ -260,13 +283,9 @@ namespace tpde
         auto tokens = p.initial.density->sample(static_cast<std::size_t>(p.particles.number_of_tokens),
                                                 p.particles.sampling, static_cast<std::uint64_t>(p.particles.seed),
                                                 p.mesh.lower_corner, p.mesh.upper_corner);
-        if (!p.mesh.on_sphere())
+        if (token_dimension(p) == p.dimension) // R^d, or S^2: the ambient points
           return tokens;
-        // The circle: ambient points (on the circle) to their angles.
-        std::vector<double> angles(tokens.size() / 2);
-        for (std::size_t i = 0; i < angles.size(); ++i)
-          angles[i] = sphere::circle_angle(&tokens[2 * i]);
-        return angles;
+        return circle_angles(tokens);
       }
     catch (const std::invalid_argument &e)
       {
@@ -279,27 +298,29 @@ namespace tpde
     refuse_unsupported(p);
     if (options.write_output)
       check_output_folder(p, options.overwrite, options.resume);
-    // On the circle: the tokens are angles and the kernel speaks the chart; one kernel per layer.
-    const auto                 kernel = create_kernel(p);
-    std::optional<SphereSetup> circle; // the circle's statistics columns
-    if (p.mesh.on_sphere())
-      circle = sphere_setup(p);
+    // On the circle the tokens are angles and the kernel speaks the chart; on
+    // S^2 they are ambient points and the kernel is the grid's surface kernel
+    // (ambient attention, tangent projection). One kernel per layer.
+    const auto kernel         = create_kernel(p);
+    const auto sphere_columns = p.mesh.on_sphere() ? std::optional<SphereSetup>(sphere_setup(p)) : std::nullopt;
     if (!p.particles.import_file.empty())
       {
         if (options.resume)
           throw InputError(p.file + ": subsection 'Particles', entry 'import file': --resume applies to particle runs "
                                     "that integrate tokens, not to an import");
-        return import_tokens(p, *kernel, options, circle ? &*circle : nullptr);
+        return import_tokens(p, *kernel, options, sphere_columns ? &*sphere_columns : nullptr);
       }
 
     ParticleRunState state;
     if (options.resume)
       state = read_particle_checkpoint(p);
-    kernel->select(p.layers.layer_at(state.progress.time));
+    kernel->select_at(p.layers, state.progress.time);
     particles::ParticleSystem system(*kernel, options.resume ? state.positions : sample_initial_tokens(p));
-    if (circle)
+    if (p.on_surface())
+      system.set_sphere_retraction();
+    else if (sphere_columns)
       system.set_circle_chart();
-    ParticleStatistics        statistics(p, *kernel, circle ? &*circle : nullptr);
+    ParticleStatistics        statistics(p, *kernel, sphere_columns ? &*sphere_columns : nullptr);
     ParticleRunSummary        summary;
     summary.header = statistics.header();
     if (options.resume)

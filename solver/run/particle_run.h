@@ -14,6 +14,17 @@
 // kernel; statistics and .vtp as described in particle_statistics.h and
 // particle_output.h. Imported tokens are ambient points on the unit circle
 // (|x| = 1 to 1e-6), read as their angles.
+//
+// On S^2 (Mesh/domain = sphere, dimension = 3) the tokens are the ambient
+// points of the unit sphere, sampled from the same initial laws as the grid's
+// (the samplers of the sphere's initial types: uniform proposals on S^2),
+// moved by the grid's surface kernel (the ambient attention at x / |x|,
+// projected onto the tangent plane) with the Runge-Kutta step in R^3 followed
+// by the retraction x / |x| (ParticleSystem::set_sphere_retraction; order 4
+// for RK4, 3 for SSP-RK3; |x_i| = 1 to round-off), and they write the grid's
+// S^2 statistics columns and .vtp of the points in R^3. Imported tokens must
+// lie within 1e-6 of the sphere (else an input error naming file and line)
+// and are projected onto it.
 #pragma once
 
 #include "common/errors.h"
@@ -33,10 +44,10 @@ namespace tpde
     double                   step_seconds = 0; // wall time spent in steps (no output, no statistics)
     std::vector<std::string> header;           // of statistics.csv
     std::vector<double>      last_row;
-    std::vector<double>      positions;        // final tokens, N x dim (the circle: N angles)
+    std::vector<double>      positions;        // final tokens, N x dim (the circle: N angles; S^2: N x 3)
   };
 
-  /// The initial tokens (N x dim; the circle: N angles) described by
+  /// The initial tokens (N x dim; the circle: N angles; S^2: N unit points) described by
   /// `Initial condition` and `Particles`.
   /// Throws InputError.
   std::vector<double> sample_initial_tokens(const Parameters &parameters);

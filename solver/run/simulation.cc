@@ -71,17 +71,17 @@ namespace tpde
     /// An initial density that is negative (or NaN) at a node or a
     /// projection point of the mesh is an input error (the limiter would
     /// otherwise silently clip it); only an expression can be.
-    template <int dim>
-    void check_initial_density(const DGSpace<dim> &space, const Parameters &p, MPI_Comm comm)
+    template <int dim, int spacedim>
+    void check_initial_density(const DGSpace<dim, spacedim> &space, const Parameters &p, MPI_Comm comm)
     {
-      const auto                 initial = make_initial_density<dim>(p.initial);
+      const auto                 initial = make_initial_density<dim, spacedim>(p.initial);
       std::optional<std::string> error   = first_negative(*initial, space.all_node_points());
       std::vector<double>        cell_points; // one cell's projection points at a time
       for (std::size_t k = 0; k < space.n_owned_cells() && !error; ++k)
         {
           cell_points.clear();
           for (unsigned int q = 0; q < space.n_fine_points(); ++q)
-            cell_points.insert(cell_points.end(), space.fine_point(k, q), space.fine_point(k, q) + dim);
+            cell_points.insert(cell_points.end(), space.fine_point(k, q), space.fine_point(k, q) + spacedim);
           error = first_negative(*initial, cell_points);
         }
       if (error)
@@ -90,8 +90,8 @@ namespace tpde
     }
 
     /// domain = file: the size is known once the mesh is read.
-    template <int dim>
-    void check_mesh_size(const DGSpace<dim> &space, const Parameters &p)
+    template <int dim, int spacedim>
+    void check_mesh_size(const DGSpace<dim, spacedim> &space, const Parameters &p)
     {
       if (p.mesh.domain != MeshParameters::Domain::file)
         return;
@@ -102,15 +102,15 @@ namespace tpde
     }
   } // namespace
 
-  template <int dim>
-  Simulation<dim>::Simulation(const Parameters &parameters, MPI_Comm communicator, RunOptions options)
+  template <int dim, int spacedim>
+  Simulation<dim, spacedim>::Simulation(const Parameters &parameters, MPI_Comm communicator, RunOptions options)
     : parameters(parameters)
     , communicator(communicator)
     , options(options)
   {}
 
-  template <int dim>
-  void Simulation<dim>::initialize()
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::initialize()
   {
     try
       {
@@ -119,7 +119,7 @@ namespace tpde
         MeshParameters mesh = parameters.mesh;
         if (resumed)
           mesh.global_refinements = 0; // the checkpoint's cells are refined from the coarse mesh
-        dg_space = std::make_unique<DGSpace<dim>>(mesh, parameters.discretization, parameters.masked(),
+        dg_space = std::make_unique<DGSpace<dim, spacedim>>(mesh, parameters.discretization, parameters.masked(),
                                                   parameters.file, communicator);
         if (resumed)
           refine_to_checkpoint(*dg_space, *resumed);
@@ -130,10 +130,10 @@ namespace tpde
             check_initial_density(*dg_space, parameters, communicator);
           }
         attention_kernel = create_kernel(parameters);
-        attention_field  = std::make_unique<AttentionField<dim>>(
+        attention_field  = std::make_unique<AttentionField<dim, spacedim>>(
           *dg_space, *attention_kernel, parameters.discretization.interpolate_face_velocity);
         attention_field->setup();
-        transport = std::make_unique<TransportOperator<dim>>(*dg_space);
+        transport = std::make_unique<TransportOperator<dim, spacedim>>(*dg_space);
         for (VectorType *v : {&density, &stage_start, &stage, &rate})
           dg_space->initialize_vector(*v);
         dg_space->initialize_ghosted_vector(ghosted_density);
@@ -146,10 +146,11 @@ namespace tpde
 
         std::unique_ptr<reference::GaussianReference> exact;
         if (const auto gaussian = parameters.initial.gaussian();
-            gaussian && reference::has_gaussian_reference(parameters.attention_type))
+            gaussian && reference::has_gaussian_reference(parameters.attention_type) &&
+            parameters.layers.keeps_gaussians())
           exact = std::make_unique<reference::GaussianReference>(parameters.attention_type,
                                                                  parameters.layers, *gaussian);
-        statistics = std::make_unique<Statistics<dim>>(*dg_space, std::move(exact), attention_kernel.get());
+        statistics = std::make_unique<Statistics<dim, spacedim>>(*dg_space, std::move(exact), attention_kernel.get());
         if (parameters.mesh.on_sphere())
           statistics->add_sphere(*attention_field, sphere_setup(parameters));
         if (parameters.masked())
@@ -194,16 +195,16 @@ namespace tpde
     update_velocity();
   }
 
-  template <int dim>
-  void Simulation<dim>::project_initial_data()
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::project_initial_data()
   {
-    const auto initial = make_initial_density<dim>(parameters.initial);
+    const auto initial = make_initial_density<dim, spacedim>(parameters.initial);
     project_initial_density(*dg_space, *initial, parameters.initial.projection,
                             limiting(parameters.discretization), density);
   }
 
-  template <int dim>
-  void Simulation<dim>::rebuild_after_mesh_change()
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::rebuild_after_mesh_change()
   {
     dg_space->setup();
     attention_field->setup();
@@ -214,8 +215,8 @@ namespace tpde
       vtk->setup();
   }
 
-  template <int dim>
-  bool Simulation<dim>::adapt_mesh()
+  template <int dim, int spacedim>
+  bool Simulation<dim, spacedim>::adapt_mesh()
   {
     ghosted_density = density;
     dg_space->extend(density, ghosted_density, extended);
@@ -223,7 +224,7 @@ namespace tpde
                                      parameters.layers.attention[parameters.layers.layer_at(current_time)]);
     if (!flag_cells_for_adaptation(*dg_space, indicator, parameters.refinement))
       return false;
-    adapt_mesh([](DGSpace<dim> &) {}); // flagged above
+    adapt_mesh([](DGSpace<dim, spacedim> &) {}); // flagged above
     // For the output: the indicator of the new mesh.
     ghosted_density = density;
     dg_space->extend(density, ghosted_density, extended);
@@ -232,8 +233,8 @@ namespace tpde
     return true;
   }
 
-  template <int dim>
-  void Simulation<dim>::adapt_mesh(const std::function<void(DGSpace<dim> &)> &flag)
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::adapt_mesh(const std::function<void(DGSpace<dim, spacedim> &)> &flag)
   {
     flag(*dg_space);
     // A polynomial that is non-negative at a cell's check points may still be
@@ -250,18 +251,18 @@ namespace tpde
     velocity_is_current = false; // evaluated when next needed (the run loop or step())
   }
 
-  template <int dim>
-  void Simulation<dim>::update_velocity()
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::update_velocity()
   {
     evaluate_velocity(density);
     velocity_is_current = true;
   }
 
-  template <int dim>
-  void Simulation<dim>::evaluate_velocity(const VectorType &values)
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::evaluate_velocity(const VectorType &values)
   {
     std::optional<std::string> error;
-    attention_kernel->select(parameters.layers.layer_at(current_time)); // a step's stages share its start's layer
+    attention_kernel->select_at(parameters.layers, current_time); // a step's stages share its start's layer
     try
       {
         attention_field->evaluate(values.begin());
@@ -282,8 +283,8 @@ namespace tpde
       }
   }
 
-  template <int dim>
-  double Simulation<dim>::stable_time_step() const
+  template <int dim, int spacedim>
+  double Simulation<dim, spacedim>::stable_time_step() const
   {
     const double rate = transport->inverse_time_scale(attention_field->node_velocity(),
                                                       attention_field->face_velocity());
@@ -296,8 +297,8 @@ namespace tpde
     return dt;
   }
 
-  template <int dim>
-  bool Simulation<dim>::step(double dt)
+  template <int dim, int spacedim>
+  bool Simulation<dim, spacedim>::step(double dt)
   {
     if (!velocity_is_current)
       update_velocity();
@@ -356,8 +357,8 @@ namespace tpde
     return true;
   }
 
-  template <int dim>
-  std::vector<double> Simulation<dim>::statistics_row(unsigned long step, double dt, double wall_seconds)
+  template <int dim, int spacedim>
+  std::vector<double> Simulation<dim, spacedim>::statistics_row(unsigned long step, double dt, double wall_seconds)
   {
     StatisticsInput in;
     in.step          = step;
@@ -371,8 +372,8 @@ namespace tpde
     return statistics->compute(in);
   }
 
-  template <int dim>
-  void Simulation<dim>::open_outputs()
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::open_outputs()
   {
     const bool                  root = dealii::Utilities::MPI::this_mpi_process(communicator) == 0;
     const std::filesystem::path directory(parameters.output.directory);
@@ -411,7 +412,7 @@ namespace tpde
     });
     if (options.write_output && parameters.output.write_vtu)
       {
-        vtk = std::make_unique<VtkOutput<dim>>(*dg_space, parameters.output.directory,
+        vtk = std::make_unique<VtkOutput<dim, spacedim>>(*dg_space, parameters.output.directory,
                                                parameters.masked() ? std::vector<std::string>{"s", "x", "y"} :
                                                                      std::vector<std::string>{});
         vtk->setup();
@@ -420,8 +421,8 @@ namespace tpde
       }
   }
 
-  template <int dim>
-  void Simulation<dim>::write_vtk()
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::write_vtk()
   {
     if (vtk)
       {
@@ -430,8 +431,8 @@ namespace tpde
       }
   }
 
-  template <int dim>
-  void Simulation<dim>::print_run_line() const
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::print_run_line() const
   {
     std::cout << "TPDE " << dim << "D, " << parameters.attention_type << " attention, "
               << dg_space->triangulation->n_global_active_cells() << " cells, "
@@ -442,8 +443,8 @@ namespace tpde
                 << std::endl;
   }
 
-  template <int dim>
-  double Simulation<dim>::advance(const OutputSchedule &schedule, RunSummary &summary)
+  template <int dim, int spacedim>
+  double Simulation<dim, spacedim>::advance(const OutputSchedule &schedule, RunSummary &summary)
   {
     double dt = stable_time_step();
     if (!(dt > 1e-12 * parameters.time.end_time))
@@ -465,8 +466,8 @@ namespace tpde
     return dt;
   }
 
-  template <int dim>
-  void Simulation<dim>::check_step_shrink(double dt, RunSummary &summary) const
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::check_step_shrink(double dt, RunSummary &summary) const
   {
     const auto &t = parameters.time;
     if (summary.first_dt == 0)
@@ -496,8 +497,8 @@ namespace tpde
                           ", for " + steps + " (shrink steps)");
   }
 
-  template <int dim>
-  void Simulation<dim>::check_budget_and_mass(unsigned long step, RunSummary &summary, bool talk) const
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::check_budget_and_mass(unsigned long step, RunSummary &summary, bool talk) const
   {
     const auto &t = parameters.time;
     if (t.maximum_steps > 0 && step >= t.maximum_steps && current_time < t.end_time * (1 - 1e-14))
@@ -516,8 +517,8 @@ namespace tpde
                             " (the rest left through the boundary: outflow " + number(outflow_mass) + ")");
   }
 
-  template <int dim>
-  void Simulation<dim>::record(unsigned long step, double dt, const RunClock &clock, RunSummary &summary)
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::record(unsigned long step, double dt, const RunClock &clock, RunSummary &summary)
   {
     summary.last_row = statistics_row(step, dt, clock.seconds());
     summary.max_mass_defect =
@@ -527,8 +528,8 @@ namespace tpde
     statistics_file->write(summary.last_row);
   }
 
-  template <int dim>
-  void Simulation<dim>::report_progress(unsigned long step, double dt, RunClock &clock,
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::report_progress(unsigned long step, double dt, RunClock &clock,
                                         const RunSummary &summary) const
   {
     const double end_time = parameters.time.end_time;
@@ -541,8 +542,8 @@ namespace tpde
     std::fflush(stdout);
   }
 
-  template <int dim>
-  RunSummary Simulation<dim>::run()
+  template <int dim, int spacedim>
+  RunSummary Simulation<dim, spacedim>::run()
   {
     RunClock clock;
     if (!initialized)
@@ -595,28 +596,28 @@ namespace tpde
 
   namespace
   {
-    template <int dim>
+    template <int dim, int spacedim>
     RunSummary run_in(const Parameters &p, MPI_Comm comm, RunOptions options)
     {
-      Simulation<dim> simulation(p, comm, options);
+      Simulation<dim, spacedim> simulation(p, comm, options);
       return simulation.run();
     }
 
-    template <int dim>
+    template <int dim, int spacedim>
     RunSize validate_in(const Parameters &p, MPI_Comm comm)
     {
       try
         {
           // Everything a run checks before writing, except the attention
           // evaluation: mesh, DoFs and faces, kernel, initial projection.
-          DGSpace<dim> space(p.mesh, p.discretization, p.masked(), p.file, comm);
+          DGSpace<dim, spacedim> space(p.mesh, p.discretization, p.masked(), p.file, comm);
           space.setup();
           check_mesh_size(space, p);
           check_initial_density(space, p, comm);
           const auto kernel = create_kernel(p);
           VectorType density;
           space.initialize_vector(density);
-          const auto initial = make_initial_density<dim>(p.initial);
+          const auto initial = make_initial_density<dim, spacedim>(p.initial);
           project_initial_density(space, *initial, p.initial.projection,
                                   limiting(p.discretization), density);
           RunSize size = run_size_of(space.triangulation->n_global_active_cells(), space.dof_handler.n_dofs());
@@ -653,32 +654,37 @@ namespace tpde
   RunSummary run_simulation(const Parameters &p, MPI_Comm comm, RunOptions options)
   {
     check_before_run(p, comm, options.write_output, options.overwrite, options.resume);
+    if (p.on_surface())
+      return run_in<2, 3>(p, comm, options);
     switch (p.mesh_dimension())
       {
         case 1:
-          return run_in<1>(p, comm, options);
+          return run_in<1, 1>(p, comm, options);
         case 2:
-          return run_in<2>(p, comm, options);
+          return run_in<2, 2>(p, comm, options);
         default:
-          return run_in<3>(p, comm, options);
+          return run_in<3, 3>(p, comm, options);
       }
   }
 
   RunSize validate_run(const Parameters &p, MPI_Comm comm, bool overwrite)
   {
     check_before_run(p, comm, true, overwrite);
+    if (p.on_surface())
+      return validate_in<2, 3>(p, comm);
     switch (p.mesh_dimension())
       {
         case 1:
-          return validate_in<1>(p, comm);
+          return validate_in<1, 1>(p, comm);
         case 2:
-          return validate_in<2>(p, comm);
+          return validate_in<2, 2>(p, comm);
         default:
-          return validate_in<3>(p, comm);
+          return validate_in<3, 3>(p, comm);
       }
   }
 
   template class Simulation<1>;
   template class Simulation<2>;
   template class Simulation<3>;
+  template class Simulation<2, 3>;
 } // namespace tpde

@@ -43,7 +43,7 @@ namespace tpde
     bool                     mass_warning = false; // the mass fell below 10 x minimum mass
   };
 
-  template <int dim>
+  template <int dim, int spacedim = dim>
   class Simulation
   {
   public:
@@ -64,7 +64,7 @@ namespace tpde
     /// on every rank: the mesh is shared); the density is transferred
     /// conservatively (refinement: exact, coarsening: L2 projection), limited
     /// again, and everything mesh-dependent is rebuilt.
-    void adapt_mesh(const std::function<void(DGSpace<dim> &)> &flag);
+    void adapt_mesh(const std::function<void(DGSpace<dim, spacedim> &)> &flag);
     /// One adaptation driven by `subsection Mesh refinement`; returns false
     /// (and changes nothing) when no cell is flagged.
     bool adapt_mesh();
@@ -76,8 +76,8 @@ namespace tpde
     std::vector<std::string> statistics_header() const { return statistics->header(); }
     std::vector<double>      statistics_row(unsigned long step, double dt, double wall_seconds);
 
-    DGSpace<dim>             &space() { return *dg_space; }
-    AttentionField<dim>      &field() { return *attention_field; }
+    DGSpace<dim, spacedim>             &space() { return *dg_space; }
+    AttentionField<dim, spacedim>      &field() { return *attention_field; }
     VectorType               &solution() { return density; }
     const attention::Kernel  &kernel() const { return *attention_kernel; }
     double                    time() const { return current_time; }
@@ -127,16 +127,16 @@ namespace tpde
     MPI_Comm                               communicator;
     RunOptions                             options;
     bool                                   initialized = false;
-    std::unique_ptr<DGSpace<dim>>          dg_space;
-    std::unique_ptr<attention::LayeredKernel> attention_kernel; // one kernel per layer
-    std::unique_ptr<AttentionField<dim>>   attention_field;
-    std::unique_ptr<TransportOperator<dim>> transport;
-    std::unique_ptr<Statistics<dim>>       statistics;
+    std::unique_ptr<DGSpace<dim, spacedim>>           dg_space;
+    std::unique_ptr<attention::LayeredKernel>         attention_kernel; // one kernel per layer
+    std::unique_ptr<AttentionField<dim, spacedim>>    attention_field;
+    std::unique_ptr<TransportOperator<dim, spacedim>> transport;
+    std::unique_ptr<Statistics<dim, spacedim>>        statistics;
     VectorType                             density, ghosted_density, stage_start, stage, rate;
     std::vector<double>                    extended;
     std::vector<double>                    stage_coefficients;
     std::vector<double>                    indicator; // per owned cell, last adaptation
-    std::unique_ptr<VtkOutput<dim>>        vtk;
+    std::unique_ptr<VtkOutput<dim, spacedim>>        vtk;
     std::unique_ptr<StatisticsFile>        statistics_file;
     double                                 current_time       = 0;
     double                                 outflow_mass       = 0;

@@ -19,8 +19,8 @@ namespace tpde
     const std::vector<std::string> free_entries  = {"Time stepping/end time", "Time stepping/maximum steps"};
   } // namespace
 
-  template <int dim>
-  void Simulation<dim>::read_checkpoint()
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::read_checkpoint()
   {
     collectively<InputError>(communicator, [&]() {
       const CheckpointFolder folder(parameters.output.directory);
@@ -35,8 +35,8 @@ namespace tpde
     });
   }
 
-  template <int dim>
-  void Simulation<dim>::restore_state()
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::restore_state()
   {
     current_time       = progress->time;
     outflow_mass       = resumed->number("outflow");
@@ -52,8 +52,8 @@ namespace tpde
       }
   }
 
-  template <int dim>
-  unsigned long Simulation<dim>::resume_run(RunSummary &summary, OutputSchedule &schedule, RunClock &clock) const
+  template <int dim, int spacedim>
+  unsigned long Simulation<dim, spacedim>::resume_run(RunSummary &summary, OutputSchedule &schedule, RunClock &clock) const
   {
     const auto &state       = resumed->numbers("run summary");
     summary.rejected_steps  = static_cast<unsigned long>(state.at(0));
@@ -69,8 +69,8 @@ namespace tpde
     return progress->step;
   }
 
-  template <int dim>
-  void Simulation<dim>::write_checkpoint(unsigned long step, const RunSummary &summary,
+  template <int dim, int spacedim>
+  void Simulation<dim, spacedim>::write_checkpoint(unsigned long step, const RunSummary &summary,
                                          const OutputSchedule &schedule, const RunClock &clock)
   {
     Checkpoint checkpoint;
@@ -107,14 +107,15 @@ namespace tpde
       }
   }
 
-#define TPDE_INSTANTIATE(dim)                                                                                       \
-  template void          Simulation<dim>::read_checkpoint();                                                        \
-  template void          Simulation<dim>::restore_state();                                                          \
-  template unsigned long Simulation<dim>::resume_run(RunSummary &, OutputSchedule &, RunClock &) const;             \
-  template void          Simulation<dim>::write_checkpoint(unsigned long, const RunSummary &, const OutputSchedule &, \
+#define TPDE_INSTANTIATE(dim, spacedim)                                                                                      \
+  template void          Simulation<dim, spacedim>::read_checkpoint();                                                        \
+  template void          Simulation<dim, spacedim>::restore_state();                                                          \
+  template unsigned long Simulation<dim, spacedim>::resume_run(RunSummary &, OutputSchedule &, RunClock &) const;             \
+  template void          Simulation<dim, spacedim>::write_checkpoint(unsigned long, const RunSummary &, const OutputSchedule &, \
                                                            const RunClock &);
-  TPDE_INSTANTIATE(1)
-  TPDE_INSTANTIATE(2)
-  TPDE_INSTANTIATE(3)
+  TPDE_INSTANTIATE(1, 1)
+  TPDE_INSTANTIATE(2, 2)
+  TPDE_INSTANTIATE(3, 3)
+  TPDE_INSTANTIATE(2, 3)
 #undef TPDE_INSTANTIATE
 } // namespace tpde

@@ -8,8 +8,8 @@
 
 namespace tpde
 {
-  template <int dim>
-  double estimate_step_seconds(const DGSpace<dim> &space, const VectorType &density, const attention::Kernel &kernel,
+  template <int dim, int spacedim>
+  double estimate_step_seconds(const DGSpace<dim, spacedim> &space, const VectorType &density, const attention::Kernel &kernel,
                                std::size_t stages)
   {
     // Node masses rho_i JxW_i: iterative kernels (Sinkhorn) converge as fast as on the real data.
@@ -27,18 +27,18 @@ namespace tpde
       }
     // An evenly spread sample as both targets and sources (Sinkhorn needs a
     // square problem); direct sums cost n_targets x n_sources.
-    const std::size_t   n      = points.size() / dim;
+    const std::size_t   n      = points.size() / spacedim;
     const std::size_t   stride = std::max<std::size_t>(1, n / 1024);
     std::vector<double> sample, weights;
     double              total = 0;
     for (std::size_t i = 0; i < n; i += stride)
       {
-        sample.insert(sample.end(), points.begin() + i * dim, points.begin() + (i + 1) * dim);
+        sample.insert(sample.end(), points.begin() + i * spacedim, points.begin() + (i + 1) * spacedim);
         weights.push_back(mass[i]);
         total += mass[i];
       }
     const std::size_t   m = weights.size();
-    std::vector<double> velocity(m * dim);
+    std::vector<double> velocity(m * spacedim);
     if (m == 0 || !(total > 0))
       return 0;
     for (double &w : weights)
@@ -64,5 +64,7 @@ namespace tpde
   template double estimate_step_seconds<2>(const DGSpace<2> &, const VectorType &, const attention::Kernel &,
                                             std::size_t);
   template double estimate_step_seconds<3>(const DGSpace<3> &, const VectorType &, const attention::Kernel &,
+                                            std::size_t);
+  template double estimate_step_seconds<2, 3>(const DGSpace<2, 3> &, const VectorType &, const attention::Kernel &,
                                             std::size_t);
 } // namespace tpde

@@ -11,7 +11,7 @@ namespace tpde
   /// the masses of `density`), timed
   /// and scaled to all nodes (direct sums: quadratically), all stages and the
   /// ranks; 0 if the kernel cannot be evaluated on that sample. Collective.
-  template <int dim>
-  double estimate_step_seconds(const DGSpace<dim> &space, const VectorType &density, const attention::Kernel &kernel,
+  template <int dim, int spacedim = dim>
+  double estimate_step_seconds(const DGSpace<dim, spacedim> &space, const VectorType &density, const attention::Kernel &kernel,
                                std::size_t stages);
 } // namespace tpde

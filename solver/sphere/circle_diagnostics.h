@@ -19,8 +19,10 @@ namespace tpde::sphere
   ///   rate_softmax      = sum_i w_i v_i^2 Z_i  (dE/dt for SA),
   /// v_i the angular speed at target i. beta = 0 needs no pair loop; for
   /// beta > 0 the Z_i come from the Bessel expansion of e^{beta cos} in
-  /// O((targets + sources)(beta + 10 sqrt(beta))) operations where that is
-  /// cheaper than the pairs (the same sums to round-off).
+  /// O((targets + sources) M) operations, M = fourier_modes(beta) (about
+  /// sqrt(80 beta) for large beta), whenever M is within the Fourier path's
+  /// limit; a target whose rounding bound is not below 1e-12 Z_i, and every
+  /// target beyond that limit, gets the direct sum over the pairs.
   struct EnergySums
   {
     double energy             = 0;

@@ -107,7 +107,7 @@ TEST(CircleParticles, W1ToTheGridDecaysLikeInverseSquareRootOfN)
     unsigned long n;
     unsigned int  seeds;
   } levels[] = {{100, 32}, {316, 16}, {1000, 8}, {3162, 3}, {10000, 2}};
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  std::vector<double> sizes, distances;
   for (const auto &level : levels)
     {
       double sum = 0;
@@ -125,18 +125,15 @@ TEST(CircleParticles, W1ToTheGridDecaysLikeInverseSquareRootOfN)
           ASSERT_EQ(summary.positions.size(), level.n); // angles
           sum += density.w1_circle_to_tokens(summary.positions);
         }
-      const double w1 = sum / level.seeds, x = std::log(double(level.n)), y = std::log(w1);
+      const double w1 = sum / level.seeds;
       std::printf("N = %6lu  seeds %2u  mean W1 on the circle = %.4e  (W1 sqrt(N) = %.3f)\n", level.n, level.seeds,
                   w1, w1 * std::sqrt(double(level.n)));
       EXPECT_GT(w1 * std::sqrt(double(level.n)), 1.) << level.n;
       EXPECT_LT(w1 * std::sqrt(double(level.n)), 6.) << level.n;
-      sx += x;
-      sy += y;
-      sxx += x * x;
-      sxy += x * y;
+      sizes.push_back(double(level.n));
+      distances.push_back(w1);
     }
-  const double m     = double(std::size(levels));
-  const double slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+  const double slope = log_log_slope(sizes, distances);
   std::printf("fitted slope of log W1 against log N: %.3f\n", slope);
   EXPECT_GE(slope, -0.65);
   EXPECT_LE(slope, -0.35);

@@ -4,6 +4,7 @@
 // one-layer references, and the step control: no step of the grid or of the
 // particles straddles a layer boundary.
 #include "support/solver_runs.h"
+#include "support/step_checks.h"
 
 #include <gtest/gtest.h>
 
@@ -17,19 +18,6 @@ namespace
 {
   const std::string collapse_1d = "parameters/gaussian-1d-collapse.prm";
   const std::string gaussian_2d = "parameters/gaussian-2d-isotropize.prm";
-
-  /// The 2D setting of VariantDynamics.TwoHeadsIn2DMatchTheMomentOde: 16 x 16
-  /// Q3 on [-6, 6]^2, limiter off (the limiter on the under-resolved tails
-  /// costs 2.5e-3 in the moments at this resolution, not the layers).
-  std::vector<std::string> resolved_2d(std::vector<std::string> extra)
-  {
-    for (const char *o : {"Initial condition/mean=0.3, -0.2", "Initial condition/covariance=0.6, 0.15; 0.15, 0.4",
-                          "Mesh/lower corner=-6", "Mesh/upper corner=6", "Mesh/subdivisions=16",
-                          "Mesh/global refinements=0", "Discretization/degree=3",
-                          "Discretization/positivity limiter=false", "Time stepping/end time=0.5"})
-      extra.push_back(o);
-    return extra;
-  }
 
   /// The reference covariance entry (i, j) at the end of a run.
   double reference_cov(const RunSummary &s, unsigned int i, unsigned int j)
@@ -124,9 +112,9 @@ TEST(Layers, Softmax2DMatchesTheLayerByLayerOde)
 {
   const auto run = run_layered(
     gaussian_2d, 2,
-    resolved_2d({"Layers/count=3", "Layers/duration=0.2", "Attention/V=-1, 0; 0, -1 | 0.5, 0.3; -0.3, 0.5 | -0.4, 0.6; -0.6, -0.4",
+    resolved_gaussian_2d({"Layers/count=3", "Layers/duration=0.2", "Attention/V=-1, 0; 0, -1 | 0.5, 0.3; -0.3, 0.5 | -0.4, 0.6; -0.6, -0.4",
                  "Attention/Q=1, 0; 0, 1 | 1, 0.5; 0, 1 | 1, 0; 0, 1", "Attention/beta=1 | 1 | 0.5"}),
-    resolved_2d({}));
+    resolved_gaussian_2d({}));
   std::printf("2D softmax, 3 layers: worst relative moment error %.2e; the layers change cov by %.2f\n", run.error,
               run.weights_do);
   EXPECT_GT(run.weights_do, 0.05);
@@ -144,9 +132,9 @@ TEST(Layers, Multihead2DMatchesTheLayerByLayerOde)
   const std::string c2    = "-0.6, 0.2; -0.2, -0.6 | 0.3, 0; 0, 0.3";
   const auto        run   = run_layered(
     gaussian_2d, 2,
-    resolved_2d({"Attention/type=multihead", heads, q, k, "Attention/head C=" + c1 + " || " + c2,
+    resolved_gaussian_2d({"Attention/type=multihead", heads, q, k, "Attention/head C=" + c1 + " || " + c2,
                  "Attention/head beta=1 || 1.5", "Layers/count=2", "Layers/duration=0.25"}),
-    resolved_2d({"Attention/type=multihead", heads, q, k, "Attention/head C=" + c1}));
+    resolved_gaussian_2d({"Attention/type=multihead", heads, q, k, "Attention/head C=" + c1}));
   std::printf("2D multihead, 2 layers: worst relative moment error %.2e; the layers change cov by %.2f\n",
               run.error, run.weights_do);
   EXPECT_GT(run.weights_do, 0.05);
@@ -155,22 +143,6 @@ TEST(Layers, Multihead2DMatchesTheLayerByLayerOde)
 
 namespace
 {
-  /// No step of the `time` column starts before a boundary and ends after it; every boundary is a step's end.
-  void expect_steps_land_on(const std::vector<double> &time, const std::vector<double> &boundaries)
-  {
-    for (const double b : boundaries)
-      {
-        bool landed = false;
-        for (std::size_t k = 1; k < time.size(); ++k)
-          {
-            EXPECT_FALSE(time[k - 1] < b * (1 - 1e-12) && time[k] > b * (1 + 1e-12))
-              << "the step from " << time[k - 1] << " to " << time[k] << " straddles the boundary " << b;
-            landed = landed || std::abs(time[k] - b) <= 1e-12 * b;
-          }
-        EXPECT_TRUE(landed) << "no step ends at the boundary " << b;
-      }
-  }
-
   const std::string four_layers = " --set Layers/count=4 --set Layers/duration=0.13"
                                   " --set 'Attention/V=-1 | 0.5 | -2 | -0.5' --set 'Attention/beta=1 | 0.3 | 1 | 2'"
                                   " --set 'Output/interval=0.1' --set 'Output/write vtu=false'";

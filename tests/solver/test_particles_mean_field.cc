@@ -31,7 +31,7 @@ TEST(ParticleMeanField, W1SlopeInOneDimension)
     unsigned long n;
     unsigned int  seeds;
   } levels[] = {{100, 32}, {316, 16}, {1000, 8}, {3162, 4}, {10000, 3}};
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  std::vector<double> sizes, distances;
   for (const auto &level : levels)
     {
       double sum = 0;
@@ -47,15 +47,12 @@ TEST(ParticleMeanField, W1SlopeInOneDimension)
           ASSERT_EQ(summary.time, 1.);
           sum += density.w1_to_tokens(summary.positions);
         }
-      const double w1 = sum / level.seeds, x = std::log(double(level.n)), y = std::log(w1);
+      const double w1 = sum / level.seeds;
       std::printf("N = %6lu  seeds %2u  mean W1 = %.4e\n", level.n, level.seeds, w1);
-      sx += x;
-      sy += y;
-      sxx += x * x;
-      sxy += x * y;
+      sizes.push_back(double(level.n));
+      distances.push_back(w1);
     }
-  const double m     = double(std::size(levels));
-  const double slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+  const double slope = log_log_slope(sizes, distances);
   std::printf("fitted slope of log W1 against log N: %.3f\n", slope);
   EXPECT_GE(slope, -0.7);
   EXPECT_LE(slope, -0.35);

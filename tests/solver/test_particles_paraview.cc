@@ -2,13 +2,10 @@
 // parameters/default.prm (shortened) rendered by pvbatch through
 // postprocess/paraview/view_runs.py must show the density (many colours of the
 // Viridis map) and the tokens (red points), not a blank image.
+#include "support/png_image.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
-
-#include <vtkImageData.h>
-#include <vtkNew.h>
-#include <vtkPNGReader.h>
 
 #include <filesystem>
 #include <set>
@@ -28,31 +25,23 @@ TEST(ParticleParaView, RendersDefaultExampleWithTokens)
   ASSERT_EQ(result.exit_code, 0) << result.output;
 
   const std::string png = dir + "/frame.png";
-  result = run_command(source_path("postprocess/paraview/tpde-pvbatch") + " " +
-                       source_path("postprocess/paraview/view_runs.py") + " --grid " + dir + "/solution.pvd" +
-                       " --particles " + dir + "/particles/particles.pvd --output " + png + " --size 800 600");
+  result = run_command(view_command("--grid " + dir + "/solution.pvd --particles " + dir +
+                                    "/particles/particles.pvd --output " + png + " --size 800 600"));
   ASSERT_EQ(result.exit_code, 0) << result.output;
   ASSERT_TRUE(std::filesystem::exists(png)) << result.output;
 
-  vtkNew<vtkPNGReader> reader;
-  reader->SetFileName(png.c_str());
-  reader->Update();
-  vtkImageData *image = reader->GetOutput();
-  int           size[3];
-  image->GetDimensions(size);
-  ASSERT_EQ(size[0], 800);
-  ASSERT_EQ(size[1], 600);
-  const int components = image->GetNumberOfScalarComponents();
-  ASSERT_GE(components, 3);
-  std::size_t                  red = 0, not_background = 0;
-  std::set<unsigned long>      colours;
-  for (int y = 0; y < size[1]; ++y)
-    for (int x = 0; x < size[0]; ++x)
+  const Image image = read_png(png);
+  ASSERT_EQ(image.width, 800);
+  ASSERT_EQ(image.height, 600);
+  std::size_t             red = 0, not_background = 0;
+  std::set<unsigned long> colours;
+  for (int y = 0; y < image.height; ++y)
+    for (int x = 0; x < image.width; ++x)
       {
-        const auto *p = static_cast<unsigned char *>(image->GetScalarPointer(x, y, 0));
+        const unsigned char *p = image.at(x, y);
         colours.insert((unsigned long)p[0] << 16 | (unsigned long)p[1] << 8 | p[2]);
         not_background += !(p[0] == 255 && p[1] == 255 && p[2] == 255);
-        red += p[0] > 180 && p[1] < 80 && p[2] < 80; // the token colour; Viridis has no red
+        red += is_token_red(p);
       }
   std::printf("%zu colours, %zu non-background pixels, %zu token pixels\n", colours.size(), not_background, red);
   EXPECT_GT(colours.size(), 50u);                          // the colour map, not a flat image

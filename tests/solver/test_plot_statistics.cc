@@ -2,13 +2,10 @@
 // exit 0), on bad input (one line, exit 2), and `Output/plots = true`, which
 // makes `tpde run` and `tpde particles` write statistics.png themselves (a
 // plot that fails is a warning, not a failed run).
+#include "support/png_image.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
-
-#include <vtkImageData.h>
-#include <vtkNew.h>
-#include <vtkPNGReader.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -31,22 +28,17 @@ namespace
   void expect_plot(const std::string &png)
   {
     ASSERT_TRUE(std::filesystem::exists(png)) << png;
-    vtkNew<vtkPNGReader> reader;
-    reader->SetFileName(png.c_str());
-    reader->Update();
-    vtkImageData *image = reader->GetOutput();
-    int           size[3];
-    image->GetDimensions(size);
-    EXPECT_GE(size[0], 600);
-    EXPECT_GE(size[1], 500);
+    const Image image = read_png(png);
+    EXPECT_GE(image.width, 600);
+    EXPECT_GE(image.height, 500);
     std::size_t drawn = 0;
-    for (int y = 0; y < size[1]; ++y)
-      for (int x = 0; x < size[0]; ++x)
+    for (int y = 0; y < image.height; ++y)
+      for (int x = 0; x < image.width; ++x)
         {
-          const auto *p = static_cast<unsigned char *>(image->GetScalarPointer(x, y, 0));
+          const unsigned char *p = image.at(x, y);
           drawn += !(p[0] > 250 && p[1] > 250 && p[2] > 250);
         }
-    EXPECT_GT(drawn, std::size_t(0.03 * size[0] * size[1])) << png << ": almost blank";
+    EXPECT_GT(drawn, std::size_t(0.03 * image.width * image.height)) << png << ": almost blank";
   }
 
   void expect_one_line_error(const CommandResult &result, const std::string &what)

@@ -4,13 +4,10 @@
 // t = 0 with --range run on a collapsing run), the legend and the axes must
 // carry dark text on a white background, and bad input must be one line with
 // exit code 2.
+#include "support/png_image.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
-
-#include <vtkImageData.h>
-#include <vtkNew.h>
-#include <vtkPNGReader.h>
 
 #include <algorithm>
 #include <array>
@@ -21,42 +18,6 @@ using namespace tpde::testing;
 
 namespace
 {
-  // Viridis at 0, 1/15, ..., 1 (matplotlib's table, which ParaView's
-  // "Viridis (matplotlib)" preset reproduces).
-  const int viridis[16][3] = {{68, 1, 84},    {72, 26, 108},  {71, 47, 125},   {65, 68, 135},
-                               {57, 86, 140},  {49, 104, 142}, {42, 120, 142},  {35, 136, 142},
-                               {31, 152, 139}, {34, 168, 132}, {53, 183, 121},  {84, 197, 104},
-                               {122, 209, 81}, {165, 219, 54}, {210, 226, 27},  {253, 231, 37}};
-
-  struct Image
-  {
-    int                        width = 0, height = 0;
-    std::vector<unsigned char> rgb;
-    const unsigned char       *at(int x, int y) const { return &rgb[3 * (std::size_t(y) * width + x)]; }
-  };
-
-  Image read_png(const std::string &path)
-  {
-    vtkNew<vtkPNGReader> reader;
-    reader->SetFileName(path.c_str());
-    reader->Update();
-    vtkImageData *image = reader->GetOutput();
-    int           size[3];
-    image->GetDimensions(size);
-    Image result;
-    result.width  = size[0];
-    result.height = size[1];
-    const int components = image->GetNumberOfScalarComponents();
-    for (int y = 0; y < size[1]; ++y)
-      for (int x = 0; x < size[0]; ++x)
-        {
-          const auto *p = static_cast<unsigned char *>(image->GetScalarPointer(x, y, 0));
-          for (int c = 0; c < 3; ++c)
-            result.rgb.push_back(components >= 3 ? p[c] : p[0]);
-        }
-    return result;
-  }
-
   /// Pixels of the data area (the left 76 % of the image) per sixteenth of
   /// the colour map: the nearest Viridis colour, within 25 RGB units.
   std::array<std::size_t, 16> colour_histogram(const Image &image)
@@ -65,16 +26,7 @@ namespace
     for (int y = 0; y < image.height; ++y)
       for (int x = 0; x < int(0.76 * image.width); ++x)
         {
-          const unsigned char *p    = image.at(x, y);
-          int                  best = -1, best_distance = 25 * 25;
-          for (int k = 0; k < 16; ++k)
-            {
-              int d = 0;
-              for (int c = 0; c < 3; ++c)
-                d += (p[c] - viridis[k][c]) * (p[c] - viridis[k][c]);
-              if (d < best_distance)
-                best = k, best_distance = d;
-            }
+          const int best = viridis_bin(image.at(x, y));
           if (best >= 0)
             ++bins[best];
         }
@@ -100,12 +52,6 @@ namespace
     for (std::size_t b : bins)
       text << b << " ";
     return text.str();
-  }
-
-  std::string view_command(const std::string &arguments)
-  {
-    return source_path("postprocess/paraview/tpde-pvbatch") + " " + source_path("postprocess/paraview/view_runs.py") +
-           " " + arguments;
   }
 
   /// T6 (a Gaussian collapsing while it isotropizes) on 10 x 10 cells of
@@ -177,7 +123,9 @@ TEST(ViewRuns, BadInputIsOneLineAndExitCodeTwo)
   for (const std::string &arguments :
        {"--grid " + dir + "/missing/solution.pvd --output " + dir + "/x.png",
         "--grid " + dir + " --output " + dir + "/x.png",
-        "--grid " + source_path("parameters/default.prm") + " --output " + dir + "/x.png"})
+        "--grid " + source_path("parameters/default.prm") + " --output " + dir + "/x.png",
+        "--particles " + source_path("parameters/default.prm") + " --glyphs --output " + dir + "/x.png",
+        "--grid " + dir + "/solution.pvd --view-direction 0 0 0 --output " + dir + "/x.png"})
     {
       const auto result = run_command(view_command(arguments));
       EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.output;

@@ -1,6 +1,7 @@
 #include "support/test_support.h"
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -97,6 +98,21 @@ namespace tpde::testing
           }
       }
     return table;
+  }
+
+  double log_log_slope(const std::vector<double> &sizes, const std::vector<double> &values)
+  {
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (std::size_t k = 0; k < sizes.size(); ++k)
+      {
+        const double x = std::log(sizes[k]), y = std::log(values[k]);
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+      }
+    const double m = double(sizes.size());
+    return (m * sxy - sx * sy) / (m * sxx - sx * sx);
   }
 
   std::string source_path(const std::string &relative)

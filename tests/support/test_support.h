@@ -34,6 +34,10 @@ namespace tpde::testing
   };
   Table read_csv(const std::string &path);
 
+  /// Least-squares slope of log(values) against log(sizes) (a convergence
+  /// or sampling law: -1/2 for N^-1/2).
+  double log_log_slope(const std::vector<double> &sizes, const std::vector<double> &values);
+
   /// Absolute path of a file in the source tree, e.g. "parameters/default.prm".
   std::string source_path(const std::string &relative);
 } // namespace tpde::testing
