@@ -97,6 +97,7 @@ namespace tpde
         {"Output", &OutputParameters::declare},
         {"Particles", &ParticleParameters::declare},
         {"Checkpoint", &CheckpointParameters::declare},
+        {"Noise", &NoiseParameters::declare},
       };
       return all;
     }
@@ -345,6 +346,12 @@ namespace tpde
         return ParticleParameters::read(r, p.output.directory);
       });
       p.checkpoint = read_section(prm, name, "Checkpoint", &CheckpointParameters::read);
+      p.noise      = read_section(prm, name, "Noise", &NoiseParameters::read);
+      // Declared ahead of their solvers so the parameter interface is fixed.
+      if (p.noise.has_diffusion())
+        EntryReader(name, "Noise", {}).fail("diffusion", "0 (diffusion is not implemented yet)");
+      if (p.noise.has_common_noise())
+        EntryReader(name, "Noise", {}).fail("common noise", "empty (common noise is not implemented yet)");
       return p;
     }
   } // namespace

@@ -24,6 +24,7 @@
 #include "dg/dg_parameters.h"
 #include "initial/initial_parameters.h"
 #include "mesh/mesh_parameters.h"
+#include "noise/noise_parameters.h"
 #include "output/output_parameters.h"
 #include "particles/particle_parameters.h"
 #include "run/time_parameters.h"
@@ -59,6 +60,7 @@ namespace tpde
     ParticleParameters         particles;
     CheckpointParameters       checkpoint;
     MaskedParameters           masked_attention;
+    NoiseParameters            noise;
 
     /// Attention over positions (masked): the mesh has the extra first
     /// coordinate s in [0, 1] (read_parameters prepends it to the Mesh

@@ -1,0 +1,25 @@
+// `subsection Noise`: stochastic token dynamics (physics.md §4.3). Idiosyncratic
+// noise (every token its own sqrt(2D) dW) makes the PDE a Fokker-Planck
+// equation with diffusion D; common noise (one Brownian path W_k for all
+// tokens, fields sigma_k) makes it a stochastic transport equation. Plain C++:
+// the particle solver reads the same struct.
+#pragma once
+
+#include "common/parameter_entries.h"
+
+#include <string>
+
+namespace tpde
+{
+  struct NoiseParameters : TabledParameters<NoiseParameters>
+  {
+    double       diffusion = 0;  // D >= 0 of d_t rho + div(rho X) = D Lap rho
+    std::string  common_noise;   // the fields sigma_k as text (empty: none)
+    unsigned int seed = 1;       // fixes the common noise path (and the particles' own noise)
+
+    bool has_diffusion() const { return diffusion > 0; }
+    bool has_common_noise() const { return !common_noise.empty(); }
+
+    static const EntryTable<NoiseParameters> &entry_table();
+  };
+} // namespace tpde
