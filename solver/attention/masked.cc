@@ -48,6 +48,8 @@
 // c = lambda (upper - lower), by Gauss-Legendre panels over which c u changes
 // by at most 1 (round-off for these degrees). lambda = 0 keeps the code path
 // of the plain mask (bitwise the same results).
+#include "attention/masked.h"
+
 #include "attention/kernel_base.h"
 
 #include <algorithm>
@@ -440,6 +442,11 @@ namespace tpde::attention
     }
   } // namespace
 
+  std::unique_ptr<Kernel> make_masked_kernel(std::unique_ptr<Kernel> base, double positional_decay)
+  {
+    return std::make_unique<MaskedKernel>(std::move(base), positional_decay);
+  }
+
   Variant make_masked_variant()
   {
     Variant variant{"masked",
@@ -452,8 +459,8 @@ namespace tpde::attention
             "Masked attention/positional decay = lambda > 0 the source at s' <= s is weighted by "
             "lambda e^{-lambda (s - s')} / (1 - e^{-lambda s}) instead of 1/s.",
             [](const Parameters &parameters) -> std::unique_ptr<Kernel> {
-              return std::make_unique<MaskedKernel>(find_masked_base(parameters).create(parameters),
-                                                    parameters.positional_decay);
+              return make_masked_kernel(find_masked_base(parameters).create(parameters),
+                                        parameters.positional_decay);
             }};
     Capabilities &can     = variant.capabilities;
     can.score_form        = masked_score_form;
