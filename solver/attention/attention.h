@@ -70,6 +70,8 @@ namespace tpde::attention
     unsigned int sinkhorn_max_iterations = 1000;
     // masked: the variant applied to the tokens at or before each position; see masked.cc.
     std::string masked_kernel = "softmax";
+    // masked: lambda >= 0 of `Masked attention/positional decay` (set there for every layer).
+    double positional_decay = 0.;
   };
 
   /// Sources that are the nodes of tensor-product cells, seen along

@@ -33,6 +33,23 @@
 //
 // Targets with no mass at or below them (the face s = 0) get velocity 0. It is
 // never used there: (0, X) has no flux through faces of constant s.
+//
+// Positional decay lambda >= 0 (`Masked attention/positional decay`, physics.md
+// §4.3): the source at s' <= s has the weight
+//   k_lambda(s, s') = lambda e^{-lambda (s - s')} / (1 - e^{-lambda s})
+// (1/s at lambda = 0). Every variant's field depends only on the normalised
+// prefix measure (softmax, l2, multihead normalise per target; unnormalized
+// and sigmoid divide by the prefix mass), and int_0^s k_lambda ds' = 1 with
+// slices of unit mass, so it suffices to multiply the sources by
+// e^{-lambda (s - s')}: the constant cancels. For tokens at j/N this is the
+// ALiBi weight e^{-lambda (j - k) / N} / Z_j of token k <= j. On the lines the
+// factor is integrated with the nodal polynomial: sum_a w_a R_a(tau, c) with
+//   R_a(tau, c) = int_0^tau l_a(u) e^{-c (tau - u)} du / int_0^1 l_a,
+// c = lambda (upper - lower), by Gauss-Legendre panels over which c u changes
+// by at most 1 (round-off for these degrees). lambda = 0 keeps the code path
+// of the plain mask (bitwise the same results).
+#include "attention/masked.h"
+
 #include "attention/kernel_base.h"
 
 #include <algorithm>
@@ -50,6 +67,35 @@ namespace tpde::attention
 {
   namespace
   {
+    /// Nodes and weights of the n-point Gauss-Legendre rule on [0, 1]
+    /// (Newton's method on P_n from the Chebyshev guesses).
+    void gauss_legendre(std::size_t n, std::vector<double> &nodes, std::vector<double> &weights)
+    {
+      nodes.assign(n, 0.);
+      weights.assign(n, 0.);
+      for (std::size_t i = 0; i < n; ++i)
+        {
+          double x = std::cos(M_PI * (double(i) + 0.75) / (double(n) + 0.5)), derivative = 1.;
+          for (int iteration = 0; iteration < 100; ++iteration)
+            {
+              double p0 = 1., p1 = x; // P_0, P_1, then P_{k-1}, P_k
+              for (std::size_t k = 2; k <= n; ++k)
+                {
+                  const double p2 = ((2. * double(k) - 1.) * x * p1 - (double(k) - 1.) * p0) / double(k);
+                  p0              = p1;
+                  p1              = p2;
+                }
+              derivative       = double(n) * (x * p1 - p0) / (x * x - 1.);
+              const double dx  = p1 / derivative;
+              x -= dx;
+              if (std::abs(dx) < 1e-16)
+                break;
+            }
+          nodes[i]   = 0.5 * (1. - x);
+          weights[i] = 1. / ((1. - x * x) * derivative * derivative);
+        }
+    }
+
     /// R_a(tau) of the header for the nodes of one line (reference coordinates).
     class PartialIntegrals
     {
@@ -94,7 +140,34 @@ namespace tpde::attention
         return sum;
       }
 
+      /// sum_a weights[a] R_a(tau, c) of the header (positional decay).
+      double decayed_weight_below(const double *weights, double tau, double c) const
+      {
+        if (gauss_nodes.empty())
+          gauss_legendre(8, gauss_nodes, gauss_weights);
+        const std::size_t panels = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(c * tau)));
+        const double      width  = tau / double(panels);
+        double            sum    = 0.;
+        for (std::size_t panel = 0; panel < panels; ++panel)
+          for (std::size_t g = 0; g < gauss_nodes.size(); ++g)
+            {
+              const double u      = width * (double(panel) + gauss_nodes[g]);
+              const double factor = gauss_weights[g] * width * std::exp(-c * (tau - u));
+              for (std::size_t a = 0; a < m; ++a)
+                sum += weights[a] * factor * (lagrange(a, u) / total[a]);
+            }
+        return sum;
+      }
+
     private:
+      double lagrange(std::size_t a, double u) const
+      {
+        double value = 0.;
+        for (std::size_t k = m; k-- > 0;)
+          value = value * u + coefficients[a * m + k];
+        return value;
+      }
+
       double integral(std::size_t a, double tau) const
       {
         double value = 0.;
@@ -106,16 +179,21 @@ namespace tpde::attention
       std::size_t         m;
       std::vector<double> coefficients; // a * m + k: coefficient of sigma^k in l_a
       std::vector<double> total;        // int_0^1 l_a
+      mutable std::vector<double> gauss_nodes, gauss_weights;
     };
 
     class MaskedKernel : public CheckedKernel
     {
     public:
-      explicit MaskedKernel(std::unique_ptr<Kernel> base_kernel)
+      MaskedKernel(std::unique_ptr<Kernel> base_kernel, double positional_decay)
         : CheckedKernel("masked", base_kernel->dimension() + 1)
         , base(std::move(base_kernel))
         , d(base->dimension())
-      {}
+        , decay(positional_decay)
+      {
+        if (!(decay >= 0. && std::isfinite(decay)))
+          throw std::invalid_argument("masked attention: the positional decay must be a finite number >= 0");
+      }
 
       bool uses_source_lines() const override { return true; }
 
@@ -174,10 +252,14 @@ namespace tpde::attention
           }
         const std::size_t n_columns = column_of_key.size();
 
+        // Whole lines: their weight (decay: e^{-lambda (upper - s')} included).
         std::vector<double> line_weight(n_lines, 0.);
         for (std::size_t l = 0; l < n_lines; ++l)
-          for (std::size_t a = 0; a < m; ++a)
-            line_weight[l] += weights[l * m + a];
+          if (decay > 0.)
+            line_weight[l] = partial.decayed_weight_below(weights + l * m, 1., decay * (lines.upper[l] - lines.lower[l]));
+          else
+            for (std::size_t a = 0; a < m; ++a)
+              line_weight[l] += weights[l * m + a];
         std::vector<std::size_t> by_upper(n_lines), by_lower(n_lines);
         std::iota(by_upper.begin(), by_upper.end(), 0);
         std::iota(by_lower.begin(), by_lower.end(), 0);
@@ -190,9 +272,18 @@ namespace tpde::attention
         std::vector<double>      prefix(n_columns), x, w;
         std::vector<std::size_t> started; // lines with lower < s, possibly containing s
         std::size_t              next_full = 0, next_started = 0;
+        double                   below_at  = 0.; // the s that `below` is decayed to
         for_each_group(n_targets, targets, [&](double s, const std::vector<std::size_t> &group) {
+          if (decay > 0.)
+            {
+              const double factor = std::exp(-decay * (s - below_at));
+              for (double &b : below)
+                b *= factor;
+              below_at = s;
+            }
           for (; next_full < n_lines && lines.upper[by_upper[next_full]] <= s; ++next_full)
-            below[column[by_upper[next_full]]] += line_weight[by_upper[next_full]];
+            below[column[by_upper[next_full]]] +=
+              line_weight[by_upper[next_full]] * decay_factor(s - lines.upper[by_upper[next_full]]);
           for (; next_started < n_lines && lines.lower[by_lower[next_started]] < s; ++next_started)
             started.push_back(by_lower[next_started]);
           started.erase(std::remove_if(started.begin(), started.end(),
@@ -201,8 +292,10 @@ namespace tpde::attention
           prefix = below;
           for (const std::size_t l : started)
             {
-              const double tau = (s - lines.lower[l]) / (lines.upper[l] - lines.lower[l]);
-              prefix[column[l]] += std::max(0., partial.weight_below(weights + l * m, tau));
+              const double h   = lines.upper[l] - lines.lower[l];
+              const double tau = (s - lines.lower[l]) / h;
+              prefix[column[l]] += std::max(0., decay > 0. ? partial.decayed_weight_below(weights + l * m, tau, decay * h)
+                                                           : partial.weight_below(weights + l * m, tau));
             }
           x.clear();
           w.clear();
@@ -230,7 +323,7 @@ namespace tpde::attention
         std::stable_sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
           return sources[i * (d + 1)] < sources[j * (d + 1)];
         });
-        std::vector<double> x, w;
+        std::vector<double> x, w, position, decayed;
         x.reserve(n_sources * d);
         w.reserve(n_sources);
         std::size_t next  = 0;
@@ -241,13 +334,25 @@ namespace tpde::attention
               const double *p = sources + order[next] * (d + 1);
               x.insert(x.end(), p + 1, p + 1 + d);
               w.push_back(weights[order[next]]);
+              position.push_back(p[0]);
               total += weights[order[next]];
             }
-          evaluate_group(group, targets, w.size(), x.data(), w.data(), total > 0., velocities);
+          const double *group_weights = w.data();
+          if (decay > 0.)
+            {
+              decayed.resize(w.size());
+              for (std::size_t j = 0; j < w.size(); ++j)
+                decayed[j] = w[j] * decay_factor(s - position[j]);
+              group_weights = decayed.data();
+            }
+          evaluate_group(group, targets, w.size(), x.data(), group_weights, total > 0., velocities);
         });
       }
 
     private:
+      /// e^{-lambda ds}, the positional decay over a distance ds >= 0.
+      double decay_factor(double ds) const { return decay > 0. ? std::exp(-decay * ds) : 1.; }
+
       /// Calls f(s, indices) for the targets of each distinct s, in increasing s.
       template <typename F>
       void for_each_group(std::size_t n_targets, const double *targets, const F &f) const
@@ -294,6 +399,7 @@ namespace tpde::attention
 
       std::unique_ptr<Kernel> base;
       std::size_t             d;
+      double                  decay; // lambda of the header
     };
 
     /// The variant `masked kernel` names; throws std::invalid_argument
@@ -336,6 +442,11 @@ namespace tpde::attention
     }
   } // namespace
 
+  std::unique_ptr<Kernel> make_masked_kernel(std::unique_ptr<Kernel> base, double positional_decay)
+  {
+    return std::make_unique<MaskedKernel>(std::move(base), positional_decay);
+  }
+
   Variant make_masked_variant()
   {
     Variant variant{"masked",
@@ -344,10 +455,12 @@ namespace tpde::attention
             "with X_base the variant 'masked kernel' (softmax, l2, multihead, unnormalized or "
             "sigmoid) over the tokens at positions s' <= s only. On the grid the prefix "
             "integral over s' is exact for the DG polynomial, also inside the target's cell. "
-            "Q, K, V (or the multihead entries) are those of the base variant (d x d).",
+            "Q, K, V (or the multihead entries) are those of the base variant (d x d). With "
+            "Masked attention/positional decay = lambda > 0 the source at s' <= s is weighted by "
+            "lambda e^{-lambda (s - s')} / (1 - e^{-lambda s}) instead of 1/s.",
             [](const Parameters &parameters) -> std::unique_ptr<Kernel> {
-              return std::make_unique<MaskedKernel>(
-                find_masked_base(parameters).create(parameters));
+              return make_masked_kernel(find_masked_base(parameters).create(parameters),
+                                        parameters.positional_decay);
             }};
     Capabilities &can     = variant.capabilities;
     can.score_form        = masked_score_form;

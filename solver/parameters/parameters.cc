@@ -190,6 +190,10 @@ namespace tpde
                       "slice<k>_* (k counts from 0): s, mass, mean and covariance in x and, when the data at and "
                       "below s is one Gaussian with an exact reference, the reference moments and errors (physics.md "
                       "§2.7: exact there). A slice on a cell boundary is taken from the cell above (s = 1: below).");
+      entries.declare("positional decay", "0", EntryPattern::real(),
+                      "type = masked: lambda >= 0; the token at s attends to the tokens at s' <= s with the weight "
+                      "lambda e^{-lambda (s - s')} / (1 - e^{-lambda s}) (an ALiBi-type decay, physics.md §4.3). 0: the "
+                      "uniform weight 1/s.");
       entries.declare("upper data from", "1", EntryPattern::real(0, 1),
                       "type = masked: from this s on, the initial data is N(upper mean, upper covariance); below it, "
                       "subsection 'Initial condition' (then gaussian or mixture); it must be a boundary between "
@@ -219,6 +223,12 @@ namespace tpde
             r.fail("slices", "expected positions s in [0, 1] separated by ',', got '" + item + "'");
           m.slices.push_back(*s);
         }
+      m.positional_decay = r.real("positional decay");
+      if (!(m.positional_decay >= 0. && std::isfinite(m.positional_decay)))
+        r.fail("positional decay", "expected a number >= 0, got " + r.text("positional decay"));
+      for (attention::Parameters &layer : p.layers.attention)
+        layer.positional_decay = m.positional_decay;
+      p.attention.positional_decay = m.positional_decay;
       auto &ic      = p.initial;
       ic.upper_from = r.real("upper data from");
       if (!(ic.upper_from > 0.))

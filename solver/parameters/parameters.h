@@ -41,6 +41,7 @@ namespace tpde
   {
     unsigned int        s_subdivisions = 2;
     std::vector<double> slices; // s values with their own statistics columns
+    double              positional_decay = 0.; // lambda; also in every layer's attention parameters
   };
 
   struct Parameters

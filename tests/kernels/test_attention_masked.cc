@@ -8,6 +8,7 @@
 //  * the base variant is chosen by `masked kernel`; sinkhorn and unknown
 //    names are rejected naming the entry.
 #include "attention/attention.h"
+#include "support/masked_kernel_parameters.h"
 
 #include <gtest/gtest.h>
 
@@ -23,22 +24,7 @@ namespace
 {
   Parameters softmax_parameters(unsigned int d)
   {
-    Parameters p;
-    p.dim  = d;
-    p.beta = 0.8;
-    p.Q    = Matrix(d, d, 0.);
-    p.K    = Matrix(d, d, 0.);
-    p.V    = Matrix(d, d, 0.);
-    for (unsigned int i = 0; i < d; ++i)
-      for (unsigned int j = 0; j < d; ++j)
-        {
-          p.Q(i, j) = (i == j ? 1. : 0.3);
-          p.K(i, j) = (i == j ? 0.9 : -0.2);
-          p.V(i, j) = (i == j ? -1. : 0.1);
-        }
-    p.evaluation    = Parameters::Evaluation::direct;
-    p.masked_kernel = "softmax";
-    return p;
+    return tpde::testing::masked_kernel_parameters(d);
   }
 } // namespace
 
@@ -52,15 +38,8 @@ TEST(MaskedKernel, PointSourcesAreTheCausalParticleSystem)
         const auto kernel = create("masked", p);
         ASSERT_EQ(kernel->dimension(), d + 1);
         const std::size_t           n = 200;
-        std::mt19937                random(3);
-        std::normal_distribution<> normal;
-        std::vector<double>         points(n * (d + 1)), weights(n, 1. / n), velocities(n * (d + 1));
-        for (std::size_t i = 0; i < n; ++i)
-          {
-            points[i * (d + 1)] = double(i + 1) / n;
-            for (unsigned int c = 0; c < d; ++c)
-              points[i * (d + 1) + 1 + c] = normal(random);
-          }
+        const std::vector<double>   points = tpde::testing::causal_tokens(n, d, 3);
+        std::vector<double>         weights(n, 1. / n), velocities(n * (d + 1));
         kernel->evaluate(n, points.data(), n, points.data(), weights.data(), velocities.data());
         double worst = 0, largest = 0;
         for (std::size_t i = 0; i < n; ++i)

@@ -6,7 +6,9 @@
 //  * the discrete field equals a direct evaluation of the cumulative integral
 //    int_0^s int k(x, y) rho_h(s', y) dy ds' for s-dependent data, also on a
 //    locally refined mesh, while masking the nodes (s_j <= s) does not;
-//  * d = 2 (a 3D mesh) runs and conserves mass.
+//  * d = 2 (a 3D mesh) runs and conserves mass;
+//  * positional decay lambda > 0 (physics.md §4.3): the same causality, and the
+//    field is the exact cumulative integral with the weights e^{-lambda (s - s')}.
 #include "support/solver_runs.h"
 
 #include "initial/initial_condition.h"
@@ -15,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -55,9 +58,11 @@ namespace
 
   /// max over all targets (nodes and face points) of |X_h - X| / max |X|,
   /// X the softmax field (Q = K = I scaled by beta, V) of the prefix measure
-  /// int_0^s rho_h(s', y) ds' dy, integrated cell by cell with Gauss rules
-  /// in s' on [lower, min(upper, s)] and the cell's Gauss nodes in y (the
-  /// field's own quadrature in y), rho_h evaluated by deal.II's basis.
+  /// int_0^s e^{-lambda (s - s')} rho_h(s', y) ds' dy (lambda: the positional
+  /// decay), integrated cell by cell with Gauss rules in s' on
+  /// [lower, min(upper, s)] (8 more points than the degree needs, for the
+  /// exponential) and the cell's Gauss nodes in y (the field's own quadrature
+  /// in y), rho_h evaluated by deal.II's basis.
   /// `node_mask_error`: the same for the nodes masked by s_j <= s.
   template <int dim>
   double cumulative_field_error(Simulation<dim> &simulation, const Parameters &p, double &node_mask_error)
@@ -66,7 +71,8 @@ namespace
     const auto        &space = simulation.space();
     const unsigned int n     = space.n_nodes();
     const unsigned int m     = space.degree() + 1;
-    const dealii::QGauss<1> gauss(m);
+    const double            lambda = p.masked_attention.positional_decay;
+    const dealii::QGauss<1> gauss(lambda > 0 ? m + 8 : m);
     const dealii::QGauss<d> x_nodes(m);
     const double            beta = p.attention.beta;
     const Matrix            A    = beta * (transpose(p.attention.K) * p.attention.Q);
@@ -92,7 +98,7 @@ namespace
                 if (space.node_point(k, q)[0] <= s)
                   {
                     y.insert(y.end(), space.node_point(k, q) + 1, space.node_point(k, q) + dim);
-                    w.push_back(uk[q] * space.node_weight(k, q));
+                    w.push_back(uk[q] * space.node_weight(k, q) * std::exp(-lambda * (s - space.node_point(k, q)[0])));
                   }
               continue;
             }
@@ -102,7 +108,7 @@ namespace
           for (unsigned int b = 0; b < x_nodes.size(); ++b)
             {
               double weight = 0;
-              for (unsigned int g = 0; g < m; ++g)
+              for (unsigned int g = 0; g < gauss.size(); ++g)
                 {
                   dealii::Point<dim> reference;
                   reference[0] = (top - lo[0]) * gauss.point(g)[0] / h[0];
@@ -111,7 +117,8 @@ namespace
                   double rho = 0;
                   for (unsigned int i = 0; i < n; ++i)
                     rho += uk[i] * space.fe.shape_value(i, reference);
-                  weight += rho * gauss.weight(g) * (top - lo[0]);
+                  const double s_prime = lo[0] + (top - lo[0]) * gauss.point(g)[0];
+                  weight += rho * gauss.weight(g) * (top - lo[0]) * std::exp(-lambda * (s - s_prime));
                 }
               double volume = 1;
               for (int c = 1; c < dim; ++c)
@@ -166,6 +173,19 @@ namespace
     return worst / largest;
   }
 
+  /// Weights of two Gaussians that vary with s (linear in s, so the slices
+  /// differ inside every cell), three s-cells; `extra`: further overrides.
+  Parameters s_dependent_parameters(const std::vector<std::string> &extra)
+  {
+    std::vector<std::string> overrides = {
+      "Mesh/lower corner=-6", "Mesh/upper corner=6", "Mesh/subdivisions=12", "Masked attention/s subdivisions=3",
+      "Masked attention/upper data from=1", "Initial condition/type=expression",
+      "Initial condition/expression=(1-0.8*s)*exp(-(x+1)^2/0.8)/1.5853309 + 0.8*s*exp(-(x-1.5)^2/0.6)/1.3729551",
+      "Attention/V=-1.3", "Attention/beta=0.7", "Time stepping/negligible density=0"};
+    overrides.insert(overrides.end(), extra.begin(), extra.end());
+    return parameters_from(t11, overrides);
+  }
+
   double value(const std::vector<std::string> &header, const std::vector<double> &row, const std::string &name)
   {
     return column(header, row, name);
@@ -210,47 +230,65 @@ TEST(MaskedAttention, T11SlicesBelowOneHalfFollowT1AndSliceMassesAreConserved)
   EXPECT_LE(s.max_mass_defect, 1e-12);
 }
 
+namespace
+{
+  /// T11 twice, with different data above s = 1/2, in equal fixed steps to
+  /// t = `end` (`extra`: further overrides of both): the solutions below 1/2
+  /// must agree to round-off, those above must not.
+  void expect_causality(const std::vector<std::string> &extra, double end)
+  {
+    // Fixed steps and no speed cap: the time step and the cap's density scale
+    // are global, so they would couple the halves through the numerics.
+    std::vector<std::string> common = {"Time stepping/negligible density=0"};
+    common.insert(common.end(), extra.begin(), extra.end());
+    auto other = common;
+    other.push_back("Masked attention/upper mean=2.5");
+    other.push_back("Masked attention/upper covariance=0.8");
+    Simulation<2> a(parameters_from(t11, common), MPI_COMM_WORLD, quiet_without_output());
+    Simulation<2> b(parameters_from(t11, other), MPI_COMM_WORLD, quiet_without_output());
+    a.initialize();
+    b.initialize();
+    const double dt = 0.8 * std::min(a.stable_time_step(), b.stable_time_step());
+    const int    steps = static_cast<int>(std::ceil(end / dt));
+    for (int i = 0; i < steps; ++i)
+      {
+        ASSERT_TRUE(a.step(end / steps));
+        ASSERT_TRUE(b.step(end / steps));
+      }
+    const auto        &space = a.space();
+    const unsigned int n     = space.n_nodes();
+    double             below = 0, above = 0, largest = 0, velocity_below = 0;
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      for (unsigned int q = 0; q < n; ++q)
+        {
+          const double difference = std::abs(space.cell_values(a.solution().begin(), k)[q] -
+                                             space.cell_values(b.solution().begin(), k)[q]);
+          const bool   lower      = space.node_point(k, q)[0] < 0.5;
+          (lower ? below : above) = std::max(lower ? below : above, difference);
+          largest = std::max(largest, std::abs(space.cell_values(a.solution().begin(), k)[q]));
+          const std::size_t node = space.node_index(k, q);
+          if (lower)
+            velocity_below = std::max(velocity_below, std::abs(a.field().node_velocity()[node * 2 + 1] -
+                                                               b.field().node_velocity()[node * 2 + 1]));
+        }
+    std::printf("causality after %d steps to t = %g: max |difference| / max density: s < 1/2 %.1e, "
+                "s > 1/2 %.1e; velocity difference below %.1e\n",
+                steps, end, below / largest, above / largest, velocity_below);
+    EXPECT_LE(below, 1e-14 * largest);
+    EXPECT_LE(velocity_below, 1e-14);
+    EXPECT_GT(above, 0.1 * largest) << "the upper data must matter above 1/2";
+  }
+} // namespace
+
 TEST(MaskedAttention, T11DataAboveOneHalfLeaveTheSolutionBelowUnchanged)
 {
-  // Fixed steps and no speed cap: the time step and the cap's density scale
-  // are global, so they would couple the halves through the numerics.
-  const std::vector<std::string> common = {"Time stepping/negligible density=0"};
-  auto                           other  = common;
-  other.push_back("Masked attention/upper mean=2.5");
-  other.push_back("Masked attention/upper covariance=0.8");
-  Simulation<2> a(parameters_from(t11, common), MPI_COMM_WORLD, quiet_without_output());
-  Simulation<2> b(parameters_from(t11, other), MPI_COMM_WORLD, quiet_without_output());
-  a.initialize();
-  b.initialize();
-  const double dt = 0.8 * std::min(a.stable_time_step(), b.stable_time_step());
-  const int    steps = static_cast<int>(std::ceil(1. / dt));
-  for (int i = 0; i < steps; ++i)
-    {
-      ASSERT_TRUE(a.step(1. / steps));
-      ASSERT_TRUE(b.step(1. / steps));
-    }
-  const auto        &space = a.space();
-  const unsigned int n     = space.n_nodes();
-  double             below = 0, above = 0, largest = 0, velocity_below = 0;
-  for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-    for (unsigned int q = 0; q < n; ++q)
-      {
-        const double difference = std::abs(space.cell_values(a.solution().begin(), k)[q] -
-                                           space.cell_values(b.solution().begin(), k)[q]);
-        const bool   lower      = space.node_point(k, q)[0] < 0.5;
-        (lower ? below : above) = std::max(lower ? below : above, difference);
-        largest = std::max(largest, std::abs(space.cell_values(a.solution().begin(), k)[q]));
-        const std::size_t node = space.node_index(k, q);
-        if (lower)
-          velocity_below = std::max(velocity_below, std::abs(a.field().node_velocity()[node * 2 + 1] -
-                                                             b.field().node_velocity()[node * 2 + 1]));
-      }
-  std::printf("causality after %d steps to t = 1: max |difference| / max density: s < 1/2 %.1e, "
-              "s > 1/2 %.1e; velocity difference below %.1e\n",
-              steps, below / largest, above / largest, velocity_below);
-  EXPECT_LE(below, 1e-14 * largest);
-  EXPECT_LE(velocity_below, 1e-14);
-  EXPECT_GT(above, 0.1 * largest) << "the upper data must matter above 1/2";
+  expect_causality({}, 1.);
+}
+
+TEST(MaskedAttention, PositionalDecayKeepsTheSolutionBelowOneHalfUnchanged)
+{
+  // t = 0.3 (to keep the file short): the upper data has moved by then.
+  expect_causality({"Masked attention/positional decay=2.5"}, 0.3);
 }
 
 TEST(MaskedAttention, SIndependentDataGiveTheUnmaskedSolutionOnEverySlice)
@@ -284,32 +322,30 @@ TEST(MaskedAttention, FieldIsTheExactCumulativeIntegralForSDependentData)
 {
   // Weights of two Gaussians vary with s (linear in s, so the slices differ
   // inside every cell); three s-cells, then a local refinement (hanging
-  // faces, cells of different s-extent side by side).
-  const auto p = parameters_from(
-    t11, {"Mesh/lower corner=-6", "Mesh/upper corner=6", "Mesh/subdivisions=12",
-          "Masked attention/s subdivisions=3", "Masked attention/upper data from=1",
-          "Initial condition/type=expression",
-          "Initial condition/expression=(1-0.8*s)*exp(-(x+1)^2/0.8)/1.5853309 + "
-          "0.8*s*exp(-(x-1.5)^2/0.6)/1.3729551",
-          "Attention/V=-1.3", "Attention/beta=0.7", "Time stepping/negligible density=0"});
-  Simulation<2> simulation(p, MPI_COMM_WORLD, quiet_without_output());
-  simulation.initialize();
-  double     node_mask = 0;
-  const double error   = cumulative_field_error(simulation, p, node_mask);
-  std::printf("masked field vs direct cumulative integral: %.2e (masking the nodes instead: %.2e)\n", error,
-              node_mask);
-  EXPECT_LE(error, 1e-12);
-  EXPECT_GE(node_mask, 1e-4) << "the test must tell an exact mask from a node mask";
+  // faces, cells of different s-extent side by side); without and with
+  // positional decay.
+  for (const std::string decay : {"0", "3"})
+    {
+      const auto    p = s_dependent_parameters({"Masked attention/positional decay=" + decay});
+      Simulation<2> simulation(p, MPI_COMM_WORLD, quiet_without_output());
+      simulation.initialize();
+      double       node_mask = 0;
+      const double error     = cumulative_field_error(simulation, p, node_mask);
+      std::printf("lambda = %s: masked field vs direct cumulative integral: %.2e (masking the nodes instead: %.2e)\n",
+                  decay.c_str(), error, node_mask);
+      EXPECT_LE(error, 1e-12);
+      EXPECT_GE(node_mask, 1e-4) << "the test must tell an exact mask from a node mask";
 
-  simulation.adapt_mesh([](DGSpace<2> &space) {
-    for (std::size_t k = 0; k < space.n_owned_cells(); k += 3)
-      space.owned_cell(k)->set_refine_flag();
-  });
-  simulation.update_velocity();
-  const double refined = cumulative_field_error(simulation, p, node_mask);
-  std::printf("after local refinement (%u cells): %.2e\n",
-              simulation.space().triangulation->n_global_active_cells(), refined);
-  EXPECT_LE(refined, 1e-12);
+      simulation.adapt_mesh([](DGSpace<2> &space) {
+        for (std::size_t k = 0; k < space.n_owned_cells(); k += 3)
+          space.owned_cell(k)->set_refine_flag();
+      });
+      simulation.update_velocity();
+      const double refined = cumulative_field_error(simulation, p, node_mask);
+      std::printf("after local refinement (%u cells): %.2e\n",
+                  simulation.space().triangulation->n_global_active_cells(), refined);
+      EXPECT_LE(refined, 1e-12);
+    }
 }
 
 TEST(MaskedAttention, TwoDimensionalTokensOnA3DMesh)
@@ -347,4 +383,15 @@ TEST(MaskedAttention, ParticlesAreRejectedWithAnInputError)
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("masked attention is not available for tpde particles"), std::string::npos)
     << result.output;
+}
+
+TEST(MaskedAttention, NegativePositionalDecayIsAnInputError)
+{
+  const auto result = run_tpde("run " + source_path(t11) + " --quiet --set \"Masked attention/positional decay=-0.5\"");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("masked-1d-causality.prm: subsection 'Masked attention', entry 'positional decay': "
+                               "expected a number >= 0, got -0.5"),
+            std::string::npos)
+    << result.output;
+  EXPECT_LE(std::count(result.output.begin(), result.output.end(), '\n'), 1) << "one line: " << result.output;
 }
