@@ -6,6 +6,7 @@
 // diagnostics() reports the last evaluation: one kernel object must not be
 // evaluated from two threads at once.
 #include "attention/kernel_base.h"
+#include "sphere/fallback_targets.h"
 #include "sphere/sphere_harmonics.h"
 #include "sphere/surface_kernel.h"
 
@@ -94,14 +95,7 @@ namespace tpde::sphere
                 (V(r, 0) * N[3 * i] + V(r, 1) * N[3 * i + 1] + V(r, 2) * N[3 * i + 2]) * factor;
           }
         last_fallback = n == 0 ? 0. : double(unresolved.size()) / double(n);
-        if (unresolved.empty())
-          return;
-        std::vector<double> points(3 * unresolved.size()), v(3 * unresolved.size());
-        for (std::size_t u = 0; u < unresolved.size(); ++u)
-          std::copy(targets.points + 3 * unresolved[u], targets.points + 3 * unresolved[u] + 3, &points[3 * u]);
-        direct->evaluate(unresolved.size(), points.data(), sources.n, sources.points, sources.weights, v.data());
-        for (std::size_t u = 0; u < unresolved.size(); ++u)
-          std::copy(&v[3 * u], &v[3 * u] + 3, velocities + 3 * unresolved[u]);
+        evaluate_listed_targets(*direct, unresolved, targets, sources, velocities);
       }
 
     private:

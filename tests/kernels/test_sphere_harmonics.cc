@@ -5,10 +5,11 @@
 // (within their error bound), and the surface kernel with harmonics against
 // the direct one (SA and USA, r = 1, 5, 9, a rotation O, a general V, random
 // and clustered points), its per-target fallback and the refusal of non-zonal A;
-// the cluster count on S^2 (sphere/surface_clusters.h).
+// the cluster count on S^2 (sphere/surface_clusters.h) and the energy sums.
 #include "attention/attention.h"
 #include "sphere/sphere_harmonics.h"
 #include "sphere/surface_clusters.h"
+#include "sphere/surface_diagnostics.h"
 #include "support/sphere_points.h"
 
 #include <gtest/gtest.h>
@@ -319,4 +320,32 @@ TEST(SurfaceClusters, ThreeCapsOnTheLatticeAndFromPoints)
   EXPECT_EQ(count_point_clusters(n, caps.data(), w.data(), 0.25), 3u);
   const auto uniform = tpde::testing::von_mises_fisher_mixture(n, {0, 0, 1}, {0}, {1}, random);
   EXPECT_EQ(count_point_clusters(n, uniform.data(), w.data(), 0.25), 0u);
+}
+
+TEST(SphereHarmonics, EnergySumsMatchDirectSums)
+{
+  // ambient_energy_sums on S^2 sums Z_i = sum_j w_j e^{beta <x_i, y_j>} by harmonics.
+  std::mt19937_64 random(9);
+  const std::size_t n = 600;
+  const auto        y = tpde::testing::clustered_sphere(n, random);
+  const auto        w = weights(n, random);
+  std::vector<double> speed2(n);
+  for (std::size_t i = 0; i < n; ++i)
+    speed2[i] = 0.1 + 0.01 * double(i % 7);
+  for (const double beta : {1., 5., 30.})
+    {
+      const auto  sums   = ambient_energy_sums(3, beta, n, y.data(), w.data(), speed2.data(), n, y.data(), w.data());
+      long double energy = 0, rate = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        {
+          long double Z = 0;
+          for (std::size_t j = 0; j < n; ++j)
+            Z += w[j] * std::exp(static_cast<long double>(beta) *
+                                 (y[3 * i] * y[3 * j] + y[3 * i + 1] * y[3 * j + 1] + y[3 * i + 2] * y[3 * j + 2]));
+          energy += 0.5 * w[i] * Z / beta;
+          rate += w[i] * speed2[i] * Z;
+        }
+      EXPECT_NEAR(sums.energy, static_cast<double>(energy), 1e-12 * static_cast<double>(energy)) << beta;
+      EXPECT_NEAR(sums.rate_softmax, static_cast<double>(rate), 1e-12 * static_cast<double>(rate)) << beta;
+    }
 }
