@@ -9,8 +9,8 @@
 //   q_m^m = sqrt((2m + 1) / 2m) q_{m-1}^{m-1},  q_0^0 = 1 / sqrt(4 pi),
 //   q_l^m = a_lm (z q_{l-1}^m - b_lm q_{l-2}^m),
 //   a_lm = sqrt((4l^2 - 1) / (l^2 - m^2)), b_lm = sqrt(((l-1)^2 - m^2) / (4 (l-1)^2 - 1)).
-// q_l^m stays below ~1e150 for l <= max_harmonic_degree = 120 (its value at
-// the poles; P itself is bounded), so nothing overflows. The loops run on
+// q_l^m is largest at the poles, ~1e24 at l = max_harmonic_degree = 120
+// (P itself is bounded), so nothing overflows. The loops run on
 // groups of 16 points (two 8-lane vectors), compiled per instruction set like
 // the attention kernels (kernel_base.h); sources are summed in fixed blocks
 // added in order, targets are independent: results do not depend on the
