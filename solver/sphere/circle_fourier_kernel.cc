@@ -91,8 +91,7 @@ namespace tpde::sphere
 
   bool uses_fourier_sums(const std::string &type, const attention::Parameters &p)
   {
-    if (p.dim != 2 || (type != "softmax" && type != "unnormalized") ||
-        p.evaluation == attention::Parameters::Evaluation::direct)
+    if (!zonal_path_candidate(type, p, 2))
       return false;
     const auto score = zonal_score(p.beta, p.Q, p.K);
     return score && fourier_modes(score->radius) <= max_fourier_modes;

@@ -111,8 +111,7 @@ namespace tpde::sphere
 
   bool uses_harmonic_sums(const std::string &type, const attention::Parameters &p)
   {
-    if (p.dim != 3 || (type != "softmax" && type != "unnormalized") ||
-        p.evaluation == attention::Parameters::Evaluation::direct)
+    if (!zonal_path_candidate(type, p, 3))
       return false;
     const auto score = sphere_zonal_score(p.beta, p.Q, p.K);
     return score && harmonic_degree(score->radius, p.tolerance) <= max_harmonic_degree;
