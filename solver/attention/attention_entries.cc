@@ -57,13 +57,17 @@ namespace tpde::attention
        "|velocity|. On the circle (Mesh/domain = sphere), softmax and unnormalized with beta Q^T K = a I + b J "
        "(e.g. Q = K = I) are a convolution and are summed by Fourier modes instead (solver/sphere/circle_fourier.h, "
        "cost ~ (targets + sources) x modes, at round-off; targets the modes do not resolve to tolerance are "
-       "summed directly); other A on the circle use the interpolation."},
+       "summed directly); other A on the circle use the interpolation. On S^2 (dimension = 3), softmax and "
+       "unnormalized with beta Q^T K = r O (O orthogonal) are summed by spherical harmonics "
+       "(solver/sphere/sphere_harmonics.h, cost ~ (targets + sources) x L^2, L chosen from the tolerance), "
+       "unresolved targets directly."},
       {"auto", Parameters::Evaluation::automatic,
        "fast when there are at least " + std::to_string(fast_summation_min_targets) + " targets and " +
          std::to_string(fast_summation_min_sources) +
          " sources (nodes with positive density) and tolerance >= 1e-13, falling back to direct when the "
          "interpolation costs more than a quarter of the direct sum; else direct. On the circle the Fourier "
-         "modes whenever they apply (as fast), at any size."},
+         "modes whenever they apply (as fast), at any size; on S^2 the harmonics where they cost less than "
+         "direct sums."},
     });
     return all;
   }

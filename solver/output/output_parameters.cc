@@ -24,7 +24,10 @@ namespace tpde
           "e^{i k theta} rho dtheta| of Fourier mode k of the density on the circle.")
       .add("cluster threshold", &OutputParameters::cluster_threshold, "0.25", EntryPattern::real(0, 1),
           "Mesh/domain = sphere: the column 'clusters' counts the local maxima of the cell averages of the "
-          "density (around the circle) that exceed this fraction of the largest cell average.");
+          "density (around the circle) that exceed this fraction of the largest cell average. On S^2 the local "
+          "maxima of the cell averages over neighbouring cells (particles: of a fixed density estimate on a "
+          "Fibonacci lattice), adjacent maxima counted once; a density whose minimum exceeds this fraction of "
+          "its maximum (the uniform law) has 0 (solver/sphere/surface_clusters.h).");
     return table;
   }
 

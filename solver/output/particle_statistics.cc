@@ -3,6 +3,7 @@
 #include "particles/particle_system.h"
 #include "sphere/circle_chart.h"
 #include "sphere/circle_diagnostics.h"
+#include "sphere/surface_clusters.h"
 
 #include <algorithm>
 #include <cmath>
@@ -111,6 +112,7 @@ namespace tpde
     append_surface_columns(*sphere_columns, time,
                            surface_sums(*sphere_columns, time, n, x.data(), weights.data(), speed2.data(), n, x.data(),
                                         weights.data()),
+                           sphere::count_point_clusters(n, x.data(), weights.data(), sphere_columns->cluster_threshold),
                            row);
   }
 } // namespace tpde

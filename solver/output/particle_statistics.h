@@ -21,7 +21,8 @@
 // On S^2 (d = 3) the tokens are the ambient unit points and the velocity the
 // tangent vectors: mean_*, cov_*, max_speed are theirs, and the S^2 columns
 // come from the same sums as the grid's (surface_sums in sphere_statistics.h,
-// weights 1/N, the energy over all pairs); `clusters` is NaN as on the grid.
+// weights 1/N, the energy over all pairs); `clusters` counts the maxima of a
+// fixed density estimate on a Fibonacci lattice (sphere/surface_clusters.h).
 #pragma once
 
 #include "attention/attention.h"

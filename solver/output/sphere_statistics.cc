@@ -2,6 +2,7 @@
 
 #include "sphere/circle_chart.h"
 #include "sphere/circle_diagnostics.h"
+#include "sphere/surface_clusters.h"
 #include "sphere/surface_diagnostics.h"
 #include "sphere/surface_kernel.h"
 
@@ -90,7 +91,7 @@ namespace tpde
   }
 
   void append_surface_columns(const SphereSetup &setup, double time, const std::vector<double> &sums,
-                              std::vector<double> &row)
+                              unsigned int clusters, std::vector<double> &row)
   {
     row.push_back(std::sqrt(sums[0] * sums[0] + sums[1] * sums[1] + sums[2] * sums[2]));
     row.push_back(sums[3]);
@@ -99,8 +100,7 @@ namespace tpde
                                                          : std::numeric_limits<double>::quiet_NaN());
     for (unsigned int l = 1; l <= setup.modes; ++l)
       row.push_back(sphere::harmonic_amplitude(l, &sums[6 + l * l - 1]));
-    // Clusters need the cells' neighbourhoods on the sphere: not counted yet.
-    row.push_back(std::numeric_limits<double>::quiet_NaN());
+    row.push_back(clusters);
     if (setup.poisson_r0 >= 0)
       row.push_back(sphere::poisson_order_parameter(setup.poisson_r0, time));
   }
@@ -146,7 +146,42 @@ namespace tpde
                                             field.all_source_weights().size(), sources.data(),
                                             field.all_source_weights().data());
     dealii::Utilities::MPI::sum(sums, comm, sums);
-    append_surface_columns(setup, time, sums, row);
+    append_surface_columns(setup, time, sums, surface_cell_clusters(u), row);
+  }
+
+  template <int dim, int spacedim>
+  unsigned int SphereStatistics<dim, spacedim>::surface_cell_clusters(const double *u) const
+  {
+    // Per cell: the centre (the unit node points' mean by JxW, projected),
+    // the spacing sqrt(area) and the average; gathered from all ranks in
+    // rank order (the count does not depend on the order).
+    const unsigned int  n = space.n_nodes();
+    std::vector<double> cells; // centre (3), spacing, average per owned cell
+    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      {
+        double centre[3] = {0, 0, 0}, area = 0, mass = 0;
+        for (unsigned int q = 0; q < n; ++q)
+          {
+            double unit[3];
+            sphere::project_to_sphere(1, space.node_point(k, q), unit);
+            for (unsigned int c = 0; c < 3; ++c)
+              centre[c] += space.node_weight(k, q) * unit[c];
+            area += space.node_weight(k, q);
+            mass += space.cell_values(u, k)[q] * space.node_weight(k, q);
+          }
+        sphere::project_to_sphere(1, centre, centre);
+        cells.insert(cells.end(), {centre[0], centre[1], centre[2], std::sqrt(area), mass / area});
+      }
+    std::vector<double> points, spacing, averages;
+    for (const auto &part : dealii::Utilities::MPI::all_gather(space.communicator, cells))
+      for (std::size_t i = 0; i < part.size(); i += 5)
+        {
+          points.insert(points.end(), &part[i], &part[i] + 3);
+          spacing.push_back(part[i + 3]);
+          averages.push_back(part[i + 4]);
+        }
+    return sphere::count_surface_clusters(averages.size(), points.data(), averages.data(), spacing.data(),
+                                          setup.cluster_threshold);
   }
 
   template <int dim, int spacedim>

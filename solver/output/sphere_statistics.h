@@ -8,8 +8,11 @@
 //   mode_1 .. mode_L      |int e^{i k theta} rho dtheta| (L = Output/modes); on S^2 the amplitude of
 //                         the degree-l harmonic component, sqrt(iint P_l(<x, y>) drho drho) (= |m| at l = 1)
 //   clusters              local maxima of the cell averages above Output/cluster threshold of the largest;
-//                         particles: of the tokens' smoothed histogram (particle_statistics.h); S^2: not
-//                         counted yet (NaN)
+//                         particles: of the tokens' smoothed histogram (particle_statistics.h); S^2: of the
+//                         cell averages at the cell centres, particles: of a fixed density estimate on a
+//                         Fibonacci lattice, each with neighbourhoods by distance; a density whose minimum
+//                         exceeds the threshold fraction of its maximum (the uniform law) has 0
+//                         (sphere/surface_clusters.h)
 //   ref_order_parameter   the exact |m(t)| of the wrapped Cauchy family (initial type poisson kernel,
 //                         beta = 0, V = I; physics.md §4.4, T12); on S^2 the Poisson kernel's
 //                         |m(t)| = m3(r(t)) (T14); only then
@@ -67,9 +70,10 @@ namespace tpde
                                    const double *speed2, std::size_t n_sources, const double *sources,
                                    const double *source_weights);
 
-  /// S^2: the columns of circle_column_names() from the reduced surface_sums.
+  /// S^2: the columns of circle_column_names() from the reduced surface_sums
+  /// and the cluster count (sphere/surface_clusters.h).
   void append_surface_columns(const SphereSetup &setup, double time, const std::vector<double> &sums,
-                              std::vector<double> &row);
+                              unsigned int clusters, std::vector<double> &row);
 
   template <int dim, int spacedim = dim>
   class SphereStatistics
@@ -88,6 +92,8 @@ namespace tpde
                        std::vector<double> &row) const;
     void append_surface(double time, const double *owned_values, const double *node_velocity,
                         std::vector<double> &row) const;
+    /// S^2: the clusters of the cell averages (collective over MPI).
+    unsigned int surface_cell_clusters(const double *owned_values) const;
 
     const DGSpace<dim, spacedim>        &space;
     const AttentionField<dim, spacedim> &field;

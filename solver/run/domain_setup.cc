@@ -3,6 +3,7 @@
 #include "sphere/circle_chart.h"
 #include "sphere/circle_fourier.h"
 #include "sphere/surface_diagnostics.h"
+#include "sphere/sphere_harmonics.h"
 #include "sphere/surface_kernel.h"
 
 #include <deal.II/base/quadrature_lib.h>
@@ -13,12 +14,13 @@ namespace tpde
 {
   std::unique_ptr<attention::LayeredKernel> create_kernel(const Parameters &p)
   {
-    // One kernel per layer: on S^2 the ambient kernel at the points of the
-    // sphere, projected; on the circle Fourier sums when A is zonal, else the
-    // ambient kernel at the embedded points.
+    // One kernel per layer: on S^2 harmonic sums when A is zonal, else the
+    // ambient kernel at the points of the sphere, projected; on the circle
+    // Fourier sums when A is zonal, else the ambient kernel at the embedded
+    // points.
     std::vector<std::unique_ptr<attention::Kernel>> layers;
     for (const attention::Parameters &layer : p.layers.attention)
-      layers.push_back(p.on_surface()         ? sphere::surface_kernel(attention::create(p.attention_type, layer))
+      layers.push_back(p.on_surface()         ? sphere::create_surface_kernel(p.attention_type, layer)
                        : p.mesh.on_sphere() ? sphere::create_circle_kernel(p.attention_type, layer)
                                             : attention::create(p.attention_type, layer));
     return std::make_unique<attention::LayeredKernel>(std::move(layers), p.layers.feed_forward);

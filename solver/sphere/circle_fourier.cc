@@ -9,6 +9,7 @@
 #include "sphere/circle_fourier.h"
 
 #include "attention/kernel_base.h"
+#include "sphere/miller_recurrence.h"
 
 #include <algorithm>
 #include <cmath>
@@ -216,29 +217,8 @@ namespace tpde::sphere
     // last significant order (I_k / I_0 ~ e^{-k^2 / 2r}), values rescaled
     // before they overflow; the normalisation is a sum of positive terms.
     const unsigned int start = n + 40 + static_cast<unsigned int>(std::ceil(std::sqrt(100. * r)));
-    double             above = 0., current = 1., sum = 0.;
-    for (unsigned int k = start; k > 0; --k)
-      {
-        if (k <= n)
-          out[k] = current;
-        sum += 2 * current;
-        const double below = above + (2. * k / r) * current;
-        above              = current;
-        current            = below;
-        if (current > 1e250)
-          {
-            above *= 1e-250;
-            current *= 1e-250;
-            sum *= 1e-250;
-            for (unsigned int i = k; i <= n; ++i)
-              out[i] *= 1e-250;
-          }
-      }
-    out[0] = current;
-    sum += current;
-    for (double &value : out)
-      value /= sum;
-    return out;
+    return miller_backward(
+      n, start, [r](unsigned int k) { return 2. * k / r; }, [](unsigned int k) { return k == 0 ? 1. : 2.; });
   }
 
   unsigned int fourier_modes(double r)

@@ -7,6 +7,7 @@
 #include "sphere/chart_kernel.h"
 #include "sphere/circle_chart.h"
 #include "sphere/circle_fourier.h"
+#include "sphere/fallback_targets.h"
 
 #include <cmath>
 #include <limits>
@@ -74,14 +75,7 @@ namespace tpde::sphere
             velocities[i] = v;
           }
         last_fallback = n == 0 ? 0. : double(unresolved.size()) / double(n);
-        if (unresolved.empty())
-          return;
-        std::vector<double> theta(unresolved.size()), v(unresolved.size());
-        for (std::size_t u = 0; u < unresolved.size(); ++u)
-          theta[u] = targets.points[unresolved[u]];
-        chart->evaluate(theta.size(), theta.data(), sources.n, sources.points, sources.weights, v.data());
-        for (std::size_t u = 0; u < unresolved.size(); ++u)
-          velocities[unresolved[u]] = v[u];
+        evaluate_listed_targets(*chart, unresolved, targets, sources, velocities);
       }
 
     private:
@@ -97,8 +91,7 @@ namespace tpde::sphere
 
   bool uses_fourier_sums(const std::string &type, const attention::Parameters &p)
   {
-    if (p.dim != 2 || (type != "softmax" && type != "unnormalized") ||
-        p.evaluation == attention::Parameters::Evaluation::direct)
+    if (!zonal_path_candidate(type, p, 2))
       return false;
     const auto score = zonal_score(p.beta, p.Q, p.K);
     return score && fourier_modes(score->radius) <= max_fourier_modes;

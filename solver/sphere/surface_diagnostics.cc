@@ -1,6 +1,7 @@
 #include "sphere/surface_diagnostics.h"
 
 #include "sphere/circle_diagnostics.h"
+#include "sphere/sphere_harmonics.h"
 
 #include <algorithm>
 #include <cmath>
@@ -26,7 +27,29 @@ namespace tpde::sphere
     // particle run passes its tokens as both targets and sources: the
     // exponential of a pair then serves both of its points (half the cost).
     std::vector<double> Z(n_targets, total);
-    if (beta > 0)
+    if (beta > 0 && dimension == 3 && harmonic_degree(beta, 1e-12) <= max_harmonic_degree)
+      {
+        // S^2: Z is zonal (sphere_harmonics.h), the targets the harmonic sums
+        // do not resolve to 1e-12 Z_i summed directly (as on the circle).
+        const HarmonicSums  harmonics(beta, 1e-12, n_sources, sources, source_weights);
+        std::vector<double> mean(3 * n_targets);
+        harmonics.evaluate(n_targets, targets, Z.data(), mean.data());
+        const double scale = std::exp(beta);
+        for (std::size_t i = 0; i < n_targets; ++i)
+          {
+            if (harmonics.error_bound() <= 1e-12 * Z[i])
+              {
+                Z[i] *= scale;
+                continue;
+              }
+            Z[i] = 0;
+            for (std::size_t j = 0; j < n_sources; ++j)
+              Z[i] += source_weights[j] * std::exp(beta * (targets[3 * i] * sources[3 * j] +
+                                                           targets[3 * i + 1] * sources[3 * j + 1] +
+                                                           targets[3 * i + 2] * sources[3 * j + 2]));
+          }
+      }
+    else if (beta > 0)
       {
         const bool same = targets == sources && n_targets == n_sources;
         std::fill(Z.begin(), Z.end(), 0.);

@@ -14,7 +14,9 @@ namespace tpde::sphere
 {
   /// The energy sums of circle_diagnostics.h for points in R^dimension
   /// (targets and sources n x dimension, on the unit sphere), with the squared
-  /// speed |X_i|^2 of each target.
+  /// speed |X_i|^2 of each target. On S^2 (dimension 3) the exponential sums
+  /// are harmonic sums (sphere_harmonics.h) to 1e-12 relative, direct at the
+  /// targets they do not resolve; otherwise all pairs.
   EnergySums ambient_energy_sums(unsigned int dimension, double beta, std::size_t n_targets, const double *targets,
                                  const double *target_weights, const double *target_speed2, std::size_t n_sources,
                                  const double *sources, const double *source_weights);
