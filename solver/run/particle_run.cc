@@ -108,7 +108,7 @@ namespace tpde
       unsigned long       steps_left = 0;
       double              step_seconds = 0;
       Checkpoint          checkpoint; // when resumed: the one read
-      noise::CommonNoise *common_noise = nullptr; // its rates: the path's chord over each step
+      std::unique_ptr<noise::CommonNoise> common_noise; // its rates: the path's chord over each step
     };
 
     /// Particle entries that may change on resume; the grid's do not matter.
@@ -297,6 +297,16 @@ namespace tpde
       }
   }
 
+  namespace
+  {
+    /// Particles/time step; with common noise at most the path's resolution, so that the steps resolve
+    /// the path (and land on its nodes when 2^-L / time step is an integer: the grid's path exactly).
+    double token_step(const Parameters &p, const noise::CommonNoise *noise)
+    {
+      return noise ? std::min(p.particles.time_step, noise->resolution()) : p.particles.time_step;
+    }
+  } // namespace
+
   ParticleRunSummary run_particles(const Parameters &p, const RunOptions &options)
   {
     refuse_unsupported(p);
@@ -324,8 +334,7 @@ namespace tpde
       system.set_sphere_retraction();
     else if (sphere_columns)
       system.set_circle_chart();
-    const auto common_noise = noise::attach_common_noise(system, p.noise);
-    state.common_noise      = common_noise.get();
+    state.common_noise = noise::attach_common_noise(system, p.noise);
     ParticleStatistics        statistics(p, *kernel, sphere_columns ? &*sphere_columns : nullptr);
     ParticleRunSummary        summary;
     summary.header = statistics.header();
@@ -377,9 +386,7 @@ namespace tpde
         if (state.steps_left == 0)
           {
             state.target     = schedule.target(time);
-            // With common noise the steps resolve the path (its nodes, when 2^-L / time step is an integer).
-            state.steps_left = schedule.equal_steps(
-              time, common_noise ? std::min(p.particles.time_step, common_noise->resolution()) : p.particles.time_step);
+            state.steps_left = schedule.equal_steps(time, token_step(p, state.common_noise.get()));
             state.dt         = (state.target - time) / double(state.steps_left);
           }
         // A step's cost includes the velocity at its end (the next step's
