@@ -126,6 +126,8 @@ namespace tpde
                line_upper.data()};
     kernel.evaluate_on_lines(targets.size() / spacedim, targets.data(), source_weights.size(),
                              source_points.data(), source_weights.data(), lines, target_velocities.data());
+    if (added)
+      added(targets.size() / spacedim, targets.data(), target_velocities.data());
     const std::size_t node_values = n_node_targets * spacedim;
     const std::size_t face_values = space.n_face_points() * spacedim;
     std::copy(target_velocities.begin(), target_velocities.begin() + node_values, velocities.begin());

@@ -13,6 +13,7 @@
 #include "attention/attention.h"
 #include "dg/dg_space.h"
 
+#include <functional>
 #include <vector>
 
 namespace tpde
@@ -41,6 +42,8 @@ namespace tpde
     /// spacespacedim values each) and their weights rho_i JxW_i.
     const std::vector<double> &all_source_points() const { return source_points; }
     const std::vector<double> &all_source_weights() const { return source_weights; }
+    /// f(n, points, velocities) adds to the kernel's velocities at its targets (the common noise).
+    void add_velocity_with(std::function<void(std::size_t, const double *, double *)> f) { added = std::move(f); }
     /// Points where the kernel is evaluated (nodes and the evaluated faces).
     std::size_t   n_targets() const { return targets.size() / spacedim; }
 
@@ -63,5 +66,6 @@ namespace tpde
     // Kernels that integrate along coordinate 0 inside cells (masked): the
     // cells' extents in it per line of nodes (all ranks), and the 1D nodes.
     std::vector<double>      line_lower, line_upper, line_nodes;
+    std::function<void(std::size_t, const double *, double *)> added;
   };
 } // namespace tpde

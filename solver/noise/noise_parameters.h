@@ -6,6 +6,7 @@
 #pragma once
 
 #include "common/parameter_entries.h"
+#include "noise/common_noise.h"
 
 #include <string>
 
@@ -16,6 +17,8 @@ namespace tpde
     double       diffusion = 0;  // D >= 0 of d_t rho + div(rho X) = D Lap rho
     std::string  common_noise;   // the fields sigma_k as text (empty: none)
     unsigned int seed = 1;       // fixes the common noise path (and the particles' own noise)
+    unsigned int path_levels = 8; // the common noise path is linear between the nodes j 2^-path_levels
+    noise::CommonNoiseFields fields; // common_noise parsed (parameters.cc)
 
     bool has_diffusion() const { return diffusion > 0; }
     bool has_common_noise() const { return !common_noise.empty(); }

@@ -356,12 +356,17 @@ namespace tpde
         return ParticleParameters::read(r, p.output.directory);
       });
       p.checkpoint = read_section(prm, name, "Checkpoint", &CheckpointParameters::read);
-      p.noise      = read_section(prm, name, "Noise", &NoiseParameters::read);
-      // Declared ahead of their solvers so the parameter interface is fixed.
+      p.noise      = read_section(prm, name, "Noise", [&](const EntryReader &r) {
+        NoiseParameters noise = NoiseParameters::read(r);
+        if (noise.has_common_noise() && p.masked())
+          r.fail("common noise", "empty with Attention/type = masked (no common noise on the (s, x) mesh)");
+        if (noise.has_common_noise())
+          noise.fields = noise::read_common_noise(r, dim, p.mesh.on_sphere());
+        return noise;
+      });
+      // Declared ahead of its solver so the parameter interface is fixed.
       if (p.noise.has_diffusion())
         EntryReader(name, "Noise", {}).fail("diffusion", "0 (diffusion is not implemented yet)");
-      if (p.noise.has_common_noise())
-        EntryReader(name, "Noise", {}).fail("common noise", "empty (common noise is not implemented yet)");
       return p;
     }
   } // namespace

@@ -38,6 +38,8 @@ namespace tpde::particles
   {
     ++n_evaluations;
     kernel.evaluate(n_tokens, x, n_tokens, x, weights.data(), velocity_out);
+    if (added)
+      added(n_tokens, x, velocity_out);
   }
 
   const std::vector<double> &ParticleSystem::velocity()

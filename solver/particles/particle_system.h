@@ -10,6 +10,7 @@
 #include "attention/attention.h"
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ namespace tpde::particles
     /// of the current positions is evaluated again.
     void kernel_changed() { velocity_is_current = false; }
 
+    /// f(n, x, velocities) adds to the kernel's velocities (the common noise).
+    void add_velocity_with(std::function<void(std::size_t, const double *, double *)> f) { added = std::move(f); }
+
     /// One step of size dt.
     void step(double dt, Integrator integrator);
 
@@ -74,6 +78,7 @@ namespace tpde::particles
     std::vector<double>      current;
     std::vector<double>      current_velocity;
     bool                     velocity_is_current = false;
+    std::function<void(std::size_t, const double *, double *)> added;
     enum class Manifold
     {
       flat,

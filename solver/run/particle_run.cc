@@ -4,6 +4,7 @@
 #include "checkpoint/checkpoint_schedule.h"
 #include "checkpoint/run_state.h"
 #include "initial/initial_condition.h"
+#include "noise/attach_noise.h"
 #include "output/particle_output.h"
 #include "output/particle_statistics.h"
 #include "output/run_output.h"
@@ -107,6 +108,7 @@ namespace tpde
       unsigned long       steps_left = 0;
       double              step_seconds = 0;
       Checkpoint          checkpoint; // when resumed: the one read
+      std::unique_ptr<noise::CommonNoise> common_noise; // its rates: the path's chord over each step
     };
 
     /// Particle entries that may change on resume; the grid's do not matter.
@@ -267,6 +269,8 @@ namespace tpde
     double step_tokens(particles::ParticleSystem &system, attention::LayeredKernel &kernel, const Parameters &p,
                        ParticleRunState &state, double time)
     {
+      if (state.common_noise && state.common_noise->set_chord(time, time + state.dt))
+        system.kernel_changed(); // the velocity at the step's start gets the new rates
       system.step(state.dt, p.particles.integrator);
       time = --state.steps_left == 0 ? state.target : time + state.dt;
       if (kernel.select_at(p.layers, time))
@@ -292,6 +296,16 @@ namespace tpde
         throw InputError(p.file + ": subsection 'Initial condition': cannot sample tokens: " + e.what());
       }
   }
+
+  namespace
+  {
+    /// Particles/time step; with common noise at most the path's resolution, so that the steps resolve
+    /// the path (and land on its nodes when 2^-L / time step is an integer: the grid's path exactly).
+    double token_step(const Parameters &p, const noise::CommonNoise *noise)
+    {
+      return noise ? std::min(p.particles.time_step, noise->resolution()) : p.particles.time_step;
+    }
+  } // namespace
 
   ParticleRunSummary run_particles(const Parameters &p, const RunOptions &options)
   {
@@ -320,6 +334,7 @@ namespace tpde
       system.set_sphere_retraction();
     else if (sphere_columns)
       system.set_circle_chart();
+    state.common_noise = noise::attach_common_noise(system, p.noise);
     ParticleStatistics        statistics(p, *kernel, sphere_columns ? &*sphere_columns : nullptr);
     ParticleRunSummary        summary;
     summary.header = statistics.header();
@@ -371,7 +386,7 @@ namespace tpde
         if (state.steps_left == 0)
           {
             state.target     = schedule.target(time);
-            state.steps_left = schedule.equal_steps(time, p.particles.time_step);
+            state.steps_left = schedule.equal_steps(time, token_step(p, state.common_noise.get()));
             state.dt         = (state.target - time) / double(state.steps_left);
           }
         // A step's cost includes the velocity at its end (the next step's

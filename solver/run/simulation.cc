@@ -133,6 +133,7 @@ namespace tpde
         attention_field  = std::make_unique<AttentionField<dim, spacedim>>(
           *dg_space, *attention_kernel, parameters.discretization.interpolate_face_velocity);
         attention_field->setup();
+        common_noise = noise::attach_common_noise(*attention_field, parameters.noise, &current_time);
         transport = std::make_unique<TransportOperator<dim, spacedim>>(*dg_space);
         for (VectorType *v : {&density, &stage_start, &stage, &rate})
           dg_space->initialize_vector(*v);
@@ -454,6 +455,7 @@ namespace tpde
     check_step_shrink(dt, summary);
     // Land exactly on output times and the end time.
     dt                    = schedule.limit_step(current_time, dt);
+    dt                    = common_noise ? common_noise->limit_step(current_time, dt) : dt;
     unsigned int halvings = 0;
     while (!step(dt))
       {

@@ -11,6 +11,7 @@
 #include "dg/dg_space.h"
 #include "dg/transport_operator.h"
 #include "limiter/positivity_limiter.h"
+#include "noise/attach_noise.h"
 #include "output/statistics.h"
 #include "output/run_output.h"
 #include "output/vtk_output.h"
@@ -131,6 +132,7 @@ namespace tpde
     std::unique_ptr<attention::LayeredKernel>         attention_kernel; // one kernel per layer
     std::unique_ptr<AttentionField<dim, spacedim>>    attention_field;
     std::unique_ptr<TransportOperator<dim, spacedim>> transport;
+    std::unique_ptr<noise::CommonNoise>               common_noise; // steps cut at its path nodes
     std::unique_ptr<Statistics<dim, spacedim>>        statistics;
     VectorType                             density, ghosted_density, stage_start, stage, rate;
     std::vector<double>                    extended;

@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""Runs one parameter file over noise seeds and writes the mean and spread of every statistics column.
+
+    postprocess/ensemble.py FILE.prm [--seeds 8 | --seeds 1,5,9] [--set Subsection/entry=value ...]
+                            [--tpde build/tpde] [--out DIR] [--particles] [--columns a,b,...]
+
+Each seed s is one run `tpde run FILE --set Noise/seed=s` (with --particles: `tpde particles`) into
+DIR/seed_<s> (Output/write vtu = false; --set entries are passed on). Over the seeds, at the times that
+every run's statistics.csv holds (the output times and, with common noise, the path nodes at which the
+grid cuts its steps: the steps between them differ from path to path), the script writes DIR/ensemble.csv with the column `time` and, for every other column c,
+c_mean, c_std (population standard deviation over the seeds), c_min and c_max; and DIR/ensemble.png:
+for each chosen column (--columns; default mean_0 and, when present, order_parameter) the mean, the band
+mean +- std, min and max, and every seed's run thinly.
+
+Exit codes: 0 written; 2 bad input (missing file, bad option, a run that fails, no common times): one
+line on stderr; 1 internal error. Needs numpy and matplotlib (Agg, headless).
+    postprocess/ensemble.py --self-test [--tpde build/tpde]   # checks itself on a short circle run
+"""
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+PROGRAM = "ensemble.py"
+
+
+class InputError(Exception):
+    """Bad input: one line on stderr, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise InputError(message)
+
+
+def parse_arguments(argv):
+    parser = Parser(prog=PROGRAM, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("prm", nargs="?", metavar="FILE.prm")
+    parser.add_argument("--seeds", default="8", help="a count n (seeds 1..n) or a list 1,5,9")
+    parser.add_argument("--set", action="append", default=[], metavar="ENTRY=VALUE", help="passed to tpde")
+    parser.add_argument("--tpde", default="build/tpde", help="the tpde executable")
+    parser.add_argument("--out", default="output/ensemble", help="output folder")
+    parser.add_argument("--particles", action="store_true", help="run `tpde particles` instead of the grid")
+    parser.add_argument("--columns", default="", help="columns to plot, separated by ','")
+    parser.add_argument("--self-test", action="store_true")
+    return parser.parse_args(argv)
+
+
+def seeds_of(text):
+    try:
+        if "," not in text:
+            n = int(text)
+            if n < 1:
+                raise ValueError
+            return list(range(1, n + 1))
+        seeds = [int(s) for s in text.split(",")]
+        if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+            raise ValueError
+        return seeds
+    except ValueError:
+        raise InputError("--seeds: expected a positive count or a list of distinct seeds >= 0 like 1,5,9, got '%s'"
+                         % text)
+
+
+def run_seed(args, seed, folder):
+    """Runs one seed; returns its statistics.csv."""
+    command = [args.tpde, "particles" if args.particles else "run", args.prm, "--quiet", "--overwrite",
+               "--set", "Noise/seed=%d" % seed, "--set", "Output/directory=" + folder,
+               "--set", "Output/write vtu=false"]
+    if args.particles:
+        command += ["--set", "Particles/directory=" + os.path.join(folder, "particles")]
+    for entry in args.set:
+        command += ["--set", entry]
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        lines = result.stdout.strip().splitlines()
+        raise InputError("seed %d: tpde failed (exit %d): %s" % (seed, result.returncode, lines[-1] if lines else ""))
+    return os.path.join(folder, "particles", "statistics.csv") if args.particles else \
+        os.path.join(folder, "statistics.csv")
+
+
+def read_table(path):
+    """(header, {time key: row of floats}); the time key is the time rounded to 1e-9."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if len(rows) < 2 or "time" not in rows[0]:
+        raise InputError("%s: not a statistics.csv with rows" % path)
+    header = rows[0]
+    at = header.index("time")
+    return header, {round(float(r[at]), 9): [float(x) for x in r] for r in rows[1:]}
+
+
+def ensemble(tables):
+    """Header and rows of the ensemble CSV from the per-seed tables (same header)."""
+    import numpy as np
+    header = tables[0][0]
+    for h, _ in tables[1:]:
+        if h != header:
+            raise InputError("the runs' statistics.csv have different columns")
+    times = sorted(set.intersection(*[set(rows) for _, rows in tables]))
+    if not times:
+        raise InputError("the runs share no time (expected output times common to all seeds)")
+    data = np.array([[rows[t] for t in times] for _, rows in tables])  # seeds x times x columns
+    at = header.index("time")
+    out_header, columns = ["time"], [np.array(times)]
+    for c, name in enumerate(header):
+        if c == at:
+            continue
+        values = data[:, :, c]
+        for suffix, statistic in (("mean", values.mean(axis=0)), ("std", values.std(axis=0)),
+                                  ("min", values.min(axis=0)), ("max", values.max(axis=0))):
+            out_header.append("%s_%s" % (name, suffix))
+            columns.append(statistic)
+    return out_header, np.array(columns).T, times, data, header
+
+
+def plot(path, chosen, times, data, header):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    fig, axes = plt.subplots(len(chosen), 1, figsize=(9, 3.2 * len(chosen)), squeeze=False)
+    for ax, name in zip(axes[:, 0], chosen):
+        values = data[:, :, header.index(name)]
+        mean, std = values.mean(axis=0), values.std(axis=0)
+        for run in values:
+            ax.plot(times, run, color="0.75", lw=0.6)
+        ax.fill_between(times, mean - std, mean + std, color="C0", alpha=0.25, label="mean +- std")
+        ax.plot(times, mean, color="C0", label="mean over %d seeds" % len(values))
+        ax.plot(times, values.min(axis=0), "C1--", lw=0.8, label="min, max")
+        ax.plot(times, values.max(axis=0), "C1--", lw=0.8)
+        ax.set_ylabel(name)
+        ax.legend(fontsize=8)
+    axes[-1, 0].set_xlabel("time")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv):
+    args = parse_arguments(argv)
+    if args.self_test:
+        return self_test(args.tpde)
+    if not args.prm or not os.path.isfile(args.prm):
+        raise InputError("'%s': no such parameter file" % args.prm)
+    if not os.access(args.tpde, os.X_OK):
+        raise InputError("--tpde '%s': not an executable (build tpde first)" % args.tpde)
+    seeds = seeds_of(args.seeds)
+    os.makedirs(args.out, exist_ok=True)
+    tables = [read_table(run_seed(args, s, os.path.join(args.out, "seed_%d" % s))) for s in seeds]
+    out_header, rows, times, data, header = ensemble(tables)
+    with open(os.path.join(args.out, "ensemble.csv"), "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(out_header)
+        writer.writerows([[repr(float(x)) for x in row] for row in rows])
+    chosen = [c for c in args.columns.split(",") if c] or \
+        [c for c in ("mean_0", "order_parameter") if c in header]
+    for c in chosen:
+        if c not in header or c == "time":
+            raise InputError("--columns: no column '%s' in statistics.csv" % c)
+    plot(os.path.join(args.out, "ensemble.png"), chosen, times, data, header)
+    print("%d seeds, %d common times: %s" % (len(seeds), len(times), os.path.join(args.out, "ensemble.csv")))
+    return 0
+
+
+def self_test(tpde):
+    """A short circle run over 3 seeds: the CSV against the per-seed files, the physics, bad input."""
+    import math
+    here = os.path.dirname(os.path.abspath(__file__))
+    prm = os.path.join(here, "..", "parameters", "common-noise-circle.prm")
+    folder = tempfile.mkdtemp(prefix="tpde-ensemble-")
+    try:
+        status = main([prm, "--seeds", "3,4,7", "--tpde", tpde, "--out", folder,
+                       "--set", "Time stepping/end time=0.5", "--set", "Output/interval=0.25"])
+        assert status == 0
+        with open(os.path.join(folder, "ensemble.csv")) as f:
+            table = list(csv.DictReader(f))
+        # The grid's steps end on the path nodes (2^-8 apart), the same for every seed, and on the outputs.
+        times = [float(r["time"]) for r in table]
+        assert times == [j / 256 for j in range(129)], times[:5]
+        per_seed = []
+        for s in (3, 4, 7):
+            with open(os.path.join(folder, "seed_%d" % s, "statistics.csv")) as f:
+                per_seed.append({round(float(r["time"]), 9): r for r in csv.DictReader(f)})
+        for row in table:
+            t = round(float(row["time"]), 9)
+            for name in ("mean_0", "mean_1", "order_parameter", "mass"):
+                values = [float(p[t][name]) for p in per_seed]
+                mean = sum(values) / 3
+                std = math.sqrt(sum((v - mean) ** 2 for v in values) / 3)
+                for suffix, expected in (("mean", mean), ("std", std), ("min", min(values)), ("max", max(values))):
+                    got = float(row["%s_%s" % (name, suffix)])
+                    assert abs(got - expected) <= 1e-14 * max(1, abs(expected)), (name, suffix, got, expected)
+        last = table[-1]
+        # Different paths rotate the phase differently, but never the order parameter (rigid rotation).
+        assert float(last["mean_0_std"]) > 1e-3, last["mean_0_std"]
+        assert float(last["order_parameter_std"]) < 1e-6, last["order_parameter_std"]
+        assert os.path.getsize(os.path.join(folder, "ensemble.png")) > 10000
+        for bad, expected in ((["/nonexistent.prm"], "no such parameter file"),
+                              ([prm, "--seeds", "0", "--tpde", tpde], "--seeds"),
+                              ([prm, "--tpde", tpde, "--seeds", "1", "--out", folder, "--set", "Noise/seed=x"],
+                               "seed 1: tpde failed")):
+            try:
+                main(bad)
+                raise AssertionError("accepted %s" % bad)
+            except InputError as e:
+                assert expected in str(e), (str(e), expected)
+        print("ensemble.py self-test passed")
+        return 0
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except InputError as e:
+        print("%s: error: %s" % (PROGRAM, e), file=sys.stderr)
+        sys.exit(2)
+    except Exception as e:  # internal error: one line
+        print("%s: internal error: %s: %s" % (PROGRAM, type(e).__name__, e), file=sys.stderr)
+        sys.exit(1)
