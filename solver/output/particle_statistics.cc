@@ -16,7 +16,11 @@ namespace tpde
     {
       const auto gaussian = p.initial.gaussian();
       if (gaussian && reference::has_gaussian_reference(p.attention_type) && p.layers.keeps_gaussians())
-        return std::make_unique<reference::GaussianReference>(p.attention_type, p.layers, *gaussian);
+        {
+          auto exact = std::make_unique<reference::GaussianReference>(p.attention_type, p.layers, *gaussian);
+          exact->set_diffusion(p.noise.diffusion);
+          return exact;
+        }
       return nullptr;
     }
   } // namespace

@@ -347,9 +347,10 @@ namespace tpde
       });
       p.checkpoint = read_section(prm, name, "Checkpoint", &CheckpointParameters::read);
       p.noise      = read_section(prm, name, "Noise", &NoiseParameters::read);
-      // Declared ahead of their solvers so the parameter interface is fixed.
-      if (p.noise.has_diffusion())
-        EntryReader(name, "Noise", {}).fail("diffusion", "0 (diffusion is not implemented yet)");
+      // Common noise is declared ahead of its solver so the parameter interface is fixed.
+      if (p.noise.has_diffusion() && p.masked())
+        EntryReader(name, "Noise", {}).fail("diffusion", "0 with Attention/type = masked (the position s "
+                                                         "is a label: diffusion there is not implemented)");
       if (p.noise.has_common_noise())
         EntryReader(name, "Noise", {}).fail("common noise", "empty (common noise is not implemented yet)");
       return p;

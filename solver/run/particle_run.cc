@@ -320,6 +320,7 @@ namespace tpde
       system.set_sphere_retraction();
     else if (sphere_columns)
       system.set_circle_chart();
+    system.set_diffusion(p.noise.diffusion, p.noise.seed); // D = 0: no noise
     ParticleStatistics        statistics(p, *kernel, sphere_columns ? &*sphere_columns : nullptr);
     ParticleRunSummary        summary;
     summary.header = statistics.header();

@@ -134,6 +134,8 @@ namespace tpde
           *dg_space, *attention_kernel, parameters.discretization.interpolate_face_velocity);
         attention_field->setup();
         transport = std::make_unique<TransportOperator<dim, spacedim>>(*dg_space);
+        if (parameters.noise.has_diffusion())
+          (diffusion = std::make_unique<DiffusionOperator<dim, spacedim>>(*dg_space, parameters.noise.diffusion))->setup();
         for (VectorType *v : {&density, &stage_start, &stage, &rate})
           dg_space->initialize_vector(*v);
         dg_space->initialize_ghosted_vector(ghosted_density);
@@ -150,6 +152,8 @@ namespace tpde
             parameters.layers.keeps_gaussians())
           exact = std::make_unique<reference::GaussianReference>(parameters.attention_type,
                                                                  parameters.layers, *gaussian);
+        if (exact)
+          exact->set_diffusion(parameters.noise.diffusion);
         statistics = std::make_unique<Statistics<dim, spacedim>>(*dg_space, std::move(exact), attention_kernel.get());
         if (parameters.mesh.on_sphere())
           statistics->add_sphere(*attention_field, sphere_setup(parameters));
@@ -211,6 +215,8 @@ namespace tpde
     for (VectorType *v : {&density, &stage_start, &stage, &rate})
       dg_space->initialize_vector(*v);
     dg_space->initialize_ghosted_vector(ghosted_density);
+    if (diffusion)
+      diffusion->setup();
     if (vtk)
       vtk->setup();
   }
@@ -298,7 +304,7 @@ namespace tpde
   }
 
   template <int dim, int spacedim>
-  bool Simulation<dim, spacedim>::step(double dt)
+  bool Simulation<dim, spacedim>::transport_step(double dt, bool update_velocity_at_end)
   {
     if (!velocity_is_current)
       update_velocity();
@@ -353,7 +359,8 @@ namespace tpde
     outflow_mass        = stage_outflow;
     current_time       += dt;
     lowest_check_value  = lowest;
-    update_velocity();
+    if (update_velocity_at_end)
+      update_velocity();
     return true;
   }
 
@@ -525,6 +532,7 @@ namespace tpde
       std::max(summary.max_mass_defect,
                std::abs(column(summary.header, summary.last_row, "mass") + outflow_mass - 1.));
     summary.min_check_value = std::min(summary.min_check_value, lowest_check_value);
+    summary.diffusion_clipped_mass = diffusion_clipped_mass;
     statistics_file->write(summary.last_row);
   }
 
