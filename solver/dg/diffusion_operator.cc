@@ -304,9 +304,22 @@ namespace tpde
       }
     const double mass0 = u * mass_diagonal;
     auto solve = [&](VectorType &x) {
-      dealii::SolverControl        control(1000, 1e-13 * rhs.l2_norm(), false, false);
+      // 1e-14: runs on different rank counts (other AMG aggregates) agree to
+      // ~1e-13; a solve that stalls above it but below 1e-12 is accepted.
+      const double                 norm = rhs.l2_norm();
+      dealii::SolverControl        control(200, 1e-14 * norm, false, false);
       dealii::SolverCG<VectorType> cg(control);
-      cg.solve(system, x, rhs, amg);
+      try
+        {
+          cg.solve(system, x, rhs, amg);
+        }
+      catch (const dealii::SolverControl::NoConvergence &e)
+        {
+          if (!(e.last_residual <= 1e-12 * norm))
+            throw std::runtime_error("the diffusion solve (CG + AMG) did not converge: relative residual " +
+                                     std::to_string(e.last_residual / norm) + " after " +
+                                     std::to_string(e.last_step) + " iterations");
+        }
       result.iterations += control.last_step();
     };
     // Stage 1: (M + c K) U1 = M u0.
