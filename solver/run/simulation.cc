@@ -597,8 +597,9 @@ namespace tpde
     summary.time         = current_time;
     summary.wall_seconds = clock.seconds();
     if (talk)
-      std::printf("done: %lu steps (%lu rejected) in %.2f s; max |mass + outflow - 1| = %.2e\n",
-                  summary.steps, summary.rejected_steps, summary.wall_seconds, summary.max_mass_defect);
+      std::printf("done: %lu steps (%lu rejected) in %.2f s; max |mass + outflow - 1| = %.2e%s\n", summary.steps,
+                  summary.rejected_steps, summary.wall_seconds, summary.max_mass_defect,
+                  diffusion ? ("; mass of negative cell means after diffusion " + number(diffusion_clipped_mass)).c_str() : "");
     return summary;
   }
 
