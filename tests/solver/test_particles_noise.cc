@@ -80,3 +80,22 @@ TEST(ParticleNoise, OnTheSphereTheMeanDecaysLikeTheHeatKernel)
   EXPECT_NEAR(last(s, "mean_2"), expected, 4 * sampling);
   EXPECT_NEAR(std::hypot(last(s, "mean_0"), last(s, "mean_1")), 0., 4 * sampling);
 }
+
+TEST(ParticleNoise, OnTheCircleModeTwoDecaysLikeTheHeatKernel)
+{
+  // beta = 0 (X = 0 for uniform + cos 2 theta), D = 0.1 to t = 1: mode 2 falls by e^{-4 D t} = 0.6703; the
+  // tokens move in the angle chart. 20000 tokens: a mode amplitude fluctuates by ~ 1 / sqrt(2 N).
+  const unsigned int             n = 20000;
+  const std::vector<std::string> o = {"Attention/beta=0", "Noise/diffusion=0.1", "Initial condition/mode amplitude=0.5",
+                                      "Particles/number of tokens=" + std::to_string(n), "Particles/time step=0.05"};
+  auto end = o, start = o;
+  end.push_back("Time stepping/end time=1");
+  start.push_back("Time stepping/end time=0.05");
+  start.push_back("Noise/diffusion=0");
+  const auto   s = run("parameters/circle-instability.prm", end), s0 = run("parameters/circle-instability.prm", start);
+  const double ratio    = last(s, "mode_2") / last(s0, "mode_2");
+  const double sampling = 2. / std::sqrt(2. * n) / last(s0, "mode_2");
+  std::printf("circle particles, D = 0.1: mode_2 ratio %.4f, exact %.4f, sampling std %.4f\n", ratio, std::exp(-0.4),
+              sampling);
+  EXPECT_NEAR(ratio, std::exp(-0.4), 4 * sampling);
+}
