@@ -11,22 +11,12 @@
 
 namespace tpde
 {
-  namespace
-  {
-    std::unique_ptr<reference::GaussianReference> exact_solution(const Parameters &p)
-    {
-      const auto gaussian = p.initial.gaussian();
-      if (gaussian && reference::has_gaussian_reference(p.attention_type) && p.layers.keeps_gaussians())
-        return std::make_unique<reference::GaussianReference>(p.attention_type, p.layers, *gaussian);
-      return nullptr;
-    }
-  } // namespace
 
   ParticleStatistics::ParticleStatistics(const Parameters &p, const attention::Kernel &kernel,
                                          const SphereSetup *setup)
     : dim(p.dimension)
     , kernel(kernel)
-    , reference(exact_solution(p))
+    , reference(exact_gaussian_reference(p))
   {
     if (setup)
       sphere_columns = *setup;

@@ -360,13 +360,13 @@ namespace tpde
         NoiseParameters noise = NoiseParameters::read(r);
         if (noise.has_common_noise() && p.masked())
           r.fail("common noise", "empty with Attention/type = masked (no common noise on the (s, x) mesh)");
+        if (noise.has_diffusion() && p.masked())
+          r.fail("diffusion", "0 with Attention/type = masked (the position s is a label: diffusion there is not "
+                              "implemented)");
         if (noise.has_common_noise())
           noise.fields = noise::read_common_noise(r, dim, p.mesh.on_sphere());
         return noise;
       });
-      // Declared ahead of its solver so the parameter interface is fixed.
-      if (p.noise.has_diffusion())
-        EntryReader(name, "Noise", {}).fail("diffusion", "0 (diffusion is not implemented yet)");
       return p;
     }
   } // namespace
@@ -560,5 +560,15 @@ namespace tpde
       fail("cannot be created: '" + ancestor.string() + "' is not a folder");
     if (access(ancestor.c_str(), W_OK | X_OK) != 0)
       fail("cannot be created: '" + ancestor.string() + "' is not writable");
+  }
+  std::unique_ptr<reference::GaussianReference> exact_gaussian_reference(const Parameters &p)
+  {
+    const auto gaussian = p.initial.gaussian();
+    if (!gaussian || !reference::has_gaussian_reference(p.attention_type) || !p.layers.keeps_gaussians() ||
+        p.noise.has_common_noise())
+      return nullptr;
+    auto exact = std::make_unique<reference::GaussianReference>(p.attention_type, p.layers, *gaussian);
+    exact->set_diffusion(p.noise.diffusion);
+    return exact;
   }
 } // namespace tpde

@@ -27,10 +27,12 @@
 #include "noise/noise_parameters.h"
 #include "output/output_parameters.h"
 #include "particles/particle_parameters.h"
+#include "reference/gaussian_reference.h"
 #include "run/time_parameters.h"
 
 #include <deal.II/base/parameter_handler.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -95,6 +97,12 @@ namespace tpde
   /// domains), each with the first sentence of its documentation: the
   /// "components" part of `tpde --help`.
   std::string component_overview();
+
+  /// The exact Gaussian moments of the run (the `ref_*` columns of the grid
+  /// and the particles), with the diffusion's 2D*I; null where none is known:
+  /// data not Gaussian, a variant without a moment model, layers that do not
+  /// keep Gaussians, or common noise (a random path the moment ODEs ignore).
+  std::unique_ptr<reference::GaussianReference> exact_gaussian_reference(const Parameters &parameters);
 
   /// Checks that the output folder exists and is writable, or can be created
   /// (without creating it). Throws InputError.

@@ -83,12 +83,36 @@ namespace tpde::particles
         for (std::size_t i = 0; i < n; ++i)
           current[i] = current[i] / 3. + 2. / 3. * (stage[i] + dt * rate[1][i]);
       }
+    if (diffusion > 0)
+      add_noise(dt);
     if (manifold == Manifold::circle_chart)
       for (double &theta : current)
         theta = sphere::wrap_angle(theta);
     else if (manifold == Manifold::sphere)
       sphere::project_to_sphere(n_tokens, current.data(), current.data());
     velocity_is_current = false;
+  }
+
+  void ParticleSystem::set_diffusion(double D, unsigned int seed)
+  {
+    diffusion = D;
+    noise_source.seed(seed);
+  }
+
+  void ParticleSystem::add_noise(double dt)
+  {
+    std::normal_distribution<double> normal;
+    const double                     scale = std::sqrt(2. * diffusion * dt);
+    std::vector<double>              xi(dim);
+    for (std::size_t i = 0; i < n_tokens; ++i)
+      {
+        for (double &v : xi)
+          v = scale * normal(noise_source);
+        if (manifold == Manifold::sphere)
+          sphere::project_to_tangent(1, &current[i * dim], xi.data());
+        for (unsigned int c = 0; c < dim; ++c)
+          current[i * dim + c] += xi[c];
+      }
   }
 
   Moments empirical_moments(const double *x, std::size_t n, unsigned int dim)

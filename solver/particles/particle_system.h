@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,14 @@ namespace tpde::particles
     /// it by at most that much (twice the distance to the exact solution).
     void set_sphere_retraction();
 
+    /// Idiosyncratic noise (Noise/diffusion D > 0): after every deterministic
+    /// step each token moves by sqrt(2 D dt) xi, xi independent N(0, I) from
+    /// one generator seeded with `seed` (Lie splitting with Euler-Maruyama:
+    /// weak order 1). On S^2 xi is projected on the tangent plane before the
+    /// retraction, whose -D |P xi|^2 dt x share is the Ito drift -2 D x of
+    /// Brownian motion on S^2; on the circle's chart the angle moves.
+    void set_diffusion(double D, unsigned int seed);
+
     /// Velocity evaluations so far (for the cost per step).
     unsigned long evaluations() const { return n_evaluations; }
 
@@ -87,6 +96,9 @@ namespace tpde::particles
     } manifold = Manifold::flat;
     // Stage storage: stage positions and the stage velocities k2..k4.
     std::vector<double>      stage, rate[3];
+    void                     add_noise(double dt);
+    double                   diffusion = 0;
+    std::mt19937_64          noise_source;
     mutable unsigned long    n_evaluations = 0;
   };
 

@@ -145,7 +145,8 @@ namespace tpde::reference
     const std::size_t d        = dim;
     const auto        at       = active;
     const auto        blocks   = layers.feed_forward;
-    auto              rhs      = [derivatives, at, blocks, d](double,
+    const auto        D        = diffusion;
+    auto              rhs      = [derivatives, at, blocks, d, D](double,
                                    const std::vector<double> &y,
                                    std::vector<double>       &dydt) {
       GaussianState s;
@@ -153,6 +154,8 @@ namespace tpde::reference
       const GaussianState ds = composed_rate(derivatives[at->layer], blocks, *at, s);
       std::copy(ds.mean.begin(), ds.mean.end(), dydt.begin());
       std::copy(ds.covariance.data.begin(), ds.covariance.data.end(), dydt.begin() + d);
+      for (std::size_t a = 0; a < d; ++a)
+        dydt[d + a * d + a] += 2. * *D;
     };
     integrator = std::make_unique<OdeIntegrator>(rhs, t0, pack(current), rtol, atol);
   }
@@ -185,6 +188,13 @@ namespace tpde::reference
       }
     unpack(integrator->state(), dim, current);
     return current;
+  }
+
+  void GaussianReference::set_diffusion(double D)
+  {
+    require(D >= 0, "Gaussian reference '" + variant_name + "': diffusion must be >= 0");
+    *diffusion = D;
+    integrator->right_hand_side_changed();
   }
 
   void GaussianReference::restore(const std::vector<double> &snapshot)

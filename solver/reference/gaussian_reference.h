@@ -80,6 +80,11 @@ namespace tpde::reference
     /// time reached); the state then stays at the last accepted ODE step.
     const GaussianState &advance_to(double t);
 
+    /// Idiosyncratic noise sqrt(2 D) dW on every token: the density stays
+    /// Gaussian, the mean ODE is unchanged and the covariance ODE gains 2 D I
+    /// (physics.md §4.3). Call before advancing (D >= 0).
+    void set_diffusion(double D);
+
     double               time() const { return integrator->time(); }
     const GaussianState &state() const { return current; }
     unsigned int         dimension() const { return dim; }
@@ -98,6 +103,7 @@ namespace tpde::reference
     unsigned int                   dim;
     attention::LayerTimes          times;
     std::shared_ptr<attention::LayerTimes::Position> active; // read by the right-hand side (shared: the object may move)
+    std::shared_ptr<double>        diffusion = std::make_shared<double>(0.); // read by the right-hand side
     std::unique_ptr<OdeIntegrator> integrator;
     GaussianState                  current;
   };

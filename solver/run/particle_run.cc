@@ -335,6 +335,7 @@ namespace tpde
     else if (sphere_columns)
       system.set_circle_chart();
     state.common_noise = noise::attach_common_noise(system, p.noise);
+    system.set_diffusion(p.noise.diffusion, p.noise.seed); // D = 0: no noise
     ParticleStatistics        statistics(p, *kernel, sphere_columns ? &*sphere_columns : nullptr);
     ParticleRunSummary        summary;
     summary.header = statistics.header();

@@ -135,6 +135,8 @@ namespace tpde
         attention_field->setup();
         common_noise = noise::attach_common_noise(*attention_field, parameters.noise, &current_time);
         transport = std::make_unique<TransportOperator<dim, spacedim>>(*dg_space);
+        if (parameters.noise.has_diffusion())
+          (diffusion = std::make_unique<DiffusionOperator<dim, spacedim>>(*dg_space, parameters.noise.diffusion))->setup();
         for (VectorType *v : {&density, &stage_start, &stage, &rate})
           dg_space->initialize_vector(*v);
         dg_space->initialize_ghosted_vector(ghosted_density);
@@ -145,12 +147,7 @@ namespace tpde
         else
           project_initial_data();
 
-        std::unique_ptr<reference::GaussianReference> exact;
-        if (const auto gaussian = parameters.initial.gaussian();
-            gaussian && reference::has_gaussian_reference(parameters.attention_type) &&
-            parameters.layers.keeps_gaussians())
-          exact = std::make_unique<reference::GaussianReference>(parameters.attention_type,
-                                                                 parameters.layers, *gaussian);
+        auto exact = exact_gaussian_reference(parameters);
         statistics = std::make_unique<Statistics<dim, spacedim>>(*dg_space, std::move(exact), attention_kernel.get());
         if (parameters.mesh.on_sphere())
           statistics->add_sphere(*attention_field, sphere_setup(parameters));
@@ -212,6 +209,8 @@ namespace tpde
     for (VectorType *v : {&density, &stage_start, &stage, &rate})
       dg_space->initialize_vector(*v);
     dg_space->initialize_ghosted_vector(ghosted_density);
+    if (diffusion)
+      diffusion->setup();
     if (vtk)
       vtk->setup();
   }
@@ -299,7 +298,7 @@ namespace tpde
   }
 
   template <int dim, int spacedim>
-  bool Simulation<dim, spacedim>::step(double dt)
+  bool Simulation<dim, spacedim>::transport_step(double dt, bool update_velocity_at_end)
   {
     if (!velocity_is_current)
       update_velocity();
@@ -354,7 +353,8 @@ namespace tpde
     outflow_mass        = stage_outflow;
     current_time       += dt;
     lowest_check_value  = lowest;
-    update_velocity();
+    if (update_velocity_at_end)
+      update_velocity();
     return true;
   }
 
@@ -527,6 +527,7 @@ namespace tpde
       std::max(summary.max_mass_defect,
                std::abs(column(summary.header, summary.last_row, "mass") + outflow_mass - 1.));
     summary.min_check_value = std::min(summary.min_check_value, lowest_check_value);
+    summary.diffusion_clipped_mass = diffusion_clipped_mass;
     statistics_file->write(summary.last_row);
   }
 
@@ -591,8 +592,9 @@ namespace tpde
     summary.time         = current_time;
     summary.wall_seconds = clock.seconds();
     if (talk)
-      std::printf("done: %lu steps (%lu rejected) in %.2f s; max |mass + outflow - 1| = %.2e\n",
-                  summary.steps, summary.rejected_steps, summary.wall_seconds, summary.max_mass_defect);
+      std::printf("done: %lu steps (%lu rejected) in %.2f s; max |mass + outflow - 1| = %.2e%s\n", summary.steps,
+                  summary.rejected_steps, summary.wall_seconds, summary.max_mass_defect,
+                  diffusion ? ("; mass of negative cell means after diffusion " + number(diffusion_clipped_mass)).c_str() : "");
     return summary;
   }
 

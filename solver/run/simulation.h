@@ -8,6 +8,7 @@
 #include "checkpoint/checkpoint_file.h"
 #include "checkpoint/run_state.h"
 #include "dg/attention_field.h"
+#include "dg/diffusion_operator.h"
 #include "dg/dg_space.h"
 #include "dg/transport_operator.h"
 #include "limiter/positivity_limiter.h"
@@ -42,6 +43,7 @@ namespace tpde
     double                   first_dt     = 0;     // the first step's CFL dt (the step shrink rule)
     unsigned int             shrunk_steps = 0;     // consecutive steps below step shrink x first_dt
     bool                     mass_warning = false; // the mass fell below 10 x minimum mass
+    double                   diffusion_clipped_mass = 0; // mass of negative cell means removed after diffusion solves
   };
 
   template <int dim, int spacedim = dim>
@@ -86,6 +88,12 @@ namespace tpde
     double                    min_check_value() const { return lowest_check_value; }
 
   private:
+    /// The SSP-RK transport step (the whole step without diffusion); the
+    /// velocity of the result is evaluated if `update_velocity_at_end`.
+    bool transport_step(double dt, bool update_velocity_at_end);
+    /// Diffusion over h (simulation_diffusion.cc): SDIRK2 then the limiter;
+    /// false if a cell mean became negative.
+    bool diffuse(double h);
     void evaluate_velocity(const VectorType &values);
     void rebuild_after_mesh_change();
     void project_initial_data();
@@ -134,6 +142,8 @@ namespace tpde
     std::unique_ptr<TransportOperator<dim, spacedim>> transport;
     std::unique_ptr<noise::CommonNoise>               common_noise; // steps cut at its path nodes
     std::unique_ptr<Statistics<dim, spacedim>>        statistics;
+    std::unique_ptr<DiffusionOperator<dim, spacedim>> diffusion; // Noise/diffusion > 0
+    double                                 diffusion_clipped_mass = 0; // see RunSummary
     VectorType                             density, ghosted_density, stage_start, stage, rate;
     std::vector<double>                    extended;
     std::vector<double>                    stage_coefficients;

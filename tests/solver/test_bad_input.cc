@@ -230,7 +230,10 @@ INSTANTIATE_TEST_SUITE_P(
          "subsection Masked attention\n  set upper data from = 0.3\nend",
          "entry 'upper data from': expected a boundary between cells along s (a multiple of 1/2 here)"},
     Case{"masked_upper_data_from_zero", "", "subsection Attention\n  set type = masked\nend\n"
-         "subsection Masked attention\n  set upper data from = 0\nend", "entry 'upper data from': expected a position s in (0, 1]"}),
+         "subsection Masked attention\n  set upper data from = 0\nend", "entry 'upper data from': expected a position s in (0, 1]"},
+    Case{"negative_diffusion", "", "subsection Noise\n  set diffusion = -0.5\nend", "named diffusion"},
+    Case{"diffusion_with_masked", "", "subsection Attention\n  set type = masked\nend\nsubsection Noise\n  set diffusion = 0.1\nend",
+         "subsection 'Noise', entry 'diffusion': 0 with Attention/type = masked"}),
   [](const ::testing::TestParamInfo<Case> &info) { return info.param.name; });
 
 TEST(BadInput, MissingParameterFile)
