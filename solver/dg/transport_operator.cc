@@ -181,14 +181,19 @@ namespace tpde
         }
       max_norm[k] = std::max(max_norm[k], std::sqrt(norm2));
     };
-    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-      for (unsigned int q = 0; q < n; ++q)
-        account(k, node_velocity + space.node_index(k, q) * spacedim);
-    for (std::size_t f = 0; f < space.n_faces(); ++f)
-      for (unsigned int side = 0; side < 2; ++side)
-        if (const long k = space.face(f).owned_cell(side); k >= 0)
-          for (unsigned int q = 0; q < nfq; ++q)
-            account(k, face_velocity + space.face_point_index(f, q) * spacedim);
+    // Per cell on the threads: its nodes, then its faces' points (maxima: the
+    // order does not matter).
+    const CellFaces cell_faces = faces_of_owned_cells(space);
+    for_cell_chunks(space.n_owned_cells(), [&](std::size_t, std::size_t begin, std::size_t end) {
+      for (std::size_t k = begin; k < end; ++k)
+        {
+          for (unsigned int q = 0; q < n; ++q)
+            account(k, node_velocity + space.node_index(k, q) * spacedim);
+          for (std::size_t e = cell_faces.first[k]; e < cell_faces.first[k + 1]; ++e)
+            for (unsigned int q = 0; q < nfq; ++q)
+              account(k, face_velocity + space.face_point_index(cell_faces.face_side[e] / 2, q) * spacedim);
+        }
+    });
     std::vector<double> scale(space.n_owned_cells(), 0.);
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       if constexpr (spacedim == dim)
