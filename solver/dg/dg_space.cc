@@ -5,7 +5,9 @@
 #include <deal.II/base/qprojector.h>
 #include <deal.II/dofs/dof_renumbering.h>
 #include <deal.II/dofs/dof_tools.h>
+#include <deal.II/base/multithread_info.h>
 #include <deal.II/fe/fe_values.h>
+#include <deal.II/grid/grid_generator.h>
 
 #include <algorithm>
 #include <map>
@@ -291,6 +293,15 @@ namespace tpde
     fine_points.resize(n_cells * n_fine_points_ * spacedim);
     fine_JxW.resize(n_cells * n_fine_points_);
 
+    // deal.II's FEValues reuses the previous cell's Jacobians for a
+    // translated cell, but only with one thread (check_cell_similarity): the
+    // geometry, and so every result, would differ in the last bits between
+    // DEAL_II_NUM_THREADS=1 and more. A cell of another triangulation in
+    // between makes FEValues forget the previous cell.
+    dealii::Triangulation<dim, spacedim> other_mesh;
+    dealii::GridGenerator::hyper_cube(other_mesh);
+    const bool forget_previous_cell = dealii::MultithreadInfo::n_threads() == 1;
+
     const auto first = owned_dofs.n_elements() > 0 ? owned_dofs.nth_index_in_set(0) : 0;
     std::vector<dealii::types::global_dof_index> dofs(n);
     for (std::size_t k = 0; k < n_cells; ++k)
@@ -302,6 +313,8 @@ namespace tpde
             throw std::logic_error("DGSpace: cell DoFs are not consecutive");
         cell_offset[k] = static_cast<long>(dofs[0] - first);
 
+        if (forget_previous_cell)
+          fe_values.reinit(other_mesh.begin_active());
         fe_values.reinit(cell);
         for (unsigned int q = 0; q < n; ++q)
           {
@@ -332,6 +345,8 @@ namespace tpde
             cell_extent[k * spacedim + c] = hi - lo;
             cell_lower[k * spacedim + c]  = lo;
           }
+        if (forget_previous_cell)
+          fine_fe_values.reinit(other_mesh.begin_active());
         fine_fe_values.reinit(cell);
         for (unsigned int q = 0; q < n_fine_points_; ++q)
           {

@@ -1,5 +1,7 @@
 #include "dg/transport_operator.h"
 
+#include "dg/cell_chunks.h"
+
 #include <deal.II/base/mpi.h>
 
 #include <algorithm>
@@ -9,6 +11,74 @@
 
 namespace tpde
 {
+  namespace
+  {
+    /// The owned sides of the faces of every owned cell, in face order:
+    /// face_side[first[k] .. first[k + 1]) = 2 f + side.
+    struct CellFaces
+    {
+      std::vector<std::size_t> first, face_side;
+    };
+
+    template <int dim, int spacedim>
+    CellFaces faces_of_owned_cells(const DGSpace<dim, spacedim> &space)
+    {
+      CellFaces   result;
+      const auto  owned_side = [&](std::size_t f, unsigned int side) -> long {
+        const auto face = space.face(f);
+        return (side == 0 || !face.at_boundary()) && face.is_owned(side) ? face.owned_cell(side) : -1;
+      };
+      result.first.assign(space.n_owned_cells() + 1, 0);
+      for (std::size_t f = 0; f < space.n_faces(); ++f)
+        for (unsigned int side = 0; side < 2; ++side)
+          if (const long k = owned_side(f, side); k >= 0)
+            ++result.first[k + 1];
+      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+        result.first[k + 1] += result.first[k];
+      result.face_side.resize(result.first.back());
+      std::vector<std::size_t> next(result.first.begin(), result.first.end() - 1);
+      for (std::size_t f = 0; f < space.n_faces(); ++f)
+        for (unsigned int side = 0; side < 2; ++side)
+          if (const long k = owned_side(f, side); k >= 0)
+            result.face_side[next[k]++] = 2 * f + side;
+      return result;
+    }
+
+    /// r = the volume term of owned cell k: sum_q rho_q JxW_q (J^{-1} X_q) .
+    /// grad_hat phi_i(x_q); `flux_coefficient`: n * dim values of scratch.
+    template <int dim, int spacedim>
+    void volume_term(const DGSpace<dim, spacedim> &space, const double *extended, const double *node_velocity,
+                     std::size_t k, double *flux_coefficient, double *r)
+    {
+      const unsigned int n = space.n_nodes();
+      const double      *u = space.cell_values(extended, k);
+      for (unsigned int q = 0; q < n; ++q)
+        {
+          const double *X   = node_velocity + space.node_index(k, q) * spacedim;
+          const double *inv = space.node_inverse_jacobian(k, q);
+          const double  s   = u[q] * space.node_weight(k, q);
+          for (unsigned int i = 0; i < dim; ++i)
+            {
+              double v = 0;
+              for (unsigned int j = 0; j < spacedim; ++j)
+                v += inv[i * spacedim + j] * X[j];
+              flux_coefficient[q * dim + i] = s * v;
+            }
+        }
+      for (unsigned int i = 0; i < n; ++i)
+        {
+          double sum = 0;
+          for (unsigned int q = 0; q < n; ++q)
+            {
+              const double *D = space.reference_gradient(q, i);
+              for (unsigned int c = 0; c < dim; ++c)
+                sum += flux_coefficient[q * dim + c] * D[c];
+            }
+          r[i] = sum;
+        }
+    }
+  } // namespace
+
   template <int dim, int spacedim>
   TransportOperator<dim, spacedim>::TransportOperator(const DGSpace<dim, spacedim> &space)
     : space(space)
@@ -23,92 +93,73 @@ namespace tpde
     const unsigned int n   = space.n_nodes();
     const unsigned int nfq = space.n_face_points();
 
-    // Volume term: sum_q rho_q JxW_q (J^{-1} X_q) . grad_hat phi_i(x_q).
-    std::vector<double> flux_coefficient(n * dim);
-    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-      {
-        const double *u   = space.cell_values(extended.data(), k);
-        double       *r   = space.cell_values(rate, k);
-        for (unsigned int q = 0; q < n; ++q)
-          {
-            const double *X   = node_velocity + space.node_index(k, q) * spacedim;
-            const double *inv = space.node_inverse_jacobian(k, q);
-            const double  s   = u[q] * space.node_weight(k, q);
-            for (unsigned int i = 0; i < dim; ++i)
-              {
-                double v = 0;
-                for (unsigned int j = 0; j < spacedim; ++j)
-                  v += inv[i * spacedim + j] * X[j];
-                flux_coefficient[q * dim + i] = s * v;
-              }
-          }
-        for (unsigned int i = 0; i < n; ++i)
-          {
-            double sum = 0;
-            for (unsigned int q = 0; q < n; ++q)
-              {
-                const double *D = space.reference_gradient(q, i);
-                for (unsigned int c = 0; c < dim; ++c)
-                  sum += flux_coefficient[q * dim + c] * D[c];
-              }
-            r[i] = sum;
-          }
-      }
-
-    // Faces: upwind flux F = (X.n)^+ rho_0 + (X.n)^- rho_1, n pointing out of side 0.
-    double              outflow = 0;
-    std::vector<double> flux(nfq);
-    for (std::size_t f = 0; f < space.n_faces(); ++f)
-      {
-        const auto    face = space.face(f);
-        const double *T0   = face.trace_matrix(0);
-        const double *u0   = face.cell_values(extended.data(), 0);
-        for (unsigned int q = 0; q < nfq; ++q)
-          {
-            const double *X  = face_velocity + space.face_point_index(f, q) * spacedim;
-            const double *nw = face.normal_JxW(q);
-            double        vn = 0;
-            for (unsigned int c = 0; c < spacedim; ++c)
-              vn += X[c] * nw[c];
-            double rho0 = 0;
-            for (unsigned int i = 0; i < n; ++i)
-              rho0 += T0[q * n + i] * u0[i];
-            double rho1 = 0; // zero inflow on the boundary
-            if (!face.at_boundary())
-              {
-                const double *T1 = face.trace_matrix(1);
-                const double *u1 = face.cell_values(extended.data(), 1);
-                for (unsigned int i = 0; i < n; ++i)
-                  rho1 += T1[q * n + i] * u1[i];
-              }
-            flux[q] = std::max(vn, 0.) * rho0 + std::min(vn, 0.) * rho1;
-          }
-        if (face.is_owned(0))
-          {
-            double *r0 = face.cell_values(rate, 0);
-            for (unsigned int q = 0; q < nfq; ++q)
-              for (unsigned int i = 0; i < n; ++i)
-                r0[i] -= flux[q] * T0[q * n + i];
-          }
-        if (face.at_boundary())
+    // Upwind flux F = (X.n)^+ rho_0 + (X.n)^- rho_1 at every face point, n
+    // pointing out of side 0; faces are independent.
+    std::vector<double> flux(space.n_faces() * nfq);
+    for_cell_chunks(space.n_faces(), [&](std::size_t, std::size_t begin, std::size_t end) {
+      for (std::size_t f = begin; f < end; ++f)
+        {
+          const auto    face = space.face(f);
+          const double *T0   = face.trace_matrix(0);
+          const double *u0   = face.cell_values(extended.data(), 0);
           for (unsigned int q = 0; q < nfq; ++q)
-            outflow += flux[q];
-        else if (face.is_owned(1))
-          {
-            const double *T1 = face.trace_matrix(1);
-            double       *r1 = face.cell_values(rate, 1);
-            for (unsigned int q = 0; q < nfq; ++q)
+            {
+              const double *X  = face_velocity + space.face_point_index(f, q) * spacedim;
+              const double *nw = face.normal_JxW(q);
+              double        vn = 0;
+              for (unsigned int c = 0; c < spacedim; ++c)
+                vn += X[c] * nw[c];
+              double rho0 = 0;
               for (unsigned int i = 0; i < n; ++i)
-                r1[i] += flux[q] * T1[q * n + i];
-          }
-      }
+                rho0 += T0[q * n + i] * u0[i];
+              double rho1 = 0; // zero inflow on the boundary
+              if (!face.at_boundary())
+                {
+                  const double *T1 = face.trace_matrix(1);
+                  const double *u1 = face.cell_values(extended.data(), 1);
+                  for (unsigned int i = 0; i < n; ++i)
+                    rho1 += T1[q * n + i] * u1[i];
+                }
+              flux[f * nfq + q] = std::max(vn, 0.) * rho0 + std::min(vn, 0.) * rho1;
+            }
+        }
+    });
 
-    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-      {
-        double *r = space.cell_values(rate, k);
-        for (unsigned int q = 0; q < n; ++q)
-          r[q] /= space.node_weight(k, q);
-      }
+    // Every owned cell on its own: the volume term, then its faces' fluxes in
+    // face order (the order of the former face loop, so the same rounding),
+    // then M^{-1}.
+    const CellFaces cell_faces = faces_of_owned_cells(space);
+    for_cell_chunks(space.n_owned_cells(), [&](std::size_t, std::size_t begin, std::size_t end) {
+      std::vector<double> flux_coefficient(n * dim);
+      for (std::size_t k = begin; k < end; ++k)
+        {
+          double *r = space.cell_values(rate, k);
+          volume_term(space, extended.data(), node_velocity, k, flux_coefficient.data(), r);
+          for (std::size_t e = cell_faces.first[k]; e < cell_faces.first[k + 1]; ++e)
+            {
+              const std::size_t  f    = cell_faces.face_side[e] / 2;
+              const unsigned int side = cell_faces.face_side[e] % 2;
+              const double      *T    = space.face(f).trace_matrix(side);
+              const double      *F    = flux.data() + f * nfq;
+              if (side == 0)
+                for (unsigned int q = 0; q < nfq; ++q)
+                  for (unsigned int i = 0; i < n; ++i)
+                    r[i] -= F[q] * T[q * n + i];
+              else
+                for (unsigned int q = 0; q < nfq; ++q)
+                  for (unsigned int i = 0; i < n; ++i)
+                    r[i] += F[q] * T[q * n + i];
+            }
+          for (unsigned int q = 0; q < n; ++q)
+            r[q] /= space.node_weight(k, q);
+        }
+    });
+
+    double outflow = 0;
+    for (std::size_t f = 0; f < space.n_faces(); ++f)
+      if (space.face(f).at_boundary())
+        for (unsigned int q = 0; q < nfq; ++q)
+          outflow += flux[f * nfq + q];
     return outflow;
   }
 
@@ -130,14 +181,19 @@ namespace tpde
         }
       max_norm[k] = std::max(max_norm[k], std::sqrt(norm2));
     };
-    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-      for (unsigned int q = 0; q < n; ++q)
-        account(k, node_velocity + space.node_index(k, q) * spacedim);
-    for (std::size_t f = 0; f < space.n_faces(); ++f)
-      for (unsigned int side = 0; side < 2; ++side)
-        if (const long k = space.face(f).owned_cell(side); k >= 0)
-          for (unsigned int q = 0; q < nfq; ++q)
-            account(k, face_velocity + space.face_point_index(f, q) * spacedim);
+    // Per cell on the threads: its nodes, then its faces' points (maxima: the
+    // order does not matter).
+    const CellFaces cell_faces = faces_of_owned_cells(space);
+    for_cell_chunks(space.n_owned_cells(), [&](std::size_t, std::size_t begin, std::size_t end) {
+      for (std::size_t k = begin; k < end; ++k)
+        {
+          for (unsigned int q = 0; q < n; ++q)
+            account(k, node_velocity + space.node_index(k, q) * spacedim);
+          for (std::size_t e = cell_faces.first[k]; e < cell_faces.first[k + 1]; ++e)
+            for (unsigned int q = 0; q < nfq; ++q)
+              account(k, face_velocity + space.face_point_index(cell_faces.face_side[e] / 2, q) * spacedim);
+        }
+    });
     std::vector<double> scale(space.n_owned_cells(), 0.);
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       if constexpr (spacedim == dim)

@@ -1,5 +1,7 @@
 #include "limiter/positivity_limiter.h"
 
+#include "dg/cell_chunks.h"
+
 #include <deal.II/base/mpi.h>
 
 #include <algorithm>
@@ -92,15 +94,20 @@ namespace tpde
     Moments<spacedim> global_moments(const DGSpace<dim, spacedim> &space, const double *owned_values, const double *centre)
     {
       const unsigned int n = space.n_nodes();
-      Moments<spacedim>  sum{}, phi;
-      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      Moments<spacedim>  sum{};
+      // In the serial order: the restoration corrects the difference of
+      // two such sums, where the last bits show (1e-12 in err_l1).
+      const auto total = serial_order_sum(space.n_owned_cells(), n, sum.size(), [&](std::size_t k, double *terms) {
         for (unsigned int q = 0; q < n; ++q)
           {
-            moment_basis<spacedim>(space.node_point(k, q), centre, phi.data());
+            double *phi = terms + q * n_moments<spacedim>;
+            moment_basis<spacedim>(space.node_point(k, q), centre, phi);
             const double m = space.node_weight(k, q) * space.cell_values(owned_values, k)[q];
-            for (unsigned int a = 0; a < phi.size(); ++a)
-              sum[a] += m * phi[a];
+            for (unsigned int a = 0; a < n_moments<spacedim>; ++a)
+              phi[a] *= m;
           }
+      });
+      std::copy(total.begin(), total.end(), sum.begin());
       dealii::Utilities::MPI::sum(dealii::ArrayView<const double>(sum.data(), sum.size()), space.communicator,
                                   dealii::ArrayView<double>(sum.data(), sum.size()));
       return sum;
@@ -208,18 +215,21 @@ namespace tpde
       const unsigned int  n            = space.n_nodes();
       double              largest_mean = 0;
       std::vector<double> cell_mean(space.n_owned_cells());
-      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-        {
-          const double *u    = space.cell_values(owned_values, k);
-          double        mass = 0, volume = 0;
-          for (unsigned int q = 0; q < n; ++q)
-            {
-              mass += space.node_weight(k, q) * u[q];
-              volume += space.node_weight(k, q);
-            }
-          cell_mean[k] = mass / volume;
-          largest_mean = std::max(largest_mean, cell_mean[k]);
-        }
+      for_cell_chunks(space.n_owned_cells(), [&](std::size_t, std::size_t begin, std::size_t end) {
+        for (std::size_t k = begin; k < end; ++k)
+          {
+            const double *u    = space.cell_values(owned_values, k);
+            double        mass = 0, volume = 0;
+            for (unsigned int q = 0; q < n; ++q)
+              {
+                mass += space.node_weight(k, q) * u[q];
+                volume += space.node_weight(k, q);
+              }
+            cell_mean[k] = mass / volume;
+          }
+      });
+      for (const double mean : cell_mean)
+        largest_mean = std::max(largest_mean, mean);
       largest_mean = dealii::Utilities::MPI::max(largest_mean, space.communicator);
       for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
         if (cell_mean[k] < 1e-4 * largest_mean)
@@ -230,25 +240,28 @@ namespace tpde
     /// cells of all ranks, (m - 1) x (m - 1).
     template <int dim, int spacedim>
     std::vector<double> centred_gram(const DGSpace<dim, spacedim> &space, const double *owned_values,
-                                     const std::vector<char> &adjustable, CentredBasis<dim, spacedim> &basis)
+                                     const std::vector<char> &adjustable, const double *centre)
     {
-      constexpr unsigned int m = n_moments<spacedim>;
-      const unsigned int     n = space.n_nodes();
-      std::vector<double>    gram((m - 1) * (m - 1), 0.);
-      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-        {
-          const double *u = space.cell_values(owned_values, k);
-          if (!adjustable[k] || !basis.compute(k, u))
-            continue;
-          for (unsigned int q = 0; q < n; ++q)
+      constexpr unsigned int m    = n_moments<spacedim>;
+      const unsigned int     n    = space.n_nodes();
+      std::vector<double>    gram = sum_over_cell_chunks(
+        space.n_owned_cells(), (m - 1) * (m - 1), [&](std::size_t begin, std::size_t end, double *partial) {
+          CentredBasis<dim, spacedim> basis(space, centre);
+          for (std::size_t k = begin; k < end; ++k)
             {
-              const double  wu = space.node_weight(k, q) * u[q];
-              const double *f  = basis.at(q);
-              for (unsigned int a = 0; a + 1 < m; ++a)
-                for (unsigned int b = 0; b + 1 < m; ++b)
-                  gram[a * (m - 1) + b] += wu * f[a] * f[b];
+              const double *u = space.cell_values(owned_values, k);
+              if (!adjustable[k] || !basis.compute(k, u))
+                continue;
+              for (unsigned int q = 0; q < n; ++q)
+                {
+                  const double  wu = space.node_weight(k, q) * u[q];
+                  const double *f  = basis.at(q);
+                  for (unsigned int a = 0; a + 1 < m; ++a)
+                    for (unsigned int b = 0; b + 1 < m; ++b)
+                      partial[a * (m - 1) + b] += wu * f[a] * f[b];
+                }
             }
-        }
+        });
       dealii::Utilities::MPI::sum(dealii::ArrayView<const double>(gram.data(), gram.size()), space.communicator,
                                   dealii::ArrayView<double>(gram.data(), gram.size()));
       return gram;
@@ -258,31 +271,36 @@ namespace tpde
     template <int dim, int spacedim>
     double largest_relative_change(const DGSpace<dim, spacedim> &space, const double *owned_values,
                                    const std::vector<char> &adjustable, const std::vector<double> &coefficient,
-                                   CentredBasis<dim, spacedim> &basis)
+                                   const double *centre)
     {
-      double largest_change = 0;
-      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-        if (adjustable[k] && basis.compute(k, space.cell_values(owned_values, k)))
-          for (unsigned int q = 0; q < space.n_nodes(); ++q)
-            largest_change = std::max(largest_change, std::abs(basis.correction(coefficient, q)));
+      const auto largest = [](double a, double b) { return std::max(a, b); };
+      const double largest_change = reduce_over_cell_chunks(
+        space.n_owned_cells(), 0.,
+        [&](std::size_t begin, std::size_t end, double &partial) {
+          CentredBasis<dim, spacedim> basis(space, centre);
+          for (std::size_t k = begin; k < end; ++k)
+            if (adjustable[k] && basis.compute(k, space.cell_values(owned_values, k)))
+              for (unsigned int q = 0; q < space.n_nodes(); ++q)
+                partial = std::max(partial, std::abs(basis.correction(coefficient, q)));
+        },
+        largest);
       return dealii::Utilities::MPI::max(largest_change, space.communicator);
     }
 
-    /// rho -> rho (1 + p) on the adjustable cells, keeping each cell's mass;
-    /// a cell that would drop below its floor at a check point (rows of P)
-    /// keeps its values and leaves the set.
+    /// rho -> rho (1 + p) in owned cell k if adjustable, keeping its mass;
+    /// below its floor at a check point (rows of P) the cell keeps its values
+    /// and leaves the set (`saved`: n values of scratch).
     template <int dim, int spacedim>
-    void apply_correction(const DGSpace<dim, spacedim> &space, double *owned_values, std::vector<char> &adjustable,
-                          const std::vector<double> &coefficient, CentredBasis<dim, spacedim> &basis, const double *P,
-                          unsigned int nc)
+    void apply_correction_in_cell(const DGSpace<dim, spacedim> &space, double *owned_values,
+                                  std::vector<char> &adjustable, const std::vector<double> &coefficient,
+                                  CentredBasis<dim, spacedim> &basis, const double *P, unsigned int nc,
+                                  std::vector<double> &saved, std::size_t k)
     {
-      const unsigned int  n = space.n_nodes();
-      std::vector<double> saved(n);
-      for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+      const unsigned int n = space.n_nodes();
         {
           double *u = space.cell_values(owned_values, k);
           if (!adjustable[k] || !basis.compute(k, u))
-            continue;
+            return;
           const double *w        = space.node_weights(k);
           double        old_mass = 0, new_mass = 0, volume = 0;
           for (unsigned int q = 0; q < n; ++q)
@@ -313,6 +331,20 @@ namespace tpde
         }
     }
 
+    /// apply_correction_in_cell on every owned cell.
+    template <int dim, int spacedim>
+    void apply_correction(const DGSpace<dim, spacedim> &space, double *owned_values, std::vector<char> &adjustable,
+                          const std::vector<double> &coefficient, const double *centre, const double *P,
+                          unsigned int nc)
+    {
+      for_cell_chunks(space.n_owned_cells(), [&](std::size_t, std::size_t begin, std::size_t end) {
+        CentredBasis<dim, spacedim> basis(space, centre);
+        std::vector<double>         saved(space.n_nodes());
+        for (std::size_t k = begin; k < end; ++k)
+          apply_correction_in_cell(space, owned_values, adjustable, coefficient, basis, P, nc, saved, k);
+      });
+    }
+
     /// Restores the global first and second moments `target` after the
     /// cell-wise limiter, keeping every cell's mass: the density of the cells
     /// in `adjustable` (not limited, positive at all check points) becomes
@@ -333,7 +365,6 @@ namespace tpde
     {
       constexpr unsigned int m          = n_moments<spacedim>; // basis index 0 (mass) is not corrected
       constexpr double       max_change = 5e-2;
-      CentredBasis<dim, spacedim> basis(space, centre);
       exclude_light_cells(space, owned_values, adjustable);
       double scale = 0;
       for (const double t : target)
@@ -351,13 +382,13 @@ namespace tpde
             }
           if (!(largest > 1e-15 * scale))
             return;
-          if (!solve_small(centred_gram(space, owned_values, adjustable, basis), deficit))
+          if (!solve_small(centred_gram(space, owned_values, adjustable, centre), deficit))
             return; // too few adjustable cells to fix the moments: leave them
           // At most a relative change of max_change anywhere: a larger one
           // (heavily under-resolved data, e.g. Q1 at h ~ sigma: 0.3) would
           // trade the density's shape for its moments; restore partially.
           // (3D T6 at h ~ sigma needs 0.03 per stage, Q2 in 2D 0.003.)
-          const double largest_change = largest_relative_change(space, owned_values, adjustable, deficit, basis);
+          const double largest_change = largest_relative_change(space, owned_values, adjustable, deficit, centre);
           const double budget         = (1 + max_change) / (1 + applied_change) - 1;
           if (!(budget > 0))
             return;
@@ -365,8 +396,76 @@ namespace tpde
             for (double &c : deficit)
               c *= budget / largest_change;
           applied_change = (1 + applied_change) * (1 + std::min(largest_change, budget)) - 1;
-          apply_correction(space, owned_values, adjustable, deficit, basis, P, nc);
+          apply_correction(space, owned_values, adjustable, deficit, centre, P, nc);
         }
+    }
+
+    /// What the cell-wise step found in some cells.
+    struct CellLimit
+    {
+      double       min_value = std::numeric_limits<double>::max(); // at the check points
+      double       min_mean  = std::numeric_limits<double>::max(); // of cells (frozen s: and lines)
+      double       max_mean  = 0;
+      unsigned int n_limited = 0;
+    };
+
+    /// The cell-wise step in owned cell k (see positivity_limiter), folded
+    /// into `found`; with keep_moments (`adjustable` not empty) whether the
+    /// restoration may change the cell.
+    template <int dim, int spacedim>
+    void limit_cell(const DGSpace<dim, spacedim> &space, double *owned_values, bool apply, bool at_children_points,
+                    const double *P, unsigned int nc, std::vector<char> &adjustable, std::size_t k, CellLimit &found)
+    {
+      const unsigned int n    = space.n_nodes();
+      double            *u    = space.cell_values(owned_values, k);
+      const double      *w    = space.node_weights(k);
+      double             mass = 0, volume = 0;
+      for (unsigned int q = 0; q < n; ++q)
+        {
+          mass += w[q] * u[q];
+          volume += w[q];
+        }
+      const double mean = mass / volume;
+      found.min_mean    = std::min(found.min_mean, mean);
+      found.max_mean    = std::max(found.max_mean, mean);
+      if (space.frozen_first_coordinate() && !at_children_points)
+        {
+          found.min_value = std::min(found.min_value, limit_node_lines(space, u, w, apply, found.min_mean));
+          return;
+        }
+      const auto lowest_check_value = [&]() {
+        double lowest = std::numeric_limits<double>::max();
+        for (unsigned int c = 0; c < nc; ++c)
+          {
+            double v = 0;
+            for (unsigned int i = 0; i < n; ++i)
+              v += P[c * n + i] * u[i];
+            lowest = std::min(lowest, v);
+          }
+        return lowest;
+      };
+      double       lowest  = lowest_check_value();
+      const double floor   = 1e-14 * std::max(mean, 0.);
+      const bool   limited = apply && lowest < floor;
+      found.n_limited += limited ? 1 : 0;
+      if (limited)
+        {
+          // A non-positive mean leaves no room: the cell becomes constant.
+          const double theta = mean > 0 ? (mean - floor) / (mean - lowest) : 0.;
+          for (unsigned int q = 0; q < n; ++q)
+            u[q] = mean + theta * (u[q] - mean);
+          lowest = lowest_check_value(); // again rather than trusting the algebra (round-off)
+        }
+      if (!adjustable.empty())
+        {
+          // The nodes weight the Gram matrix: they must be positive too
+          // (the children's check points do not include them).
+          bool positive = lowest > floor && !limited;
+          for (unsigned int q = 0; q < n && positive; ++q)
+            positive = u[q] > 0;
+          adjustable[k] = positive;
+        }
+      found.min_value = std::min(found.min_value, lowest);
     }
   } // namespace
 
@@ -389,88 +488,45 @@ namespace tpde
           centre[c] = raw[0] > 0 ? raw[1 + c] / raw[0] : 0.;
         before = global_moments(space, owned_values, centre);
       }
-    std::vector<char> adjustable(keep_moments ? space.n_owned_cells() : 0);
-    unsigned int      n_limited = 0;
-    const unsigned int  n  = space.n_nodes();
-    const unsigned int  nc = space.n_check_points() *
+    std::vector<char>  adjustable(keep_moments ? space.n_owned_cells() : 0);
+    const unsigned int nc = space.n_check_points() *
                             (at_children_points ? dealii::GeometryInfo<dim>::max_children_per_cell : 1);
-    const double       *P  = at_children_points ? space.children_check_matrix() : space.check_matrix();
-    double              min_value = std::numeric_limits<double>::max();
-    double              min_mean = std::numeric_limits<double>::max(), max_mean = 0;
-    for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-      {
-        double      *u      = space.cell_values(owned_values, k);
-        const double *w     = space.node_weights(k);
-        double       mass   = 0, volume = 0;
-        for (unsigned int q = 0; q < n; ++q)
-          {
-            mass += w[q] * u[q];
-            volume += w[q];
-          }
-        const double mean = mass / volume;
-        min_mean          = std::min(min_mean, mean);
-        max_mean          = std::max(max_mean, mean);
-        if (space.frozen_first_coordinate() && !at_children_points)
-          {
-            min_value = std::min(min_value, limit_node_lines(space, u, w, apply, min_mean));
-            continue;
-          }
-        double lowest     = std::numeric_limits<double>::max();
-        for (unsigned int c = 0; c < nc; ++c)
-          {
-            double v = 0;
-            for (unsigned int i = 0; i < n; ++i)
-              v += P[c * n + i] * u[i];
-            lowest = std::min(lowest, v);
-          }
-        const double floor   = 1e-14 * std::max(mean, 0.);
-        const bool   limited = apply && lowest < floor;
-        n_limited += limited ? 1 : 0;
-        if (limited)
-          {
-            // A non-positive mean leaves no room: the cell becomes constant.
-            const double theta = mean > 0 ? (mean - floor) / (mean - lowest) : 0.;
-            for (unsigned int q = 0; q < n; ++q)
-              u[q] = mean + theta * (u[q] - mean);
-            // Measure again rather than trusting the algebra (round-off).
-            lowest = std::numeric_limits<double>::max();
-            for (unsigned int c = 0; c < nc; ++c)
-              {
-                double v = 0;
-                for (unsigned int i = 0; i < n; ++i)
-                  v += P[c * n + i] * u[i];
-                lowest = std::min(lowest, v);
-              }
-          }
-        if (keep_moments)
-          {
-            // The nodes weight the Gram matrix: they must be positive too
-            // (the children's check points do not include them).
-            bool positive = lowest > floor && !limited;
-            for (unsigned int q = 0; q < n && positive; ++q)
-              positive = u[q] > 0;
-            adjustable[k] = positive;
-          }
-        min_value = std::min(min_value, lowest);
-      }
+    const double      *P  = at_children_points ? space.children_check_matrix() : space.check_matrix();
+    const CellLimit    all = reduce_over_cell_chunks(
+      space.n_owned_cells(), CellLimit{},
+      [&](std::size_t begin, std::size_t end, CellLimit &partial) {
+        for (std::size_t k = begin; k < end; ++k)
+          limit_cell(space, owned_values, apply, at_children_points, P, nc, adjustable, k, partial);
+      },
+      [](const CellLimit &x, const CellLimit &y) {
+        return CellLimit{std::min(x.min_value, y.min_value), std::min(x.min_mean, y.min_mean),
+                         std::max(x.max_mean, y.max_mean), x.n_limited + y.n_limited};
+      });
+    double min_value = all.min_value;
     // Nothing limited on any rank: the moments are untouched (one collective,
     // taken by all ranks alike).
-    if (keep_moments && dealii::Utilities::MPI::max(n_limited, space.communicator) > 0)
+    if (keep_moments && dealii::Utilities::MPI::max(all.n_limited, space.communicator) > 0)
       {
         restore_moments(space, owned_values, before, centre, adjustable, P, nc);
-        min_value = std::numeric_limits<double>::max();
-        for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-          {
-            const double *u = space.cell_values(owned_values, k);
-            for (unsigned int c = 0; c < nc; ++c)
+        const unsigned int n = space.n_nodes();
+        min_value            = reduce_over_cell_chunks(
+          space.n_owned_cells(), std::numeric_limits<double>::max(),
+          [&](std::size_t begin, std::size_t end, double &partial) {
+            for (std::size_t k = begin; k < end; ++k)
               {
-                double v = 0;
-                for (unsigned int i = 0; i < n; ++i)
-                  v += P[c * n + i] * u[i];
-                min_value = std::min(min_value, v);
+                const double *u = space.cell_values(owned_values, k);
+                for (unsigned int c = 0; c < nc; ++c)
+                  {
+                    double v = 0;
+                    for (unsigned int i = 0; i < n; ++i)
+                      v += P[c * n + i] * u[i];
+                    partial = std::min(partial, v);
+                  }
               }
-          }
+          },
+          [](double x, double y) { return std::min(x, y); });
       }
+    const double min_mean = all.min_mean, max_mean = all.max_mean;
     LimiterResult result;
     result.min_check_value = dealii::Utilities::MPI::min(min_value, space.communicator);
     const double global_max_mean = dealii::Utilities::MPI::max(max_mean, space.communicator);
