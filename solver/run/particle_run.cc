@@ -305,6 +305,17 @@ namespace tpde
     {
       return noise ? std::min(p.particles.time_step, noise->resolution()) : p.particles.time_step;
     }
+
+    /// The tokens' geometry (S^2 retraction, the circle's chart) and their noises.
+    void configure_tokens(particles::ParticleSystem &system, const Parameters &p, ParticleRunState &state)
+    {
+      if (p.on_surface())
+        system.set_sphere_retraction();
+      else if (p.mesh.on_sphere())
+        system.set_circle_chart();
+      state.common_noise = noise::attach_common_noise(system, p.noise);
+      system.set_diffusion(p.noise.diffusion, p.noise.seed); // D = 0: no noise
+    }
   } // namespace
 
   ParticleRunSummary run_particles(const Parameters &p, const RunOptions &options)
@@ -330,12 +341,7 @@ namespace tpde
       state = read_particle_checkpoint(p);
     kernel->select_at(p.layers, state.progress.time);
     particles::ParticleSystem system(*kernel, options.resume ? state.positions : sample_initial_tokens(p));
-    if (p.on_surface())
-      system.set_sphere_retraction();
-    else if (sphere_columns)
-      system.set_circle_chart();
-    state.common_noise = noise::attach_common_noise(system, p.noise);
-    system.set_diffusion(p.noise.diffusion, p.noise.seed); // D = 0: no noise
+    configure_tokens(system, p, state);
     ParticleStatistics        statistics(p, *kernel, sphere_columns ? &*sphere_columns : nullptr);
     ParticleRunSummary        summary;
     summary.header = statistics.header();
