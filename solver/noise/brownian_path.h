@@ -4,9 +4,9 @@
 // W_k at the integer times is a sum of standard normals; inside [n, n+1] the
 // dyadic points are filled in by Brownian bridges (Levy's construction): the
 // midpoint of an interval of length 2^-(l-1) is the mean of its ends plus
-// sqrt(2^-(l+1)) Z. Every normal Z comes from a counter-based generator keyed
-// by (seed, k, n, l, index), so a value never depends on which values were
-// asked for before, and the nodes of `levels` L are also nodes of every finer
+// sqrt(2^-(l+1)) Z. Every normal Z comes from a counter-based generator
+// (noise/keyed_normal.h) keyed by (seed, k, n, l, index), so a value never
+// depends on which values were asked for before, and the nodes of `levels` L are also nodes of every finer
 // level with the same values: refining the resolution refines the same path.
 // Between the nodes j 2^-L the path is linear (Wong-Zakai: ODEs driven by it
 // converge to the Stratonovich SDE as L grows).
@@ -17,10 +17,6 @@
 
 namespace tpde::noise
 {
-  /// A standard normal number that depends only on the key (splitmix64
-  /// hashing and the Box-Muller transform).
-  double keyed_normal(std::uint64_t seed, std::uint64_t a, std::uint64_t b, std::uint64_t c);
-
   class BrownianPath
   {
   public:

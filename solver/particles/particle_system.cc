@@ -1,5 +1,6 @@
 #include "particles/particle_system.h"
 
+#include "noise/keyed_normal.h"
 #include "sphere/circle_chart.h"
 #include "sphere/surface_kernel.h"
 
@@ -93,26 +94,30 @@ namespace tpde::particles
     velocity_is_current = false;
   }
 
-  void ParticleSystem::set_diffusion(double D, unsigned int seed)
+  void ParticleSystem::set_diffusion(double D, unsigned int seed, std::uint64_t steps_done)
   {
-    diffusion = D;
-    noise_source.seed(seed);
+    diffusion  = D;
+    noise_seed = seed;
+    noise_step = steps_done;
   }
 
   void ParticleSystem::add_noise(double dt)
   {
-    std::normal_distribution<double> normal;
-    const double                     scale = std::sqrt(2. * diffusion * dt);
-    std::vector<double>              xi(dim);
+    // The top bit of the last key word keeps these normals apart from the common noise's
+    // (noise/brownian_path.cc: same seed, last word < 2^62).
+    constexpr std::uint64_t idiosyncratic = std::uint64_t(1) << 63;
+    const double            scale         = std::sqrt(2. * diffusion * dt);
+    std::vector<double>     xi(dim);
     for (std::size_t i = 0; i < n_tokens; ++i)
       {
-        for (double &v : xi)
-          v = scale * normal(noise_source);
+        for (unsigned int c = 0; c < dim; ++c)
+          xi[c] = scale * noise::keyed_normal(noise_seed, noise_step, i, idiosyncratic | c);
         if (manifold == Manifold::sphere)
           sphere::project_to_tangent(1, &current[i * dim], xi.data());
         for (unsigned int c = 0; c < dim; ++c)
           current[i * dim + c] += xi[c];
       }
+    ++noise_step;
   }
 
   Moments empirical_moments(const double *x, std::size_t n, unsigned int dim)

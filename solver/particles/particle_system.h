@@ -10,8 +10,8 @@
 #include "attention/attention.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -69,12 +69,15 @@ namespace tpde::particles
     void set_sphere_retraction();
 
     /// Idiosyncratic noise (Noise/diffusion D > 0): after every deterministic
-    /// step each token moves by sqrt(2 D dt) xi, xi independent N(0, I) from
-    /// one generator seeded with `seed` (Lie splitting with Euler-Maruyama:
-    /// weak order 1). On S^2 xi is projected on the tangent plane before the
+    /// step each token moves by sqrt(2 D dt) xi, xi independent N(0, I) (Lie
+    /// splitting with Euler-Maruyama: weak order 1). The component c of token i
+    /// in step n (counted from 0 since t = 0) is a keyed normal of
+    /// (seed, n, i, c) (noise/keyed_normal.h): no generator state, so a run
+    /// resumed with `steps_done` = the steps before it continues on the same
+    /// noise. On S^2 xi is projected on the tangent plane before the
     /// retraction, whose -D |P xi|^2 dt x share is the Ito drift -2 D x of
     /// Brownian motion on S^2; on the circle's chart the angle moves.
-    void set_diffusion(double D, unsigned int seed);
+    void set_diffusion(double D, unsigned int seed, std::uint64_t steps_done = 0);
 
     /// Velocity evaluations so far (for the cost per step).
     unsigned long evaluations() const { return n_evaluations; }
@@ -98,7 +101,7 @@ namespace tpde::particles
     std::vector<double>      stage, rate[3];
     void                     add_noise(double dt);
     double                   diffusion = 0;
-    std::mt19937_64          noise_source;
+    std::uint64_t            noise_seed = 0, noise_step = 0; // the key of the next step's noise
     mutable unsigned long    n_evaluations = 0;
   };
 

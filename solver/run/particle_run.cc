@@ -314,7 +314,7 @@ namespace tpde
       else if (p.mesh.on_sphere())
         system.set_circle_chart();
       state.common_noise = noise::attach_common_noise(system, p.noise);
-      system.set_diffusion(p.noise.diffusion, p.noise.seed); // D = 0: no noise
+      system.set_diffusion(p.noise.diffusion, p.noise.seed, state.progress.step); // D = 0: no noise
     }
   } // namespace
 

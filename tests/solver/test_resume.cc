@@ -3,7 +3,8 @@
 // column's largest value; bit for bit where the summation order cannot
 // change), its .pvd lists the same outputs and the folder holds the same
 // files. Cases: serial, -np 2, resumed on another rank count, adaptive in 1D
-// and 2D, particles (in R^2, on the circle and on S^2). The kill comes once the run has written a seeded random
+// and 2D, particles (in R^2, on the circle and on S^2, with and without
+// idiosyncratic noise). The kill comes once the run has written a seeded random
 // number of rows (between a quarter and three quarters of the uninterrupted
 // run's), after its first checkpoint, so it really interrupts the run (checked).
 #include "support/test_support.h"
@@ -210,6 +211,7 @@ namespace
   const std::string sphere_particles = "--set \"Time stepping/end time=1\" --set \"Output/interval=0.25\" "
                                        "--set Attention/beta=1 --set \"Particles/number of tokens=1000\" "
                                        "--set \"Particles/time step=0.01\"";
+  const std::string diffusion = " --set Noise/diffusion=0.1 --set Noise/seed=7";
   // Six layers of 0.04 (boundaries 0.04 ... 0.2, the last holds after 0.24): every checkpoint (interval 0.05)
   // lies past a boundary, so a resumed run that did not continue in the layer of its time would differ.
   const std::string layers = " --set Layers/count=6 --set Layers/duration=0.04"
@@ -231,6 +233,9 @@ INSTANTIATE_TEST_SUITE_P(
                          0, "Particles/directory"},
                     Case{"particles_sphere", "particles", "parameters/sphere-poisson.prm", sphere_particles, 1, 1,
                          1, 0, "Particles/directory"},
+                    // Idiosyncratic noise: the resumed run must continue on the same normals.
+                    Case{"particles_diffusion", "particles", small_2d, particles + diffusion, 1, 1, 1, 0,
+                         "Particles/directory"},
                     Case{"layers_2d", "run", small_2d, long_2d + layers},
                     Case{"layers_particles", "particles", small_2d, particles + layers, 1, 1, 1, 0,
                          "Particles/directory"}),
