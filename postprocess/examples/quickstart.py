@@ -7,7 +7,7 @@ between the two.
         [--tokens 2000] [--output output/quickstart] [--check]
 
 Writes OUTPUT/grid (the grid run), OUTPUT/particles (the particle run) and OUTPUT/quickstart.png.
---check: exit 1 unless the plot exists and W1 stays below 0.05 (ctest runs it with a short end time).
+--check: exit 1 unless the plot exists and W1 stays below 0.1 (ctest runs it with a short end time).
 About 3 s at the default end time.
 """
 
@@ -33,7 +33,7 @@ def main():
     parser.add_argument("--end-time", type=float, default=1.0)
     parser.add_argument("--tokens", type=int, default=2000)
     parser.add_argument("--output", default="output/quickstart")
-    parser.add_argument("--check", action="store_true", help="assert the plot exists and W1 < 0.05")
+    parser.add_argument("--check", action="store_true", help="assert the plot exists and W1 < 0.1")
     args = parser.parse_args()
 
     prm = os.path.join(SOURCE, "parameters", "gaussian-1d-blowup.prm")
@@ -69,8 +69,8 @@ def main():
         problems = []
         if not os.path.getsize(plot) > 0:
             problems.append(f"{plot} was not written")
-        if not np.all(table["w1"] < 0.05):
-            problems.append(f"W1 {table['w1'].max():.3e} is not below 0.05")
+        if not np.all(table["w1"] < 0.1):
+            problems.append(f"W1 {table['w1'].max():.3e} is not below 0.1")
         if not error < 1e-3:
             problems.append(f"the grid's variance is {error:.2e} off the exact one")
         for problem in problems:

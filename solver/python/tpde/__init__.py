@@ -172,6 +172,8 @@ class Run:
 
 
 def _output(set, output, entry):
+    if set is not None and not isinstance(set, dict):
+        raise InputError("set: expected a dict {'Subsection/entry': value}")
     set = dict(set or {})
     if output is not None:
         set[entry] = os.fspath(output)
