@@ -320,6 +320,25 @@ namespace tpde
       return tokens;
     }
 
+    /// The tokens at the start: a resumed run's, the caller's (RunOptions::initial_tokens) or sampled.
+    std::vector<double> starting_tokens(const Parameters &p, const RunOptions &options, const ParticleRunState &state)
+    {
+      if (options.resume)
+        return state.positions;
+      return options.initial_tokens ? given_tokens(p, *options.initial_tokens) : sample_initial_tokens(p);
+    }
+
+    /// An import writes the tokens of its files: no resume, no initial tokens.
+    void refuse_with_import(const Parameters &p, const RunOptions &options)
+    {
+      if (options.initial_tokens)
+        throw InputError(p.file + ": subsection 'Particles', entry 'import file': the tokens are imported, "
+                                  "expected no initial tokens besides");
+      if (options.resume)
+        throw InputError(p.file + ": subsection 'Particles', entry 'import file': --resume applies to particle runs "
+                                  "that integrate tokens, not to an import");
+    }
+
     /// The tokens' geometry (S^2 retraction, the circle's chart) and their noises.
     void configure_tokens(particles::ParticleSystem &system, const Parameters &p, ParticleRunState &state)
     {
@@ -344,12 +363,7 @@ namespace tpde
     const auto sphere_columns = p.mesh.on_sphere() ? std::optional<SphereSetup>(sphere_setup(p)) : std::nullopt;
     if (!p.particles.import_file.empty())
       {
-        if (options.initial_tokens)
-          throw InputError(p.file + ": subsection 'Particles', entry 'import file': the tokens are imported, "
-                                    "expected no initial tokens besides");
-        if (options.resume)
-          throw InputError(p.file + ": subsection 'Particles', entry 'import file': --resume applies to particle runs "
-                                    "that integrate tokens, not to an import");
+        refuse_with_import(p, options);
         return import_tokens(p, *kernel, options, sphere_columns ? &*sphere_columns : nullptr);
       }
 
@@ -357,9 +371,7 @@ namespace tpde
     if (options.resume)
       state = read_particle_checkpoint(p);
     kernel->select_at(p.layers, state.progress.time);
-    particles::ParticleSystem system(*kernel, options.resume           ? state.positions
-                                              : options.initial_tokens ? given_tokens(p, *options.initial_tokens)
-                                                                       : sample_initial_tokens(p));
+    particles::ParticleSystem system(*kernel, starting_tokens(p, options, state));
     configure_tokens(system, p, state);
     ParticleStatistics        statistics(p, *kernel, sphere_columns ? &*sphere_columns : nullptr);
     ParticleRunSummary        summary;
