@@ -8,7 +8,7 @@ between the two.
 
 Writes OUTPUT/grid (the grid run), OUTPUT/particles (the particle run) and OUTPUT/quickstart.png.
 --check: exit 1 unless the plot exists and W1 stays below 0.1 (ctest runs it with a short end time).
-About 3 s at the default end time.
+About 8 s at the default end time (2 busy cores).
 """
 
 import argparse

@@ -1,6 +1,6 @@
 """The Python module tpde (solver/python): every function against the command line, NumPy brute force
 and closed forms. Run by ctest (label python) with PYTHONPATH=build/python, TPDE_EXECUTABLE and
-TPDE_SOURCE_DIR set; about 20 s in all."""
+TPDE_SOURCE_DIR set; 15-20 s in all on 2 busy cores."""
 
 import os
 import pydoc
