@@ -19,6 +19,7 @@ import argparse
 import csv
 import math
 import os
+import resource
 import shlex
 import subprocess
 import sys
@@ -61,8 +62,11 @@ def run(tpde, prm, mesh, evaluation, end_time, extra, directory):
                '--set', 'Output/write vtu=false'] + sum((['--set', s] for s in extra), [])
     print('$ ' + ' '.join(shlex.quote(c) for c in command), flush=True)
     start = time.time()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(command, check=True)
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     total = time.time() - start
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     with open(os.path.join(directory, 'statistics.csv')) as f:
         rows = list(csv.DictReader(f))
     later = [r for r in rows if int(r['step']) >= 1]
@@ -70,7 +74,7 @@ def run(tpde, prm, mesh, evaluation, end_time, extra, directory):
     per_step = ((float(later[-1]['wall_seconds']) - float(later[0]['wall_seconds'])) /
                 max(1, int(later[-1]['step']) - int(later[0]['step']))) if len(later) > 1 else float('nan')
     iterations = [float(r['sinkhorn_iterations']) for r in rows if r.get('sinkhorn_iterations')]
-    return dict(nodes=int(rows[-1]['dofs']), steps=steps, per_step=per_step, total=total,
+    return dict(nodes=int(rows[-1]['dofs']), steps=steps, per_step=per_step, total=total, cpu_per_step=cpu / steps,
                 iterations=sum(iterations) / max(1, len(iterations)),
                 marginal=max(float(r['sinkhorn_max_marginal_error']) for r in rows),
                 deviation=max(frobenius_deviation(r) for r in rows))
@@ -99,15 +103,19 @@ def main():
                 results[mesh, evaluation] = run(args.tpde, args.prm, mesh, evaluation, args.end_time, args.set,
                                                 directory)
     print()
-    print('| mesh | dofs | evaluation | steps | s/step | iterations/evaluation | max marginal error | '
+    print('s/step: wall seconds per step after the first; CPU s/step: CPU seconds of the whole run (all threads,')
+    print('start-up and first step included) over the steps; speed-ups: direct over fast, wall (CPU).')
+    print('| mesh | dofs | evaluation | steps | s/step | CPU s/step | iterations/evaluation | max marginal error | '
           'max cov. deviation from ODE | speed-up |')
-    print('|---|---|---|---|---|---|---|---|---|')
+    print('|---|---|---|---|---|---|---|---|---|---|')
     for (mesh, evaluation), r in sorted(results.items()):
         direct = results.get((mesh, 'direct'))
-        speedup = direct['per_step'] / r['per_step'] if direct and evaluation != 'direct' else float('nan')
-        print('| %d^2 | %d | %s | %d | %.4g | %.1f | %.2g | %.3g | %s |' % (
-            mesh, r['nodes'], evaluation, r['steps'], r['per_step'], r['iterations'], r['marginal'],
-            r['deviation'], '%.1fx' % speedup if math.isfinite(speedup) else '-'))
+        speedup = '-'
+        if direct and evaluation != 'direct':
+            speedup = '%.1fx (%.1fx)' % (direct['per_step'] / r['per_step'], direct['cpu_per_step'] / r['cpu_per_step'])
+        print('| %d^2 | %d | %s | %d | %.4g | %.4g | %.1f | %.2g | %.3g | %s |' % (
+            mesh, r['nodes'], evaluation, r['steps'], r['per_step'], r['cpu_per_step'], r['iterations'],
+            r['marginal'], r['deviation'], speedup))
     return 0
 
 

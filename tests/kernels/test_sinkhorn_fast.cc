@@ -86,7 +86,7 @@ TEST(SinkhornFast, PotentialsMeetTheMarginalToleranceWithDirectSums)
   const double tolerance = 1e-12;
   for (unsigned int dim = 1; dim <= 3; ++dim)
     {
-      const GridProblem problem = grid_problem(dim, dim == 1 ? 3000 : dim == 2 ? 60 : 15);
+      const GridProblem problem = grid_problem(dim, dim == 1 ? 3000 : dim == 2 ? 50 : 12);
       const std::size_t n       = problem.weights.size();
       const Matrix      S       = score_matrix(problem.parameters);
       attention::SinkhornSummation fast;
@@ -112,7 +112,7 @@ TEST(SinkhornFast, VelocitiesAgreeWithDirectSums)
 {
   for (unsigned int dim = 1; dim <= 3; ++dim)
     {
-      const GridProblem problem = grid_problem(dim, dim == 1 ? 2000 : dim == 2 ? 50 : 14);
+      const GridProblem problem = grid_problem(dim, dim == 1 ? 2000 : dim == 2 ? 40 : 11);
       Parameters        direct  = problem.parameters;
       direct.evaluation         = Parameters::Evaluation::direct;
       Parameters fast           = problem.parameters;
@@ -172,4 +172,20 @@ TEST(SinkhornFast, GaussHermiteQuadratureGivesTheExactGaussianField)
   std::printf("2D Sinkhorn with fast sums on Gauss-Hermite (%zu nodes): max |X_h - X| / max |X| = %.3g\n",
               weights.size(), error);
   EXPECT_LE(error, 1e-11 + p.tolerance);
+}
+
+// evaluation = auto below the fast summation's sizes (exponential_kernel.h)
+// sums directly: the same bits as evaluation = direct.
+TEST(SinkhornFast, AutoOnSmallProblemsIsDirect)
+{
+  const GridProblem problem = grid_problem(2, 20);
+  Parameters        direct  = problem.parameters;
+  direct.evaluation         = Parameters::Evaluation::direct;
+  Parameters automatic      = problem.parameters;
+  automatic.evaluation      = Parameters::Evaluation::automatic;
+  const auto a              = tpde::testing::kernel_velocities(
+    *attention::create("sinkhorn", direct), problem.points, problem.points, problem.weights);
+  const auto b = tpde::testing::kernel_velocities(
+    *attention::create("sinkhorn", automatic), problem.points, problem.points, problem.weights);
+  EXPECT_EQ(a, b);
 }
