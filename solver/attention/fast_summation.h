@@ -75,7 +75,7 @@ namespace tpde::attention::fast
     /// With log_scale: the budget is absolute instead of relative to the
     /// velocity, every box needs |error of q| + |error of L| <= tolerance / 2
     /// (no scale sample). For sums whose logarithm is the result, e.g. the
-    /// Sinkhorn potentials (sinkhorn_fast.cc), with V = 0 so that q = 0.
+    /// Sinkhorn potentials (sinkhorn.cc), with V = 0 so that q = 0.
     bool absolute_error = false;
 
     /// The sources, for pruning: n_sources points y_j (row-major) and log_weight l_j.
