@@ -14,6 +14,12 @@ Also prints the command lines and the machine.
 
   /usr/bin/python3 tests/benchmarks/sinkhorn_fast_sums.py --tpde build/tpde --meshes 20 32 \\
       --end-time 0.05 [--skip-direct-above 32] [--evaluations direct fast]
+
+Measured 2026-12-04 (--meshes 20 32 48 --end-time 0.05 --skip-direct-above 32; AMD EPYC, 2 cores,
+AVX-512, load average 13, so wall times are ~2-4x the CPU times): seconds per step direct / fast
+20^2 (3600 dofs) 1.50 / 1.61 wall, 0.71 / 0.66 CPU (no gain: the fast sums' fixed costs);
+32^2 (9216) 8.2 / 1.5 wall (5.5x), 3.7 / 0.83 CPU (4.5x); 48^2 (20736) fast 2.8 wall, 1.2 CPU.
+~10 iterations per evaluation either way, marginal errors <= 1e-12.
 """
 import argparse
 import csv
