@@ -304,7 +304,7 @@ namespace tpde
         const EntryReader r = attention::with_weights(entries, weights, explicit_entries);
         p.attention_type = r.text("type");
         if (p.masked() && p.mesh.on_sphere() && dim != 2)
-          r.fail("type", "a type other than masked with Mesh/domain = sphere and dimension = " + std::to_string(dim) +
+          r.fail("type", "expected a type other than masked with Mesh/domain = sphere and dimension = " + std::to_string(dim) +
                            " (masked attention on the sphere needs dimension = 2, the circle: the mesh is (s, "
                            "theta))");
         if (p.masked() && dim > 2)

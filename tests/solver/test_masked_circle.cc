@@ -182,8 +182,20 @@ TEST(MaskedCircle, LinearResponseMatchesTheClosedForm)
           EXPECT_NEAR(masses[k], masses0[k], 1e-13);
         }
       std::printf("lambda = %g: worst response error %.2e relative (a = %.6f)\n", lambda, worst, a);
-      EXPECT_LE(worst, 1e-3);
+      EXPECT_LE(worst, 1e-4); // issue 14 asks for 1e-3; measured 8.4e-6 (lambda = 2), 5.9e-6 (lambda = 0)
     }
+}
+
+TEST(MaskedCircle, NegativePositionalDecayIsOneLineExitTwo)
+{
+  const auto result =
+    run_tpde("run " + source_path(lost_in_the_middle) + " --quiet --set \"Masked attention/positional decay=-1\"");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("lost-in-the-middle.prm: subsection 'Masked attention', entry 'positional decay': "
+                               "expected a number >= 0, got -1"),
+            std::string::npos)
+    << result.output;
+  EXPECT_LE(std::count(result.output.begin(), result.output.end(), '\n'), 1) << "one line: " << result.output;
 }
 
 TEST(MaskedCircle, MaskedOnTheSphereS2IsOneLineExitTwo)
