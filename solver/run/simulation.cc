@@ -541,6 +541,10 @@ namespace tpde
     const auto   elapsed  = clock.progress_due(current_time >= end_time * (1 - 1e-14));
     if (!elapsed)
       return;
+    if (options.progress)
+      options.progress({step, current_time, end_time, dt});
+    if (options.quiet)
+      return;
     const double eta = *elapsed / current_time * (end_time - current_time);
     std::printf("step %7lu  t = %.6g / %g (%5.1f%%)  dt = %.3e  mass = %.15f  ETA %.0f s\n", step, current_time,
                 end_time, 100 * current_time / end_time, dt, column(summary.header, summary.last_row, "mass"), eta);
@@ -553,7 +557,8 @@ namespace tpde
     RunClock clock;
     if (!initialized)
       initialize();
-    const bool talk = dealii::Utilities::MPI::this_mpi_process(communicator) == 0 && !options.quiet;
+    const bool root = dealii::Utilities::MPI::this_mpi_process(communicator) == 0;
+    const bool talk = root && !options.quiet;
     open_outputs();
 
     RunSummary summary;
@@ -583,8 +588,8 @@ namespace tpde
         record(step_count, dt, clock, summary);
         if (schedule.pass(current_time))
           write_vtk();
-        check_budget_and_mass(step_count, summary, dealii::Utilities::MPI::this_mpi_process(communicator) == 0);
-        if (talk)
+        check_budget_and_mass(step_count, summary, root);
+        if (talk || (options.progress && root))
           report_progress(step_count, dt, clock, summary);
         if (options.write_output && checkpoints.due(current_time, clock.seconds(), communicator) &&
             !schedule.finished(current_time))
