@@ -415,9 +415,8 @@ namespace tpde
     if (options.write_output && parameters.output.write_vtu)
       {
         vtk = std::make_unique<VtkOutput<dim, spacedim>>(*dg_space, parameters.output.directory,
-                                               !parameters.masked()       ? std::vector<std::string>{} :
-                                               parameters.mesh.on_sphere() ? std::vector<std::string>{"s", "theta"} :
-                                                                             std::vector<std::string>{"s", "x", "y"});
+                                               parameters.masked() ? std::vector<std::string>{"s", parameters.mesh.on_sphere() ? "theta" : "x", "y"} :
+                                                                     std::vector<std::string>{});
         vtk->setup();
         if (progress)
           vtk->resume(progress->outputs);
