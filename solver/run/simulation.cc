@@ -149,7 +149,7 @@ namespace tpde
 
         auto exact = exact_gaussian_reference(parameters);
         statistics = std::make_unique<Statistics<dim, spacedim>>(*dg_space, std::move(exact), attention_kernel.get());
-        if (parameters.mesh.on_sphere())
+        if (parameters.mesh.on_sphere() && !parameters.masked()) // masked: modes per slice
           statistics->add_sphere(*attention_field, sphere_setup(parameters));
         if (parameters.masked())
           {
@@ -160,6 +160,7 @@ namespace tpde
             slices.exact_below = parameters.initial.upper_from < 1. ? parameters.initial.upper_from : 2.;
             slices.base_type   = parameters.attention.masked_kernel;
             slices.layers      = parameters.layers;
+            slices.modes       = parameters.output.modes; // used on the circle
             statistics->add_slices(slices);
           }
       }
@@ -414,7 +415,7 @@ namespace tpde
     if (options.write_output && parameters.output.write_vtu)
       {
         vtk = std::make_unique<VtkOutput<dim, spacedim>>(*dg_space, parameters.output.directory,
-                                               parameters.masked() ? std::vector<std::string>{"s", "x", "y"} :
+                                               parameters.masked() ? std::vector<std::string>{"s", parameters.mesh.on_sphere() ? "theta" : "x", "y"} :
                                                                      std::vector<std::string>{});
         vtk->setup();
         if (progress)
