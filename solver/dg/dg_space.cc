@@ -569,6 +569,10 @@ namespace tpde
                                  std::to_string(cell->face(f)->boundary_id()) + ", " +
                                  std::to_string(triangulation->get_periodic_face_map().size()) + " periodic faces)");
         const auto neighbour = cell->periodic_neighbor(f);
+        // A pair that no side of this rank owns is not this rank's face (and
+        // its other side may be an artificial cell p4est kept coarser).
+        if (!cell->is_locally_owned() && (neighbour->has_children() || !neighbour->is_locally_owned()))
+          return;
         if (neighbour->has_children() || neighbour->level() != cell->level())
           throw std::logic_error("DGSpace: the mesh is not conforming across theta = 2 pi");
         other.cell = neighbour;

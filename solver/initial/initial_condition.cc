@@ -47,25 +47,30 @@ namespace tpde
     };
 
     /// A density on the circle seen through the angle chart of its mesh: the
-    /// last coordinate is theta (before it, masked attention's s).
+    /// last coordinate is theta (before it, masked attention's s). A density
+    /// of (s, x, y) sees s; one of (x, y) only (the circle's own types) is
+    /// the same at every s.
     template <int dim>
     class CircleDensityFunction : public dealii::Function<dim>
     {
     public:
       explicit CircleDensityFunction(std::shared_ptr<const InitialDensity> density)
         : density(std::move(density))
+        , sees_s(this->density->dimension() == dim + 1)
       {}
       double value(const dealii::Point<dim> &p, unsigned int = 0) const override
       {
-        double x[dim + 1];
-        for (int c = 0; c + 1 < dim; ++c)
+        double       x[dim + 1];
+        const int    first = sees_s ? dim - 1 : 0; // where the circle point goes
+        for (int c = 0; c < first; ++c)
           x[c] = p[c];
-        sphere::circle_point(p[dim - 1], x + dim - 1);
+        sphere::circle_point(p[dim - 1], x + first);
         return density->value(x);
       }
 
     private:
       std::shared_ptr<const InitialDensity> density;
+      bool                                  sees_s;
     };
   } // namespace
 
@@ -76,7 +81,7 @@ namespace tpde
       {
         if constexpr (dim == spacedim && dim <= 2) // theta, or (s, theta)
           {
-            if (ic.density->dimension() == dim + 1)
+            if (ic.density->dimension() == dim + 1 || ic.density->dimension() == 2)
               return std::make_unique<CircleDensityFunction<dim>>(ic.density);
           }
         else if constexpr (spacedim == 3 && dim == 2)

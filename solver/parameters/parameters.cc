@@ -239,6 +239,9 @@ namespace tpde
       ic.upper_from = r.real("upper data from");
       if (!(ic.upper_from > 0.))
         r.fail("upper data from", "expected a position s in (0, 1], got " + r.text("upper data from"));
+      if (ic.upper_from < 1. && p.mesh.on_sphere())
+        r.fail("upper data from", "expected 1 on the circle (upper data needs type = gaussian or mixture in a "
+                                  "box), got " + r.text("upper data from"));
       if (ic.upper_from < 1.)
         {
           // Both parts must be probability densities in x, so that every

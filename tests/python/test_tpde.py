@@ -100,12 +100,22 @@ def test_prm_text_and_progress_callback(tmp_path):
 
 def test_the_gil_is_released_during_a_run(tmp_path):
     overrides = dict(SHORT, **{"Mesh/global refinements": 4, "Time stepping/end time": 1})
-    worker = threading.Thread(target=tpde.run, args=(BLOWUP,), kwargs={"set": overrides, "output": tmp_path})
+    outcome = {}
+
+    def solve():
+        try:
+            outcome["run"] = tpde.run(BLOWUP, set=overrides, output=tmp_path)
+        except Exception as error:  # reported by the assertion below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=solve)
     ticks = 0
     worker.start()
     while worker.is_alive():
         ticks += 1
         worker.join(0.001)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["run"].statistics["time"][-1] == pytest.approx(1)
     assert ticks > 20, "the main thread ran while the solver did"
 
 

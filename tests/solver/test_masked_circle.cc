@@ -186,6 +186,37 @@ TEST(MaskedCircle, LinearResponseMatchesTheClosedForm)
     }
 }
 
+// The circle's own initial types are densities of the point (x, y) alone:
+// every slice starts from them. Von Mises with kappa = 1 has the first
+// Fourier amplitude I_1(1) / I_0(1) on every slice.
+TEST(MaskedCircle, CircleInitialTypesAreTheSameAtEveryS)
+{
+  const Parameters p = parameters_from(lost_in_the_middle, {"Initial condition/type=von mises"});
+  Simulation<2>    simulation(p, MPI_COMM_WORLD, quiet_without_output());
+  simulation.initialize();
+  const auto   header   = simulation.statistics_header();
+  const auto   first    = simulation.statistics_row(0, 0., 0.);
+  const double expected = std::cyl_bessel_i(1., 1.) / std::cyl_bessel_i(0., 1.);
+  const auto   masses   = slice_masses(header, first);
+  ASSERT_EQ(masses.size(), 6u);
+  for (unsigned int k = 0; k < masses.size(); ++k)
+    {
+      EXPECT_NEAR(masses[k], 1., 1e-12) << "slice " << k;
+      EXPECT_NEAR(column(header, first, "slice" + std::to_string(k) + "_mode_1"), expected, 1e-6 * expected)
+        << "slice " << k;
+    }
+}
+
+TEST(MaskedCircle, UpperDataOnTheCircleIsOneLineExitTwo)
+{
+  const auto result =
+    run_tpde("run " + source_path(lost_in_the_middle) + " --quiet --set \"Masked attention/upper data from=0.5\"");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("entry 'upper data from': expected 1 on the circle"), std::string::npos)
+    << result.output;
+  EXPECT_LE(std::count(result.output.begin(), result.output.end(), '\n'), 1) << "one line: " << result.output;
+}
+
 TEST(MaskedCircle, NegativePositionalDecayIsOneLineExitTwo)
 {
   const auto result =
