@@ -95,6 +95,15 @@ def write_authors_prm():
             with open(path, 'w') as f:
                 f.write(paper_authors.prm_text(e, v, sigma0, paper_authors.TITLES[e]))
             print('wrote', os.path.relpath(path, ROOT))
+    for v, k in paper_authors.E7_GRID['settings']:
+        for i in paper_authors.e7_grid_draws(v, k):
+            path = os.path.join(PRM_DIRS['authors'], 'e7-%s-%s-%d.prm' % (v, k, i))
+            with open(path, 'w') as f:
+                f.write(paper_authors.prm_text_e7(v, k, i))
+            print('wrote', os.path.relpath(path, ROOT))
+    for e, picks in paper_authors.SUBSETS.items():
+        if paper_authors.grid_subset_rule(e) != picks:
+            print('warning: paper_authors.SUBSETS[%r] is not what its rule gives: %s' % (e, paper_authors.grid_subset_rule(e)))
 
 # ----------------------------------------------------------------------------------------------
 # 2 x 2 matrix algebra (tuples of rows); Q, K may be k x 2 (lists of rows).
@@ -306,7 +315,8 @@ class Run:
     def finished_before(self):
         try:
             with open(os.path.join(self.directory, 'command.txt')) as f:
-                same = f.read() == shlex.join(self.command)
+                # the same arguments (the executable may have moved, e.g. another build folder)
+                same = shlex.split(f.read())[1:] == self.command[1:]
             with open(os.path.join(self.directory, 'wall.txt')) as f:
                 wall = float(f.read())
         except (OSError, ValueError):
