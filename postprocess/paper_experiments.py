@@ -618,8 +618,8 @@ def execute_all(runs, args, label='grid runs'):
                 fresh.append(r.wall)
             elapsed = time.monotonic() - start
             left = len(runs) - done
-            eta = elapsed / len(fresh) * left if fresh else float('nan')
-            print('[%s %d/%d] %-44s %-6s %7.1f s | elapsed %5.0f s, remaining ~%5.0f s' % (
+            eta = '~%.0f s' % (elapsed / len(fresh) * left) if fresh else '?'
+            print('[%s %d/%d] %-44s %-6s %7.1f s | elapsed %5.0f s, remaining %s' % (
                 label, done, len(runs), r.label(), state, r.wall or 0.0, elapsed, eta), flush=True)
             if r.error:
                 failures.append(r)

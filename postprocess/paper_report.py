@@ -280,7 +280,9 @@ def run_all(args, pe):
     grid7 = e7_runs(args) if not args.only else []
     if args.e7_grid_draws is not None:
         grid7 = [g for g in grid7 if g.i in pa.e7_grid_draws(g.variant, g.v_kind)[:args.e7_grid_draws]]
-    failures = pe.execute_all(runs + grid7, args)
+    # the longest first (E7 in 3-D, Sinkhorn): the pool then ends with the short runs
+    order = grid7 + [r for r in runs if r.variant == 'sinkhorn'] + [r for r in runs if r.variant != 'sinkhorn']
+    failures = pe.execute_all(order, args)
     table, more = pe.grid_table(runs, args)
     failures += more
     e7_rows = []
