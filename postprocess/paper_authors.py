@@ -418,6 +418,28 @@ def isotropic_lines(q, k):
     return sorted(set(round(a, 12) for a in out))
 
 
+def write_prm_files(prm_dir, root):
+    """(Re)write parameters/paper/authors/*.prm from the regenerated matrices."""
+    import os
+    os.makedirs(prm_dir, exist_ok=True)
+    for e in GRID:
+        for v in GRID[e]['variants']:
+            sigma0 = trace_one(*subset_sigmas(e)[0])
+            path = os.path.join(prm_dir, '%s-%s.prm' % (e.lower(), v))
+            with open(path, 'w') as f:
+                f.write(prm_text(e, v, sigma0, TITLES[e]))
+            print('wrote', os.path.relpath(path, root))
+    for v, k in E7_GRID['settings']:
+        for i in e7_grid_draws(v, k):
+            path = os.path.join(prm_dir, 'e7-%s-%s-%d.prm' % (v, k, i))
+            with open(path, 'w') as f:
+                f.write(prm_text_e7(v, k, i))
+            print('wrote', os.path.relpath(path, root))
+    for e, picks in SUBSETS.items():
+        if grid_subset_rule(e) != picks:
+            print('warning: SUBSETS[%r] is not what its rule gives: %s' % (e, grid_subset_rule(e)))
+
+
 # ----------------------------------------------------------------------------------------------
 # Self-test (called by paper_experiments.py --self-test)
 

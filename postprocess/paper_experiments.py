@@ -85,26 +85,6 @@ def use_matrices(which):
                                   variants=list(paper_authors.GRID[e]['variants']))
 
 
-def write_authors_prm():
-    """(Re)write parameters/paper/authors/*.prm from the regenerated matrices."""
-    os.makedirs(PRM_DIRS['authors'], exist_ok=True)
-    for e in paper_authors.GRID:
-        for v in paper_authors.GRID[e]['variants']:
-            sigma0 = paper_authors.trace_one(*paper_authors.subset_sigmas(e)[0])
-            path = os.path.join(PRM_DIRS['authors'], '%s-%s.prm' % (e.lower(), v))
-            with open(path, 'w') as f:
-                f.write(paper_authors.prm_text(e, v, sigma0, paper_authors.TITLES[e]))
-            print('wrote', os.path.relpath(path, ROOT))
-    for v, k in paper_authors.E7_GRID['settings']:
-        for i in paper_authors.e7_grid_draws(v, k):
-            path = os.path.join(PRM_DIRS['authors'], 'e7-%s-%s-%d.prm' % (v, k, i))
-            with open(path, 'w') as f:
-                f.write(paper_authors.prm_text_e7(v, k, i))
-            print('wrote', os.path.relpath(path, ROOT))
-    for e, picks in paper_authors.SUBSETS.items():
-        if paper_authors.grid_subset_rule(e) != picks:
-            print('warning: paper_authors.SUBSETS[%r] is not what its rule gives: %s' % (e, paper_authors.grid_subset_rule(e)))
-
 # ----------------------------------------------------------------------------------------------
 # 2 x 2 matrix algebra (tuples of rows); Q, K may be k x 2 (lists of rows).
 
@@ -577,6 +557,7 @@ def parse_args():
     parser.add_argument('--matrices', choices=['authors', 'hand'], default='authors',
                         help="the authors' regenerated matrices (default) or the hand-chosen stand-ins")
     parser.add_argument('--only', default='', help='comma-separated filters: E1, l2, E5-softmax, ... (a run is kept if it matches one)')
+    parser.add_argument('--exclude', default='', help='comma-separated filters as --only: runs to leave out')
     parser.add_argument('--jobs', type=int, default=1, help='runs at the same time')
     parser.add_argument('--force', action='store_true', help='rerun even if a finished run is there')
     parser.add_argument('--no-plot', action='store_true', help='table only')
@@ -589,20 +570,27 @@ def parse_args():
     return parser.parse_args()
 
 
-def select_runs(args):
-    # --only: tokens E1, softmax or E1-softmax; a run is kept if it matches some token.
+def run_filter(spec):
+    """Tokens E1, softmax or E1-softmax (comma-separated) -> predicate (experiment, variant) -> bool, or None."""
     wanted = []
-    for token in (s.strip() for s in args.only.split(',') if s.strip()):
+    for token in (t.strip() for t in spec.split(',') if t.strip()):
         e, _, v = token.partition('-')
         if e.upper() in EXPERIMENTS:
             wanted.append((e.upper(), v.lower() or None))
         elif token.lower() in VARIANTS:
             wanted.append((None, token.lower()))
         else:
-            sys.exit('paper_experiments.py: --only: unknown experiment or variant %r' % token)
+            sys.exit('paper_experiments.py: --only/--exclude: unknown experiment or variant %r' % token)
         if wanted[-1][1] is not None and wanted[-1][1] not in VARIANTS:
-            sys.exit('paper_experiments.py: --only: unknown variant in %r' % token)
-    keep = lambda e, v: not wanted or any((we in (None, e)) and (wv in (None, v)) for we, wv in wanted)
+            sys.exit('paper_experiments.py: --only/--exclude: unknown variant in %r' % token)
+    if not wanted:
+        return None
+    return lambda e, v: any((we in (None, e)) and (wv in (None, v)) for we, wv in wanted)
+
+
+def select_runs(args):
+    only, exclude = run_filter(args.only), run_filter(args.exclude)
+    keep = lambda e, v: (only is None or only(e, v)) and (exclude is None or not exclude(e, v))
     return [Run(e, v, i, uw, args) for e in EXPERIMENTS for v in EXPERIMENTS[e]['variants'] if keep(e, v)
             for i, uw in enumerate(EXPERIMENTS[e]['sigmas'])]
 
@@ -679,7 +667,7 @@ def main():
         return
     if args.write_prm:
         use_matrices('authors')
-        write_authors_prm()
+        paper_authors.write_prm_files(PRM_DIRS['authors'], ROOT)
         return
     use_matrices('authors' if args.all else args.matrices)
     if args.all:

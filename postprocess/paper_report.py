@@ -119,21 +119,21 @@ def full_grid_ode(e, v, out):
 
 
 def outcomes(times, traj):
-    """Counts: blow-up (trace > 1e3, with the time range), collapse (trace < 1e-2 at the end), rank one
-    (smallest/largest eigenvalue < 1e-2; limit angles to 1 degree), other."""
+    """Counts: blow-up (trace > 1e3, with the time range), collapse (trace < 0.1 at the end, from 1:
+    the decay is algebraic), rank one (smallest/largest eigenvalue < 1e-2; limit angles to 1 degree), other."""
     n = traj.shape[1]
     blow = [times[np.argmax(~np.isfinite(traj[:, i, 0, 0]))] for i in range(n) if not np.isfinite(traj[-1, i, 0, 0])]
     fin = traj[-1][np.isfinite(traj[-1, :, 0, 0])]
     ev = np.linalg.eigvalsh(fin) if len(fin) else np.zeros((0, 2))
     tr = ev.sum(axis=1)
-    collapse = int(np.sum(tr < 1e-2))
-    r1 = (tr >= 1e-2) & (ev[:, 0] < 1e-2 * ev[:, 1])
+    collapse = int(np.sum(tr < 0.1))
+    r1 = (tr >= 0.1) & (ev[:, 0] < 1e-2 * ev[:, 1])
     angles = sorted(set(np.round(pa.line_angle(fin[r1]), 0).tolist())) if r1.any() else []
     parts = []
     if blow:
         parts.append('%d blow up (trace > 1e3) at t in [%.3g, %.3g]' % (len(blow), min(blow), max(blow)))
     if collapse:
-        parts.append('%d collapse (trace < 1e-2)' % collapse)
+        parts.append('%d collapse (trace < 0.1)' % collapse)
     if r1.any():
         parts.append('%d rank one (lines %s deg)' % (int(r1.sum()), ', '.join('%g' % a for a in angles[:6])))
     other = len(fin) - collapse - int(r1.sum())
