@@ -4,9 +4,7 @@
 Two sets of matrices: "authors" (default; parameters/paper/authors/, regenerated from the authors'
 seeds by paper_authors.py, E1-E6 with the variants each paper figure shows, Sigma_0 a documented
 subset of the paper's grid) and "hand" (parameters/paper/, explicit stand-ins, E1, E2, E4, E5).
---all (paper_report.py) adds the moment ODE on the full grids, E7 and OUT/report.md.
-
-For every experiment and attention variant (softmax, l2, multihead, sinkhorn) this script runs
+--all (paper_report.py) adds the moment ODE on the full grids, E7 and OUT/report.md. For every experiment and attention variant (softmax, l2, multihead, sinkhorn) this script runs
 `tpde run parameters/paper/<e>-<variant>.prm` once per initial covariance Sigma_0 of the
 experiment (the first is the file's own; the others are set with --set), reads each
 statistics.csv, and
