@@ -8,17 +8,14 @@ subset of the paper's grid) and "hand" (parameters/paper/, explicit stand-ins, E
 `tpde run parameters/paper/<e>-<variant>.prm` once per initial covariance Sigma_0 of the
 experiment (the first is the file's own; the others are set with --set), reads each
 statistics.csv, and
-
   * draws <out>/<e>-<variant>.png: the PSD cone {v >= sqrt(u^2 + w^2)} in the coordinates
     (u, w, v) = (a - b, 2c, a + b) of Sigma = [a, c; c, b] (wireframe), the ODE trajectory of the
     moment equation (solid line: the solver's ref_cov_* columns at the grid's time steps; dashed:
     the same ODE integrated further by this script) and the grid covariance (points); for blow-up
     runs also Sigma / tr Sigma as (a - b, 2c)/(a + b) in the unit disk (the circle = rank one);
   * prints a table: experiment, variant, number of runs, the largest Frobenius-relative deviation
-    max_{t, runs} |Sigma_grid - Sigma_ODE|_F / |Sigma_ODE|_F (also up to half the end time only),
-    the wall time (sum and largest run),
-    and as a check of this script the largest deviation between its own ODE integration and the
-    solver's ref columns.
+    max_{t, runs} |Sigma_grid - Sigma_ODE|_F / |Sigma_ODE|_F (also up to half the end time only), the
+    wall time (sum, largest run), and the deviation of this script's own ODE from the ref columns.
 
 Runs whose output directory already holds a finished run of the same command and parameters are
 reused (--force reruns them). Needs the system python (numpy, matplotlib) and gnuplot.
@@ -317,8 +314,11 @@ class Run:
             return True
         return False
 
-    def execute(self, force):
+    def execute(self, force, no_run=False):
         if not force and self.finished_before():
+            return self
+        if no_run:
+            self.error = 'not run (--no-run)'
             return self
         if os.path.isdir(self.directory):
             shutil.rmtree(self.directory)
@@ -558,6 +558,7 @@ def parse_args():
     parser.add_argument('--exclude', default='', help='comma-separated filters as --only: runs to leave out')
     parser.add_argument('--jobs', type=int, default=1, help='runs at the same time')
     parser.add_argument('--force', action='store_true', help='rerun even if a finished run is there')
+    parser.add_argument('--no-run', action='store_true', help='use finished runs only; report the others as missing')
     parser.add_argument('--no-plot', action='store_true', help='table only')
     parser.add_argument('--all', action='store_true',
                         help="authors' set: every grid run, the ODE on the full grids, E7, figures, OUT/report.md")
@@ -597,7 +598,7 @@ def execute_all(runs, args, label='grid runs'):
     """Runs (or reuses) every run; progress with an estimate of the remaining time."""
     failures, start, fresh, done = [], time.monotonic(), [], 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for r in pool.map(lambda r: r.execute(args.force), runs):
+        for r in pool.map(lambda r: r.execute(args.force, args.no_run), runs):
             done += 1
             state = 'failed' if r.error else ('reused' if r.reused else 'done')
             if not r.reused and not r.error:

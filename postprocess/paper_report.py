@@ -50,7 +50,7 @@ class E7Run:
     def label(self):
         return 'E7 d=3 %s V=%s draw %d' % (self.variant, self.v_kind, self.i)
 
-    def execute(self, force):
+    def execute(self, force, no_run=False):
         try:
             with open(os.path.join(self.directory, 'command.txt')) as f:
                 same = shlex.split(f.read())[1:] == self.command[1:]
@@ -61,6 +61,9 @@ class E7Run:
                 return self
         except (OSError, ValueError):
             pass
+        if no_run:
+            self.error = 'not run (--no-run)'
+            return self
         shutil.rmtree(self.directory, ignore_errors=True)
         os.makedirs(self.directory)
         start = time.monotonic()
