@@ -20,6 +20,8 @@
 #include <deal.II/base/multithread_info.h>
 #include <deal.II/base/revision.h>
 
+#include <sched.h>
+
 #include <iomanip>
 #include <iostream>
 #include <string>
@@ -67,6 +69,25 @@ namespace
     "paths:\n"
     "  Mesh/file and Particles/import file are relative to the folder of the parameter file;\n"
     "  Output/directory (and Particles/directory) relative to the working folder.\n";
+
+  /// The cores this process may run on (its affinity mask: mpirun binds a rank
+  /// to one core by default), or 0 if unknown.
+  unsigned int bound_cores()
+  {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    return sched_getaffinity(0, sizeof(set), &set) == 0 ? static_cast<unsigned int>(CPU_COUNT(&set)) : 0;
+  }
+
+  /// deal.II divides the node's cores among the ranks on it but ignores the
+  /// binding: a rank bound to one core would run two threads on it (1.6x
+  /// slower). Threads per rank follow the cores the rank is bound to.
+  void limit_threads_to_bound_cores()
+  {
+    const unsigned int cores = bound_cores();
+    if (cores > 0 && cores < dealii::MultithreadInfo::n_threads())
+      dealii::MultithreadInfo::set_thread_limit(cores);
+  }
 
   /// The attention kernel picks its clone at run time; report what it picks.
   std::string simd_description()
@@ -210,6 +231,7 @@ namespace
 int main(int argc, char **argv)
 {
   dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv);
+  limit_threads_to_bound_cores();
   const MPI_Comm comm = MPI_COMM_WORLD;
   const bool     root = dealii::Utilities::MPI::this_mpi_process(comm) == 0;
   try
@@ -229,7 +251,8 @@ int main(int argc, char **argv)
             std::cout << "tpde " << TPDE_VERSION << "\n"
                       << "deal.II " << DEAL_II_PACKAGE_VERSION << "\n"
                       << "MPI ranks " << dealii::Utilities::MPI::n_mpi_processes(comm) << "\n"
-                      << "threads per rank " << dealii::MultithreadInfo::n_threads() << "\n"
+                      << "threads per rank " << dealii::MultithreadInfo::n_threads() << " (cores this rank may run on: "
+                      << bound_cores() << ")\n"
                       << "SIMD " << simd_description() << "\n"
                       << "attention types " << tpde::attention::variant_names() << "\n";
           return 0;

@@ -288,3 +288,12 @@ TEST(CommandLine, VersionNamesDealIIRanksThreadsAndSimd)
   for (const char *word : {"tpde", "deal.II 9.4", "MPI ranks", "threads", "SIMD"})
     EXPECT_NE(v.output.find(word), std::string::npos) << word;
 }
+
+// A process bound to one core (mpirun's default binding of a rank) runs one
+// thread, not as many as the node has cores.
+TEST(CommandLine, ThreadsFollowTheBoundCores)
+{
+  const auto v = run_command("taskset -c 0 " + std::string(TPDE_EXECUTABLE) + " --version");
+  ASSERT_EQ(v.exit_code, 0) << v.output;
+  EXPECT_NE(v.output.find("threads per rank 1 (cores this rank may run on: 1)"), std::string::npos) << v.output;
+}
