@@ -298,16 +298,18 @@ def run_all(args, pe):
                 g.error = str(error)
                 failures.append(g)
     print('[ODE] full grids of initial covariances (numpy RK4; cached in %s/ode)' % args.out, flush=True)
-    ode = {}
+    ode, only = {}, pe.run_filter(args.only)
     for e in pe.EXPERIMENTS:
         for v in pe.EXPERIMENTS[e]['variants']:
+            if only is not None and not only(e, v):
+                continue
             t0 = time.monotonic()
             times, traj, _ = full_grid_ode(e, v, args.out)
             group = [r for r in runs if r.experiment == e and r.variant == v and r.rows is not None]
             ode[(e, v)] = (outcomes(times, traj), figure(e, v, pe.EXPERIMENTS[e]['kind'], times, traj, group, args.out))
             print('[ODE] %s %s: %s (%.0f s)' % (e, v, ode[(e, v)][0], time.monotonic() - t0), flush=True)
-    ranks = e7_ode_ranks(args.out)
-    e7_paths = e7_figures(ranks, e7_rows, args.out)
+    ranks = e7_ode_ranks(args.out) if not args.only else {}  # --only selects 2-D runs: no E7
+    e7_paths = e7_figures(ranks, e7_rows, args.out) if ranks else []
     text = pe.table_text(table)
     with open(os.path.join(args.out, 'table.md'), 'w') as f:
         f.write(text + '\n')
@@ -357,7 +359,7 @@ def write_report(args, pe, table, ode, ranks, e7_rows, e7_paths, wall):
               'Limit rank = number of eigenvalues > 0.1 at t = %g (scipy LSODA, rtol 1e-9); d = 4, 5 by the '
               'moment ODE only. Counts by rank 0..d:' % pa.E7_T, '',
               '| variant | V | d = 3 | d = 4 (ODE only) | d = 5 (ODE only) |', '|---|---|---|---|---|']
-    for variant, vk in sorted(pa.E7_SETTINGS):
+    for variant, vk in sorted(pa.E7_SETTINGS) if ranks else []:
         lines.append('| %s | %s | %s |' % (variant, vk, ' | '.join(
             histogram_text(ranks['%s %s %d' % (variant, vk, d)], d) for d in pa.E7_DIMS)))
     lines += ['', 'd = 3 grid runs (%d cells per direction, Q2; draws with all eigenvalues of Sigma_0 >= %g; '
