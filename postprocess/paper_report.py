@@ -22,8 +22,9 @@ CLAIMS = {
           '(convergence to the apex of the cone).',
     'E2': 'With Q = q (1 x 2), K = -q, V = I every covariance converges to a rank-one matrix on the line '
           'q-perp (the black generatrix).',
-    'E3': 'Multi-head with H = 2 and the same q: the trajectories converge to limits off the rank-one '
-          'boundary ("convergence to a plane"); only the first head acts.',
+    'E3': 'Multi-head with H = 2 and the same q: only the first head acts (C = e_1 e_1^T), so Sigma_22 '
+          'stays constant and every trajectory moves in its plane (a + b) - (a - b) = 2 Sigma_22, towards a '
+          'limit off the rank-one boundary ("convergence to a plane").',
     'E4': 'With A + A^T indefinite and V random the limits are rank one on two different lines, '
           'depending on Sigma_0.',
     'E5': 'With A + A^T positive definite and V = I softmax and multi-head blow up in finite time, l2 and '
