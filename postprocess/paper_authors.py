@@ -259,7 +259,7 @@ GRID = {
     'E3': dict(variants=('multihead',), box=5, cells=32, end=4.0),
     'E4': dict(variants=('softmax', 'l2'), box=5, cells=36, end=3.0),
     'E5': dict(variants=('softmax', 'multihead', 'l2', 'sinkhorn'), box=6, cells=36, end=0.6,
-               l2=dict(cells=24, end=2.0), sinkhorn=dict(cells=20, end=1.0)),
+               l2=dict(cells=24, end=2.0), sinkhorn=dict(cells=20, end=1.0), multihead=dict(end=0.22)),
     'E6': dict(variants=('softmax', 'l2', 'multihead'), box=6, cells=36, end=5.0),
 }
 
@@ -267,7 +267,8 @@ NOTES = {
     'E3': 'H = 2 with Q of shape 1 x 2: the second head\'s row block is empty and adds nothing, so one head '
           '(C = e_1 e_1^T V) is written.',
     ('E5', 'softmax'): 'Runs stop at t*/2 of their Sigma_0 (--set by the script).',
-    ('E5', 'multihead'): 'Runs stop at t*/2 of their Sigma_0 (--set by the script).',
+    ('E5', 'multihead'): 'C_h = e_h e_h^T is not scalar, so no closed-form t*: runs stop at t = 0.22, about '
+                         'half the earliest ODE blow-up time of the grid subset (0.455).',
     'E6': 'Grid runs to t = 5, before the earliest blow-up (t = 11 on the full grid).',
     ('E6', 'multihead'): 'The authors\' multi-head call passes no H, so H = 1: the same ODE as softmax.',
     ('E1', 'sinkhorn'): 'Sinkhorn on a coarser mesh (direct sums in every iteration).',
