@@ -479,6 +479,19 @@ namespace tpde::postprocess
     return cloud;
   }
 
+  MeshDensity::Quadrature MeshDensity::quadrature_rule(unsigned int subdivisions) const
+  {
+    Quadrature rule;
+    rule.dim = point_dimension();
+    for (const QuadraturePoint &q : quadrature(subdivisions))
+      {
+        append_point(q, rule.points);
+        rule.weights.push_back(q.JxW);
+        rule.values.push_back(q.density);
+      }
+    return rule;
+  }
+
   double MeshDensity::atom_cell_diameter(unsigned int subdivisions) const
   {
     double largest = 0;

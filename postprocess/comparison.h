@@ -106,6 +106,16 @@ namespace tpde::postprocess
     /// Gauss atoms, (p + 1)^dim on each of subdivisions^dim sub-cells, weights
     /// rho JxW / mass (negative values of rho clipped to 0, then renormalised).
     WeightedCloud atoms(unsigned int subdivisions) const;
+    /// The Gauss points of atoms() with their weights JxW (negative values kept, not normalised):
+    /// sum of weights x values is mass(), exact for the cell polynomials.
+    struct Quadrature
+    {
+      unsigned int        dim = 1;
+      std::vector<double> points;  // size() x dim (point_dimension())
+      std::vector<double> weights; // JxW
+      std::vector<double> values;  // the field at the points
+    };
+    Quadrature quadrature_rule(unsigned int subdivisions = 1) const;
     /// Largest sub-cell diameter: an upper bound of W2(grid, atoms) for rho >= 0.
     double atom_cell_diameter(unsigned int subdivisions) const;
 

@@ -198,8 +198,9 @@ namespace
   void print_validation(const tpde::Parameters &parameters, const tpde::RunSize &size)
   {
     std::cout << parameters.file << ": valid (" << parameters.dimension << "D"
-              << (parameters.masked() ? " tokens on a (s, x) mesh" : "")
-              << (parameters.on_surface()       ? " tokens on the unit sphere S^2, a surface mesh"
+              << (parameters.masked() && parameters.mesh.on_sphere() ? " tokens on the unit circle, a (s, theta) mesh"
+                  : parameters.masked()                              ? " tokens on a (s, x) mesh"
+                  : parameters.on_surface()   ? " tokens on the unit sphere S^2, a surface mesh"
                   : parameters.mesh.on_sphere() ? " tokens on the unit circle, meshed by the angle"
                                                 : "")
               << ")\n";

@@ -37,7 +37,7 @@ namespace tpde::attention
     Matrix       K; // k x dim
     Matrix       V; // dim x dim
     // How the exponential variants (softmax, l2, unnormalized; multihead per
-    // head and sinkhorn's velocity, which use them) sum over the
+    // head and sinkhorn's velocity, which use them; and sinkhorn's iterations) sum over the
     // sources: all pairs (direct), interpolation in score space to a
     // relative tolerance (fast, see fast_summation.h), or fast where it pays
     // (automatic, rule in exponential_kernel.h). Other variants are direct.

@@ -95,8 +95,9 @@ namespace tpde::attention
       if (variant.declare_entries)
         variant.declare_entries(entries);
     entries.declare_choice("evaluation", "auto", evaluations(),
-                           "How softmax, multihead, l2 and unnormalized (and sinkhorn's velocity once its potentials "
-                           "are found) sum over the sources (the other types are always direct).");
+                           "How softmax, multihead, l2 and unnormalized (and sinkhorn: its iterations' sums, with the "
+                           "potentials to an absolute error of 'sinkhorn tolerance' / 4, and its velocity) sum over the "
+                           "sources (the other types are always direct).");
     entries.declare("tolerance", "1e-10", EntryPattern::anything(),
                     "Relative accuracy of evaluation = fast (and auto when it picks fast): a positive number, at "
                     "least ~1e-13 (the rounding of the score vectors).");

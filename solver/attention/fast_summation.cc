@@ -176,6 +176,11 @@ namespace tpde::attention::fast
 
     bool Interpolator::find_scale(const Indices &sources)
     {
+      if (sum.absolute_error)
+        {
+          log_half_budget = std::log(0.5 * tolerance);
+          return true;
+        }
       Indices sample;
       const std::size_t stride = std::max<std::size_t>(1, n_targets / scale_sample_size);
       for (std::size_t t = 0; t < n_targets; t += stride)

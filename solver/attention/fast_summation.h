@@ -53,6 +53,7 @@
 // geometrically, as these analytic functions' do, checked at two points),
 // the result satisfies
 //   max_t |v_fast(x_t) - v_direct(x_t)| <= tolerance max_t |v_direct(x_t)|
+// (with ExponentialSum::absolute_error: max_t |L_fast - L_direct| <= tolerance for q = 0)
 // (max norm over targets and components) up to the rounding of the score
 // vectors, ~1e-16 times the largest |score|. tests/kernels/test_fast_summation.cc
 // checks it for every variant against the direct sums.
@@ -71,6 +72,11 @@ namespace tpde::attention::fast
     unsigned int dim = 0;
     /// Outputs per point: dim components of q, then L if log_scale.
     bool log_scale = false;
+    /// With log_scale: the budget is absolute instead of relative to the
+    /// velocity, every box needs |error of q| + |error of L| <= tolerance / 2
+    /// (no scale sample). For sums whose logarithm is the result, e.g. the
+    /// Sinkhorn potentials (sinkhorn.cc), with V = 0 so that q = 0.
+    bool absolute_error = false;
 
     /// The sources, for pruning: n_sources points y_j (row-major) and log_weight l_j.
     std::size_t   n_sources  = 0;

@@ -129,13 +129,18 @@ bool Interpolator::evaluate_nodes_exactly(const Box &box, BoxLevels &levels)
   return true;
 }
 
+double Interpolator::log_weight(const Estimate &estimate) const
+{
+  return sum.absolute_error ? 1. : estimate.largest_q;
+}
+
 double Interpolator::coefficient_size(const Estimate &estimate, std::size_t node) const
 {
   const std::vector<double> &coefficients = estimate.interpolant.coefficients;
   double                     q            = 0.;
   for (unsigned int i = 0; i < dim; ++i)
     q = std::max(q, std::abs(coefficients[node * n_outputs + i]));
-  return q + (sum.log_scale ? estimate.largest_q * std::abs(coefficients[node * n_outputs + dim]) : 0.);
+  return q + (sum.log_scale ? log_weight(estimate) * std::abs(coefficients[node * n_outputs + dim]) : 0.);
 }
 
 Interpolator::Estimate Interpolator::estimate_error(BoxLevels &levels) const
@@ -155,7 +160,8 @@ Interpolator::Estimate Interpolator::estimate_error(BoxLevels &levels) const
       if (sum.log_scale)
         largest_log_scale = std::max(largest_log_scale, node_values[node * n_outputs + dim]);
     }
-  estimate.budget = std::exp(log_half_budget - (sum.log_scale ? largest_log_scale : 0.));
+  estimate.budget =
+    std::exp(log_half_budget - (sum.log_scale && !sum.absolute_error ? largest_log_scale : 0.));
 
   Interpolant &interpolant = estimate.interpolant;
   interpolant.degrees      = degrees;
@@ -200,7 +206,7 @@ Interpolator::Estimate Interpolator::estimate_error(BoxLevels &levels) const
         q_error = std::max(q_error, std::abs(interpolated[i] - reference[i]));
       error = std::max(error,
                        q_error + (sum.log_scale ?
-                                    estimate.largest_q * std::abs(interpolated[dim] - reference[dim]) :
+                                    log_weight(estimate) * std::abs(interpolated[dim] - reference[dim]) :
                                     0.));
     }
   estimate.error = error;

@@ -330,6 +330,10 @@ namespace tpde::attention::fast::detail
       double      largest_coefficient = 0.; // largest of degree >= 1
     };
 
+    /// What an error of L weighs against one of q: max|q| (the velocity
+    /// is q e^L), or 1 with ExponentialSum::absolute_error.
+    double log_weight(const Estimate &estimate) const;
+
     static constexpr std::size_t n_check_points = 2;
 
     /// Degrees and costs of a new box.

@@ -12,6 +12,7 @@
 #include "common/matrix.h"
 
 #include <cstddef>
+#include <limits>
 #include <vector>
 
 namespace tpde::attention
@@ -27,9 +28,26 @@ namespace tpde::attention
     /// max_j |sum_i p_i pi(y_i, y_j) - 1| over the sources with p_j > 0 for
     /// (f, g) as above (the rows are exact up to rounding).
     double marginal_error = 0;
+    /// With fast sums: the marginal error as measured with them plus the
+    /// bound of their errors, 2 tolerance / 4 (an estimate of the exact
+    /// marginal error from above, see sinkhorn.cc); whether they were used
+    /// to the end (false: gave up for the direct sums).
+    bool fast = false;
   };
 
   struct Parameters;
+
+  /// How solve_sinkhorn evaluates the two log-sum-exps of an iteration.
+  /// Direct: all pairs, exact to rounding. Fast: the fast summation
+  /// (fast_summation.h) with an absolute error bound on the potentials of a
+  /// quarter of the tolerance each (see sinkhorn.cc for why), giving up for
+  /// the direct sums for the rest of the solve once one sum's exact
+  /// evaluations exceed max_fraction of the direct sum's pairs.
+  struct SinkhornSummation
+  {
+    bool   fast         = false;
+    double max_fraction = std::numeric_limits<double>::infinity();
+  };
 
   /// Sinkhorn (physics.md §2.5): the matrix Gamma of the conditional mean
   /// E_pi[y | x] = alpha + Gamma (x - alpha) of the entropic plan of N(alpha, Sigma)
@@ -43,7 +61,8 @@ namespace tpde::attention
   /// column marginal error is <= tolerance or after max_iterations updates
   /// (then marginal_error > tolerance: the caller decides). sources is
   /// n_sources x dim row-major, weights >= 0 with a positive sum, dim = 1..3,
-  /// score_matrix dim x dim. Deterministic and threaded (TBB).
+  /// score_matrix dim x dim. Deterministic and threaded (TBB). `summation`:
+  /// direct sums by default.
   SinkhornSolution solve_sinkhorn(unsigned int               dim,
                                   std::size_t                n_sources,
                                   const double              *sources,
@@ -51,5 +70,6 @@ namespace tpde::attention
                                   const Matrix              &score_matrix,
                                   double                     tolerance,
                                   unsigned int               max_iterations,
-                                  const std::vector<double> &initial_potential);
+                                  const std::vector<double> &initial_potential,
+                                  const SinkhornSummation   &summation = {});
 } // namespace tpde::attention

@@ -140,7 +140,7 @@ namespace tpde
     , mapping(spacedim > dim ? std::max(4u, discretization.degree + 2) : 1u)
     , dof_handler()
     , frozen_first_coordinate_(frozen_first_coordinate)
-    , periodic_(dim == 1 && mesh.on_sphere())
+    , periodic_(spacedim == dim && mesh.on_sphere())
   {
     build_mesh(*triangulation, mesh, parameter_file);
     dof_handler.reinit(*triangulation);
@@ -432,7 +432,9 @@ namespace tpde
     }
 
     /// Face f of `cell` (side 0) and `other` (side 1; an invalid cell on the boundary).
-    void add_face(const CellIterator &cell, unsigned int f, const Neighbour<dim, spacedim> &other)
+    /// `across_period`: the face joining theta = 2 pi (side 0) to theta = 0.
+    void add_face(const CellIterator &cell, unsigned int f, const Neighbour<dim, spacedim> &other,
+                  bool across_period = false)
     {
       constexpr unsigned int n_sub = dealii::GeometryInfo<dim>::max_children_per_face;
       Face                   face;
@@ -447,7 +449,9 @@ namespace tpde
           face.owned[1]      = other.cell->is_locally_owned();
           face.trace[1]      = other.face * (n_sub + 1) + (dim == 1 ? 0 : other.subface);
           face.owned_cell[1] = face.owned[1] ? owned_index.at(other.cell) : -1;
-          if (!space.periodic_)
+          // Across the period the points differ by 2 pi in theta; in the box
+          // mesh's standard orientation the face as numbered matches.
+          if (!across_period)
             face.trace[1] = matching_trace(cell, other);
         }
       else
@@ -542,20 +546,37 @@ namespace tpde
   template <int dim, int spacedim>
   void DGSpace<dim, spacedim>::add_periodic_face(FaceBuilder &builder, const CellIterator &cell, unsigned int f)
   {
-    // The face at theta = 2 pi (face 1 of the last cell) joins the first
-    // cell's face 0; a shared 1D mesh knows every cell, so the first cell is
-    // found from the coarse cell at theta = 0. Added once, where a side is owned.
-    if (f != 1)
-      return;
-    auto first = dof_handler.begin(0);
-    while (first->has_children())
-      first = first->child(0);
-    if (!cell->is_locally_owned() && !first->is_locally_owned())
+    // The angle theta is the last coordinate. The face at theta = 2 pi (the
+    // upper face along it) joins a face at theta = 0. 1D: a shared mesh knows
+    // every cell, so the first cell is found from the coarse cell at theta =
+    // 0. (s, theta): deal.II's periodicity (mesh_builder.cc) names the
+    // neighbour, a ghost if not owned. Added once, where a side is owned.
+    if (f != 2 * dim - 1)
       return;
     Neighbour<dim, spacedim> other;
-    other.cell = first;
-    other.face = 0;
-    builder.add_face(cell, f, other);
+    if constexpr (dim == 1)
+      {
+        auto first = dof_handler.begin(0);
+        while (first->has_children())
+          first = first->child(0);
+        other.cell = first;
+        other.face = 0;
+      }
+    else
+      {
+        if (!cell->has_periodic_neighbor(f))
+          throw std::logic_error("DGSpace: the face at theta = 2 pi has no periodic neighbour (boundary id " +
+                                 std::to_string(cell->face(f)->boundary_id()) + ", " +
+                                 std::to_string(triangulation->get_periodic_face_map().size()) + " periodic faces)");
+        const auto neighbour = cell->periodic_neighbor(f);
+        if (neighbour->has_children() || neighbour->level() != cell->level())
+          throw std::logic_error("DGSpace: the mesh is not conforming across theta = 2 pi");
+        other.cell = neighbour;
+        other.face = cell->periodic_neighbor_face_no(f);
+      }
+    if (other.cell->is_artificial() || (!cell->is_locally_owned() && !other.cell->is_locally_owned()))
+      return;
+    builder.add_face(cell, f, other, true);
   }
 
   template <int dim, int spacedim>
@@ -573,7 +594,7 @@ namespace tpde
           {
             if (cell->at_boundary(f))
               {
-                if (periodic_)
+                if (periodic_ && f / 2 == dim - 1) // the angle's ends
                   add_periodic_face(builder, cell, f);
                 else if (cell->is_locally_owned())
                   builder.add_face(cell, f, Neighbour<dim, spacedim>());

@@ -81,9 +81,10 @@ namespace tpde
     /// nodes along it (fixed s-node) carries its own conserved mass; the
     /// positivity limiter then works line by line (check points on node lines).
     bool frozen_first_coordinate() const { return frozen_first_coordinate_; }
-    /// The circle's chart (Mesh/domain = sphere, d = 2): the mesh is theta in
-    /// [0, 2 pi) and its two ends are one interior face (stored from the cell
-    /// at 2 pi, normal +1, points at theta = 2 pi).
+    /// The circle's chart (Mesh/domain = sphere, d = 2): the LAST coordinate
+    /// is the angle theta in [0, 2 pi) (the mesh is theta, or (s, theta) with
+    /// masked attention) and its two ends are one interior face (stored from
+    /// the cell at 2 pi, normal +1 along theta, points at theta = 2 pi).
     bool periodic() const { return periodic_; }
 
     // --- owned cells

@@ -46,17 +46,21 @@ namespace tpde
       bool                                  on_sphere;
     };
 
-    /// A density on the circle seen through the angle chart of its mesh.
-    class CircleDensityFunction : public dealii::Function<1>
+    /// A density on the circle seen through the angle chart of its mesh: the
+    /// last coordinate is theta (before it, masked attention's s).
+    template <int dim>
+    class CircleDensityFunction : public dealii::Function<dim>
     {
     public:
       explicit CircleDensityFunction(std::shared_ptr<const InitialDensity> density)
         : density(std::move(density))
       {}
-      double value(const dealii::Point<1> &p, unsigned int = 0) const override
+      double value(const dealii::Point<dim> &p, unsigned int = 0) const override
       {
-        double x[2];
-        sphere::circle_point(p[0], x);
+        double x[dim + 1];
+        for (int c = 0; c + 1 < dim; ++c)
+          x[c] = p[c];
+        sphere::circle_point(p[dim - 1], x + dim - 1);
         return density->value(x);
       }
 
@@ -70,10 +74,10 @@ namespace tpde
   {
     if (ic.sphere)
       {
-        if constexpr (dim == 1 && spacedim == 1)
+        if constexpr (dim == spacedim && dim <= 2) // theta, or (s, theta)
           {
-            if (ic.density->dimension() == 2)
-              return std::make_unique<CircleDensityFunction>(ic.density);
+            if (ic.density->dimension() == dim + 1)
+              return std::make_unique<CircleDensityFunction<dim>>(ic.density);
           }
         else if constexpr (spacedim == 3 && dim == 2)
           {

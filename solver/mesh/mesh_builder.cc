@@ -151,7 +151,18 @@ namespace tpde
             upper[k]        = mesh.upper_corner[k];
             subdivisions[k] = mesh.subdivisions[k];
           }
-        dealii::GridGenerator::subdivided_hyper_rectangle(triangulation, subdivisions, lower, upper);
+        // Masked attention on the circle, (s, theta): theta's two ends are one
+        // face, joined by deal.II's periodicity (p4est then keeps the cells
+        // across it as ghosts). Before refinement, as p4est requires.
+        const bool angle_last = dim > 1 && mesh.on_sphere();
+        dealii::GridGenerator::subdivided_hyper_rectangle(triangulation, subdivisions, lower, upper, angle_last);
+        if (angle_last)
+          {
+            std::vector<dealii::GridTools::PeriodicFacePair<typename dealii::Triangulation<dim, spacedim>::cell_iterator>>
+              pairs;
+            dealii::GridTools::collect_periodic_faces(triangulation, 2 * (dim - 1), 2 * (dim - 1) + 1, dim - 1, pairs);
+            triangulation.add_periodicity(pairs);
+          }
       }
     else
       create_from_file(triangulation, mesh, parameter_file);

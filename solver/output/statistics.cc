@@ -3,6 +3,7 @@
 #include "dg/cell_chunks.h"
 
 #include "sphere/circle_chart.h"
+#include "sphere/circle_diagnostics.h"
 #include "sphere/surface_kernel.h"
 
 #include <deal.II/base/mpi.h>
@@ -33,8 +34,11 @@ namespace tpde
     double             x[3];
     if constexpr (spacedim > dim) // S^2: the point on the sphere, as the kernel sees it
       sphere::project_to_sphere(1, space.node_point(k, q), x);
-    else if (on_circle)
-      sphere::circle_point(space.node_point(k, q)[0], x);
+    else if (on_circle) // (s,) theta -> (s,) cos theta, sin theta
+      {
+        std::copy(space.node_point(k, q), space.node_point(k, q) + dim - 1, x);
+        sphere::circle_point(space.node_point(k, q)[dim - 1], x + dim - 1);
+      }
     else
       std::copy(space.node_point(k, q), space.node_point(k, q) + dim, x);
     sums[0] += m;
@@ -83,7 +87,9 @@ namespace tpde
         const std::string prefix = "slice" + std::to_string(k) + "_";
         h.push_back(prefix + "s");
         h.push_back(prefix + "mass");
-        append_moment_columns(h, prefix, dim - 1);
+        append_moment_columns(h, prefix, slice_dimension());
+        for (unsigned int l = 1; l <= slice_modes; ++l)
+          h.push_back(prefix + "mode_" + std::to_string(l));
         if (!slices[k].exact)
           continue;
         append_moment_columns(h, prefix + "ref_", dim - 1);
@@ -96,6 +102,7 @@ namespace tpde
   template <int dim, int spacedim>
   void Statistics<dim, spacedim>::add_slices(const SliceSetup &setup)
   {
+    slice_modes    = on_circle() ? setup.modes : 0;
     bool any_exact = false;
     for (const double s : setup.positions)
       {
@@ -127,13 +134,16 @@ namespace tpde
   template <int dim, int spacedim>
   std::vector<double> Statistics<dim, spacedim>::slice_sums(const double *u, const reference::GaussianDensity *exact) const
   {
-    constexpr int          d      = dim > 1 ? dim - 1 : 1;
-    constexpr unsigned int n_sums = 1 + d + d * d + 2;
-    std::vector<double>    sums(slices.size() * n_sums, 0.);
+    constexpr int      d      = dim > 1 ? dim - 1 : 1; // chart coordinates after s
+    const unsigned int m      = slice_dimension();
+    const unsigned int n_sums = 1 + m + m * m + 2 + 2 * slice_modes;
+    std::vector<double> sums(slices.size() * n_sums, 0.);
     if constexpr (dim > 1)
       {
         const unsigned int      n = space.n_nodes();
         const dealii::QGauss<d> gauss(space.degree() + 1), fine(space.degree() + 3);
+        // On the circle: the slices' angles and weights, for their modes.
+        std::vector<std::vector<double>> angles(slices.size()), angle_weights(slices.size());
 
         // The cell polynomial at (tau, x-points), tau the slice's relative
         // position in the cell; cached per tau (few values on a mesh).
@@ -187,22 +197,34 @@ namespace tpde
                 const double tau = (s - lo[0]) / (hi[0] - lo[0]);
                 double      *sum = &sums[l * n_sums];
                 add(gauss, values_at(gauss_values, gauss, tau), [&](double rho, const double *x, double w) {
-                  sum[0] += rho * w;
-                  for (int i = 0; i < d; ++i)
+                  double y[3];
+                  if (on_circle())
                     {
-                      sum[1 + i] += rho * w * x[i];
-                      for (int j = 0; j < d; ++j)
-                        sum[1 + d + i * d + j] += rho * w * x[i] * x[j];
+                      sphere::circle_point(x[0], y);
+                      angles[l].push_back(x[0]);
+                      angle_weights[l].push_back(rho * w);
+                    }
+                  else
+                    std::copy(x, x + d, y);
+                  sum[0] += rho * w;
+                  for (unsigned int i = 0; i < m; ++i)
+                    {
+                      sum[1 + i] += rho * w * y[i];
+                      for (unsigned int j = 0; j < m; ++j)
+                        sum[1 + m + i * m + j] += rho * w * y[i] * y[j];
                     }
                 });
                 if (slices[l].exact && exact)
                   add(fine, values_at(fine_values, fine, tau), [&](double rho, const double *x, double w) {
                     const double e = rho - exact->evaluate(x);
-                    sum[1 + d + d * d] += std::abs(e) * w;
-                    sum[2 + d + d * d] += e * e * w;
+                    sum[1 + m + m * m] += std::abs(e) * w;
+                    sum[2 + m + m * m] += e * e * w;
                   });
               }
           }
+        for (std::size_t l = 0; l < slices.size() && slice_modes > 0; ++l)
+          sphere::add_mode_sums(slice_modes, angles[l].size(), angles[l].data(), angle_weights[l].data(),
+                                &sums[l * n_sums + 3 + m + m * m]);
         dealii::Utilities::MPI::sum(sums, space.communicator, sums);
       }
     return sums;
@@ -212,16 +234,19 @@ namespace tpde
   void Statistics<dim, spacedim>::append_slice_columns(std::size_t l, const double *sum, const reference::GaussianState *state,
                                              std::vector<double> &row) const
   {
-    constexpr int d    = dim > 1 ? dim - 1 : 1;
-    const double  mass = sum[0];
-    double        mean[d], cov[d * d];
+    const unsigned int d    = slice_dimension();
+    const double       mass = sum[0];
+    double             mean[3], cov[9];
     row.push_back(slices[l].s);
     row.push_back(mass);
-    for (int i = 0; i < d; ++i)
+    for (unsigned int i = 0; i < d; ++i)
       row.push_back(mean[i] = sum[1 + i] / mass);
-    for (int i = 0; i < d; ++i)
-      for (int j = 0; j < d; ++j)
+    for (unsigned int i = 0; i < d; ++i)
+      for (unsigned int j = 0; j < d; ++j)
         row.push_back(cov[i * d + j] = sum[1 + d + i * d + j] / mass - mean[i] * mean[j]);
+    const double *modes = sum + 3 + d + d * d; // cos, sin sums per mode
+    for (unsigned int k = 0; k < slice_modes; ++k)
+      row.push_back(std::hypot(modes[2 * k], modes[2 * k + 1]));
     if (!slices[l].exact)
       return;
     append_reference_moments(row, state, d, 4);
@@ -231,13 +256,13 @@ namespace tpde
     // deviation where the exact mean is (near) 0; covariance error
     // relative to the largest exact entry.
     double mean_error = 0., mean_size = 0., cov_error = 0., cov_size = 0.;
-    for (int i = 0; i < d; ++i)
+    for (unsigned int i = 0; i < d; ++i)
       {
         mean_error += (mean[i] - state->mean[i]) * (mean[i] - state->mean[i]);
         mean_size += state->mean[i] * state->mean[i];
       }
-    for (int i = 0; i < d; ++i)
-      for (int j = 0; j < d; ++j)
+    for (unsigned int i = 0; i < d; ++i)
+      for (unsigned int j = 0; j < d; ++j)
         {
           cov_error = std::max(cov_error, std::abs(cov[i * d + j] - state->covariance(i, j)));
           cov_size  = std::max(cov_size, std::abs(state->covariance(i, j)));
@@ -293,7 +318,7 @@ namespace tpde
       [&](std::size_t begin, std::size_t end, std::vector<double> &partial) {
         for (std::size_t k = begin; k < end; ++k)
           for (unsigned int q = 0; q < n; ++q)
-            add_node_moments(space, sphere != nullptr, D, in, k, q, partial);
+            add_node_moments(space, on_circle(), D, in, k, q, partial);
       },
       [](std::vector<double> total, const std::vector<double> &partial) {
         for (std::size_t a = 0; a + 1 < total.size(); ++a)

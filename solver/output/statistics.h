@@ -43,6 +43,8 @@ namespace tpde
     double                                  exact_below = 0.;
     std::string                             base_type;
     attention::Layers                       layers; // the masked kernel's weights, per layer
+    /// On the circle, (s, theta): the columns slice<k>_mode_1 .. _mode_<modes>.
+    unsigned int                            modes = 0;
   };
 
   template <int dim, int spacedim = dim>
@@ -74,7 +76,8 @@ namespace tpde
     /// The columns of the slices, appended to `row`.
     void compute_slices(double time, const double *owned_values, std::vector<double> &row);
     /// Per slice (summed over all ranks): mass, first and second moments, and
-    /// with `exact` the L1 and squared L2 errors against it.
+    /// with `exact` the L1 and squared L2 errors against it; on the circle
+    /// then the cos and sin sums of modes 1..slice_modes.
     std::vector<double> slice_sums(const double *owned_values, const reference::GaussianDensity *exact) const;
     /// The columns of slice `l` from its sums.
     void append_slice_columns(std::size_t l, const double *sum, const reference::GaussianState *state,
@@ -90,13 +93,19 @@ namespace tpde
     };
     std::vector<Slice>                            slices;
     ReferenceTracker                              slice_reference{nullptr};
+    unsigned int                                  slice_modes = 0;
 
     const DGSpace<dim, spacedim>                             &space;
     ReferenceTracker                              reference;
     const attention::Kernel                      *kernel;
     std::unique_ptr<SphereStatistics<dim, spacedim>>        sphere;
 
-    unsigned int moment_dimension() const { return spacedim > dim ? spacedim : sphere ? 2 : dim; }
+    /// On the circle's chart (the last coordinate theta) the moments are of
+    /// the ambient point: (cos, sin) after s.
+    bool         on_circle() const { return spacedim == dim && space.periodic(); }
+    unsigned int moment_dimension() const { return spacedim > dim ? spacedim : on_circle() ? dim + 1 : dim; }
+    /// The moments of a slice: of x, or of (cos theta, sin theta).
+    unsigned int slice_dimension() const { return on_circle() ? 2 : dim > 1 ? dim - 1 : 1; }
   };
 
 } // namespace tpde

@@ -201,7 +201,7 @@ namespace tpde
         for (unsigned int l = 0; l < points_per_cell; ++l)
           for (unsigned int c = 0; c < spacedim; ++c)
             coordinates[(k * points_per_cell + vtk_index[l]) * 3 + c] = fe_values.quadrature_point(l)[c];
-        if (space.periodic()) // the circle's chart: draw the ring, keep theta as a point array
+        if (dim == 1 && space.periodic()) // the circle's chart: draw the ring, keep theta as a point array
           for (unsigned int l = 0; l < points_per_cell; ++l)
             {
               double *x = &coordinates[(k * points_per_cell + l) * 3];
@@ -224,7 +224,7 @@ namespace tpde
     grid->SetCells(vtk_cell_type<dim>(order), cells);
     grid->GetCellData()->AddArray(mpi_rank);
     grid->GetCellData()->AddArray(refinement_level);
-    if (space.periodic())
+    if (dim == 1 && space.periodic()) // (s, theta) is drawn as the plane
       {
         vtkNew<vtkDoubleArray> theta;
         theta->SetName("theta");
@@ -356,7 +356,7 @@ namespace tpde
             interpolate(nodal.data(), velocity_values + k * points_per_cell * 3 + c, 3);
           }
       }
-    if (space.periodic())
+    if (dim == 1 && space.periodic()) // (s, theta) is drawn as the plane
       angular_to_tangent(vtkDoubleArray::SafeDownCast(grid->GetPoints()->GetData())->GetPointer(0), n_points,
                          velocity_values);
     if constexpr (spacedim > dim) // S^2: interpolated between nodes, the field leaves the tangent plane by O(h^2)

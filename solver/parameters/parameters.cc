@@ -184,12 +184,18 @@ namespace tpde
                       "type = masked: the density lives on (s, x) in [0, 1] x (the Mesh box), s the position in the "
                       "sequence and the FIRST coordinate of the mesh (ParaView's X axis), x the token (d = 1 or 2, so "
                       "the mesh is 2D or 3D). Coarse cells along s before 'global refinements' (which refine s too). "
-                      "s is a frozen label: mass moves only in x.");
+                      "s is a frozen label: mass moves only in x. With Mesh/domain = sphere and dimension = 2 the "
+                      "token is on the circle: the mesh is (s, theta) in [0, 1] x [0, 2 pi), theta periodic (the "
+                      "Mesh subdivisions around the circle, the kernel the circle's Fourier sums of 'masked "
+                      "kernel'), and the densities are per unit s and arc length.");
       entries.declare("slices", "0.25, 0.75", EntryPattern::anything(),
                       "type = masked: positions s in [0, 1] whose slices rho(s, .) get statistics.csv columns "
                       "slice<k>_* (k counts from 0): s, mass, mean and covariance in x and, when the data at and "
                       "below s is one Gaussian with an exact reference, the reference moments and errors (physics.md "
-                      "§2.7: exact there). A slice on a cell boundary is taken from the cell above (s = 1: below).");
+                      "§2.7: exact there). A slice on a cell boundary is taken from the cell above (s = 1: below). On "
+                      "the circle the moments are those of the ambient point (cos theta, sin theta), and "
+                      "slice<k>_mode_1 .. slice<k>_mode_L (L = Output/modes) are |int e^{i l theta} rho(s, theta) "
+                      "dtheta|, the Fourier amplitudes of the slice (mass 1).");
       entries.declare("positional decay", "0", EntryPattern::real(),
                       "type = masked: lambda >= 0; the token at s attends to the tokens at s' <= s with the weight "
                       "lambda e^{-lambda (s - s')} / (1 - e^{-lambda s}) (an ALiBi-type decay, physics.md §4.3). 0: the "
@@ -211,9 +217,9 @@ namespace tpde
     void read_masked_attention(const EntryReader &r, Parameters &p)
     {
       const unsigned int dim = p.dimension; // <= 2, checked with the attention type
-      if (p.mesh.domain != MeshParameters::Domain::box)
-        EntryReader(r.file(), "Mesh", {}).fail("domain", "masked attention needs domain = box (the s axis [0, 1] "
-                                                         "is added to the box)");
+      if (p.mesh.domain == MeshParameters::Domain::file)
+        EntryReader(r.file(), "Mesh", {}).fail("domain", "masked attention needs domain = box or sphere (the s "
+                                                         "axis [0, 1] is added to the box or the circle's angle)");
       auto &m          = p.masked_attention;
       m.s_subdivisions = r.integer("s subdivisions");
       for (const auto &item : r.items("slices", ','))
@@ -297,9 +303,10 @@ namespace tpde
       read_section(prm, name, "Attention", [&](const EntryReader &entries) {
         const EntryReader r = attention::with_weights(entries, weights, explicit_entries);
         p.attention_type = r.text("type");
-        if (p.masked() && p.mesh.on_sphere())
-          r.fail("type", "a type other than masked with Mesh/domain = sphere (masked attention on the sphere "
-                         "is not available yet)");
+        if (p.masked() && p.mesh.on_sphere() && dim != 2)
+          r.fail("type", "expected a type other than masked with Mesh/domain = sphere and dimension = " + std::to_string(dim) +
+                           " (masked attention on the sphere needs dimension = 2, the circle: the mesh is (s, "
+                           "theta))");
         if (p.masked() && dim > 2)
           EntryReader(name, "", {}).fail("dimension", "masked attention supports d = 1 or 2 (the mesh has d + 1 "
                                                       "dimensions: s and the token), got " + std::to_string(dim));

@@ -1,5 +1,7 @@
 #include "run/domain_setup.h"
 
+#include "attention/masked.h"
+
 #include "sphere/circle_chart.h"
 #include "sphere/circle_fourier.h"
 #include "sphere/surface_diagnostics.h"
@@ -19,8 +21,13 @@ namespace tpde
     // Fourier sums when A is zonal, else the ambient kernel at the embedded
     // points.
     std::vector<std::unique_ptr<attention::Kernel>> layers;
+    // Masked on the circle: the mask around the circle's kernel of 'masked
+    // kernel', at the points (s, theta).
     for (const attention::Parameters &layer : p.layers.attention)
-      layers.push_back(p.on_surface()         ? sphere::create_surface_kernel(p.attention_type, layer)
+      layers.push_back(p.on_surface() ? sphere::create_surface_kernel(p.attention_type, layer)
+                       : p.mesh.on_sphere() && p.masked()
+                         ? attention::make_masked_kernel(sphere::create_circle_kernel(layer.masked_kernel, layer),
+                                                         layer.positional_decay)
                        : p.mesh.on_sphere() ? sphere::create_circle_kernel(p.attention_type, layer)
                                             : attention::create(p.attention_type, layer));
     return std::make_unique<attention::LayeredKernel>(std::move(layers), p.layers.feed_forward);

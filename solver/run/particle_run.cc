@@ -306,6 +306,39 @@ namespace tpde
       return noise ? std::min(p.particles.time_step, noise->resolution()) : p.particles.time_step;
     }
 
+    /// RunOptions::initial_tokens, checked against the run's token count and dimension.
+    const std::vector<double> &given_tokens(const Parameters &p, const std::vector<double> &tokens)
+    {
+      const std::size_t expected = std::size_t(p.particles.number_of_tokens) * token_dimension(p);
+      if (tokens.size() != expected)
+        throw InputError(p.file + ": subsection 'Particles': " + std::to_string(tokens.size()) +
+                         " initial token coordinates given, expected " + std::to_string(expected) +
+                         " (number of tokens x " + std::to_string(token_dimension(p)) + ")");
+      for (const double x : tokens)
+        if (!std::isfinite(x))
+          throw InputError(p.file + ": subsection 'Particles': the initial tokens must be finite numbers");
+      return tokens;
+    }
+
+    /// The tokens at the start: a resumed run's, the caller's (RunOptions::initial_tokens) or sampled.
+    std::vector<double> starting_tokens(const Parameters &p, const RunOptions &options, const ParticleRunState &state)
+    {
+      if (options.resume)
+        return state.positions;
+      return options.initial_tokens ? given_tokens(p, *options.initial_tokens) : sample_initial_tokens(p);
+    }
+
+    /// An import writes the tokens of its files: no resume, no initial tokens.
+    void refuse_with_import(const Parameters &p, const RunOptions &options)
+    {
+      if (options.initial_tokens)
+        throw InputError(p.file + ": subsection 'Particles', entry 'import file': the tokens are imported, "
+                                  "expected no initial tokens besides");
+      if (options.resume)
+        throw InputError(p.file + ": subsection 'Particles', entry 'import file': --resume applies to particle runs "
+                                  "that integrate tokens, not to an import");
+    }
+
     /// The tokens' geometry (S^2 retraction, the circle's chart) and their noises.
     void configure_tokens(particles::ParticleSystem &system, const Parameters &p, ParticleRunState &state)
     {
@@ -330,9 +363,7 @@ namespace tpde
     const auto sphere_columns = p.mesh.on_sphere() ? std::optional<SphereSetup>(sphere_setup(p)) : std::nullopt;
     if (!p.particles.import_file.empty())
       {
-        if (options.resume)
-          throw InputError(p.file + ": subsection 'Particles', entry 'import file': --resume applies to particle runs "
-                                    "that integrate tokens, not to an import");
+        refuse_with_import(p, options);
         return import_tokens(p, *kernel, options, sphere_columns ? &*sphere_columns : nullptr);
       }
 
@@ -340,7 +371,7 @@ namespace tpde
     if (options.resume)
       state = read_particle_checkpoint(p);
     kernel->select_at(p.layers, state.progress.time);
-    particles::ParticleSystem system(*kernel, options.resume ? state.positions : sample_initial_tokens(p));
+    particles::ParticleSystem system(*kernel, starting_tokens(p, options, state));
     configure_tokens(system, p, state);
     ParticleStatistics        statistics(p, *kernel, sphere_columns ? &*sphere_columns : nullptr);
     ParticleRunSummary        summary;
@@ -407,7 +438,10 @@ namespace tpde
             throw PhysicalFailure("a token position is not finite at t = " + std::to_string(time) +
                                   " (velocity too large: reduce the time step)");
         record(step_count, state.dt);
-        if (const auto elapsed = clock.progress_due(schedule.finished(time)); talk && elapsed)
+        const auto elapsed = (talk || options.progress) ? clock.progress_due(schedule.finished(time)) : std::nullopt;
+        if (elapsed && options.progress)
+          options.progress({step_count, time, end_time, state.dt});
+        if (elapsed && talk)
           {
             std::printf("step %7lu  t = %.6g / %g (%5.1f%%)  dt = %.3e  ETA %.0f s\n", step_count, time, end_time,
                         100 * time / end_time, state.dt, *elapsed / time * (end_time - time));

@@ -149,7 +149,7 @@ namespace tpde
 
         auto exact = exact_gaussian_reference(parameters);
         statistics = std::make_unique<Statistics<dim, spacedim>>(*dg_space, std::move(exact), attention_kernel.get());
-        if (parameters.mesh.on_sphere())
+        if (parameters.mesh.on_sphere() && !parameters.masked()) // masked: modes per slice
           statistics->add_sphere(*attention_field, sphere_setup(parameters));
         if (parameters.masked())
           {
@@ -160,6 +160,7 @@ namespace tpde
             slices.exact_below = parameters.initial.upper_from < 1. ? parameters.initial.upper_from : 2.;
             slices.base_type   = parameters.attention.masked_kernel;
             slices.layers      = parameters.layers;
+            slices.modes       = parameters.output.modes; // used on the circle
             statistics->add_slices(slices);
           }
       }
@@ -414,7 +415,7 @@ namespace tpde
     if (options.write_output && parameters.output.write_vtu)
       {
         vtk = std::make_unique<VtkOutput<dim, spacedim>>(*dg_space, parameters.output.directory,
-                                               parameters.masked() ? std::vector<std::string>{"s", "x", "y"} :
+                                               parameters.masked() ? std::vector<std::string>{"s", parameters.mesh.on_sphere() ? "theta" : "x", "y"} :
                                                                      std::vector<std::string>{});
         vtk->setup();
         if (progress)
@@ -539,6 +540,10 @@ namespace tpde
     const auto   elapsed  = clock.progress_due(current_time >= end_time * (1 - 1e-14));
     if (!elapsed)
       return;
+    if (options.progress)
+      options.progress({step, current_time, end_time, dt});
+    if (options.quiet)
+      return;
     const double eta = *elapsed / current_time * (end_time - current_time);
     std::printf("step %7lu  t = %.6g / %g (%5.1f%%)  dt = %.3e  mass = %.15f  ETA %.0f s\n", step, current_time,
                 end_time, 100 * current_time / end_time, dt, column(summary.header, summary.last_row, "mass"), eta);
@@ -551,7 +556,8 @@ namespace tpde
     RunClock clock;
     if (!initialized)
       initialize();
-    const bool talk = dealii::Utilities::MPI::this_mpi_process(communicator) == 0 && !options.quiet;
+    const bool root = dealii::Utilities::MPI::this_mpi_process(communicator) == 0;
+    const bool talk = root && !options.quiet;
     open_outputs();
 
     RunSummary summary;
@@ -581,8 +587,8 @@ namespace tpde
         record(step_count, dt, clock, summary);
         if (schedule.pass(current_time))
           write_vtk();
-        check_budget_and_mass(step_count, summary, dealii::Utilities::MPI::this_mpi_process(communicator) == 0);
-        if (talk)
+        check_budget_and_mass(step_count, summary, root);
+        if (talk || (options.progress && root))
           report_progress(step_count, dt, clock, summary);
         if (options.write_output && checkpoints.due(current_time, clock.seconds(), communicator) &&
             !schedule.finished(current_time))

@@ -48,7 +48,7 @@ CASES = {
                quick_grids=[{'Mesh/global refinements': r} for r in (2, 3)],
                tokens=[10**3, 10**4, 10**5], quick_tokens=[10**3, 10**4]),
     'T6': dict(prm='parameters/gaussian-2d-isotropize.prm',
-               grids=[{'Mesh/subdivisions': n} for n in (8, 12, 16, 24, 32)],
+               grids=[{'Mesh/subdivisions': n} for n in (12, 16, 24, 32, 48, 64)],
                quick_grids=[{'Mesh/subdivisions': n} for n in (8, 12)],
                tokens=[10**3, 10**4, 10**5], quick_tokens=[10**3, 10**4]),
 }
