@@ -1,26 +1,27 @@
-#!/usr/bin/env python3
-"""The paper's Gaussian experiments (physics.md §3: E1, E2, E4, E5) as grid PDE runs.
+#!/usr/bin/python3
+"""The paper's Gaussian experiments (physics.md §3: E1-E7) as grid PDE runs.
 
-For every experiment and attention variant (softmax, l2, multihead, sinkhorn) this script runs
+Two sets of matrices: "authors" (default; parameters/paper/authors/, regenerated from the authors'
+seeds by paper_authors.py, E1-E6 with the variants each paper figure shows, Sigma_0 a documented
+subset of the paper's grid) and "hand" (parameters/paper/, explicit stand-ins, E1, E2, E4, E5).
+--all (paper_report.py) adds the moment ODE on the full grids, E7 and OUT/report.md. For every experiment and attention variant (softmax, l2, multihead, sinkhorn) this script runs
 `tpde run parameters/paper/<e>-<variant>.prm` once per initial covariance Sigma_0 of the
 experiment (the first is the file's own; the others are set with --set), reads each
 statistics.csv, and
-
   * draws <out>/<e>-<variant>.png: the PSD cone {v >= sqrt(u^2 + w^2)} in the coordinates
     (u, w, v) = (a - b, 2c, a + b) of Sigma = [a, c; c, b] (wireframe), the ODE trajectory of the
     moment equation (solid line: the solver's ref_cov_* columns at the grid's time steps; dashed:
     the same ODE integrated further by this script) and the grid covariance (points); for blow-up
     runs also Sigma / tr Sigma as (a - b, 2c)/(a + b) in the unit disk (the circle = rank one);
   * prints a table: experiment, variant, number of runs, the largest Frobenius-relative deviation
-    max_{t, runs} |Sigma_grid - Sigma_ODE|_F / |Sigma_ODE|_F (also up to half the end time only),
-    the wall time (sum and largest run),
-    and as a check of this script the largest deviation between its own ODE integration and the
-    solver's ref columns.
+    max_{t, runs} |Sigma_grid - Sigma_ODE|_F / |Sigma_ODE|_F (also up to half the end time only), the
+    wall time (sum, largest run), and the deviation of this script's own ODE from the ref columns.
 
 Runs whose output directory already holds a finished run of the same command and parameters are
-reused (--force reruns them). Only python3's standard library and gnuplot are needed.
+reused (--force reruns them). Needs the system python (numpy, matplotlib) and gnuplot.
 
-    postprocess/paper_experiments.py --tpde build/tpde --out output/paper [--only E1,E5] [--jobs 2]
+    postprocess/paper_experiments.py --all --out output/paper [--tpde build/tpde] [--jobs 2]
+    postprocess/paper_experiments.py --tpde build/tpde --out output/paper [--matrices hand] [--only E1,E5]
 """
 import argparse
 import concurrent.futures
@@ -34,7 +35,12 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PRM_DIR = os.path.join(ROOT, 'parameters', 'paper')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import paper_authors  # noqa: E402  (numpy)
+
+PRM_DIRS = dict(hand=os.path.join(ROOT, 'parameters', 'paper'),
+                authors=os.path.join(ROOT, 'parameters', 'paper', 'authors'))
+PRM_DIR = PRM_DIRS['hand']
 VARIANTS = ['softmax', 'l2', 'multihead', 'sinkhorn']
 
 
@@ -55,6 +61,24 @@ EXPERIMENTS = {
     'E5': dict(title='E5: blow-up / divergence', kind='blowup',
                sigmas=[(0.0, 0.0), (0.4, 0.3), (-0.4, 0.3)], ode_end=None),
 }
+for _e in EXPERIMENTS.values():
+    _e['variants'] = VARIANTS
+
+AUTHORS_KINDS = dict(E1=('collapse', 30.0), E2=('line', 1000.0), E3=('collapse', 1000.0),
+                     E4=('lines', 1000.0), E5=('blowup', None), E6=('blowup', None))
+
+
+def use_matrices(which):
+    """Switch EXPERIMENTS and PRM_DIR to the 'hand' or the 'authors' set."""
+    global PRM_DIR
+    PRM_DIR = PRM_DIRS[which]
+    if which == 'authors':
+        EXPERIMENTS.clear()
+        for e, (kind, ode_end) in AUTHORS_KINDS.items():
+            EXPERIMENTS[e] = dict(title='%s: %s' % (e, paper_authors.TITLES[e]), kind=kind, ode_end=ode_end,
+                                  sigmas=paper_authors.subset_sigmas(e),
+                                  variants=list(paper_authors.GRID[e]['variants']))
+
 
 # ----------------------------------------------------------------------------------------------
 # 2 x 2 matrix algebra (tuples of rows); Q, K may be k x 2 (lists of rows).
@@ -266,7 +290,8 @@ class Run:
     def finished_before(self):
         try:
             with open(os.path.join(self.directory, 'command.txt')) as f:
-                same = f.read() == shlex.join(self.command)
+                # the same arguments (the executable may have moved, e.g. another build folder)
+                same = shlex.split(f.read())[1:] == self.command[1:]
             with open(os.path.join(self.directory, 'wall.txt')) as f:
                 wall = float(f.read())
         except (OSError, ValueError):
@@ -289,8 +314,11 @@ class Run:
             return True
         return False
 
-    def execute(self, force):
+    def execute(self, force, no_run=False):
         if not force and self.finished_before():
+            return self
+        if no_run:
+            self.error = 'not run (--no-run)'
             return self
         if os.path.isdir(self.directory):
             shutil.rmtree(self.directory)
@@ -513,64 +541,83 @@ def self_test():
         u = ((math.cos(th),), (math.sin(th),))
         p = cone_point(scale(0.7, mul(u, transpose(u))))
         check('cone', abs(math.hypot(p[0], p[1]) - p[2]) + abs(line_angle(scale(0.7, mul(u, transpose(u)))) - deg), 1e-12)
+    paper_authors.self_test(ROOT, check, read_prm, attention_model, covariance_rate)
     for name, value in worst.items():
         print('%-20s %.2e' % (name, value))
     print('self-test passed')
 
 
-def main():
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--tpde', default=os.environ.get('TPDE', os.path.join(ROOT, 'build', 'tpde')),
                         help='the tpde executable (default: $TPDE or <repo>/build/tpde)')
     parser.add_argument('--out', default='output/paper', help='output folder (runs/, PNGs, table.md)')
+    parser.add_argument('--matrices', choices=['authors', 'hand'], default='authors',
+                        help="the authors' regenerated matrices (default) or the hand-chosen stand-ins")
     parser.add_argument('--only', default='', help='comma-separated filters: E1, l2, E5-softmax, ... (a run is kept if it matches one)')
+    parser.add_argument('--exclude', default='', help='comma-separated filters as --only: runs to leave out')
     parser.add_argument('--jobs', type=int, default=1, help='runs at the same time')
     parser.add_argument('--force', action='store_true', help='rerun even if a finished run is there')
+    parser.add_argument('--no-run', action='store_true', help='use finished runs only; report the others as missing')
     parser.add_argument('--no-plot', action='store_true', help='table only')
+    parser.add_argument('--all', action='store_true',
+                        help="authors' set: every grid run, the ODE on the full grids, E7, figures, OUT/report.md")
+    parser.add_argument('--e7-grid-draws', type=int, default=None, help='E7: d = 3 grid runs per variant (--all)')
+    parser.add_argument('--write-prm', action='store_true', help="rewrite parameters/paper/authors/*.prm")
     parser.add_argument('--self-test', action='store_true',
-                        help="check this script's ODEs and cone coordinates against closed forms (no tpde)")
-    args = parser.parse_args()
-    if args.self_test:
-        self_test()
-        return
-    args.out = os.path.abspath(args.out)
-    if not (os.path.isfile(args.tpde) and os.access(args.tpde, os.X_OK)):
-        sys.exit('paper_experiments.py: tpde executable not found: %s (use --tpde PATH)' % args.tpde)
-    if not args.no_plot and shutil.which('gnuplot') is None:
-        sys.exit('paper_experiments.py: gnuplot not found (use --no-plot for the table only)')
+                        help="check this script's ODEs, cone coordinates and the regenerated matrices (no tpde)")
+    return parser.parse_args()
 
-    # --only: tokens E1, softmax or E1-softmax; a run is kept if it matches some token.
+
+def run_filter(spec):
+    """Tokens E1, softmax or E1-softmax (comma-separated) -> predicate (experiment, variant) -> bool, or None."""
     wanted = []
-    for token in (s.strip() for s in args.only.split(',') if s.strip()):
+    for token in (t.strip() for t in spec.split(',') if t.strip()):
         e, _, v = token.partition('-')
         if e.upper() in EXPERIMENTS:
             wanted.append((e.upper(), v.lower() or None))
         elif token.lower() in VARIANTS:
             wanted.append((None, token.lower()))
         else:
-            sys.exit('paper_experiments.py: --only: unknown experiment or variant %r' % token)
+            sys.exit('paper_experiments.py: --only/--exclude: unknown experiment or variant %r' % token)
         if wanted[-1][1] is not None and wanted[-1][1] not in VARIANTS:
-            sys.exit('paper_experiments.py: --only: unknown variant in %r' % token)
-    keep = lambda e, v: not wanted or any((we in (None, e)) and (wv in (None, v)) for we, wv in wanted)
-    exps = [e for e in EXPERIMENTS if any(keep(e, v) for v in VARIANTS)]
-    vars_ = [v for v in VARIANTS if any(keep(e, v) for e in exps)]
-    runs = [Run(e, v, i, uw, args) for e in exps for v in vars_ if keep(e, v)
-            for i, uw in enumerate(EXPERIMENTS[e]['sigmas'])]
-    if not runs:
-        sys.exit('paper_experiments.py: --only %s selects nothing' % args.only)
-    os.makedirs(args.out, exist_ok=True)
+            sys.exit('paper_experiments.py: --only/--exclude: unknown variant in %r' % token)
+    if not wanted:
+        return None
+    return lambda e, v: any((we in (None, e)) and (wv in (None, v)) for we, wv in wanted)
 
-    failures = []
+
+def select_runs(args):
+    only, exclude = run_filter(args.only), run_filter(args.exclude)
+    keep = lambda e, v: (only is None or only(e, v)) and (exclude is None or not exclude(e, v))
+    return [Run(e, v, i, uw, args) for e in EXPERIMENTS for v in EXPERIMENTS[e]['variants'] if keep(e, v)
+            for i, uw in enumerate(EXPERIMENTS[e]['sigmas'])]
+
+
+def execute_all(runs, args, label='grid runs'):
+    """Runs (or reuses) every run; progress with an estimate of the remaining time."""
+    failures, start, fresh, done = [], time.monotonic(), [], 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for r in pool.map(lambda r: r.execute(args.force), runs):
+        for r in pool.map(lambda r: r.execute(args.force, args.no_run), runs):
+            done += 1
             state = 'failed' if r.error else ('reused' if r.reused else 'done')
-            print('%-48s %-6s %7.1f s' % (r.label(), state, r.wall or 0.0), flush=True)
+            if not r.reused and not r.error:
+                fresh.append(r.wall)
+            elapsed = time.monotonic() - start
+            left = len(runs) - done
+            eta = '~%.0f s' % (elapsed / len(fresh) * left) if fresh else '?'
+            print('[%s %d/%d] %-44s %-6s %7.1f s | elapsed %5.0f s, remaining %s' % (
+                label, done, len(runs), r.label(), state, r.wall or 0.0, elapsed, eta), flush=True)
             if r.error:
                 failures.append(r)
+    return failures
 
-    table = []
-    for e in exps:
-        for v in vars_:
+
+def grid_table(runs, args):
+    """Loads the finished runs, draws the gnuplot figures; returns (rows, failures)."""
+    table, failures = [], []
+    for e in EXPERIMENTS:
+        for v in VARIANTS:
             group = [r for r in runs if r.experiment == e and r.variant == v]
             if not group or any(r.error for r in group):
                 continue
@@ -587,19 +634,59 @@ def main():
             limits = []
             if not args.no_plot:
                 _, limits = plot(e, v, group, args.out)
-            table.append((e, v, len(group), worst.deviation, '%s u=%g w=%g t=%.3g' % (
-                worst.experiment, *worst.uw, worst.worst_time), max(r.deviation_half for r in group),
-                max(r.ode_check for r in group),
-                sum(r.wall for r in group), max(r.wall for r in group),
-                ', '.join('%.1f' % a for a in limits), max(r.rows[-1][0] for r in group)))
+            exact = ''
+            if args.matrices == 'authors' and EXPERIMENTS[e]['kind'] in ('line', 'lines'):
+                rec = paper_authors.recipe(e)
+                exact = ', '.join('%.1f' % a for a in paper_authors.isotropic_lines(rec['Q'], rec['K']))
+            table.append(dict(e=e, v=v, n=len(group), dev=worst.deviation,
+                              where='u=%.4g w=%.4g t=%.3g' % (*worst.uw, worst.worst_time),
+                              half=max(r.deviation_half for r in group), chk=max(r.ode_check for r in group),
+                              wall=sum(r.wall for r in group), wmax=max(r.wall for r in group),
+                              lim=', '.join('%.1f' % a for a in limits), exact=exact,
+                              tend=max(r.rows[-1][0] for r in group), runs=group))
+    return table, failures
 
+
+def table_text(table):
     head = ('| experiment | variant | runs | end time | max rel. deviation (grid vs ODE) | where | '
-            'same, to half the end time | script ODE vs ref | wall total [s] | wall max [s] | limit lines [deg] |')
-    lines = [head, '|' + '---|' * 11]
-    for e, v, n, dev, where, half, chk, wall, wmax, lim, tend in table:
-        lines.append('| %s | %s | %d | %.3g | %.2e | %s | %.2e | %.1e | %.1f | %.1f | %s |' % (
-            e, v, n, tend, dev, where.split(' ', 1)[1], half, chk, wall, wmax, lim or '-'))
-    text = '\n'.join(lines)
+            'same, to half the end time | script ODE vs ref | wall total [s] | wall max [s] | '
+            'limit lines, ODE continued [deg] | limit lines, authors\' matrices [deg] |')
+    lines = [head, '|' + '---|' * 12]
+    for t in table:
+        lines.append('| %s | %s | %d | %.3g | %.2e | %s | %.2e | %.1e | %.1f | %.1f | %s | %s |' % (
+            t['e'], t['v'], t['n'], t['tend'], t['dev'], t['where'], t['half'], t['chk'], t['wall'], t['wmax'],
+            t['lim'] or '-', t['exact'] or '-'))
+    return '\n'.join(lines)
+
+
+def main():
+    args = parse_args()
+    if args.self_test:
+        self_test()
+        return
+    if args.write_prm:
+        use_matrices('authors')
+        paper_authors.write_prm_files(PRM_DIRS['authors'], ROOT)
+        return
+    use_matrices('authors' if args.all else args.matrices)
+    if args.all:
+        args.matrices = 'authors'
+    args.out = os.path.abspath(args.out)
+    if not (os.path.isfile(args.tpde) and os.access(args.tpde, os.X_OK)):
+        sys.exit('paper_experiments.py: tpde executable not found: %s (use --tpde PATH)' % args.tpde)
+    if not args.no_plot and shutil.which('gnuplot') is None:
+        sys.exit('paper_experiments.py: gnuplot not found (use --no-plot for the table only)')
+    if args.all:
+        import paper_report
+        sys.exit(paper_report.run_all(args, sys.modules[__name__]))
+    runs = select_runs(args)
+    if not runs:
+        sys.exit('paper_experiments.py: --only %s selects nothing' % args.only)
+    os.makedirs(args.out, exist_ok=True)
+    failures = execute_all(runs, args)
+    table, more = grid_table(runs, args)
+    failures += more
+    text = table_text(table)
     print(text)
     with open(os.path.join(args.out, 'table.md'), 'w') as f:
         f.write(text + '\n')
