@@ -19,7 +19,9 @@ namespace tpde::sphere
     if (context.dim != 2 && context.dim != 3)
       r.fail("type", "type = " + type + " expected dimension 2 (the circle) or 3 (S^2), got dimension " +
                        std::to_string(context.dim));
-    if (context.s_coordinate)
+    // Masked attention on the circle: the same density of (x, y) at every s
+    // (initial_condition.cc, CircleDensityFunction).
+    if (context.s_coordinate && context.dim != 2)
       r.fail("type", "type = " + type + " has no masked-attention form (densities of (s, x))");
   }
 
