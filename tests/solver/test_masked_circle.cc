@@ -11,6 +11,7 @@
 //    within 1e-3 relative, at t = 0.5 and 1 and s = 0.375, 0.5, 0.625, 0.75, 1;
 //  * the total and every slice's mass are conserved to round-off;
 //  * bad input (S^2, dimension 3) is one line, exit 2.
+#include "support/masked_response.h"
 #include "support/solver_runs.h"
 
 #include "initial/initial_condition.h"
@@ -38,28 +39,10 @@ namespace
     return options;
   }
 
-  /// f(t, s) for s > s1 from physics.md §4.3: int_0^{s1} g_a(t, s; s0) ds0,
-  /// g_a = k_lambda(s, s0) sqrt(a t / Y) I_1(2 sqrt(a t Y)), by Simpson's rule
-  /// on panels halving towards s0 = 0 (where Y grows like log(1 / s0)).
+  /// f(t, s) for s > s1 from physics.md §4.3 (support/masked_response.h).
   double closed_form(double t, double s, double s1, double a, double lambda)
   {
-    const auto g = [&](double s0) {
-      const double Y = lambda > 0 ? std::log(std::expm1(lambda * s) / std::expm1(lambda * s0)) : std::log(s / s0);
-      const double k = lambda > 0 ? lambda * std::exp(-lambda * (s - s0)) / -std::expm1(-lambda * s) : 1. / s;
-      return k * std::sqrt(a * t / Y) * std::cyl_bessel_i(1., 2 * std::sqrt(a * t * Y));
-    };
-    double sum = 0;
-    for (int panel = 0; panel < 80; ++panel)
-      {
-        const double lo = s1 * std::ldexp(1., -panel - 1), hi = 2 * lo;
-        const int    intervals = 200;
-        const double step      = (hi - lo) / intervals;
-        double       panel_sum = g(lo) + g(hi);
-        for (int i = 1; i < intervals; ++i)
-          panel_sum += (i % 2 ? 4 : 2) * g(lo + i * step);
-        sum += panel_sum * step / 3;
-      }
-    return sum;
+    return masked_response_above(t, s, s1, a, lambda);
   }
 
   /// Every slice<k>_mass of a row.
