@@ -2,27 +2,29 @@
 """Runs one parameter file over noise seeds and writes the mean and spread of every statistics column.
 
     postprocess/ensemble.py FILE.prm [--seeds 8 | --seeds 1,5,9] [--set Subsection/entry=value ...]
-                            [--tpde build/tpde] [--out DIR] [--particles] [--columns a,b,...]
+                            [--build build] [--out DIR] [--particles] [--columns a,b,...]
 
-Each seed s is one run `tpde run FILE --set Noise/seed=s` (with --particles: `tpde particles`) into
-DIR/seed_<s> (Output/write vtu = false; --set entries are passed on). Over the seeds, at the times that
-every run's statistics.csv holds (the output times and, with common noise, the path nodes at which the
+Each seed s is one run of FILE with Noise/seed = s (with --particles: of the particle solver) into
+DIR/seed_<s> (Output/write vtu = false; --set entries are passed on), in this process through the tpde
+Python module of the build folder (BUILD/python; postprocess/tpde_module.py finds it). Over the seeds,
+at the times that every run's statistics.csv holds (the output times and, with common noise, the path nodes at which the
 grid cuts its steps: the steps between them differ from path to path), the script writes DIR/ensemble.csv with the column `time` and, for every other column c,
 c_mean, c_std (population standard deviation over the seeds), c_min and c_max; and DIR/ensemble.png:
 for each chosen column (--columns; default mean_0 and, when present, order_parameter) the mean, the band
 mean +- std, min and max, and every seed's run thinly.
 
 Exit codes: 0 written; 2 bad input (missing file, bad option, a run that fails, no common times): one
-line on stderr; 1 internal error. Needs numpy and matplotlib (Agg, headless).
-    postprocess/ensemble.py --self-test [--tpde build/tpde]   # checks itself on a short circle run
+line on stderr; 1 internal error. Needs numpy, matplotlib (Agg, headless) and the built module.
+    postprocess/ensemble.py --self-test [--build build]   # checks itself on a short circle run
 """
 import argparse
 import csv
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
+
+import tpde_module
 
 PROGRAM = "ensemble.py"
 
@@ -41,7 +43,9 @@ def parse_arguments(argv):
     parser.add_argument("prm", nargs="?", metavar="FILE.prm")
     parser.add_argument("--seeds", default="8", help="a count n (seeds 1..n) or a list 1,5,9")
     parser.add_argument("--set", action="append", default=[], metavar="ENTRY=VALUE", help="passed to tpde")
-    parser.add_argument("--tpde", default="build/tpde", help="the tpde executable")
+    parser.add_argument("--build", help="the build folder whose python/ holds the tpde module "
+                        "(default: $TPDE_BUILD or the source tree's build/)")
+    parser.add_argument("--tpde", help="the tpde executable: its folder is the build folder (as --build)")
     parser.add_argument("--out", default="output/ensemble", help="output folder")
     parser.add_argument("--particles", action="store_true", help="run `tpde particles` instead of the grid")
     parser.add_argument("--columns", default="", help="columns to plot, separated by ','")
@@ -65,32 +69,31 @@ def seeds_of(text):
                          % text)
 
 
-def run_seed(args, seed, folder):
-    """Runs one seed; returns its statistics.csv."""
-    command = [args.tpde, "particles" if args.particles else "run", args.prm, "--quiet", "--overwrite",
-               "--set", "Noise/seed=%d" % seed, "--set", "Output/directory=" + folder,
-               "--set", "Output/write vtu=false"]
-    if args.particles:
-        command += ["--set", "Particles/directory=" + os.path.join(folder, "particles")]
-    for entry in args.set:
-        command += ["--set", entry]
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if result.returncode != 0:
-        lines = result.stdout.strip().splitlines()
-        raise InputError("seed %d: tpde failed (exit %d): %s" % (seed, result.returncode, lines[-1] if lines else ""))
-    return os.path.join(folder, "particles", "statistics.csv") if args.particles else \
-        os.path.join(folder, "statistics.csv")
+def run_seed(tpde, args, seed, folder):
+    """Runs one seed through the module; returns its statistics {column: array}."""
+    entries = {"Noise/seed": seed, "Output/write vtu": False, "Output/directory": folder}
+    try:
+        entries.update(tpde_module.overrides(args.set))  # the user's entries last, as on the command line
+    except ValueError as e:
+        raise InputError(str(e))
+    try:
+        if args.particles:
+            run = tpde.particles(args.prm, set=entries, output=os.path.join(folder, "particles"))
+        else:
+            run = tpde.run(args.prm, set=entries, output=folder)
+    except tpde.InputError as e:
+        raise InputError("seed %d: %s" % (seed, e))
+    except tpde.PhysicalFailure as e:
+        raise InputError("seed %d: the run stopped: %s" % (seed, e))
+    return run.statistics
 
 
-def read_table(path):
-    """(header, {time key: row of floats}); the time key is the time rounded to 1e-9."""
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    if len(rows) < 2 or "time" not in rows[0]:
-        raise InputError("%s: not a statistics.csv with rows" % path)
-    header = rows[0]
-    at = header.index("time")
-    return header, {round(float(r[at]), 9): [float(x) for x in r] for r in rows[1:]}
+def read_table(statistics):
+    """(header, {time key: row of floats}) of a run's statistics; the time key is the time rounded to 1e-9."""
+    header = list(statistics)
+    columns = [statistics[name] for name in header]
+    return header, {round(float(t), 9): [float(c[i]) for c in columns]
+                    for i, t in enumerate(statistics["time"])}
 
 
 def ensemble(tables):
@@ -142,15 +145,18 @@ def plot(path, chosen, times, data, header):
 
 def main(argv):
     args = parse_arguments(argv)
+    build = args.build or (os.path.dirname(os.path.abspath(args.tpde)) if args.tpde else None)
     if args.self_test:
-        return self_test(args.tpde)
+        return self_test(build)
     if not args.prm or not os.path.isfile(args.prm):
         raise InputError("'%s': no such parameter file" % args.prm)
-    if not os.access(args.tpde, os.X_OK):
-        raise InputError("--tpde '%s': not an executable (build tpde first)" % args.tpde)
     seeds = seeds_of(args.seeds)
+    try:
+        tpde = tpde_module.load(build)
+    except tpde_module.ModuleMissing as e:
+        raise InputError(str(e))
     os.makedirs(args.out, exist_ok=True)
-    tables = [read_table(run_seed(args, s, os.path.join(args.out, "seed_%d" % s))) for s in seeds]
+    tables = [read_table(run_seed(tpde, args, s, os.path.join(args.out, "seed_%d" % s))) for s in seeds]
     out_header, rows, times, data, header = ensemble(tables)
     with open(os.path.join(args.out, "ensemble.csv"), "w", newline="") as f:
         writer = csv.writer(f)
@@ -166,14 +172,15 @@ def main(argv):
     return 0
 
 
-def self_test(tpde):
+def self_test(build):
     """A short circle run over 3 seeds: the CSV against the per-seed files, the physics, bad input."""
     import math
     here = os.path.dirname(os.path.abspath(__file__))
     prm = os.path.join(here, "..", "parameters", "common-noise-circle.prm")
     folder = tempfile.mkdtemp(prefix="tpde-ensemble-")
     try:
-        status = main([prm, "--seeds", "3,4,7", "--tpde", tpde, "--out", folder,
+        build_option = ["--build", build] if build else []
+        status = main([prm, "--seeds", "3,4,7", "--out", folder, *build_option,
                        "--set", "Time stepping/end time=0.5", "--set", "Output/interval=0.25"])
         assert status == 0
         with open(os.path.join(folder, "ensemble.csv")) as f:
@@ -200,9 +207,11 @@ def self_test(tpde):
         assert float(last["order_parameter_std"]) < 1e-6, last["order_parameter_std"]
         assert os.path.getsize(os.path.join(folder, "ensemble.png")) > 10000
         for bad, expected in ((["/nonexistent.prm"], "no such parameter file"),
-                              ([prm, "--seeds", "0", "--tpde", tpde], "--seeds"),
-                              ([prm, "--tpde", tpde, "--seeds", "1", "--out", folder, "--set", "Noise/seed=x"],
-                               "seed 1: tpde failed")):
+                              ([prm, "--seeds", "0", *build_option], "--seeds"),
+                              ([prm, *build_option, "--seeds", "1", "--out", folder, "--set", "Noise/seed=x"],
+                               "seed 1: "),
+                              ([prm, *build_option, "--seeds", "1", "--out", folder, "--set", "Noise/seed"],
+                               "expected Subsection/entry=value")):
             try:
                 main(bad)
                 raise AssertionError("accepted %s" % bad)

@@ -1,0 +1,46 @@
+"""The TPDE Python module for the postprocess scripts, found without the user setting PYTHONPATH.
+
+The scripts run the solver in-process through the module (the same C++ components as `tpde`): no
+subprocess, no parsing of printed lines, statistics as NumPy arrays. The module is built by the same
+CMake build as `tpde`, into BUILD/python.
+"""
+import importlib
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class ModuleMissing(Exception):
+    """The module is not built (or not importable): the message says where it was looked for."""
+
+
+def default_build():
+    """$TPDE_BUILD, else the source tree's build/."""
+    return os.environ.get("TPDE_BUILD", os.path.join(ROOT, "build"))
+
+
+def load(build=None):
+    """Imports and returns `tpde`: from PYTHONPATH if it is there, else from BUILD/python."""
+    folder = os.path.join(os.path.abspath(build or default_build()), "python")
+    if "tpde" in sys.modules:
+        return sys.modules["tpde"]
+    if os.path.isdir(os.path.join(folder, "tpde")) and folder not in sys.path:
+        sys.path.insert(0, folder)
+    try:
+        return importlib.import_module("tpde")
+    except ImportError as e:
+        raise ModuleMissing("the tpde Python module is not importable from %s (build it: cmake --build %s; "
+                            "needs Debian's pybind11-dev and python3-dev): %s"
+                            % (folder, build or default_build(), e))
+
+
+def overrides(entries):
+    """Command-line style 'Subsection/entry=value' texts as the module's {entry: value} dict."""
+    result = {}
+    for text in entries:
+        if "=" not in text:
+            raise ValueError("--set '%s': expected Subsection/entry=value" % text)
+        name, value = text.split("=", 1)
+        result[name.strip()] = value.strip()
+    return result
