@@ -83,54 +83,22 @@ namespace tpde::sphere
     return e;
   }
 
+  particles::Proposal uniform_proposal(unsigned int dim)
+  {
+    return [dim](const double *u, double *x) { uniform_point(dim, u, x); };
+  }
+
   std::vector<double> sample_by_rejection(const std::function<double(const double *)> &density, unsigned int dim,
                                           std::size_t n, particles::Sampling sampling, std::uint64_t seed,
                                           double bound)
   {
-    std::vector<double> x(dim), u(dim);
+    const particles::Proposal uniform = uniform_proposal(dim);
     if (!(bound > 0))
-      {
-        particles::UniformSource probes(particles::Sampling::quasi_random, dim - 1, seed);
-        for (int i = 0; i < 4096; ++i)
-          {
-            probes.next(u.data());
-            uniform_point(dim, u.data(), x.data());
-            const double value = density(x.data());
-            if (std::isfinite(value))
-              bound = std::max(bound, value);
-          }
-        if (!(bound > 0))
-          throw std::invalid_argument("the density is zero on every probe point of the sphere, so it cannot be "
-                                      "sampled");
-        bound *= 1.25;
-      }
-    std::vector<double> tokens(n * dim);
-    for (;;)
-      {
-        // Candidates: dim - 1 coordinates for the point, one for acceptance.
-        particles::UniformSource source(sampling, dim, seed);
-        std::size_t              accepted = 0;
-        double                   exceeded = 0;
-        for (std::size_t tries = 0; accepted < n; ++tries)
-          {
-            if (tries > 1000 * (n + 1000))
-              throw std::invalid_argument("rejection sampling on the sphere accepts almost no candidate "
-                                          "(is the density concentrated on a tiny part of the sphere?)");
-            source.next(u.data());
-            uniform_point(dim, u.data(), x.data());
-            const double value = density(x.data());
-            if (value > bound)
-              {
-                exceeded = value;
-                break;
-              }
-            if (u[dim - 1] * bound < value)
-              std::copy(x.begin(), x.end(), tokens.begin() + (accepted++) * dim);
-          }
-        if (exceeded == 0)
-          return tokens;
-        bound = 1.25 * exceeded;
-      }
+      bound = particles::probe_bound(dim - 1, uniform, density, dim, seed, "the sphere");
+    return particles::rejection_sampling(
+      dim, dim - 1, uniform, [&](std::size_t, const double *x) { return density(x); }, bound, n, sampling, seed,
+      "rejection sampling on the sphere accepts almost no candidate (is the density concentrated on a tiny part "
+      "of the sphere?)");
   }
 
   double SphereDensity::value(const double *x) const

@@ -32,6 +32,9 @@ namespace tpde::sphere
   /// azimuth 2 pi u_1 on S^2), so quasi-random points stay well spread.
   void uniform_point(unsigned int dim, const double *u, double *x);
 
+  /// uniform_point as a proposal of rejection sampling (dim - 1 numbers u).
+  particles::Proposal uniform_proposal(unsigned int dim);
+
   /// x / |x| in place; false (x unchanged) if x = 0 or not finite.
   bool normalise(unsigned int dim, double *x);
 

@@ -14,13 +14,20 @@ namespace tpde
 
   ParticleStatistics::ParticleStatistics(const Parameters &p, const attention::Kernel &kernel,
                                          const SphereSetup *setup)
-    : dim(p.dimension)
+    : dim(p.masked() ? (p.mesh.on_sphere() ? 3 : p.dimension + 1) : p.dimension) // s first
     , kernel(kernel)
     , reference(exact_gaussian_reference(p))
+    , circle(p.mesh.on_sphere() && p.dimension == 2)
+    , masked(p.masked())
   {
     if (setup)
       sphere_columns = *setup;
-    circle = setup && p.dimension == 2;
+    if (masked)
+      {
+        slices     = SliceColumns(masked_slice_setup(p), circle ? 2 : p.dimension, circle ? p.output.modes : 0, false);
+        window     = p.particles.slice_window;
+        upper_from = p.initial.upper_from;
+      }
   }
 
   std::vector<std::string> ParticleStatistics::header() const
@@ -34,7 +41,69 @@ namespace tpde
     if (sphere_columns)
       for (const auto &name : circle_column_names(*sphere_columns))
         own.last.push_back(name);
-    return statistics_header(dim, reference.active(), own);
+    std::vector<std::string> h = statistics_header(dim, reference.active(), own);
+    slices.append_header(h);
+    return h;
+  }
+
+  std::vector<double> ParticleStatistics::moment_points(const std::vector<double> &positions) const
+  {
+    if (!circle)
+      return positions;
+    const unsigned int  leading = masked ? 1 : 0; // s
+    const std::size_t   n       = positions.size() / (leading + 1);
+    std::vector<double> points(n * dim);
+    for (std::size_t i = 0; i < n; ++i)
+      {
+        std::copy(&positions[i * (leading + 1)], &positions[i * (leading + 1)] + leading, &points[i * dim]);
+        sphere::circle_point(positions[i * (leading + 1) + leading], &points[i * dim + leading]);
+      }
+    return points;
+  }
+
+  std::vector<double> ParticleStatistics::slice_sums(const std::vector<double> &positions) const
+  {
+    const unsigned int  token = circle ? 2 : dim; // (s, theta) or (s, x)
+    const std::size_t   n     = positions.size() / token;
+    const unsigned int  m     = slices.dimension();
+    const bool          split = upper_from < 1.; // the data jumps at s = upper_from
+    std::vector<double> sums(slices.size() * slices.n_sums(), 0.), angles, weights;
+    for (std::size_t l = 0; l < slices.size(); ++l)
+      {
+        // The window, clipped to [0, 1] and to the slice's side of the jump (see the header).
+        const double s_k   = slices.position(l);
+        const bool   upper = split && s_k >= upper_from;
+        const double lo    = std::max({0., s_k - window / 2, upper ? upper_from : 0.});
+        const double hi    = std::min({1., s_k + window / 2, split && !upper ? upper_from : 1.});
+        const double w     = 1. / (double(n) * (hi - lo));
+        double      *sum   = &sums[l * slices.n_sums()];
+        angles.clear();
+        weights.clear();
+        for (std::size_t i = 0; i < n; ++i)
+          {
+            const double *t = &positions[i * token];
+            if (t[0] < lo || t[0] > hi || (split && (t[0] >= upper_from) != upper))
+              continue;
+            double y[2] = {t[1], token > 2 ? t[2] : 0.};
+            if (circle)
+              {
+                sphere::circle_point(t[1], y);
+                angles.push_back(t[1]);
+                weights.push_back(w);
+              }
+            sum[0] += w;
+            for (unsigned int a = 0; a < m; ++a)
+              {
+                sum[1 + a] += w * y[a];
+                for (unsigned int b = 0; b < m; ++b)
+                  sum[1 + m + a * m + b] += w * y[a] * y[b];
+              }
+          }
+        if (slices.modes() > 0)
+          sphere::add_mode_sums(slices.modes(), angles.size(), angles.data(), weights.data(),
+                                &sum[slices.mode_offset()]);
+      }
+    return sums;
   }
 
   std::vector<double> ParticleStatistics::row(unsigned long step, double time, double dt,
@@ -42,13 +111,8 @@ namespace tpde
                                               const std::vector<double> &velocity, double wall_seconds)
   {
     // On the circle the moments are those of the ambient points.
-    std::vector<double> ambient;
-    if (circle)
-      {
-        ambient.resize(2 * positions.size());
-        sphere::circle_points(positions.size(), positions.data(), ambient.data());
-      }
-    const std::vector<double> &x = circle ? ambient : positions;
+    const std::vector<double>  ambient = circle ? moment_points(positions) : std::vector<double>();
+    const std::vector<double> &x       = circle ? ambient : positions;
     const std::size_t          n = x.size() / dim;
     const auto                 m = particles::empirical_moments(x.data(), n, dim);
     std::vector<double>        r = {double(step), time, dt, 1.};
@@ -77,6 +141,8 @@ namespace tpde
       r.push_back(value);
     if (sphere_columns)
       append_sphere_columns(time, positions, x, velocity, r);
+    if (masked)
+      slices.append(slice_sums(positions), slices.reference_state(time), r);
     return r;
   }
 

@@ -81,54 +81,26 @@ namespace tpde
       for (const auto &name : sphere->header())
         own.last.push_back(name);
     std::vector<std::string> h = statistics_header(moment_dimension(), reference.active(), own);
-    for (std::size_t k = 0; k < slices.size(); ++k)
-      {
-        // Components of x count from 0 (the mesh's coordinate 0 is s).
-        const std::string prefix = "slice" + std::to_string(k) + "_";
-        h.push_back(prefix + "s");
-        h.push_back(prefix + "mass");
-        append_moment_columns(h, prefix, slice_dimension());
-        for (unsigned int l = 1; l <= slice_modes; ++l)
-          h.push_back(prefix + "mode_" + std::to_string(l));
-        if (!slices[k].exact)
-          continue;
-        append_moment_columns(h, prefix + "ref_", dim - 1);
-        for (const char *name : {"err_mean", "err_cov", "err_l1", "err_l2"})
-          h.push_back(prefix + name);
-      }
+    slices.append_header(h);
     return h;
   }
 
   template <int dim, int spacedim>
   void Statistics<dim, spacedim>::add_slices(const SliceSetup &setup)
   {
-    slice_modes    = on_circle() ? setup.modes : 0;
-    bool any_exact = false;
-    for (const double s : setup.positions)
-      {
-        const bool exact = setup.gaussian && reference::has_gaussian_reference(setup.base_type) &&
-                           s < setup.exact_below;
-        slices.push_back({s, exact});
-        any_exact = any_exact || exact;
-      }
-    if (any_exact)
-      slice_reference = ReferenceTracker(
-        std::make_unique<reference::GaussianReference>(setup.base_type, setup.layers, *setup.gaussian));
+    slices = SliceColumns(setup, slice_dimension(), on_circle() ? setup.modes : 0, true);
   }
 
   template <int dim, int spacedim>
   void Statistics<dim, spacedim>::compute_slices(double time, const double *u, std::vector<double> &row)
   {
-    if (slices.empty())
+    if (slices.size() == 0)
       return;
-    const reference::GaussianState           *state = slice_reference.state(time);
+    const reference::GaussianState           *state = slices.reference_state(time);
     std::optional<reference::GaussianDensity> exact;
     if (state)
       exact.emplace(*state);
-    const std::vector<double> sums = slice_sums(u, exact ? &*exact : nullptr);
-    const std::size_t         n_sums = sums.size() / slices.size();
-    for (std::size_t l = 0; l < slices.size(); ++l)
-      append_slice_columns(l, &sums[l * n_sums], state, row);
+    slices.append(slice_sums(u, exact ? &*exact : nullptr), state, row);
   }
 
   template <int dim, int spacedim>
@@ -136,7 +108,7 @@ namespace tpde
   {
     constexpr int      d      = dim > 1 ? dim - 1 : 1; // chart coordinates after s
     const unsigned int m      = slice_dimension();
-    const unsigned int n_sums = 1 + m + m * m + 2 + 2 * slice_modes;
+    const std::size_t  n_sums = slices.n_sums();
     std::vector<double> sums(slices.size() * n_sums, 0.);
     if constexpr (dim > 1)
       {
@@ -191,7 +163,7 @@ namespace tpde
             };
             for (std::size_t l = 0; l < slices.size(); ++l)
               {
-                const double s = slices[l].s;
+                const double s = slices.position(l);
                 if (!((lo[0] <= s && s < hi[0]) || (s == hi[0] && s >= 1.)))
                   continue;
                 const double tau = (s - lo[0]) / (hi[0] - lo[0]);
@@ -214,7 +186,7 @@ namespace tpde
                         sum[1 + m + i * m + j] += rho * w * y[i] * y[j];
                     }
                 });
-                if (slices[l].exact && exact)
+                if (slices.exact(l) && exact)
                   add(fine, values_at(fine_values, fine, tau), [&](double rho, const double *x, double w) {
                     const double e = rho - exact->evaluate(x);
                     sum[1 + m + m * m] += std::abs(e) * w;
@@ -222,55 +194,12 @@ namespace tpde
                   });
               }
           }
-        for (std::size_t l = 0; l < slices.size() && slice_modes > 0; ++l)
-          sphere::add_mode_sums(slice_modes, angles[l].size(), angles[l].data(), angle_weights[l].data(),
-                                &sums[l * n_sums + 3 + m + m * m]);
+        for (std::size_t l = 0; l < slices.size() && slices.modes() > 0; ++l)
+          sphere::add_mode_sums(slices.modes(), angles[l].size(), angles[l].data(), angle_weights[l].data(),
+                                &sums[l * n_sums + slices.mode_offset()]);
         dealii::Utilities::MPI::sum(sums, space.communicator, sums);
       }
     return sums;
-  }
-
-  template <int dim, int spacedim>
-  void Statistics<dim, spacedim>::append_slice_columns(std::size_t l, const double *sum, const reference::GaussianState *state,
-                                             std::vector<double> &row) const
-  {
-    const unsigned int d    = slice_dimension();
-    const double       mass = sum[0];
-    double             mean[3], cov[9];
-    row.push_back(slices[l].s);
-    row.push_back(mass);
-    for (unsigned int i = 0; i < d; ++i)
-      row.push_back(mean[i] = sum[1 + i] / mass);
-    for (unsigned int i = 0; i < d; ++i)
-      for (unsigned int j = 0; j < d; ++j)
-        row.push_back(cov[i * d + j] = sum[1 + d + i * d + j] / mass - mean[i] * mean[j]);
-    const double *modes = sum + 3 + d + d * d; // cos, sin sums per mode
-    for (unsigned int k = 0; k < slice_modes; ++k)
-      row.push_back(std::hypot(modes[2 * k], modes[2 * k + 1]));
-    if (!slices[l].exact)
-      return;
-    append_reference_moments(row, state, d, 4);
-    if (!state)
-      return;
-    // Mean error relative to the mean's size, or to the standard
-    // deviation where the exact mean is (near) 0; covariance error
-    // relative to the largest exact entry.
-    double mean_error = 0., mean_size = 0., cov_error = 0., cov_size = 0.;
-    for (unsigned int i = 0; i < d; ++i)
-      {
-        mean_error += (mean[i] - state->mean[i]) * (mean[i] - state->mean[i]);
-        mean_size += state->mean[i] * state->mean[i];
-      }
-    for (unsigned int i = 0; i < d; ++i)
-      for (unsigned int j = 0; j < d; ++j)
-        {
-          cov_error = std::max(cov_error, std::abs(cov[i * d + j] - state->covariance(i, j)));
-          cov_size  = std::max(cov_size, std::abs(state->covariance(i, j)));
-        }
-    row.push_back(std::sqrt(mean_error) / std::max(std::sqrt(mean_size), std::sqrt(cov_size)));
-    row.push_back(cov_error / cov_size);
-    row.push_back(sum[1 + d + d * d]);
-    row.push_back(std::sqrt(sum[2 + d + d * d]));
   }
 
   template <int dim, int spacedim>

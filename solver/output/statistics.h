@@ -10,6 +10,7 @@
 
 #include "attention/attention.h"
 #include "dg/dg_space.h"
+#include "output/slice_columns.h"
 #include "output/sphere_statistics.h"
 #include "output/statistics_schema.h"
 #include "reference/gaussian_reference.h"
@@ -31,20 +32,6 @@ namespace tpde
     double        wall_seconds = 0;
     const double *owned_values  = nullptr;
     const double *node_velocity = nullptr;
-  };
-
-  /// Masked attention (mesh points (s, x)): slices rho(s, .) with their own
-  /// columns. The unmasked Gaussian reference of the base variant is exact for
-  /// the slices below `exact_below` (physics.md §2.7 (b)).
-  struct SliceSetup
-  {
-    std::vector<double>                     positions;
-    std::optional<reference::GaussianState> gaussian; // data of x below exact_below
-    double                                  exact_below = 0.;
-    std::string                             base_type;
-    attention::Layers                       layers; // the masked kernel's weights, per layer
-    /// On the circle, (s, theta): the columns slice<k>_mode_1 .. _mode_<modes>.
-    unsigned int                            modes = 0;
   };
 
   template <int dim, int spacedim = dim>
@@ -69,8 +56,8 @@ namespace tpde
     void add_sphere(const AttentionField<dim, spacedim> &field, const SphereSetup &setup);
 
     /// The state of the Gaussian references (checkpoints), and its restore.
-    std::vector<double> reference_snapshot() const { return join_snapshots(reference, slice_reference); }
-    void reference_restore(const std::vector<double> &snapshot) { split_snapshots(snapshot, reference, slice_reference); }
+    std::vector<double> reference_snapshot() const { return join_snapshots(reference, slices.tracker()); }
+    void reference_restore(const std::vector<double> &snapshot) { split_snapshots(snapshot, reference, slices.tracker()); }
 
   private:
     /// The columns of the slices, appended to `row`.
@@ -79,21 +66,11 @@ namespace tpde
     /// with `exact` the L1 and squared L2 errors against it; on the circle
     /// then the cos and sin sums of modes 1..slice_modes.
     std::vector<double> slice_sums(const double *owned_values, const reference::GaussianDensity *exact) const;
-    /// The columns of slice `l` from its sums.
-    void append_slice_columns(std::size_t l, const double *sum, const reference::GaussianState *state,
-                              std::vector<double> &row) const;
     /// The density error columns err_l1, err_l2 against `state`.
     void append_density_errors(const reference::GaussianState &state, const double *owned_values,
                                std::vector<double> &row) const;
 
-    struct Slice
-    {
-      double s;
-      bool   exact; // the reference applies
-    };
-    std::vector<Slice>                            slices;
-    ReferenceTracker                              slice_reference{nullptr};
-    unsigned int                                  slice_modes = 0;
+    SliceColumns                                  slices;
 
     const DGSpace<dim, spacedim>                             &space;
     ReferenceTracker                              reference;

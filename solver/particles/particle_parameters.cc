@@ -44,7 +44,11 @@ namespace tpde
           "column, or one file per time with '*' standing for the number in the file names (layer_*.csv), "
           "which is then the time.")
       .add("import time scale", &ParticleParameters::import_time_scale, "1", EntryPattern::real(0),
-          "Imported times (time column or file number) are multiplied by this factor.");
+          "Imported times (time column or file number) are multiplied by this factor.")
+      .add("slice window", &ParticleParameters::slice_window, "0.1", EntryPattern::real(0),
+          "Attention/type = masked: the columns slice<k>_* of a particle run are those of the tokens whose "
+          "position s lies within half this width of s_k (clipped to [0, 1] and to s_k's side of 'upper data "
+          "from'), in (0, 1]. Noise ~ (N width)^(-1/2), bias ~ width^2 where the law changes with s.");
     return table;
   }
 
@@ -58,6 +62,8 @@ namespace tpde
       r.fail("time step", "expected a positive time step");
     if (!(q.import_time_scale > 0))
       r.fail("import time scale", "expected a positive factor");
+    if (!(q.slice_window > 0 && q.slice_window <= 1))
+      r.fail("slice window", "expected a width in (0, 1], got " + r.text("slice window"));
     if (q.directory.empty())
       q.directory = (fs::path(output_directory) / "particles").string();
     // Like the mesh file: relative to the parameter file's folder.

@@ -20,6 +20,7 @@ namespace tpde
     std::string                  directory;        // <Output/directory>/particles unless set
     std::string                  import_file;      // CSV token positions instead of a run
     double                       import_time_scale = 1.;
+    double                       slice_window      = 0.1; // masked attention: width of a slice's token window in s
 
     static const Choices<particles::Sampling>   &samplings();
     static const Choices<particles::Integrator> &integrators();

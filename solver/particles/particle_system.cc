@@ -86,9 +86,9 @@ namespace tpde::particles
       }
     if (diffusion > 0)
       add_noise(dt);
-    if (manifold == Manifold::circle_chart)
-      for (double &theta : current)
-        theta = sphere::wrap_angle(theta);
+    if (manifold == Manifold::circle_chart) // the angle is each token's last coordinate (after a frozen s)
+      for (std::size_t i = 0; i < n_tokens; ++i)
+        current[(i + 1) * dim - 1] = sphere::wrap_angle(current[(i + 1) * dim - 1]);
     else if (manifold == Manifold::sphere)
       sphere::project_to_sphere(n_tokens, current.data(), current.data());
     velocity_is_current = false;

@@ -53,9 +53,10 @@ namespace tpde::particles
     /// One step of size dt.
     void step(double dt, Integrator integrator);
 
-    /// The tokens are angles of the circle's chart (dimension 1, a kernel
-    /// periodic in them): every step wraps them into [0, 2 pi), so they stay
-    /// exactly on the circle.
+    /// The tokens are angles of the circle's chart (a kernel periodic in
+    /// them): every step wraps them into [0, 2 pi), so they stay exactly on
+    /// the circle. The angle is a token's last coordinate: dimension 1, or 2
+    /// for masked attention's (s, theta), whose s is left alone.
     void set_circle_chart() { manifold = Manifold::circle_chart; }
 
     /// The tokens are points of the unit sphere S^2 in R^3 (dimension 3) and

@@ -156,51 +156,75 @@ namespace tpde::particles
     return tokens;
   }
 
-  std::vector<double> sample_by_rejection(const std::function<double(const double *)> &density,
-                                          const std::vector<double> &lower, const std::vector<double> &upper,
-                                          std::size_t n, Sampling sampling, std::uint64_t seed)
+  double probe_bound(unsigned int dimensions, const Proposal &place, const std::function<double(const double *)> &density,
+                     std::size_t point_size, std::uint64_t seed, const std::string &where)
   {
-    const unsigned int dim = static_cast<unsigned int>(lower.size());
-    double             bound = 0;
-    {
-      const std::vector<double> probes = sample_box(lower, upper, 4096, Sampling::quasi_random, seed);
-      for (std::size_t i = 0; i < 4096; ++i)
-        {
-          const double value = density(&probes[i * dim]);
-          if (std::isfinite(value))
-            bound = std::max(bound, value);
-        }
-    }
+    UniformSource       probes(Sampling::quasi_random, dimensions, seed);
+    std::vector<double> u(dimensions), x(point_size);
+    double              bound = 0;
+    for (int i = 0; i < 4096; ++i)
+      {
+        probes.next(u.data());
+        place(u.data(), x.data());
+        const double value = density(x.data());
+        if (std::isfinite(value))
+          bound = std::max(bound, value);
+      }
     if (!(bound > 0))
-      throw std::invalid_argument("the density is zero on every probe point of the box, so it cannot be sampled");
-    bound *= 1.25;
-    std::vector<double> tokens(n * dim), u(dim + 1), x(dim);
+      throw std::invalid_argument("the density is zero on every probe point of " + where + ", so it cannot be sampled");
+    return 1.25 * bound;
+  }
+
+  std::vector<double> rejection_sampling(unsigned int dim, unsigned int proposal_dimensions, const Proposal &propose,
+                                         const std::function<double(std::size_t, const double *)> &density,
+                                         double bound, std::size_t n, Sampling sampling, std::uint64_t seed,
+                                         const std::string &hopeless)
+  {
+    std::vector<double> tokens(n * dim), u(proposal_dimensions + 1), x(dim);
     for (;;)
       {
-        // Candidates: dim coordinates for the position, one for acceptance.
-        UniformSource source(sampling, dim + 1, seed);
+        // Candidates: proposal_dimensions coordinates for the point, one for acceptance.
+        UniformSource source(sampling, proposal_dimensions + 1, seed);
         std::size_t   accepted = 0;
         double        exceeded = 0;
         for (std::size_t tries = 0; accepted < n; ++tries)
           {
             if (tries > 1000 * (n + 1000))
-              throw std::invalid_argument("rejection sampling accepts almost no candidate "
-                                          "(is the density concentrated on a tiny part of the box?)");
+              throw std::invalid_argument(hopeless);
             source.next(u.data());
-            for (unsigned int a = 0; a < dim; ++a)
-              x[a] = lower[a] + (upper[a] - lower[a]) * u[a];
-            const double value = density(x.data());
+            propose(u.data(), x.data());
+            const double value = density(accepted, x.data());
             if (value > bound)
               {
                 exceeded = value;
                 break;
               }
-            if (u[dim] * bound < value)
+            if (u[proposal_dimensions] * bound < value)
               std::copy(x.begin(), x.end(), tokens.begin() + (accepted++) * dim);
           }
         if (exceeded == 0)
           return tokens;
         bound = 1.25 * exceeded;
       }
+  }
+
+  Proposal box_proposal(const std::vector<double> &lower, const std::vector<double> &upper)
+  {
+    return [lower, upper](const double *u, double *x) {
+      for (std::size_t a = 0; a < lower.size(); ++a)
+        x[a] = lower[a] + (upper[a] - lower[a]) * u[a];
+    };
+  }
+
+  std::vector<double> sample_by_rejection(const std::function<double(const double *)> &density,
+                                          const std::vector<double> &lower, const std::vector<double> &upper,
+                                          std::size_t n, Sampling sampling, std::uint64_t seed)
+  {
+    const unsigned int dim     = static_cast<unsigned int>(lower.size());
+    const Proposal     in_box  = box_proposal(lower, upper);
+    const double       bound   = probe_bound(dim, in_box, density, dim, seed, "the box");
+    return rejection_sampling(
+      dim, dim, in_box, [&](std::size_t, const double *x) { return density(x); }, bound, n, sampling, seed,
+      "rejection sampling accepts almost no candidate (is the density concentrated on a tiny part of the box?)");
   }
 } // namespace tpde::particles

@@ -66,6 +66,32 @@ namespace tpde::particles
   std::vector<double> sample_box(const std::vector<double> &lower, const std::vector<double> &upper,
                                  std::size_t n, Sampling sampling, std::uint64_t seed);
 
+  /// Maps a point u of the unit cube to a candidate point x (rejection sampling).
+  using Proposal = std::function<void(const double *u, double *x)>;
+
+  /// The affine map of the unit cube onto the box [lower, upper].
+  Proposal box_proposal(const std::vector<double> &lower, const std::vector<double> &upper);
+
+  /// 1.25 times the largest finite density(place(u)) over 4096 quasi-random
+  /// points u of the unit cube of `dimensions` (seeded; place writes
+  /// `point_size` numbers): the first bound of a rejection sampler. Throws
+  /// std::invalid_argument naming `where` if the density is 0 on every probe.
+  double probe_bound(unsigned int dimensions, const Proposal &place, const std::function<double(const double *)> &density,
+                     std::size_t point_size, std::uint64_t seed, const std::string &where);
+
+  /// The rejection loop of every sampler by rejection: token i (n x dim) is
+  /// drawn from density(i, x) (unnormalised, non-negative; it may depend on i,
+  /// e.g. masked attention's law at the token's position) with candidates
+  /// x = propose(u), u the first `proposal_dimensions` coordinates of a
+  /// UniformSource whose last coordinate decides acceptance against `bound`.
+  /// Whenever a candidate exceeds the bound, sampling restarts with 1.25 times
+  /// that value, so the tokens follow the density exactly for the final bound.
+  /// Throws std::invalid_argument(hopeless) after 1000 (n + 1000) candidates.
+  std::vector<double> rejection_sampling(unsigned int dim, unsigned int proposal_dimensions, const Proposal &propose,
+                                         const std::function<double(std::size_t, const double *)> &density,
+                                         double bound, std::size_t n, Sampling sampling, std::uint64_t seed,
+                                         const std::string &hopeless);
+
   /// N x dim tokens from the (unnormalised, non-negative) density restricted to
   /// [lower, upper], by rejection. The bound starts at 1.25 times the largest
   /// value on 4096 probe points; whenever a candidate exceeds it, sampling

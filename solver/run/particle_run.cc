@@ -4,6 +4,7 @@
 #include "checkpoint/checkpoint_schedule.h"
 #include "checkpoint/run_state.h"
 #include "initial/initial_condition.h"
+#include "initial/masked_tokens.h"
 #include "noise/attach_noise.h"
 #include "output/particle_output.h"
 #include "output/particle_statistics.h"
@@ -30,11 +31,12 @@ namespace tpde
 {
   namespace
   {
-    /// Coordinates per token: the circle's angle, else the point of R^d
-    /// (on S^2 the ambient point of the unit sphere).
+    /// Coordinates per token: the mesh's (the circle's angle, the point of
+    /// R^d; masked attention's position s first), on S^2 the ambient point
+    /// of the unit sphere.
     unsigned int token_dimension(const Parameters &p)
     {
-      return p.mesh.on_sphere() && p.dimension == 2 ? 1 : p.dimension;
+      return p.on_surface() ? 3 : p.mesh_dimension();
     }
 
     /// Output folder, parameters.prm, statistics.csv and the .vtp series.
@@ -56,9 +58,10 @@ namespace tpde
             if (active)
               {
                 write_parameters_prm(directory, p.as_prm);
-                const bool circle = token_dimension(p) == 1 && p.mesh.on_sphere(); // angles to the ring
+                // Angles to the ring; masked attention's (s, theta) stay on the flat chart, as the grid's mesh.
+                const bool circle = token_dimension(p) == 1 && p.mesh.on_sphere();
                 if (p.output.write_vtu)
-                  vtk = std::make_unique<ParticleVtkOutput>(directory.string(), p.dimension, circle);
+                  vtk = std::make_unique<ParticleVtkOutput>(directory.string(), token_dimension(p), circle);
                 if (vtk && resumed)
                   vtk->resume(resumed->outputs);
               }
@@ -143,7 +146,7 @@ namespace tpde
     /// A failure to write it is a warning: the run goes on.
     void write_particle_checkpoint(const Parameters &p, const RunProgress &progress, const ParticleRunState &state,
                                    const std::vector<double> &positions, double step_seconds,
-                                   const std::vector<double> &references)
+                                   const ParticleStatistics &statistics)
     {
       Checkpoint c;
       store_parameters(c, "particles", p.as_prm);
@@ -151,7 +154,9 @@ namespace tpde
       c.put("positions", positions);
       c.put("interval", {state.target, state.dt, double(state.steps_left)});
       c.put("step seconds", step_seconds);
-      c.put("references", references);
+      c.put("references", statistics.reference_snapshot());
+      if (p.masked())
+        c.put("slice references", statistics.slice_reference_snapshot());
       try
         {
           CheckpointFolder(p.particles.directory).write(progress.step, c, p.checkpoint.keep);
@@ -161,15 +166,6 @@ namespace tpde
           std::fprintf(stderr, "warning: no checkpoint at t = %.6g (step %lu): %s\n", progress.time, progress.step,
                        e.what());
         }
-    }
-
-    /// Points of the unit circle (n x 2) to their angles (the circle's tokens).
-    std::vector<double> circle_angles(const std::vector<double> &points)
-    {
-      std::vector<double> angles(points.size() / 2);
-      for (std::size_t i = 0; i < angles.size(); ++i)
-        angles[i] = sphere::circle_angle(&points[2 * i]);
-      return angles;
     }
 
     /// Imported tokens on the sphere are ambient points with |x| = 1 to 1e-6
@@ -207,7 +203,7 @@ namespace tpde
       const unsigned int dim = token_dimension(p);
       for (auto &s : snapshots)
         if (dim == 1 && p.mesh.on_sphere())
-          s.positions = circle_angles(s.positions);
+          s.positions = sphere::circle_angles(s.positions);
         else if (p.on_surface()) // within 1e-6 of the sphere: onto it, as the run's tokens are
           sphere::project_to_sphere(s.positions.size() / 3, s.positions.data(), s.positions.data());
       ParticleStatistics statistics(p, kernel, sphere_columns);
@@ -248,18 +244,20 @@ namespace tpde
       return summary;
     }
 
+    /// Noise and feed-forward blocks with masked attention are refused when the parameters are read.
     void refuse_unsupported(const Parameters &p)
     {
-      if (p.masked())
-        throw InputError(p.file + ": subsection 'Attention', entry 'type': masked attention is not "
-                                  "available for tpde particles yet (tpde run solves it on the grid)");
+      if (p.masked() && !p.particles.import_file.empty())
+        throw InputError(p.file + ": subsection 'Particles', entry 'import file': expected none with "
+                                  "Attention/type = masked (imported tokens carry no position s)");
     }
 
     void announce(const Parameters &p, std::size_t tokens)
     {
       std::cout << "TPDE particles " << p.dimension << "D"
                 << (p.on_surface() ? " on S^2" : p.mesh.on_sphere() ? " on the circle" : "") << ", "
-                << p.attention_type << " attention, " << tokens << " tokens ("
+                << p.attention_type << " attention, " << tokens << " tokens" << (p.masked() ? " at s_j = j/N" : "")
+                << " ("
                 << ParticleParameters::samplings().name_of(p.particles.sampling) << ", seed " << p.particles.seed
                 << "), " << ParticleParameters::integrators().name_of(p.particles.integrator) << std::endl;
     }
@@ -284,12 +282,17 @@ namespace tpde
   {
     try
       {
+        if (p.masked()) // the Mesh box of x after the s axis [0, 1] (unused on the circle)
+          return sample_masked_tokens(p.initial, static_cast<std::size_t>(p.particles.number_of_tokens),
+                                      p.particles.sampling, static_cast<std::uint64_t>(p.particles.seed),
+                                      {p.mesh.lower_corner.begin() + 1, p.mesh.lower_corner.end()},
+                                      {p.mesh.upper_corner.begin() + 1, p.mesh.upper_corner.end()});
         auto tokens = p.initial.density->sample(static_cast<std::size_t>(p.particles.number_of_tokens),
                                                 p.particles.sampling, static_cast<std::uint64_t>(p.particles.seed),
                                                 p.mesh.lower_corner, p.mesh.upper_corner);
         if (token_dimension(p) == p.dimension) // R^d, or S^2: the ambient points
           return tokens;
-        return circle_angles(tokens);
+        return sphere::circle_angles(tokens);
       }
     catch (const std::invalid_argument &e)
       {
@@ -360,7 +363,9 @@ namespace tpde
     // S^2 they are ambient points and the kernel is the grid's surface kernel
     // (ambient attention, tangent projection). One kernel per layer.
     const auto kernel         = create_kernel(p);
-    const auto sphere_columns = p.mesh.on_sphere() ? std::optional<SphereSetup>(sphere_setup(p)) : std::nullopt;
+    // Masked on the circle: per-slice modes instead of the circle's columns, as on the grid.
+    const auto sphere_columns =
+      p.mesh.on_sphere() && !p.masked() ? std::optional<SphereSetup>(sphere_setup(p)) : std::nullopt;
     if (!p.particles.import_file.empty())
       {
         refuse_with_import(p, options);
@@ -380,6 +385,8 @@ namespace tpde
       try
         {
           statistics.reference_restore(state.checkpoint.numbers("references"));
+          if (p.masked())
+            statistics.slice_reference_restore(state.checkpoint.numbers("slice references"));
         }
       catch (const std::invalid_argument &e)
         {
@@ -454,8 +461,7 @@ namespace tpde
             RunProgress now{step_count, time, schedule.next_output_time(), clock.seconds(), files.csv->size(), {}};
             if (files.vtk)
               now.outputs = files.vtk->outputs();
-            write_particle_checkpoint(p, now, state, system.positions(), summary.step_seconds,
-                                      statistics.reference_snapshot());
+            write_particle_checkpoint(p, now, state, system.positions(), summary.step_seconds, statistics);
           }
       }
     summary.steps        = step_count;

@@ -153,15 +153,7 @@ namespace tpde
           statistics->add_sphere(*attention_field, sphere_setup(parameters));
         if (parameters.masked())
           {
-            SliceSetup slices;
-            slices.positions = parameters.masked_attention.slices;
-            slices.gaussian  = parameters.initial.gaussian();
-            // physics.md §2.7 (b): exact below the first s where the data changes.
-            slices.exact_below = parameters.initial.upper_from < 1. ? parameters.initial.upper_from : 2.;
-            slices.base_type   = parameters.attention.masked_kernel;
-            slices.layers      = parameters.layers;
-            slices.modes       = parameters.output.modes; // used on the circle
-            statistics->add_slices(slices);
+            statistics->add_slices(masked_slice_setup(parameters));
           }
       }
     catch (const InputError &e)

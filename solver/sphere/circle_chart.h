@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <vector>
 
 namespace tpde::sphere
 {
@@ -35,6 +36,15 @@ namespace tpde::sphere
 
   /// The angle in [0, 2 pi) of a point x != 0 of R^2.
   inline double circle_angle(const double *x) { return wrap_angle(std::atan2(x[1], x[0])); }
+
+  /// Points of the unit circle (n x 2) -> their n angles.
+  inline std::vector<double> circle_angles(const std::vector<double> &points)
+  {
+    std::vector<double> angles(points.size() / 2);
+    for (std::size_t i = 0; i < angles.size(); ++i)
+      angles[i] = circle_angle(&points[2 * i]);
+    return angles;
+  }
 
   /// n angles -> n x 2 ambient points.
   inline void circle_points(std::size_t n, const double *theta, double *x)

@@ -377,14 +377,6 @@ TEST(MaskedAttention, TwoDimensionalTokensOnA3DMesh)
   EXPECT_THROW(column(header, s.last_row, "slice1_err_cov"), std::out_of_range);
 }
 
-TEST(MaskedAttention, ParticlesAreRejectedWithAnInputError)
-{
-  const auto result = run_tpde("particles " + source_path(t11) + " --quiet");
-  EXPECT_EQ(result.exit_code, 2) << result.output;
-  EXPECT_NE(result.output.find("masked attention is not available for tpde particles"), std::string::npos)
-    << result.output;
-}
-
 TEST(MaskedAttention, NegativePositionalDecayIsAnInputError)
 {
   const auto result = run_tpde("run " + source_path(t11) + " --quiet --set \"Masked attention/positional decay=-0.5\"");

@@ -4,7 +4,7 @@
 // change), its .pvd lists the same outputs and the folder holds the same
 // files. Cases: serial, -np 2, resumed on another rank count, adaptive in 1D
 // and 2D, particles (in R^2, on the circle and on S^2, with and without
-// idiosyncratic noise). The kill comes once the run has written a seeded random
+// idiosyncratic noise, masked (s, x) tokens). The kill comes once the run has written a seeded random
 // number of rows (between a quarter and three quarters of the uninterrupted
 // run's), after its first checkpoint, so it really interrupts the run (checked).
 #include "support/test_support.h"
@@ -212,6 +212,10 @@ namespace
                                        "--set Attention/beta=1 --set \"Particles/number of tokens=1000\" "
                                        "--set \"Particles/time step=0.01\"";
   const std::string diffusion = " --set Noise/diffusion=0.1 --set Noise/seed=7";
+  // Masked tokens (s, x) with positional decay (T11: the slices' Gaussian reference below s = 1/2 is resumed too).
+  const std::string masked_particles = "--set \"Time stepping/end time=0.6\" --set \"Output/interval=0.1\" "
+                                       "--set \"Particles/number of tokens=1500\" --set \"Particles/time step=0.01\" "
+                                       "--set \"Masked attention/positional decay=2\"";
   // Six layers of 0.04 (boundaries 0.04 ... 0.2, the last holds after 0.24): every checkpoint (interval 0.05)
   // lies past a boundary, so a resumed run that did not continue in the layer of its time would differ.
   const std::string layers = " --set Layers/count=6 --set Layers/duration=0.04"
@@ -236,6 +240,8 @@ INSTANTIATE_TEST_SUITE_P(
                     // Idiosyncratic noise: the resumed run must continue on the same normals.
                     Case{"particles_diffusion", "particles", small_2d, particles + diffusion, 1, 1, 1, 0,
                          "Particles/directory"},
+                    Case{"particles_masked", "particles", "parameters/masked-1d-causality.prm", masked_particles, 1,
+                         1, 1, 0, "Particles/directory"},
                     Case{"layers_2d", "run", small_2d, long_2d + layers},
                     Case{"layers_particles", "particles", small_2d, particles + layers, 1, 1, 1, 0,
                          "Particles/directory"}),
