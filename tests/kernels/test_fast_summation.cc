@@ -281,47 +281,7 @@ namespace
         }
   }
 
-  // evaluation = auto is the direct sum on small problems and the fast one
-  // on large ones (rule in exponential_kernel.h), bit for bit, unless the
-  // interpolation turns out to cost more than its allowance.
-  TEST(FastSummation, AutomaticPicksByProblemSizeAndCost)
-  {
-    using Evaluation    = Parameters::Evaluation;
-    const Problem small = clustered_problem(2, 2, 1., 3000, 2000, 91);
-    EXPECT_EQ(evaluate("softmax", small, Evaluation::automatic),
-              evaluate("softmax", small, Evaluation::direct));
-    EXPECT_NE(evaluate("softmax", small, Evaluation::fast),
-              evaluate("softmax", small, Evaluation::direct));
-
-    // Large, and smooth in score space (Q = K = I, beta = 1): fast.
-    Problem large      = clustered_problem(2,
-                                      2,
-                                      1.,
-                                      2 * attention::fast_summation_min_targets,
-                                      attention::fast_summation_min_sources,
-                                      92);
-    large.parameters.Q = Matrix::identity(2);
-    large.parameters.K = Matrix::identity(2);
-    const std::vector<double> direct = evaluate("softmax", large, Evaluation::direct);
-    EXPECT_EQ(evaluate("softmax", large, Evaluation::automatic),
-              evaluate("softmax", large, Evaluation::fast));
-    EXPECT_NE(evaluate("softmax", large, Evaluation::automatic), direct);
-    // Below the smallest tolerance auto takes the direct path.
-    const double tight = attention::fast_summation_min_tolerance / 2;
-    EXPECT_EQ(evaluate("softmax", large, Evaluation::automatic, tight), direct);
-
-    // l2 with random Q and K on the same data needs more boxes than a
-    // quarter of the direct sum pays for: auto gives up and sums directly.
-    const Problem costly = clustered_problem(2,
-                                             2,
-                                             1.,
-                                             attention::fast_summation_min_targets,
-                                             attention::fast_summation_min_sources,
-                                             92);
-    EXPECT_EQ(evaluate("l2", costly, Evaluation::automatic),
-              evaluate("l2", costly, Evaluation::direct));
-    EXPECT_NE(evaluate("l2", costly, Evaluation::fast), evaluate("l2", costly, Evaluation::direct));
-  }
+  // evaluation = auto: tests/kernels/test_auto_choice.cc.
 
   TEST(FastSummation, RejectsNonPositiveTolerance)
   {
