@@ -329,10 +329,20 @@ namespace tpde::attention
       /// small fraction of the cost) and its counts priced by plan_fast_summation.
       FastSummationPlan plan_fast(const std::vector<double> &score_vectors, const SourceArrays<dim> &sources) const
       {
-        const std::size_t        n_probe = std::min(fast_summation_probe_sources, sources.n_used);
-        std::vector<std::size_t> sample(n_probe);
-        for (std::size_t k = 0; k < n_probe; ++k)
-          sample[k] = k * sources.n_used / n_probe;
+        // Evenly spaced sources and the extreme ones per coordinate, so that
+        // the sample spans the sources' box (the spread of the scores).
+        std::vector<std::size_t> sample;
+        for (std::size_t k = 0; k < fast_summation_probe_sources && k < sources.n_used; ++k)
+          sample.push_back(k * sources.n_used / std::min(fast_summation_probe_sources, sources.n_used));
+        for (int i = 0; i < dim; ++i)
+          {
+            const double *x = sources.coordinate[i];
+            sample.push_back(std::min_element(x, x + sources.n_used) - x);
+            sample.push_back(std::max_element(x, x + sources.n_used) - x);
+          }
+        std::sort(sample.begin(), sample.end());
+        sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
+        const std::size_t n_probe = sample.size();
         std::vector<double> values; // a probe leaves them unset
         const double        max_pairs =
           fast_summation_probe_node_limit(score_vectors.size() / dim, sources.n_used) * static_cast<double>(n_probe);
@@ -543,7 +553,9 @@ namespace tpde::attention
                      static_cast<double>(probe.direct_targets) * sources + fast_summation_target_cost * interpolated;
     plan.fast = !probe.abandoned && probe.boxes_interpolated > 0 &&
                 plan.fast_cost <= fast_summation_margin * plan.direct_cost;
-    plan.node_allowance = fast_summation_allowance_factor * static_cast<double>(probe.node_evaluations) * sources;
+    // Node sums beyond break-even cannot pay: a probe that misjudged by so
+    // much costs at most about the direct sum more.
+    plan.node_allowance = fast_summation_margin * plan.direct_cost / fast_summation_node_cost;
     return plan;
   }
 

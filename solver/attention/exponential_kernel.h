@@ -28,9 +28,11 @@ namespace tpde::attention
   /// (direct) once its node sums exceed probe_node_limit: past it either the
   /// fast summation cannot win or the probe would cost more than
   /// probe_fraction of the direct sum. The fast run's node grids are bounded
-  /// by allowance_factor times the probe's node sums (times N), so a
-  /// misjudged probe costs at most that (boxes that cannot afford their next
-  /// grid are summed directly). The constants were measured on the
+  /// at break-even (margin * direct / node_cost pairs; boxes that cannot
+  /// afford their next grid are summed directly), so a badly misjudged probe
+  /// costs at most about the direct sum more. The probe's sample includes the
+  /// extreme sources per coordinate: the spread of the scores, which sets
+  /// the number of boxes, grows with the sources' extent. The constants were measured on the
   /// development machine (AMD EPYC, 2 cores, AVX-512, 2026-12-04; 2D softmax
   /// on clustered data, build/bench_auto_choice: a node sum costs 1.2-1.6
   /// pairs per source plus 0.2-0.7 us, a pair ~0.54 ns, on one thread).
@@ -46,7 +48,6 @@ namespace tpde::attention
   constexpr double      fast_summation_target_cost      = 100.;
   constexpr double      fast_summation_margin           = 0.9;
   constexpr double      fast_summation_probe_fraction   = 0.05;
-  constexpr double      fast_summation_allowance_factor = 2.;
   /// Node sums after which the probe gives up (see above).
   double fast_summation_probe_node_limit(std::size_t n_targets, std::size_t n_sources);
   bool   fast_summation_pays(std::size_t n_targets, std::size_t n_sources, double tolerance);
@@ -56,7 +57,7 @@ namespace tpde::attention
     bool   fast           = false;
     double fast_cost      = 0.; // predicted, in pairs of the direct sum
     double direct_cost    = 0.;
-    double node_allowance = 0.; // for fast::interpolate
+    double node_allowance = 0.; // for fast::interpolate (pairs)
   };
   /// auto's choice from a probe's statistics (above).
   FastSummationPlan plan_fast_summation(const fast::Statistics &probe, std::size_t n_targets, std::size_t n_sources);

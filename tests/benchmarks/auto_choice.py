@@ -3,9 +3,10 @@
 
 Each case runs with evaluation = direct, fast and auto (short end times, so the whole table takes
 a few minutes on 2 cores) and the table gives the CPU time (user + sys of the process: the machine
-is shared, so wall time is noisy) of each, the ratio auto / best, and what auto chose (the
+is shared, so wall time is noisy) of each, the ratio auto / best, what auto chose (the
 `fast_share` column of the last statistics row: the share of the last evaluation's targets
-summed by interpolation; 0 = direct sums).
+summed by interpolation; 0 = direct sums) and how far auto's final moments (mean_*, cov_*) are
+from those of direct and of fast (relative to the largest): ~1e-16 for the path it took.
 
     /usr/bin/python3 tests/benchmarks/auto_choice.py --tpde build/tpde [--repeats 1]
         [--case default,T6,3D,particles1e3,particles1e4,particles1e5]
@@ -80,6 +81,13 @@ def run(args, folder):
     return cpu, wall, rows[-1]
 
 
+def difference(row, other):
+    """Largest relative difference of the moments (mean_*, cov_*) of two last rows."""
+    keys = [k for k in row if k.startswith(('mean_', 'cov_'))]
+    scale = max(abs(float(row[k])) for k in keys)
+    return max(abs(float(row[k]) - float(other[k])) for k in keys) / scale
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--tpde', default=os.path.join(ROOT, 'build', 'tpde'))
@@ -89,20 +97,22 @@ def main():
     tpde = os.path.abspath(options.tpde)
     print(f'# {machine()}, load average at start {os.getloadavg()[0]:.2f}')
     print(f'# e.g. {" ".join(command(tpde, "T6", "auto", "OUT"))}')
-    print('case          cpu direct  cpu fast  cpu auto  auto/best  fast_share(auto)  wall d/f/a  load')
+    print('case          cpu direct  cpu fast  cpu auto  auto/best  fast_share(auto)  vs direct  vs fast'
+          '  wall d/f/a  load')
     for case in options.case.split(','):
-        cpu, wall, share = {}, {}, ''
+        cpu, wall, rows = {}, {}, {}
         for evaluation in ('direct', 'fast', 'auto'):
             for _ in range(options.repeats):
                 with tempfile.TemporaryDirectory() as folder:
-                    c, w, last = run(command(tpde, case, evaluation, folder), folder)
+                    c, w, rows[evaluation] = run(command(tpde, case, evaluation, folder), folder)
                 if c < cpu.get(evaluation, float('inf')):
                     cpu[evaluation], wall[evaluation] = c, w
-                if evaluation == 'auto':
-                    share = last.get('fast_share', '-')
         ratio = cpu['auto'] / min(cpu['direct'], cpu['fast'])
+        share = float(rows['auto'].get('fast_share', 'nan'))
         print(f'{case:13s} {cpu["direct"]:10.2f} {cpu["fast"]:9.2f} {cpu["auto"]:9.2f} {ratio:10.2f}'
-              f'  {share:>16s}  {wall["direct"]:.1f}/{wall["fast"]:.1f}/{wall["auto"]:.1f}'
+              f'  {share:16.3f}  {difference(rows["auto"], rows["direct"]):9.1e}'
+              f'  {difference(rows["auto"], rows["fast"]):7.1e}'
+              f'  {wall["direct"]:.1f}/{wall["fast"]:.1f}/{wall["auto"]:.1f}'
               f'  {os.getloadavg()[0]:.2f}', flush=True)
 
 

@@ -86,7 +86,7 @@ namespace
     EXPECT_DOUBLE_EQ(smooth.direct_cost, 9216. * 9216.);
     EXPECT_DOUBLE_EQ(smooth.fast_cost, 908. * (1.4 * 9216 + 500.) + 100. * 9216);
     EXPECT_LT(smooth.fast_cost, 0.2 * smooth.direct_cost);
-    EXPECT_DOUBLE_EQ(smooth.node_allowance, 2. * 908. * 9216);
+    EXPECT_DOUBLE_EQ(smooth.node_allowance, 0.9 * 9216. * 9216. / 1.4); // break-even
 
     probe.node_evaluations = 5200; // a 5-cluster mixture at 5184 sources: fast does not pay
     probe.direct_targets   = 300;
