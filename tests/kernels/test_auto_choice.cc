@@ -9,7 +9,7 @@
 #include "attention/exponential_kernel.h"
 #include "attention/fast_summation.h"
 #include "common/matrix.h"
-#include "support/clustered_points.h"
+#include "support/clustered_problem.h"
 #include "support/kernel_problem.h"
 #include "support/random_attention.h"
 
@@ -28,9 +28,8 @@ namespace
   using Evaluation = Parameters::Evaluation;
   using Problem    = tpde::testing::PointProblem;
 
-  /// 2D tokens from one random mixture of n_clusters Gaussians (spread
-  /// 2.5) as targets and sources, weights in [0.5, 1.5]; Q = K = I unless
-  /// random.
+  /// 2D tokens from a random mixture of n_clusters Gaussians as targets
+  /// and sources (support/clustered_problem.h); Q = K = I unless random.
   Problem mixture_problem(std::size_t  n_targets,
                           std::size_t  n_sources,
                           double       beta,
@@ -38,20 +37,12 @@ namespace
                           unsigned int n_clusters,
                           unsigned     seed)
   {
-    std::mt19937_64 random(seed);
-    Problem         problem;
-    problem.parameters = tpde::testing::random_attention_parameters(2, 2, beta, random);
+    Problem problem = tpde::testing::clustered_problem(2, 2, beta, n_targets, n_sources, seed, n_clusters);
     if (!random_matrices)
       {
         problem.parameters.Q = Matrix::identity(2);
         problem.parameters.K = Matrix::identity(2);
       }
-    const auto mixture = tpde::testing::GaussianMixture::random(2, n_clusters, 2.5, random);
-    problem.targets    = mixture.sample(n_targets, random);
-    problem.sources    = mixture.sample(n_sources, random);
-    std::uniform_real_distribution<double> weight(0.5, 1.5);
-    for (std::size_t j = 0; j < n_sources; ++j)
-      problem.weights.push_back(weight(random));
     return problem;
   }
 

@@ -7,7 +7,7 @@
 #include "attention/exponential_kernel.h"
 #include "attention/fast_summation.h"
 #include "common/matrix.h"
-#include "support/clustered_points.h"
+#include "support/clustered_problem.h"
 #include "support/kernel_problem.h"
 #include "support/random_attention.h"
 
@@ -28,26 +28,7 @@ namespace
 
   using Problem = tpde::testing::PointProblem;
 
-  /// Sources and targets from one random Gaussian mixture (5 clusters),
-  /// weights in [0.5, 1.5], random Q, K (k x dim), V.
-  Problem clustered_problem(unsigned int dim,
-                            std::size_t  k,
-                            double       beta,
-                            std::size_t  n_targets,
-                            std::size_t  n_sources,
-                            unsigned int seed)
-  {
-    std::mt19937_64 random(seed);
-    Problem         problem;
-    problem.parameters = tpde::testing::random_attention_parameters(dim, k, beta, random);
-    const auto mixture = tpde::testing::GaussianMixture::random(dim, 5, 2.5, random);
-    problem.targets    = mixture.sample(n_targets, random);
-    problem.sources    = mixture.sample(n_sources, random);
-    std::uniform_real_distribution<double> weight(0.5, 1.5);
-    for (std::size_t j = 0; j < n_sources; ++j)
-      problem.weights.push_back(weight(random));
-    return problem;
-  }
+  using tpde::testing::clustered_problem;
 
   std::vector<double> evaluate(const std::string      &variant,
                                Problem                 problem,
