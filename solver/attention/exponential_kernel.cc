@@ -18,7 +18,7 @@
 //  * blocks of targets are distributed with tbb::parallel_for. Every target
 //    is handled by one block in a fixed order, so results do not depend on
 //    the number of threads;
-//  * with `evaluation = fast` (or auto on large problems) the sums are
+//  * with `evaluation = fast` (or auto where its cost model says so) the sums are
 //    interpolated in score space instead (fast_summation.h), with node values
 //    from these same sweeps over the sources each box keeps.
 //

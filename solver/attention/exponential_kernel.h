@@ -41,7 +41,7 @@ namespace tpde::attention
   /// at least fast_summation_min_sources sources, and a probe limit of at
   /// least a first grid and the velocity scale's sample.
   constexpr std::size_t fast_summation_min_sources      = 2000;
-  constexpr std::size_t fast_summation_probe_sources    = 256;
+  constexpr std::size_t fast_summation_probe_sources    = 1024;
   constexpr double      fast_summation_min_tolerance    = 1e-13;
   constexpr double      fast_summation_node_cost        = 1.4;
   constexpr double      fast_summation_node_overhead    = 500.;
