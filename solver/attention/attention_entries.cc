@@ -62,11 +62,14 @@ namespace tpde::attention
        "(solver/sphere/sphere_harmonics.h, cost ~ (targets + sources) x L^2, L chosen from the tolerance), "
        "unresolved targets directly."},
       {"auto", Parameters::Evaluation::automatic,
-       "fast when there are at least " + std::to_string(fast_summation_min_targets) + " targets and " +
+       "fast where a cost model says it is cheaper, else direct: with at least " +
          std::to_string(fast_summation_min_sources) +
-         " sources (nodes with positive density) and tolerance >= 1e-13, falling back to direct when the "
-         "interpolation costs more than a quarter of the direct sum; else direct. On the circle the Fourier "
-         "modes whenever they apply (as fast), at any size; on S^2 the harmonics where they cost less than "
+         " sources (nodes with positive density), enough targets and tolerance >= 1e-13, a probe runs the fast "
+         "summation on " + std::to_string(fast_summation_probe_sources) +
+         " of the sources and its boxes and node sums are priced against the direct sum (constants measured "
+         "on the development machine; deterministic, no clock). The column fast_share shows the share of "
+         "targets interpolated (0: direct). On the circle the Fourier "
+"modes whenever they apply (as fast), at any size; on S^2 the harmonics where they cost less than "
          "direct sums."},
     });
     return all;

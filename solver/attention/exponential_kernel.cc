@@ -18,7 +18,7 @@
 //  * blocks of targets are distributed with tbb::parallel_for. Every target
 //    is handled by one block in a fixed order, so results do not depend on
 //    the number of threads;
-//  * with `evaluation = fast` (or auto on large problems) the sums are
+//  * with `evaluation = fast` (or auto where its cost model says so) the sums are
 //    interpolated in score space instead (fast_summation.h), with node values
 //    from these same sweeps over the sources each box keeps.
 //
@@ -51,6 +51,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -103,22 +105,22 @@ namespace tpde::attention
         const std::size_t n_used = source_arrays.n_used;
         if (evaluation == Parameters::Evaluation::fast)
           {
-            evaluate_fast(n_targets,
-                          targets,
-                          source_arrays,
-                          std::numeric_limits<double>::infinity(),
-                          velocities);
+            const std::vector<double> score_vectors = target_score_vectors(n_targets, targets, source_arrays);
+            evaluate_fast(score_vectors, source_arrays, std::numeric_limits<double>::infinity(), velocities);
             return;
           }
         if (evaluation == Parameters::Evaluation::automatic &&
-            fast_summation_pays(n_targets, n_used, tolerance) &&
-            evaluate_fast(n_targets,
-                          targets,
-                          source_arrays,
-                          fast_summation_max_fraction * static_cast<double>(n_targets) *
-                            static_cast<double>(n_used),
-                          velocities))
-          return;
+            fast_summation_pays(n_targets, n_used, tolerance))
+          {
+            const std::vector<double> score_vectors = target_score_vectors(n_targets, targets, source_arrays);
+            const FastSummationPlan   plan          = plan_fast(score_vectors, source_arrays);
+            if (plan.fast)
+              {
+                evaluate_fast(score_vectors, source_arrays, plan.node_allowance, velocities);
+                return;
+              }
+          }
+        last_fast_share = 0.;
 
         parallel_for_each(padded_size(n_targets, targets_per_sweep) / targets_per_sweep,
                           [&](std::size_t block) {
@@ -130,7 +132,16 @@ namespace tpde::attention
                           });
       }
 
+    public:
+      /// fast_share: the share of the last evaluation's targets whose sums
+      /// were interpolated (0: direct sums; with auto, what it chose).
+      std::vector<std::pair<std::string, double>> diagnostics() const override
+      {
+        return {{"fast_share", last_fast_share}};
+      }
+
     private:
+      mutable double         last_fast_share = std::numeric_limits<double>::quiet_NaN();
       ExponentialKind        kind;
       Matrix                 K;
       Parameters::Evaluation evaluation;
@@ -273,15 +284,11 @@ namespace tpde::attention
           }
       }
 
-      /// Velocities by fast::interpolate: the score vectors a = A x (rounded
-      /// to double) are the interpolation variable, the node values come
-      /// from evaluate_points on the sources each box keeps. False (and
-      /// velocities untouched) if it gave up after max_interactions.
-      bool evaluate_fast(std::size_t              n_targets,
-                         const double            *targets,
-                         const SourceArrays<dim> &sources,
-                         double                   max_interactions,
-                         double                  *velocities) const
+      /// The score vectors a = A x (rounded to double) of the targets: the
+      /// fast summation's interpolation variable.
+      std::vector<double> target_score_vectors(std::size_t              n_targets,
+                                               const double            *targets,
+                                               const SourceArrays<dim> &sources) const
       {
         std::vector<double> score_vectors(n_targets * dim);
         for (std::size_t t = 0; t < n_targets; ++t)
@@ -291,6 +298,85 @@ namespace tpde::attention
             for (int p = 0; p < dim; ++p)
               score_vectors[t * dim + p] = static_cast<double>(a[p]);
           }
+        return score_vectors;
+      }
+
+      /// Velocities by fast::interpolate at the score vectors, the node values
+      /// from evaluate_points on the sources each box keeps, the node grids
+      /// within node_allowance.
+      void evaluate_fast(const std::vector<double> &score_vectors,
+                         const SourceArrays<dim>   &sources,
+                         double                     node_allowance,
+                         double                    *velocities) const
+      {
+        const std::size_t      n_targets = score_vectors.size() / dim;
+        const unsigned int     n_outputs = dim + (kind.normalised ? 0 : 1);
+        std::vector<double>    values(n_targets * n_outputs);
+        const fast::Statistics statistics = interpolate_sums(
+          score_vectors, sources, std::numeric_limits<double>::infinity(), node_allowance, values);
+        last_fast_share = 1. - static_cast<double>(statistics.direct_targets) / static_cast<double>(n_targets);
+        for (std::size_t t = 0; t < n_targets; ++t)
+          {
+            std::copy(&values[t * n_outputs], &values[t * n_outputs] + dim, velocities + t * dim);
+            if (!kind.normalised)
+              scale_by_exponential(velocities + t * dim, values[t * n_outputs + dim]);
+          }
+      }
+
+      /// auto's choice: the fast summation run on fast_summation_probe_sources
+      /// evenly spaced sources (its boxes and degrees follow from how smooth
+      /// the sums are in score space, which a sample of the sources shows at a
+      /// small fraction of the cost) and its counts priced by plan_fast_summation.
+      FastSummationPlan plan_fast(const std::vector<double> &score_vectors, const SourceArrays<dim> &sources) const
+      {
+        // Evenly spaced sources and the extreme ones per coordinate, so that
+        // the sample spans the sources' box (the spread of the scores).
+        std::vector<std::size_t> sample;
+        for (std::size_t k = 0; k < fast_summation_probe_sources && k < sources.n_used; ++k)
+          sample.push_back(k * sources.n_used / std::min(fast_summation_probe_sources, sources.n_used));
+        for (int i = 0; i < dim; ++i)
+          {
+            const double *x = sources.coordinate[i];
+            sample.push_back(std::min_element(x, x + sources.n_used) - x);
+            sample.push_back(std::max_element(x, x + sources.n_used) - x);
+          }
+        std::sort(sample.begin(), sample.end());
+        sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
+        const std::size_t n_probe = sample.size();
+        std::vector<double> values; // a probe leaves them unset
+        const double        max_pairs =
+          fast_summation_probe_node_limit(score_vectors.size() / dim, sources.n_used) * static_cast<double>(n_probe);
+        const fast::Statistics probe = interpolate_sums(score_vectors,
+                                                        select_sources(sources, sample),
+                                                        max_pairs,
+                                                        std::numeric_limits<double>::infinity(),
+                                                        values,
+                                                        true);
+        const FastSummationPlan plan = plan_fast_summation(probe, score_vectors.size() / dim, sources.n_used);
+        if (std::getenv("TPDE_FAST_PROFILE") != nullptr)
+          std::fprintf(stderr,
+                       "auto: %zu targets, %zu sources; probe %zu boxes interpolated, %zu node sums, %zu "
+                       "targets direct%s; predicted fast / direct = %.3g: %s\n",
+                       score_vectors.size() / dim,
+                       sources.n_used,
+                       probe.boxes_interpolated,
+                       probe.node_evaluations,
+                       probe.direct_targets,
+                       probe.abandoned ? " (gave up)" : "",
+                       plan.fast_cost / plan.direct_cost,
+                       plan.fast ? "fast" : "direct");
+        return plan;
+      }
+
+      /// fast::interpolate of the sums over `sources` at the score vectors:
+      /// values (q and, unnormalised, L) per target; a probe only counts.
+      fast::Statistics interpolate_sums(const std::vector<double> &score_vectors,
+                                        const SourceArrays<dim>   &sources,
+                                        double                     max_interactions,
+                                        double                     node_allowance,
+                                        std::vector<double>       &values,
+                                        bool                       probe = false) const
+      {
         std::vector<double> coordinates(sources.n_used * dim);
         for (std::size_t j = 0; j < sources.n_used; ++j)
           for (int i = 0; i < dim; ++i)
@@ -299,6 +385,7 @@ namespace tpde::attention
         fast::ExponentialSum sum;
         sum.dim        = dim;
         sum.log_scale  = !kind.normalised;
+        sum.probe      = probe;
         sum.n_sources  = sources.n_used;
         sum.coordinate = coordinates.data();
         sum.log_weight = sources.log_weight;
@@ -315,25 +402,19 @@ namespace tpde::attention
         sum.evaluate   = [&](std::size_t                      n_points,
                            const double                    *points,
                            const std::vector<std::size_t> *subset,
-                           double                          *values) {
+                           double                          *point_values) {
           if (subset == nullptr)
-            evaluate_points(n_points, points, sources, values);
+            evaluate_points(n_points, points, sources, point_values);
           else
-            evaluate_points(n_points, points, select_sources(sources, *subset), values);
+            evaluate_points(n_points, points, select_sources(sources, *subset), point_values);
         };
-        const unsigned int  n_outputs = dim + (kind.normalised ? 0 : 1);
-        std::vector<double> values(n_targets * n_outputs);
-        if (fast::interpolate(
-              sum, n_targets, score_vectors.data(), tolerance, values.data(), max_interactions)
-              .abandoned)
-          return false;
-        for (std::size_t t = 0; t < n_targets; ++t)
-          {
-            std::copy(&values[t * n_outputs], &values[t * n_outputs] + dim, velocities + t * dim);
-            if (!kind.normalised)
-              scale_by_exponential(velocities + t * dim, values[t * n_outputs + dim]);
-          }
-        return true;
+        return fast::interpolate(sum,
+                                 score_vectors.size() / dim,
+                                 score_vectors.data(),
+                                 tolerance,
+                                 values.data(),
+                                 max_interactions,
+                                 node_allowance);
       }
 
       /// The fast summation's view (fast_summation.h) at score vectors
@@ -441,10 +522,41 @@ namespace tpde::attention
     };
   } // namespace
 
+  double fast_summation_probe_node_limit(std::size_t n_targets, std::size_t n_sources)
+  {
+    const double pairs       = static_cast<double>(n_targets) * static_cast<double>(n_sources);
+    const double probed      = static_cast<double>(std::min(n_sources, fast_summation_probe_sources));
+    const double break_even  = fast_summation_margin * pairs /
+                              (fast_summation_node_cost * static_cast<double>(n_sources) + fast_summation_node_overhead);
+    const double probe_limit = fast_summation_probe_fraction * pairs /
+                               (fast_summation_node_cost * probed + fast_summation_node_overhead);
+    return std::min(break_even, probe_limit);
+  }
+
   bool fast_summation_pays(std::size_t n_targets, std::size_t n_sources, double tolerance)
   {
-    return n_targets >= fast_summation_min_targets && n_sources >= fast_summation_min_sources &&
-           tolerance >= fast_summation_min_tolerance;
+    // The velocity scale samples 32 targets and the extremes per axis, the
+    // first grid has 9^2 nodes in 2D.
+    constexpr double first_nodes = 32. + 6. + 81.;
+    return tolerance >= fast_summation_min_tolerance && n_sources >= fast_summation_min_sources &&
+           fast_summation_probe_node_limit(n_targets, n_sources) >= first_nodes;
+  }
+
+  FastSummationPlan plan_fast_summation(const fast::Statistics &probe, std::size_t n_targets, std::size_t n_sources)
+  {
+    const double targets = static_cast<double>(n_targets), sources = static_cast<double>(n_sources);
+    const double interpolated = targets - static_cast<double>(probe.direct_targets);
+    FastSummationPlan plan;
+    plan.direct_cost = targets * sources;
+    plan.fast_cost   = static_cast<double>(probe.node_evaluations) *
+                       (fast_summation_node_cost * sources + fast_summation_node_overhead) +
+                     static_cast<double>(probe.direct_targets) * sources + fast_summation_target_cost * interpolated;
+    plan.fast = !probe.abandoned && probe.boxes_interpolated > 0 &&
+                plan.fast_cost <= fast_summation_margin * plan.direct_cost;
+    // Node sums beyond break-even cannot pay: a probe that misjudged by so
+    // much costs at most about the direct sum more.
+    plan.node_allowance = fast_summation_margin * plan.direct_cost / fast_summation_node_cost;
+    return plan;
   }
 
   /// The kernels whose weights are exponentials of a linear score: for each

@@ -3,6 +3,7 @@
 // behind softmax, l2 and unnormalized attention.
 #pragma once
 
+#include "attention/fast_summation.h"
 #include "attention/kernel_base.h"
 
 #include <cstddef>
@@ -11,21 +12,59 @@
 
 namespace tpde::attention
 {
-  /// The rule of `evaluation = auto`: the fast summation (fast_summation.h)
-  /// is tried when there are at least 20000 targets and 20000 sources with
-  /// positive weight and the tolerance is at least 1e-13. Below those sizes
-  /// its fixed costs (hundreds of exact evaluations per box, a scale sample)
-  /// are comparable to the direct sum; below that tolerance the rounding of
-  /// the score vectors (~1e-16 of the largest score) is no longer negligible.
-  /// Whether it pays also depends on the data (how smooth the field is in
-  /// score space), so the attempt is abandoned for the direct sum once its
-  /// exact evaluations reach a quarter of the direct sum's targets x sources
-  /// (auto then costs at most 1.25 times the direct sum).
-  constexpr std::size_t fast_summation_min_targets   = 20000;
-  constexpr std::size_t fast_summation_min_sources   = 20000;
-  constexpr double      fast_summation_min_tolerance = 1e-13;
-  constexpr double      fast_summation_max_fraction  = 0.25;
-  bool fast_summation_pays(std::size_t n_targets, std::size_t n_sources, double tolerance);
+  /// The rule of `evaluation = auto`, a cost model in units of one pair
+  /// (target, source) of the direct sum, so that it depends only on the data
+  /// (no clock: the same choice on any number of threads and after a
+  /// restart). A probe runs the fast summation (fast_summation.h) on
+  /// fast_summation_probe_sources evenly spaced sources: how many boxes,
+  /// degrees and node sums the interpolation needs follows from how smooth
+  /// the sums are in score space, which such a sample shows at a small part
+  /// of the cost. plan_fast_summation prices its counts, with M targets and
+  /// N sources:
+  ///   fast   = node sums * (node_cost * N + node_overhead)
+  ///            + directly summed targets * N + target_cost * interpolated targets,
+  ///   direct = M * N,
+  /// and auto interpolates when fast <= margin * direct. The probe gives up
+  /// (direct) once its node sums exceed probe_node_limit: past it either the
+  /// fast summation cannot win or the probe would cost more than
+  /// probe_fraction of the direct sum. The fast run's node grids are bounded
+  /// at break-even (margin * direct / node_cost pairs; boxes that cannot
+  /// afford their next grid are summed directly), so a badly misjudged probe
+  /// costs at most about the direct sum more. The probe's sample includes the
+  /// extreme sources per coordinate: the spread of the scores, which sets
+  /// the number of boxes, grows with the sources' extent. The constants were measured on the
+  /// development machine (AMD EPYC, 2 cores, AVX-512, 2026-12-04; 2D softmax
+  /// on clustered data, build/bench_auto_choice: a node sum costs 1.2-1.6
+  /// pairs per source plus 0.2-0.7 us, a pair ~0.54 ns, on one thread).
+  /// fast_summation_pays: tolerance >= 1e-13 (below it the rounding of the
+  /// score vectors, ~1e-16 of the largest score, is no longer negligible),
+  /// at least fast_summation_min_sources sources, and a probe limit of at
+  /// least a first grid and the velocity scale's sample.
+  constexpr std::size_t fast_summation_min_sources      = 2000;
+  constexpr std::size_t fast_summation_probe_sources    = 1024;
+  constexpr double      fast_summation_min_tolerance    = 1e-13;
+  constexpr double      fast_summation_node_cost        = 1.4;
+  constexpr double      fast_summation_node_overhead    = 500.;
+  constexpr double      fast_summation_target_cost      = 100.;
+  constexpr double      fast_summation_margin           = 0.9;
+  constexpr double      fast_summation_probe_fraction   = 0.05;
+  /// Node sums after which the probe gives up (see above).
+  double fast_summation_probe_node_limit(std::size_t n_targets, std::size_t n_sources);
+  bool   fast_summation_pays(std::size_t n_targets, std::size_t n_sources, double tolerance);
+
+  struct FastSummationPlan
+  {
+    bool   fast           = false;
+    double fast_cost      = 0.; // predicted, in pairs of the direct sum
+    double direct_cost    = 0.;
+    double node_allowance = 0.; // for fast::interpolate (pairs)
+  };
+  /// auto's choice from a probe's statistics (above).
+  FastSummationPlan plan_fast_summation(const fast::Statistics &probe, std::size_t n_targets, std::size_t n_sources);
+
+  /// Sinkhorn's iterations (no probe): node grids bounded by this fraction
+  /// of the pairs.
+  constexpr double fast_summation_node_fraction = 0.1;
 
   /// Scores score_factor * <Qx, K y_j> - key_penalty * |K y_j|^2 + log w_j;
   /// `normalised` divides by the exponential sum (softmax) or by the total

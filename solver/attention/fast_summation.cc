@@ -31,13 +31,17 @@ namespace tpde::attention::fast
     {
       auto since = profile.start();
       find_axes();
-      const Box root = make_root_box();
+      Box root = make_root_box();
       if (!find_scale(root.sources))
         return abandon();
+      const double scale_work = sum.absolute_error ? 0. : static_cast<double>(scale_sample.size()) *
+                                                             static_cast<double>(root.sources.size());
+      root.allowance = node_allowance - scale_work;
       profile.stop(phase_setup, since);
       last_degree = n_active == 1 ? max_degree : 32;
       Statistics statistics = process(root, 0);
       statistics.abandoned  = abandoned;
+      statistics.node_work += scale_work;
       profile.print();
       if (profile.enabled)
         std::fprintf(stderr,
@@ -181,7 +185,7 @@ namespace tpde::attention::fast
           log_half_budget = std::log(0.5 * tolerance);
           return true;
         }
-      Indices sample;
+      Indices          &sample = scale_sample;
       const std::size_t stride = std::max<std::size_t>(1, n_targets / scale_sample_size);
       for (std::size_t t = 0; t < n_targets; t += stride)
         sample.push_back(t);
@@ -380,6 +384,8 @@ namespace tpde::attention::fast
       statistics.direct_targets = box.targets.size();
       statistics.interactions =
         static_cast<double>(box.targets.size()) * static_cast<double>(box.sources.size());
+      if (sum.probe)
+        return statistics;
       std::vector<double> points, box_values(box.targets.size() * n_outputs);
       points.reserve(box.targets.size() * dim);
       for (const std::size_t t : box.targets)
@@ -399,7 +405,8 @@ namespace tpde::attention::fast
                          const double         *targets,
                          double                tolerance,
                          double               *values,
-                         double                max_interactions)
+                         double                max_interactions,
+                         double                node_allowance)
   {
     if (!(tolerance > 0.))
       throw std::invalid_argument("fast summation: the tolerance must be positive");
@@ -407,7 +414,8 @@ namespace tpde::attention::fast
       throw std::invalid_argument("fast summation: dim must be 1, 2 or 3");
     if (n_targets == 0)
       return {};
-    detail::Interpolator interpolator(sum, n_targets, targets, tolerance, max_interactions, values);
+    detail::Interpolator interpolator(
+      sum, n_targets, targets, tolerance, max_interactions, node_allowance, values);
     return interpolator.run();
   }
 } // namespace tpde::attention::fast

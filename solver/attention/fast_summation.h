@@ -78,6 +78,11 @@ namespace tpde::attention::fast
     /// Sinkhorn potentials (sinkhorn.cc), with V = 0 so that q = 0.
     bool absolute_error = false;
 
+    /// A probe (evaluation = auto, exponential_kernel.h): count the boxes
+    /// and node sums as usual but leave the values at the targets unset
+    /// (neither interpolants nor direct sums are evaluated there).
+    bool probe = false;
+
     /// The sources, for pruning: n_sources points y_j (row-major) and log_weight l_j.
     std::size_t   n_sources  = 0;
     const double *coordinate = nullptr;
@@ -111,6 +116,7 @@ namespace tpde::attention::fast
     std::size_t node_evaluations   = 0; // exact evaluations at nodes and check points
     std::size_t direct_targets     = 0; // targets evaluated directly
     double      interactions       = 0; // points x sources summed exactly (after pruning)
+    double      node_work          = 0; // points x sources of nodes, check points and the scale sample
     bool        abandoned          = false; // max_interactions reached: values incomplete
   };
 
@@ -120,10 +126,20 @@ namespace tpde::attention::fast
   /// soon as the exact evaluations would exceed max_interactions points x
   /// sources, so that a caller can fall back to the direct sum when the
   /// interpolation does not pay.
+  ///
+  /// node_allowance (points x sources, a factorised node counted as an
+  /// exact sum) bounds the work spent on node grids and the velocity scale, the
+  /// part that is lost when a box is not accepted: the root box gets it,
+  /// every box spends from its own, a split box hands the rest to its halves
+  /// in proportion to their targets, and a box that cannot afford its next
+  /// grid is summed directly (over its pruned sources). So the result is
+  /// always complete, costs at most node_allowance more than the direct sum,
+  /// and depends only on the data (not on the threads). Infinite: no bound.
   Statistics interpolate(const ExponentialSum &sum,
                          std::size_t           n_targets,
                          const double         *targets,
                          double                tolerance,
                          double               *values,
-                         double max_interactions = std::numeric_limits<double>::infinity());
+                         double max_interactions = std::numeric_limits<double>::infinity(),
+                         double node_allowance   = std::numeric_limits<double>::infinity());
 } // namespace tpde::attention::fast

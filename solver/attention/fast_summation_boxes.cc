@@ -41,9 +41,21 @@ Interpolator::BoxLevels Interpolator::start_levels(const Box &box) const
 
 void Interpolator::count_exact(const Box &box, BoxLevels &levels, std::size_t n_points)
 {
+  const double work = static_cast<double>(n_points) * static_cast<double>(box.sources.size());
   levels.statistics.node_evaluations += n_points;
-  levels.statistics.interactions +=
-    static_cast<double>(n_points) * static_cast<double>(box.sources.size());
+  levels.statistics.interactions += work;
+  levels.statistics.node_work += work;
+  levels.node_work += work;
+}
+
+bool Interpolator::affordable(const Box &box, const BoxLevels &levels) const
+{
+  // An upper bound: exact grids evaluate only the nodes not known yet.
+  // A factorised node is charged as an exact sum: on the small grids
+  // where boxes fail it costs about that much (bench_auto_choice).
+  const double nodes = static_cast<double>(node_count(levels.degrees)) +
+                       (levels.checked ? 0. : static_cast<double>(n_check_points));
+  return levels.node_work + nodes * static_cast<double>(box.sources.size()) <= box.allowance;
 }
 
 bool Interpolator::evaluate_check_points(const Box &box, BoxLevels &levels)
@@ -328,8 +340,13 @@ Statistics Interpolator::split(const Box &box, unsigned int depth, const BoxLeve
   children[1].lower[split] = middle;
   for (const std::size_t t : box.targets)
     children[target_u[t * dim + active[split]] <= middle ? 0 : 1].targets.push_back(t);
+  const double left = std::max(0., box.allowance - levels.node_work);
   for (Box &child : children)
-    child.sources = prune(child, box.sources);
+    {
+      child.sources   = prune(child, box.sources);
+      child.allowance = left * static_cast<double>(child.targets.size()) /
+                        static_cast<double>(box.targets.size());
+    }
   profile.stop(phase_split, since);
 
   Statistics from_children[2];
@@ -345,6 +362,7 @@ Statistics Interpolator::split(const Box &box, unsigned int depth, const BoxLeve
       statistics.node_evaluations += child.node_evaluations;
       statistics.direct_targets += child.direct_targets;
       statistics.interactions += child.interactions;
+      statistics.node_work += child.node_work;
     }
   return statistics;
 }
@@ -357,11 +375,14 @@ Statistics Interpolator::process(const Box &box, unsigned int depth)
       const std::size_t n_nodes = node_count(levels.degrees);
       // Direct evaluation is cheaper than this level (and ends the
       // recursion).
-      if (box.targets.size() <= levels.node_cost * n_nodes + n_check_points || depth >= max_depth)
+      // Also when the box's allowance does not cover the level.
+      if (box.targets.size() <= levels.node_cost * n_nodes + n_check_points || depth >= max_depth ||
+          !affordable(box, levels))
         {
           Statistics direct = evaluate_directly(box);
           direct.node_evaluations += levels.statistics.node_evaluations;
           direct.interactions += levels.statistics.interactions;
+          direct.node_work += levels.statistics.node_work;
           return direct;
         }
 
@@ -390,7 +411,8 @@ Statistics Interpolator::process(const Box &box, unsigned int depth)
       if (estimate.error <= estimate.budget)
         {
           since = profile.start();
-          interpolate_targets(box, estimate.interpolant);
+          if (!sum.probe)
+            interpolate_targets(box, estimate.interpolant);
           profile.stop(phase_targets, since);
           levels.statistics.boxes_interpolated = 1;
           return levels.statistics;

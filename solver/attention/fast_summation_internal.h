@@ -111,6 +111,9 @@ namespace tpde::attention::fast::detail
     double  lower[max_dim], upper[max_dim];
     Indices targets; // indices of the targets inside
     Indices sources; // sources that may matter in the box
+    // Node work this box and its descendants may still spend (see
+    // interpolate's node_allowance).
+    double allowance = 0.;
   };
 
   /// A tensor Chebyshev series (layout as Interpolator::Interpolant) at
@@ -163,6 +166,7 @@ namespace tpde::attention::fast::detail
                  const double         *targets,
                  double                tolerance,
                  double                max_interactions,
+                 double                node_allowance,
                  double               *values)
         : sum(sum)
         , dim(sum.dim)
@@ -171,6 +175,7 @@ namespace tpde::attention::fast::detail
         , targets(targets)
         , tolerance(tolerance)
         , max_interactions(max_interactions)
+        , node_allowance(node_allowance)
         , values(values)
     {}
 
@@ -183,6 +188,7 @@ namespace tpde::attention::fast::detail
     const double         *targets;
     const double          tolerance;
     const double          max_interactions;
+    const double          node_allowance;
     double               *values;
 
     Profile profile;
@@ -225,6 +231,7 @@ namespace tpde::attention::fast::detail
     /// The velocity scale S from an exact evaluation at sample targets:
     /// evenly spaced ones and the extreme ones along every rotated axis.
     bool find_scale(const Indices &sources);
+    Indices scale_sample; // the targets find_scale evaluated
 
     /// Half-widths and middle of the box in every rotated direction
     /// (flat directions: the targets' extent there is negligible).
@@ -318,6 +325,7 @@ namespace tpde::attention::fast::detail
       std::map<std::array<unsigned int, 2 * max_dim>, std::vector<double>> known;
       std::vector<double> node_values; // current grid, nodes x n_outputs
       double              tail[max_dim] = {};
+      double              node_work = 0.; // spent from the box's allowance
     };
 
     /// The interpolant of the current grid and its error estimate.
@@ -339,8 +347,13 @@ namespace tpde::attention::fast::detail
     /// Degrees and costs of a new box.
     BoxLevels start_levels(const Box &box) const;
 
-    /// Counts n_points exact sums over the box's sources.
+    /// Counts n_points exact sums over the box's sources (also against
+    /// the box's allowance).
     static void count_exact(const Box &box, BoxLevels &levels, std::size_t n_points);
+
+    /// Whether the box can still afford the grid of levels.degrees (and
+    /// the check points, the first time) from its allowance.
+    bool affordable(const Box &box, const BoxLevels &levels) const;
 
     /// Exact sums at the nodes of levels.degrees not yet known (and the check
     /// points the first time) into levels.node_values; false if abandoned.

@@ -35,12 +35,12 @@
 // object must not be evaluated from two threads at once.
 //
 // Fast sums (`evaluation = fast`, or auto where fast_summation_pays, with
-// the potentials' tolerance): every log-sum-exp of an iteration is
+// the potentials' tolerance and auto's node allowance): every log-sum-exp of an iteration is
 // interpolated in score space by the fast summation (fast_summation.h) with
 // an absolute error bound of tolerance / 4 on the potentials; the reported
 // marginal error is the one measured with these sums plus the bound of their
 // errors (solve() says why), so the 1e-12 marginal test keeps its meaning.
-// Auto gives up for the direct sums as the exponential kernels do.
+// Auto bounds the node grids as the exponential kernels do.
 //
 // Direct sums: the iterations cost O(N^2) exponentials each, like one kernel evaluation
 // with N targets. The log-sum-exp sweeps below are vectorised like the
@@ -215,6 +215,7 @@ namespace tpde::attention
                                    const double         *queries,
                                    double                tolerance,
                                    double                max_interactions,
+                                   double                node_allowance,
                                    double               *result)
     {
       std::vector<double> score_vectors(n_queries * dim), coordinates(m * dim);
@@ -247,7 +248,8 @@ namespace tpde::attention
           16);
       };
       std::vector<double> values(n_queries * (dim + 1));
-      if (fast::interpolate(sum, n_queries, score_vectors.data(), tolerance, values.data(), max_interactions)
+      if (fast::interpolate(
+            sum, n_queries, score_vectors.data(), tolerance, values.data(), max_interactions, node_allowance)
             .abandoned)
         return false;
       for (std::size_t q = 0; q < n_queries; ++q)
@@ -273,7 +275,8 @@ namespace tpde::attention
       const KeyArrays<dim> &keys;
       std::size_t           m;
       double                potential_tolerance;
-      double                max_interactions;
+      double                max_interactions; // per query
+      double                node_allowance;   // per query
       bool                  fast;
 
       /// negative_log_sum_exp, by the fast summation while it pays.
@@ -290,6 +293,7 @@ namespace tpde::attention
                                                    queries,
                                                    potential_tolerance,
                                                    max_interactions * static_cast<double>(n_queries),
+                                                   node_allowance * static_cast<double>(n_queries),
                                                    result))
           return;
         fast = false; // gave up: direct for the rest of the solve
@@ -348,6 +352,7 @@ namespace tpde::attention
                               m,
                               potential_tolerance,
                               problem.summation.max_fraction * static_cast<double>(m),
+                              problem.summation.node_fraction * static_cast<double>(m),
                               problem.summation.fast};
       // The previous iteration's potentials guess the next ones (log_sum_exp).
       std::vector<double> row_potential(m, std::numeric_limits<double>::quiet_NaN());
@@ -463,8 +468,8 @@ namespace tpde::attention
         else if (evaluation == Parameters::Evaluation::automatic &&
                  fast_summation_pays(n_used, n_used, 0.25 * tolerance))
           {
-            summation.fast         = true;
-            summation.max_fraction = fast_summation_max_fraction;
+            summation.fast          = true;
+            summation.node_fraction = fast_summation_node_fraction;
           }
         return summation;
       }

@@ -42,11 +42,15 @@ namespace tpde::attention
   /// (fast_summation.h) with an absolute error bound on the potentials of a
   /// quarter of the tolerance each (see sinkhorn.cc for why), giving up for
   /// the direct sums for the rest of the solve once one sum's exact
-  /// evaluations exceed max_fraction of the direct sum's pairs.
+  /// evaluations exceed max_fraction of the direct sum's pairs, and with the
+  /// node grids of each sum bounded by node_fraction of its pairs
+  /// (fast::interpolate's node_allowance: what does not fit is summed
+  /// directly box by box).
   struct SinkhornSummation
   {
-    bool   fast         = false;
-    double max_fraction = std::numeric_limits<double>::infinity();
+    bool   fast          = false;
+    double max_fraction  = std::numeric_limits<double>::infinity();
+    double node_fraction = std::numeric_limits<double>::infinity();
   };
 
   /// Sinkhorn (physics.md §2.5): the matrix Gamma of the conditional mean

@@ -222,7 +222,9 @@ TEST(CircleFourier, NonZonalAttentionUsesTheAmbientKernel)
       p.evaluation = evaluation;
       EXPECT_FALSE(uses_fourier_sums("softmax", p));
       const auto kernel = create_circle_kernel("softmax", p);
-      EXPECT_TRUE(kernel->diagnostics().empty()) << "the chart kernel of the ambient variant";
+      const auto diagnostics = kernel->diagnostics(); // the chart kernel of the ambient variant
+      ASSERT_EQ(diagnostics.size(), 1u);
+      EXPECT_EQ(diagnostics[0].first, "fast_share");
       // Its velocities are the ambient kernel's (here with its score-space fast summation).
       std::vector<double> theta = {0.1, 2., 4.}, w = {0.2, 0.5, 0.3}, v(3), reference(3);
       kernel->evaluate(3, theta.data(), 3, theta.data(), w.data(), v.data());
@@ -279,13 +281,16 @@ TEST(CircleFourier, LayersWithAndWithoutTheFourierPathShareOneListOfDiagnostics)
   layers.push_back(create_circle_kernel("softmax", skewed));
   layers.push_back(create_circle_kernel("softmax", zonal));
   attention::LayeredKernel kernel(std::move(layers));
-  const auto               first = kernel.diagnostics();
-  ASSERT_EQ(first.size(), 2u);
-  EXPECT_EQ(first[0].first, "fourier_modes");
-  EXPECT_TRUE(std::isnan(first[0].second) && std::isnan(first[1].second));
+  // The names in layer order: the ambient kernel's fast_share, then the Fourier layer's.
+  const auto first = kernel.diagnostics();
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0].first, "fast_share");
+  EXPECT_EQ(first[1].first, "fourier_modes");
+  EXPECT_TRUE(std::isnan(first[1].second) && std::isnan(first[2].second));
   kernel.select(1);
   const auto second = kernel.diagnostics();
-  ASSERT_EQ(second.size(), 2u);
-  EXPECT_EQ(second[0].first, "fourier_modes");
-  EXPECT_GT(second[0].second, 0.) << "the zonal layer's mode count";
+  ASSERT_EQ(second.size(), 3u);
+  EXPECT_EQ(second[1].first, "fourier_modes");
+  EXPECT_GT(second[1].second, 0.) << "the zonal layer's mode count";
+  EXPECT_TRUE(std::isnan(second[0].second)) << "no fast_share on the Fourier layer";
 }

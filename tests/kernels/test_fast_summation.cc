@@ -7,7 +7,7 @@
 #include "attention/exponential_kernel.h"
 #include "attention/fast_summation.h"
 #include "common/matrix.h"
-#include "support/clustered_points.h"
+#include "support/clustered_problem.h"
 #include "support/kernel_problem.h"
 #include "support/random_attention.h"
 
@@ -28,26 +28,7 @@ namespace
 
   using Problem = tpde::testing::PointProblem;
 
-  /// Sources and targets from one random Gaussian mixture (5 clusters),
-  /// weights in [0.5, 1.5], random Q, K (k x dim), V.
-  Problem clustered_problem(unsigned int dim,
-                            std::size_t  k,
-                            double       beta,
-                            std::size_t  n_targets,
-                            std::size_t  n_sources,
-                            unsigned int seed)
-  {
-    std::mt19937_64 random(seed);
-    Problem         problem;
-    problem.parameters = tpde::testing::random_attention_parameters(dim, k, beta, random);
-    const auto mixture = tpde::testing::GaussianMixture::random(dim, 5, 2.5, random);
-    problem.targets    = mixture.sample(n_targets, random);
-    problem.sources    = mixture.sample(n_sources, random);
-    std::uniform_real_distribution<double> weight(0.5, 1.5);
-    for (std::size_t j = 0; j < n_sources; ++j)
-      problem.weights.push_back(weight(random));
-    return problem;
-  }
+  using tpde::testing::clustered_problem;
 
   std::vector<double> evaluate(const std::string      &variant,
                                Problem                 problem,
@@ -281,47 +262,7 @@ namespace
         }
   }
 
-  // evaluation = auto is the direct sum on small problems and the fast one
-  // on large ones (rule in exponential_kernel.h), bit for bit, unless the
-  // interpolation turns out to cost more than its allowance.
-  TEST(FastSummation, AutomaticPicksByProblemSizeAndCost)
-  {
-    using Evaluation    = Parameters::Evaluation;
-    const Problem small = clustered_problem(2, 2, 1., 3000, 2000, 91);
-    EXPECT_EQ(evaluate("softmax", small, Evaluation::automatic),
-              evaluate("softmax", small, Evaluation::direct));
-    EXPECT_NE(evaluate("softmax", small, Evaluation::fast),
-              evaluate("softmax", small, Evaluation::direct));
-
-    // Large, and smooth in score space (Q = K = I, beta = 1): fast.
-    Problem large      = clustered_problem(2,
-                                      2,
-                                      1.,
-                                      2 * attention::fast_summation_min_targets,
-                                      attention::fast_summation_min_sources,
-                                      92);
-    large.parameters.Q = Matrix::identity(2);
-    large.parameters.K = Matrix::identity(2);
-    const std::vector<double> direct = evaluate("softmax", large, Evaluation::direct);
-    EXPECT_EQ(evaluate("softmax", large, Evaluation::automatic),
-              evaluate("softmax", large, Evaluation::fast));
-    EXPECT_NE(evaluate("softmax", large, Evaluation::automatic), direct);
-    // Below the smallest tolerance auto takes the direct path.
-    const double tight = attention::fast_summation_min_tolerance / 2;
-    EXPECT_EQ(evaluate("softmax", large, Evaluation::automatic, tight), direct);
-
-    // l2 with random Q and K on the same data needs more boxes than a
-    // quarter of the direct sum pays for: auto gives up and sums directly.
-    const Problem costly = clustered_problem(2,
-                                             2,
-                                             1.,
-                                             attention::fast_summation_min_targets,
-                                             attention::fast_summation_min_sources,
-                                             92);
-    EXPECT_EQ(evaluate("l2", costly, Evaluation::automatic),
-              evaluate("l2", costly, Evaluation::direct));
-    EXPECT_NE(evaluate("l2", costly, Evaluation::fast), evaluate("l2", costly, Evaluation::direct));
-  }
+  // evaluation = auto: tests/kernels/test_auto_choice.cc.
 
   TEST(FastSummation, RejectsNonPositiveTolerance)
   {
