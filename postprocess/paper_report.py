@@ -363,8 +363,11 @@ def write_report(args, pe, table, ode, ranks, e7_rows, e7_paths, wall):
     for variant, vk in sorted(pa.E7_SETTINGS) if ranks else []:
         lines.append('| %s | %s | %s |' % (variant, vk, ' | '.join(
             histogram_text(ranks['%s %s %d' % (variant, vk, d)], d) for d in pa.E7_DIMS)))
-    lines += ['', 'd = 3 grid runs (%d cells per direction, Q2; draws with all eigenvalues of Sigma_0 >= %g; '
-              'run to the time the ODE reaches its limit rank):' % (pa.E7_GRID['cells'], pa.E7_GRID['min_eig']), '',
+    lines += ['', 'd = 3 grid runs (l2 only; coordinates rotated so that q is the last axis, %d x %d x %d Q2 '
+              'cells on 4 standard deviations per axis; draws with all eigenvalues of Sigma_0 >= %g; run to the '
+              'time the ODE reaches its limit rank; softmax: see the README, its Gaussian solution is driven by '
+              'tails at 15-20 standard deviations):' % (pa.E7_GRID['cells_plane'], pa.E7_GRID['cells_plane'],
+                                                        pa.E7_GRID['cells_normal'], pa.E7_GRID['min_eig']), '',
               '| variant | V | draw | end time | grid eigenvalues | ODE eigenvalues | grid rank | ODE rank | '
               'max rel. deviation | wall [s] |', '|---|---|---|---|---|---|---|---|---|---|']
     for g in e7_rows:
