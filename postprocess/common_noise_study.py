@@ -55,10 +55,10 @@ def parse_arguments(argv):
 
 def numbers(text, what, kind):
     try:
-        values = [kind(float(x)) for x in text.split(",")]
-        if not values or min(values) <= 0:
+        values = [float(x) for x in text.split(",")]
+        if not values or not all(math.isfinite(x) and x > 0 for x in values):
             raise ValueError
-        return values
+        return [kind(x) for x in values]
     except ValueError:
         raise InputError("%s: expected positive numbers separated by ',', got '%s'" % (what, text))
 
@@ -132,6 +132,8 @@ def main(argv):
         study(tpde, args.prm, args.out, seeds, tokens, end_time, entries)
     except tpde.InputError as e:
         raise InputError(str(e))
+    except tpde.PhysicalFailure as e:
+        raise InputError("a run stopped (its output is kept in %s): %s" % (getattr(e, "output_dir", "?"), e))
     return 0
 
 
@@ -145,12 +147,16 @@ def self_test(build):
         rows = study(tpde, DEFAULT_PRM, folder, list(range(1, 9)), [1000, 4000], 0.5,
                      {"Attention/beta": 2, "Attention/V": "1, 0; 0, 0.3"}, report=lambda line: None)
         (_, noise1, quiet1, other1), (_, noise2, quiet2, other2) = rows
-        # The law: the same spread of z at both N (8 paths: about +-25%), and as without common noise.
+        # The law: the same spread of z at both N (8 paths: about +-25%), and as without common noise. The
+        # control starts from the same tokens (a paired comparison): it differs only if the particles do
+        # not follow the grid's path, which the mismatched path below shows is then a large difference.
         assert 0.6 < noise2 / noise1 < 1.6, rows
         assert 0.6 < noise1 / quiet1 < 1.6 and 0.6 < noise2 / quiet2 < 1.6, rows
         # A different path is a different solution: its gap does not shrink, so z grows like sqrt(N).
         assert other1 > 5 * noise1 and other2 / other1 > 1.6, rows
-        for bad, expected in ((["/nonexistent.prm"], "not found"), ([DEFAULT_PRM, "--tokens", "10,-1"], "--tokens")):
+        for bad, expected in ((["/nonexistent.prm"], "not found"), ([DEFAULT_PRM, "--tokens", "10,-1"], "--tokens"),
+                              ([DEFAULT_PRM, "--tokens", "inf"], "--tokens"),
+                              ([DEFAULT_PRM, "--end-time", "nan"], "--end-time")):
             try:
                 main(bad)
                 raise AssertionError("accepted %s" % bad)

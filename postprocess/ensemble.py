@@ -139,8 +139,9 @@ def plot(path, chosen, times, data, header):
         ax.legend(fontsize=8)
     axes[-1, 0].set_xlabel("time")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path + ".tmp.png", dpi=100)
     plt.close(fig)
+    os.replace(path + ".tmp.png", path)
 
 
 def main(argv):
@@ -158,15 +159,17 @@ def main(argv):
     os.makedirs(args.out, exist_ok=True)
     tables = [read_table(run_seed(tpde, args, s, os.path.join(args.out, "seed_%d" % s))) for s in seeds]
     out_header, rows, times, data, header = ensemble(tables)
-    with open(os.path.join(args.out, "ensemble.csv"), "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(out_header)
-        writer.writerows([[repr(float(x)) for x in row] for row in rows])
     chosen = [c for c in args.columns.split(",") if c] or \
         [c for c in ("mean_0", "order_parameter") if c in header]
     for c in chosen:
         if c not in header or c == "time":
             raise InputError("--columns: no column '%s' in statistics.csv" % c)
+    target = os.path.join(args.out, "ensemble.csv")
+    with open(target + ".tmp", "w", newline="") as f:  # written whole, then renamed: never half a file
+        writer = csv.writer(f)
+        writer.writerow(out_header)
+        writer.writerows([[repr(float(x)) for x in row] for row in rows])
+    os.replace(target + ".tmp", target)
     plot(os.path.join(args.out, "ensemble.png"), chosen, times, data, header)
     print("%d seeds, %d common times: %s" % (len(seeds), len(times), os.path.join(args.out, "ensemble.csv")))
     return 0

@@ -481,6 +481,19 @@ def self_test(root, check, read_prm, attention_model, covariance_rate):
             with open(path) as f:
                 if f.read() != prm_text_e7(variant, vk, i):
                     raise SystemExit('paper_experiments.py --self-test: %s is not its regeneration' % path)
+    # E7 grid runs: the rotated case is the same PDE under x -> H x (the rates transform as H rate H).
+    for variant, vk in E7_GRID['settings']:
+        for i in e7_grid_draws(variant, vk):
+            q, k, v = e7_matrices(variant, vk)[3][i]
+            s0 = e7_init_stream(3, i + 1)[i]
+            qr, kr, vr, sr, _, _ = e7_grid_case(variant, vk, i)
+            h = e7_rotation(q)
+            check('E7 H orthogonal', np.abs(h @ h.T - np.eye(3)).max(), 1e-15)
+            check('E7 rotated initial covariance', np.abs(h @ s0 @ h - sr).max() / np.abs(sr).max(), 1e-15)
+            for s in (s0, s0 + np.eye(3)):
+                rotated = rate(variant, qr, kr, vr, h @ s @ h)
+                check('E7 rotated rate', np.abs(rotated - h @ rate(variant, q, k, v, s) @ h).max() /
+                      np.abs(rotated).max(), 1e-13)
     # E7: Q of shape (d//2) x d, Sigma_0 symmetric positive definite, V symmetric.
     for (variant, vk) in E7_SETTINGS:
         for d, mats in e7_matrices(variant, vk).items():

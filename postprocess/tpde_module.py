@@ -21,10 +21,15 @@ def default_build():
 
 
 def load(build=None):
-    """Imports and returns `tpde`: from PYTHONPATH if it is there, else from BUILD/python."""
+    """Imports and returns `tpde` from BUILD/python (first on sys.path), else from PYTHONPATH. A module
+    imported before from another folder than an explicitly given BUILD is refused (one per process)."""
     folder = os.path.join(os.path.abspath(build or default_build()), "python")
     if "tpde" in sys.modules:
-        return sys.modules["tpde"]
+        module = sys.modules["tpde"]
+        where = os.path.dirname(os.path.dirname(os.path.abspath(module.__file__)))
+        if build is not None and os.path.isdir(os.path.join(folder, "tpde")) and where != folder:
+            raise ModuleMissing("the tpde module of %s is already imported; %s needs another process" % (where, folder))
+        return module
     if os.path.isdir(os.path.join(folder, "tpde")) and folder not in sys.path:
         sys.path.insert(0, folder)
     try:
