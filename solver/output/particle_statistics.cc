@@ -82,7 +82,9 @@ namespace tpde
         for (std::size_t i = 0; i < n; ++i)
           {
             const double *t = &positions[i * token];
-            if (t[0] < lo || t[0] > hi || (split && (t[0] >= upper_from) != upper))
+            // Half-open [lo, hi) (closed at s = 1): a window of width w then holds N w tokens, not N w + 1,
+            // when its ends fall on positions j/N.
+            if (t[0] < lo || (hi < 1. ? t[0] >= hi : t[0] > hi) || (split && (t[0] >= upper_from) != upper))
               continue;
             double y[2] = {t[1], token > 2 ? t[2] : 0.};
             if (circle)

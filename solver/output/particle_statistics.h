@@ -29,7 +29,7 @@
 // theta)), as the grid's, and the grid's slice<k>_* columns follow the kernel
 // diagnostics (slice_columns.h; not the grid-only density errors). The tokens
 // are at fixed positions, so a slice rho(s_k, .) is estimated from the tokens
-// in the window |s - s_k| <= w / 2 (w = Particles/slice window), clipped to
+// in the window s_k - w/2 <= s < s_k + w/2 (closed at s = 1; w = Particles/slice window), clipped to
 // [0, 1] and to the side of `upper data from` that s_k is on (the grid's slice
 // there is the limit from that side too): every such token weighs
 // 1 / (N |window|), so slice<k>_mass = (tokens in the window) / (N |window|)

@@ -284,7 +284,7 @@ TEST(ParticleRun, SharedStatisticsColumnsMatchTheGridRun)
   const std::vector<std::string> expected = {"step",   "time",   "dt",     "mass",      "mean_0",       "mean_1",
                                              "cov_00", "cov_01", "cov_10", "cov_11",    "max_speed",    "wall_seconds",
                                              "ref_mean_0", "ref_mean_1", "ref_cov_00", "ref_cov_01", "ref_cov_10",
-                                             "ref_cov_11"};
+                                             "ref_cov_11", "fast_share"};
   EXPECT_EQ(shared_in(grid_header, particle_header), expected);
   EXPECT_EQ(shared_in(particle_header, grid_header), expected);
 }

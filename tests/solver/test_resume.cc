@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -68,6 +69,17 @@ namespace
   bool session_alive(int session)
   {
     return run_command("pgrep -s " + std::to_string(session) + " > /dev/null").exit_code == 0;
+  }
+
+  /// Whether the session's leader (the started command) still runs, from /proc: the poll loop must be
+  /// cheap, since spawning pgrep there took tens of ms per poll under load and fast runs ended unseen.
+  bool leader_running(int pid)
+  {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string   text;
+    std::getline(stat, text);
+    const auto close = text.rfind(')');
+    return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
   }
 
   /// The files of a run folder (checkpoints aside) and its .pvd text without the generation date.
@@ -141,8 +153,9 @@ TEST_P(KillAndResume, EqualsTheUninterruptedRun)
       const int  session  = start_in_background(tpde_command(c, out, c.ranks_killed, checkpoints), dir + "/killed.log");
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
       while ((count_checkpoints(out) == 0 || count_lines(out + "/statistics.csv") < 1 + kill_at) &&
-             session_alive(session) && std::chrono::steady_clock::now() < deadline)
+             leader_running(session) && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      ::kill(-session, SIGKILL); // at once (the leader's process group); then anything else in the session
       run_command("pkill -9 -s " + std::to_string(session));
       while (session_alive(session))
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
