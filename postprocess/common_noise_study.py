@@ -17,31 +17,21 @@ Runs in this process through the tpde Python module of BUILD.
 
 Exit codes: 0 written; 2 bad input (one line on stderr); 1 internal error.
 """
-import argparse
 import csv
 import math
 import os
 import shutil
-import sys
 import tempfile
 
 import tpde_module
+from tpde_module import ArgumentParser, InputError, exit_with
 
 PROGRAM = "common_noise_study.py"
 DEFAULT_PRM = os.path.join(tpde_module.ROOT, "parameters", "common-noise-circle.prm")
 
 
-class InputError(Exception):
-    """Bad input: one line on stderr, exit code 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise InputError(message)
-
-
 def parse_arguments(argv):
-    parser = Parser(prog=PROGRAM, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(PROGRAM, __doc__)
     parser.add_argument("prm", nargs="?", default=DEFAULT_PRM)
     parser.add_argument("--build", help="build folder (default: $TPDE_BUILD or build/)")
     parser.add_argument("--out", default="output/common-noise-study")
@@ -116,10 +106,7 @@ def main(argv):
     seeds = list(range(1, numbers(args.seeds, "--seeds", int)[0] + 1))
     tokens = numbers(args.tokens, "--tokens", int)
     end_time = numbers(args.end_time, "--end-time", float)[0]
-    try:
-        tpde = tpde_module.load(args.build)
-    except tpde_module.ModuleMissing as e:
-        raise InputError(str(e))
+    tpde = tpde_module.load(args.build)
     try:
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:
@@ -170,11 +157,4 @@ def self_test(build):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except InputError as e:
-        print("%s: error: %s" % (PROGRAM, e), file=sys.stderr)
-        sys.exit(2)
-    except Exception as e:  # internal error: one line
-        print("%s: internal error: %s: %s" % (PROGRAM, type(e).__name__, e), file=sys.stderr)
-        sys.exit(1)
+    exit_with(main, PROGRAM)

@@ -17,29 +17,19 @@ Exit codes: 0 written; 2 bad input (missing file, bad option, a run that fails, 
 line on stderr; 1 internal error. Needs numpy, matplotlib (Agg, headless) and the built module.
     postprocess/ensemble.py --self-test [--build build]   # checks itself on a short circle run
 """
-import argparse
 import csv
 import os
 import shutil
-import sys
 import tempfile
 
 import tpde_module
+from tpde_module import ArgumentParser, InputError, exit_with
 
 PROGRAM = "ensemble.py"
 
 
-class InputError(Exception):
-    """Bad input: one line on stderr, exit code 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise InputError(message)
-
-
 def parse_arguments(argv):
-    parser = Parser(prog=PROGRAM, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(PROGRAM, __doc__)
     parser.add_argument("prm", nargs="?", metavar="FILE.prm")
     parser.add_argument("--seeds", default="8", help="a count n (seeds 1..n) or a list 1,5,9")
     parser.add_argument("--set", action="append", default=[], metavar="ENTRY=VALUE", help="passed to tpde")
@@ -152,10 +142,7 @@ def main(argv):
     if not args.prm or not os.path.isfile(args.prm):
         raise InputError("'%s': no such parameter file" % args.prm)
     seeds = seeds_of(args.seeds)
-    try:
-        tpde = tpde_module.load(build)
-    except tpde_module.ModuleMissing as e:
-        raise InputError(str(e))
+    tpde = tpde_module.load(build)
     os.makedirs(args.out, exist_ok=True)
     tables = [read_table(run_seed(tpde, args, s, os.path.join(args.out, "seed_%d" % s))) for s in seeds]
     out_header, rows, times, data, header = ensemble(tables)
@@ -227,11 +214,4 @@ def self_test(build):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except InputError as e:
-        print("%s: error: %s" % (PROGRAM, e), file=sys.stderr)
-        sys.exit(2)
-    except Exception as e:  # internal error: one line
-        print("%s: internal error: %s: %s" % (PROGRAM, type(e).__name__, e), file=sys.stderr)
-        sys.exit(1)
+    exit_with(main, PROGRAM)

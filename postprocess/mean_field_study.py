@@ -19,32 +19,22 @@ kernel, whose fast summation (`evaluation = auto`) takes over at large N, so MIN
 
 Exit codes: 0 written; 2 bad input (one line on stderr); 1 internal error.
 """
-import argparse
 import csv
 import math
 import os
 import shutil
-import sys
 import tempfile
 
 import tpde_module
+from tpde_module import ArgumentParser, InputError, exit_with
 
 PROGRAM = "mean_field_study.py"
 # N and the number of seeds at that N.
 LEVELS = ((100, 32), (316, 16), (1000, 8), (3162, 4), (10000, 3), (31623, 2), (100000, 1))
 
 
-class InputError(Exception):
-    """Bad input: one line on stderr, exit code 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise InputError(message)
-
-
 def parse_arguments(argv):
-    parser = Parser(prog=PROGRAM, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(PROGRAM, __doc__)
     parser.add_argument("build", nargs="?", help="build folder (default: $TPDE_BUILD or build/)")
     parser.add_argument("out", nargs="?", default="output/mean-field")
     parser.add_argument("prm", nargs="?", default=os.path.join(tpde_module.ROOT, "parameters",
@@ -154,10 +144,7 @@ def main(argv):
     if not os.path.isfile(args.prm):
         raise InputError("parameter file '%s' not found" % args.prm)
     levels = levels_of(args)
-    try:
-        tpde = tpde_module.load(args.build)
-    except tpde_module.ModuleMissing as e:
-        raise InputError(str(e))
+    tpde = tpde_module.load(args.build)
     try:
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:
@@ -204,11 +191,4 @@ def self_test(build):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except InputError as e:
-        print("%s: error: %s" % (PROGRAM, e), file=sys.stderr)
-        sys.exit(2)
-    except Exception as e:  # internal error: one line
-        print("%s: internal error: %s: %s" % (PROGRAM, type(e).__name__, e), file=sys.stderr)
-        sys.exit(1)
+    exit_with(main, PROGRAM)

@@ -4,6 +4,7 @@ The scripts run the solver in-process through the module (the same C++ component
 subprocess, no parsing of printed lines, statistics as NumPy arrays. The module is built by the same
 CMake build as `tpde`, into BUILD/python.
 """
+import argparse
 import importlib
 import os
 import sys
@@ -11,8 +12,35 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-class ModuleMissing(Exception):
+class InputError(Exception):
+    """Bad input: one line on stderr, exit code 2 (exit_with)."""
+
+
+class ModuleMissing(InputError):
     """The module is not built (or not importable): the message says where it was looked for."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose errors are InputError (one line, exit 2) instead of a usage text."""
+
+    def __init__(self, program, doc):
+        super().__init__(prog=program, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    def error(self, message):
+        raise InputError(message)
+
+
+def exit_with(main, program):
+    """Runs main(sys.argv[1:]) as a script's entry: its return code; InputError: one line, exit 2; any
+    other exception: one line, exit 1 (no stack trace)."""
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except InputError as e:
+        print("%s: error: %s" % (program, e), file=sys.stderr)
+        sys.exit(2)
+    except Exception as e:  # internal error: one line
+        print("%s: internal error: %s: %s" % (program, type(e).__name__, e), file=sys.stderr)
+        sys.exit(1)
 
 
 def default_build():
