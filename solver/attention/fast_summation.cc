@@ -376,7 +376,9 @@ namespace tpde::attention::fast
 
     Statistics Interpolator::evaluate_directly(const Box &box)
     {
-      if (!charge(box.targets.size(), box.sources.size()))
+      // A probe sums nothing here, so its budget is not charged: the plan
+      // prices these targets at the full source count instead.
+      if (!sum.probe && !charge(box.targets.size(), box.sources.size()))
         return abandon();
       const auto since = profile.start();
       Statistics statistics;
