@@ -107,20 +107,12 @@ def main(argv):
     tokens = numbers(args.tokens, "--tokens", int)
     end_time = numbers(args.end_time, "--end-time", float)[0]
     tpde = tpde_module.load(args.build)
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as e:
-        raise InputError("output folder '%s': %s" % (args.out, e.strerror))
+    tpde_module.output_folder(args.out)
     try:
         entries = tpde_module.overrides(args.set)
     except ValueError as e:
         raise InputError(str(e))
-    try:
-        study(tpde, args.prm, args.out, seeds, tokens, end_time, entries)
-    except tpde.InputError as e:
-        raise InputError(str(e))
-    except tpde.PhysicalFailure as e:
-        raise InputError("a run stopped (its output is kept in %s): %s" % (getattr(e, "output_dir", "?"), e))
+    tpde_module.solver_errors_as_input(tpde, study, tpde, args.prm, args.out, seeds, tokens, end_time, entries)
     return 0
 
 

@@ -143,7 +143,7 @@ def main(argv):
         raise InputError("'%s': no such parameter file" % args.prm)
     seeds = seeds_of(args.seeds)
     tpde = tpde_module.load(build)
-    os.makedirs(args.out, exist_ok=True)
+    tpde_module.output_folder(args.out)
     tables = [read_table(run_seed(tpde, args, s, os.path.join(args.out, "seed_%d" % s))) for s in seeds]
     out_header, rows, times, data, header = ensemble(tables)
     chosen = [c for c in args.columns.split(",") if c] or \

@@ -145,17 +145,9 @@ def main(argv):
         raise InputError("parameter file '%s' not found" % args.prm)
     levels = levels_of(args)
     tpde = tpde_module.load(args.build)
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as e:
-        raise InputError("output folder '%s': %s" % (args.out, e.strerror))
+    tpde_module.output_folder(args.out)
     print("== grid run and particle runs of %s (N = %s)" % (args.prm, ", ".join(str(n) for n, _ in levels)))
-    try:
-        study(tpde, args.prm, args.out, levels)
-    except tpde.InputError as e:
-        raise InputError(str(e))
-    except tpde.PhysicalFailure as e:
-        raise InputError("a run stopped (its output is kept in %s): %s" % (getattr(e, "output_dir", "?"), e))
+    tpde_module.solver_errors_as_input(tpde, study, tpde, args.prm, args.out, levels)
     return 0
 
 

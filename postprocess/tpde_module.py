@@ -68,6 +68,26 @@ def load(build=None):
                             % (folder, build or default_build(), e))
 
 
+def output_folder(path):
+    """Creates the output folder (and its parents) or raises InputError naming it."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise InputError("output folder '%s': %s" % (path, e.strerror))
+    return path
+
+
+def solver_errors_as_input(tpde, work, *args, **kwargs):
+    """work(*args, **kwargs) with the module's InputError, and a PhysicalFailure (a run that stopped,
+    its output kept), raised as this module's InputError: one line, exit 2 under exit_with."""
+    try:
+        return work(*args, **kwargs)
+    except tpde.InputError as e:
+        raise InputError(str(e))
+    except tpde.PhysicalFailure as e:
+        raise InputError("a run stopped (its output is kept in %s): %s" % (getattr(e, "output_dir", "?"), e))
+
+
 def overrides(entries):
     """Command-line style 'Subsection/entry=value' texts as the module's {entry: value} dict."""
     result = {}
