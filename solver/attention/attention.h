@@ -113,6 +113,15 @@ namespace tpde::attention
     /// the first evaluation). Default: none.
     virtual std::vector<std::pair<std::string, double>> diagnostics() const { return {}; }
 
+    /// A time step starts: until the next call, a kernel may reuse the
+    /// choices made at the step's first evaluation for the step's later
+    /// stages (auto's fast-or-direct plan, per target and source count).
+    /// The time steppers call it before the velocity at the start of each
+    /// step, which a resumed run evaluates too, so restarts choose alike;
+    /// a kernel on which it is never called decides at every evaluation.
+    /// Wrappers forward it to the kernels they hold.
+    virtual void begin_step() const {}
+
     /// Whether evaluate_on_lines() needs the cell structure of the sources.
     virtual bool uses_source_lines() const { return false; }
 

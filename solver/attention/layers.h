@@ -111,6 +111,11 @@ namespace tpde::attention
     /// statistics header is built once): the selected layer's values, NaN for
     /// the names only other layers report (e.g. a circle layer off the Fourier path).
     std::vector<std::pair<std::string, double>> diagnostics() const override;
+    void begin_step() const override
+    {
+      for (const auto &kernel : kernels)
+        kernel->begin_step();
+    }
     bool uses_source_lines() const override { return kernels[current]->uses_source_lines(); }
     void evaluate_on_lines(std::size_t n_targets, const double *targets, std::size_t n_sources, const double *sources,
                            const double *weights, const SourceLines &lines, double *velocities) const override

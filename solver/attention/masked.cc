@@ -202,6 +202,8 @@ namespace tpde::attention
         return base->diagnostics();
       }
 
+      void begin_step() const override { base->begin_step(); }
+
       void evaluate_on_lines(std::size_t        n_targets,
                              const double      *targets,
                              std::size_t        n_sources,

@@ -57,6 +57,12 @@ namespace tpde::attention
           }
       }
 
+      void begin_step() const override
+      {
+        for (const auto &head : heads)
+          head->begin_step();
+      }
+
     protected:
       void evaluate_checked(const Targets &targets,
                             const Sources &sources,

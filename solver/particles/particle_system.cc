@@ -47,6 +47,7 @@ namespace tpde::particles
   {
     if (!velocity_is_current)
       {
+        kernel.begin_step(); // the velocity a step starts from (see attention::Kernel::begin_step)
         evaluate_velocity(current.data(), current_velocity.data());
         velocity_is_current = true;
       }

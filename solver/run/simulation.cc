@@ -247,6 +247,7 @@ namespace tpde
   template <int dim, int spacedim>
   void Simulation<dim, spacedim>::update_velocity()
   {
+    attention_kernel->begin_step(); // the velocity a step starts from (see Kernel::begin_step)
     evaluate_velocity(density);
     velocity_is_current = true;
   }

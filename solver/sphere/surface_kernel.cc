@@ -42,6 +42,7 @@ namespace tpde::sphere
       }
 
       unsigned int dimension() const override { return 3; }
+      void         begin_step() const override { ambient->begin_step(); }
 
       void evaluate(std::size_t n_targets, const double *targets, std::size_t n_sources, const double *sources,
                     const double *weights, double *velocities) const override
