@@ -3,7 +3,8 @@
 // choices on given probe counts; auto interpolates where that is clearly
 // cheaper (and then equals evaluation = fast bit for bit) and sums directly
 // (equal to direct bit for bit) where the fast summation would interpolate
-// nothing; the node allowance of the fast run holds; and the result depends
+// nothing; the node allowance of the fast run holds; a step reuses the plan
+// of its first evaluation (Kernel::begin_step); and the result depends
 // only on the data (the same bits on 1 and 2 threads).
 #include "attention/attention.h"
 #include "attention/exponential_kernel.h"
@@ -129,6 +130,46 @@ namespace
     const Problem small = mixture_problem(500, 5000, 1., false, 1, 4);
     EXPECT_EQ(evaluate("softmax", small, Evaluation::automatic).velocities,
               evaluate("softmax", small, Evaluation::direct).velocities);
+  }
+
+  // Kernel::begin_step: within a step the plan of the first evaluation with
+  // the same target and source counts is reused; a new step (or a kernel on
+  // which begin_step is never called) probes again. The sharp data of
+  // SumsDirectlyWhereFastWouldInterpolateNothing make the probe choose
+  // direct; shrunk 20 times (scores 400 times smaller) they are smooth, and
+  // evaluated next in the same step are summed directly too.
+  TEST(AutoChoice, PlanOfAStepsFirstEvaluationIsReusedUntilTheNextStep)
+  {
+    const Problem spread = mixture_problem(8000, 8000, 30., true, 5, 5);
+    Problem       smooth = spread;
+    for (auto *points : {&smooth.targets, &smooth.sources})
+      for (double &x : *points)
+        x /= 20.;
+    smooth.parameters.evaluation = Evaluation::automatic;
+    smooth.parameters.tolerance  = 1e-10;
+    const auto kernel            = attention::create("softmax", smooth.parameters);
+    const auto share             = [&]() { return kernel->diagnostics().at(0).second; };
+    const auto velocities        = [&](const Problem &p) {
+      return tpde::testing::kernel_velocities(*kernel, p.targets, p.sources, p.weights);
+    };
+    ASSERT_EQ(kernel->diagnostics().at(0).first, "fast_share");
+
+    kernel->begin_step();
+    velocities(spread);
+    EXPECT_EQ(share(), 0.); // the probe chose direct
+    EXPECT_EQ(velocities(smooth), evaluate("softmax", smooth, Evaluation::direct).velocities);
+    EXPECT_EQ(share(), 0.); // reused: direct
+
+    kernel->begin_step();
+    EXPECT_EQ(velocities(smooth), evaluate("softmax", smooth, Evaluation::fast).velocities);
+    EXPECT_GT(share(), 0.99); // probed afresh: fast
+
+    // Without begin_step every evaluation probes.
+    const auto fresh = attention::create("softmax", smooth.parameters);
+    tpde::testing::kernel_velocities(*fresh, spread.targets, spread.sources, spread.weights);
+    EXPECT_EQ(fresh->diagnostics().at(0).second, 0.);
+    tpde::testing::kernel_velocities(*fresh, smooth.targets, smooth.sources, smooth.weights);
+    EXPECT_GT(fresh->diagnostics().at(0).second, 0.99);
   }
 
   // fast::interpolate's node allowance: a rough 1D sum (scores of
