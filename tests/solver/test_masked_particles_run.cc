@@ -163,8 +163,12 @@ TEST(MaskedParticlesRun, LateTokensLeaveEarlierTrajectoriesBitwiseUnchanged)
   // The same through `tpde particles` (given initial tokens).
   const auto first = run_in_memory(p, &tokens), second = run_in_memory(p, &changed);
   for (std::size_t j = 0; 2 * j < tokens.size(); ++j)
-    if (tokens[2 * j] <= 0.6)
-      ASSERT_EQ(first.positions[2 * j + 1], second.positions[2 * j + 1]) << "token " << j;
+    {
+      if (tokens[2 * j] <= 0.6)
+        {
+          ASSERT_EQ(first.positions[2 * j + 1], second.positions[2 * j + 1]) << "token " << j;
+        }
+    }
 }
 
 TEST(MaskedParticlesRun, SliceColumnsAreTheGridsWithoutTheDensityErrors)
