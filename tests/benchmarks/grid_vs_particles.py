@@ -139,22 +139,6 @@ def end_time_file(module, pvd):
     return file, time
 
 
-def read_entries(path):
-    """{"Subsection/entry": value text} of a run's parameters.prm (as written by the solver)."""
-    entries, sections = {}, []
-    with open(path) as f:
-        for line in f:
-            words = line.split('#', 1)[0].strip()
-            if words.startswith('subsection '):
-                sections.append(words[len('subsection '):].strip())
-            elif words == 'end':
-                sections.pop()
-            elif words.startswith('set ') and '=' in words:
-                name, value = words[4:].split('=', 1)
-                entries['/'.join(sections + [name.strip()])] = value.strip()
-    return entries
-
-
 class GridDensity:
     """The DG density of a 2-D grid run at its end time, as piecewise Q_p polynomials on its uniform
     box mesh. Read from the Gauss points of the module's VTU reader (the (p + 2)^2 points of every
@@ -164,7 +148,8 @@ class GridDensity:
 
     def __init__(self, module, folder):
         import numpy as np
-        entries = read_entries(os.path.join(folder, 'parameters.prm'))
+        with open(os.path.join(folder, 'parameters.prm')) as f:
+            entries = module._entries(f.read())  # the module's {"Subsection/entry": value} reader
         if entries.get('Mesh refinement/adaptive', 'false') != 'false' or entries.get('Mesh/domain', 'box') != 'box':
             sys.exit(f'grid_vs_particles: {folder}: the sliced W2 of grid runs needs a uniform box mesh')
         corner = lambda text: [float(x) for x in text.split(',')] * (2 if ',' not in text else 1)
