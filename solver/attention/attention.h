@@ -21,12 +21,18 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace tpde::attention
 {
+  namespace fast
+  {
+    struct Collective; // fast_summation.h
+  }
+
   /// Everything a variant may read from `subsection Attention`.
   struct Parameters
   {
@@ -55,6 +61,10 @@ namespace tpde::attention
     // The fast summation's exact evaluations stay in double (they must meet
     // the tolerance). See exponential_sums_float in softmax.cc.
     bool float_exponential = false;
+    // `fast summation across ranks = distributed`: with evaluation = fast on
+    // several MPI ranks, kernels that can (Kernel::sums_distributed_sources)
+    // sum only each rank's own sources and combine node sums across ranks.
+    bool distributed_sources = true;
     // multihead: X = sum_h C_h * (softmax mean of head h); see multihead.cc.
     struct Head
     {
@@ -121,6 +131,28 @@ namespace tpde::attention
     /// a kernel on which it is never called decides at every evaluation.
     /// Wrappers forward it to the kernels they hold.
     virtual void begin_step() const {}
+
+    /// Whether evaluate_distributed() can take only this process's share of
+    /// the sources (distributed fast summation, fast_summation.h).
+    virtual bool sums_distributed_sources() const { return false; }
+
+    /// evaluate() with the sources split among the processes of `collective`,
+    /// which all call it together (same kernel, same order of calls); each
+    /// passes its own targets and sources and gets the velocity of the sum
+    /// over all processes' sources at its targets. Only where
+    /// sums_distributed_sources().
+    virtual void evaluate_distributed(std::size_t             n_targets,
+                                      const double           *targets,
+                                      std::size_t             n_sources,
+                                      const double           *sources,
+                                      const double           *weights,
+                                      const fast::Collective &collective,
+                                      double                 *velocities) const
+    {
+      (void)n_targets, (void)targets, (void)n_sources, (void)sources, (void)weights, (void)collective,
+        (void)velocities;
+      throw std::logic_error("evaluate_distributed: this kernel needs all sources on every process");
+    }
 
     /// Whether evaluate_on_lines() needs the cell structure of the sources.
     virtual bool uses_source_lines() const { return false; }

@@ -84,6 +84,20 @@ namespace tpde::attention
     return all;
   }
 
+  const Choices<bool> &sources_across_ranks()
+  {
+    static const Choices<bool> all({
+      {"distributed", true,
+       "each rank keeps only its own sources; the ranks build one box tree in score space together and add "
+       "up their partial sums at its nodes (and at the few targets summed directly), so memory per rank is "
+       "O(sources / ranks) and the data exchanged per stage do not grow with the sources (the environment variable "
+       "TPDE_FAST_PROFILE=1 prints them per stage). Softmax and unnormalized; the other variants gather."},
+      {"gathered", false,
+       "every rank gathers every source (as with direct sums) and runs its own fast summation."},
+    });
+    return all;
+  }
+
   void declare_entries(EntryDeclarations &entries)
   {
     entries.declare("type", "softmax", EntryPattern::selection(variant_names()),
@@ -104,6 +118,8 @@ namespace tpde::attention
     entries.declare("tolerance", "1e-10", EntryPattern::anything(),
                     "Relative accuracy of evaluation = fast (and auto when it picks fast): a positive number, at "
                     "least ~1e-13 (the rounding of the score vectors).");
+    entries.declare_choice("fast summation across ranks", "distributed", sources_across_ranks(),
+                           "With evaluation = fast on several MPI ranks, where the sources live.");
     entries.declare_choice("exponential", "double", exponentials(),
                     "Precision of the exponentials in the direct sums of softmax, multihead, l2 and unnormalized "
                     "(and sinkhorn's velocity). double: relative error ~1e-15. float: exp in float (16 lanes per "
@@ -131,6 +147,7 @@ namespace tpde::attention
       r.fail("tolerance", "expected a positive number, got '" + r.text("tolerance") + "'");
     p.tolerance         = *tolerance;
     p.float_exponential = r.choice("exponential", exponentials());
+    p.distributed_sources = r.choice("fast summation across ranks", sources_across_ranks());
     try
       {
         const Variant &variant = find_variant(type);

@@ -7,6 +7,7 @@
 
 #include "attention/kernel_base.h"
 
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -42,6 +43,27 @@ namespace tpde::attention::exponential
   //    size <= |max| + d P <= 2 d P <= 6 P < 8 P = 2^53 G (d <= 3): exact.
   constexpr int coarse_source_bits   = 26;
   constexpr int common_step_exponent = -50;
+
+  /// velocity *= e^shift (dim components). Beyond |shift| = 700 as two
+  /// factors e^{shift/2}, so that a representable product is not lost to an
+  /// overflowing (or underflowing) factor; a velocity beyond the double range
+  /// becomes +-inf (or NaN for a zero direction), which the solver reports.
+  template <int dim>
+  void scale_by_exponential(double *velocity, double shift)
+  {
+    if (std::abs(shift) <= 700.)
+      {
+        const double factor = std::exp(shift);
+        for (int p = 0; p < dim; ++p)
+          velocity[p] *= factor;
+      }
+    else
+      {
+        const double half = std::exp(0.5 * shift);
+        for (int p = 0; p < dim; ++p)
+          velocity[p] = velocity[p] * half * half;
+      }
+  }
 
   /// Smallest power of two >= value (value >= 0); 0 for 0.
   double power_of_two_at_least(double value);

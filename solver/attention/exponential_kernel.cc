@@ -56,6 +56,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -86,11 +87,15 @@ namespace tpde::attention
           , evaluation(parameters.evaluation)
           , tolerance(parameters.tolerance)
           , float_exponential(parameters.float_exponential)
+          , distributed_sources(parameters.distributed_sources)
       {
         // Long double: a = A x is accurate to far below double rounding
         // before it is split.
         score_matrix<dim>(parameters, kind.score_factor, A);
         square_array<dim>(parameters.V, V);
+        for (int p = 0; p < dim; ++p)
+          for (int q = 0; q < dim; ++q)
+            V_rows[p * dim + q] = V[p][q];
       }
 
     protected:
@@ -135,6 +140,66 @@ namespace tpde::attention
       }
 
     public:
+      /// Fast sums split among processes: not with a key penalty (l2), whose
+      /// sources are centred per process.
+      bool sums_distributed_sources() const override
+      {
+        return evaluation == Parameters::Evaluation::fast && distributed_sources && kind.key_penalty == 0.;
+      }
+
+      /// Every process's sums are taken on the common scale log w_j (the
+      /// log-weights relative to its own heaviest source, plus that weight's
+      /// log), so that fast::interpolate_distributed can add them up.
+      void evaluate_distributed(std::size_t             n_targets,
+                                const double           *targets,
+                                std::size_t             n_sources,
+                                const double           *points,
+                                const double           *weights,
+                                const fast::Collective &collective,
+                                double                 *velocities) const override
+      {
+        if (!sums_distributed_sources())
+          throw std::logic_error(variant_name + " attention: evaluate_distributed needs evaluation = fast");
+        double heaviest = 0., total = 0.;
+        for (std::size_t j = 0; j < n_sources; ++j)
+          {
+            heaviest = std::max(heaviest, weights[j]);
+            total += weights[j];
+          }
+        collective.sum(&total, 1);
+        // A process may hold no mass; the checks of the others apply to its sources.
+        std::optional<SourceArrays<dim>> local;
+        if (heaviest > 0.)
+          local.emplace(pack_exponential_sources<dim>(
+            check_sources(variant_name, dim, n_sources, points, weights), K, kind.key_penalty));
+        else if (!(total > 0.))
+          throw std::invalid_argument(variant_name + " attention: the total source weight must be positive");
+        SourceArrays<dim>          none;
+        const SourceArrays<dim>   &sources = local ? *local : none;
+        const double               log_heaviest = std::log(heaviest);
+        const std::vector<double>  score_vectors = target_score_vectors(n_targets, targets, sources);
+        std::vector<double>        coordinates;
+        fast::ExponentialSum       sum = exponential_sum(sources, coordinates);
+        sum.log_scale_offset           = -std::log(total); // unnormalised: divided by the total weight
+        sum.partial = [&](std::size_t n_points, const double *at, const std::vector<std::size_t> *subset,
+                          double *partial_values) {
+          if (sources.n_used == 0 || (subset != nullptr && subset->empty()))
+            for (std::size_t p = 0; p < n_points; ++p)
+              {
+                std::fill(partial_values + p * (dim + 1), partial_values + p * (dim + 1) + dim, 0.);
+                partial_values[p * (dim + 1) + dim] = -std::numeric_limits<double>::infinity();
+              }
+          else if (subset == nullptr)
+            evaluate_points(n_points, at, sources, partial_values, &log_heaviest);
+          else
+            evaluate_points(n_points, at, select_sources(sources, *subset), partial_values, &log_heaviest);
+        };
+        std::vector<double> values(n_targets * (dim + (kind.normalised ? 0 : 1)));
+        store_fast_velocities(
+          fast::interpolate_distributed(sum, n_targets, score_vectors.data(), tolerance, values.data(), collective),
+          values, velocities);
+      }
+
       /// fast_share: the share of the last evaluation's targets whose sums
       /// were interpolated (0: direct sums; with auto, what it chose).
       std::vector<std::pair<std::string, double>> diagnostics() const override
@@ -182,6 +247,8 @@ namespace tpde::attention
       bool                   float_exponential;
       long double     A[dim][dim];
       double          V[dim][dim];
+      double          V_rows[dim * dim]; // V, row-major
+      bool            distributed_sources;
 
       /// The shifted sums of one block of score vectors a (long double, in
       /// the sources' frame): numerator N, denominator D and the shift m
@@ -299,7 +366,7 @@ namespace tpde::attention
             double *velocity = velocities + (first_target + b) * dim;
             map_mean(sources, mean, velocity);
             if (!kind.normalised)
-              scale_by_exponential(velocity, shift[b]);
+              scale_by_exponential<dim>(velocity, shift[b]);
           }
       }
 
@@ -342,17 +409,26 @@ namespace tpde::attention
                          double                     node_allowance,
                          double                    *velocities) const
       {
-        const std::size_t      n_targets = score_vectors.size() / dim;
-        const unsigned int     n_outputs = dim + (kind.normalised ? 0 : 1);
-        std::vector<double>    values(n_targets * n_outputs);
-        const fast::Statistics statistics = interpolate_sums(
-          score_vectors, sources, std::numeric_limits<double>::infinity(), node_allowance, values);
-        last_fast_share = 1. - static_cast<double>(statistics.direct_targets) / static_cast<double>(n_targets);
+        std::vector<double> values(score_vectors.size() / dim * (dim + (kind.normalised ? 0 : 1)));
+        store_fast_velocities(
+          interpolate_sums(score_vectors, sources, std::numeric_limits<double>::infinity(), node_allowance, values),
+          values, velocities);
+      }
+
+      /// The velocities from the fast summation's values (q, and L if
+      /// unnormalised: q e^L) and fast_share from its statistics.
+      void store_fast_velocities(const fast::Statistics &statistics, const std::vector<double> &values,
+                                 double *velocities) const
+      {
+        const unsigned int n_outputs = dim + (kind.normalised ? 0 : 1);
+        const std::size_t  n_targets = values.size() / n_outputs;
+        last_fast_share =
+          n_targets == 0 ? 1. : 1. - static_cast<double>(statistics.direct_targets) / static_cast<double>(n_targets);
         for (std::size_t t = 0; t < n_targets; ++t)
           {
             std::copy(&values[t * n_outputs], &values[t * n_outputs] + dim, velocities + t * dim);
             if (!kind.normalised)
-              scale_by_exponential(velocities + t * dim, values[t * n_outputs + dim]);
+              scale_by_exponential<dim>(velocities + t * dim, values[t * n_outputs + dim]);
           }
       }
 
@@ -410,28 +486,9 @@ namespace tpde::attention
                                         std::vector<double>       &values,
                                         bool                       probe = false) const
       {
-        std::vector<double> coordinates(sources.n_used * dim);
-        for (std::size_t j = 0; j < sources.n_used; ++j)
-          for (int i = 0; i < dim; ++i)
-            coordinates[j * dim + i] = sources.coordinate[i][j];
-
-        fast::ExponentialSum sum;
-        sum.dim        = dim;
-        sum.log_scale  = !kind.normalised;
-        sum.probe      = probe;
-        sum.n_sources  = sources.n_used;
-        sum.coordinate = coordinates.data();
-        sum.log_weight = sources.log_weight;
-        // q = V (N / D + centre), L = shift + log D + log(w_max / W): as
-        // evaluate_points (map_mean) computes them.
-        double V_rows[dim * dim];
-        for (int p = 0; p < dim; ++p)
-          for (int q = 0; q < dim; ++q)
-            V_rows[p * dim + q] = V[p][q];
-        sum.V = V_rows;
-        for (int i = 0; i < dim; ++i)
-          sum.offset[i] = sources.centred ? sources.centre[i] : 0.;
-        sum.log_scale_offset = std::log(sources.max_over_total_weight);
+        std::vector<double>  coordinates;
+        fast::ExponentialSum sum = exponential_sum(sources, coordinates);
+        sum.probe                = probe;
         sum.evaluate   = [&](std::size_t                      n_points,
                            const double                    *points,
                            const std::vector<std::size_t> *subset,
@@ -450,19 +507,46 @@ namespace tpde::attention
                                  node_allowance);
       }
 
+      /// The fast summation's view of `sources` (fast_summation.h) without
+      /// its evaluate: q = V (N / D + centre), L = shift + log D + log(w_max /
+      /// W), as evaluate_points (map_mean) computes them. coordinates: the
+      /// sources row-major, kept by the caller for as long as the sum.
+      fast::ExponentialSum exponential_sum(const SourceArrays<dim> &sources, std::vector<double> &coordinates) const
+      {
+        coordinates.resize(sources.n_used * dim);
+        for (std::size_t j = 0; j < sources.n_used; ++j)
+          for (int i = 0; i < dim; ++i)
+            coordinates[j * dim + i] = sources.coordinate[i][j];
+        fast::ExponentialSum sum;
+        sum.dim        = dim;
+        sum.log_scale  = !kind.normalised;
+        sum.n_sources  = sources.n_used;
+        sum.coordinate = coordinates.data();
+        sum.log_weight = sources.log_weight;
+        sum.V          = V_rows;
+        for (int i = 0; i < dim; ++i)
+          sum.offset[i] = sources.centred ? sources.centre[i] : 0.;
+        sum.log_scale_offset = std::log(sources.max_over_total_weight);
+        return sum;
+      }
+
       /// The fast summation's view (fast_summation.h) at score vectors
       /// given directly: q = V (N / D + centre) and, unnormalised, the log
       /// of the scale L = shift + log D + log(w_max / W), so that the
       /// velocity is q e^L.
+      /// With log_largest_weight (a number: log of the largest source weight)
+      /// instead ExponentialSum::partial's values: the tilted mean N / D (y
+      /// as stored) and the log-sum shift + log D + log_largest_weight.
       void evaluate_points(std::size_t              n_points,
                            const double            *points,
                            const SourceArrays<dim> &sources,
-                           double                  *values) const
+                           double                  *values,
+                           const double            *log_largest_weight = nullptr) const
       {
         parallel_for_each(padded_size(n_points, targets_per_sweep) / targets_per_sweep,
                           [&](std::size_t block) {
                             evaluate_point_block(
-                              block * targets_per_sweep, n_points, points, sources, values);
+                              block * targets_per_sweep, n_points, points, sources, values, log_largest_weight);
                           });
       }
 
@@ -471,9 +555,10 @@ namespace tpde::attention
                                 std::size_t              n_points,
                                 const double            *points,
                                 const SourceArrays<dim> &sources,
-                                double                  *values) const
+                                double                  *values,
+                                const double            *log_largest_weight) const
       {
-        const unsigned int n_outputs = dim + (kind.normalised ? 0 : 1);
+        const unsigned int n_outputs = dim + (kind.normalised && !log_largest_weight ? 0 : 1);
         long double        a[targets_per_sweep][dim];
         for (unsigned int b = 0; b < targets_per_sweep; ++b)
           {
@@ -490,30 +575,16 @@ namespace tpde::attention
             double  mean[dim];
             for (int i = 0; i < dim; ++i)
               mean[i] = numerator[b][i] / denominator[b];
+            if (log_largest_weight)
+              {
+                std::copy(mean, mean + dim, result);
+                result[dim] = shift[b] + std::log(denominator[b]) + *log_largest_weight;
+                continue;
+              }
             map_mean(sources, mean, result);
             if (!kind.normalised)
               result[dim] = shift[b] + std::log(denominator[b]) +
                             std::log(sources.max_over_total_weight);
-          }
-      }
-
-      /// velocity *= e^shift. Beyond |shift| = 700 as two factors e^{shift/2},
-      /// so that a representable product is not lost to an overflowing (or
-      /// underflowing) factor; a velocity beyond the double range becomes
-      /// +-inf (or NaN for a zero direction), which the solver reports.
-      static void scale_by_exponential(double *velocity, double shift)
-      {
-        if (std::abs(shift) <= 700.)
-          {
-            const double factor = std::exp(shift);
-            for (int p = 0; p < dim; ++p)
-              velocity[p] *= factor;
-          }
-        else
-          {
-            const double half = std::exp(0.5 * shift);
-            for (int p = 0; p < dim; ++p)
-              velocity[p] = velocity[p] * half * half;
           }
       }
 
@@ -554,43 +625,6 @@ namespace tpde::attention
       }
     };
   } // namespace
-
-  double fast_summation_probe_node_limit(std::size_t n_targets, std::size_t n_sources)
-  {
-    const double pairs       = static_cast<double>(n_targets) * static_cast<double>(n_sources);
-    const double probed      = static_cast<double>(std::min(n_sources, fast_summation_probe_sources));
-    const double break_even  = fast_summation_margin * pairs /
-                              (fast_summation_node_cost * static_cast<double>(n_sources) + fast_summation_node_overhead);
-    const double probe_limit = fast_summation_probe_fraction * pairs /
-                               (fast_summation_node_cost * probed + fast_summation_node_overhead);
-    return std::min(break_even, probe_limit);
-  }
-
-  bool fast_summation_pays(std::size_t n_targets, std::size_t n_sources, double tolerance)
-  {
-    // The velocity scale samples 32 targets and the extremes per axis, the
-    // first grid has 9^2 nodes in 2D.
-    constexpr double first_nodes = 32. + 6. + 81.;
-    return tolerance >= fast_summation_min_tolerance && n_sources >= fast_summation_min_sources &&
-           fast_summation_probe_node_limit(n_targets, n_sources) >= first_nodes;
-  }
-
-  FastSummationPlan plan_fast_summation(const fast::Statistics &probe, std::size_t n_targets, std::size_t n_sources)
-  {
-    const double targets = static_cast<double>(n_targets), sources = static_cast<double>(n_sources);
-    const double interpolated = targets - static_cast<double>(probe.direct_targets);
-    FastSummationPlan plan;
-    plan.direct_cost = targets * sources;
-    plan.fast_cost   = static_cast<double>(probe.node_evaluations) *
-                       (fast_summation_node_cost * sources + fast_summation_node_overhead) +
-                     static_cast<double>(probe.direct_targets) * sources + fast_summation_target_cost * interpolated;
-    plan.fast = !probe.abandoned && probe.boxes_interpolated > 0 &&
-                plan.fast_cost <= fast_summation_margin * plan.direct_cost;
-    // Node sums beyond break-even cannot pay: a probe that misjudged by so
-    // much costs at most about the direct sum more.
-    plan.node_allowance = fast_summation_margin * plan.direct_cost / fast_summation_node_cost;
-    return plan;
-  }
 
   /// The kernels whose weights are exponentials of a linear score: for each
   /// target x and the sources with w_j > 0,

@@ -81,18 +81,49 @@ namespace tpde::attention::fast
       for (std::size_t t = 0; t < n_targets; ++t)
         for (unsigned int i = 0; i < dim; ++i)
           centre[i] += targets[t * dim + i];
+      double all_targets = static_cast<double>(n_targets);
+      if (collective)
+        {
+          double totals[max_dim + 1] = {centre[0], centre[1], centre[2], all_targets};
+          collective->sum(totals, max_dim + 1);
+          std::copy(totals, totals + max_dim, centre);
+          all_targets = totals[max_dim];
+        }
       for (unsigned int i = 0; i < dim; ++i)
-        centre[i] /= static_cast<double>(n_targets);
+        centre[i] /= all_targets;
       Matrix covariance(dim, dim);
       for (std::size_t t = 0; t < n_targets; ++t)
         for (unsigned int i = 0; i < dim; ++i)
           for (unsigned int j = 0; j < dim; ++j)
             covariance(i, j) +=
               (targets[t * dim + i] - centre[i]) * (targets[t * dim + j] - centre[j]);
+      if (collective)
+        {
+          double entries[max_dim * max_dim];
+          for (unsigned int i = 0; i < dim; ++i)
+            for (unsigned int j = 0; j < dim; ++j)
+              entries[i * dim + j] = covariance(i, j);
+          collective->sum(entries, dim * dim);
+          for (unsigned int i = 0; i < dim; ++i)
+            for (unsigned int j = 0; j < dim; ++j)
+              covariance(i, j) = entries[i * dim + j];
+        }
       const Matrix principal = symmetric_eigen(covariance).vectors;
       for (unsigned int i = 0; i < dim; ++i)
         for (unsigned int j = 0; j < dim; ++j)
           axes[i][j] = principal(i, j);
+      if (collective)
+        {
+          // The first process's axes for all: the trees must agree exactly.
+          double frame[max_dim + max_dim * max_dim];
+          std::copy(centre, centre + max_dim, frame);
+          for (unsigned int i = 0; i < max_dim; ++i)
+            std::copy(axes[i], axes[i] + max_dim, frame + max_dim + i * max_dim);
+          collective->broadcast(frame, max_dim + max_dim * max_dim);
+          std::copy(frame, frame + max_dim, centre);
+          for (unsigned int i = 0; i < max_dim; ++i)
+            std::copy(frame + max_dim + i * max_dim, frame + max_dim + (i + 1) * max_dim, axes[i]);
+        }
 
       target_u.resize(n_targets * dim);
       for (std::size_t t = 0; t < n_targets; ++t)
@@ -104,6 +135,27 @@ namespace tpde::attention::fast
             target_u[t * dim + k] = u;
           }
 
+      double source_extent[max_dim];
+      rotate_sources(source_extent);
+
+      for (unsigned int k = 0; k < dim; ++k)
+        {
+          double low = std::numeric_limits<double>::infinity(), high = -low;
+          for (std::size_t t = 0; t < n_targets; ++t)
+            {
+              low  = std::min(low, target_u[t * dim + k]);
+              high = std::max(high, target_u[t * dim + k]);
+            }
+          global_bounds(&low, &high, 1);
+          if ((high - low) * source_extent[k] <= flat_fraction_of_tolerance * tolerance)
+            flat_u[k] = 0.5 * (low + high);
+          else
+            active[n_active++] = k;
+        }
+    }
+
+    void Interpolator::rotate_sources(double source_extent[max_dim])
+    {
       const std::size_t n_sources = sum.n_sources;
       source_z.resize(n_sources * dim);
       source_log_weight.resize(n_sources);
@@ -127,8 +179,11 @@ namespace tpde::attention::fast
               highest[k]            = std::max(highest[k], z);
             }
         }
+      global_bounds(lowest, highest, dim);
+      double all_sources = static_cast<double>(n_sources);
+      if (collective)
+        collective->sum(&all_sources, 1);
       // Centring z drops a score <u, middle> common to all sources.
-      double source_extent[max_dim];
       for (unsigned int k = 0; k < dim; ++k)
         {
           const double middle = 0.5 * (lowest[k] + highest[k]);
@@ -137,20 +192,24 @@ namespace tpde::attention::fast
             source_z[j * dim + k] -= middle;
           source_extent[k] = highest[k] - lowest[k];
         }
-      pruning_threshold = pruning_margin + std::log(static_cast<double>(n_sources) + 1.);
+      pruning_threshold = pruning_margin + std::log(all_sources + 1.);
+    }
 
-      for (unsigned int k = 0; k < dim; ++k)
+    void Interpolator::global_bounds(double *low, double *high, unsigned int n) const
+    {
+      if (!collective)
+        return;
+      double bounds[2 * max_dim];
+      for (unsigned int k = 0; k < n; ++k)
         {
-          double low = std::numeric_limits<double>::infinity(), high = -low;
-          for (std::size_t t = 0; t < n_targets; ++t)
-            {
-              low  = std::min(low, target_u[t * dim + k]);
-              high = std::max(high, target_u[t * dim + k]);
-            }
-          if ((high - low) * source_extent[k] <= flat_fraction_of_tolerance * tolerance)
-            flat_u[k] = 0.5 * (low + high);
-          else
-            active[n_active++] = k;
+          bounds[k]     = high[k];
+          bounds[n + k] = -low[k];
+        }
+      collective->max(bounds, 2 * n);
+      for (unsigned int k = 0; k < n; ++k)
+        {
+          high[k] = bounds[k];
+          low[k]  = -bounds[n + k];
         }
     }
 
@@ -167,6 +226,7 @@ namespace tpde::attention::fast
               root.lower[m] = std::min(root.lower[m], target_u[t * dim + k]);
               root.upper[m] = std::max(root.upper[m], target_u[t * dim + k]);
             }
+          global_bounds(&root.lower[m], &root.upper[m], 1);
         }
       root.targets.resize(n_targets);
       for (std::size_t t = 0; t < n_targets; ++t)
@@ -185,8 +245,23 @@ namespace tpde::attention::fast
           log_half_budget = std::log(0.5 * tolerance);
           return true;
         }
-      Indices          &sample = scale_sample;
-      const std::size_t stride = std::max<std::size_t>(1, n_targets / scale_sample_size);
+      scale_sample = sample_targets(scale_sample_size);
+      if (!charge(scale_sample.size(), sources.size()))
+        return false;
+      std::vector<double> points, sample_values(scale_sample.size() * n_outputs);
+      for (const std::size_t t : scale_sample)
+        points.insert(points.end(), targets + t * dim, targets + (t + 1) * dim);
+      sum.evaluate(scale_sample.size(), points.data(), &sources, sample_values.data());
+      log_half_budget = std::log(0.5 * tolerance) + largest_log_velocity(scale_sample.size(), sample_values.data());
+      return true;
+    }
+
+    Indices Interpolator::sample_targets(std::size_t n_even) const
+    {
+      Indices sample;
+      if (n_targets == 0)
+        return sample;
+      const std::size_t stride = std::max<std::size_t>(1, n_targets / n_even);
       for (std::size_t t = 0; t < n_targets; t += stride)
         sample.push_back(t);
       for (unsigned int k = 0; k < dim; ++k)
@@ -202,23 +277,21 @@ namespace tpde::attention::fast
           sample.push_back(low);
           sample.push_back(high);
         }
-      if (!charge(sample.size(), sources.size()))
-        return false;
-      std::vector<double> points, sample_values(sample.size() * n_outputs);
-      for (const std::size_t t : sample)
-        points.insert(points.end(), targets + t * dim, targets + (t + 1) * dim);
-      sum.evaluate(sample.size(), points.data(), &sources, sample_values.data());
+      return sample;
+    }
+
+    double Interpolator::largest_log_velocity(std::size_t n_points, const double *point_values) const
+    {
       double log_scale = -std::numeric_limits<double>::infinity();
-      for (std::size_t s = 0; s < sample.size(); ++s)
+      for (std::size_t s = 0; s < n_points; ++s)
         {
-          const double *v       = &sample_values[s * n_outputs];
+          const double *v       = &point_values[s * n_outputs];
           double        largest = 0.;
           for (unsigned int i = 0; i < dim; ++i)
             largest = std::max(largest, std::abs(v[i]));
           log_scale = std::max(log_scale, std::log(largest) + (sum.log_scale ? v[dim] : 0.));
         }
-      log_half_budget = std::log(0.5 * tolerance) + log_scale;
-      return true;
+      return log_scale;
     }
 
     void Interpolator::box_geometry(const Box &box, double middle[max_dim], double half[max_dim]) const
@@ -419,5 +492,23 @@ namespace tpde::attention::fast
     detail::Interpolator interpolator(
       sum, n_targets, targets, tolerance, max_interactions, node_allowance, values);
     return interpolator.run();
+  }
+
+  Statistics interpolate_distributed(const ExponentialSum &sum,
+                                     std::size_t           n_targets,
+                                     const double         *targets,
+                                     double                tolerance,
+                                     double               *values,
+                                     const Collective     &collective)
+  {
+    if (!(tolerance > 0.))
+      throw std::invalid_argument("fast summation: the tolerance must be positive");
+    if (sum.dim < 1 || sum.dim > detail::max_dim)
+      throw std::invalid_argument("fast summation: dim must be 1, 2 or 3");
+    if (!sum.partial || sum.probe)
+      throw std::invalid_argument("distributed fast summation: needs ExponentialSum::partial and no probe");
+    const double unlimited = std::numeric_limits<double>::infinity();
+    detail::Interpolator interpolator(sum, n_targets, targets, tolerance, unlimited, unlimited, values, &collective);
+    return interpolator.run_distributed();
   }
 } // namespace tpde::attention::fast

@@ -106,6 +106,31 @@ namespace tpde::attention::fast
                        const std::vector<std::size_t> *subset,
                        double                          *values)>
       evaluate;
+
+    /// Distributed sums (interpolate_distributed): this process's part at
+    /// n_points score vectors over its sources in `subset` (all if null):
+    /// per point the tilted mean sum_j e^{s_j} y_j / sum_j e^{s_j} (dim
+    /// values, before V and offset) and log sum_j e^{s_j} (-inf, mean 0,
+    /// without sources), with every process's s_j on one common scale.
+    std::function<void(std::size_t                      n_points,
+                       const double                    *points,
+                       const std::vector<std::size_t> *subset,
+                       double                          *values)>
+      partial;
+  };
+
+  /// The processes (MPI ranks) that share one distributed sum, as the few
+  /// collective operations it needs, so that this library needs no MPI.
+  /// Every process calls them in the same order with the same sizes.
+  struct Collective
+  {
+    /// In place, element-wise over all processes.
+    std::function<void(double *, std::size_t)> sum, max;
+    /// In place: the first process's values to all.
+    std::function<void(double *, std::size_t)> broadcast;
+    /// Every process's `local` values, concatenated in process order; offset:
+    /// where this process's part starts.
+    std::function<std::vector<double>(const std::vector<double> &local, std::size_t &offset)> gather;
   };
 
   struct Statistics
@@ -142,4 +167,25 @@ namespace tpde::attention::fast
                          double               *values,
                          double max_interactions = std::numeric_limits<double>::infinity(),
                          double node_allowance   = std::numeric_limits<double>::infinity());
+
+  /// interpolate() with the targets and the sources split among the
+  /// processes of `collective`, which all call it together. They share one
+  /// box tree over all targets' score vectors (axes and extents from
+  /// reductions) and refine it level by level: at each level every process
+  /// sums its own sources (ExponentialSum::partial) at the nodes and check
+  /// points of all boxes, the partial sums are combined in two reductions
+  /// (the largest log-sum, then the rescaled sums), and the first process's
+  /// decisions (accept, raise the degrees, split) are broadcast, so that the
+  /// trees agree exactly. Boxes with few targets in all are summed directly:
+  /// their targets are gathered, summed by every process over its sources
+  /// and combined likewise. The data exchanged depend on the number of
+  /// boxes and nodes, which the smoothness of the sums sets, not on the
+  /// number of sources. Pruning uses this process's sources only, which
+  /// keeps more of them than the global bound would. No probe.
+  Statistics interpolate_distributed(const ExponentialSum &sum,
+                                     std::size_t           n_targets,
+                                     const double         *targets,
+                                     double                tolerance,
+                                     double               *values,
+                                     const Collective     &collective);
 } // namespace tpde::attention::fast

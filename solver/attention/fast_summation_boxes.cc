@@ -17,12 +17,16 @@ namespace tpde::attention::fast::detail
 {
 Interpolator::BoxLevels Interpolator::start_levels(const Box &box) const
 {
+  return levels_for(factorisable(box));
+}
+
+Interpolator::BoxLevels Interpolator::levels_for(const bool factorised) const
+{
   BoxLevels levels;
   levels.check_exact.resize(n_check_points * n_outputs);
   // Cost of a node relative to an exact sum at a target (per source):
   // a node of a factorised grid costs (dim + 1) multiply-adds per
   // source, an exact sum an exponential and its score too.
-  const bool factorised = factorisable(box);
   // (In 1D a factorised node still needs an exponential per source.)
   levels.node_cost = factorised && n_active >= 2 ? factorised_node_cost : 1.;
   // Degrees: multiples of 8 up to last_degree; but exact 3D grids (not
@@ -321,32 +325,40 @@ bool Interpolator::raise_degrees(BoxLevels &levels, const Estimate &estimate) co
   return refining && promising;
 }
 
-Statistics Interpolator::split(const Box &box, unsigned int depth, const BoxLevels &levels)
+unsigned int Interpolator::split_direction(const BoxLevels &levels) const
 {
-  const double *tail  = levels.tail;
-  const auto   since = profile.start();
   unsigned int split = 0;
   for (unsigned int m = 1; m < n_active; ++m)
-    if (tail[m] > tail[split])
+    if (levels.tail[m] > levels.tail[split])
       split = m;
-  const double middle = 0.5 * (box.lower[split] + box.upper[split]);
-  Box          children[2];
-  for (Box &child : children)
+  return split;
+}
+
+void Interpolator::halve(const Box &box, unsigned int direction, Box children[2]) const
+{
+  const double middle = 0.5 * (box.lower[direction] + box.upper[direction]);
+  for (unsigned int c = 0; c < 2; ++c)
     {
-      std::copy(box.lower, box.lower + n_active, child.lower);
-      std::copy(box.upper, box.upper + n_active, child.upper);
+      std::copy(box.lower, box.lower + n_active, children[c].lower);
+      std::copy(box.upper, box.upper + n_active, children[c].upper);
     }
-  children[0].upper[split] = middle;
-  children[1].lower[split] = middle;
+  children[0].upper[direction] = middle;
+  children[1].lower[direction] = middle;
   for (const std::size_t t : box.targets)
-    children[target_u[t * dim + active[split]] <= middle ? 0 : 1].targets.push_back(t);
+    children[target_u[t * dim + active[direction]] <= middle ? 0 : 1].targets.push_back(t);
+  for (unsigned int c = 0; c < 2; ++c)
+    children[c].sources = prune(children[c], box.sources);
+}
+
+Statistics Interpolator::split(const Box &box, unsigned int depth, const BoxLevels &levels)
+{
+  const auto since = profile.start();
+  Box        children[2];
+  halve(box, split_direction(levels), children);
   const double left = std::max(0., box.allowance - levels.node_work);
   for (Box &child : children)
-    {
-      child.sources   = prune(child, box.sources);
-      child.allowance = left * static_cast<double>(child.targets.size()) /
-                        static_cast<double>(box.targets.size());
-    }
+    child.allowance = left * static_cast<double>(child.targets.size()) /
+                      static_cast<double>(box.targets.size());
   profile.stop(phase_split, since);
 
   Statistics from_children[2];

@@ -167,7 +167,8 @@ namespace tpde::attention::fast::detail
                  double                tolerance,
                  double                max_interactions,
                  double                node_allowance,
-                 double               *values)
+                 double               *values,
+                 const Collective     *collective = nullptr)
         : sum(sum)
         , dim(sum.dim)
         , n_outputs(sum.dim + (sum.log_scale ? 1 : 0))
@@ -177,9 +178,13 @@ namespace tpde::attention::fast::detail
         , max_interactions(max_interactions)
         , node_allowance(node_allowance)
         , values(values)
+        , collective(collective)
     {}
 
     Statistics run();
+
+    /// interpolate_distributed (fast_summation_distributed.cc).
+    Statistics run_distributed();
 
   private:
     const ExponentialSum &sum;
@@ -190,6 +195,8 @@ namespace tpde::attention::fast::detail
     const double          max_interactions;
     const double          node_allowance;
     double               *values;
+    // Distributed sums: the other processes (null: this one holds all).
+    const Collective *collective;
 
     Profile profile;
 
@@ -224,14 +231,28 @@ namespace tpde::attention::fast::detail
     // are not factorisable.
     unsigned int last_degree = 32;
 
+    /// Centre and principal axes of the targets' score vectors, the rotated
+    /// targets and sources, the active directions; over all processes with
+    /// a collective.
     void find_axes();
+    /// The sources in the rotated frame (source_z, source_log_weight), their
+    /// extent per rotated direction, the pruning threshold.
+    void rotate_sources(double source_extent[max_dim]);
+    /// With a collective: the bounds [low, high] over all processes (in place).
+    void global_bounds(double *low, double *high, unsigned int n) const;
 
+    /// The targets' bounding box (over all processes with a collective),
+    /// with this process's targets and pruned sources.
     Box make_root_box() const;
 
     /// The velocity scale S from an exact evaluation at sample targets:
     /// evenly spaced ones and the extreme ones along every rotated axis.
     bool find_scale(const Indices &sources);
     Indices scale_sample; // the targets find_scale evaluated
+    /// Evenly spaced targets (about n_even) and the extreme ones along every rotated axis.
+    Indices sample_targets(std::size_t n_even) const;
+    /// log max over the points of max_i |q_i| e^L (values as ExponentialSum::evaluate).
+    double largest_log_velocity(std::size_t n_points, const double *point_values) const;
 
     /// Half-widths and middle of the box in every rotated direction
     /// (flat directions: the targets' extent there is negligible).
@@ -346,6 +367,8 @@ namespace tpde::attention::fast::detail
 
     /// Degrees and costs of a new box.
     BoxLevels start_levels(const Box &box) const;
+    /// Those of a box whose node grids are factorised or not.
+    BoxLevels levels_for(bool factorised) const;
 
     /// Counts n_points exact sums over the box's sources (also against
     /// the box's allowance).
@@ -381,6 +404,31 @@ namespace tpde::attention::fast::detail
     /// Raises the degrees of the directions whose tail is too large; false
     /// if none is, or if some direction is not predicted to pass (split).
     bool raise_degrees(BoxLevels &levels, const Estimate &estimate) const;
+
+    /// The direction with the largest coefficient tail.
+    unsigned int split_direction(const BoxLevels &levels) const;
+
+    /// The halves of `box` across active direction `direction`, with their
+    /// targets and pruned sources.
+    void halve(const Box &box, unsigned int direction, Box children[2]) const;
+
+    // Distributed sums (fast_summation_distributed.cc).
+    /// Combines every process's ExponentialSum::partial values at n_points
+    /// (n_points x (dim + 1)) into the values (n_points x n_outputs).
+    void combine(std::size_t n_points, const std::vector<double> &partials, double *combined) const;
+    /// The velocity scale from sample targets of every process.
+    void find_global_scale(const Indices &sources);
+    struct OpenBox;
+    /// The score vectors of every box's grid nodes, then of its check
+    /// points the first time; box b's are points first[b] ... first[b + 1] - 1.
+    std::vector<double> level_points(const std::vector<OpenBox> &boxes, std::vector<std::size_t> &first) const;
+    /// Node sums at the grids of the boxes (and their check points, once)
+    /// and the first process's decisions on them: accepted boxes are
+    /// interpolated at this process's targets; the boxes of the next level
+    /// (raised degrees, halves holding targets) are returned.
+    std::vector<OpenBox> refine_level(std::vector<OpenBox> &boxes, Statistics &statistics);
+    /// Direct sums at the boxes' targets, gathered from all processes.
+    void sum_directly_across(const std::vector<OpenBox> &boxes, Statistics &statistics);
 
     /// Splits across the direction with the largest tail and processes both
     /// halves; the statistics of both added to this box's.

@@ -116,6 +116,23 @@ namespace tpde::attention
       for (const auto &kernel : kernels)
         kernel->begin_step();
     }
+    /// Every layer's (the attention field decides once per mesh, before the layers change).
+    bool sums_distributed_sources() const override
+    {
+      for (const auto &kernel : kernels)
+        if (!kernel->sums_distributed_sources())
+          return false;
+      return true;
+    }
+    void evaluate_distributed(std::size_t n_targets, const double *targets, std::size_t n_sources,
+                              const double *sources, const double *weights, const fast::Collective &collective,
+                              double *velocities) const override
+    {
+      compose(n_targets, targets, velocities, [&]() {
+        kernels[current]->evaluate_distributed(n_targets, targets, n_sources, sources, weights, collective,
+                                               velocities);
+      });
+    }
     bool uses_source_lines() const override { return kernels[current]->uses_source_lines(); }
     void evaluate_on_lines(std::size_t n_targets, const double *targets, std::size_t n_sources, const double *sources,
                            const double *weights, const SourceLines &lines, double *velocities) const override

@@ -4,6 +4,8 @@
 #include <deal.II/base/quadrature_lib.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace tpde
@@ -18,6 +20,43 @@ namespace tpde
   {
     if (kernel.dimension() != spacedim)
       throw std::logic_error("AttentionField: kernel dimension mismatch");
+    make_collective();
+  }
+
+  template <int dim, int spacedim>
+  void AttentionField<dim, spacedim>::make_collective()
+  {
+    const MPI_Comm comm  = space.communicator;
+    const auto     count = [this](std::size_t n) {
+      ++collective_calls;
+      bytes_sent += 8. * static_cast<double>(n);
+    };
+    const auto reduce = [comm, count](MPI_Op op) {
+      return [comm, count, op](double *data, std::size_t n) {
+        count(n);
+        MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, op, comm);
+      };
+    };
+    collective.sum       = reduce(MPI_SUM);
+    collective.max       = reduce(MPI_MAX);
+    collective.broadcast = [comm, count](double *data, std::size_t n) {
+      count(n);
+      MPI_Bcast(data, static_cast<int>(n), MPI_DOUBLE, 0, comm);
+    };
+    collective.gather = [comm, count](const std::vector<double> &local, std::size_t &offset) {
+      count(local.size());
+      const int        n_ranks = dealii::Utilities::MPI::n_mpi_processes(comm);
+      const int        rank    = dealii::Utilities::MPI::this_mpi_process(comm);
+      const int        size    = static_cast<int>(local.size());
+      std::vector<int> sizes(n_ranks), starts(n_ranks + 1, 0);
+      MPI_Allgather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, comm);
+      for (int r = 0; r < n_ranks; ++r)
+        starts[r + 1] = starts[r] + sizes[r];
+      std::vector<double> all(starts[n_ranks]);
+      MPI_Allgatherv(local.data(), size, MPI_DOUBLE, all.data(), sizes.data(), starts.data(), MPI_DOUBLE, comm);
+      offset = starts[rank];
+      return all;
+    };
   }
 
   template <int dim, int spacedim>
@@ -53,8 +92,16 @@ namespace tpde
         displacements[r] = total;
         total += counts[r];
       }
-    source_weights.resize(total);
+    n_all_sources = total;
     local_weights.resize(n_local);
+    distributed = n_ranks > 1 && kernel.sums_distributed_sources() && !kernel.uses_source_lines();
+    if (distributed)
+      {
+        source_points = space.all_node_points();
+        source_weights.resize(n_local);
+        return;
+      }
+    source_weights.resize(total);
 
     // Positions are fixed for a mesh: gather them once.
     std::vector<int> point_counts(n_ranks), point_displacements(n_ranks);
@@ -111,9 +158,12 @@ namespace tpde
         // must not become negative quadrature weights.
         local_weights[space.node_index(k, q)] =
           std::max(0., space.cell_values(owned_values, k)[q]) * space.node_weight(k, q);
-    MPI_Allgatherv(local_weights.data(), static_cast<int>(local_weights.size()), MPI_DOUBLE,
-                   source_weights.data(), counts.data(), displacements.data(), MPI_DOUBLE,
-                   space.communicator);
+    if (distributed)
+      source_weights = local_weights;
+    else
+      MPI_Allgatherv(local_weights.data(), static_cast<int>(local_weights.size()), MPI_DOUBLE,
+                     source_weights.data(), counts.data(), displacements.data(), MPI_DOUBLE,
+                     space.communicator);
   }
 
   template <int dim, int spacedim>
@@ -124,8 +174,21 @@ namespace tpde
     if (!line_nodes.empty())
       lines = {static_cast<unsigned int>(line_nodes.size()), line_nodes.data(), line_lower.data(),
                line_upper.data()};
-    kernel.evaluate_on_lines(targets.size() / spacedim, targets.data(), source_weights.size(),
-                             source_points.data(), source_weights.data(), lines, target_velocities.data());
+    if (distributed)
+      {
+        collective_calls = 0;
+        bytes_sent       = 0.;
+        kernel.evaluate_distributed(targets.size() / spacedim, targets.data(), source_weights.size(),
+                                    source_points.data(), source_weights.data(), collective,
+                                    target_velocities.data());
+        if (std::getenv("TPDE_FAST_PROFILE") != nullptr)
+          std::fprintf(stderr, "distributed attention, rank %u: %zu collective calls, %.0f bytes sent, %zu sources here\n",
+                       dealii::Utilities::MPI::this_mpi_process(space.communicator), collective_calls, bytes_sent,
+                       source_weights.size());
+      }
+    else
+      kernel.evaluate_on_lines(targets.size() / spacedim, targets.data(), source_weights.size(),
+                               source_points.data(), source_weights.data(), lines, target_velocities.data());
     if (added)
       added(targets.size() / spacedim, targets.data(), target_velocities.data());
     const std::size_t node_values = n_node_targets * spacedim;

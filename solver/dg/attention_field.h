@@ -8,9 +8,16 @@
 // the flux (exactly with direct sums; within the tolerance with fast ones).
 // Masked attention also gets where each node's cell lies along s
 // (attention::SourceLines), to integrate exactly up to a target's s.
+// With several ranks and a kernel that sums distributed sources
+// (Kernel::sums_distributed_sources: evaluation = fast, `fast summation
+// across ranks = distributed`), nothing is gathered: each rank passes its own
+// nodes as sources and the kernel combines the ranks' sums through the
+// collective operations below, whose payload TPDE_FAST_PROFILE prints per
+// evaluation.
 #pragma once
 
 #include "attention/attention.h"
+#include "attention/fast_summation.h"
 #include "dg/dg_space.h"
 
 #include <functional>
@@ -37,9 +44,13 @@ namespace tpde
     const double *face_velocity() const { return velocities.data() + n_node_targets * spacedim; }
     double       *node_velocity() { return velocities.data(); }
     double       *face_velocity() { return velocities.data() + n_node_targets * spacedim; }
-    std::size_t   n_sources() const { return source_weights.size(); }
+    /// Sources of all ranks.
+    std::size_t   n_sources() const { return n_all_sources; }
+    /// Whether each rank sums only its own sources (see the top of this file).
+    bool          distributes_sources() const { return distributed; }
     /// The sources of the last evaluate(): all nodes of all ranks (rank-major,
-    /// spacespacedim values each) and their weights rho_i JxW_i.
+    /// spacedim values each) and their weights rho_i JxW_i; with distributed
+    /// sources only this rank's.
     const std::vector<double> &all_source_points() const { return source_points; }
     const std::vector<double> &all_source_weights() const { return source_weights; }
     /// f(n, points, velocities) adds to the kernel's velocities at its targets (the common noise).
@@ -50,6 +61,8 @@ namespace tpde
   private:
     void gather_weights(const double *owned_values);
     void interpolate_faces();
+    /// The collective operations on the communicator, counting what this rank sends.
+    void make_collective();
 
     const DGSpace<dim, spacedim>      &space;
     const attention::Kernel &kernel;
@@ -63,6 +76,12 @@ namespace tpde
     std::vector<double>      source_weights; // all ranks
     std::vector<double>      local_weights;
     std::vector<int>         counts, displacements;
+    std::size_t              n_all_sources = 0;
+    bool                     distributed   = false;
+    attention::fast::Collective collective;
+    // Of the current evaluation: collective calls and bytes sent by this rank.
+    std::size_t collective_calls = 0;
+    double      bytes_sent       = 0.;
     // Kernels that integrate along coordinate 0 inside cells (masked): the
     // cells' extents in it per line of nodes (all ranks), and the 1D nodes.
     std::vector<double>      line_lower, line_upper, line_nodes;

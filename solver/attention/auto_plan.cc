@@ -1,0 +1,46 @@
+// The rule of `evaluation = auto` (exponential_kernel.h): the probe's limit
+// and the price of its counts, in pairs (target, source) of the direct sum.
+#include "attention/exponential_kernel.h"
+
+#include <algorithm>
+#include <cstddef>
+
+namespace tpde::attention
+{
+  double fast_summation_probe_node_limit(std::size_t n_targets, std::size_t n_sources)
+  {
+    const double pairs       = static_cast<double>(n_targets) * static_cast<double>(n_sources);
+    const double probed      = static_cast<double>(std::min(n_sources, fast_summation_probe_sources));
+    const double break_even  = fast_summation_margin * pairs /
+                              (fast_summation_node_cost * static_cast<double>(n_sources) + fast_summation_node_overhead);
+    const double probe_limit = fast_summation_probe_fraction * pairs /
+                               (fast_summation_node_cost * probed + fast_summation_node_overhead);
+    return std::min(break_even, probe_limit);
+  }
+
+  bool fast_summation_pays(std::size_t n_targets, std::size_t n_sources, double tolerance)
+  {
+    // The velocity scale samples 32 targets and the extremes per axis, the
+    // first grid has 9^2 nodes in 2D.
+    constexpr double first_nodes = 32. + 6. + 81.;
+    return tolerance >= fast_summation_min_tolerance && n_sources >= fast_summation_min_sources &&
+           fast_summation_probe_node_limit(n_targets, n_sources) >= first_nodes;
+  }
+
+  FastSummationPlan plan_fast_summation(const fast::Statistics &probe, std::size_t n_targets, std::size_t n_sources)
+  {
+    const double targets = static_cast<double>(n_targets), sources = static_cast<double>(n_sources);
+    const double interpolated = targets - static_cast<double>(probe.direct_targets);
+    FastSummationPlan plan;
+    plan.direct_cost = targets * sources;
+    plan.fast_cost   = static_cast<double>(probe.node_evaluations) *
+                       (fast_summation_node_cost * sources + fast_summation_node_overhead) +
+                     static_cast<double>(probe.direct_targets) * sources + fast_summation_target_cost * interpolated;
+    plan.fast = !probe.abandoned && probe.boxes_interpolated > 0 &&
+                plan.fast_cost <= fast_summation_margin * plan.direct_cost;
+    // Node sums beyond break-even cannot pay: a probe that misjudged by so
+    // much costs at most about the direct sum more.
+    plan.node_allowance = fast_summation_margin * plan.direct_cost / fast_summation_node_cost;
+    return plan;
+  }
+} // namespace tpde::attention

@@ -1,0 +1,230 @@
+// The distributed fast summation (fast::interpolate_distributed through
+// Kernel::evaluate_distributed) against the direct sum over all sources, with
+// the processes simulated by threads that share an in-memory Collective: the
+// targets and sources of a clustered problem are dealt out to them, and each
+// process's velocities at its own targets must meet the tolerance relative to
+// the largest velocity of all.
+#include "attention/attention.h"
+#include "attention/fast_summation.h"
+#include "support/clustered_problem.h"
+#include "support/kernel_problem.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace
+{
+  using namespace tpde;
+  using attention::Parameters;
+
+  /// n processes as threads: every operation writes each one's data to its
+  /// slot, waits for all, and reads them in process order (so all agree).
+  class ThreadCollective
+  {
+  public:
+    explicit ThreadCollective(unsigned int n)
+      : n(n)
+      , slots(n)
+    {}
+
+    attention::fast::Collective for_process(unsigned int rank)
+    {
+      attention::fast::Collective c;
+      c.sum       = [this, rank](double *data, std::size_t size) { reduce(rank, data, size, false); };
+      c.max       = [this, rank](double *data, std::size_t size) { reduce(rank, data, size, true); };
+      c.broadcast = [this, rank](double *data, std::size_t size) {
+        exchange(rank, std::vector<double>(data, data + size));
+        std::copy(slots[0].begin(), slots[0].end(), data);
+        wait();
+      };
+      c.gather = [this, rank](const std::vector<double> &local, std::size_t &offset) {
+        exchange(rank, local);
+        std::vector<double> all;
+        for (unsigned int r = 0; r < n; ++r)
+          {
+            if (r == rank)
+              offset = all.size();
+            all.insert(all.end(), slots[r].begin(), slots[r].end());
+          }
+        wait();
+        return all;
+      };
+      return c;
+    }
+
+    std::size_t calls = 0; // by process 0
+
+  private:
+    void reduce(unsigned int rank, double *data, std::size_t size, bool maximum)
+    {
+      exchange(rank, std::vector<double>(data, data + size));
+      for (std::size_t i = 0; i < size; ++i)
+        {
+          double value = slots[0][i];
+          for (unsigned int r = 1; r < n; ++r)
+            value = maximum ? std::max(value, slots[r][i]) : value + slots[r][i];
+          data[i] = value;
+        }
+      wait();
+    }
+
+    // Publishes this process's data and waits until all have.
+    void exchange(unsigned int rank, std::vector<double> data)
+    {
+      if (rank == 0)
+        ++calls;
+      slots[rank] = std::move(data);
+      wait();
+    }
+
+    void wait()
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      const std::size_t            generation = passed;
+      if (++arrived == n)
+        {
+          arrived = 0;
+          ++passed;
+          all_arrived.notify_all();
+        }
+      else
+        all_arrived.wait(lock, [&] { return passed != generation; });
+    }
+
+    const unsigned int               n;
+    std::vector<std::vector<double>> slots;
+    std::mutex                       mutex;
+    std::condition_variable          all_arrived;
+    unsigned int                     arrived = 0;
+    std::size_t                      passed  = 0;
+  };
+
+  /// The problem's velocities with its targets and sources dealt round-robin
+  /// to n_processes threads, each evaluating its own with evaluate_distributed.
+  std::vector<double> distributed_velocities(const std::string               &variant,
+                                             const tpde::testing::PointProblem      &problem,
+                                             unsigned int                      n_processes,
+                                             std::size_t                      *calls = nullptr)
+  {
+    const unsigned int dim    = problem.parameters.dim;
+    auto               kernel = attention::create(variant, problem.parameters);
+    EXPECT_TRUE(kernel->sums_distributed_sources());
+    ThreadCollective    collective(n_processes);
+    std::vector<double> velocities(problem.targets.size());
+    std::vector<std::thread> processes;
+    for (unsigned int rank = 0; rank < n_processes; ++rank)
+      processes.emplace_back([&, rank] {
+        std::vector<double>      targets, sources, weights, local_velocities;
+        std::vector<std::size_t> mine;
+        for (std::size_t t = rank; t < problem.n_targets(); t += n_processes)
+          {
+            mine.push_back(t);
+            targets.insert(targets.end(), &problem.targets[t * dim], &problem.targets[(t + 1) * dim]);
+          }
+        for (std::size_t j = rank; j < problem.n_sources(); j += n_processes)
+          {
+            sources.insert(sources.end(), &problem.sources[j * dim], &problem.sources[(j + 1) * dim]);
+            weights.push_back(problem.weights[j]);
+          }
+        local_velocities.resize(targets.size());
+        kernel->evaluate_distributed(mine.size(), targets.data(), weights.size(), sources.data(), weights.data(),
+                                     collective.for_process(rank), local_velocities.data());
+        for (std::size_t i = 0; i < mine.size(); ++i)
+          std::copy(&local_velocities[i * dim], &local_velocities[(i + 1) * dim], &velocities[mine[i] * dim]);
+      });
+    for (auto &process : processes)
+      process.join();
+    if (calls)
+      *calls = collective.calls;
+    return velocities;
+  }
+
+  std::vector<double> direct_velocities(const std::string &variant, tpde::testing::PointProblem problem)
+  {
+    problem.parameters.evaluation = Parameters::Evaluation::direct;
+    return tpde::testing::kernel_velocities(*attention::create(variant, problem.parameters), problem.targets,
+                                      problem.sources, problem.weights);
+  }
+} // namespace
+
+// Softmax and unnormalized, d = 1, 2, 3, on 1, 2 and 3 processes: within the
+// tolerance of the direct sum over all sources.
+TEST(DistributedFastSummation, MatchesDirectSumOnEveryProcessCount)
+{
+  constexpr double tolerance = 1e-10;
+  double           worst     = 0.;
+  unsigned int     seed      = 40;
+  for (const std::string variant : {"softmax", "unnormalized"})
+    for (unsigned int dim = 1; dim <= 3; ++dim)
+      {
+        tpde::testing::PointProblem problem = tpde::testing::clustered_problem(dim, dim, 1.5, 3000, 4000, ++seed);
+        problem.parameters.evaluation = Parameters::Evaluation::fast;
+        problem.parameters.tolerance  = tolerance;
+        const auto reference          = direct_velocities(variant, problem);
+        for (unsigned int processes : {1u, 2u, 3u})
+          {
+            const double error = tpde::testing::relative_error(distributed_velocities(variant, problem, processes), reference);
+            worst              = std::max(worst, error);
+            EXPECT_LE(error, tolerance) << variant << ", d = " << dim << ", " << processes << " processes";
+          }
+      }
+  std::printf("largest relative error of the distributed fast summation: %.3e (tolerance %.0e)\n", worst, tolerance);
+}
+
+// A process without any source mass (all its weights zero) and one without
+// targets take part like the others.
+TEST(DistributedFastSummation, ProcessesWithoutSourcesOrTargets)
+{
+  tpde::testing::PointProblem problem = tpde::testing::clustered_problem(2, 2, 1., 2000, 3000, 7);
+  problem.parameters.evaluation = Parameters::Evaluation::fast;
+  const auto reference          = direct_velocities("softmax", problem);
+  // Dealt round-robin to 3 processes: process 1's sources get no weight.
+  for (std::size_t j = 1; j < problem.n_sources(); j += 3)
+    problem.weights[j] = 0.;
+  const auto without = direct_velocities("softmax", problem);
+  EXPECT_GT(tpde::testing::relative_error(without, reference), 1e-6); // the zero weights matter
+  EXPECT_LE(tpde::testing::relative_error(distributed_velocities("softmax", problem, 3), without), 1e-10);
+  // More processes than targets: some have none.
+  tpde::testing::PointProblem few = tpde::testing::clustered_problem(2, 2, 1., 3, 3000, 8);
+  few.parameters.evaluation = Parameters::Evaluation::fast;
+  EXPECT_LE(tpde::testing::relative_error(distributed_velocities("softmax", few, 5), direct_velocities("softmax", few)),
+            1e-10);
+}
+
+// What is exchanged does not grow with the sources: the same targets against
+// 4x the sources need no more collective calls (they follow the tree).
+TEST(DistributedFastSummation, CollectiveCallsDoNotGrowWithTheSources)
+{
+  std::size_t calls[2] = {};
+  for (unsigned int i = 0; i < 2; ++i)
+    {
+      tpde::testing::PointProblem problem = tpde::testing::clustered_problem(2, 2, 1., 2000, i == 0 ? 5000 : 20000, 11);
+      problem.parameters.evaluation = Parameters::Evaluation::fast;
+      distributed_velocities("softmax", problem, 2, &calls[i]);
+    }
+  std::printf("collective calls: %zu with 5000 sources, %zu with 20000\n", calls[0], calls[1]);
+  EXPECT_GT(calls[0], 5u);
+  EXPECT_LE(calls[1], calls[0] + 6);
+}
+
+// l2 (centred per process) and the other evaluations keep gathering.
+TEST(DistributedFastSummation, OnlyFastSoftmaxAndUnnormalizedDistribute)
+{
+  tpde::testing::PointProblem problem = tpde::testing::clustered_problem(2, 2, 1., 10, 10, 3);
+  problem.parameters.evaluation = Parameters::Evaluation::fast;
+  EXPECT_TRUE(attention::create("softmax", problem.parameters)->sums_distributed_sources());
+  EXPECT_FALSE(attention::create("l2", problem.parameters)->sums_distributed_sources());
+  problem.parameters.distributed_sources = false;
+  EXPECT_FALSE(attention::create("softmax", problem.parameters)->sums_distributed_sources());
+  problem.parameters.distributed_sources = true;
+  problem.parameters.evaluation          = Parameters::Evaluation::automatic;
+  EXPECT_FALSE(attention::create("unnormalized", problem.parameters)->sums_distributed_sources());
+}
