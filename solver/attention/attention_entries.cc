@@ -91,7 +91,8 @@ namespace tpde::attention
        "each rank keeps only its own sources; the ranks build one box tree in score space together and add "
        "up their partial sums at its nodes (and at the few targets summed directly), so memory per rank is "
        "O(sources / ranks) and the data exchanged per stage do not grow with the sources (the environment variable "
-       "TPDE_FAST_PROFILE=1 prints them per stage). Softmax and unnormalized; the other variants gather."},
+       "TPDE_FAST_PROFILE=1 prints them per stage). Softmax and unnormalized on flat domains; the other variants "
+       "and the sphere gather."},
       {"gathered", false,
        "every rank gathers every source (as with direct sums) and runs its own fast summation."},
     });

@@ -33,8 +33,10 @@ namespace tpde::attention
     const double interpolated = targets - static_cast<double>(probe.direct_targets);
     FastSummationPlan plan;
     plan.direct_cost = targets * sources;
-    plan.fast_cost   = static_cast<double>(probe.node_evaluations) *
-                       (fast_summation_node_cost * sources + fast_summation_node_overhead) +
+    const double grid_nodes = static_cast<double>(probe.grid_node_evaluations);
+    plan.fast_cost   = (static_cast<double>(probe.node_evaluations) - grid_nodes) *
+                         (fast_summation_node_cost * sources + fast_summation_node_overhead) +
+                       grid_nodes * (fast_summation_grid_node_cost * sources + fast_summation_node_overhead) +
                      static_cast<double>(probe.direct_targets) * sources + fast_summation_target_cost * interpolated;
     plan.fast = !probe.abandoned && probe.boxes_interpolated > 0 &&
                 plan.fast_cost <= fast_summation_margin * plan.direct_cost;

@@ -9,6 +9,8 @@
 
 #include <cmath>
 #include <cstddef>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace tpde::attention::exponential
@@ -114,6 +116,25 @@ namespace tpde::attention::exponential
     // -(maximum score), rounded to a multiple of common_step[b].
     double negative_shift[targets_per_sweep];
   };
+
+  /// This process's sources of a distributed sum (Kernel::evaluate_distributed),
+  /// packed; none where it holds no mass. Checked like check_sources (and the
+  /// targets finite) on every process, and failed on all of them alike (a
+  /// collective cannot be left half-way): std::invalid_argument if any
+  /// process's data are invalid or the total weight is not positive.
+  /// heaviest: this process's largest weight; total: all processes' weight.
+  template <int dim>
+  std::optional<SourceArrays<dim>> pack_distributed_sources(const std::string           &variant,
+                                                            std::size_t                  n_targets,
+                                                            const double                *targets,
+                                                            std::size_t                  n_sources,
+                                                            const double                *points,
+                                                            const double                *weights,
+                                                            const Matrix                &K,
+                                                            double                       key_penalty,
+                                                            const fast::Collective      &collective,
+                                                            double                      &heaviest,
+                                                            double                      &total);
 
   /// Lane-wise maximum of the scores <a, y_j> + log w_j for each target.
   template <int dim>

@@ -161,20 +161,11 @@ namespace tpde::attention
         if (!sums_distributed_sources())
           throw std::logic_error(variant_name + " attention: evaluate_distributed needs evaluation = fast");
         double heaviest = 0., total = 0.;
-        for (std::size_t j = 0; j < n_sources; ++j)
-          {
-            heaviest = std::max(heaviest, weights[j]);
-            total += weights[j];
-          }
-        collective.sum(&total, 1);
-        // A process may hold no mass; the checks of the others apply to its sources.
-        std::optional<SourceArrays<dim>> local;
-        if (heaviest > 0.)
-          local.emplace(pack_exponential_sources<dim>(
-            check_sources(variant_name, dim, n_sources, points, weights), K, kind.key_penalty));
-        else if (!(total > 0.))
-          throw std::invalid_argument(variant_name + " attention: the total source weight must be positive");
-        SourceArrays<dim>          none;
+        const std::optional<SourceArrays<dim>> local = pack_distributed_sources<dim>(
+          variant_name, n_targets, targets, n_sources, points, weights, K, kind.key_penalty, collective, heaviest, total);
+        SourceArrays<dim> none; // no sources: never read (n_used = 0)
+        none.log_weight = nullptr;
+        std::fill(none.coordinate, none.coordinate + dim, nullptr);
         const SourceArrays<dim>   &sources = local ? *local : none;
         const double               log_heaviest = std::log(heaviest);
         const std::vector<double>  score_vectors = target_score_vectors(n_targets, targets, sources);
@@ -194,10 +185,13 @@ namespace tpde::attention
           else
             evaluate_points(n_points, at, select_sources(sources, *subset), partial_values, &log_heaviest);
         };
-        std::vector<double> values(n_targets * (dim + (kind.normalised ? 0 : 1)));
-        store_fast_velocities(
-          fast::interpolate_distributed(sum, n_targets, score_vectors.data(), tolerance, values.data(), collective),
-          values, velocities);
+        std::vector<double>    values(n_targets * (dim + (kind.normalised ? 0 : 1)));
+        const fast::Statistics statistics =
+          fast::interpolate_distributed(sum, n_targets, score_vectors.data(), tolerance, values.data(), collective);
+        store_fast_velocities(statistics, values, velocities);
+        double shares[2] = {static_cast<double>(statistics.direct_targets), static_cast<double>(n_targets)};
+        collective.sum(shares, 2); // fast_share of all targets, the same on every process
+        last_fast_share = 1. - shares[0] / std::max(shares[1], 1.);
       }
 
       /// fast_share: the share of the last evaluation's targets whose sums

@@ -1,10 +1,12 @@
 // The sources of the exponential kernels in the form their sweeps need
 // (exponential_core.h): structure of arrays, exact coarse parts, log-weights.
 #include "attention/exponential_core.h"
+#include "attention/fast_summation.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace tpde::attention::exponential
 {
@@ -214,8 +216,55 @@ namespace tpde::attention::exponential
     return result;
   }
 
+  template <int dim>
+  std::optional<SourceArrays<dim>> pack_distributed_sources(const std::string      &variant,
+                                                            std::size_t             n_targets,
+                                                            const double           *targets,
+                                                            std::size_t             n_sources,
+                                                            const double           *points,
+                                                            const double           *weights,
+                                                            const Matrix           &K,
+                                                            double                  key_penalty,
+                                                            const fast::Collective &collective,
+                                                            double                 &heaviest,
+                                                            double                 &total)
+  {
+    std::optional<SourceArrays<dim>> local;
+    std::string                      problem;
+    double                           checks[2] = {0., 0.}; // total weight, failures
+    heaviest                                   = 0.;
+    try
+      {
+        for (std::size_t k = 0; k < n_targets * dim; ++k)
+          if (!std::isfinite(targets[k]))
+            throw std::invalid_argument(variant + " attention: target coordinates must be finite");
+        if (std::any_of(weights, weights + n_sources, [](double w) { return w != 0.; }))
+          {
+            const Sources checked = check_sources(variant, dim, n_sources, points, weights);
+            heaviest              = checked.maximum_weight;
+            checks[0]             = static_cast<double>(checked.total_weight);
+            local.emplace(pack_exponential_sources<dim>(checked, K, key_penalty));
+          }
+      }
+    catch (const std::invalid_argument &error)
+      {
+        problem   = error.what();
+        checks[1] = 1.;
+      }
+    collective.sum(checks, 2);
+    if (checks[1] > 0.)
+      throw std::invalid_argument(problem.empty() ? variant + " attention: invalid sources on another process" : problem);
+    if (!(checks[0] > 0.))
+      throw std::invalid_argument(variant + " attention: the total source weight must be positive");
+    total = checks[0];
+    return local;
+  }
+
 #define TPDE_INSTANTIATE_PACKING(dim)                                                          \
   template SourceArrays<dim> pack_exponential_sources<dim>(const Sources &, const Matrix &, double); \
+  template std::optional<SourceArrays<dim>> pack_distributed_sources<dim>(                      \
+    const std::string &, std::size_t, const double *, std::size_t, const double *, const double *, const Matrix &, \
+    double, const fast::Collective &, double &, double &);                                       \
   template SourceArrays<dim> select_sources<dim>(const SourceArrays<dim> &,                     \
                                                  const std::vector<std::size_t> &);
   TPDE_INSTANTIATE_PACKING(1)

@@ -58,9 +58,9 @@ namespace tpde::attention::fast
       return statistics;
     }
 
-    bool Interpolator::charge(std::size_t n_points, std::size_t n_sources)
+    bool Interpolator::charge(std::size_t n_points, std::size_t n_sources, double weight)
     {
-      const double cost = static_cast<double>(n_points) * static_cast<double>(n_sources);
+      const double cost = weight * static_cast<double>(n_points) * static_cast<double>(n_sources);
       double       total = spent.load();
       while (!spent.compare_exchange_weak(total, total + cost))
         ;

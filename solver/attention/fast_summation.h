@@ -139,6 +139,7 @@ namespace tpde::attention::fast
     std::size_t boxes_direct       = 0; // boxes evaluated directly
     std::size_t boxes_split        = 0; // rejected and split
     std::size_t node_evaluations   = 0; // exact evaluations at nodes and check points
+    std::size_t grid_node_evaluations = 0; // of those, nodes of factorised grids (cheaper; see fast_summation_grid.cc)
     std::size_t direct_targets     = 0; // targets evaluated directly
     double      interactions       = 0; // points x sources summed exactly (after pruning)
     double      node_work          = 0; // points x sources of nodes, check points and the scale sample

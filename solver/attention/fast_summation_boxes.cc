@@ -372,6 +372,7 @@ Statistics Interpolator::split(const Box &box, unsigned int depth, const BoxLeve
       statistics.boxes_direct += child.boxes_direct;
       statistics.boxes_split += child.boxes_split;
       statistics.node_evaluations += child.node_evaluations;
+      statistics.grid_node_evaluations += child.grid_node_evaluations;
       statistics.direct_targets += child.direct_targets;
       statistics.interactions += child.interactions;
       statistics.node_work += child.node_work;
@@ -393,6 +394,7 @@ Statistics Interpolator::process(const Box &box, unsigned int depth)
         {
           Statistics direct = evaluate_directly(box);
           direct.node_evaluations += levels.statistics.node_evaluations;
+          direct.grid_node_evaluations += levels.statistics.grid_node_evaluations;
           direct.interactions += levels.statistics.interactions;
           direct.node_work += levels.statistics.node_work;
           return direct;
@@ -406,9 +408,11 @@ Statistics Interpolator::process(const Box &box, unsigned int depth)
       profile.stop(phase_nodes, since);
       if (gridded)
         {
-          if (!charge(n_nodes, box.sources.size()))
+          // Charged at their cost relative to exact sums: a probe's budget is time.
+          if (!charge(n_nodes, box.sources.size(), factorised_node_cost))
             return abandon();
           count_exact(box, levels, n_nodes);
+          levels.statistics.grid_node_evaluations += n_nodes;
           if (!evaluate_check_points(box, levels))
             return abandon();
         }

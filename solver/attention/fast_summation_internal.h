@@ -205,9 +205,10 @@ namespace tpde::attention::fast::detail
     std::atomic<double> spent{0.};
     std::atomic<bool>   abandoned{false};
 
-    /// Accounts for n_points exact evaluations over n_sources sources;
-    /// false (and abandoned) if that exceeds the allowance.
-    bool charge(std::size_t n_points, std::size_t n_sources);
+    /// Accounts for n_points exact evaluations over n_sources sources (each
+    /// costing `weight` of an exact sum); false (and abandoned) if that
+    /// exceeds the allowance.
+    bool charge(std::size_t n_points, std::size_t n_sources, double weight = 1.);
 
     static Statistics abandon();
 

@@ -94,7 +94,7 @@ namespace tpde
       }
     n_all_sources = total;
     local_weights.resize(n_local);
-    distributed = n_ranks > 1 && kernel.sums_distributed_sources() && !kernel.uses_source_lines();
+    distributed = n_ranks > 1 && dim == spacedim && kernel.sums_distributed_sources() && !kernel.uses_source_lines();
     if (distributed)
       {
         source_points = space.all_node_points();

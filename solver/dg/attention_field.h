@@ -13,7 +13,8 @@
 // across ranks = distributed`), nothing is gathered: each rank passes its own
 // nodes as sources and the kernel combines the ranks' sums through the
 // collective operations below, whose payload TPDE_FAST_PROFILE prints per
-// evaluation.
+// evaluation. Flat domains only: on surfaces (the sphere) the statistics
+// need every source (all_source_points), so they are gathered there.
 #pragma once
 
 #include "attention/attention.h"
@@ -31,6 +32,8 @@ namespace tpde
   public:
     AttentionField(const DGSpace<dim, spacedim> &space, const attention::Kernel &kernel,
                    bool interpolate_face_velocity = false);
+    AttentionField(const AttentionField &) = delete; // the collective's operations point to this one
+    AttentionField &operator=(const AttentionField &) = delete;
 
     /// Collects targets and the global source positions for the current mesh.
     void setup();

@@ -295,7 +295,7 @@ namespace tpde
       }
     row.push_back(dealii::Utilities::MPI::min(min_level, comm));
     row.push_back(dealii::Utilities::MPI::max(max_level, comm));
-    // The kernel runs the same computation on every rank: no reduction.
+    // The same on every rank (distributed fast sums reduce fast_share themselves): no reduction.
     if (kernel)
       for (const auto &[name, value] : kernel->diagnostics())
         row.push_back(value);

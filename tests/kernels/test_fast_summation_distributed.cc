@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdio>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -112,7 +113,8 @@ namespace
   std::vector<double> distributed_velocities(const std::string               &variant,
                                              const tpde::testing::PointProblem      &problem,
                                              unsigned int                      n_processes,
-                                             std::size_t                      *calls = nullptr)
+                                             std::size_t                      *calls  = nullptr,
+                                             std::vector<std::string>         *errors = nullptr)
   {
     const unsigned int dim    = problem.parameters.dim;
     auto               kernel = attention::create(variant, problem.parameters);
@@ -135,8 +137,17 @@ namespace
             weights.push_back(problem.weights[j]);
           }
         local_velocities.resize(targets.size());
-        kernel->evaluate_distributed(mine.size(), targets.data(), weights.size(), sources.data(), weights.data(),
-                                     collective.for_process(rank), local_velocities.data());
+        try
+          {
+            kernel->evaluate_distributed(mine.size(), targets.data(), weights.size(), sources.data(),
+                                         weights.data(), collective.for_process(rank), local_velocities.data());
+          }
+        catch (const std::invalid_argument &error)
+          {
+            if (errors == nullptr)
+              throw;
+            (*errors)[rank] = error.what();
+          }
         for (std::size_t i = 0; i < mine.size(); ++i)
           std::copy(&local_velocities[i * dim], &local_velocities[(i + 1) * dim], &velocities[mine[i] * dim]);
       });
@@ -197,6 +208,20 @@ TEST(DistributedFastSummation, ProcessesWithoutSourcesOrTargets)
   few.parameters.evaluation = Parameters::Evaluation::fast;
   EXPECT_LE(tpde::testing::relative_error(distributed_velocities("softmax", few, 5), direct_velocities("softmax", few)),
             1e-10);
+}
+
+// Invalid data on one process fail every process alike (none is left
+// waiting in a collective): a NaN weight on process 1 of 3.
+TEST(DistributedFastSummation, InvalidSourcesOnOneProcessFailAll)
+{
+  tpde::testing::PointProblem problem = tpde::testing::clustered_problem(2, 2, 1., 300, 300, 9);
+  problem.parameters.evaluation       = Parameters::Evaluation::fast;
+  problem.weights[1]                  = std::nan("");
+  std::vector<std::string> errors(3);
+  distributed_velocities("softmax", problem, 3, nullptr, &errors);
+  EXPECT_NE(errors[1].find("finite and non-negative"), std::string::npos) << errors[1];
+  for (unsigned int rank : {0u, 2u})
+    EXPECT_NE(errors[rank].find("another process"), std::string::npos) << rank << ": " << errors[rank];
 }
 
 // What is exchanged does not grow with the sources: the same targets against
