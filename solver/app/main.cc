@@ -14,6 +14,7 @@
 #include "run/particle_run.h"
 #include "run/plots.h"
 #include "run/run_size.h"
+#include "run/mpi_singleton.h"
 #include "run/thread_binding.h"
 #include "parameters/parameters.h"
 
@@ -211,6 +212,7 @@ namespace
 
 int main(int argc, char **argv)
 {
+  tpde::prefer_isolated_mpi_singleton();
   dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv);
   tpde::limit_threads_to_bound_cores();
   const MPI_Comm comm = MPI_COMM_WORLD;

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +71,28 @@ namespace tpde::attention::exponential
   /// Smallest power of two >= value (value >= 0); 0 for 0.
   double power_of_two_at_least(double value);
 
+  /// Cache-aligned doubles left uninitialised: the packing writes every
+  /// entry (on the TBB threads), so zeroing them first would only cost time.
+  class SourceStorage
+  {
+  public:
+    void allocate(std::size_t n)
+    {
+      buffer = Buffer(n > 0 ? tbb::cache_aligned_allocator<double>().allocate(n) : nullptr, Free{n});
+    }
+    double *data() const { return buffer.get(); }
+
+  private:
+    struct Free
+    {
+      std::size_t n = 0;
+      void        operator()(double *p) const { tbb::cache_aligned_allocator<double>().deallocate(p, n); }
+    };
+    using Buffer = std::unique_ptr<double, Free>;
+    Buffer buffer{nullptr, Free{}};
+  };
+
+
   /// Sources in structure-of-arrays form, positive weights only, padded to
   /// a multiple of source_padding with entries of log-weight -inf (which
   /// give an exponential of at most e^-700 (double) or e^-86 (float)
@@ -83,7 +106,7 @@ namespace tpde::attention::exponential
 
     std::size_t   n_used   = 0; // sources with positive weight
     std::size_t   n_padded = 0;
-    AlignedVector storage;
+    SourceStorage storage;
     const double *coordinate[dim];    // y (penalised kernels: y - centre)
     const double *coordinate_hi[dim]; // y rounded to a multiple of grid_step
     const double *coordinate_lo[dim]; // y - coordinate_hi (exact)

@@ -48,6 +48,7 @@
 #include "attention/exponential_core.h"
 #include "attention/exponential_kernel.h"
 #include "attention/fast_summation.h"
+#include "common/parallel_chunks.h"
 
 #include <algorithm>
 #include <cmath>
@@ -385,13 +386,15 @@ namespace tpde::attention
                                                const SourceArrays<dim> &sources) const
       {
         std::vector<double> score_vectors(n_targets * dim);
-        for (std::size_t t = 0; t < n_targets; ++t)
-          {
-            long double a[dim];
-            score_vector(targets + t * dim, sources, a);
-            for (int p = 0; p < dim; ++p)
-              score_vectors[t * dim + p] = static_cast<double>(a[p]);
-          }
+        for_chunks(n_targets, [&](std::size_t begin, std::size_t end) {
+          for (std::size_t t = begin; t < end; ++t)
+            {
+              long double a[dim];
+              score_vector(targets + t * dim, sources, a);
+              for (int p = 0; p < dim; ++p)
+                score_vectors[t * dim + p] = static_cast<double>(a[p]);
+            }
+        });
         return score_vectors;
       }
 

@@ -2,6 +2,7 @@
 // (exponential_core.h): structure of arrays, exact coarse parts, log-weights.
 #include "attention/exponential_core.h"
 #include "attention/fast_summation.h"
+#include "common/parallel_chunks.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,20 +13,85 @@ namespace tpde::attention::exponential
 {
   namespace
   {
-    /// heaviest, lowest and highest of the sources in use.
+    /// heaviest (the first source of largest log-weight), lowest and
+    /// highest of the sources in use.
     template <int dim>
     void find_extent(SourceArrays<dim> &sources)
     {
-      sources.heaviest = 0;
-      for (std::size_t k = 0; k < sources.n_used; ++k)
-        if (sources.log_weight[k] > sources.log_weight[sources.heaviest])
-          sources.heaviest = k;
-      for (int i = 0; i < dim; ++i)
-        {
-          const double *y    = sources.coordinate[i];
-          sources.lowest[i]  = *std::min_element(y, y + sources.n_used);
-          sources.highest[i] = *std::max_element(y, y + sources.n_used);
-        }
+      struct Extent
+      {
+        std::size_t heaviest = 0;
+        double      lowest[dim], highest[dim];
+      };
+      Extent identity;
+      std::fill(identity.lowest, identity.lowest + dim, std::numeric_limits<double>::infinity());
+      std::fill(identity.highest, identity.highest + dim, -std::numeric_limits<double>::infinity());
+      const double *log_weight = sources.log_weight;
+      const Extent  extent     = reduce_chunks(
+        sources.n_used,
+        identity,
+        [&](std::size_t begin, std::size_t end, Extent &part) {
+          part.heaviest = begin;
+          for (std::size_t k = begin; k < end; ++k)
+            {
+              if (log_weight[k] > log_weight[part.heaviest])
+                part.heaviest = k;
+              for (int i = 0; i < dim; ++i)
+                {
+                  part.lowest[i]  = std::min(part.lowest[i], sources.coordinate[i][k]);
+                  part.highest[i] = std::max(part.highest[i], sources.coordinate[i][k]);
+                }
+            }
+        },
+        [&](Extent &total, const Extent &part) {
+          if (log_weight[part.heaviest] > log_weight[total.heaviest])
+            total.heaviest = part.heaviest;
+          for (int i = 0; i < dim; ++i)
+            {
+              total.lowest[i]  = std::min(total.lowest[i], part.lowest[i]);
+              total.highest[i] = std::max(total.highest[i], part.highest[i]);
+            }
+        });
+      sources.heaviest = extent.heaviest;
+      std::copy(extent.lowest, extent.lowest + dim, sources.lowest);
+      std::copy(extent.highest, extent.highest + dim, sources.highest);
+    }
+
+    /// Largest |coordinate| and the bounds per direction of the sources in use.
+    template <int dim>
+    struct SourceRange
+    {
+      double magnitude[dim] = {}, lowest[dim], highest[dim];
+    };
+
+    template <int dim>
+    SourceRange<dim> range_of_used_sources(const Sources &sources)
+    {
+      SourceRange<dim> identity;
+      std::fill(identity.lowest, identity.lowest + dim, std::numeric_limits<double>::infinity());
+      std::fill(identity.highest, identity.highest + dim, -std::numeric_limits<double>::infinity());
+      return reduce_chunks(
+        sources.n,
+        identity,
+        [&](std::size_t begin, std::size_t end, SourceRange<dim> &part) {
+          for (std::size_t j = begin; j < end; ++j)
+            if (sources.weights[j] > 0.)
+              for (int i = 0; i < dim; ++i)
+                {
+                  const double coordinate = sources.points[j * dim + i];
+                  part.magnitude[i]       = std::max(part.magnitude[i], std::abs(coordinate));
+                  part.lowest[i]          = std::min(part.lowest[i], coordinate);
+                  part.highest[i]         = std::max(part.highest[i], coordinate);
+                }
+        },
+        [](SourceRange<dim> &total, const SourceRange<dim> &part) {
+          for (int i = 0; i < dim; ++i)
+            {
+              total.magnitude[i] = std::max(total.magnitude[i], part.magnitude[i]);
+              total.lowest[i]    = std::min(total.lowest[i], part.lowest[i]);
+              total.highest[i]   = std::max(total.highest[i], part.highest[i]);
+            }
+        });
     }
 
     /// Replaces the log-weights of the sources in use by
@@ -79,23 +145,16 @@ namespace tpde::attention::exponential
     const double      maximum_weight     = sources.maximum_weight;
     const long double total_weight       = sources.total_weight;
     const double      log_maximum_weight = std::log(maximum_weight);
-    std::size_t n_used         = 0;
-    double      magnitude[dim] = {};
-    double      lowest[dim], highest[dim];
-    std::fill(lowest, lowest + dim, std::numeric_limits<double>::infinity());
-    std::fill(highest, highest + dim, -std::numeric_limits<double>::infinity());
-    for (std::size_t j = 0; j < n_sources; ++j)
-      if (weights[j] > 0.)
-        {
-          ++n_used;
-          for (int i = 0; i < dim; ++i)
-            {
-              const double coordinate = sources.points[j * dim + i];
-              magnitude[i] = std::max(magnitude[i], std::abs(coordinate));
-              lowest[i]    = std::min(lowest[i], coordinate);
-              highest[i]   = std::max(highest[i], coordinate);
-            }
-        }
+    // Where each chunk's sources in use go (to pack them in order).
+    const std::vector<std::size_t> offsets = chunk_offsets(n_sources, [&](std::size_t begin, std::size_t end) {
+      return static_cast<std::size_t>(std::count_if(weights + begin, weights + end, [](double w) { return w > 0.; }));
+    });
+    const std::size_t      n_used = offsets.back();
+    const SourceRange<dim> range  = range_of_used_sources<dim>(sources);
+    double magnitude[dim], lowest[dim], highest[dim];
+    std::copy(range.magnitude, range.magnitude + dim, magnitude);
+    std::copy(range.lowest, range.lowest + dim, lowest);
+    std::copy(range.highest, range.highest + dim, highest);
 
     const bool        penalised = key_penalty != 0.;
     SourceArrays<dim> result;
@@ -129,7 +188,7 @@ namespace tpde::attention::exponential
     result.n_padded = padded_size(n_used, source_padding);
     result.max_over_total_weight =
       static_cast<double>(static_cast<long double>(maximum_weight) / total_weight);
-    result.storage.assign((3 * dim + (penalised ? 2 : 1)) * result.n_padded, 0.);
+    result.storage.allocate((3 * dim + (penalised ? 2 : 1)) * result.n_padded);
     double *const base = result.storage.data();
     double       *y[dim], *y_hi[dim], *y_lo[dim];
     for (int i = 0; i < dim; ++i)
@@ -146,36 +205,44 @@ namespace tpde::attention::exponential
     double *const log_weight = base + 3 * dim * result.n_padded;
     result.log_weight        = log_weight;
 
-    std::size_t k = 0;
-    for (std::size_t j = 0; j < n_sources; ++j)
-      if (weights[j] > 0.)
-        {
-          for (int i = 0; i < dim; ++i)
-            {
-              const double coordinate =
-                penalised ? sources.points[j * dim + i] - result.centre[i] : sources.points[j * dim + i];
-              const double step = result.grid_step[i];
-              y[i][k]           = coordinate;
-              y_hi[i][k]        = std::nearbyint(coordinate / step) * step;
-              y_lo[i][k]        = coordinate - y_hi[i][k];
-            }
-          // Normalising by the largest weight keeps log-weights <= 0
-          // (which bounds the shift) and small for the relevant sources.
-          const double ratio = weights[j] / maximum_weight;
-          log_weight[k]      = ratio >= std::numeric_limits<double>::min() ?
-                                 std::log(ratio) :
-                                 std::log(weights[j]) - log_maximum_weight;
-          ++k;
-        }
+    for_chunks(n_sources, [&](std::size_t begin, std::size_t end) {
+      std::size_t k = offsets[begin / items_per_chunk];
+      for (std::size_t j = begin; j < end; ++j)
+        if (weights[j] > 0.)
+          {
+            for (int i = 0; i < dim; ++i)
+              {
+                const double coordinate =
+                  penalised ? sources.points[j * dim + i] - result.centre[i] : sources.points[j * dim + i];
+                const double step = result.grid_step[i];
+                y[i][k]           = coordinate;
+                y_hi[i][k]        = std::nearbyint(coordinate / step) * step;
+                y_lo[i][k]        = coordinate - y_hi[i][k];
+              }
+            // Normalising by the largest weight keeps log-weights <= 0
+            // (which bounds the shift) and small for the relevant sources.
+            const double ratio = weights[j] / maximum_weight;
+            log_weight[k]      = ratio >= std::numeric_limits<double>::min() ?
+                                   std::log(ratio) :
+                                   std::log(weights[j]) - log_maximum_weight;
+            ++k;
+          }
+    });
+    // Padding: zero coordinates and log-weight -inf (no weight).
+    for (std::size_t k = n_used; k < result.n_padded; ++k)
+      {
+        for (int i = 0; i < dim; ++i)
+          y[i][k] = y_hi[i][k] = y_lo[i][k] = 0.;
+        log_weight[k] = -std::numeric_limits<double>::infinity();
+      }
     if (penalised)
       {
         double *const log_weight_lo = base + (3 * dim + 1) * result.n_padded;
         add_key_penalty(result, K, key_penalty, weights, n_sources, log_weight, log_weight_lo);
+        std::fill(log_weight_lo + n_used, log_weight_lo + result.n_padded, 0.);
         result.log_weight_lo = log_weight_lo;
       }
     find_extent(result);
-    for (; k < result.n_padded; ++k)
-      log_weight[k] = -std::numeric_limits<double>::infinity();
     return result;
   }
 
@@ -188,12 +255,14 @@ namespace tpde::attention::exponential
     const bool        split    = all.log_weight_lo != nullptr;
     result.n_used              = indices.size();
     result.n_padded            = padded_size(indices.size(), source_padding);
-    result.storage.assign((3 * dim + (split ? 2 : 1)) * result.n_padded, 0.);
+    result.storage.allocate((3 * dim + (split ? 2 : 1)) * result.n_padded);
     double *const base = result.storage.data();
     const auto    copy = [&](const double *from, std::size_t slot, double padding) {
       double *to = base + slot * result.n_padded;
-      for (std::size_t k = 0; k < indices.size(); ++k)
-        to[k] = from[indices[k]];
+      for_chunks(indices.size(), [&](std::size_t begin, std::size_t end) {
+        for (std::size_t k = begin; k < end; ++k)
+          to[k] = from[indices[k]];
+      });
       std::fill(to + indices.size(), to + result.n_padded, padding);
       return to;
     };

@@ -78,9 +78,34 @@ namespace tpde::attention::fast
 
     void Interpolator::find_axes()
     {
-      for (std::size_t t = 0; t < n_targets; ++t)
-        for (unsigned int i = 0; i < dim; ++i)
-          centre[i] += targets[t * dim + i];
+      using Sums         = std::array<double, max_dim * max_dim>;
+      const auto add_sum = [](Sums &total, const Sums &part) {
+        for (std::size_t i = 0; i < total.size(); ++i)
+          total[i] += part[i];
+      };
+      // The sum of the targets and their bounds in the frame of a.
+      struct Totals
+      {
+        Sums   sum{};
+        Bounds box;
+      };
+      Totals totals = reduce_chunks(
+        n_targets,
+        Totals{},
+        [&](std::size_t begin, std::size_t end, Totals &part) {
+          for (std::size_t t = begin; t < end; ++t)
+            for (unsigned int i = 0; i < dim; ++i)
+              {
+                part.sum[i] += targets[t * dim + i];
+                part.box.include(i, targets[t * dim + i]);
+              }
+        },
+        [&](Totals &total, const Totals &part) {
+          add_sum(total.sum, part.sum);
+          Bounds::combine(total.box, part.box);
+        });
+      global_bounds(totals.box.low, totals.box.high, dim);
+      std::copy(totals.sum.begin(), totals.sum.begin() + max_dim, centre);
       double all_targets = static_cast<double>(n_targets);
       if (collective)
         {
@@ -91,23 +116,22 @@ namespace tpde::attention::fast
         }
       for (unsigned int i = 0; i < dim; ++i)
         centre[i] /= all_targets;
-      Matrix covariance(dim, dim);
-      for (std::size_t t = 0; t < n_targets; ++t)
-        for (unsigned int i = 0; i < dim; ++i)
-          for (unsigned int j = 0; j < dim; ++j)
-            covariance(i, j) +=
-              (targets[t * dim + i] - centre[i]) * (targets[t * dim + j] - centre[j]);
+      Sums entries = reduce_chunks(
+        n_targets,
+        Sums{},
+        [&](std::size_t begin, std::size_t end, Sums &part) {
+          for (std::size_t t = begin; t < end; ++t)
+            for (unsigned int i = 0; i < dim; ++i)
+              for (unsigned int j = 0; j < dim; ++j)
+                part[i * dim + j] += (targets[t * dim + i] - centre[i]) * (targets[t * dim + j] - centre[j]);
+        },
+        add_sum);
       if (collective)
-        {
-          double entries[max_dim * max_dim];
-          for (unsigned int i = 0; i < dim; ++i)
-            for (unsigned int j = 0; j < dim; ++j)
-              entries[i * dim + j] = covariance(i, j);
-          collective->sum(entries, dim * dim);
-          for (unsigned int i = 0; i < dim; ++i)
-            for (unsigned int j = 0; j < dim; ++j)
-              covariance(i, j) = entries[i * dim + j];
-        }
+        collective->sum(entries.data(), dim * dim);
+      Matrix covariance(dim, dim);
+      for (unsigned int i = 0; i < dim; ++i)
+        for (unsigned int j = 0; j < dim; ++j)
+          covariance(i, j) = entries[i * dim + j];
       const Matrix principal = symmetric_eigen(covariance).vectors;
       for (unsigned int i = 0; i < dim; ++i)
         for (unsigned int j = 0; j < dim; ++j)
@@ -126,32 +150,63 @@ namespace tpde::attention::fast
         }
 
       target_u.resize(n_targets * dim);
-      for (std::size_t t = 0; t < n_targets; ++t)
-        for (unsigned int k = 0; k < dim; ++k)
-          {
-            double u = 0.;
-            for (unsigned int i = 0; i < dim; ++i)
-              u += axes[i][k] * (targets[t * dim + i] - centre[i]);
-            target_u[t * dim + k] = u;
-          }
+      const Bounds bounds = reduce_chunks(
+        n_targets,
+        Bounds{},
+        [&](std::size_t begin, std::size_t end, Bounds &part) {
+          for (std::size_t t = begin; t < end; ++t)
+            for (unsigned int k = 0; k < dim; ++k)
+              {
+                double u = 0.;
+                for (unsigned int i = 0; i < dim; ++i)
+                  u += axes[i][k] * (targets[t * dim + i] - centre[i]);
+                target_u[t * dim + k] = u;
+                part.include(k, u);
+              }
+        },
+        Bounds::combine);
+      std::copy(bounds.low, bounds.low + max_dim, target_low);
+      std::copy(bounds.high, bounds.high + max_dim, target_high);
+      global_bounds(target_low, target_high, dim);
+      keep_frame_of_a_if_tighter(totals.box);
 
       double source_extent[max_dim];
       rotate_sources(source_extent);
 
       for (unsigned int k = 0; k < dim; ++k)
+        if ((target_high[k] - target_low[k]) * source_extent[k] <= flat_fraction_of_tolerance * tolerance)
+          flat_u[k] = 0.5 * (target_low[k] + target_high[k]);
+        else
+          active[n_active++] = k;
+    }
+
+    void Interpolator::keep_frame_of_a_if_tighter(const Bounds &box_of_a)
+    {
+      // Volumes with every extent raised to a millionth of the largest, so
+      // that flat directions compare.
+      const auto volume = [&](const double *low, const double *high) {
+        double largest = 0.;
+        for (unsigned int k = 0; k < dim; ++k)
+          largest = std::max(largest, high[k] - low[k]);
+        double product = 1.;
+        for (unsigned int k = 0; k < dim; ++k)
+          product *= std::max(high[k] - low[k], 1e-6 * largest);
+        return product;
+      };
+      if (!(volume(box_of_a.low, box_of_a.high) < 0.9 * volume(target_low, target_high)))
+        return;
+      for (unsigned int i = 0; i < dim; ++i)
         {
-          double low = std::numeric_limits<double>::infinity(), high = -low;
-          for (std::size_t t = 0; t < n_targets; ++t)
-            {
-              low  = std::min(low, target_u[t * dim + k]);
-              high = std::max(high, target_u[t * dim + k]);
-            }
-          global_bounds(&low, &high, 1);
-          if ((high - low) * source_extent[k] <= flat_fraction_of_tolerance * tolerance)
-            flat_u[k] = 0.5 * (low + high);
-          else
-            active[n_active++] = k;
+          for (unsigned int k = 0; k < dim; ++k)
+            axes[i][k] = i == k ? 1. : 0.;
+          target_low[i]  = box_of_a.low[i] - centre[i];
+          target_high[i] = box_of_a.high[i] - centre[i];
         }
+      for_chunks(n_targets, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t t = begin; t < end; ++t)
+          for (unsigned int k = 0; k < dim; ++k)
+            target_u[t * dim + k] = targets[t * dim + k] - centre[k];
+      });
     }
 
     void Interpolator::rotate_sources(double source_extent[max_dim])
@@ -159,39 +214,43 @@ namespace tpde::attention::fast
       const std::size_t n_sources = sum.n_sources;
       source_z.resize(n_sources * dim);
       source_log_weight.resize(n_sources);
-      double lowest[max_dim], highest[max_dim];
-      std::fill(lowest, lowest + dim, std::numeric_limits<double>::infinity());
-      std::fill(highest, highest + dim, -std::numeric_limits<double>::infinity());
-      for (std::size_t j = 0; j < n_sources; ++j)
-        {
-          const double *y     = sum.coordinate + j * dim;
-          double        score = sum.log_weight[j];
-          for (unsigned int i = 0; i < dim; ++i)
-            score += centre[i] * y[i];
-          source_log_weight[j] = score;
-          for (unsigned int k = 0; k < dim; ++k)
+      Bounds bounds = reduce_chunks(
+        n_sources,
+        Bounds{},
+        [&](std::size_t begin, std::size_t end, Bounds &part) {
+          for (std::size_t j = begin; j < end; ++j)
             {
-              double z = 0.;
+              const double *y     = sum.coordinate + j * dim;
+              double        score = sum.log_weight[j];
               for (unsigned int i = 0; i < dim; ++i)
-                z += axes[i][k] * y[i];
-              source_z[j * dim + k] = z;
-              lowest[k]             = std::min(lowest[k], z);
-              highest[k]            = std::max(highest[k], z);
+                score += centre[i] * y[i];
+              source_log_weight[j] = score;
+              for (unsigned int k = 0; k < dim; ++k)
+                {
+                  double z = 0.;
+                  for (unsigned int i = 0; i < dim; ++i)
+                    z += axes[i][k] * y[i];
+                  source_z[j * dim + k] = z;
+                  part.include(k, z);
+                }
             }
-        }
-      global_bounds(lowest, highest, dim);
+        },
+        Bounds::combine);
+      global_bounds(bounds.low, bounds.high, dim);
       double all_sources = static_cast<double>(n_sources);
       if (collective)
         collective->sum(&all_sources, 1);
       // Centring z drops a score <u, middle> common to all sources.
       for (unsigned int k = 0; k < dim; ++k)
         {
-          const double middle = 0.5 * (lowest[k] + highest[k]);
-          source_middle[k]    = middle;
-          for (std::size_t j = 0; j < n_sources; ++j)
-            source_z[j * dim + k] -= middle;
-          source_extent[k] = highest[k] - lowest[k];
+          source_middle[k] = 0.5 * (bounds.low[k] + bounds.high[k]);
+          source_extent[k] = bounds.high[k] - bounds.low[k];
         }
+      for_chunks(n_sources, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t j = begin; j < end; ++j)
+          for (unsigned int k = 0; k < dim; ++k)
+            source_z[j * dim + k] -= source_middle[k];
+      });
       pruning_threshold = pruning_margin + std::log(all_sources + 1.);
     }
 
@@ -218,23 +277,12 @@ namespace tpde::attention::fast
       Box root;
       for (unsigned int m = 0; m < n_active; ++m)
         {
-          const unsigned int k = active[m];
-          root.lower[m]        = std::numeric_limits<double>::infinity();
-          root.upper[m]        = -std::numeric_limits<double>::infinity();
-          for (std::size_t t = 0; t < n_targets; ++t)
-            {
-              root.lower[m] = std::min(root.lower[m], target_u[t * dim + k]);
-              root.upper[m] = std::max(root.upper[m], target_u[t * dim + k]);
-            }
-          global_bounds(&root.lower[m], &root.upper[m], 1);
+          root.lower[m] = target_low[active[m]];
+          root.upper[m] = target_high[active[m]];
         }
       root.targets.resize(n_targets);
-      for (std::size_t t = 0; t < n_targets; ++t)
-        root.targets[t] = t;
-      Indices all(sum.n_sources);
-      for (std::size_t j = 0; j < sum.n_sources; ++j)
-        all[j] = j;
-      root.sources = prune(root, all);
+      std::iota(root.targets.begin(), root.targets.end(), std::size_t(0));
+      root.sources = prune(root, nullptr, sum.n_sources);
       return root;
     }
 
@@ -264,19 +312,34 @@ namespace tpde::attention::fast
       const std::size_t stride = std::max<std::size_t>(1, n_targets / n_even);
       for (std::size_t t = 0; t < n_targets; t += stride)
         sample.push_back(t);
-      for (unsigned int k = 0; k < dim; ++k)
-        {
-          std::size_t low = 0, high = 0;
-          for (std::size_t t = 1; t < n_targets; ++t)
+      // The first target with the least and the greatest u_k, per k.
+      using Extremes = std::array<std::size_t, 2 * max_dim>;
+      const auto u   = [&](std::size_t t, unsigned int k) { return target_u[t * dim + k]; };
+      const Extremes extremes = reduce_chunks(
+        n_targets,
+        Extremes{},
+        [&](std::size_t begin, std::size_t end, Extremes &part) {
+          for (unsigned int k = 0; k < dim; ++k)
+            part[2 * k] = part[2 * k + 1] = begin;
+          for (std::size_t t = begin + 1; t < end; ++t)
+            for (unsigned int k = 0; k < dim; ++k)
+              {
+                if (u(t, k) < u(part[2 * k], k))
+                  part[2 * k] = t;
+                if (u(t, k) > u(part[2 * k + 1], k))
+                  part[2 * k + 1] = t;
+              }
+        },
+        [&](Extremes &total, const Extremes &part) {
+          for (unsigned int k = 0; k < dim; ++k)
             {
-              if (target_u[t * dim + k] < target_u[low * dim + k])
-                low = t;
-              if (target_u[t * dim + k] > target_u[high * dim + k])
-                high = t;
+              if (u(part[2 * k], k) < u(total[2 * k], k))
+                total[2 * k] = part[2 * k];
+              if (u(part[2 * k + 1], k) > u(total[2 * k + 1], k))
+                total[2 * k + 1] = part[2 * k + 1];
             }
-          sample.push_back(low);
-          sample.push_back(high);
-        }
+        });
+      sample.insert(sample.end(), extremes.begin(), extremes.begin() + 2 * dim);
       return sample;
     }
 
@@ -308,10 +371,11 @@ namespace tpde::attention::fast
         }
     }
 
-    Indices Interpolator::prune(const Box &box, const Indices &candidates) const
+    Indices Interpolator::prune(const Box &box, const std::size_t *candidates, std::size_t n_candidates) const
     {
       double middle[max_dim], half[max_dim];
       box_geometry(box, middle, half);
+      const auto source = [&](std::size_t c) { return candidates ? candidates[c] : c; };
       const auto bounds = [&](std::size_t j, double &low, double &high) {
         double centre_score = source_log_weight[j], spread = 0.;
         for (unsigned int k = 0; k < dim; ++k)
@@ -322,22 +386,26 @@ namespace tpde::attention::fast
         low  = centre_score - spread;
         high = centre_score + spread;
       };
-      double best_low = -std::numeric_limits<double>::infinity();
-      for (const std::size_t j : candidates)
-        {
+      const double best_low = reduce_chunks(
+        n_candidates,
+        -std::numeric_limits<double>::infinity(),
+        [&](std::size_t begin, std::size_t end, double &best) {
+          for (std::size_t c = begin; c < end; ++c)
+            {
+              double low, high;
+              bounds(source(c), low, high);
+              best = std::max(best, low);
+            }
+        },
+        [](double &best, double part) { best = std::max(best, part); });
+      return filter_chunks<std::size_t>(
+        n_candidates,
+        [&](std::size_t c) {
           double low, high;
-          bounds(j, low, high);
-          best_low = std::max(best_low, low);
-        }
-      Indices kept;
-      for (const std::size_t j : candidates)
-        {
-          double low, high;
-          bounds(j, low, high);
-          if (high >= best_low - pruning_threshold)
-            kept.push_back(j);
-        }
-      return kept;
+          bounds(source(c), low, high);
+          return high >= best_low - pruning_threshold;
+        },
+        source);
     }
 
     void Interpolator::score_vector(const double reference[max_dim], const Box &box, double *a) const

@@ -22,21 +22,33 @@ bool Interpolator::factorisable(const Box &box) const
     return false;
   double half[max_dim] = {}, middle[max_dim];
   box_geometry(box, middle, half);
-  double magnitude = 0., z_low[max_dim], z_high[max_dim];
-  std::fill(z_low, z_low + max_dim, std::numeric_limits<double>::infinity());
-  std::fill(z_high, z_high + max_dim, -std::numeric_limits<double>::infinity());
-  for (const std::size_t j : box.sources)
-    {
-      double value = source_log_weight[j];
-      for (unsigned int c = 0; c < dim; ++c)
-        value += middle[c] * source_z[j * dim + c];
-      magnitude = std::max(magnitude, std::abs(value));
-      for (unsigned int m = 0; m < n_active; ++m)
+  // The largest |score at the middle| and the bounds of z per active direction.
+  struct Range
+  {
+    double magnitude = 0.;
+    Bounds z;
+  };
+  const Range range = reduce_chunks(
+    box.sources.size(),
+    Range{},
+    [&](std::size_t begin, std::size_t end, Range &part) {
+      for (std::size_t s = begin; s < end; ++s)
         {
-          z_low[m]  = std::min(z_low[m], source_z[j * dim + active[m]]);
-          z_high[m] = std::max(z_high[m], source_z[j * dim + active[m]]);
+          const std::size_t j     = box.sources[s];
+          double            value = source_log_weight[j];
+          for (unsigned int c = 0; c < dim; ++c)
+            value += middle[c] * source_z[j * dim + c];
+          part.magnitude = std::max(part.magnitude, std::abs(value));
+          for (unsigned int m = 0; m < n_active; ++m)
+            part.z.include(m, source_z[j * dim + active[m]]);
         }
-    }
+    },
+    [](Range &total, const Range &part) {
+      total.magnitude = std::max(total.magnitude, part.magnitude);
+      Bounds::combine(total.z, part.z);
+    });
+  double        magnitude = range.magnitude;
+  const double *z_low = range.z.low, *z_high = range.z.high;
   double gap = 0.;
   for (unsigned int m = 0; m < n_active; ++m)
     {
@@ -88,26 +100,36 @@ void Interpolator::gather_grid(const Box &box, const Degrees &degrees, FactorGri
     grid.z[m].assign(n_padded, 0.);
   for (unsigned int i = 0; i < dim; ++i)
     grid.y[i].assign(n_padded, 0.);
-  double z_low[max_dim], z_high[max_dim];
-  std::fill(z_low, z_low + max_dim, 0.);
-  std::fill(z_high, z_high + max_dim, 0.);
-  for (std::size_t k = 0; k < n_sources; ++k)
-    {
-      const std::size_t j     = box.sources[k];
-      double            value = source_log_weight[j];
-      for (unsigned int c = 0; c < dim; ++c)
-        value += grid.middle[c] * source_z[j * dim + c];
-      grid.base[k] = value;
-      for (unsigned int m = 0; m < n_active; ++m)
+  const Bounds range = reduce_chunks(
+    n_sources,
+    Bounds{},
+    [&](std::size_t begin, std::size_t end, Bounds &part) {
+      for (std::size_t k = begin; k < end; ++k)
         {
-          const double zm = source_z[j * dim + active[m]];
-          grid.z[m][k]    = zm;
-          z_low[m]        = k == 0 ? zm : std::min(z_low[m], zm);
-          z_high[m]       = k == 0 ? zm : std::max(z_high[m], zm);
+          const std::size_t j     = box.sources[k];
+          double            value = source_log_weight[j];
+          for (unsigned int c = 0; c < dim; ++c)
+            value += grid.middle[c] * source_z[j * dim + c];
+          grid.base[k] = value;
+          for (unsigned int m = 0; m < n_active; ++m)
+            {
+              const double zm = source_z[j * dim + active[m]];
+              grid.z[m][k]    = zm;
+              part.include(m, zm);
+            }
+          for (unsigned int i = 0; i < dim; ++i)
+            grid.y[i][k] = sum.coordinate[j * dim + i];
         }
-      for (unsigned int i = 0; i < dim; ++i)
-        grid.y[i][k] = sum.coordinate[j * dim + i];
-    }
+    },
+    Bounds::combine);
+  // (No sources: zero bounds, as the shifts below need finite ones.)
+  double z_low[max_dim] = {}, z_high[max_dim] = {};
+  if (n_sources > 0)
+    for (unsigned int m = 0; m < n_active; ++m)
+      {
+        z_low[m]  = range.low[m];
+        z_high[m] = range.high[m];
+      }
 
   // Shifts: the largest exponent of each factor row.
   for (unsigned int m = 1; m < max_dim; ++m)

@@ -7,13 +7,16 @@
 #pragma once
 
 #include "attention/fast_summation.h"
+#include "common/parallel_chunks.h"
 
 #include <array>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -43,6 +46,33 @@ namespace tpde::attention::fast::detail
                                                {-0.5431, 0.1789, -0.8277}};
 
   using Indices = std::vector<std::size_t>;
+
+  /// Lowest and highest value per direction, for reduce_chunks.
+  struct Bounds
+  {
+    double low[max_dim], high[max_dim];
+    Bounds()
+    {
+      for (unsigned int k = 0; k < max_dim; ++k)
+        {
+          low[k]  = std::numeric_limits<double>::infinity();
+          high[k] = -std::numeric_limits<double>::infinity();
+        }
+    }
+    void include(unsigned int k, double value)
+    {
+      low[k]  = std::min(low[k], value);
+      high[k] = std::max(high[k], value);
+    }
+    static void combine(Bounds &total, const Bounds &part)
+    {
+      for (unsigned int k = 0; k < max_dim; ++k)
+        {
+          total.low[k]  = std::min(total.low[k], part.low[k]);
+          total.high[k] = std::max(total.high[k], part.high[k]);
+        }
+    }
+  };
 
   // Where the time goes: with the environment variable TPDE_FAST_PROFILE
   // set, interpolate() prints the seconds spent per phase to stderr,
@@ -219,6 +249,8 @@ namespace tpde::attention::fast::detail
     unsigned int active[max_dim];   // active directions (rotated indices)
     double       flat_u[max_dim] = {}; // u of the flat directions (middle of the targets)
     std::vector<double> target_u;   // n_targets x dim (rotated)
+    // Bounds of target_u per rotated direction (over all processes).
+    double target_low[max_dim] = {}, target_high[max_dim] = {};
     // Sources for pruning: rotated, centred coordinates and log-weights
     // including the centre's score <centre, y_j>.
     std::vector<double> source_z; // n_sources x dim
@@ -236,6 +268,11 @@ namespace tpde::attention::fast::detail
     /// targets and sources, the active directions; over all processes with
     /// a collective.
     void find_axes();
+    /// The frame of a itself instead of the principal axes when the targets'
+    /// bounding box is clearly smaller there (box_of_a: over all processes).
+    /// The principal axes of nearly isotropic targets are set by rounding,
+    /// and a square of targets seen at 45 degrees needs a box of twice the area.
+    void keep_frame_of_a_if_tighter(const Bounds &box_of_a);
     /// The sources in the rotated frame (source_z, source_log_weight), their
     /// extent per rotated direction, the pruning threshold.
     void rotate_sources(double source_extent[max_dim]);
@@ -259,9 +296,13 @@ namespace tpde::attention::fast::detail
     /// (flat directions: the targets' extent there is negligible).
     void box_geometry(const Box &box, double middle[max_dim], double half[max_dim]) const;
 
-    /// The sources of `candidates` whose largest score over the box comes
+    /// The sources of `candidates` (all n_candidates sources if null) whose largest score over the box comes
     /// within the pruning threshold of the largest smallest score.
-    Indices prune(const Box &box, const Indices &candidates) const;
+    Indices prune(const Box &box, const std::size_t *candidates, std::size_t n_candidates) const;
+    Indices prune(const Box &box, const Indices &candidates) const
+    {
+      return prune(box, candidates.data(), candidates.size());
+    }
 
     /// Score vector of the rotated point u (flat directions at flat_u).
     void score_vector(const double reference[max_dim], const Box &box, double *a) const;
@@ -371,9 +412,9 @@ namespace tpde::attention::fast::detail
     /// Those of a box whose node grids are factorised or not.
     BoxLevels levels_for(bool factorised) const;
 
-    /// Counts n_points exact sums over the box's sources (also against
-    /// the box's allowance).
-    static void count_exact(const Box &box, BoxLevels &levels, std::size_t n_points);
+    /// Counts n_points node sums over the box's sources; against the box's
+    /// allowance at `cost` each relative to an exact sum.
+    static void count_exact(const Box &box, BoxLevels &levels, std::size_t n_points, double cost = 1.);
 
     /// Whether the box can still afford the grid of levels.degrees (and
     /// the check points, the first time) from its allowance.

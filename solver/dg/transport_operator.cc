@@ -235,30 +235,44 @@ namespace tpde
     const unsigned int n     = space.n_nodes();
     const unsigned int nfq   = space.n_face_points();
     const std::size_t  cells = space.n_owned_cells();
-    double             largest = 0, h_min = std::numeric_limits<double>::max();
-    for (std::size_t k = 0; k < cells; ++k)
-      {
-        const double *u = space.cell_values(extended.data(), k);
-        for (unsigned int q = 0; q < n; ++q)
-          largest = std::max(largest, u[q]);
-        for (unsigned int c = 0; c < dim; ++c)
-          h_min = std::min(h_min, space.cell_box(k).extent[c]);
-      }
-    const double floor = relative_density * dealii::Utilities::MPI::max(largest, space.communicator);
-    h_min              = dealii::Utilities::MPI::min(h_min, space.communicator);
+    using Extremes           = std::pair<double, double>; // largest density, smallest cell extent
+    const Extremes extremes  = reduce_over_cell_chunks(
+      cells,
+      Extremes{0., std::numeric_limits<double>::max()},
+      [&](std::size_t begin, std::size_t end, Extremes &part) {
+        for (std::size_t k = begin; k < end; ++k)
+          {
+            const double *u = space.cell_values(extended.data(), k);
+            for (unsigned int q = 0; q < n; ++q)
+              part.first = std::max(part.first, u[q]);
+            for (unsigned int c = 0; c < dim; ++c)
+              part.second = std::min(part.second, space.cell_box(k).extent[c]);
+          }
+      },
+      [](Extremes total, const Extremes &part) {
+        return Extremes{std::max(total.first, part.first), std::min(total.second, part.second)};
+      });
+    const double floor = relative_density * dealii::Utilities::MPI::max(extremes.first, space.communicator);
+    const double h_min = dealii::Utilities::MPI::min(extremes.second, space.communicator);
+    const auto   larger = [](double a, double b) { return std::max(a, b); };
+    const auto   add    = [](unsigned long a, unsigned long b) { return a + b; };
 
     const auto   scales = cell_time_scales(node_velocity, face_velocity);
-    double       rate   = 0;
-    for (std::size_t k = 0; k < cells; ++k)
-      for (unsigned int q = 0; q < n; ++q)
-        if (space.cell_values(extended.data(), k)[q] >= floor)
-          {
-            rate = std::max(rate, scales[k]);
-            break;
-          }
-    const double  cap    = dealii::Utilities::MPI::max(rate, space.communicator) * h_min / dim;
-    unsigned long capped = 0;
-    const auto    clip   = [&](double *v) {
+    const double rate   = reduce_over_cell_chunks(
+      cells,
+      0.,
+      [&](std::size_t begin, std::size_t end, double &part) {
+        for (std::size_t k = begin; k < end; ++k)
+          for (unsigned int q = 0; q < n; ++q)
+            if (space.cell_values(extended.data(), k)[q] >= floor)
+              {
+                part = std::max(part, scales[k]);
+                break;
+              }
+      },
+      larger);
+    const double cap  = dealii::Utilities::MPI::max(rate, space.communicator) * h_min / dim;
+    const auto   clip = [&](double *v) {
       bool changed = false;
       for (unsigned int c = 0; c < dim; ++c)
         if (std::abs(v[c]) > cap)
@@ -266,20 +280,33 @@ namespace tpde
             v[c]    = std::copysign(cap, v[c]);
             changed = true;
           }
-      capped += changed;
+      return changed ? 1ul : 0ul;
     };
-    for (std::size_t k = 0; k < cells; ++k)
-      for (unsigned int q = 0; q < n; ++q)
-        if (space.cell_values(extended.data(), k)[q] < floor)
-          clip(node_velocity + space.node_index(k, q) * spacedim);
-    for (std::size_t f = 0; f < space.n_faces(); ++f)
-      {
-        const auto face = space.face(f);
-        for (unsigned int q = 0; q < nfq; ++q)
-          if (face.trace(extended.data(), 0, q) < floor &&
-              (face.at_boundary() || face.trace(extended.data(), 1, q) < floor))
-            clip(face_velocity + space.face_point_index(f, q) * spacedim);
-      }
+    // Every node and face point belongs to one cell or face: the chunks write disjoint velocities.
+    unsigned long capped = reduce_over_cell_chunks(
+      cells,
+      0ul,
+      [&](std::size_t begin, std::size_t end, unsigned long &part) {
+        for (std::size_t k = begin; k < end; ++k)
+          for (unsigned int q = 0; q < n; ++q)
+            if (space.cell_values(extended.data(), k)[q] < floor)
+              part += clip(node_velocity + space.node_index(k, q) * spacedim);
+      },
+      add);
+    capped += reduce_over_cell_chunks(
+      space.n_faces(),
+      0ul,
+      [&](std::size_t begin, std::size_t end, unsigned long &part) {
+        for (std::size_t f = begin; f < end; ++f)
+          {
+            const auto face = space.face(f);
+            for (unsigned int q = 0; q < nfq; ++q)
+              if (face.trace(extended.data(), 0, q) < floor &&
+                  (face.at_boundary() || face.trace(extended.data(), 1, q) < floor))
+                part += clip(face_velocity + space.face_point_index(f, q) * spacedim);
+          }
+      },
+      add);
     return dealii::Utilities::MPI::sum(capped, space.communicator);
   }
 
