@@ -419,22 +419,32 @@ def isotropic_lines(q, k):
 
 
 def write_prm_files(prm_dir, root):
-    """(Re)write parameters/paper/authors/*.prm from the regenerated matrices."""
+    """(Re)write parameters/paper/authors/*.prm from the regenerated matrices (each file atomically), and
+    remove the .prm files there that the recipes no longer produce (e.g. an E7 draw no longer selected)."""
+    import glob
     import os
     os.makedirs(prm_dir, exist_ok=True)
+    written = set()
+
+    def write(name, text):
+        path = os.path.join(prm_dir, name)
+        with open(path + '.tmp', 'w') as f:
+            f.write(text)
+        os.replace(path + '.tmp', path)
+        written.add(os.path.abspath(path))
+        print('wrote', os.path.relpath(path, root))
+
     for e in GRID:
         for v in GRID[e]['variants']:
             sigma0 = trace_one(*subset_sigmas(e)[0])
-            path = os.path.join(prm_dir, '%s-%s.prm' % (e.lower(), v))
-            with open(path, 'w') as f:
-                f.write(prm_text(e, v, sigma0, TITLES[e]))
-            print('wrote', os.path.relpath(path, root))
+            write('%s-%s.prm' % (e.lower(), v), prm_text(e, v, sigma0, TITLES[e]))
     for v, k in E7_GRID['settings']:
         for i in e7_grid_draws(v, k):
-            path = os.path.join(prm_dir, 'e7-%s-%s-%d.prm' % (v, k, i))
-            with open(path, 'w') as f:
-                f.write(prm_text_e7(v, k, i))
-            print('wrote', os.path.relpath(path, root))
+            write('e7-%s-%s-%d.prm' % (v, k, i), prm_text_e7(v, k, i))
+    for path in sorted(glob.glob(os.path.join(prm_dir, '*.prm'))):
+        if os.path.abspath(path) not in written:
+            os.remove(path)
+            print('removed', os.path.relpath(path, root), '(no longer generated)')
     for e, picks in SUBSETS.items():
         if grid_subset_rule(e) != picks:
             print('warning: SUBSETS[%r] is not what its rule gives: %s' % (e, grid_subset_rule(e)))
