@@ -212,8 +212,9 @@ namespace
 
 int main(int argc, char **argv)
 {
-  tpde::prefer_isolated_mpi_singleton();
+  const bool isolated = tpde::prefer_isolated_mpi_singleton();
   dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv);
+  tpde::forget_isolated_mpi_singleton(isolated);
   tpde::limit_threads_to_bound_cores();
   const MPI_Comm comm = MPI_COMM_WORLD;
   const bool     root = dealii::Utilities::MPI::this_mpi_process(comm) == 0;

@@ -72,7 +72,8 @@ namespace tpde::attention::exponential
   double power_of_two_at_least(double value);
 
   /// Cache-aligned doubles left uninitialised: the packing writes every
-  /// entry (on the TBB threads), so zeroing them first would only cost time.
+  /// entry (the sources on the TBB threads, then the padding), so zeroing
+  /// them first would only cost time (first-touch page faults on one thread).
   class SourceStorage
   {
   public:

@@ -109,10 +109,10 @@ namespace tpde::attention::fast
       double all_targets = static_cast<double>(n_targets);
       if (collective)
         {
-          double totals[max_dim + 1] = {centre[0], centre[1], centre[2], all_targets};
-          collective->sum(totals, max_dim + 1);
-          std::copy(totals, totals + max_dim, centre);
-          all_targets = totals[max_dim];
+          double sums[max_dim + 1] = {centre[0], centre[1], centre[2], all_targets};
+          collective->sum(sums, max_dim + 1);
+          std::copy(sums, sums + max_dim, centre);
+          all_targets = sums[max_dim];
         }
       for (unsigned int i = 0; i < dim; ++i)
         centre[i] /= all_targets;

@@ -9,7 +9,10 @@
 // log cumulant generating function), times exp(L(a)) with the log of the
 // normalisation L(a) = log sum_j e^{<a, y_j> + l_j} for unnormalised
 // attention. So q (and L) are interpolated in a-space:
-//  * a-space is rotated to the principal axes of the targets' score vectors;
+//  * a-space is rotated to the principal axes of the targets' score vectors
+//    (or kept in its own frame when the targets' bounding box is smaller
+//    there than 0.9 of the principal one: the principal axes of a square
+//    grid of targets are set by rounding);
 //    directions in which the targets' extent times the sources' extent is
 //    below 1e-3 tolerance (nats) are flat (rank-deficient K^T Q, k < d);
 //  * the targets' bounding box is split adaptively; on each box q (and L)
@@ -153,8 +156,10 @@ namespace tpde::attention::fast
   /// sources, so that a caller can fall back to the direct sum when the
   /// interpolation does not pay.
   ///
-  /// node_allowance (points x sources, a factorised node counted as an
-  /// exact sum) bounds the work spent on node grids and the velocity scale, the
+  /// node_allowance (points x sources of exact sums; a node of a factorised
+  /// grid is charged at its cost relative to an exact sum, factorised_node_cost
+  /// in fast_summation_internal.h, while Statistics::node_work counts it as a
+  /// whole pair) bounds the work spent on node grids and the velocity scale, the
   /// part that is lost when a box is not accepted: the root box gets it,
   /// every box spends from its own, a split box hands the rest to its halves
   /// in proportion to their targets, and a box that cannot afford its next

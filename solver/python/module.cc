@@ -5,7 +5,6 @@
 // the modules. Open MPI's plugins need libmpi's symbols global, which a module loaded by Python
 // (RTLD_LOCAL) does not give them: libmpi is promoted to RTLD_GLOBAL first (as mpi4py does).
 #include "python/bindings.h"
-#include "run/mpi_singleton.h"
 #include "run/thread_binding.h"
 
 #include <deal.II/base/mpi.h>
@@ -42,7 +41,6 @@ namespace tpde::python
       // PETSc's initialisation (inside MPI_InitFinalize) installs signal handlers: Ctrl-C stays Python's.
       const auto interrupt_handler = std::signal(SIGINT, SIG_DFL);
       session                      = new MpiSession;
-      prefer_isolated_mpi_singleton();
       session->mpi = std::make_unique<dealii::Utilities::MPI::MPI_InitFinalize>(session->argc, session->argv);
       std::signal(SIGINT, interrupt_handler);
       limit_threads_to_bound_cores();

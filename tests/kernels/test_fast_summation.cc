@@ -290,12 +290,13 @@ namespace
   // have isotropic covariance, so their principal axes are set by rounding.
   // On T6 at 64^2 they came out 41 degrees from the axes of a, where the
   // root box has twice the area and was split (3516 node sums instead of
-  // 908). Where the box in the frame of a is clearly smaller, that frame is
+  // 908 in the frame of a). Where the box in the frame of a is clearly smaller, that frame is
   // kept. Here: T6 at t = 0 (A = 0.5 I, the Gaussian of covariance
   // (1, 0.3; 0.3, 0.25) at the 3 x 3 Gauss points of 64^2 cells on
   // [-6, 6]^2 as sources and targets), then the same targets with more on a
   // diagonal, whose principal axes are at 45 degrees: the same function on
-  // the same box, so the same node sums.
+  // the same box, so the same node sums; and targets on the diagonal alone,
+  // where the principal frame (in which they are a segment) is kept.
   TEST(FastSummation, SquareOfTargetsIsInterpolatedInTheFrameOfA)
   {
     constexpr unsigned int dim = 2, cells = 64;
@@ -319,11 +320,13 @@ namespace
         brute.log_weights.push_back(-0.5 * (0.25 * x * x - 0.6 * x * y + 1. * y * y) / determinant);
       }
     std::size_t nodes_on_the_square = 0;
-    for (const bool diagonal : {false, true})
+    for (const int arrangement : {0, 1, 2}) // square, square and diagonal, diagonal only
       {
+        const bool          diagonal = arrangement > 0;
         std::vector<double> targets;
-        for (const double x : points)
-          targets.push_back(0.5 * x);
+        if (arrangement < 2)
+          for (const double x : points)
+            targets.push_back(0.5 * x);
         if (diagonal)
           for (unsigned int t = 0; t <= 20000; ++t)
             for (unsigned int i = 0; i < dim; ++i)
@@ -347,14 +350,23 @@ namespace
         std::vector<double> direct(sample.size());
         brute(sample.size() / dim, sample.data(), nullptr, direct.data());
         const double error = tpde::testing::relative_error(sample_fast, direct);
+        const char *names[] = {"square", "with the diagonal", "diagonal only"};
         std::printf("%s: %zu boxes interpolated, %zu split, %zu node evaluations, error %.3g\n",
-                    diagonal ? "with the diagonal" : "square", statistics.boxes_interpolated, statistics.boxes_split,
+                    names[arrangement], statistics.boxes_interpolated, statistics.boxes_split,
                     statistics.node_evaluations, error);
         EXPECT_LE(error, 1e-10);
         EXPECT_EQ(statistics.boxes_split, 0u);
-        if (!diagonal)
-          nodes_on_the_square = statistics.node_evaluations;
-        EXPECT_EQ(statistics.node_evaluations, nodes_on_the_square);
+        if (arrangement == 0)
+          {
+            nodes_on_the_square = statistics.node_evaluations;
+            EXPECT_LE(nodes_on_the_square, 600u); // 508 measured; 3516 in a frame at 45 degrees
+          }
+        if (arrangement == 1)
+          EXPECT_EQ(statistics.node_evaluations, nodes_on_the_square);
+        // Targets on the diagonal alone keep their principal axes: one direction is flat,
+        // the interpolation one-dimensional (the frame of a would cost the square's node sums).
+        if (arrangement == 2)
+          EXPECT_LT(statistics.node_evaluations, nodes_on_the_square / 4);
       }
   }
 } // namespace
