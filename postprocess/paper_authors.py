@@ -438,9 +438,9 @@ def write_prm_files(prm_dir, root):
         for v in GRID[e]['variants']:
             sigma0 = trace_one(*subset_sigmas(e)[0])
             write('%s-%s.prm' % (e.lower(), v), prm_text(e, v, sigma0, TITLES[e]))
-    for v, k in E7_GRID['settings']:
-        for i in e7_grid_draws(v, k):
-            write('e7-%s-%s-%d.prm' % (v, k, i), prm_text_e7(v, k, i))
+    import paper_e7
+    for c in paper_e7.example_cases():
+        write(c.name() + '.prm', c.prm_text('output/paper/authors/' + c.name()))
     for path in sorted(glob.glob(os.path.join(prm_dir, '*.prm'))):
         if os.path.abspath(path) not in written:
             os.remove(path)
@@ -485,25 +485,8 @@ def self_test(root, check, read_prm, attention_model, covariance_rate):
                 mine = np.array(covariance_rate(model, tuple(map(tuple, s))))
                 theirs = rate(v, rec['Q'], rec['K'], rec['V'], s, heads)
                 check('solver conventions', np.abs(mine - theirs).max() / np.abs(theirs).max(), 1e-13)
-    for variant, vk in E7_GRID['settings']:
-        for i in e7_grid_draws(variant, vk):
-            path = os.path.join(prm_dir, 'e7-%s-%s-%d.prm' % (variant, vk, i))
-            with open(path) as f:
-                if f.read() != prm_text_e7(variant, vk, i):
-                    raise SystemExit('paper_experiments.py --self-test: %s is not its regeneration' % path)
-    # E7 grid runs: the rotated case is the same PDE under x -> H x (the rates transform as H rate H).
-    for variant, vk in E7_GRID['settings']:
-        for i in e7_grid_draws(variant, vk):
-            q, k, v = e7_matrices(variant, vk)[3][i]
-            s0 = e7_init_stream(3, i + 1)[i]
-            qr, kr, vr, sr, _, _ = e7_grid_case(variant, vk, i)
-            h = e7_rotation(q)
-            check('E7 H orthogonal', np.abs(h @ h.T - np.eye(3)).max(), 1e-15)
-            check('E7 rotated initial covariance', np.abs(h @ s0 @ h - sr).max() / np.abs(sr).max(), 1e-15)
-            for s in (s0, s0 + np.eye(3)):
-                rotated = rate(variant, qr, kr, vr, h @ s @ h)
-                check('E7 rotated rate', np.abs(rotated - h @ rate(variant, q, k, v, s) @ h).max() /
-                      np.abs(rotated).max(), 1e-13)
+    import paper_e7
+    paper_e7.self_test(check, prm_dir)
     # E7: Q of shape (d//2) x d, Sigma_0 symmetric positive definite, V symmetric.
     for (variant, vk) in E7_SETTINGS:
         for d, mats in e7_matrices(variant, vk).items():
@@ -514,15 +497,9 @@ def self_test(root, check, read_prm, attention_model, covariance_rate):
 
 
 # ----------------------------------------------------------------------------------------------
-# E7: limit ranks by the moment ODE (LSODA), and the d = 3 grid runs' parameter files
+# E7: limit ranks by the moment ODE (LSODA); the d = 3 grid runs are in paper_e7.py
 
 E7_T = 3000.0
-# The d = 3 grid runs. The authors' Q is one row q (d // 2 = 1), so the covariance collapses along one
-# direction only; the runs use coordinates in which that direction is the last axis (e7_rotation) and a
-# mesh with `cells_plane` cells across the plane and `cells_normal` along the collapsing axis.
-# Only l2 runs: softmax's Gaussian solution is driven by the far tails (see e7_softmax_tails).
-E7_GRID = dict(settings=(('l2', 'identity'), ('l2', 'random')), draws=2, min_eig=0.3, cells_plane=10,
-               cells_normal=32, end_factor=1.0, end_cap=2.0)
 
 
 def e7_ode(variant, q, k, v, s0, times):
@@ -541,72 +518,3 @@ def e7_ode(variant, q, k, v, s0, times):
     out = np.full((len(times), d, d), np.nan)
     out[:sol.y.shape[1]] = sol.y.T.reshape(-1, d, d)
     return out
-
-
-def e7_grid_draws(variant, v_kind):
-    """Indices of the d = 3 draws run on the grid: the first E7_GRID['draws'] whose Sigma_0 has all
-    eigenvalues >= min_eig (the Wishart draws are often nearly singular, unresolvable on a 3-D mesh)."""
-    s0 = e7_init_stream(3, 50)
-    good = [i for i in range(50) if np.linalg.eigvalsh(s0[i])[0] >= E7_GRID['min_eig']]
-    return good[:E7_GRID['draws']]
-
-
-def e7_rotation(q):
-    """The Householder reflection H (symmetric, orthogonal) with H q / |q| = e_3. The PDE is equivariant
-    under x -> H x (Q -> Q H, K -> K H, V -> H V H, Sigma_0 -> H Sigma_0 H, eigenvalues unchanged), and
-    with Q = |q| e_3^T the covariance collapses along the last axis only, which an anisotropic mesh
-    resolves; on the authors' axes an 8^3 mesh could not (relative deviation 1.7 for softmax)."""
-    u = q[0] / np.linalg.norm(q[0])
-    e = np.eye(len(u))[-1]
-    w = u - e
-    return np.eye(len(u)) if np.linalg.norm(w) < 1e-12 else np.eye(len(u)) - 2 * np.outer(w, w) / (w @ w)
-
-
-def e7_grid_case(variant, v_kind, i):
-    """(Q, K, V, Sigma_0, end time, box half-widths per axis) of one d = 3 grid run in rotated
-    coordinates (e7_rotation); the end time is the time at which the ODE first reaches its limit rank
-    (eigenvalues > 0.1 at t = 3000), capped; the box is 4 standard deviations of Sigma_0 per axis."""
-    q, k, v = e7_matrices(variant, v_kind)[3][i]
-    s0 = e7_init_stream(3, i + 1)[i]
-    times = np.concatenate([[0.0], np.geomspace(1e-2, E7_T, 300)])
-    traj = e7_ode(variant, q, k, v, s0, times)
-    limit = rank(traj[-1])
-    first = next(t for t, s in zip(times, traj) if rank(s) == limit)
-    end = float('%.2g' % min(E7_GRID['end_cap'], max(0.5, E7_GRID['end_factor'] * first)))
-    h = e7_rotation(q)
-    s0, v = h @ s0 @ h, h @ v @ h
-    s0, v = 0.5 * (s0 + s0.T), 0.5 * (v + v.T)
-    norm = np.linalg.norm(q[0])
-    q, k = np.array([[0.0, 0.0, norm]]), np.array([[0.0, 0.0, -norm]])  # exactly on the axis (K = -Q)
-    box = np.ceil(4 * np.sqrt(np.diag(s0)))
-    return q, k, v, s0, end, box
-
-
-def prm_text_e7(variant, v_kind, i):
-    q, k, v, s0, end, box = e7_grid_case(variant, v_kind, i)
-    head = ['# Paper experiment E7 (rank histograms, physics.md §3), d = 3, %s attention, V %s, draw %d.' % (
-        variant, v_kind, i), '# GENERATED by postprocess/paper_experiments.py --write-prm; do not edit.']
-    head += _wrap('Provenance: ' + E7_PROVENANCE + '. Draw %d of d = 3: matrices Q_%d, V_%d and the %d-th '
-                  'Sigma_0 after seed 41 (as the authors pair them while every run converges). Chosen as '
-                  'one of the first %d draws with all eigenvalues of Sigma_0 >= %g. End time: the time the '
-                  'ODE reaches its limit rank, capped at %g. Coordinates: x -> H x with the Householder '
-                  'reflection H that maps q / |q| to e_3 (Q H = |q| e_3^T, K = -Q, V -> H V H, Sigma_0 -> '
-                  'H Sigma_0 H; every eigenvalue, hence every rank, is unchanged), so that the collapse is '
-                  'along the last axis, which the mesh resolves with %d cells against %d across.' % (
-                      i, i, i, i + 1, E7_GRID['draws'], E7_GRID['min_eig'], E7_GRID['end_cap'],
-                      E7_GRID['cells_normal'], E7_GRID['cells_plane']))
-    head += _wrap(CONVENTIONS)
-    cells = (E7_GRID['cells_plane'], E7_GRID['cells_plane'], E7_GRID['cells_normal'])
-    body = ['set dimension = 3', '', 'subsection Mesh', '  set lower corner = %s' % ', '.join('-%g' % b for b in box),
-            '  set upper corner = %s' % ', '.join('%g' % b for b in box),
-            '  set subdivisions = %s' % ', '.join(map(str, cells)),
-            '  set global refinements = 0', 'end', '', 'subsection Discretization', '  set degree = 2',
-            '  set face velocity = interpolated', 'end', '', 'subsection Attention']
-    body += ['  ' + line for line in solver_attention(variant, q, k, v)]
-    body += ['end', '', 'subsection Initial condition', '  set type = gaussian', '  set mean = 0, 0, 0',
-             '  set covariance = ' + _text(s0), 'end', '', 'subsection Time stepping',
-             '  set end time = %g' % end, '  # far-field speed cap (as isotropize-3d-adaptive.prm): a larger step',
-             '  set negligible density = 1e-8', 'end', '', 'subsection Output',
-             '  set directory = output/paper/authors/e7-%s-%s-%d' % (variant, v_kind, i),
-             '  set interval = %g' % (end / 20), '  set write vtu = false', 'end']
-    return '\n'.join(head + body) + '\n'

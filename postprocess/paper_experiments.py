@@ -562,7 +562,7 @@ def parse_args():
     parser.add_argument('--no-plot', action='store_true', help='table only')
     parser.add_argument('--all', action='store_true',
                         help="authors' set: every grid run, the ODE on the full grids, E7, figures, OUT/report.md")
-    parser.add_argument('--e7-grid-draws', type=int, default=None, help='E7: d = 3 grid runs per variant (--all)')
+    parser.add_argument('--e7-grid-draws', type=int, default=None, help='E7: only the first N draws per setting as d = 3 grid runs (--all; default: all 100)')
     parser.add_argument('--write-prm', action='store_true', help="rewrite parameters/paper/authors/*.prm")
     parser.add_argument('--self-test', action='store_true',
                         help="check this script's ODEs, cone coordinates and the regenerated matrices (no tpde)")

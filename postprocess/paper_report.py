@@ -5,9 +5,6 @@ the ODE; d = 3 also by grid runs), every figure (PNG) and OUT/report.md.
 Finished runs and ODE results (OUT/ode/*.npz, OUT/e7/ode.json) are reused."""
 import json
 import os
-import shlex
-import shutil
-import subprocess
 import time
 
 import numpy as np
@@ -16,6 +13,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 import paper_authors as pa  # noqa: E402
+import paper_e7  # noqa: E402
 
 CLAIMS = {
     'E1': 'With K = -Q and V symmetric positive definite every covariance of the grid collapses to 0 '
@@ -34,70 +32,6 @@ CLAIMS = {
           'exactly d - rank Q for V = I.',
 }
 ODE_HORIZON = dict(E1=300.0, E2=1000.0, E3=1000.0, E4=1000.0, E5=30.0, E6=300.0)
-
-
-# ----------------------------------------------------------------------------------------------
-# E7 d = 3 grid runs
-
-
-class E7Run:
-    def __init__(self, variant, v_kind, i, args):
-        self.variant, self.v_kind, self.i = variant, v_kind, i
-        self.prm = os.path.join(pa_root(), 'parameters', 'paper', 'authors', 'e7-%s-%s-%d.prm' % (variant, v_kind, i))
-        self.directory = os.path.join(args.out, 'runs', 'e7-%s-%s-%d' % (variant, v_kind, i))
-        self.command = [args.tpde, 'run', self.prm, '--quiet', '--overwrite', '--set', 'Output/directory=' + self.directory]
-        self.wall, self.reused, self.error = None, False, None
-
-    def label(self):
-        return 'E7 d=3 %s V=%s draw %d' % (self.variant, self.v_kind, self.i)
-
-    def execute(self, force, no_run=False):
-        try:
-            with open(os.path.join(self.directory, 'command.txt')) as f:
-                same = shlex.split(f.read())[1:] == self.command[1:]
-            with open(os.path.join(self.directory, 'wall.txt')) as f:
-                wall = float(f.read())
-            if same and not force and os.path.exists(os.path.join(self.directory, 'statistics.csv')):
-                self.wall, self.reused = wall, True
-                return self
-        except (OSError, ValueError):
-            pass
-        if no_run:
-            self.error = 'not run (--no-run)'
-            return self
-        shutil.rmtree(self.directory, ignore_errors=True)
-        os.makedirs(self.directory)
-        start = time.monotonic()
-        proc = subprocess.run(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.wall = time.monotonic() - start
-        if proc.returncode != 0:
-            self.error = 'exit code %d: %s' % (proc.returncode, (proc.stderr or proc.stdout).strip()[-1500:])
-            return self
-        with open(os.path.join(self.directory, 'command.txt'), 'w') as f:
-            f.write(shlex.join(self.command))
-        with open(os.path.join(self.directory, 'wall.txt'), 'w') as f:
-            f.write('%.3f\n' % self.wall)
-        return self
-
-    def load(self):
-        import csv
-        with open(os.path.join(self.directory, 'statistics.csv')) as f:
-            rows = list(csv.DictReader(f))
-        mat = lambda r, p: np.array([[float(r['%scov_%d%d' % (p, a, b)]) for b in range(3)] for a in range(3)])
-        dev = max(np.linalg.norm(mat(r, '') - mat(r, 'ref_')) / np.linalg.norm(mat(r, 'ref_')) for r in rows)
-        last = rows[-1]
-        self.end_time, self.deviation = float(last['time']), dev
-        self.grid_eigs = np.linalg.eigvalsh(mat(last, ''))
-        self.ode_eigs = np.linalg.eigvalsh(mat(last, 'ref_'))
-        return self
-
-
-def pa_root():
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def e7_runs(args):
-    return [E7Run(v, k, i, args) for v, k in pa.E7_GRID['settings'] for i in pa.e7_grid_draws(v, k)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -235,6 +169,8 @@ def histogram_text(ranks, d):
 
 
 def e7_figures(ranks, grid_runs, out):
+    """Per variant: the ODE's histograms of all 100 draws per d; in d = 3 also the grid runs' (their end
+    covariance continued by the ODE) against the ODE's on the same draws."""
     paths = []
     for variant in ('softmax', 'l2'):
         fig, axes = plt.subplots(2, 3, figsize=(10, 6))
@@ -242,17 +178,17 @@ def e7_figures(ranks, grid_runs, out):
             for col, d in enumerate(pa.E7_DIMS):
                 ax = axes[row, col]
                 rr = [r for r in ranks['%s %s %d' % (variant, vk, d)] if r >= 0]
-                ax.hist(rr, bins=np.arange(0, d + 1.5) - 0.5, color='tab:blue', label='moment ODE, %d draws' % len(rr))
+                bins = np.arange(0, d + 1.5) - 0.5
+                ax.hist(rr, bins=bins, color='tab:blue', alpha=0.5, label='moment ODE, %d draws' % len(rr))
+                grid = [g for g in grid_runs if g.variant == variant and g.v_kind == vk and d == 3]
+                if grid:
+                    ax.hist([ranks['%s %s 3' % (variant, vk)][g.i] for g in grid], bins=bins, histtype='step',
+                            color='k', lw=1.5, label='ODE, the %d grid draws' % len(grid))
+                    ax.hist([g.grid_rank for g in grid], bins=bins, histtype='step', color='r', ls='--', lw=1.5,
+                            label='grid runs (%d)' % len(grid))
+                ax.legend(fontsize=7, loc='upper left')
                 ax.set_xticks(range(d + 1))
-                title = 'd = %d%s' % (d, ' (moment ODE only)' if d > 3 else '')
-                grid = [g for g in grid_runs if g.variant == variant and g.v_kind == vk and hasattr(g, 'grid_eigs')]
-                if d == 3 and grid:
-                    for g in grid:
-                        gr, orank = int(np.sum(g.grid_eigs > 0.1)), int(np.sum(g.ode_eigs > 0.1))
-                        ax.plot([gr], [1 + 3 * grid.index(g)], 'rv', ms=8)
-                        ax.annotate('grid draw %d: rank %d (ODE %d) at t=%g' % (g.i, gr, orank, g.end_time),
-                                    (0.02, 0.9 - 0.1 * grid.index(g)), xycoords='axes fraction', fontsize=7, color='r')
-                ax.set_title(title, fontsize=10)
+                ax.set_title('d = %d%s' % (d, ' (moment ODE only)' if d > 3 else ''), fontsize=10)
                 if col == 0:
                     ax.set_ylabel('V %s' % vk)
                 if row == 1:
@@ -281,11 +217,10 @@ def run_all(args, pe):
     start = time.monotonic()
     os.makedirs(args.out, exist_ok=True)
     runs = pe.select_runs(args)
-    grid7 = e7_runs(args) if not args.only else []
-    if args.e7_grid_draws is not None:
-        grid7 = [g for g in grid7 if g.i in pa.e7_grid_draws(g.variant, g.v_kind)[:args.e7_grid_draws]]
-    # the longest first (E7 in 3-D, Sinkhorn): the pool then ends with the short runs
-    order = grid7 + [r for r in runs if r.variant == 'sinkhorn'] + [r for r in runs if r.variant != 'sinkhorn']
+    grid7, e7_skipped = paper_e7.grid_runs(args, args.e7_grid_draws) if not args.only else ([], [])
+    grid7.sort(key=lambda g: -g.case.work)
+    # the longest first (Sinkhorn, then E7 in 3-D by cell count): the pool then ends with the short runs
+    order = [r for r in runs if r.variant == 'sinkhorn'] + grid7 + [r for r in runs if r.variant != 'sinkhorn']
     failures = pe.execute_all(order, args)
     table, more = pe.grid_table(runs, args)
     failures += more
@@ -314,7 +249,7 @@ def run_all(args, pe):
     text = pe.table_text(table)
     with open(os.path.join(args.out, 'table.md'), 'w') as f:
         f.write(text + '\n')
-    write_report(args, pe, table, ode, ranks, e7_rows, e7_paths, time.monotonic() - start)
+    write_report(args, pe, table, ode, ranks, (e7_rows, e7_skipped), e7_paths, time.monotonic() - start)
     print(text)
     print('wrote %s (%.0f s)' % (os.path.join(args.out, 'report.md'), time.monotonic() - start))
     for r in failures:
@@ -322,7 +257,7 @@ def run_all(args, pe):
     return 1 if failures else 0
 
 
-def write_report(args, pe, table, ode, ranks, e7_rows, e7_paths, wall):
+def write_report(args, pe, table, ode, ranks, e7_grid, e7_paths, wall):
     rel = lambda p: os.path.relpath(p, args.out)
     lines = ['# The paper\'s experiments with the authors\' matrices', '',
              'Generated by `postprocess/paper_experiments.py --all --out %s` (%.0f s for this invocation, '
@@ -363,17 +298,49 @@ def write_report(args, pe, table, ode, ranks, e7_rows, e7_paths, wall):
     for variant, vk in sorted(pa.E7_SETTINGS) if ranks else []:
         lines.append('| %s | %s | %s |' % (variant, vk, ' | '.join(
             histogram_text(ranks['%s %s %d' % (variant, vk, d)], d) for d in pa.E7_DIMS)))
-    lines += ['', 'd = 3 grid runs (l2 only; coordinates rotated so that q is the last axis, %d x %d x %d Q2 '
-              'cells on 4 standard deviations per axis; draws with all eigenvalues of Sigma_0 >= %g; run to the '
-              'time the ODE reaches its limit rank; softmax: see the README, its Gaussian solution is driven by '
-              'tails at 15-20 standard deviations):' % (pa.E7_GRID['cells_plane'], pa.E7_GRID['cells_plane'],
-                                                        pa.E7_GRID['cells_normal'], pa.E7_GRID['min_eig']), '',
-              '| variant | V | draw | end time | grid eigenvalues | ODE eigenvalues | grid rank | ODE rank | '
-              'max rel. deviation | wall [s] |', '|---|---|---|---|---|---|---|---|---|---|']
-    for g in e7_rows:
-        lines.append('| %s | %s | %d | %g | %s | %s | %d | %d | %.2e | %.0f |' % (
-            g.variant, g.v_kind, g.i, g.end_time, np.round(g.grid_eigs, 3).tolist(), np.round(g.ode_eigs, 3).tolist(),
-            int(np.sum(g.grid_eigs > 0.1)), int(np.sum(g.ode_eigs > 0.1)), g.deviation, g.wall))
+    lines += e7_grid_lines(ranks, *e7_grid) if ranks else []
     lines += [''] + ['![E7](%s)' % rel(p) for p in e7_paths] + ['']
     with open(os.path.join(args.out, 'report.md'), 'w') as f:
         f.write('\n'.join(lines))
+
+
+def e7_grid_lines(ranks, rows, skipped):
+    """The report's d = 3 grid section: histograms of the grid runs against the ODE on the same draws,
+    the draws left to the ODE, and one line per run."""
+    g = paper_e7.GRID
+    lines = ['', '### d = 3 as grid runs (l2)', '',
+             'Coordinates x -> M x with M = H Sigma_0^{-1/2} (N(0, I) initial data; q on the last axis; the PDE '
+             'is equivariant under linear maps). Mesh per draw from the ODE path in those coordinates: %g '
+             'standard deviations of the widest extent per axis, Q2 cells of at most %g across and %g along '
+             'e_3, smaller where a direction would get fewer than %g standard deviations per cell; draws '
+             'needing more work (cells x end time / smallest cell) than %g are left to the ODE. End time: when the ODE first reaches its limit '
+             'rank, in [%g, %g]. Grid rank: the grid\'s covariance at the end time, mapped back by M^-1 and '
+             'continued by the moment ODE to t = %g. Softmax is not run (README: its Gaussian solution is '
+             'driven by tails no box holds).' % (g['box_sd'], g['h_plane'], g['h_normal'], g['sd_per_h'],
+                                                 g['max_work'], g['end_floor'], g['end_cap'], pa.E7_T), '',
+             '| V | grid draws | grid ranks 0..3 | ODE ranks, same draws | disagree | rank at end time, '
+             'grid = ODE | max rel. deviation | left to the ODE (ODE ranks 0..3) | wall total [s] |',
+             '|---|---|---|---|---|---|---|---|---|']
+    for variant, vk in g['settings']:
+        mine = [r for r in rows if r.variant == variant and r.v_kind == vk]
+        ode = ranks['%s %s 3' % (variant, vk)]
+        left = [c for c in skipped if c.variant == variant and c.v_kind == vk]
+        if not mine:
+            continue
+        disagree = [r.i for r in mine if r.grid_rank != ode[r.i]]
+        same_end = sum(int(np.sum(r.grid_eigs > 0.1)) == int(np.sum(r.ode_eigs > 0.1)) for r in mine)
+        lines.append('| %s | %d | %s | %s | %s | %d of %d | %.2e | %d %s | %.0f |' % (
+            vk, len(mine), histogram_text([r.grid_rank for r in mine], 3),
+            histogram_text([ode[r.i] for r in mine], 3), ', '.join('draw %d' % i for i in disagree) or 'none',
+            same_end, len(mine), max(r.deviation for r in mine), len(left),
+            histogram_text([ode[c.i] for c in left], 3), sum(r.wall for r in mine)))
+    lines += ['', '| V | draw | cells | end time | grid eigenvalues (end) | ODE eigenvalues (end) | grid limit '
+              'eigenvalues (t = %g) | grid rank | ODE rank | max rel. deviation | wall [s] |' % pa.E7_T,
+              '|---|---|---|---|---|---|---|---|---|---|---|']
+    for r in rows:
+        lines.append('| %s | %d | %s | %g | %s | %s | %s | %d | %d | %.2e | %.0f |' % (
+            r.v_kind, r.i, 'x'.join(map(str, r.case.cells)), r.end_time, np.round(r.grid_eigs, 4).tolist(),
+            np.round(r.ode_eigs, 4).tolist(), np.round(r.limit_eigs, 4).tolist() if r.limit_eigs is not None
+            else 'diverged', r.grid_rank, ranks['%s %s 3' % (r.variant, r.v_kind)][r.i], r.deviation, r.wall))
+    lines += ['', 'Left to the ODE: ' + '; '.join('V %s draw %d: %s' % (c.v_kind, c.i, c.reason) for c in skipped)]
+    return lines
