@@ -31,10 +31,10 @@ namespace tpde
     const std::size_t  node = space.node_index(k, q);
     const double       rho  = space.cell_values(in.owned_values, k)[q];
     const double       m    = rho * space.node_weight(k, q);
-    double             x[3];
+    double             x[3] = {};
     if constexpr (spacedim > dim) // S^2: the point on the sphere, as the kernel sees it
       sphere::project_to_sphere(1, space.node_point(k, q), x);
-    else if (on_circle) // (s,) theta -> (s,) cos theta, sin theta
+    else if (dim < 3 && on_circle) // (s,) theta -> (s,) cos theta, sin theta (only 1-D and 2-D meshes)
       {
         std::copy(space.node_point(k, q), space.node_point(k, q) + dim - 1, x);
         sphere::circle_point(space.node_point(k, q)[dim - 1], x + dim - 1);

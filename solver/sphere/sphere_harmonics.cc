@@ -248,7 +248,10 @@ namespace tpde::sphere
     double                    tail = 0.;
     unsigned int              L    = n;
     while (L > 0 && tail + (2. * L + 1) * b[L] <= allowed)
-      tail += (2. * L + 1) * b[L--];
+      {
+        tail += (2. * L + 1) * b[L];
+        --L;
+      }
     return L;
   }
 
