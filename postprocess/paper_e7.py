@@ -21,11 +21,14 @@ import paper_authors as pa
 # box_sd: box half-width in standard deviations (largest along the trajectory, per axis; at 4 the cut
 # tails alone cost 1e-3 of the variance, at 5 1.5e-5); h_plane and h_normal: cell sizes across and along
 # e_3 (N(0, I) coordinates); sd_per_h: standard deviations per cell that every direction keeps along the
-# trajectory (smaller cells where it would not); max_work: cells x end time / smallest cell size (about
-# 1 ms of a 2-thread run each), above which the draw is left to the ODE (an ill-conditioned Sigma_0 with
-# V random stretches the plane 10-100x while another direction thins).
+# trajectory (smaller cells where it would not); mean_efolds: the mean 0 is unstable (alpha' ~ V alpha,
+# V positive definite), and the run's round-off (1e-9 from the fast sums) must not grow past 1e-3 before
+# the end time; max_work: cells x predicted time steps (about 50 us each on 2 threads), above which the
+# draw is left to the ODE (an ill-conditioned Sigma_0 with V random stretches the plane 10-100x while
+# another direction thins, and the speeds grow with |V|).
 GRID = dict(settings=(('l2', 'identity'), ('l2', 'random')), box_sd=5.0, h_plane=1.67, h_normal=0.5,
-            sd_per_h=0.8, max_work=40000, end_cap=2.0, end_floor=0.5, examples=1)
+            sd_per_h=0.8, mean_efolds=11.5, max_work=6e5, end_cap=2.0, end_floor=0.5, examples=1)
+CFL_STEPS = 5.7  # time steps per unit of (speed x time / smallest cell), measured on 11 runs (4.2-6.9)
 
 
 def householder_to_last_axis(u):
@@ -56,7 +59,8 @@ class Case:
         self.limit_rank = pa.rank(traj[-1]) if np.isfinite(traj[-1, 0, 0]) else -1
         first = next((t for t, s in zip(times, traj) if np.isfinite(s[0, 0]) and pa.rank(s) == self.limit_rank),
                      GRID['end_cap'])
-        self.end = float('%.2g' % min(GRID['end_cap'], max(GRID['end_floor'], first)))
+        growth = np.abs(np.linalg.eigvals(v)).max()
+        self.end = float('%.2g' % min(GRID['end_cap'], max(GRID['end_floor'], first), GRID['mean_efolds'] / growth))
         self.m, self.minv = frame(q, s0)
         norm = np.linalg.norm(q @ self.minv)
         self.qf, self.kf = np.array([[0.0, 0.0, norm]]), np.array([[0.0, 0.0, -norm]])  # exactly on the axis
@@ -76,10 +80,16 @@ class Case:
         if resolved < GRID['sd_per_h']:
             h *= resolved / GRID['sd_per_h']
         self.cells = np.ceil(2 * self.box / h - 1e-9).astype(int)
-        self.work = float(np.prod(self.cells) * self.end / np.min(2 * self.box / self.cells))
+        # the speed where there is mass: X(x) = B x with B = 2 V Sigma (I + 2 K^T K Sigma)^-1 K^T Q (physics.md
+        # §2.4, beta = 1, the solver's Q = q / sqrt(3)), which sees x_3 only; the box bounds x_3
+        kq = self.kf.T @ (self.qf / np.sqrt(3))
+        speed = [np.linalg.norm((2 * self.vf @ s @ np.linalg.inv(np.eye(3) + 2 * self.kf.T @ self.kf @ s) @ kq)[:, 2])
+                 * self.box[2] for s in path]
+        self.steps = CFL_STEPS * float(np.mean(speed)) * self.end / np.min(2 * self.box / self.cells) + 10
+        self.work = float(np.prod(self.cells) * self.steps)
         if self.work > GRID['max_work']:
-            self.reason = '%s cells, work %.2g (thinnest width %.3g, widest %.3g, in standard deviations of ' \
-                'Sigma_0)' % ('x'.join(map(str, self.cells)), self.work,
+            self.reason = '%s cells x %.0f steps (thinnest width %.3g, widest %.3g, in standard deviations of ' \
+                'Sigma_0)' % ('x'.join(map(str, self.cells)), self.steps,
                               np.sqrt(min(np.linalg.eigvalsh(s)[0] for s in path)), sd.max())
 
     def name(self):
@@ -98,11 +108,12 @@ class Case:
             'Sigma_0^{-1/2} and the Householder reflection H that maps Sigma_0^{1/2} q^T to the last axis, so '
             'the initial covariance is I and Q = |Sigma_0^{1/2} q^T| e_3^T (K = -Q, V -> M V M^-1; the PDE is '
             'equivariant under linear maps; ranks are taken after mapping back with M^-1 = %s). End time: the '
-            'time the ODE first reaches its limit rank (%d), in [%g, %g]. Mesh: %g standard deviations of the '
+            'time the ODE first reaches its limit rank (%d), in [%g, %g], and at most %g / max |eig V| (the unstable '
+            'mean). Mesh: %g standard deviations of the '
             'widest extent along the ODE path per axis; cells of at most %g across and %g along e_3, smaller '
             'where a direction would get fewer than %g standard deviations per cell.' % (
                 self.i, self.i, self.i, self.i + 1, pa._text(self.minv), self.limit_rank, GRID['end_floor'],
-                GRID['end_cap'], GRID['box_sd'], GRID['h_plane'], GRID['h_normal'], GRID['sd_per_h']))
+                GRID['end_cap'], GRID['mean_efolds'], GRID['box_sd'], GRID['h_plane'], GRID['h_normal'], GRID['sd_per_h']))
         head += pa._wrap(pa.CONVENTIONS)
         body = ['set dimension = 3', '', 'subsection Mesh',
                 '  set lower corner = %s' % ', '.join('-%g' % b for b in self.box),
