@@ -1,5 +1,6 @@
 // Regression tests on the shipped parameter files (ASPECT style):
-//  - Validate/<file>:  every parameters/*.prm and parameters/paper/*.prm passes
+//  - Validate/<file>:  every parameters/*.prm, parameters/paper/*.prm and
+//    parameters/paper/authors/*.prm passes
 //    `tpde --validate` (found by globbing when the program starts, so a new
 //    shipped file is covered without editing anything here);
 //  - Case/<name>:      the short runs of tests/prm/cases.txt, whose statistics.csv
@@ -87,7 +88,7 @@ namespace
   std::vector<std::string> shipped_parameter_files()
   {
     std::vector<std::string> files;
-    for (const std::string folder : {"parameters", "parameters/paper"})
+    for (const std::string folder : {"parameters", "parameters/paper", "parameters/paper/authors"})
       for (const auto &entry : fs::directory_iterator(fs::path(TPDE_SOURCE_DIR) / folder))
         if (entry.is_regular_file() && entry.path().extension() == ".prm")
           files.push_back(folder + "/" + entry.path().filename().string());
