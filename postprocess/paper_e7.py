@@ -7,6 +7,11 @@ a multiple of e_3, the axis along which the covariance collapses. The mesh is si
 trajectory in those coordinates (`case`). The grid's covariance at the end time, mapped back, is continued
 by the moment ODE to t = 3000 for its limit rank: the rank histogram of the grid runs.
 
+Where one frame would need too many cells (an ill-conditioned Sigma_0 with V random tilts and thins the
+density), the draw runs as a chain of segments (`Segment`, `Chain`): segment k covers [t_k, t_k+1] in
+coordinates that whiten the ODE's Sigma(t_k) and diagonalise Sigma(t_k+1), and starts from the previous
+segment's density at its end (Initial condition/type = checkpoint, mapped by M_k M_k-1^-1).
+
 Softmax runs are not made: with K = -Q the Gaussian solution is driven by tails no box holds (README)."""
 import os
 import shlex
@@ -26,8 +31,11 @@ import paper_authors as pa
 # the end time; max_work: cells x predicted time steps (about 50 us each on 2 threads), above which the
 # draw is left to the ODE (an ill-conditioned Sigma_0 with V random stretches the plane 10-100x while
 # another direction thins, and the speeds grow with |V|).
+# chain_segments: the numbers of equal segments tried for a draw one frame cannot afford (the cheapest
+# is taken); max_chain_work: the budget of a chain, summed over its segments.
 GRID = dict(settings=(('l2', 'identity'), ('l2', 'random')), box_sd=5.0, h_plane=1.67, h_normal=0.5,
-            sd_per_h=0.8, mean_efolds=11.5, max_work=6e5, end_cap=2.0, end_floor=0.5, examples=1)
+            sd_per_h=0.8, mean_efolds=11.5, max_work=6e5, end_cap=2.0, end_floor=0.5, examples=1,
+            chain_segments=(1, 2, 4, 8, 16), max_chain_work=2e6)
 CFL_STEPS = 5.7  # time steps per unit of (speed x time / smallest cell), measured on 11 runs (4.2-6.9)
 
 
@@ -48,6 +56,38 @@ def frame(q, s0):
     return h @ inv_root, root @ h
 
 
+def frame_between(s_start, s_end):
+    """(M, M^-1): M s_start M^T = I and M s_end M^T diagonal (a whitening, then the eigenvectors)."""
+    w, u = np.linalg.eigh(s_start)
+    root, inv_root = (u * np.sqrt(w)) @ u.T, (u / np.sqrt(w)) @ u.T
+    _, r = np.linalg.eigh(inv_root @ s_end @ inv_root)
+    return r.T @ inv_root, root @ r
+
+
+def mesh_for(path, qf, kf, vf, duration):
+    """(box, cells, steps, thinnest) for covariances `path` in the run's coordinates: the box holds box_sd
+    standard deviations of the widest extent per axis; cells of at most h_plane, and h_normal along the
+    axis of q (where the density thins), smaller where a direction would get fewer than sd_per_h standard
+    deviations per cell; steps from the speed where there is mass: X(x) = B x with B = 2 V Sigma (I + 2
+    K^T K Sigma)^-1 K^T Q (physics.md §2.4, beta = 1, the solver's Q = q / sqrt(3)) over the box."""
+    sd = np.sqrt(np.einsum('tii->ti', path))
+    box = np.ceil(GRID['box_sd'] * sd.max(axis=0) - 1e-9)
+    axis = int(np.argmax(np.abs(qf[0])))
+    h = np.full(3, GRID['h_plane'])
+    h[axis] = min(GRID['h_normal'], sd[:, axis].min() / GRID['sd_per_h'])
+    # the thinnest direction along the path, in standard deviations per (directional) cell size
+    resolved = min(np.sqrt(w[0]) / np.sqrt(np.sum(u[:, 0] ** 2 * h ** 2)) for w, u in (np.linalg.eigh(s) for s in path))
+    if resolved < GRID['sd_per_h']:
+        h *= resolved / GRID['sd_per_h']
+    cells = np.ceil(2 * box / h - 1e-9).astype(int)
+    kq = kf.T @ (qf / np.sqrt(3))
+    speed = [np.linalg.norm(2 * vf @ s @ np.linalg.inv(np.eye(3) + 2 * kf.T @ kf @ s) @ kq @ np.diag(box), 2)
+             for s in path]
+    steps = CFL_STEPS * float(np.mean(speed)) * duration / np.min(2 * box / cells) + 10
+    thinnest = np.sqrt(min(np.linalg.eigvalsh(s)[0] for s in path))
+    return box, cells, steps, thinnest
+
+
 class Case:
     """One d = 3 draw: the authors' matrices, the frame, end time, box and cells (or why it is not run)."""
 
@@ -66,31 +106,24 @@ class Case:
         self.qf, self.kf = np.array([[0.0, 0.0, norm]]), np.array([[0.0, 0.0, -norm]])  # exactly on the axis
         self.vf = self.m @ v @ self.minv
         path = pa.e7_ode(variant, q, k, v, s0, np.linspace(0.0, self.end, 41))
-        self.reason = None
+        self.reason, self.segments = None, None
         if not np.all(np.isfinite(path)):
             self.reason = 'trace passes 1e3 before the end time'
             return
-        path = self.m @ path @ self.m.T
-        sd = np.sqrt(np.einsum('tii->ti', path))
-        self.box = np.ceil(GRID['box_sd'] * sd.max(axis=0) - 1e-9)
-        h = np.array([GRID['h_plane'], GRID['h_plane'], min(GRID['h_normal'], sd[:, 2].min() / GRID['sd_per_h'])])
-        # the thinnest direction along the path, in standard deviations per (directional) cell size
-        resolved = min(np.sqrt(w[0]) / np.sqrt(np.sum(u[:, 0] ** 2 * h ** 2))
-                       for w, u in (np.linalg.eigh(s) for s in path))
-        if resolved < GRID['sd_per_h']:
-            h *= resolved / GRID['sd_per_h']
-        self.cells = np.ceil(2 * self.box / h - 1e-9).astype(int)
-        # the speed where there is mass: X(x) = B x with B = 2 V Sigma (I + 2 K^T K Sigma)^-1 K^T Q (physics.md
-        # §2.4, beta = 1, the solver's Q = q / sqrt(3)), which sees x_3 only; the box bounds x_3
-        kq = self.kf.T @ (self.qf / np.sqrt(3))
-        speed = [np.linalg.norm((2 * self.vf @ s @ np.linalg.inv(np.eye(3) + 2 * self.kf.T @ self.kf @ s) @ kq)[:, 2])
-                 * self.box[2] for s in path]
-        self.steps = CFL_STEPS * float(np.mean(speed)) * self.end / np.min(2 * self.box / self.cells) + 10
+        self.box, self.cells, self.steps, thinnest = mesh_for(self.m @ path @ self.m.T, self.qf, self.kf, self.vf,
+                                                              self.end)
         self.work = float(np.prod(self.cells) * self.steps)
-        if self.work > GRID['max_work']:
-            self.reason = '%s cells x %.0f steps (thinnest width %.3g, widest %.3g, in standard deviations of ' \
-                'Sigma_0)' % ('x'.join(map(str, self.cells)), self.steps,
-                              np.sqrt(min(np.linalg.eigvalsh(s)[0] for s in path)), sd.max())
+        if self.work <= GRID['max_work']:
+            return
+        self.reason = self.reason_single = '%s cells x %.0f steps (thinnest width %.3g, widest %.3g, in ' \
+            'standard deviations of Sigma_0)' % ('x'.join(map(str, self.cells)), self.steps, thinnest,
+                                                np.sqrt(np.einsum('tii->ti', self.m @ path @ self.m.T)).max())
+        chains = [[Segment(self, j, n) for j in range(n)] for n in GRID['chain_segments']]
+        work, best = min(((sum(g.work for g in c), c) for c in chains), key=lambda x: x[0])
+        if work <= GRID['max_chain_work']:
+            self.segments, self.work, self.reason = best, work, None
+        else:
+            self.reason += '; as a chain of %d segments %.2g cell-steps' % (len(best), work)
 
     def name(self):
         return 'e7-%s-%s-%d' % (self.variant, self.v_kind, self.i)
@@ -115,21 +148,80 @@ class Case:
                 self.i, self.i, self.i, self.i + 1, pa._text(self.minv), self.limit_rank, GRID['end_floor'],
                 GRID['end_cap'], GRID['mean_efolds'], GRID['box_sd'], GRID['h_plane'], GRID['h_normal'], GRID['sd_per_h']))
         head += pa._wrap(pa.CONVENTIONS)
-        body = ['set dimension = 3', '', 'subsection Mesh',
-                '  set lower corner = %s' % ', '.join('-%g' % b for b in self.box),
-                '  set upper corner = %s' % ', '.join('%g' % b for b in self.box),
-                '  set subdivisions = %s' % ', '.join(map(str, self.cells)),
-                '  set global refinements = 0', 'end', '', 'subsection Discretization', '  set degree = 2',
-                '  set face velocity = interpolated', 'end', '', 'subsection Attention']
-        body += ['  ' + line for line in pa.solver_attention(self.variant, self.qf, self.kf, self.vf)]
-        body += ['end', '', 'subsection Initial condition', '  set type = gaussian', '  set mean = 0, 0, 0',
-                 '  set covariance = 1, 0, 0; 0, 1, 0; 0, 0, 1', 'end', '', 'subsection Time stepping',
-                 '  set end time = %g' % self.end,
-                 '  # far-field speed cap (as isotropize-3d-adaptive.prm): a larger step',
-                 '  set negligible density = 1e-8', 'end', '', 'subsection Output',
-                 '  set directory = %s' % directory, '  set interval = %g' % (self.end / 20),
-                 '  set write vtu = false', 'end']
-        return '\n'.join(head + body) + '\n'
+        initial = ['  set type = gaussian', '  set mean = 0, 0, 0', '  set covariance = 1, 0, 0; 0, 1, 0; 0, 0, 1']
+        return prm_text(head, self, initial, self.end, directory)
+
+
+def prm_text(head, run, initial, end, directory, checkpoint_at_end=False):
+    """A run's parameter file: `run` has the mesh (box, cells) and the matrices in its coordinates (qf, kf,
+    vf); `initial`: the lines of its subsection Initial condition."""
+    body = ['set dimension = 3', '', 'subsection Mesh',
+            '  set lower corner = %s' % ', '.join('-%g' % b for b in run.box),
+            '  set upper corner = %s' % ', '.join('%g' % b for b in run.box),
+            '  set subdivisions = %s' % ', '.join(map(str, run.cells)),
+            '  set global refinements = 0', 'end', '', 'subsection Discretization', '  set degree = 2',
+            '  set face velocity = interpolated', 'end', '', 'subsection Attention']
+    body += ['  ' + line for line in pa.solver_attention(run.variant, run.qf, run.kf, run.vf)]
+    body += ['end', '', 'subsection Initial condition'] + initial + ['end', '', 'subsection Time stepping',
+             '  set end time = %s' % ('%g' % end if float('%g' % end) == end else '%.17g' % end),
+             '  # far-field speed cap (as isotropize-3d-adaptive.prm): a larger step',
+             '  set negligible density = 1e-8', 'end', '', 'subsection Output',
+             '  set directory = %s' % directory, '  set interval = %g' % (end / 20),
+             '  set write vtu = false', 'end']
+    if checkpoint_at_end:
+        body += ['', 'subsection Checkpoint', '  set at end = true', 'end']
+    return '\n'.join(head + body) + '\n'
+
+
+def ode_path(case, times):
+    """The moment ODE's covariances of a Case at increasing `times` >= 0."""
+    start = [] if times[0] == 0 else [0.0]
+    return pa.e7_ode(case.variant, case.q, case.k, case.v, case.s0, np.concatenate([start, times]))[len(start):]
+
+
+class Segment:
+    """Segment j of n of a Case's chain: [t_j, t_j+1] (n equal parts of the end time) in coordinates that
+    whiten the ODE's Sigma(t_j) and diagonalise Sigma(t_j+1); looks like a Case to Run."""
+
+    def __init__(self, case, j, n):
+        self.case, self.j, self.n = case, j, n
+        self.variant, self.v_kind, self.i = case.variant, case.v_kind, case.i
+        self.start, self.stop = case.end * j / n, case.end * (j + 1) / n
+        path = ode_path(case, np.linspace(self.start, self.stop, 21))
+        self.m, self.minv = frame_between(path[0], path[-1])
+        self.qf, self.kf, self.vf = case.q @ self.minv, case.k @ self.minv, self.m @ case.v @ self.minv
+        self.box, self.cells, self.steps, _ = mesh_for(self.m @ path @ self.m.T, self.qf, self.kf, self.vf,
+                                                       self.stop - self.start)
+        self.work = float(np.prod(self.cells) * self.steps)
+
+    def name(self):
+        return '%s-s%d' % (self.case.name(), self.j)
+
+    def to_authors(self, s):
+        return self.minv @ s @ self.minv.T
+
+    def prm_text(self, directory):
+        c = self.case
+        head = ['# Paper experiment E7 (rank histograms, physics.md §3), d = 3, %s attention, V %s, draw %d: '
+                'segment %d of %d.' % (c.variant, c.v_kind, c.i, self.j + 1, self.n),
+                '# GENERATED by postprocess/paper_e7.py; do not edit.']
+        head += pa._wrap(
+            'Provenance: ' + pa.E7_PROVENANCE + '. Draw %d of d = 3 (see e7-l2-identity-0.prm). One frame would '
+            'need %s. So the run is a chain of %d segments of the end time %g; this one covers t in [%.6g, %.6g] '
+            'in coordinates x -> M x where M whitens the moment ODE\'s covariance at its start and diagonalises '
+            'it at its end (M = %s; Q M^-1, K M^-1, M V M^-1; ranks are taken after mapping back with M^-1 = %s).'
+            % (c.i, c.reason_single, self.n, c.end, self.start, self.stop, pa._text(self.m), pa._text(self.minv)))
+        head += pa._wrap(pa.CONVENTIONS)
+        if self.j == 0:
+            initial = ['  set type = gaussian', '  set mean = 0, 0, 0',
+                       '  set covariance = 1, 0, 0; 0, 1, 0; 0, 0, 1']
+        else:
+            before = c.segments[self.j - 1]
+            initial = ['  # the previous segment\'s density at its end, in this segment\'s coordinates',
+                       '  set type = checkpoint',
+                       '  set checkpoint = %s' % os.path.join(os.path.dirname(directory), before.name()),
+                       '  set checkpoint map = %s' % pa._text(self.m @ before.minv)]
+        return prm_text(head, self, initial, self.stop - self.start, directory, self.j + 1 < self.n)
 
 
 def cases(variant, v_kind, count=pa.E7_PER_DIM):
@@ -163,8 +255,10 @@ class Run:
         self.wall, self.reused, self.error = None, False, None
 
     def label(self):
-        return 'E7 d=3 %s V=%s draw %d (%s cells)' % (self.variant, self.v_kind, self.i,
-                                                      'x'.join(map(str, self.case.cells)))
+        return 'E7 d=3 %s V=%s draw %d (%s)' % (self.variant, self.v_kind, self.i, self.cells_text())
+
+    def cells_text(self):
+        return '%s cells' % 'x'.join(map(str, self.case.cells))
 
     def execute(self, force, no_run=False):
         try:
@@ -199,39 +293,91 @@ class Run:
         return self
 
     def load(self):
-        """Deviation from the solver's ODE columns, eigenvalues at the end time and the limit rank of the
-        grid's end covariance continued by the moment ODE to t = 3000 (all in the authors' coordinates)."""
-        import csv
-        with open(os.path.join(self.directory, 'statistics.csv')) as f:
-            rows = list(csv.DictReader(f))
-        c = self.case
-        mat = lambda r, p: c.to_authors(np.array([[float(r['%scov_%d%d' % (p, a, b)]) for b in range(3)]
-                                                  for a in range(3)]))
-        self.deviation = max(np.linalg.norm(mat(r, '') - mat(r, 'ref_')) / np.linalg.norm(mat(r, 'ref_'))
-                             for r in rows)
-        last = rows[-1]
-        self.end_time = float(last['time'])
-        grid_end, ode_end = mat(last, ''), mat(last, 'ref_')
-        self.grid_eigs, self.ode_eigs = np.linalg.eigvalsh(grid_end), np.linalg.eigvalsh(ode_end)
-        self.outflow = float(last.get('outflow', 'nan') or 'nan')
-        limit = pa.e7_ode(c.variant, c.q, c.k, c.v, 0.5 * (grid_end + grid_end.T), np.array([self.end_time, pa.E7_T]))
-        self.limit_eigs = np.linalg.eigvalsh(limit[-1]) if np.isfinite(limit[-1, 0, 0]) else None
-        self.grid_rank = int(np.sum(self.limit_eigs > 0.1)) if self.limit_eigs is not None else -1
+        """Deviation from the solver's ODE columns, eigenvalues at the end time and the limit rank (all in the
+        authors' coordinates)."""
+        rows, to_authors = read_statistics(self.directory), self.case.to_authors
+        mat = lambda r, p: to_authors(covariance(r, p))
+        deviation = max(np.linalg.norm(mat(r, '') - mat(r, 'ref_')) / np.linalg.norm(mat(r, 'ref_')) for r in rows)
+        return finish_load(self, deviation, float(rows[-1]['time']), mat(rows[-1], ''), mat(rows[-1], 'ref_'))
+
+
+class Chain:
+    """The grid runs of a Case's segments, one after the other (a segment whose predecessor ran again runs
+    again); loads like a Run, with the deviation from the moment ODE over every segment's rows."""
+
+    def __init__(self, case, args):
+        self.case, self.variant, self.v_kind, self.i = case, case.variant, case.v_kind, case.i
+        self.runs = [Run(g, args) for g in case.segments]
+        self.wall, self.reused, self.error = None, False, None
+
+    def label(self):
+        return 'E7 d=3 %s V=%s draw %d (%s)' % (self.variant, self.v_kind, self.i, self.cells_text())
+
+    def cells_text(self):
+        return '%d segments, %s cells' % (len(self.runs), ' + '.join('x'.join(map(str, g.cells)) for g in self.case.segments))
+
+    def execute(self, force, no_run=False):
+        again = force
+        for r in self.runs:
+            r.execute(again, no_run)
+            again = again or not r.reused
+            if r.error:
+                self.error = 'segment %d: %s' % (r.case.j + 1, r.error)
+                break
+        self.wall = sum(r.wall or 0.0 for r in self.runs)
+        self.reused = all(r.reused for r in self.runs)
         return self
+
+    def load(self):
+        c, dev = self.case, 0.0
+        for r in self.runs:
+            g, rows = r.case, read_statistics(r.directory)
+            times = g.start + np.array([float(row['time']) for row in rows])
+            ode = ode_path(c, times)
+            grid = np.array([g.to_authors(covariance(row)) for row in rows])
+            dev = max(dev, float(np.max(np.linalg.norm(grid - ode, axis=(1, 2)) / np.linalg.norm(ode, axis=(1, 2)))))
+        return finish_load(self, dev, times[-1], grid[-1], ode[-1])
+
+
+def read_statistics(directory):
+    import csv
+    with open(os.path.join(directory, 'statistics.csv')) as f:
+        return list(csv.DictReader(f))
+
+
+def covariance(row, prefix=''):
+    return np.array([[float(row['%scov_%d%d' % (prefix, a, b)]) for b in range(3)] for a in range(3)])
+
+
+def finish_load(run, deviation, end_time, grid_end, ode_end):
+    """Sets the loaded results of a Run or Chain (authors' coordinates); the grid rank is that of the
+    grid's end covariance continued by the moment ODE to t = E7_T."""
+    c = run.case
+    run.deviation, run.end_time = deviation, end_time
+    run.grid_eigs, run.ode_eigs = np.linalg.eigvalsh(grid_end), np.linalg.eigvalsh(ode_end)
+    limit = pa.e7_ode(c.variant, c.q, c.k, c.v, 0.5 * (grid_end + grid_end.T), np.array([end_time, pa.E7_T]))
+    run.limit_eigs = np.linalg.eigvalsh(limit[-1]) if np.isfinite(limit[-1, 0, 0]) else None
+    run.grid_rank = int(np.sum(run.limit_eigs > 0.1)) if run.limit_eigs is not None else -1
+    return run
 
 
 def grid_runs(args, draws=None):
-    """(runs, left_to_the_ode): the grid runs of both settings and the Cases a mesh cannot afford."""
+    """(runs, left_to_the_ode): the grid runs (one frame, or a chain) of both settings and the Cases that
+    neither can afford."""
     runs, skipped = [], []
     for variant, vk in GRID['settings']:
         for c in cases(variant, vk, draws or pa.E7_PER_DIM):
-            (skipped if c.reason else runs).append(c if c.reason else Run(c, args))
+            if c.reason:
+                skipped.append(c)
+            else:
+                runs.append(Chain(c, args) if c.segments else Run(c, args))
     return runs, skipped
 
 
 def self_test(check, prm_dir):
     """The checked-in examples against their regeneration; the frame of the first 10 draws per setting:
-    M Sigma_0 M^T = I, Q M^-1 on e_3, and the moment ODE's rate transforms as M rate M^T."""
+    M Sigma_0 M^T = I, Q M^-1 on e_3, and the moment ODE's rate transforms as M rate M^T; the frames of
+    their chain segments."""
     for c in example_cases():
         path = os.path.join(prm_dir, c.name() + '.prm')
         with open(path) as f:
@@ -248,3 +394,15 @@ def self_test(check, prm_dir):
                 mine = pa.rate(variant, c.qf, c.kf, c.vf, c.m @ s @ c.m.T)
                 theirs = c.m @ pa.rate(variant, c.q, c.k, c.v, s) @ c.m.T
                 check('E7 rate in the frame', np.abs(mine - theirs).max() / np.abs(theirs).max() / scale, 1e-14)
+            for j, g in enumerate(c.segments or []):
+                # segments tile [0, end]; each frame whitens the ODE's covariance at its start and
+                # diagonalises it at its end
+                ends = ode_path(c, np.array([g.start, g.stop]))
+                scale = np.linalg.cond(g.m)
+                check('E7 chain segments tile the end time', abs(g.start - c.end * j / len(c.segments)) +
+                      abs(g.stop - (c.end if j + 1 == len(c.segments) else c.segments[j + 1].start)), 1e-15)
+                check('E7 chain frame whitens Sigma(t_j)', np.abs(g.m @ ends[0] @ g.m.T - np.eye(3)).max() / scale, 1e-12)
+                end = g.m @ ends[1] @ g.m.T
+                check('E7 chain frame diagonalises Sigma(t_j+1)', np.abs(end - np.diag(np.diag(end))).max() /
+                      np.abs(end).max() / scale, 1e-12)
+                check('E7 chain frame inverse', np.abs(g.m @ g.minv - np.eye(3)).max() / scale, 1e-14)

@@ -16,7 +16,11 @@ namespace tpde
           "Wall-clock minutes between two checkpoints (0: none by wall time); with both set, whichever comes "
           "first. Rank 0's clock decides for all ranks.")
       .add("keep", &CheckpointParameters::keep, "3", EntryPattern::integer(1),
-          "How many of the newest checkpoints are kept; older ones are deleted once a newer one is complete.");
+          "How many of the newest checkpoints are kept; older ones are deleted once a newer one is complete.")
+      .add("at end", &CheckpointParameters::at_end, "false", EntryPattern::boolean(),
+          "Also write a checkpoint after the last step, at the end time. A later run continues from it with "
+          "`--resume` and a later end time, or on another mesh, box or coordinates with `Initial condition/type "
+          "= checkpoint`.");
     return table;
   }
 } // namespace tpde

@@ -1,5 +1,8 @@
 #include "initial/initial_condition.h"
 
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/grid/grid_tools.h>
+
 #include "common/collective.h"
 #include "limiter/positivity_limiter.h"
 #include "sphere/circle_chart.h"
@@ -38,6 +41,9 @@ namespace tpde
           x[c - offset] = p[c] * scale;
         return (offset == 0 || p[0] < upper_from || !upper ? *lower : *upper).value(x);
       }
+
+      /// The density on R^dim, if that is what this function is (not masked, not on the sphere).
+      const InitialDensity *plain() const { return offset == 0 && !on_sphere ? lower.get() : nullptr; }
 
     private:
       std::shared_ptr<const InitialDensity> lower, upper;
@@ -108,6 +114,93 @@ namespace tpde
     return dealii::Utilities::MPI::sum(mass, space.communicator);
   }
 
+  namespace
+  {
+    /// A density that knows its moments exactly inside the mesh's bounding
+    /// box (InitialDensity::moments_in_box) gets them back after the
+    /// projection, unless the limiter is told not to keep moments.
+    template <int dim, int spacedim>
+    void keep_exact_moments(const DGSpace<dim, spacedim> &space, const dealii::Function<spacedim> &density,
+                            Limiting limit, double *u)
+    {
+      const auto *function = dynamic_cast<const DensityFunction<spacedim> *>(&density);
+      if constexpr (dim == spacedim)
+        if (function && function->plain() && limit == Limiting::keep_moments)
+          {
+            const auto box = dealii::GridTools::compute_bounding_box(*space.triangulation);
+            double     lower[dim], upper[dim];
+            for (unsigned int c = 0; c < dim; ++c)
+              {
+                lower[c] = dealii::Utilities::MPI::min(box.get_boundary_points().first[c], space.communicator);
+                upper[c] = dealii::Utilities::MPI::max(box.get_boundary_points().second[c], space.communicator);
+              }
+            if (const auto moments = function->plain()->moments_in_box(lower, upper))
+              impose_moments(space, u, moments->data() + 1, moments->data() + 1 + dim);
+          }
+    }
+  } // namespace
+
+  namespace
+  {
+    /// The (p+3)-point Gauss rule on s^dim equal sub-cells of the unit cell,
+    /// with the basis there; for densities that ask for it
+    /// (InitialDensity::projection_subdivisions) on box cells.
+    template <int dim, int spacedim>
+    struct SubcellRule
+    {
+      SubcellRule(const DGSpace<dim, spacedim> &space, unsigned int s)
+      {
+        const dealii::QGauss<dim> gauss(space.degree() + 3);
+        for (unsigned int child = 0; child < dealii::Utilities::pow(s, dim); ++child)
+          for (unsigned int q = 0; q < gauss.size(); ++q)
+            {
+              dealii::Point<dim> xi;
+              for (unsigned int c = 0, rest = child; c < dim; ++c, rest /= s)
+                xi[c] = (rest % s + gauss.point(q)[c]) / s;
+              for (unsigned int c = 0; c < dim; ++c)
+                unit.push_back(xi[c]);
+              weight.push_back(gauss.weight(q) / dealii::Utilities::pow(s, dim));
+              for (unsigned int i = 0; i < space.n_nodes(); ++i)
+                phi.push_back(space.fe.shape_value(i, xi));
+            }
+      }
+      std::vector<double> unit, weight, phi; // per point: dim coordinates, one weight, n_nodes values
+    };
+
+    template <int dim, int spacedim>
+    bool is_box(const DGSpace<dim, spacedim> &space, std::size_t k)
+    {
+      double volume = 1;
+      for (unsigned int c = 0; c < dim; ++c)
+        volume *= space.cell_box(k).extent[c];
+      return dim == spacedim && std::abs(space.owned_cell(k)->measure() - volume) <= 1e-10 * volume;
+    }
+
+    /// (u, phi_i) = (f, phi_i) on box cell k by `rule` (u: the cell's values).
+    template <int dim, int spacedim>
+    void project_on_subcells(const DGSpace<dim, spacedim> &space, std::size_t k, const dealii::Function<spacedim> &density,
+                             const SubcellRule<dim, spacedim> &rule, double *u)
+    {
+      const unsigned int n      = space.n_nodes();
+      const auto         box    = space.cell_box(k);
+      double             volume = 1;
+      for (unsigned int c = 0; c < dim; ++c)
+        volume *= box.extent[c];
+      std::fill(u, u + n, 0.);
+      for (std::size_t q = 0; q < rule.weight.size(); ++q)
+        {
+          dealii::Point<spacedim> p;
+          for (unsigned int c = 0; c < dim; ++c)
+            p[c] = box.lower[c] + rule.unit[q * dim + c] * box.extent[c];
+          const double fw = density.value(p) * rule.weight[q] * volume;
+          for (unsigned int i = 0; i < n; ++i)
+            u[i] += fw * rule.phi[q * n + i];
+        }
+      for (unsigned int i = 0; i < n; ++i)
+        u[i] /= space.node_weight(k, i);
+    }
+  } // namespace
+
   template <int dim, int spacedim>
   void project_initial_density(const DGSpace<dim, spacedim>          &space,
                                const dealii::Function<spacedim> &density,
@@ -119,10 +212,16 @@ namespace tpde
     const unsigned int nf = space.n_fine_points();
     double            *u  = owned.begin();
     bool               finite = true;
+    const auto        *function     = dynamic_cast<const DensityFunction<spacedim> *>(&density);
+    const unsigned int subdivisions = function && function->plain() ? function->plain()->projection_subdivisions() : 1;
+    const std::optional<SubcellRule<dim, spacedim>> subcells =
+      subdivisions > 1 ? std::make_optional(SubcellRule<dim, spacedim>(space, subdivisions)) : std::nullopt;
     for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
       {
         double *uk = space.cell_values(u, k);
-        if (projection == InitialConditionParameters::Projection::interpolation)
+        if (subcells && projection == InitialConditionParameters::Projection::l2 && is_box(space, k))
+          project_on_subcells(space, k, density, *subcells, uk);
+        else if (projection == InitialConditionParameters::Projection::interpolation)
           for (unsigned int q = 0; q < n; ++q)
             {
               dealii::Point<spacedim> p;
@@ -162,6 +261,7 @@ namespace tpde
       throw InputError("subsection 'Initial condition': the initial density has no positive mass "
                        "on the mesh (is it inside the domain?)");
     owned *= 1. / mass;
+    keep_exact_moments(space, density, limit, u);
   }
 
 #define TPDE_INSTANTIATE(dim, spacedim)                                                                   \

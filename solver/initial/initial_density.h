@@ -36,6 +36,22 @@ namespace tpde
     /// then compare against the exact Gaussian solution).
     virtual std::optional<reference::GaussianState> gaussian() const { return std::nullopt; }
 
+    /// Mass, mean and covariance (1 + dim + dim * dim values, the covariance
+    /// row-major) of the density restricted to the box [lower, upper], when
+    /// it knows them exactly but a quadrature rule would not (nothing
+    /// otherwise): the projection onto the mesh then keeps them (see
+    /// project_initial_density).
+    virtual std::optional<std::vector<double>> moments_in_box(const double * /*lower*/,
+                                                              const double * /*upper*/) const
+    {
+      return std::nullopt;
+    }
+
+    /// The L2 projection's Gauss rule is applied on this many sub-cells per
+    /// direction of every (box) cell: more for densities that jump inside
+    /// cells, where the rule converges only like the sub-cells' size.
+    virtual unsigned int projection_subdivisions() const { return 1; }
+
     /// The same density scaled to mass 1 over R^dim, if its mass is known in
     /// closed form (null otherwise): masked attention's upper data needs
     /// every slice to carry the same mass.

@@ -14,6 +14,7 @@ namespace tpde
   InitialType sphere_uniform_initial_type();
   InitialType von_mises_initial_type();
   InitialType poisson_kernel_initial_type();
+  InitialType checkpoint_initial_type();
 
   const Choices<InitialType> &initial_types()
   {
@@ -28,6 +29,8 @@ namespace tpde
       {"von mises", von_mises_initial_type(), "on the sphere: a mixture of von Mises-Fisher laws."},
       {"poisson kernel", poisson_kernel_initial_type(),
        "on the sphere: the Poisson kernel at w (circle: wrapped Cauchy), invariant at beta = 0."},
+      {"checkpoint", checkpoint_initial_type(),
+       "the density of an earlier grid run's checkpoint, on this mesh, optionally moved by an affine map."},
     });
     return all;
   }

@@ -535,6 +535,34 @@ namespace tpde
     return result;
   }
 
+  template <int dim>
+  void impose_moments(const DGSpace<dim> &space, double *owned_values, const double *mean, const double *covariance)
+  {
+    const double zero[dim] = {};
+    const auto   raw       = global_moments(space, owned_values, zero);
+    if (!(raw[0] > 0))
+      return;
+    double centre[dim];
+    for (unsigned int c = 0; c < dim; ++c)
+      centre[c] = raw[1 + c] / raw[0];
+    // The target in moment_basis's layout about the current mean, same mass.
+    Moments<dim> target{};
+    target[0]      = raw[0];
+    unsigned int k = 1 + dim;
+    for (unsigned int i = 0; i < dim; ++i)
+      {
+        target[1 + i] = raw[0] * (mean[i] - centre[i]);
+        for (unsigned int j = 0; j <= i; ++j)
+          target[k++] = raw[0] * (covariance[i * dim + j] + (mean[i] - centre[i]) * (mean[j] - centre[j]));
+      }
+    std::vector<char> adjustable(space.n_owned_cells(), 1);
+    restore_moments(space, owned_values, target, centre, adjustable, space.check_matrix(), space.n_check_points());
+  }
+
+  template void impose_moments<1>(const DGSpace<1> &, double *, const double *, const double *);
+  template void impose_moments<2>(const DGSpace<2> &, double *, const double *, const double *);
+  template void impose_moments<3>(const DGSpace<3> &, double *, const double *, const double *);
+
   template LimiterResult positivity_limiter<1>(const DGSpace<1> &, double *, Limiting, bool);
   template LimiterResult positivity_limiter<2>(const DGSpace<2> &, double *, Limiting, bool);
   template LimiterResult positivity_limiter<3>(const DGSpace<3> &, double *, Limiting, bool);

@@ -46,4 +46,14 @@ namespace tpde
   template <int dim, int spacedim = dim>
   LimiterResult positivity_limiter(const DGSpace<dim, spacedim> &space, double *owned_values, Limiting how,
                                    bool at_children_points = false);
+
+  /// Gives the density (all ranks) the mean and covariance (dim x dim,
+  /// row-major) by restore_moments' least change: every cell keeps its
+  /// mass, cells below 1e-4 of the largest mean are not changed, no node
+  /// changes by more than 5 % (so a far target is met only in part), and
+  /// cells stay non-negative at their check points. For densities whose
+  /// moments are known exactly but which the projection's quadrature does not
+  /// integrate exactly (Initial condition/type = checkpoint).
+  template <int dim>
+  void impose_moments(const DGSpace<dim> &space, double *owned_values, const double *mean, const double *covariance);
 } // namespace tpde

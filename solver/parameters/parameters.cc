@@ -540,6 +540,25 @@ namespace tpde
       }
   }
 
+  GridEntries read_grid_entries(const std::string &as_prm, const std::string &name)
+  {
+    ParameterHandler prm;
+    parse_into_handler(prm, as_prm, name, {});
+    try
+      {
+        GridEntries grid;
+        grid.dimension = prm.get_integer("dimension");
+        grid.mesh = read_section(prm, name, "Mesh", [&](const EntryReader &r) { return MeshParameters::read(r, grid.dimension); });
+        grid.discretization = read_section(prm, name, "Discretization", &DiscretizationParameters::read);
+        grid.attention_type = read_section(prm, name, "Attention", [](const EntryReader &r) { return r.trimmed("type"); });
+        return grid;
+      }
+    catch (const dealii::ExceptionBase &e)
+      {
+        throw InputError(name + ": " + message_of(e));
+      }
+  }
+
   Parameters read_parameters(const std::string &file, const std::vector<std::string> &overrides)
   {
     return parse_parameters(read_input_file(file, "parameter file"), file, overrides);

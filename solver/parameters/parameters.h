@@ -92,6 +92,19 @@ namespace tpde
                               const std::string              &name,
                               const std::vector<std::string> &overrides = {});
 
+  /// The grid of a run from its printed parameters (as a checkpoint stores
+  /// them): only what rebuilds its mesh and DG space. The other subsections
+  /// are not read, so files they name (weights, earlier checkpoints) need not
+  /// exist any more. Throws InputError naming `name`.
+  struct GridEntries
+  {
+    unsigned int             dimension = 1;
+    MeshParameters           mesh;
+    DiscretizationParameters discretization;
+    std::string              attention_type; // Attention/type (masked runs have an extra mesh coordinate)
+  };
+  GridEntries read_grid_entries(const std::string &as_prm, const std::string &name);
+
   /// The interchangeable components by subsection and entry (attention
   /// variants, initial types, refinement indicators, time schemes, mesh
   /// domains), each with the first sentence of its documentation: the

@@ -359,9 +359,8 @@ namespace tpde
     refuse_unsupported(p);
     if (options.write_output)
       check_output_folder(p, options.overwrite, options.resume);
-    // On the circle the tokens are angles and the kernel speaks the chart; on
-    // S^2 they are ambient points and the kernel is the grid's surface kernel
-    // (ambient attention, tangent projection). One kernel per layer.
+    // On the circle the tokens are angles and the kernel speaks the chart; on S^2 they are ambient
+    // points and the kernel is the grid's surface kernel (ambient attention, tangent projection).
     const auto kernel         = create_kernel(p);
     // Masked on the circle: per-slice modes instead of the circle's columns, as on the grid.
     const auto sphere_columns =
@@ -456,7 +455,8 @@ namespace tpde
           }
         if (state.steps_left == 0 && schedule.pass(time)) // the steps land on the target
           write_vtk();
-        if (options.write_output && checkpoints.due(time, clock.seconds(), MPI_COMM_SELF) && !schedule.finished(time))
+        if (options.write_output &&
+            (schedule.finished(time) ? p.checkpoint.at_end : checkpoints.due(time, clock.seconds(), MPI_COMM_SELF)))
           {
             RunProgress now{step_count, time, schedule.next_output_time(), clock.seconds(), files.csv->size(), {}};
             if (files.vtk)

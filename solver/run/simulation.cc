@@ -589,6 +589,8 @@ namespace tpde
       }
     summary.steps        = step_count;
     summary.time         = current_time;
+    if (options.write_output && parameters.checkpoint.at_end)
+      write_checkpoint(step_count, summary, schedule, clock);
     summary.wall_seconds = clock.seconds();
     if (talk)
       std::printf("done: %lu steps (%lu rejected) in %.2f s; max |mass + outflow - 1| = %.2e%s\n", summary.steps,

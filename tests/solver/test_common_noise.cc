@@ -211,12 +211,12 @@ TEST(CommonNoise, RotationsOfTheSphereRotateTheNoiselessSolution)
   const Table        still = read_csv(dir + "/still/statistics.csv"), table = read_csv(dir + "/noisy/statistics.csv");
   const BrownianPath path(2, 2, 8);
   const double       h = path.resolution();
-  Matrix3            R{{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}};
+  Matrix3            R{{{{1, 0, 0}}, {{0, 1, 0}}, {{0, 0, 1}}}};
   double             worst_r = 0, worst_mean = 0;
   for (std::uint64_t j = 0; j < 64; ++j)
     {
       const double a = path.node_value(0, j + 1) - path.node_value(0, j), b = path.node_value(1, j + 1) - path.node_value(1, j);
-      R              = product(rotation({{{0, -a, 0}, {a, 0, -0.5 * b}, {0, 0.5 * b, 0}}}), R);
+      R              = product(rotation({{{{0, -a, 0}}, {{a, 0, -0.5 * b}}, {{0, 0.5 * b, 0}}}}), R);
       if ((j + 1) % 32 != 0)
         continue;
       const std::size_t i = row_at(still, (j + 1) * h), k = row_at(table, (j + 1) * h);

@@ -1,0 +1,383 @@
+// Initial type `checkpoint`: the density of an earlier grid run (one of its
+// checkpoints) on this run's mesh, optionally moved by an affine map
+// x -> A x + b of the tokens (density rho_old(A^-1 (z - b)) / |det A|). A run
+// can so continue on another box, mesh or degree, or in other coordinates
+// (postprocess/paper_e7.py follows a thinning Gaussian through a chain of
+// runs, each in coordinates where the density is round). The old density is
+// evaluated exactly (its polynomial on the cell that holds the point); the
+// new run projects it (Initial condition/projection) and scales it to mass 1
+// like any initial density, so mass outside the new mesh is dropped. Dips
+// below 0 between the old limiter's check points are cut to 0. The
+// projection's quadrature is not exact across the old cells' faces, so the
+// moments (known exactly: moments_in_box) are then restored, as the limiter
+// restores them (Discretization/limiter keeps moments).
+#include "checkpoint/checkpoint_file.h"
+#include "checkpoint/grid_state.h"
+#include "common/errors.h"
+#include "common/matrix.h"
+#include "dg/dg_space.h"
+#include "initial/initial_density.h"
+#include "initial/sphere_geometry.h"
+#include "parameters/parameters.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace tpde
+{
+  namespace
+  {
+    namespace fs = std::filesystem;
+
+    /// The checkpoint named by entry `checkpoint` (a file, or an output folder:
+    /// its newest checkpoint), resolved against the parameter file's folder and
+    /// recorded as an absolute file name in parameters.prm.
+    Checkpoint read_checkpoint_entry(const EntryReader &r)
+    {
+      const std::string text = r.trimmed("checkpoint");
+      if (text.empty())
+        r.fail("checkpoint", "a checkpoint file (checkpoint_<step>.tpde) or the output folder of a grid run that "
+                             "wrote checkpoints (Checkpoint/interval or at end), got nothing");
+      fs::path path(text);
+      if (path.is_relative())
+        path = fs::path(r.file()).parent_path() / path;
+      std::error_code error;
+      if (fs::is_directory(path, error))
+        {
+          const auto files = CheckpointFolder(path).files();
+          if (files.empty())
+            r.fail("checkpoint", "a run's output folder with checkpoints, but '" + (path / "checkpoints").string() +
+                                   "' holds none (set Checkpoint/at end = true in that run)");
+          path = files.back();
+        }
+      if (!fs::is_regular_file(path, error))
+        r.fail("checkpoint", "a checkpoint file or a run's output folder, but '" + text + "' does not exist (looked "
+                             "for '" + path.string() + "')");
+      std::ifstream      in(path, std::ios::binary);
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      try
+        {
+          if (!in)
+            throw InputError("cannot read '" + path.string() + "'");
+          Checkpoint checkpoint = Checkpoint::parse(bytes.str(), path.string());
+          if (checkpoint.text("run kind") != "grid")
+            throw InputError(path.string() + " is the checkpoint of a " + checkpoint.text("run kind") +
+                             " run (tokens, not a density)");
+          r.record("checkpoint", fs::absolute(path).string());
+          return checkpoint;
+        }
+      catch (const InputError &e)
+        {
+          r.fail("checkpoint", std::string("the checkpoint of a grid run: ") + e.what());
+        }
+    }
+
+    /// The old run's density as a function on R^dim: its DG space rebuilt on
+    /// this process alone, and a bucket grid that finds the cell of a point.
+    template <int dim>
+    class CheckpointDensity : public InitialDensity
+    {
+    public:
+      CheckpointDensity(const GridEntries &grid, const Checkpoint &checkpoint, const Matrix &map,
+                        const std::vector<double> &shift)
+        : space(without_refinements(grid.mesh), grid.discretization, false, checkpoint.origin(), MPI_COMM_SELF)
+        , map(map)
+        , inverse_map(inverse(map))
+        , shift(shift)
+        , inverse_determinant(1. / std::abs(determinant(map)))
+      {
+        refine_to_checkpoint(space, checkpoint);
+        space.setup();
+        VectorType restored;
+        space.initialize_vector(restored);
+        restore_density(space, checkpoint, restored);
+        values.assign(restored.begin(), restored.end());
+        build_buckets(checkpoint.origin());
+      }
+
+      unsigned int dimension() const override { return dim; }
+
+      double value(const double *z) const override
+      {
+        double x[dim];
+        for (unsigned int i = 0; i < dim; ++i)
+          {
+            x[i] = 0;
+            for (unsigned int j = 0; j < dim; ++j)
+              x[i] += inverse_map(i, j) * (z[j] - shift[j]);
+          }
+        const long k = locate(x);
+        if (k < 0)
+          return 0.;
+        const auto        box = space.cell_box(k);
+        dealii::Point<dim> unit;
+        for (unsigned int c = 0; c < dim; ++c)
+          unit[c] = std::clamp((x[c] - box.lower[c]) / box.extent[c], 0., 1.);
+        const double *u   = space.cell_values(values.data(), k);
+        double        sum = 0;
+        for (unsigned int i = 0; i < space.n_nodes(); ++i)
+          sum += u[i] * space.fe.shape_value(i, unit);
+        // The limiter keeps the old density >= 0 at its check points; between
+        // them the polynomial may dip below 0 by round-off: cut.
+        return std::max(sum, 0.) * inverse_determinant;
+      }
+
+      /// The old density jumps across the old faces inside new cells.
+      unsigned int projection_subdivisions() const override { return 3; }
+
+      /// Exact: the old nodal (Gauss) quadrature integrates the old density
+      /// times a quadratic in x, and z = A x + b is affine. A node belongs to
+      /// the box when its image does.
+      std::optional<std::vector<double>> moments_in_box(const double *box_lower,
+                                                        const double *box_upper) const override
+      {
+        std::vector<double> sums(1 + dim + dim * dim, 0.);
+        for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+          for (unsigned int q = 0; q < space.n_nodes(); ++q)
+            {
+              const double *x = space.node_point(k, q);
+              double        z[dim];
+              bool          inside = true;
+              for (unsigned int i = 0; i < dim; ++i)
+                {
+                  z[i] = shift[i];
+                  for (unsigned int j = 0; j < dim; ++j)
+                    z[i] += map(i, j) * x[j];
+                  inside = inside && z[i] >= box_lower[i] && z[i] <= box_upper[i];
+                }
+              if (!inside)
+                continue;
+              const double m = space.node_weight(k, q) * space.cell_values(values.data(), k)[q];
+              sums[0] += m;
+              for (unsigned int i = 0; i < dim; ++i)
+                {
+                  sums[1 + i] += m * z[i];
+                  for (unsigned int j = 0; j < dim; ++j)
+                    sums[1 + dim + i * dim + j] += m * z[i] * z[j];
+                }
+            }
+        if (!(sums[0] > 0))
+          return std::nullopt;
+        std::vector<double> moments(sums.size());
+        moments[0] = sums[0];
+        for (unsigned int i = 0; i < dim; ++i)
+          moments[1 + i] = sums[1 + i] / sums[0];
+        for (unsigned int i = 0; i < dim; ++i)
+          for (unsigned int j = 0; j < dim; ++j)
+            moments[1 + dim + i * dim + j] = sums[1 + dim + i * dim + j] / sums[0] - moments[1 + i] * moments[1 + j];
+        return moments;
+      }
+
+    private:
+      static MeshParameters without_refinements(MeshParameters mesh)
+      {
+        mesh.global_refinements = 0; // the checkpoint's cells are refined from the coarse mesh
+        return mesh;
+      }
+
+      /// Buckets of (at least) the smallest cell's size, doubled until there
+      /// are at most 8 per cell; each lists the cells that overlap it.
+      void build_buckets(const std::string &origin)
+      {
+        const std::size_t n_cells = space.n_owned_cells();
+        double            smallest[dim];
+        for (unsigned int c = 0; c < dim; ++c)
+          {
+            lower[c] = smallest[c] = std::numeric_limits<double>::infinity();
+            upper[c]               = -std::numeric_limits<double>::infinity();
+          }
+        for (std::size_t k = 0; k < n_cells; ++k)
+          {
+            const auto box    = space.cell_box(k);
+            double     volume = 1;
+            for (unsigned int c = 0; c < dim; ++c)
+              {
+                lower[c]    = std::min(lower[c], box.lower[c]);
+                upper[c]    = std::max(upper[c], box.lower[c] + box.extent[c]);
+                smallest[c] = std::min(smallest[c], box.extent[c]);
+                volume *= box.extent[c];
+              }
+            if (std::abs(space.owned_cell(k)->measure() - volume) > 1e-10 * volume)
+              throw InputError(origin + ": Initial condition/type = checkpoint needs a mesh of axis-parallel boxes "
+                                        "(Mesh/domain = box, or a mesh file of such cells); cell " +
+                               std::to_string(k) + " is not one");
+          }
+        for (double factor = 1;; factor *= 2)
+          {
+            std::size_t total = 1;
+            for (unsigned int c = 0; c < dim; ++c)
+              {
+                width[c] = smallest[c] * factor;
+                count[c] = std::max(1l, static_cast<long>(std::ceil((upper[c] - lower[c]) / width[c] - 1e-9)));
+                total *= count[c];
+              }
+            if (total <= 8 * n_cells + 64)
+              {
+                start.assign(total + 1, 0);
+                break;
+              }
+          }
+        // Two passes over the cells: count per bucket, then fill (CSR).
+        for (int pass = 0; pass < 2; ++pass)
+          {
+            std::vector<std::size_t> filled;
+            if (pass)
+              {
+                filled = start;
+                cells.resize(start.back());
+              }
+            for (std::size_t k = 0; k < n_cells; ++k)
+              for_buckets_of(k, [&](std::size_t b) {
+                if (pass)
+                  cells[filled[b]++] = k;
+                else
+                  ++start[b + 1];
+              });
+            if (!pass)
+              for (std::size_t b = 0; b + 1 < start.size(); ++b)
+                start[b + 1] += start[b];
+          }
+      }
+
+      template <typename Visit>
+      void for_buckets_of(std::size_t k, const Visit &visit) const
+      {
+        const auto box = space.cell_box(k);
+        long       first[dim], last[dim];
+        for (unsigned int c = 0; c < dim; ++c)
+          {
+            const double slack = 1e-12 * box.extent[c];
+            first[c] = std::clamp(static_cast<long>(std::floor((box.lower[c] - slack - lower[c]) / width[c])), 0l,
+                                  count[c] - 1);
+            last[c]  = std::clamp(static_cast<long>(std::floor((box.lower[c] + box.extent[c] + slack - lower[c]) /
+                                                              width[c])),
+                                 0l, count[c] - 1);
+          }
+        long at[dim];
+        std::copy(first, first + dim, at);
+        while (true)
+          {
+            std::size_t b = 0;
+            for (int c = dim - 1; c >= 0; --c)
+              b = b * count[c] + at[c];
+            visit(b);
+            unsigned int c = 0;
+            while (c < dim && at[c] == last[c])
+              at[c] = first[c], ++c;
+            if (c == dim)
+              return;
+            ++at[c];
+          }
+      }
+
+      /// The owned cell holding x (faces belong to either side), or -1 outside the mesh.
+      long locate(const double *x) const
+      {
+        std::size_t b = 0;
+        for (int c = dim - 1; c >= 0; --c)
+          {
+            const double slack = 1e-12 * width[c];
+            if (!(x[c] >= lower[c] - slack && x[c] <= upper[c] + slack))
+              return -1;
+            const long i = std::clamp(static_cast<long>(std::floor((x[c] - lower[c]) / width[c])), 0l, count[c] - 1);
+            b            = b * count[c] + i;
+          }
+        for (std::size_t j = start[b]; j < start[b + 1]; ++j)
+          {
+            const auto box    = space.cell_box(cells[j]);
+            bool       inside = true;
+            for (unsigned int c = 0; c < dim && inside; ++c)
+              {
+                const double slack = 1e-12 * box.extent[c];
+                inside = x[c] >= box.lower[c] - slack && x[c] <= box.lower[c] + box.extent[c] + slack;
+              }
+            if (inside)
+              return static_cast<long>(cells[j]);
+          }
+        return -1;
+      }
+
+      DGSpace<dim>             space;
+      std::vector<double>      values;
+      Matrix                   map, inverse_map;
+      std::vector<double>      shift;
+      double                   inverse_determinant;
+      double                   lower[dim], upper[dim], width[dim];
+      long                     count[dim];
+      std::vector<std::size_t> start, cells;
+    };
+
+    template <int dim>
+    std::shared_ptr<const InitialDensity> make_density(const EntryReader &r, const Checkpoint &checkpoint,
+                                                       const Matrix &map, const std::vector<double> &shift)
+    {
+      const GridEntries grid = read_grid_entries(checkpoint.text("parameters"), checkpoint.origin());
+      const auto refuse = [&](const std::string &why) {
+        r.fail("checkpoint", "a checkpoint of a d = " + std::to_string(dim) + " grid run on a box or mesh file, but " +
+                               checkpoint.origin() + " " + why);
+      };
+      if (grid.dimension != dim)
+        refuse("is of a d = " + std::to_string(grid.dimension) + " run");
+      if (grid.mesh.on_sphere())
+        refuse("is of a run on the sphere");
+      if (attention::find_variant(grid.attention_type).capabilities.positions)
+        refuse("is of a masked-attention run (its mesh has the position s as a coordinate)");
+      try
+        {
+          return std::make_shared<CheckpointDensity<dim>>(grid, checkpoint, map, shift);
+        }
+      catch (const InputError &e)
+        {
+          r.fail("checkpoint", std::string("a checkpoint whose mesh can be rebuilt: ") + e.what());
+        }
+    }
+  } // namespace
+
+  InitialType checkpoint_initial_type()
+  {
+    InitialType type;
+    type.declare = [](EntryDeclarations &entries) {
+      entries.declare("checkpoint", "", EntryPattern::anything(),
+                      "type = checkpoint: a checkpoint file of an earlier grid run of the same dimension "
+                      "(<its output folder>/checkpoints/checkpoint_<step>.tpde), or that run's output folder for "
+                      "its newest checkpoint (relative names from this file's folder; parameters.prm records the "
+                      "file used). Its mesh comes from the parameters stored in it (a mesh file must still exist).");
+      entries.declare("checkpoint map", "", EntryPattern::anything(),
+                      "type = checkpoint: the invertible d x d matrix A of the affine map x -> A x + b that moves "
+                      "the checkpoint's tokens (density rho(A^-1 (z - b)) / |det A|); empty: the identity. With the "
+                      "attention matrices changed to Q A^-1, K A^-1, A V A^-1 the run continues the old one in the "
+                      "new coordinates.");
+      entries.declare("checkpoint shift", "0", EntryPattern::anything(), "type = checkpoint: b, d numbers.");
+    };
+    type.read = [](const EntryReader &r, const InitialContext &context) -> std::shared_ptr<const InitialDensity> {
+      sphere::refuse_sphere(r, context, "checkpoint");
+      if (context.s_coordinate)
+        r.fail("type", "an initial type for masked attention's (s, x) mesh; type = checkpoint is not one");
+      const unsigned int dim = context.dim;
+      const Matrix       map = r.matrix("checkpoint map", dim);
+      if (map.rows != dim || map.cols != dim)
+        r.fail("checkpoint map", "a " + std::to_string(dim) + " x " + std::to_string(dim) + " matrix, got " +
+                                   matrix_shape(map));
+      const double det = determinant(map);
+      if (!(std::isfinite(det) && std::abs(det) > 1e-12 * std::pow(max_abs(map), dim)))
+        r.fail("checkpoint map", "an invertible matrix, got determinant " + std::to_string(det));
+      const auto       shift      = r.vector("checkpoint shift", dim);
+      const Checkpoint checkpoint = read_checkpoint_entry(r);
+      switch (dim)
+        {
+          case 1:
+            return make_density<1>(r, checkpoint, map, shift);
+          case 2:
+            return make_density<2>(r, checkpoint, map, shift);
+          default:
+            return make_density<3>(r, checkpoint, map, shift);
+        }
+    };
+    return type;
+  }
+} // namespace tpde
