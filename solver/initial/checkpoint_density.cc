@@ -40,7 +40,7 @@ namespace tpde
     {
       const std::string text = r.trimmed("checkpoint");
       if (text.empty())
-        r.fail("checkpoint", "a checkpoint file (checkpoint_<step>.tpde) or the output folder of a grid run that "
+        r.fail("checkpoint", "expected a checkpoint file (checkpoint_<step>.tpde) or the output folder of a grid run that "
                              "wrote checkpoints (Checkpoint/interval or at end), got nothing");
       fs::path path(text);
       if (path.is_relative())
@@ -50,12 +50,12 @@ namespace tpde
         {
           const auto files = CheckpointFolder(path).files();
           if (files.empty())
-            r.fail("checkpoint", "a run's output folder with checkpoints, but '" + (path / "checkpoints").string() +
+            r.fail("checkpoint", "expected a run's output folder with checkpoints, but '" + (path / "checkpoints").string() +
                                    "' holds none (set Checkpoint/at end = true in that run)");
           path = files.back();
         }
       if (!fs::is_regular_file(path, error))
-        r.fail("checkpoint", "a checkpoint file or a run's output folder, but '" + text + "' does not exist (looked "
+        r.fail("checkpoint", "expected a checkpoint file or a run's output folder, but '" + text + "' does not exist (looked "
                              "for '" + path.string() + "')");
       std::ifstream      in(path, std::ios::binary);
       std::ostringstream bytes;
@@ -73,31 +73,34 @@ namespace tpde
         }
       catch (const InputError &e)
         {
-          r.fail("checkpoint", std::string("the checkpoint of a grid run: ") + e.what());
+          r.fail("checkpoint", std::string("expected the checkpoint of a grid run: ") + e.what());
         }
     }
 
-    /// The old run's density as a function on R^dim: its DG space rebuilt on
-    /// this process alone, and a bucket grid that finds the cell of a point.
+    /// The old run's density as a function on R^dim: its DG space is rebuilt
+    /// on this process alone, and what evaluation needs is copied out (cell
+    /// boxes, nodes, weights, values, the element), so the space is not kept
+    /// for the whole run; a bucket grid finds the cell of a point.
     template <int dim>
     class CheckpointDensity : public InitialDensity
     {
     public:
       CheckpointDensity(const GridEntries &grid, const Checkpoint &checkpoint, const Matrix &map,
                         const std::vector<double> &shift)
-        : space(without_refinements(grid.mesh), grid.discretization, false, checkpoint.origin(), MPI_COMM_SELF)
-        , map(map)
+        : map(map)
         , inverse_map(inverse(map))
         , shift(shift)
         , inverse_determinant(1. / std::abs(determinant(map)))
       {
+        DGSpace<dim> space(without_refinements(grid.mesh), grid.discretization, false, checkpoint.origin(),
+                           MPI_COMM_SELF);
         refine_to_checkpoint(space, checkpoint);
         space.setup();
         VectorType restored;
         space.initialize_vector(restored);
         restore_density(space, checkpoint, restored);
-        values.assign(restored.begin(), restored.end());
-        build_buckets(checkpoint.origin());
+        copy_cells(space, restored, checkpoint.origin());
+        build_buckets();
       }
 
       unsigned int dimension() const override { return dim; }
@@ -114,14 +117,13 @@ namespace tpde
         const long k = locate(x);
         if (k < 0)
           return 0.;
-        const auto        box = space.cell_box(k);
         dealii::Point<dim> unit;
         for (unsigned int c = 0; c < dim; ++c)
-          unit[c] = std::clamp((x[c] - box.lower[c]) / box.extent[c], 0., 1.);
-        const double *u   = space.cell_values(values.data(), k);
+          unit[c] = std::clamp((x[c] - lower_of(k)[c]) / extent_of(k)[c], 0., 1.);
+        const double *u   = &values[k * n_nodes];
         double        sum = 0;
-        for (unsigned int i = 0; i < space.n_nodes(); ++i)
-          sum += u[i] * space.fe.shape_value(i, unit);
+        for (unsigned int i = 0; i < n_nodes; ++i)
+          sum += u[i] * fe->shape_value(i, unit);
         // The limiter keeps the old density >= 0 at its check points; between
         // them the polynomial may dip below 0 by round-off: cut.
         return std::max(sum, 0.) * inverse_determinant;
@@ -137,10 +139,10 @@ namespace tpde
                                                         const double *box_upper) const override
       {
         std::vector<double> sums(1 + dim + dim * dim, 0.);
-        for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
-          for (unsigned int q = 0; q < space.n_nodes(); ++q)
+        for (std::size_t k = 0; k < n_cells; ++k)
+          for (unsigned int q = 0; q < n_nodes; ++q)
             {
-              const double *x = space.node_point(k, q);
+              const double *x = &node_points[(k * n_nodes + q) * dim];
               double        z[dim];
               bool          inside = true;
               for (unsigned int i = 0; i < dim; ++i)
@@ -152,7 +154,7 @@ namespace tpde
                 }
               if (!inside)
                 continue;
-              const double m = space.node_weight(k, q) * space.cell_values(values.data(), k)[q];
+              const double m = node_weights[k * n_nodes + q] * values[k * n_nodes + q];
               sums[0] += m;
               for (unsigned int i = 0; i < dim; ++i)
                 {
@@ -180,33 +182,68 @@ namespace tpde
         return mesh;
       }
 
+      const double *lower_of(std::size_t k) const { return &lowers[k * dim]; }
+      const double *extent_of(std::size_t k) const { return &extents[k * dim]; }
+
+      /// The owned (here: all) cells' boxes, nodes, weights and values. Every
+      /// cell must be an axis-parallel box whose reference axes are the
+      /// coordinate axes (a mesh file's cells may be rotated or flipped):
+      /// its nodes are then lower + unit support point * extent.
+      void copy_cells(const DGSpace<dim> &space, const VectorType &restored, const std::string &origin)
+      {
+        n_cells = space.n_owned_cells();
+        n_nodes = space.n_nodes();
+        fe      = space.fe.clone();
+        values.assign(restored.begin(), restored.end());
+        const auto &support = fe->get_unit_support_points();
+        for (std::size_t k = 0; k < n_cells; ++k)
+          {
+            const auto box    = space.cell_box(k);
+            double     volume = 1, largest = 0;
+            for (unsigned int c = 0; c < dim; ++c)
+              {
+                lowers.push_back(box.lower[c]);
+                extents.push_back(box.extent[c]);
+                volume *= box.extent[c];
+                largest = std::max(largest, box.extent[c]);
+              }
+            bool aligned = std::abs(space.owned_cell(k)->measure() - volume) <= 1e-10 * volume;
+            for (unsigned int q = 0; q < n_nodes; ++q)
+              {
+                node_weights.push_back(space.node_weight(k, q));
+                for (unsigned int c = 0; c < dim; ++c)
+                  {
+                    const double x = space.node_point(k, q)[c];
+                    node_points.push_back(x);
+                    aligned = aligned && std::abs(box.lower[c] + support[q][c] * box.extent[c] - x) <= 1e-10 * largest;
+                  }
+              }
+            if (!aligned)
+              throw InputError(origin + ": Initial condition/type = checkpoint needs a mesh of axis-parallel boxes "
+                                        "whose reference axes are the coordinate axes (Mesh/domain = box); the cell "
+                                        "with lower corner (" + dealii::Utilities::to_string(box.lower[0]) +
+                               (dim > 1 ? ", " + dealii::Utilities::to_string(box.lower[1]) : "") +
+                               (dim > 2 ? ", " + dealii::Utilities::to_string(box.lower[2]) : "") + ") is not one");
+          }
+      }
+
       /// Buckets of (at least) the smallest cell's size, doubled until there
       /// are at most 8 per cell; each lists the cells that overlap it.
-      void build_buckets(const std::string &origin)
+      void build_buckets()
       {
-        const std::size_t n_cells = space.n_owned_cells();
-        double            smallest[dim];
+        double smallest[dim];
         for (unsigned int c = 0; c < dim; ++c)
           {
             lower[c] = smallest[c] = std::numeric_limits<double>::infinity();
             upper[c]               = -std::numeric_limits<double>::infinity();
           }
         for (std::size_t k = 0; k < n_cells; ++k)
-          {
-            const auto box    = space.cell_box(k);
-            double     volume = 1;
-            for (unsigned int c = 0; c < dim; ++c)
-              {
-                lower[c]    = std::min(lower[c], box.lower[c]);
-                upper[c]    = std::max(upper[c], box.lower[c] + box.extent[c]);
-                smallest[c] = std::min(smallest[c], box.extent[c]);
-                volume *= box.extent[c];
-              }
-            if (std::abs(space.owned_cell(k)->measure() - volume) > 1e-10 * volume)
-              throw InputError(origin + ": Initial condition/type = checkpoint needs a mesh of axis-parallel boxes "
-                                        "(Mesh/domain = box, or a mesh file of such cells); cell " +
-                               std::to_string(k) + " is not one");
-          }
+          for (unsigned int c = 0; c < dim; ++c)
+            {
+              lower[c]    = std::min(lower[c], lower_of(k)[c]);
+              upper[c]    = std::max(upper[c], lower_of(k)[c] + extent_of(k)[c]);
+              smallest[c] = std::min(smallest[c], extent_of(k)[c]);
+            }
         for (double factor = 1;; factor *= 2)
           {
             std::size_t total = 1;
@@ -247,16 +284,17 @@ namespace tpde
       template <typename Visit>
       void for_buckets_of(std::size_t k, const Visit &visit) const
       {
-        const auto box = space.cell_box(k);
-        long       first[dim], last[dim];
+        const double *low = lower_of(k), *extent = extent_of(k);
+        long          first[dim], last[dim];
         for (unsigned int c = 0; c < dim; ++c)
           {
-            const double slack = 1e-12 * box.extent[c];
-            first[c] = std::clamp(static_cast<long>(std::floor((box.lower[c] - slack - lower[c]) / width[c])), 0l,
+            // The buckets the open cell overlaps (a uniform mesh: one each). A
+            // point on a face may fall in the bucket beyond it: the cell on the
+            // other side holds it too (locate tests closed cells).
+            first[c] = std::clamp(static_cast<long>(std::floor((low[c] - lower[c]) / width[c] + 1e-9)), 0l,
                                   count[c] - 1);
-            last[c]  = std::clamp(static_cast<long>(std::floor((box.lower[c] + box.extent[c] + slack - lower[c]) /
-                                                              width[c])),
-                                 0l, count[c] - 1);
+            last[c]  = std::clamp(static_cast<long>(std::ceil((low[c] + extent[c] - lower[c]) / width[c] - 1e-9)) - 1,
+                                  first[c], count[c] - 1);
           }
         long at[dim];
         std::copy(first, first + dim, at);
@@ -289,12 +327,12 @@ namespace tpde
           }
         for (std::size_t j = start[b]; j < start[b + 1]; ++j)
           {
-            const auto box    = space.cell_box(cells[j]);
-            bool       inside = true;
+            const double *low = lower_of(cells[j]), *extent = extent_of(cells[j]);
+            bool          inside = true;
             for (unsigned int c = 0; c < dim && inside; ++c)
               {
-                const double slack = 1e-12 * box.extent[c];
-                inside = x[c] >= box.lower[c] - slack && x[c] <= box.lower[c] + box.extent[c] + slack;
+                const double slack = 1e-12 * extent[c];
+                inside = x[c] >= low[c] - slack && x[c] <= low[c] + extent[c] + slack;
               }
             if (inside)
               return static_cast<long>(cells[j]);
@@ -302,8 +340,10 @@ namespace tpde
         return -1;
       }
 
-      DGSpace<dim>             space;
-      std::vector<double>      values;
+      std::size_t                                 n_cells = 0;
+      unsigned int                                n_nodes = 0;
+      std::unique_ptr<dealii::FiniteElement<dim>> fe;
+      std::vector<double> lowers, extents, node_points, node_weights, values; // per cell (and node)
       Matrix                   map, inverse_map;
       std::vector<double>      shift;
       double                   inverse_determinant;
@@ -316,16 +356,34 @@ namespace tpde
     std::shared_ptr<const InitialDensity> make_density(const EntryReader &r, const Checkpoint &checkpoint,
                                                        const Matrix &map, const std::vector<double> &shift)
     {
-      const GridEntries grid = read_grid_entries(checkpoint.text("parameters"), checkpoint.origin());
       const auto refuse = [&](const std::string &why) {
-        r.fail("checkpoint", "a checkpoint of a d = " + std::to_string(dim) + " grid run on a box or mesh file, but " +
-                               checkpoint.origin() + " " + why);
+        r.fail("checkpoint", "expected a checkpoint of a d = " + std::to_string(dim) + " grid run on a box or mesh "
+                             "file, but " + checkpoint.origin() + " " + why);
       };
+      GridEntries grid;
+      try
+        {
+          grid = read_grid_entries(checkpoint.text("parameters"), checkpoint.origin());
+        }
+      catch (const InputError &e)
+        {
+          r.fail("checkpoint", std::string("expected a checkpoint whose stored parameters this build reads: ") +
+                                 e.what());
+        }
       if (grid.dimension != dim)
         refuse("is of a d = " + std::to_string(grid.dimension) + " run");
       if (grid.mesh.on_sphere())
         refuse("is of a run on the sphere");
-      if (attention::find_variant(grid.attention_type).capabilities.positions)
+      bool masked = false;
+      try
+        {
+          masked = attention::find_variant(grid.attention_type).capabilities.positions;
+        }
+      catch (const std::invalid_argument &e) // an attention type this build does not know
+        {
+          refuse(std::string("names an attention type this build does not know: ") + e.what());
+        }
+      if (masked)
         refuse("is of a masked-attention run (its mesh has the position s as a coordinate)");
       try
         {
@@ -333,7 +391,7 @@ namespace tpde
         }
       catch (const InputError &e)
         {
-          r.fail("checkpoint", std::string("a checkpoint whose mesh can be rebuilt: ") + e.what());
+          r.fail("checkpoint", std::string("expected a checkpoint whose mesh can be rebuilt: ") + e.what());
         }
     }
   } // namespace
@@ -357,15 +415,15 @@ namespace tpde
     type.read = [](const EntryReader &r, const InitialContext &context) -> std::shared_ptr<const InitialDensity> {
       sphere::refuse_sphere(r, context, "checkpoint");
       if (context.s_coordinate)
-        r.fail("type", "an initial type for masked attention's (s, x) mesh; type = checkpoint is not one");
+        r.fail("type", "expected an initial type for masked attention's (s, x) mesh; type = checkpoint is not one");
       const unsigned int dim = context.dim;
       const Matrix       map = r.matrix("checkpoint map", dim);
       if (map.rows != dim || map.cols != dim)
-        r.fail("checkpoint map", "a " + std::to_string(dim) + " x " + std::to_string(dim) + " matrix, got " +
+        r.fail("checkpoint map", "expected a " + std::to_string(dim) + " x " + std::to_string(dim) + " matrix, got " +
                                    matrix_shape(map));
       const double det = determinant(map);
       if (!(std::isfinite(det) && std::abs(det) > 1e-12 * std::pow(max_abs(map), dim)))
-        r.fail("checkpoint map", "an invertible matrix, got determinant " + std::to_string(det));
+        r.fail("checkpoint map", "expected an invertible matrix, got determinant " + std::to_string(det));
       const auto       shift      = r.vector("checkpoint shift", dim);
       const Checkpoint checkpoint = read_checkpoint_entry(r);
       switch (dim)

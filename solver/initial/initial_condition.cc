@@ -128,12 +128,20 @@ namespace tpde
         if (function && function->plain() && limit == Limiting::keep_moments)
           {
             const auto box = dealii::GridTools::compute_bounding_box(*space.triangulation);
-            double     lower[dim], upper[dim];
+            double     lower[dim], upper[dim], box_volume = 1;
             for (unsigned int c = 0; c < dim; ++c)
               {
                 lower[c] = dealii::Utilities::MPI::min(box.get_boundary_points().first[c], space.communicator);
                 upper[c] = dealii::Utilities::MPI::max(box.get_boundary_points().second[c], space.communicator);
+                box_volume *= upper[c] - lower[c];
               }
+            // Only where the mesh is its bounding box (a mesh file need not be):
+            // otherwise the box's moments are not those of the mesh's part.
+            double mesh_volume = 0;
+            for (std::size_t k = 0; k < space.n_owned_cells(); ++k)
+              mesh_volume += space.owned_cell(k)->measure();
+            if (std::abs(dealii::Utilities::MPI::sum(mesh_volume, space.communicator) - box_volume) > 1e-10 * box_volume)
+              return;
             if (const auto moments = function->plain()->moments_in_box(lower, upper))
               impose_moments(space, u, moments->data() + 1, moments->data() + 1 + dim);
           }
@@ -167,13 +175,29 @@ namespace tpde
       std::vector<double> unit, weight, phi; // per point: dim coordinates, one weight, n_nodes values
     };
 
+    /// Whether cell k is an axis-parallel box with the coordinate axes as its
+    /// reference axes (a mesh file's cells may be rotated or flipped), so
+    /// that x = lower + xi * extent.
     template <int dim, int spacedim>
     bool is_box(const DGSpace<dim, spacedim> &space, std::size_t k)
     {
-      double volume = 1;
+      if (dim != spacedim)
+        return false;
+      const auto box    = space.cell_box(k);
+      double     volume = 1, largest = 0;
       for (unsigned int c = 0; c < dim; ++c)
-        volume *= space.cell_box(k).extent[c];
-      return dim == spacedim && std::abs(space.owned_cell(k)->measure() - volume) <= 1e-10 * volume;
+        {
+          volume *= box.extent[c];
+          largest = std::max(largest, box.extent[c]);
+        }
+      if (!(std::abs(space.owned_cell(k)->measure() - volume) <= 1e-10 * volume))
+        return false;
+      const auto &support = space.fe.get_unit_support_points();
+      for (unsigned int q = 0; q < space.n_nodes(); ++q)
+        for (unsigned int c = 0; c < dim; ++c)
+          if (std::abs(box.lower[c] + support[q][c] * box.extent[c] - space.node_point(k, q)[c]) > 1e-10 * largest)
+            return false;
+      return true;
     }
 
     /// (u, phi_i) = (f, phi_i) on box cell k by `rule` (u: the cell's values).

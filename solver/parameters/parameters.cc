@@ -157,16 +157,19 @@ namespace tpde
         prm.leave_subsection();
     }
 
+    /// `skip_undefined`: entries this build does not declare are ignored
+    /// (parameters stored by an older build), not an error.
     void parse_into_handler(ParameterHandler               &prm,
                             const std::string              &text,
                             const std::string              &name,
-                            const std::vector<std::string> &overrides)
+                            const std::vector<std::string> &overrides,
+                            bool                            skip_undefined = false)
     {
       declare_parameters(prm);
       std::istringstream in(text);
       try
         {
-          prm.parse_input(in, name, "", false);
+          prm.parse_input(in, name, "", skip_undefined);
         }
       catch (const dealii::ExceptionBase &e)
         {
@@ -543,7 +546,7 @@ namespace tpde
   GridEntries read_grid_entries(const std::string &as_prm, const std::string &name)
   {
     ParameterHandler prm;
-    parse_into_handler(prm, as_prm, name, {});
+    parse_into_handler(prm, as_prm, name, {}, true);
     try
       {
         GridEntries grid;

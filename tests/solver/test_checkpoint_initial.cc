@@ -2,7 +2,7 @@
 // Checkpoint/at end) on a new mesh, moved by an affine map. On the same mesh
 // (nodal interpolation) and on a uniform mesh at the finest level of an
 // adaptive run the projection is exact, so the moments are the old run's last
-// row to round-off; under a map the L2 projection has a quadrature error
+// row to round-off (and to the cut dips below 0); under a map the L2 projection has a quadrature error
 // (measured with Discretization/limiter keeps moments = false), and the
 // moments, known exactly, are restored to round-off (A m + b, A S A^T); bad
 // entries are one-line input errors.
@@ -102,17 +102,17 @@ TEST(CheckpointInitial, SameMeshGivesTheOldDensityToRoundOff)
   const auto files = std::distance(fs::directory_iterator(dir + "/first/checkpoints"), fs::directory_iterator());
   EXPECT_EQ(files, 1);
   const std::string from = "  set type = checkpoint\n  set checkpoint = first\n";
+  // Without the moments' restoration, which would hide errors of the projection.
+  const std::string raw   = "subsection Discretization\n  set limiter keeps moments = false\nend\n";
   const Table nodal = run(dir, "nodal", run_text(box_mesh(5, 16), from + "  set projection = interpolation\n",
-                                                 dir + "/nodal", 0.01));
+                                                 dir + "/nodal", 0.01, raw));
   const Moments a = row(first, first.rows() - 1), b = row(nodal, 0);
   const double  I[2][2] = {{1, 0}, {0, 1}}, zero[2] = {0, 0};
-  EXPECT_NEAR(b.mass, 1., 1e-14);
   EXPECT_LT(moved_moments_error(a, b, I, zero), 1e-14);
   // The L2 projection sees the old polynomials between their nodes, where
   // they may dip below 0 by round-off of the old limiter; those dips are cut
   // (measured 1.8e-7 in the moments on 3^2 sub-cells; a wrong cell or node
   // order gives 1e-2), and the moments, known exactly, are then restored.
-  const std::string raw = "subsection Discretization\n  set limiter keeps moments = false\nend\n";
   const Table l2_raw = run(dir, "l2_raw", run_text(box_mesh(5, 16), from, dir + "/l2_raw", 0.01, raw));
   EXPECT_LT(moved_moments_error(a, row(l2_raw, 0), I, zero), 1e-6);
   const Table l2 = run(dir, "l2", run_text(box_mesh(5, 16), from, dir + "/l2", 0.01));
@@ -127,14 +127,17 @@ TEST(CheckpointInitial, AdaptiveMeshOntoItsFinestLevelIsExact)
   const std::string adaptive = "subsection Mesh refinement\n  set adaptive = true\n  set interval = 2\n  set "
                                "maximum level = 2\n  set minimum level = 0\nend\n";
   const Table first = run(dir, "first", run_text(box_mesh(5, 8), gaussian, dir + "/first", 0.2, adaptive));
+  const std::string raw = "subsection Discretization\n  set limiter keeps moments = false\nend\n";
   const Table next  = run(dir, "next",
                           run_text(box_mesh(5, 32), "  set type = checkpoint\n  set checkpoint = first\n",
-                                   dir + "/next", 0.01));
+                                   dir + "/next", 0.01, raw));
   EXPECT_GT(first.columns.at("cells").back(), 64.); // refined somewhere
   EXPECT_LT(first.columns.at("cells").back(), 1024.); // but not everywhere
   const Moments a = row(first, first.rows() - 1), b = row(next, 0);
   const double  I[2][2] = {{1, 0}, {0, 1}}, zero[2] = {0, 0};
-  EXPECT_LT(moved_moments_error(a, b, I, zero), 1e-13);
+  // Exact but for the old polynomials' dips below 0, which are cut (measured
+  // 8.8e-12; a wrong cell search gives 1e-2).
+  EXPECT_LT(moved_moments_error(a, b, I, zero), 1e-10);
 }
 
 TEST(CheckpointInitial, AffineMapMovesTheMoments)
@@ -152,7 +155,6 @@ TEST(CheckpointInitial, AffineMapMovesTheMoments)
   // identity map gives 1e-1).
   const std::string raw = "subsection Discretization\n  set limiter keeps moments = false\nend\n";
   const Table fine_raw = run(dir, "fine_raw", run_text(box_mesh(8, 128), moved, dir + "/fine_raw", 0.001, raw));
-  EXPECT_NEAR(row(fine_raw, 0).mass, 1., 1e-13);
   EXPECT_LT(moved_moments_error(a, row(fine_raw, 0), A, s), 2e-5);
   const double I[2][2] = {{1, 0}, {0, 1}}, zero[2] = {0, 0};
   EXPECT_GT(moved_moments_error(a, row(fine_raw, 0), I, zero), 0.1);
