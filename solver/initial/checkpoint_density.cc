@@ -117,13 +117,29 @@ namespace tpde
         const long k = locate(x);
         if (k < 0)
           return 0.;
-        dealii::Point<dim> unit;
+        // Tensor-product Lagrange basis: the 1D factors once per direction.
+        double lagrange[dim][max_nodes_1d];
         for (unsigned int c = 0; c < dim; ++c)
-          unit[c] = std::clamp((x[c] - lower_of(k)[c]) / extent_of(k)[c], 0., 1.);
+          {
+            const double xi = std::clamp((x[c] - lower_of(k)[c]) / extent_of(k)[c], 0., 1.);
+            for (unsigned int j = 0; j < nodes_1d.size(); ++j)
+              {
+                double l = 1;
+                for (unsigned int m = 0; m < nodes_1d.size(); ++m)
+                  if (m != j)
+                    l *= (xi - nodes_1d[m]) / (nodes_1d[j] - nodes_1d[m]);
+                lagrange[c][j] = l;
+              }
+          }
         const double *u   = &values[k * n_nodes];
         double        sum = 0;
         for (unsigned int i = 0; i < n_nodes; ++i)
-          sum += u[i] * fe->shape_value(i, unit);
+          {
+            double phi = u[i];
+            for (unsigned int c = 0; c < dim; ++c)
+              phi *= lagrange[c][node_index_1d[i * dim + c]];
+            sum += phi;
+          }
         // The limiter keeps the old density >= 0 at its check points; between
         // them the polynomial may dip below 0 by round-off: cut.
         return std::max(sum, 0.) * inverse_determinant;
@@ -193,9 +209,22 @@ namespace tpde
       {
         n_cells = space.n_owned_cells();
         n_nodes = space.n_nodes();
-        fe      = space.fe.clone();
         values.assign(restored.begin(), restored.end());
-        const auto &support = fe->get_unit_support_points();
+        // The element is a tensor product of 1D Lagrange polynomials on its
+        // support points' coordinates: node i's index per direction.
+        const auto &support = space.fe.get_unit_support_points();
+        for (unsigned int i = 0; i < n_nodes; ++i)
+          if (std::none_of(nodes_1d.begin(), nodes_1d.end(), [&](double t) { return std::abs(t - support[i][0]) < 1e-12; }))
+            nodes_1d.push_back(support[i][0]);
+        AssertThrow(nodes_1d.size() <= max_nodes_1d &&
+                      dealii::Utilities::pow(nodes_1d.size(), dim) == n_nodes,
+                    dealii::ExcMessage("unexpected element"));
+        for (unsigned int i = 0; i < n_nodes; ++i)
+          for (unsigned int c = 0; c < dim; ++c)
+            node_index_1d.push_back(static_cast<unsigned int>(
+              std::find_if(nodes_1d.begin(), nodes_1d.end(),
+                           [&](double t) { return std::abs(t - support[i][c]) < 1e-12; }) -
+              nodes_1d.begin()));
         for (std::size_t k = 0; k < n_cells; ++k)
           {
             const auto box    = space.cell_box(k);
@@ -342,7 +371,9 @@ namespace tpde
 
       std::size_t                                 n_cells = 0;
       unsigned int                                n_nodes = 0;
-      std::unique_ptr<dealii::FiniteElement<dim>> fe;
+      static constexpr unsigned int               max_nodes_1d = 8; // degree <= 4 (Discretization/degree)
+      std::vector<double>                         nodes_1d;      // the element's 1D support points
+      std::vector<unsigned int>                   node_index_1d; // node i: its 1D index per direction
       std::vector<double> lowers, extents, node_points, node_weights, values; // per cell (and node)
       Matrix                   map, inverse_map;
       std::vector<double>      shift;
