@@ -36,7 +36,7 @@ import paper_authors as pa
 # is taken); max_chain_work: the budget of a chain, summed over its segments.
 GRID = dict(settings=(('l2', 'identity'), ('l2', 'random')), box_sd=5.0, h_plane=1.67, h_normal=0.5,
             sd_per_h=0.8, mean_efolds=11.5, max_work=6e5, end_cap=2.0, end_floor=0.5, examples=1,
-            chain_segments=(1, 2, 4, 8, 16), max_chain_work=1e6)
+            chain_segments=(1, 2, 4, 8, 16), max_chain_work=2e6)
 CFL_STEPS = 5.7  # time steps per unit of (speed x time / smallest cell), measured on 11 runs (4.2-6.9)
 
 
