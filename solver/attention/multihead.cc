@@ -121,9 +121,15 @@ namespace tpde::attention
     /// multihead: `heads` heads from the '|'-separated per-head entries head Q,
     /// head K, head C (matrices; empty: the d x d identity) and head beta; a
     /// single item stands for every head. Shapes are checked by the variant.
+    constexpr std::size_t max_heads = 4096;
+
     std::vector<Parameters::Head> read_heads(const EntryReader &r, unsigned int dim)
     {
       const std::size_t n     = r.integer("heads");
+      // One Head (three matrices) each: a count beyond any model is a typo,
+      // not an allocation to attempt (fuzzing found 2e9 -> std::bad_alloc).
+      if (n > max_heads)
+        r.fail("heads", "expected at most " + std::to_string(max_heads) + " heads, got " + std::to_string(n));
       const auto        items = [&](const std::string &entry) {
         auto list = r.items(entry, '|');
         if (list.size() <= 1)
