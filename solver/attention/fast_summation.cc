@@ -38,6 +38,11 @@ namespace tpde::attention::fast
                                                              static_cast<double>(root.sources.size());
       root.allowance = node_allowance - scale_work;
       profile.stop(phase_setup, since);
+      if (Statistics by_butterfly; try_butterfly(root, by_butterfly))
+        {
+          by_butterfly.node_work += scale_work;
+          return by_butterfly;
+        }
       last_degree = n_active == 1 ? max_degree : 32;
       Statistics statistics = process(root, 0);
       statistics.abandoned  = abandoned;
@@ -46,12 +51,13 @@ namespace tpde::attention::fast
       if (profile.enabled)
         std::fprintf(stderr,
                      "  boxes: %zu interpolated, %zu direct (%zu targets), %zu split; %zu node "
-                     "evaluations; %.3g exact interactions; degrees %u..%u\n",
+                     "evaluations (%zu factorised); %.3g exact interactions; degrees %u..%u\n",
                      statistics.boxes_interpolated,
                      statistics.boxes_direct,
                      statistics.direct_targets,
                      statistics.boxes_split,
                      statistics.node_evaluations,
+                     statistics.grid_node_evaluations,
                      statistics.interactions,
                      8u,
                      last_degree);
@@ -296,11 +302,12 @@ namespace tpde::attention::fast
       scale_sample = sample_targets(scale_sample_size);
       if (!charge(scale_sample.size(), sources.size()))
         return false;
-      std::vector<double> points, sample_values(scale_sample.size() * n_outputs);
+      std::vector<double> points;
+      scale_values.resize(scale_sample.size() * n_outputs);
       for (const std::size_t t : scale_sample)
         points.insert(points.end(), targets + t * dim, targets + (t + 1) * dim);
-      sum.evaluate(scale_sample.size(), points.data(), &sources, sample_values.data());
-      log_half_budget = std::log(0.5 * tolerance) + largest_log_velocity(scale_sample.size(), sample_values.data());
+      sum.evaluate(scale_sample.size(), points.data(), &sources, scale_values.data());
+      log_half_budget = std::log(0.5 * tolerance) + largest_log_velocity(scale_sample.size(), scale_values.data());
       return true;
     }
 

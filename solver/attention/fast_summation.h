@@ -147,6 +147,7 @@ namespace tpde::attention::fast
     double      interactions       = 0; // points x sources summed exactly (after pruning)
     double      node_work          = 0; // points x sources of nodes, check points and the scale sample
     bool        abandoned          = false; // max_interactions reached: values incomplete
+    double      butterfly_work     = 0.; // multiply-adds of the butterfly summation, if it was used (butterfly_summation.h)
   };
 
   /// Values of the sum (as ExponentialSum::evaluate) at n_targets score

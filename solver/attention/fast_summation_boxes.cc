@@ -422,6 +422,12 @@ Statistics Interpolator::process(const Box &box, unsigned int depth)
 
       since             = profile.start();
       Estimate estimate = estimate_error(levels);
+      if (std::getenv("TPDE_FAST_BOXES"))
+        std::fprintf(stderr, "box depth %u targets %zu sources %zu %s degrees %u %u %u error/budget %.3g tails %.3g %.3g %.3g width %.3g %.3g %.3g\n",
+                     depth, box.targets.size(), box.sources.size(), gridded ? "grid" : "exact",
+                     levels.degrees[0], levels.degrees[1], levels.degrees[2], estimate.error / estimate.budget,
+                     levels.tail[0]/estimate.budget, levels.tail[1]/estimate.budget, levels.tail[2]/estimate.budget,
+                     box.upper[0]-box.lower[0], box.upper[1]-box.lower[1], box.upper[2]-box.lower[2]);
       if (estimate.error <= estimate.budget)
         trim_coefficients(estimate);
       profile.stop(phase_coefficients, since);

@@ -287,6 +287,16 @@ namespace tpde::attention::fast::detail
     /// evenly spaced ones and the extreme ones along every rotated axis.
     bool find_scale(const Indices &sources);
     Indices scale_sample; // the targets find_scale evaluated
+    std::vector<double> scale_values; // and their exact values (n_outputs each)
+
+    /// The butterfly summation (butterfly_summation.h) instead of the box
+    /// recursion, where its predicted cost is well below the direct sum's
+    /// and its values at the scale sample pass the error budget
+    /// (fast_summation_butterfly.cc); false: nothing was decided.
+    bool try_butterfly(const Box &root, Statistics &statistics);
+    /// The largest error at the scale sample against the budget's measure
+    /// (1: exactly the budget), of values at all targets.
+    double sample_error_over_budget(const std::vector<double> &all_values) const;
     /// Evenly spaced targets (about n_even) and the extreme ones along every rotated axis.
     Indices sample_targets(std::size_t n_even) const;
     /// log max over the points of max_i |q_i| e^L (values as ExponentialSum::evaluate).

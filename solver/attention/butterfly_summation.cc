@@ -1,0 +1,806 @@
+// The butterfly summation described in butterfly_summation.h.
+#include "attention/butterfly_summation.h"
+#include "attention/fast_summation_internal.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <limits>
+#include <vector>
+
+namespace tpde::attention::fast
+{
+  namespace
+  {
+    using namespace butterfly_detail;
+    // Bits per direction of a box key (at most 2^20 boxes per direction).
+    constexpr unsigned int key_bits = 21, max_levels = 20;
+    // Box-pair sizes tried: h_m g_m <= kappa. Small kappa: many pairs of
+    // few points; large: few pairs of many points, and a relative
+    // accuracy that costs e^{kappa} more.
+    constexpr double kappa_choices[] = {0.5, 1., 1.5, 2., 3., 4., 6., 8.};
+    // Largest data of one stage (doubles): two stages are held at once.
+    constexpr double max_stage_doubles = 1.25e7;
+    // How much more accurate the butterfly comes out than points_for's
+    // bound per interpolation, divided by the number of stages, promises.
+    // (per direction: measured about 10 in 1D, 10^3 in 3D).
+    const double accuracy_margin = std::getenv("BF_MARGIN") ? std::atof(std::getenv("BF_MARGIN")) : 10.;
+
+    using Key = std::uint64_t;
+
+    Key key_of(const unsigned int index[max_dim])
+    {
+      return Key(index[0]) | Key(index[1]) << key_bits | Key(index[2]) << (2 * key_bits);
+    }
+
+    void index_of(Key key, unsigned int index[max_dim])
+    {
+      const Key mask = (Key(1) << key_bits) - 1;
+      for (unsigned int m = 0; m < max_dim; ++m)
+        index[m] = static_cast<unsigned int>((key >> (m * key_bits)) & mask);
+    }
+
+    /// The key of the box at `levels` below the leaf in each direction.
+    Key coarsen(Key leaf, const unsigned int levels[max_dim])
+    {
+      unsigned int index[max_dim];
+      index_of(leaf, index);
+      for (unsigned int m = 0; m < max_dim; ++m)
+        index[m] >>= levels[m];
+      return key_of(index);
+    }
+
+    /// Modified Bessel function I_n(x) from its series (x small to moderate).
+    double bessel_i(unsigned int n, double x)
+    {
+      double term = 1.;
+      for (unsigned int k = 1; k <= n; ++k)
+        term *= 0.5 * x / k;
+      double total = term;
+      for (unsigned int j = 1; j < 200 && term > 1e-18 * total; ++j)
+        {
+          term *= 0.25 * x * x / (j * (j + n));
+          total += term;
+        }
+      return total;
+    }
+
+    /// Chebyshev points for e^{kappa t} on [-1, 1] to a relative accuracy.
+    unsigned int points_for(double kappa, double accuracy)
+    {
+      if (!(kappa > 0.))
+        return 1;
+      for (unsigned int n = 1; n < max_points; ++n)
+        if (4. * bessel_i(n, kappa) * std::exp(kappa) <= accuracy)
+          return n;
+      return max_points;
+    }
+
+    /// Chebyshev points of the first kind on [-1, 1] (interior, so that a
+    /// child's points never coincide with its parent's).
+    std::vector<double> chebyshev_points(unsigned int n)
+    {
+      std::vector<double> x(n);
+      for (unsigned int k = 0; k < n; ++k)
+        x[k] = n == 1 ? 0. : std::cos(M_PI * (2. * k + 1.) / (2. * n));
+      return x;
+    }
+
+    /// The Lagrange basis of the n first-kind Chebyshev points at xi
+    /// (barycentric form).
+    void lagrange_values(unsigned int n, const double *points, double xi, double *values)
+    {
+      if (n == 1)
+        {
+          values[0] = 1.;
+          return;
+        }
+      double total = 0.;
+      for (unsigned int k = 0; k < n; ++k)
+        {
+          const double difference = xi - points[k];
+          if (difference == 0.)
+            {
+              std::fill(values, values + n, 0.);
+              values[k] = 1.;
+              return;
+            }
+          const double weight = ((k % 2) ? -1. : 1.) * std::sin(M_PI * (2. * k + 1.) / (2. * n));
+          values[k]           = weight / difference;
+          total += values[k];
+        }
+      for (unsigned int k = 0; k < n; ++k)
+        values[k] /= total;
+    }
+
+    struct Geometry
+    {
+      unsigned int dim = 0;
+      double       target_low[max_dim] = {}, target_half[max_dim] = {};
+      double       source_low[max_dim] = {}, source_half[max_dim] = {};
+    };
+
+    struct Plan
+    {
+      double                    kappa             = 0.;
+      unsigned int              levels[max_dim]   = {};
+      unsigned int              points[max_dim]   = {1, 1, 1};
+      std::vector<unsigned int> order;              // direction halved per stage
+      std::vector<Key>          target_leaves;      // per target
+      std::vector<Key>          source_leaves;      // per source
+      std::vector<Key>          unique_targets;     // sorted distinct target leaves
+      std::vector<Key>          unique_sources;     // sorted distinct source leaves
+      double                    cost  = 0.;
+      std::size_t               pairs = 0;
+      double                    largest_stage = 0.; // doubles
+    };
+
+    std::size_t block_size(const Plan &plan, unsigned int n_outputs)
+    {
+      return static_cast<std::size_t>(plan.points[0]) * plan.points[1] * plan.points[2] * n_outputs;
+    }
+
+    Geometry find_geometry(const ExponentialSum &sum, std::size_t n_targets, const double *targets)
+    {
+      Geometry geometry;
+      geometry.dim = sum.dim;
+      for (unsigned int m = 0; m < sum.dim; ++m)
+        {
+          double low = std::numeric_limits<double>::infinity(), high = -low;
+          for (std::size_t t = 0; t < n_targets; ++t)
+            {
+              low  = std::min(low, targets[t * sum.dim + m]);
+              high = std::max(high, targets[t * sum.dim + m]);
+            }
+          geometry.target_low[m]  = low;
+          geometry.target_half[m] = 0.5 * (high - low);
+          low = std::numeric_limits<double>::infinity(), high = -low;
+          for (std::size_t j = 0; j < sum.n_sources; ++j)
+            {
+              low  = std::min(low, sum.coordinate[j * sum.dim + m]);
+              high = std::max(high, sum.coordinate[j * sum.dim + m]);
+            }
+          geometry.source_low[m]  = low;
+          geometry.source_half[m] = 0.5 * (high - low);
+        }
+      return geometry;
+    }
+
+    /// Leaf keys of points in a box of `levels` halvings per direction.
+    std::vector<Key> leaf_keys(std::size_t        n_points,
+                               const double      *points,
+                               unsigned int       dim,
+                               const double      *low,
+                               const double      *half,
+                               const unsigned int levels[max_dim])
+    {
+      std::vector<Key> keys(n_points);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_points, 4096),
+                        [&](const tbb::blocked_range<std::size_t> &range) {
+                          for (std::size_t p = range.begin(); p != range.end(); ++p)
+                            {
+                              unsigned int index[max_dim] = {};
+                              for (unsigned int m = 0; m < dim; ++m)
+                                {
+                                  const unsigned int boxes = 1u << levels[m];
+                                  const double       width = 2. * half[m] / boxes;
+                                  const double       i = width > 0. ? (points[p * dim + m] - low[m]) / width : 0.;
+                                  index[m] = static_cast<unsigned int>(
+                                    std::clamp(i, 0., static_cast<double>(boxes - 1)));
+                                }
+                              keys[p] = key_of(index);
+                            }
+                        });
+      return keys;
+    }
+
+    std::vector<Key> distinct(std::vector<Key> keys)
+    {
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      return keys;
+    }
+
+    std::vector<Key> coarsened(const std::vector<Key> &leaves, const unsigned int levels[max_dim])
+    {
+      std::vector<Key> keys(leaves.size());
+      for (std::size_t i = 0; i < leaves.size(); ++i)
+        keys[i] = coarsen(leaves[i], levels);
+      return distinct(std::move(keys));
+    }
+
+    /// Splits already made in each direction before stage `stage`.
+    void splits_before(const Plan &plan, unsigned int stage, unsigned int tau[max_dim])
+    {
+      std::fill(tau, tau + max_dim, 0u);
+      for (unsigned int s = 0; s < stage; ++s)
+        ++tau[plan.order[s]];
+    }
+
+    /// The boxes holding targets and sources at stage `stage`.
+    void stage_boxes(const Plan &plan, unsigned int stage, std::vector<Key> &targets, std::vector<Key> &sources)
+    {
+      unsigned int tau[max_dim], target_up[max_dim];
+      splits_before(plan, stage, tau);
+      for (unsigned int m = 0; m < max_dim; ++m)
+        target_up[m] = plan.levels[m] - tau[m];
+      targets = coarsened(plan.unique_targets, target_up);
+      sources = coarsened(plan.unique_sources, tau);
+    }
+
+    /// The boxes holding targets and sources at the finest levels tried.
+    struct Occupancy
+    {
+      unsigned int     levels[max_dim] = {};
+      std::vector<Key> targets, sources;
+    };
+
+    /// Halvings per direction for h_m g_m <= kappa.
+    void levels_for(const Geometry &geometry, double kappa, unsigned int levels[max_dim])
+    {
+      for (unsigned int m = 0; m < max_dim; ++m)
+        {
+          levels[m] = 0;
+          const double product = m < geometry.dim ? geometry.target_half[m] * geometry.source_half[m] : 0.;
+          while (product * std::ldexp(1., -static_cast<int>(levels[m])) > kappa && levels[m] < max_levels)
+            ++levels[m];
+        }
+    }
+
+    /// The plan for one kappa: levels, points, order, pair counts, cost.
+    Plan make_plan(std::size_t      n_targets,
+                   std::size_t      n_sources,
+                   const Geometry  &geometry,
+                   const Occupancy &occupancy,
+                   double           kappa,
+                   double           relative_accuracy)
+    {
+      Plan plan;
+      plan.kappa = kappa;
+      levels_for(geometry, kappa, plan.levels);
+      const unsigned int n_stages = plan.levels[0] + plan.levels[1] + plan.levels[2];
+      // Per interpolation: the stages' re-interpolations may add up (the
+      // bound behind points_for is pessimistic by about this margin,
+      // measured in test_butterfly_summation.cc).
+      const double accuracy = relative_accuracy * std::pow(accuracy_margin, geometry.dim) / (n_stages + 1.);
+      for (unsigned int m = 0; m < geometry.dim; ++m)
+        plan.points[m] = points_for(geometry.target_half[m] * geometry.source_half[m] *
+                                      std::ldexp(1., -static_cast<int>(plan.levels[m])),
+                                    accuracy);
+      // Whole lane vectors along direction 0, the contiguous one.
+      if (plan.points[0] > 1)
+        plan.points[0] = (plan.points[0] + lanes - 1) / lanes * lanes;
+      unsigned int left[max_dim];
+      std::copy(plan.levels, plan.levels + max_dim, left);
+      for (unsigned int s = 0; s < n_stages; ++s)
+        {
+          const unsigned int m = static_cast<unsigned int>(std::max_element(left, left + max_dim) - left);
+          plan.order.push_back(m);
+          --left[m];
+        }
+      unsigned int up[max_dim];
+      for (unsigned int m = 0; m < max_dim; ++m)
+        up[m] = occupancy.levels[m] - plan.levels[m];
+      plan.unique_targets = coarsened(occupancy.targets, up);
+      plan.unique_sources = coarsened(occupancy.sources, up);
+
+      const unsigned int n_outputs = geometry.dim + 1;
+      const double       block     = static_cast<double>(block_size(plan, n_outputs));
+      plan.cost = (static_cast<double>(n_targets) + static_cast<double>(n_sources)) * block;
+      for (unsigned int stage = 0; stage <= n_stages; ++stage)
+        {
+          std::vector<Key> target_boxes, source_boxes;
+          stage_boxes(plan, stage, target_boxes, source_boxes);
+          const double pairs = static_cast<double>(target_boxes.size()) * static_cast<double>(source_boxes.size());
+          plan.pairs += static_cast<std::size_t>(pairs);
+          plan.largest_stage = std::max(plan.largest_stage, pairs * block);
+          if (stage > 0)
+            plan.cost += pairs * 2. * plan.points[plan.order[stage - 1]] * block;
+        }
+      return plan;
+    }
+
+    /// The cheapest plan over kappa_choices whose stages fit in memory,
+    /// with the leaves of every target and source (infinite cost: none).
+    Plan best_plan(const ExponentialSum &sum,
+                   std::size_t           n_targets,
+                   const double         *targets,
+                   const Geometry       &geometry,
+                   double                relative_accuracy)
+    {
+      Occupancy occupancy;
+      levels_for(geometry, kappa_choices[0], occupancy.levels);
+      occupancy.targets = distinct(
+        leaf_keys(n_targets, targets, geometry.dim, geometry.target_low, geometry.target_half, occupancy.levels));
+      occupancy.sources = distinct(leaf_keys(
+        sum.n_sources, sum.coordinate, geometry.dim, geometry.source_low, geometry.source_half, occupancy.levels));
+      Plan best;
+      best.cost = std::numeric_limits<double>::infinity();
+      unsigned int last_levels[max_dim] = {~0u, ~0u, ~0u};
+      for (const double kappa : kappa_choices)
+        {
+          unsigned int levels[max_dim];
+          levels_for(geometry, kappa, levels);
+          if (std::equal(levels, levels + max_dim, last_levels))
+            continue; // the same plan as the smaller kappa's
+          std::copy(levels, levels + max_dim, last_levels);
+          const auto t0 = std::chrono::steady_clock::now();
+          Plan plan = make_plan(n_targets, sum.n_sources, geometry, occupancy, kappa, relative_accuracy);
+          if (std::getenv("BF_PLANS"))
+            std::fprintf(stderr, "  kappa %g: cost %.3g, pairs %zu, %zu target leaves %zu source leaves, %.4f s\n", kappa, plan.cost, plan.pairs, plan.unique_targets.size(), plan.unique_sources.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+          if (plan.largest_stage <= max_stage_doubles && plan.cost < best.cost)
+            best = std::move(plan);
+        }
+      if (std::isfinite(best.cost))
+        {
+          best.target_leaves =
+            leaf_keys(n_targets, targets, geometry.dim, geometry.target_low, geometry.target_half, best.levels);
+          best.source_leaves = leaf_keys(
+            sum.n_sources, sum.coordinate, geometry.dim, geometry.source_low, geometry.source_half, best.levels);
+        }
+      return best;
+    }
+
+    /// Storage for the stages' data, kept by the calling thread from one
+    /// summation to the next (a run sums at every stage of every step):
+    /// fresh pages of tens of megabytes cost more in page faults than the
+    /// stages' arithmetic. Huge pages where the kernel grants them.
+    class LargeBuffer
+    {
+    public:
+      LargeBuffer() = default;
+      LargeBuffer(const LargeBuffer &) = delete;
+      LargeBuffer &operator=(const LargeBuffer &) = delete;
+      ~LargeBuffer() { std::free(storage); }
+
+      double *get(std::size_t n)
+      {
+        if (n > capacity)
+          {
+            constexpr std::size_t huge  = std::size_t(2) << 20;
+            const std::size_t     bytes = (n * sizeof(double) + huge - 1) / huge * huge;
+            std::free(storage);
+            storage  = static_cast<double *>(std::aligned_alloc(huge, bytes));
+            capacity = 0;
+            if (storage == nullptr)
+              throw std::bad_alloc();
+            madvise(storage, bytes, MADV_HUGEPAGE);
+            capacity = bytes / sizeof(double);
+          }
+        return storage;
+      }
+
+    private:
+      double     *storage  = nullptr;
+      std::size_t capacity = 0;
+    };
+
+    thread_local LargeBuffer stage_buffers[2];
+
+    /// The data of one stage: per pair (target box, source box) the values
+    /// of F^{AB} at A's nodes (layout [output][n_2][n_1][n_0]) and its log scale.
+    struct Stage
+    {
+      unsigned int        tau[max_dim] = {};
+      std::vector<Key>    targets, sources;
+      double             *data = nullptr; // in a LargeBuffer
+      std::vector<double> log_scale;
+    };
+
+    /// Runs the plan; false if an interpolated denominator is not positive.
+    class Butterfly
+    {
+    public:
+      Butterfly(const ExponentialSum &sum, const Plan &plan, const Geometry &geometry)
+        : sum(sum)
+        , plan(plan)
+        , geometry(geometry)
+        , dim(sum.dim)
+        , n_outputs(sum.dim + 1)
+        , block(block_size(plan, sum.dim + 1))
+      {
+        for (unsigned int m = 0; m < max_dim; ++m)
+          {
+            points[m] = chebyshev_points(plan.points[m]);
+            for (unsigned int k = 0; k < plan.points[m]; ++k)
+              barycentric[m].push_back(((k % 2) ? -1. : 1.) * std::sin(M_PI * (2. * k + 1.) / (2. * plan.points[m])));
+            // Parent-to-child interpolation: the child's points in the
+            // parent's reference coordinates, on either half.
+            for (unsigned int side = 0; side < 2; ++side)
+              {
+                const unsigned int n = plan.points[m];
+                to_child[m][side].resize(n * n);
+                for (unsigned int k = 0; k < n; ++k)
+                  lagrange_values(n,
+                                  points[m].data(),
+                                  0.5 * points[m][k] + (side == 0 ? -0.5 : 0.5),
+                                  &to_child[m][side][k * n]);
+              }
+          }
+        for (unsigned int m = 0; m < dim; ++m)
+          middle[m] = geometry.source_low[m] + geometry.source_half[m];
+      }
+
+      Stage first_stage() const;
+      /// The stage after `old`, halving the target boxes across `direction`,
+      /// into `stage` (whose storage is reused).
+      void next_stage(const Stage &old, unsigned int direction, Stage &stage) const;
+      /// F^{AB} of source box B (centre s, log scale `largest`) at the root's nodes, into out.
+      void sum_box_sources(const std::size_t *sources,
+                           std::size_t        n_sources,
+                           const double      *s,
+                           double             largest,
+                           const double      *root_centre,
+                           const double      *root_half,
+                           double            *out) const;
+      bool  evaluate_targets(const Stage &stage, std::size_t n_targets, const double *targets, double *values) const;
+
+    private:
+      const ExponentialSum &sum;
+      const Plan           &plan;
+      const Geometry       &geometry;
+      const unsigned int    dim, n_outputs;
+      const std::size_t     block;
+      std::vector<double>   points[max_dim], barycentric[max_dim];
+      std::vector<double>   to_child[max_dim][2];
+      double                middle[max_dim] = {}; // y0
+
+      /// Centre and half-width of a target box in direction m.
+      void target_box(const unsigned int tau[max_dim], Key key, double centre[max_dim], double half[max_dim]) const
+      {
+        unsigned int index[max_dim];
+        index_of(key, index);
+        for (unsigned int m = 0; m < max_dim; ++m)
+          {
+            half[m]   = m < dim ? std::ldexp(geometry.target_half[m], -static_cast<int>(tau[m])) : 0.;
+            centre[m] = m < dim ? geometry.target_low[m] + (2. * index[m] + 1.) * half[m] : 0.;
+          }
+      }
+
+      /// Centre and half-width of a source box.
+      void source_box(const unsigned int tau[max_dim], Key key, double centre[max_dim], double half[max_dim]) const
+      {
+        unsigned int index[max_dim];
+        index_of(key, index);
+        for (unsigned int m = 0; m < max_dim; ++m)
+          {
+            half[m] = m < dim ? std::ldexp(geometry.source_half[m], -static_cast<int>(plan.levels[m] - tau[m])) : 0.;
+            centre[m] = m < dim ? geometry.source_low[m] + (2. * index[m] + 1.) * half[m] : 0.;
+          }
+      }
+    };
+
+    Stage Butterfly::first_stage() const
+    {
+      Stage stage;
+      stage.targets = {Key(0)};
+      stage.sources = plan.unique_sources;
+      stage.data = stage_buffers[0].get(stage.sources.size() * block);
+      std::fill(stage.data, stage.data + stage.sources.size() * block, 0.);
+      stage.log_scale.assign(stage.sources.size(), -std::numeric_limits<double>::infinity());
+      // Sources sorted by leaf.
+      std::vector<std::size_t> order(sum.n_sources);
+      for (std::size_t j = 0; j < order.size(); ++j)
+        order[j] = j;
+      std::sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
+        return plan.source_leaves[i] < plan.source_leaves[j];
+      });
+      std::vector<std::size_t> first(stage.sources.size() + 1, sum.n_sources);
+      for (std::size_t b = 0, j = 0; b < stage.sources.size(); ++b)
+        {
+          while (plan.source_leaves[order[j]] != stage.sources[b])
+            ++j;
+          first[b] = j;
+        }
+      double root_centre[max_dim], root_half[max_dim];
+      target_box(stage.tau, Key(0), root_centre, root_half);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, stage.sources.size(), 1), [&](const auto &range) {
+        for (std::size_t b = range.begin(); b != range.end(); ++b)
+          {
+            double s[max_dim], g[max_dim];
+            source_box(stage.tau, stage.sources[b], s, g);
+            double largest = -std::numeric_limits<double>::infinity();
+            for (std::size_t k = first[b]; k < first[b + 1]; ++k)
+              {
+                const std::size_t j     = order[k];
+                double            score = sum.log_weight[j];
+                for (unsigned int m = 0; m < dim; ++m)
+                  score += root_centre[m] * (sum.coordinate[j * dim + m] - s[m]);
+                largest = std::max(largest, score);
+              }
+            stage.log_scale[b] = largest;
+            sum_box_sources(&order[first[b]], first[b + 1] - first[b], s, largest, root_centre, root_half, &stage.data[b * block]);
+          }
+      });
+      return stage;
+    }
+
+    void Butterfly::sum_box_sources(const std::size_t *sources,
+                                    std::size_t        n_sources,
+                                    const double      *s,
+                                    double             largest,
+                                    const double      *root_centre,
+                                    const double      *root_half,
+                                    double            *out) const
+    {
+      // out[row][i0] += sum_j P[row][j] F[j][i0] per chunk of sources, rows
+      // (o, i2, i1) with P = w_j (1, y_j - y0)_o e_{2,i2}(y_j) e_{1,i1}(y_j),
+      // F[j][i0] = e_{0,i0}(y_j): a small matrix product.
+      constexpr std::size_t chunk = 128;
+      const unsigned int   *n     = plan.points;
+      const std::size_t     rows  = n_outputs * n[2] * n[1];
+      std::vector<double>   P(rows * chunk), F(chunk * n[0]), weight_moment(n_outputs * chunk), factor[max_dim];
+      for (unsigned int m = 1; m < max_dim; ++m)
+        factor[m].resize(n[m] * chunk);
+      for (std::size_t begin = 0; begin < n_sources; begin += chunk)
+        {
+          const std::size_t count = std::min(chunk, n_sources - begin);
+          for (std::size_t k = 0; k < count; ++k)
+            {
+              const std::size_t j      = sources[begin + k];
+              const double     *y      = &sum.coordinate[j * dim];
+              double            weight = sum.log_weight[j] - largest;
+              for (unsigned int m = 0; m < dim; ++m)
+                weight += root_centre[m] * (y[m] - s[m]);
+              weight                  = std::exp(weight);
+              weight_moment[k * n_outputs] = weight;
+              for (unsigned int m = 0; m < dim; ++m)
+                weight_moment[k * n_outputs + m + 1] = weight * (y[m] - middle[m]);
+              for (unsigned int i = 0; i < n[0]; ++i)
+                F[k * n[0] + i] = std::exp(root_half[0] * points[0][i] * (y[0] - s[0]));
+              for (unsigned int m = 1; m < max_dim; ++m)
+                for (unsigned int i = 0; i < n[m]; ++i)
+                  factor[m][i * count + k] = m < dim ? std::exp(root_half[m] * points[m][i] * (y[m] - s[m])) : 1.;
+            }
+          for (unsigned int o = 0; o < n_outputs; ++o)
+            for (unsigned int i2 = 0; i2 < n[2]; ++i2)
+              for (unsigned int i1 = 0; i1 < n[1]; ++i1)
+                {
+                  double       *row = &P[((o * n[2] + i2) * n[1] + i1) * count];
+                  const double *f2 = &factor[2][i2 * count], *f1 = &factor[1][i1 * count];
+                  for (std::size_t k = 0; k < count; ++k)
+                    row[k] = weight_moment[k * n_outputs + o] * f2[k] * f1[k];
+                }
+          gemm(rows, n[0], count, P.data(), count, F.data(), n[0], out, n[0], true);
+        }
+    }
+
+    std::size_t position(const std::vector<Key> &keys, Key key)
+    {
+      const auto it = std::lower_bound(keys.begin(), keys.end(), key);
+      return it != keys.end() && *it == key ? static_cast<std::size_t>(it - keys.begin()) : keys.size();
+    }
+
+    void Butterfly::next_stage(const Stage &old, unsigned int direction, Stage &stage) const
+    {
+      std::copy(old.tau, old.tau + max_dim, stage.tau);
+      ++stage.tau[direction];
+      unsigned int target_up[max_dim];
+      for (unsigned int m = 0; m < max_dim; ++m)
+        target_up[m] = plan.levels[m] - stage.tau[m];
+      stage.targets = coarsened(plan.unique_targets, target_up);
+      stage.sources = coarsened(plan.unique_sources, stage.tau);
+      const std::size_t n_sources = stage.sources.size();
+      // Every value is written (the first half of each source box sets it).
+      stage.data = stage_buffers[old.data == stage_buffers[0].get(0) ? 1 : 0].get(stage.targets.size() * n_sources * block);
+      stage.log_scale.assign(stage.targets.size() * n_sources, -std::numeric_limits<double>::infinity());
+
+      const unsigned int m = direction, n = plan.points[m];
+      std::size_t        inner = 1, outer = n_outputs;
+      for (unsigned int k = 0; k < max_dim; ++k)
+        if (k < m)
+          inner *= plan.points[k];
+        else if (k > m)
+          outer *= plan.points[k];
+      tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, stage.targets.size() * n_sources, 1), [&](const auto &range) {
+          std::vector<double> matrix(n * n), transposed(n * n);
+          for (std::size_t pair = range.begin(); pair != range.end(); ++pair)
+            {
+              const std::size_t a = pair / n_sources, b = pair % n_sources;
+              unsigned int      index[max_dim];
+              index_of(stage.targets[a], index);
+              const unsigned int side = index[m] & 1u;
+              index[m] >>= 1;
+              const std::size_t parent = position(old.targets, key_of(index));
+              double            c[max_dim], h[max_dim], s_old[max_dim], g_old[max_dim];
+              target_box(stage.tau, stage.targets[a], c, h);
+              // The halves of source box b across m, at the old stage.
+              index_of(stage.sources[b], index);
+              std::size_t children[2];
+              double      exponent[2];
+              double      largest = -std::numeric_limits<double>::infinity();
+              for (unsigned int half = 0; half < 2; ++half)
+                {
+                  unsigned int child[max_dim] = {index[0], index[1], index[2]};
+                  child[m]                   = 2 * index[m] + half;
+                  children[half]             = position(old.sources, key_of(child));
+                  exponent[half]             = -std::numeric_limits<double>::infinity();
+                  if (children[half] == old.sources.size())
+                    continue;
+                  source_box(old.tau, key_of(child), s_old, g_old);
+                  // e^{<a, s' - s>}: s' - s = -+ g' along m; its value at A's centre.
+                  const double sign = half == 0 ? -1. : 1.;
+                  exponent[half]    = old.log_scale[parent * old.sources.size() + children[half]] + sign * c[m] * g_old[m];
+                  largest           = std::max(largest, exponent[half]);
+                }
+              stage.log_scale[pair] = largest;
+              double *out           = &stage.data[pair * block];
+              bool    add           = false;
+              for (unsigned int half = 0; half < 2; ++half)
+                {
+                  if (!(exponent[half] > -std::numeric_limits<double>::infinity()))
+                    continue;
+                  const double sign  = half == 0 ? -1. : 1.;
+                  const double scale = std::exp(exponent[half] - largest);
+                  for (unsigned int k = 0; k < n; ++k)
+                    {
+                      const double factor = scale * std::exp(sign * h[m] * points[m][k] * g_old[m]);
+                      for (unsigned int i = 0; i < n; ++i)
+                        matrix[k * n + i] = factor * to_child[m][side][k * n + i];
+                    }
+                  const double *in = &old.data[(parent * old.sources.size() + children[half]) * block];
+                  if (inner == 1)
+                    {
+                      // out[o][k] = sum_i in[o][i] M[k][i]: M transposed on the right.
+                      for (unsigned int k = 0; k < n; ++k)
+                        for (unsigned int i = 0; i < n; ++i)
+                          transposed[i * n + k] = matrix[k * n + i];
+                      gemm(outer, n, n, in, n, transposed.data(), n, out, n, add);
+                    }
+                  else
+                    for (std::size_t o = 0; o < outer; ++o)
+                      gemm(n, inner, n, matrix.data(), n, in + o * n * inner, inner, out + o * n * inner, inner, add);
+                  add = true;
+                }
+            }
+        });
+    }
+
+    bool Butterfly::evaluate_targets(const Stage &stage, std::size_t n_targets, const double *targets, double *values) const
+    {
+      // Targets by leaf (a counting sort), eight of one leaf at a time (one per lane).
+      std::vector<std::size_t> leaf_of(n_targets), first(stage.targets.size() + 1, 0), order(n_targets);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_targets, 4096), [&](const auto &range) {
+        for (std::size_t t = range.begin(); t != range.end(); ++t)
+          leaf_of[t] = position(stage.targets, plan.target_leaves[t]);
+      });
+      for (std::size_t t = 0; t < n_targets; ++t)
+        ++first[leaf_of[t] + 1];
+      for (std::size_t leaf = 0; leaf < stage.targets.size(); ++leaf)
+        first[leaf + 1] += first[leaf];
+      {
+        std::vector<std::size_t> next(first.begin(), first.end() - 1);
+        for (std::size_t t = 0; t < n_targets; ++t)
+          order[next[leaf_of[t]]++] = t;
+      }
+      std::vector<std::size_t> groups; // first target (in order) of each group
+      for (std::size_t leaf = 0; leaf < stage.targets.size(); ++leaf)
+        for (std::size_t k = first[leaf]; k < first[leaf + 1]; k += lanes)
+          groups.push_back(k);
+      groups.push_back(n_targets);
+      const unsigned int n_values = dim + (sum.log_scale ? 1 : 0);
+      std::atomic<bool>  positive{true};
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups.size() - 1, 16), [&](const auto &range) {
+        double basis[max_dim][max_points * lanes], xi[max_dim][lanes], F[(max_dim + 1) * lanes];
+        for (std::size_t group = range.begin(); group != range.end(); ++group)
+          {
+            const std::size_t leaf  = leaf_of[order[groups[group]]];
+            const std::size_t begin = groups[group], count = std::min(groups[group + 1], first[leaf + 1]) - begin;
+            double            c[max_dim], h[max_dim];
+            target_box(stage.tau, stage.targets[leaf], c, h);
+            for (unsigned int m = 0; m < max_dim; ++m)
+              {
+                for (std::size_t l = 0; l < lanes; ++l)
+                  {
+                    const double *a = &targets[order[begin + std::min(l, count - 1)] * dim];
+                    xi[m][l] = m < dim && h[m] > 0. ? std::clamp((a[m] - c[m]) / h[m], -1., 1.) : 0.;
+                  }
+                lagrange_lanes(plan.points[m], points[m].data(), barycentric[m].data(), xi[m], basis[m]);
+              }
+            interpolate_lanes(plan.points, n_outputs, &stage.data[leaf * block], basis[0], basis[1], basis[2], F);
+            for (std::size_t l = 0; l < count; ++l)
+              {
+                const std::size_t t = order[begin + l];
+                const double     *a = &targets[t * dim];
+                const double      D = F[l];
+                if (!(D > 0.) || !std::isfinite(D))
+                  {
+                    positive = false;
+                    continue;
+                  }
+                double mean[max_dim];
+                for (unsigned int i = 0; i < dim; ++i)
+                  mean[i] = middle[i] + F[(i + 1) * lanes + l] / D + sum.offset[i];
+                double *out = &values[t * n_values];
+                for (unsigned int i = 0; i < dim; ++i)
+                  {
+                    double q = 0.;
+                    for (unsigned int k = 0; k < dim; ++k)
+                      q += (sum.V ? sum.V[i * dim + k] : (i == k ? 1. : 0.)) * mean[k];
+                    out[i] = q;
+                  }
+                if (sum.log_scale)
+                  {
+                    double score = 0.;
+                    for (unsigned int m = 0; m < dim; ++m)
+                      score += a[m] * middle[m];
+                    out[dim] = score + stage.log_scale[leaf] + std::log(D) + sum.log_scale_offset;
+                  }
+              }
+          }
+      });
+      return positive;
+    }
+  } // namespace
+
+  ButterflyOutcome plan_butterfly(const ExponentialSum &sum,
+                                  std::size_t           n_targets,
+                                  const double         *targets,
+                                  double                relative_accuracy)
+  {
+    const Plan plan = best_plan(sum, n_targets, targets, find_geometry(sum, n_targets, targets), relative_accuracy);
+    ButterflyOutcome outcome;
+    outcome.cost   = plan.cost;
+    outcome.pairs  = plan.pairs;
+    outcome.stages = static_cast<unsigned int>(plan.order.size());
+    outcome.kappa  = plan.kappa;
+    std::copy(plan.points, plan.points + max_dim, outcome.points);
+    return outcome;
+  }
+
+  ButterflyOutcome butterfly_sums(const ExponentialSum &sum,
+                                  std::size_t           n_targets,
+                                  const double         *targets,
+                                  double                relative_accuracy,
+                                  double                max_cost,
+                                  double               *values)
+  {
+    ButterflyOutcome outcome;
+    if (n_targets == 0 || sum.n_sources == 0 || sum.dim < 1 || sum.dim > max_dim)
+      return outcome;
+    const auto     start    = std::chrono::steady_clock::now();
+    const Geometry geometry = find_geometry(sum, n_targets, targets);
+    const Plan     plan     = best_plan(sum, n_targets, targets, geometry, relative_accuracy);
+    outcome.cost            = plan.cost;
+    outcome.pairs           = plan.pairs;
+    outcome.stages          = static_cast<unsigned int>(plan.order.size());
+    outcome.kappa           = plan.kappa;
+    std::copy(plan.points, plan.points + max_dim, outcome.points);
+    if (!(plan.cost <= max_cost))
+      return outcome;
+    const Butterfly butterfly(sum, plan, geometry);
+    const auto      t0    = std::chrono::steady_clock::now();
+    Stage           stage = butterfly.first_stage();
+    const auto      t1    = std::chrono::steady_clock::now();
+    Stage           next;
+    for (const unsigned int direction : plan.order)
+      {
+        butterfly.next_stage(stage, direction, next);
+        std::swap(stage, next);
+      }
+    const auto t2 = std::chrono::steady_clock::now();
+    outcome.done  = butterfly.evaluate_targets(stage, n_targets, targets, values);
+    const auto t3 = std::chrono::steady_clock::now();
+    if (std::getenv("TPDE_FAST_PROFILE"))
+      std::fprintf(stderr,
+                   "butterfly: kappa %g, points %u %u %u, %zu stages, %zu pairs; plan %.4f s, sources %.4f s, "
+                   "stages %.4f s, targets %.4f s\n",
+                   plan.kappa, plan.points[0], plan.points[1], plan.points[2], plan.order.size(), plan.pairs,
+                   std::chrono::duration<double>(t0 - start).count(),
+                   std::chrono::duration<double>(t1 - t0).count(),
+                   std::chrono::duration<double>(t2 - t1).count(),
+                   std::chrono::duration<double>(t3 - t2).count());
+    return outcome;
+  }
+} // namespace tpde::attention::fast

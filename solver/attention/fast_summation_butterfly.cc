@@ -1,0 +1,129 @@
+// When the fast summation hands the sums to the butterfly summation
+// (butterfly_summation.h): full-rank 3D score spaces, where the box
+// recursion's node grids need high degrees summed over every source, if
+// the butterfly's predicted cost is well below the direct sum's; its result
+// is kept only if it meets the error budget at the scale sample.
+#include "attention/butterfly_summation.h"
+#include "attention/fast_summation_internal.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace tpde::attention::fast::detail
+{
+  namespace
+  {
+    // Multiply-adds of the butterfly per (target, source) pair of the
+    // direct sum at most: the direct kernel sums about 1.4e9 pairs/s per
+    // core, the butterfly's loops run at a few 1e9 multiply-adds/s.
+    constexpr double butterfly_work_per_pair = 1.0;
+    // The accuracy asked of the butterfly the first time and, if the sample
+    // check fails, the second (relative to what the budget allows).
+    constexpr double butterfly_accuracy_tries[2] = {1., 1e-3};
+  } // namespace
+
+  double Interpolator::sample_error_over_budget(const std::vector<double> &all_values) const
+  {
+    const double budget = std::exp(log_half_budget);
+    double       worst  = 0.;
+    for (std::size_t s = 0; s < scale_sample.size(); ++s)
+      {
+        const double *exact = &scale_values[s * n_outputs];
+        const double *value = &all_values[scale_sample[s] * n_outputs];
+        double        q_error = 0., q_size = 0.;
+        for (unsigned int i = 0; i < dim; ++i)
+          {
+            q_error = std::max(q_error, std::abs(value[i] - exact[i]));
+            q_size  = std::max(q_size, std::abs(exact[i]));
+          }
+        double error = q_error;
+        if (sum.log_scale)
+          {
+            const double L_error = std::abs(value[dim] - exact[dim]);
+            error = sum.absolute_error ? q_error + L_error : std::exp(exact[dim]) * (q_error + q_size * L_error);
+          }
+        worst = std::max(worst, std::isfinite(error) ? error / budget : std::numeric_limits<double>::infinity());
+      }
+    return worst;
+  }
+
+  bool Interpolator::try_butterfly(const Box &root, Statistics &statistics)
+  {
+    if (sum.probe || collective || dim != 3 || n_active != 3 || scale_sample.empty())
+      return false;
+    // The budget as a relative accuracy of the sums D and N: an error
+    // eps D in D and eps G D in N (G: the sources' largest distance from
+    // the middle of their box) moves q by at most |V| 2 eps G, and L by eps.
+    double low[max_dim], high[max_dim];
+    std::fill(low, low + max_dim, std::numeric_limits<double>::infinity());
+    std::fill(high, high + max_dim, -std::numeric_limits<double>::infinity());
+    for (std::size_t j = 0; j < sum.n_sources; ++j)
+      for (unsigned int m = 0; m < dim; ++m)
+        {
+          low[m]  = std::min(low[m], sum.coordinate[j * dim + m]);
+          high[m] = std::max(high[m], sum.coordinate[j * dim + m]);
+        }
+    double G = 0., V_norm = 0.;
+    for (unsigned int m = 0; m < dim; ++m)
+      G += 0.25 * (high[m] - low[m]) * (high[m] - low[m]);
+    G = std::sqrt(G);
+    for (unsigned int i = 0; i < dim * dim; ++i)
+      V_norm += sum.V ? sum.V[i] * sum.V[i] : (i % (dim + 1) == 0 ? 1. : 0.);
+    V_norm = std::sqrt(V_norm);
+    double largest_L = 0., largest_q = 0.;
+    for (std::size_t s = 0; s < scale_sample.size(); ++s)
+      {
+        for (unsigned int i = 0; i < dim; ++i)
+          largest_q = std::max(largest_q, std::abs(scale_values[s * n_outputs + i]));
+        if (sum.log_scale && !sum.absolute_error)
+          largest_L = std::max(largest_L, scale_values[s * n_outputs + dim]);
+      }
+    const double accuracy = std::exp(log_half_budget - largest_L) /
+                            (2. * V_norm * G + (sum.log_scale ? std::max(1., largest_q) : 0.) + 1e-300);
+
+    const double direct_pairs = static_cast<double>(n_targets) * static_cast<double>(root.sources.size());
+    std::vector<double> butterfly_values(n_targets * n_outputs);
+    for (const double factor : butterfly_accuracy_tries)
+      {
+        const auto since = profile.start();
+        const ButterflyOutcome outcome = butterfly_sums(
+          sum, n_targets, targets, factor * accuracy, butterfly_work_per_pair * direct_pairs, butterfly_values.data());
+        profile.stop(phase_nodes, since);
+        if (!outcome.done)
+          {
+            if (profile.enabled)
+              std::fprintf(stderr,
+                           "butterfly: not used, %.3g multiply-adds predicted (%.3g per direct pair), kappa %g, "
+                           "points %u %u %u, %u stages\n",
+                           outcome.cost,
+                           outcome.cost / direct_pairs,
+                           outcome.kappa,
+                           outcome.points[0],
+                           outcome.points[1],
+                           outcome.points[2],
+                           outcome.stages);
+            return false;
+          }
+        const double error = sample_error_over_budget(butterfly_values);
+        if (profile.enabled)
+          std::fprintf(stderr,
+                       "butterfly: accuracy %.3g, %zu pairs, %.3g multiply-adds (%.3g per direct pair); sample "
+                       "error %.3g of the budget\n",
+                       factor * accuracy,
+                       outcome.pairs,
+                       outcome.cost,
+                       outcome.cost / direct_pairs,
+                       error);
+        if (error <= 1.)
+          {
+            std::copy(butterfly_values.begin(), butterfly_values.end(), values);
+            statistics.butterfly_work = outcome.cost;
+            statistics.node_work      = outcome.cost;
+            return true;
+          }
+      }
+    return false;
+  }
+} // namespace tpde::attention::fast::detail
