@@ -435,6 +435,8 @@ namespace tpde::attention
       /// small fraction of the cost) and its counts priced by plan_fast_summation.
       FastSummationPlan plan_fast(const std::vector<double> &score_vectors, const SourceArrays<dim> &sources) const
       {
+        if (const auto by_butterfly = butterfly_plan(score_vectors, sources))
+          return *by_butterfly;
         // Evenly spaced sources and the extreme ones per coordinate, so that
         // the sample spans the sources' box (the spread of the scores).
         std::vector<std::size_t> sample;
@@ -471,6 +473,34 @@ namespace tpde::attention
                        probe.abandoned ? " (gave up)" : "",
                        plan.fast_cost / plan.direct_cost,
                        plan.fast ? "fast" : "direct");
+        return plan;
+      }
+
+      /// Fast when fast::interpolate would hand these sums to the butterfly
+      /// summation (3D, full rank, predicted cheap; it needs no probe).
+      std::optional<FastSummationPlan> butterfly_plan(const std::vector<double> &score_vectors,
+                                                      const SourceArrays<dim>   &sources) const
+      {
+        if (dim != 3)
+          return std::nullopt;
+        std::vector<double>        coordinates;
+        const fast::ExponentialSum sum       = exponential_sum(sources, coordinates);
+        const std::size_t          n_targets = score_vectors.size() / dim;
+        const double               work =
+          fast::butterfly_work_per_pair(sum, n_targets, score_vectors.data(), tolerance);
+        if (!(work <= fast::butterfly_work_limit))
+          return std::nullopt;
+        FastSummationPlan plan;
+        plan.fast           = true;
+        plan.direct_cost    = static_cast<double>(n_targets) * static_cast<double>(sources.n_used);
+        plan.fast_cost      = work / fast::butterfly_multiply_adds_per_pair * plan.direct_cost;
+        plan.node_allowance = fast_summation_margin * plan.direct_cost / fast_summation_node_cost;
+        if (std::getenv("TPDE_FAST_PROFILE") != nullptr)
+          std::fprintf(stderr,
+                       "auto: %zu targets, %zu sources; butterfly predicted fast / direct = %.3g: fast\n",
+                       n_targets,
+                       sources.n_used,
+                       plan.fast_cost / plan.direct_cost);
         return plan;
       }
 

@@ -175,6 +175,26 @@ namespace tpde::attention::fast
                          double max_interactions = std::numeric_limits<double>::infinity(),
                          double node_allowance   = std::numeric_limits<double>::infinity());
 
+  /// interpolate() hands full-rank 3D sums (three active directions, see
+  /// the top of this file) to the butterfly summation (butterfly_summation.h)
+  /// when its predicted work is at most this many multiply-adds per pair
+  /// (target, source) of the direct sum: the direct kernel sums 1.4e9 pairs
+  /// per second and core, the butterfly's loops run about 3.6e9 multiply-adds
+  /// (butterfly_multiply_adds_per_pair in the time of a pair), so this is
+  /// about twice as fast as the direct sum or better. Its values
+  /// are kept if they meet the error budget at the velocity scale's sample
+  /// targets (else the box recursion below runs).
+  constexpr double butterfly_multiply_adds_per_pair = 2.6;
+  constexpr double butterfly_work_limit             = 0.5 * butterfly_multiply_adds_per_pair;
+
+  /// The butterfly's predicted multiply-adds per pair of the direct sum if
+  /// interpolate() would try it on these sums (full rank in 3D, no probe),
+  /// else infinity: for evaluation = auto (exponential_kernel.h).
+  double butterfly_work_per_pair(const ExponentialSum &sum,
+                                 std::size_t           n_targets,
+                                 const double         *targets,
+                                 double                tolerance);
+
   /// interpolate() with the targets and the sources split among the
   /// processes of `collective`, which all call it together. They share one
   /// box tree over all targets' score vectors (axes and extents from

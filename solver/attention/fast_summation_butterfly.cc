@@ -9,16 +9,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 namespace tpde::attention::fast::detail
 {
   namespace
   {
-    // Multiply-adds of the butterfly per (target, source) pair of the
-    // direct sum at most: the direct kernel sums about 1.4e9 pairs/s per
-    // core, the butterfly's loops run at a few 1e9 multiply-adds/s.
-    constexpr double butterfly_work_per_pair = 1.0;
+    // The relative accuracy of the sums that the budget allows, about, for
+    // planning before the velocity scale is known (see try_butterfly).
+    constexpr double nominal_accuracy_per_tolerance = 0.25;
     // The accuracy asked of the butterfly the first time and, if the sample
     // check fails, the second (relative to what the budget allows).
     constexpr double butterfly_accuracy_tries[2] = {1., 1e-3};
@@ -49,9 +49,25 @@ namespace tpde::attention::fast::detail
     return worst;
   }
 
+  bool Interpolator::butterfly_applies() const
+  {
+    return !sum.probe && !collective && dim == 3 && n_active == 3 && std::getenv("TPDE_NO_BUTTERFLY") == nullptr;
+  }
+
+  double Interpolator::butterfly_work_per_pair()
+  {
+    if (n_targets == 0 || sum.n_sources == 0)
+      return std::numeric_limits<double>::infinity();
+    find_axes();
+    if (!butterfly_applies())
+      return std::numeric_limits<double>::infinity();
+    const ButterflyOutcome outcome = plan_butterfly(sum, n_targets, targets, nominal_accuracy_per_tolerance * tolerance);
+    return outcome.cost / (static_cast<double>(n_targets) * static_cast<double>(sum.n_sources));
+  }
+
   bool Interpolator::try_butterfly(const Box &root, Statistics &statistics)
   {
-    if (sum.probe || collective || dim != 3 || n_active != 3 || scale_sample.empty())
+    if (!butterfly_applies() || scale_sample.empty())
       return false;
     // The budget as a relative accuracy of the sums D and N: an error
     // eps D in D and eps G D in N (G: the sources' largest distance from
@@ -83,13 +99,31 @@ namespace tpde::attention::fast::detail
     const double accuracy = std::exp(log_half_budget - largest_L) /
                             (2. * V_norm * G + (sum.log_scale ? std::max(1., largest_q) : 0.) + 1e-300);
 
+    if (profile.enabled)
+      {
+        double lo[3] = {1e300, 1e300, 1e300}, hi[3] = {-1e300, -1e300, -1e300}, tlo[3] = {1e300, 1e300, 1e300}, thi[3] = {-1e300, -1e300, -1e300};
+        for (const std::size_t j : root.sources)
+          for (unsigned int m = 0; m < 3; ++m)
+            {
+              lo[m] = std::min(lo[m], sum.coordinate[j * 3 + m]);
+              hi[m] = std::max(hi[m], sum.coordinate[j * 3 + m]);
+            }
+        for (std::size_t t = 0; t < n_targets; ++t)
+          for (unsigned int m = 0; m < 3; ++m)
+            {
+              tlo[m] = std::min(tlo[m], targets[t * 3 + m]);
+              thi[m] = std::max(thi[m], targets[t * 3 + m]);
+            }
+        std::fprintf(stderr, "butterfly: %zu targets in [%g %g] [%g %g] [%g %g]; %zu of %zu sources after pruning, in [%g %g] [%g %g] [%g %g]\n",
+                     n_targets, tlo[0], thi[0], tlo[1], thi[1], tlo[2], thi[2], root.sources.size(), sum.n_sources, lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]);
+      }
     const double direct_pairs = static_cast<double>(n_targets) * static_cast<double>(root.sources.size());
     std::vector<double> butterfly_values(n_targets * n_outputs);
     for (const double factor : butterfly_accuracy_tries)
       {
         const auto since = profile.start();
         const ButterflyOutcome outcome = butterfly_sums(
-          sum, n_targets, targets, factor * accuracy, butterfly_work_per_pair * direct_pairs, butterfly_values.data());
+          sum, n_targets, targets, factor * accuracy, butterfly_work_limit * direct_pairs, butterfly_values.data());
         profile.stop(phase_nodes, since);
         if (!outcome.done)
           {
@@ -127,3 +161,13 @@ namespace tpde::attention::fast::detail
     return false;
   }
 } // namespace tpde::attention::fast::detail
+
+namespace tpde::attention::fast
+{
+  double butterfly_work_per_pair(const ExponentialSum &sum, std::size_t n_targets, const double *targets, double tolerance)
+  {
+    const double unlimited = std::numeric_limits<double>::infinity();
+    detail::Interpolator interpolator(sum, n_targets, targets, tolerance, unlimited, unlimited, nullptr);
+    return interpolator.butterfly_work_per_pair();
+  }
+} // namespace tpde::attention::fast

@@ -213,6 +213,9 @@ namespace tpde::attention::fast::detail
 
     Statistics run();
 
+    /// fast::butterfly_work_per_pair (fast_summation_butterfly.cc).
+    double butterfly_work_per_pair();
+
     /// interpolate_distributed (fast_summation_distributed.cc).
     Statistics run_distributed();
 
@@ -294,6 +297,8 @@ namespace tpde::attention::fast::detail
     /// and its values at the scale sample pass the error budget
     /// (fast_summation_butterfly.cc); false: nothing was decided.
     bool try_butterfly(const Box &root, Statistics &statistics);
+    /// Whether these sums may go to the butterfly (after find_axes).
+    bool butterfly_applies() const;
     /// The largest error at the scale sample against the budget's measure
     /// (1: exactly the budget), of values at all targets.
     double sample_error_over_budget(const std::vector<double> &all_values) const;

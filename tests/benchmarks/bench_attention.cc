@@ -12,8 +12,9 @@
 // direct time (at 1e6 estimated from a subset of targets), the speedup, the
 // relative max error against direct (at 1e6 on a subset of targets) and the
 // fitted growth exponent of the fast time from 1e4 to 1e6; and the same
-// comparison in 3D (5-cluster mixture, Q = K = I, 120000 targets, 60000
-// sources: the size of a 3D adaptive run), direct estimated from a subset.
+// comparison in 3D at N = M = 1e5 and 1e6 on three data sets (the 5-cluster
+// mixture, uniform in a cube, clustered on S^2; make_3d_problem), direct
+// estimated from a subset of targets.
 // Rows direct_float_*: `exponential = float`. With TPDE_FAST_PROFILE set,
 // the fast summation prints where its time goes (to stderr).
 //
@@ -22,6 +23,7 @@
 // --size=N sets N targets = N sources (repeatable; default 16384 = 2^14).
 #include "attention/attention.h"
 #include "support/clustered_points.h"
+#include "support/sphere_points.h"
 #include "support/random_attention.h"
 
 #include <benchmark/benchmark.h>
@@ -267,28 +269,71 @@ namespace
                 std::log(fast_seconds[2] / fast_seconds[0]) / std::log(100.));
   }
 
-  /// The 3D comparison described at the top of the file, on all threads.
+  /// A 3D problem of the fast-versus-direct table: `clustered` (the
+  /// 5-cluster mixture, beta 1), `uniform` (uniform in [-3, 3]^3, beta 1) or
+  /// `sphere` (three von Mises-Fisher caps on S^2, beta 9), N targets and N
+  /// sources, Q = K = I, V as in make_clustered_problem.
+  Problem make_3d_problem(const std::string &data, std::size_t n)
+  {
+    if (data == "clustered")
+      return make_clustered_problem(3, n, n);
+    Problem problem         = make_clustered_problem(3, 0, 0);
+    problem.n               = n;
+    std::mt19937_64 random(2028);
+    if (data == "uniform")
+      {
+        std::uniform_real_distribution<double> coordinate(-3., 3.);
+        for (std::vector<double> *points : {&problem.targets, &problem.sources})
+          for (std::size_t i = 0; i < 3 * n; ++i)
+            points->push_back(coordinate(random));
+      }
+    else
+      {
+        problem.parameters.beta = 9.;
+        problem.targets         = tpde::testing::clustered_sphere(n, random);
+        problem.sources         = tpde::testing::clustered_sphere(n, random);
+      }
+    std::uniform_real_distribution<double> weight(0.5, 1.5);
+    problem.weights.resize(n);
+    for (double &w : problem.weights)
+      w = weight(random);
+    return problem;
+  }
+
+  /// The 3D table described at the top of the file, on all threads.
   void fast_summation_3d()
   {
-    constexpr std::size_t n_targets = 120000, n_sources = 60000, checked = 4096;
-    const Problem         problem   = make_clustered_problem(3, n_targets, n_sources);
-    std::vector<double>   fast, direct;
-    const double          fast_seconds =
-      time_evaluation(problem, n_targets, attention::Parameters::Evaluation::fast, fast);
-    const double direct_seconds =
-      time_evaluation(problem, checked, attention::Parameters::Evaluation::direct, direct) *
-      static_cast<double>(n_targets) / static_cast<double>(checked);
-    fast.resize(direct.size());
-    std::printf("\nFast summation, clustered 3D softmax, %zu targets x %zu sources, tolerance "
-                "1e-10, all threads\n",
-                n_targets,
-                n_sources);
-    std::printf("fast %.3f s, direct %.3f s* (%.1fx), max rel. error %.3g\n",
-                fast_seconds,
-                direct_seconds,
-                direct_seconds / fast_seconds,
-                relative_max_error(fast, direct));
-    std::printf("(* estimated from %zu targets, which are also the ones compared)\n", checked);
+    constexpr std::size_t checked = 4096;
+    std::printf("\nFast summation in 3D, softmax, N targets = N sources, Q = K = I, tolerance 1e-10, all "
+                "threads\n");
+    std::printf("%10s %10s %12s %12s %10s %16s\n", "data", "N", "fast [s]", "direct [s]", "speedup", "max rel. error");
+    for (const std::string data : {"clustered", "uniform", "sphere"})
+      {
+        double fast_seconds[2];
+        int    row = 0;
+        for (const std::size_t n : {std::size_t(100000), std::size_t(1000000)})
+          {
+            const Problem       problem = make_3d_problem(data, n);
+            std::vector<double> fast, direct;
+            fast_seconds[row] = time_evaluation(problem, n, attention::Parameters::Evaluation::fast, fast);
+            const double direct_seconds =
+              time_evaluation(problem, checked, attention::Parameters::Evaluation::direct, direct) *
+              static_cast<double>(n) / static_cast<double>(checked);
+            fast.resize(direct.size());
+            std::printf("%10s %10zu %12.3f %12.3f* %9.1fx %16.3g\n",
+                        data.c_str(),
+                        n,
+                        fast_seconds[row],
+                        direct_seconds,
+                        direct_seconds / fast_seconds[row],
+                        relative_max_error(fast, direct));
+            ++row;
+          }
+        std::printf("%10s fitted growth of the fast time from 1e5 to 1e6: N^%.2f\n",
+                    data.c_str(),
+                    std::log(fast_seconds[1] / fast_seconds[0]) / std::log(10.));
+      }
+    std::printf("(* estimated from the first %zu targets, which are also the ones compared)\n", checked);
   }
 
   /// The clone the kernels' ifunc resolvers pick (same test as GCC's).
