@@ -1,6 +1,6 @@
 // The vectorised loops of the butterfly summation (butterfly_summation.cc),
 // compiled per instruction set like the fast summation's.
-#include "attention/butterfly_summation.h"
+#include "attention/butterfly_internal.h"
 
 #include <cstring>
 

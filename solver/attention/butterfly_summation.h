@@ -81,39 +81,4 @@ namespace tpde::attention::fast
                                   double                relative_accuracy,
                                   double                max_cost,
                                   double               *values);
-
-  /// Internal to butterfly_summation.cc: the vectorised loops
-  /// (butterfly_simd.cc).
-  namespace butterfly_detail
-  {
-    constexpr unsigned int max_dim = 3, max_points = 48, lanes = 8;
-
-    /// C = A B (add: C += A B), R x N from R x K and K x N, row-major
-    /// with leading dimensions lda, ldb, ldc.
-    void gemm(std::size_t   R,
-              std::size_t   N,
-              std::size_t   K,
-              const double *A,
-              std::size_t   lda,
-              const double *B,
-              std::size_t   ldb,
-              double       *C,
-              std::size_t   ldc,
-              bool          add);
-
-    /// The tensor interpolant with node values data ([o][i2][i1][i0]) at
-    /// eight points, one per lane: basis_m[i][l] is the Lagrange basis
-    /// function i of direction m at point l; values[o][l] out.
-    void interpolate_lanes(const unsigned int n[max_dim],
-                           unsigned int       n_outputs,
-                           const double      *data,
-                           const double      *basis_0,
-                           const double      *basis_1,
-                           const double      *basis_2,
-                           double            *values);
-
-    /// values[k][l]: the Lagrange basis of the n points (barycentric
-    /// weights) at xi[l], l < lanes.
-    void lagrange_lanes(unsigned int n, const double *points, const double *weights, const double *xi, double *values);
-  } // namespace butterfly_detail
 } // namespace tpde::attention::fast

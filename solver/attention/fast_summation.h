@@ -47,6 +47,16 @@
 //    below e^-40 relative; bounds from the box's corners), children start
 //    from their parent's list.
 //
+// Wide full-rank 3D sums (three active directions) go instead to the
+// butterfly summation (butterfly_summation.h) when its predicted work is
+// well below the direct sum's (butterfly_work_limit below): with a wide
+// score range the box recursion above needs grids of degree 24-32 per
+// direction summed over every source, where the butterfly's cost is
+// (targets + sources) times a grid of ~16 points per direction plus a part
+// that depends on the score range only. Its result is kept if it meets the
+// budget below at the velocity scale's sample targets (exact sums), else
+// the box recursion runs.
+//
 // Error budget. With S the largest |velocity| over a sample of targets
 // (evaluated exactly; S is at most the true maximum, so this is
 // conservative), every box needs

@@ -99,24 +99,6 @@ namespace tpde::attention::fast::detail
     const double accuracy = std::exp(log_half_budget - largest_L) /
                             (2. * V_norm * G + (sum.log_scale ? std::max(1., largest_q) : 0.) + 1e-300);
 
-    if (profile.enabled)
-      {
-        double lo[3] = {1e300, 1e300, 1e300}, hi[3] = {-1e300, -1e300, -1e300}, tlo[3] = {1e300, 1e300, 1e300}, thi[3] = {-1e300, -1e300, -1e300};
-        for (const std::size_t j : root.sources)
-          for (unsigned int m = 0; m < 3; ++m)
-            {
-              lo[m] = std::min(lo[m], sum.coordinate[j * 3 + m]);
-              hi[m] = std::max(hi[m], sum.coordinate[j * 3 + m]);
-            }
-        for (std::size_t t = 0; t < n_targets; ++t)
-          for (unsigned int m = 0; m < 3; ++m)
-            {
-              tlo[m] = std::min(tlo[m], targets[t * 3 + m]);
-              thi[m] = std::max(thi[m], targets[t * 3 + m]);
-            }
-        std::fprintf(stderr, "butterfly: %zu targets in [%g %g] [%g %g] [%g %g]; %zu of %zu sources after pruning, in [%g %g] [%g %g] [%g %g]\n",
-                     n_targets, tlo[0], thi[0], tlo[1], thi[1], tlo[2], thi[2], root.sources.size(), sum.n_sources, lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]);
-      }
     const double direct_pairs = static_cast<double>(n_targets) * static_cast<double>(root.sources.size());
     std::vector<double> butterfly_values(n_targets * n_outputs);
     for (const double factor : butterfly_accuracy_tries)
