@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 
 namespace tpde::attention
 {
@@ -43,6 +45,28 @@ namespace tpde::attention
     // Node sums beyond break-even cannot pay: a probe that misjudged by so
     // much costs at most about the direct sum more.
     plan.node_allowance = fast_summation_margin * plan.direct_cost / fast_summation_node_cost;
+    return plan;
+  }
+
+  std::optional<FastSummationPlan> plan_butterfly_summation(const fast::ExponentialSum &sum,
+                                                            std::size_t                 n_targets,
+                                                            const double               *score_vectors,
+                                                            double                      tolerance)
+  {
+    const double work = fast::butterfly_work_per_pair(sum, n_targets, score_vectors, tolerance);
+    if (!(work <= fast::butterfly_work_limit))
+      return std::nullopt;
+    FastSummationPlan plan;
+    plan.fast           = true;
+    plan.direct_cost    = static_cast<double>(n_targets) * static_cast<double>(sum.n_sources);
+    plan.fast_cost      = work / fast::butterfly_multiply_adds_per_pair * plan.direct_cost;
+    plan.node_allowance = fast_summation_margin * plan.direct_cost / fast_summation_node_cost;
+    if (std::getenv("TPDE_FAST_PROFILE") != nullptr)
+      std::fprintf(stderr,
+                   "auto: %zu targets, %zu sources; butterfly predicted fast / direct = %.3g: fast\n",
+                   n_targets,
+                   sum.n_sources,
+                   plan.fast_cost / plan.direct_cost);
     return plan;
   }
 } // namespace tpde::attention

@@ -483,25 +483,9 @@ namespace tpde::attention
       {
         if (dim != 3)
           return std::nullopt;
-        std::vector<double>        coordinates;
-        const fast::ExponentialSum sum       = exponential_sum(sources, coordinates);
-        const std::size_t          n_targets = score_vectors.size() / dim;
-        const double               work =
-          fast::butterfly_work_per_pair(sum, n_targets, score_vectors.data(), tolerance);
-        if (!(work <= fast::butterfly_work_limit))
-          return std::nullopt;
-        FastSummationPlan plan;
-        plan.fast           = true;
-        plan.direct_cost    = static_cast<double>(n_targets) * static_cast<double>(sources.n_used);
-        plan.fast_cost      = work / fast::butterfly_multiply_adds_per_pair * plan.direct_cost;
-        plan.node_allowance = fast_summation_margin * plan.direct_cost / fast_summation_node_cost;
-        if (std::getenv("TPDE_FAST_PROFILE") != nullptr)
-          std::fprintf(stderr,
-                       "auto: %zu targets, %zu sources; butterfly predicted fast / direct = %.3g: fast\n",
-                       n_targets,
-                       sources.n_used,
-                       plan.fast_cost / plan.direct_cost);
-        return plan;
+        std::vector<double> coordinates;
+        return plan_butterfly_summation(
+          exponential_sum(sources, coordinates), score_vectors.size() / dim, score_vectors.data(), tolerance);
       }
 
       /// fast::interpolate of the sums over `sources` at the score vectors:

@@ -7,6 +7,7 @@
 #include "attention/kernel_base.h"
 
 #include <cstddef>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -69,6 +70,14 @@ namespace tpde::attention
   };
   /// auto's choice from a probe's statistics (above).
   FastSummationPlan plan_fast_summation(const fast::Statistics &probe, std::size_t n_targets, std::size_t n_sources);
+
+  /// auto's choice where fast::interpolate would hand the sums to the
+  /// butterfly summation (fast_summation.h: full-rank 3D, predicted work at
+  /// most butterfly_work_limit per pair): fast, without a probe; else none.
+  std::optional<FastSummationPlan> plan_butterfly_summation(const fast::ExponentialSum &sum,
+                                                            std::size_t                 n_targets,
+                                                            const double               *score_vectors,
+                                                            double                      tolerance);
 
   /// Sinkhorn's iterations (no probe): node grids bounded by this fraction
   /// of the pairs.

@@ -2,6 +2,7 @@
 // over every source in long double.
 #include "attention/attention.h"
 #include "attention/butterfly_summation.h"
+#include "attention/exponential_kernel.h"
 #include "attention/fast_summation.h"
 #include "common/matrix.h"
 #include "support/clustered_points.h"
@@ -244,10 +245,20 @@ namespace
         std::printf("%s: butterfly work %.3g, error %.3g\n", rank_one ? "rank one" : "full rank", statistics.butterfly_work,
                     error / size);
         EXPECT_LT(error, tolerance * size);
+        // evaluation = auto takes the butterfly's prediction instead of a probe.
+        const auto plan = attention::plan_butterfly_summation(sum, n_targets, sums.targets.data(), tolerance);
         if (rank_one)
-          EXPECT_EQ(statistics.butterfly_work, 0.);
+          {
+            EXPECT_EQ(statistics.butterfly_work, 0.);
+            EXPECT_FALSE(plan.has_value());
+          }
         else
-          EXPECT_GT(statistics.butterfly_work, 0.);
+          {
+            EXPECT_GT(statistics.butterfly_work, 0.);
+            ASSERT_TRUE(plan.has_value());
+            EXPECT_TRUE(plan->fast);
+            EXPECT_LT(plan->fast_cost, 0.5 * plan->direct_cost);
+          }
       }
   }
 
