@@ -7,6 +7,7 @@
 #include "common/matrix.h"
 #include "support/clustered_points.h"
 #include "support/kernel_problem.h"
+#include "support/sphere_points.h"
 
 #include <gtest/gtest.h>
 
@@ -172,6 +173,27 @@ namespace
           worst = std::max({worst, errors.q, errors.L});
         }
     std::printf("worst error %.3g\n", worst);
+  }
+
+  // Points on S^2 (three caps), scores a = 9 x: the sphere's tokens with a
+  // general K^T Q go through the same sums.
+  TEST(Butterfly, MatchesExactSumsOnTheSphere)
+  {
+    std::mt19937_64 random(46);
+    Sums            sums = clustered_sums(3, 0, 0, 1., 46);
+    sums.targets         = tpde::testing::clustered_sphere(20000, random);
+    sums.sources         = tpde::testing::clustered_sphere(10000, random);
+    for (double &a : sums.targets)
+      a *= 9.;
+    sums.log_weight.assign(10000, 0.);
+    for (std::size_t j = 0; j < 10000; ++j)
+      sums.log_weight[j] = -0.1 * static_cast<double>(j % 7);
+    attention::fast::ButterflyOutcome outcome;
+    const Errors                     errors = compare(sums, true, 1e-11, 200, outcome);
+    ASSERT_TRUE(outcome.done);
+    EXPECT_GE(outcome.stages, 3u);
+    EXPECT_LT(errors.q, 1e-10);
+    EXPECT_LT(errors.L, 1e-10);
   }
 
   // A coarser accuracy gives fewer points and a larger error: the accuracy
