@@ -18,7 +18,7 @@
 // Rows direct_float_*: `exponential = float`. With TPDE_FAST_PROFILE set,
 // the fast summation prints where its time goes (to stderr).
 //
-//   bench_attention [--size=N ...] [--scaling=on|off|only|3d] [Google Benchmark flags]
+//   bench_attention [--size=N ...] [--scaling=on|off|only|2d|3d] [Google Benchmark flags]
 //
 // --size=N sets N targets = N sources (repeatable; default 16384 = 2^14).
 #include "attention/attention.h"
@@ -361,15 +361,18 @@ int main(int argc, char **argv)
       scaling = argv[i] + 10;
     else
       argv[kept++] = argv[i];
-  if (scaling != "on" && scaling != "off" && scaling != "only" && scaling != "3d")
+  if (scaling != "on" && scaling != "off" && scaling != "only" && scaling != "2d" && scaling != "3d")
     {
-      std::fprintf(stderr, "bench_attention: --scaling must be on, off, only or 3d\n");
+      std::fprintf(stderr, "bench_attention: --scaling must be on, off, only, 2d or 3d\n");
       return 2;
     }
-  if (scaling == "3d")
+  if (scaling == "2d" || scaling == "3d")
     {
       std::printf("attention_simd_clone: %s\n", simd_clone().c_str());
-      fast_summation_3d();
+      if (scaling == "2d")
+        fast_summation_scaling();
+      else
+        fast_summation_3d();
       return 0;
     }
   if (scaling == "only")
