@@ -18,14 +18,17 @@ namespace tpde::attention::fast::butterfly_detail
     // Box-pair sizes tried: h_m g_m <= kappa. Small kappa: many pairs of
     // few points; large: few pairs of many points, and a relative
     // accuracy that costs e^{kappa} more.
-    constexpr double kappa_choices[] = {0.5, 1., 1.5, 2., 3., 4., 6., 8.};
+    constexpr double kappa_choices[] = {1., 1.5, 2., 3., 4., 6., 8.};
+    // Multiply-adds charged per pair and stage besides the arithmetic
+    // counted (lookups, the interpolation matrices, their exponentials).
+    constexpr double pair_overhead = 500.;
     // Largest data of one stage (doubles): two stages are held at once.
     constexpr double max_stage_doubles = 1.25e7;
     // How much more accurate the butterfly comes out, per direction, than
     // points_for's bound per interpolation divided by the number of stages
-    // promises (measured in test_butterfly_summation.cc: 10 to 100 per
-    // direction).
-    constexpr double accuracy_margin = 10.;
+    // promises (measured in test_butterfly_summation.cc at accuracies near
+    // 1e-11: 10 to 100 per direction; at 1e-3, less: about 2 to 4).
+    constexpr double accuracy_margin = 5.;
 
     /// Modified Bessel function I_n(x) from its series (x small to moderate).
     double bessel_i(unsigned int n, double x)
@@ -72,8 +75,8 @@ namespace tpde::attention::fast::butterfly_detail
                                   const unsigned int boxes = 1u << levels[m];
                                   const double       width = 2. * half[m] / boxes;
                                   const double       i = width > 0. ? (points[p * dim + m] - low[m]) / width : 0.;
-                                  index[m] = static_cast<unsigned int>(
-                                    std::clamp(i, 0., static_cast<double>(boxes - 1)));
+                                  // (NaN: box 0; the caller promised finite points.)
+                                  index[m] = i > 0. ? static_cast<unsigned int>(std::min(i, boxes - 1.)) : 0u;
                                 }
                               keys[p] = key_of(index);
                             }
@@ -166,6 +169,7 @@ namespace tpde::attention::fast::butterfly_detail
           const double pairs = static_cast<double>(target_boxes.size()) * static_cast<double>(source_boxes.size());
           plan.pairs += static_cast<std::size_t>(pairs);
           plan.largest_stage = std::max(plan.largest_stage, pairs * block);
+          plan.cost += pairs * pair_overhead;
           if (stage > 0)
             plan.cost += pairs * 2. * plan.points[plan.order[stage - 1]] * block;
         }

@@ -56,7 +56,11 @@ namespace tpde::attention::fast
       std::size_t capacity = 0;
     };
 
-    thread_local LargeBuffer stage_buffers[2];
+    /// The calling thread's stage storage, or (if a summation on this thread
+    /// is already running, e.g. re-entered from a task it waits for) a
+    /// summation's own.
+    thread_local LargeBuffer kept_buffers[2];
+    thread_local bool        kept_buffers_busy = false;
 
     /// The data of one stage: per pair (target box, source box) the values
     /// of F^{AB} at A's nodes (layout [output][n_2][n_1][n_0]) and its log scale.
@@ -72,8 +76,9 @@ namespace tpde::attention::fast
     class Butterfly
     {
     public:
-      Butterfly(const ExponentialSum &sum, const Plan &plan, const Geometry &geometry)
-        : sum(sum)
+      Butterfly(const ExponentialSum &sum, const Plan &plan, const Geometry &geometry, LargeBuffer *buffers)
+        : buffers(buffers)
+        , sum(sum)
         , plan(plan)
         , geometry(geometry)
         , dim(sum.dim)
@@ -117,6 +122,7 @@ namespace tpde::attention::fast
       bool  evaluate_targets(const Stage &stage, std::size_t n_targets, const double *targets, double *values) const;
 
     private:
+      LargeBuffer          *buffers; // two, for the stages' data
       const ExponentialSum &sum;
       const Plan           &plan;
       const Geometry       &geometry;
@@ -156,7 +162,7 @@ namespace tpde::attention::fast
       Stage stage;
       stage.targets = {Key(0)};
       stage.sources = plan.unique_sources;
-      stage.data = stage_buffers[0].get(stage.sources.size() * block);
+      stage.data = buffers[0].get(stage.sources.size() * block);
       std::fill(stage.data, stage.data + stage.sources.size() * block, 0.);
       stage.log_scale.assign(stage.sources.size(), -std::numeric_limits<double>::infinity());
       // Sources sorted by leaf.
@@ -190,7 +196,8 @@ namespace tpde::attention::fast
                 largest = std::max(largest, score);
               }
             stage.log_scale[b] = largest;
-            sum_box_sources(&order[first[b]], first[b + 1] - first[b], s, largest, root_centre, root_half, &stage.data[b * block]);
+            if (largest > -std::numeric_limits<double>::infinity()) // else no weight: zeros
+              sum_box_sources(&order[first[b]], first[b + 1] - first[b], s, largest, root_centre, root_half, &stage.data[b * block]);
           }
       });
       return stage;
@@ -210,7 +217,11 @@ namespace tpde::attention::fast
       constexpr std::size_t chunk = 128;
       const unsigned int   *n     = plan.points;
       const std::size_t     rows  = n_outputs * n[2] * n[1];
-      std::vector<double>   P(rows * chunk), F(chunk * n[0]), weight_moment(n_outputs * chunk), factor[max_dim];
+      // Per thread, reused from box to box (every entry used is written).
+      thread_local std::vector<double> P, F, weight_moment, factor[max_dim];
+      P.resize(rows * chunk);
+      F.resize(chunk * n[0]);
+      weight_moment.resize(n_outputs * chunk);
       for (unsigned int m = 1; m < max_dim; ++m)
         factor[m].resize(n[m] * chunk);
       for (std::size_t begin = 0; begin < n_sources; begin += chunk)
@@ -256,8 +267,9 @@ namespace tpde::attention::fast
       stage.targets = coarsened(plan.unique_targets, target_up);
       stage.sources = coarsened(plan.unique_sources, stage.tau);
       const std::size_t n_sources = stage.sources.size();
-      // Every value is written (the first half of each source box sets it).
-      stage.data = stage_buffers[old.data == stage_buffers[0].get(0) ? 1 : 0].get(stage.targets.size() * n_sources * block);
+      // Every value is written (the first half with weight of each source
+      // box sets it; without any, zeros).
+      stage.data = buffers[old.data == buffers[0].get(0) ? 1 : 0].get(stage.targets.size() * n_sources * block);
       stage.log_scale.assign(stage.targets.size() * n_sources, -std::numeric_limits<double>::infinity());
 
       const unsigned int m = direction, n = plan.points[m];
@@ -302,6 +314,8 @@ namespace tpde::attention::fast
               stage.log_scale[pair] = largest;
               double *out           = &stage.data[pair * block];
               bool    add           = false;
+              if (!(largest > -std::numeric_limits<double>::infinity())) // no weight in either half
+                std::fill(out, out + block, 0.);
               for (unsigned int half = 0; half < 2; ++half)
                 {
                   if (!(exponent[half] > -std::numeric_limits<double>::infinity()))
@@ -442,9 +456,22 @@ namespace tpde::attention::fast
     outcome.stages          = static_cast<unsigned int>(plan.order.size());
     outcome.kappa           = plan.kappa;
     std::copy(plan.points, plan.points + max_dim, outcome.points);
-    if (!(plan.cost <= max_cost))
+    if (!std::isfinite(plan.cost) || !(plan.cost <= max_cost))
       return outcome;
-    const Butterfly butterfly(sum, plan, geometry);
+    outcome.affordable = true;
+    LargeBuffer  own[2];
+    const bool   use_kept = !kept_buffers_busy;
+    kept_buffers_busy     = true;
+    struct Release
+    {
+      bool release;
+      ~Release()
+      {
+        if (release)
+          kept_buffers_busy = false;
+      }
+    } release{use_kept};
+    const Butterfly butterfly(sum, plan, geometry, use_kept ? kept_buffers : own);
     const auto      t0    = std::chrono::steady_clock::now();
     Stage           stage = butterfly.first_stage();
     const auto      t1    = std::chrono::steady_clock::now();

@@ -54,6 +54,7 @@ namespace tpde::attention::fast
   struct ButterflyOutcome
   {
     bool         done   = false; // values written
+    bool         affordable = false; // a plan at most max_cost (done = false with it: a denominator was not positive)
     double       cost   = 0.;     // predicted, in multiply-adds
     std::size_t  pairs  = 0;      // box pairs over all stages
     unsigned int stages = 0;
@@ -72,9 +73,11 @@ namespace tpde::attention::fast
   /// targets, with the denominator D and the numerator N = sum w e^{s}
   /// (y - y0) each to about relative_accuracy (N relative to
   /// sum w e^{s} |y - y0|, y0 the middle of the sources' bounding box),
-  /// if the butterfly costs at most max_cost multiply-adds; otherwise
-  /// nothing is written and done = false. The sources and the targets
-  /// must be finite.
+  /// if the butterfly costs at most max_cost multiply-adds (affordable);
+  /// otherwise nothing is written and done = false. done = false with
+  /// affordable: an interpolated denominator was not positive (too coarse an
+  /// accuracy), values partly written. The sources and the targets must be
+  /// finite.
   ButterflyOutcome butterfly_sums(const ExponentialSum &sum,
                                   std::size_t           n_targets,
                                   const double         *targets,

@@ -38,7 +38,8 @@ namespace tpde::attention::fast
                                                              static_cast<double>(root.sources.size());
       root.allowance = node_allowance - scale_work;
       profile.stop(phase_setup, since);
-      if (Statistics by_butterfly; try_butterfly(root, by_butterfly))
+      Statistics by_butterfly;
+      if (try_butterfly(root, by_butterfly))
         {
           by_butterfly.node_work += scale_work;
           return by_butterfly;
@@ -46,7 +47,7 @@ namespace tpde::attention::fast
       last_degree = n_active == 1 ? max_degree : 32;
       Statistics statistics = process(root, 0);
       statistics.abandoned  = abandoned;
-      statistics.node_work += scale_work;
+      statistics.node_work += scale_work + by_butterfly.node_work;
       profile.print();
       if (profile.enabled)
         std::fprintf(stderr,

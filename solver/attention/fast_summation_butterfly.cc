@@ -18,20 +18,24 @@ namespace tpde::attention::fast::detail
   {
     // The relative accuracy of the sums that the budget allows, about, for
     // planning before the velocity scale is known (see try_butterfly).
-    constexpr double nominal_accuracy_per_tolerance = 0.25;
+    constexpr double nominal_accuracy_per_tolerance = 0.05;
+    // Targets checked against exact sums besides the velocity scale's sample.
+    constexpr std::size_t extra_checked_targets = 64;
     // The accuracy asked of the butterfly the first time and, if the sample
     // check fails, the second (relative to what the budget allows).
     constexpr double butterfly_accuracy_tries[2] = {1., 1e-3};
   } // namespace
 
-  double Interpolator::sample_error_over_budget(const std::vector<double> &all_values) const
+  double Interpolator::sample_error_over_budget(const Indices             &checked,
+                                                const std::vector<double> &exact_values,
+                                                const std::vector<double> &all_values) const
   {
     const double budget = std::exp(log_half_budget);
     double       worst  = 0.;
-    for (std::size_t s = 0; s < scale_sample.size(); ++s)
+    for (std::size_t s = 0; s < checked.size(); ++s)
       {
-        const double *exact = &scale_values[s * n_outputs];
-        const double *value = &all_values[scale_sample[s] * n_outputs];
+        const double *exact   = &exact_values[s * n_outputs];
+        const double *value   = &all_values[checked[s] * n_outputs];
         double        q_error = 0., q_size = 0.;
         for (unsigned int i = 0; i < dim; ++i)
           {
@@ -65,7 +69,7 @@ namespace tpde::attention::fast::detail
     return outcome.cost / (static_cast<double>(n_targets) * static_cast<double>(sum.n_sources));
   }
 
-  bool Interpolator::try_butterfly(const Box &root, Statistics &statistics)
+  bool Interpolator::try_butterfly(Box &root, Statistics &statistics)
   {
     if (!butterfly_applies() || scale_sample.empty())
       return false;
@@ -88,7 +92,8 @@ namespace tpde::attention::fast::detail
     for (unsigned int i = 0; i < dim * dim; ++i)
       V_norm += sum.V ? sum.V[i] * sum.V[i] : (i % (dim + 1) == 0 ? 1. : 0.);
     V_norm = std::sqrt(V_norm);
-    double largest_L = 0., largest_q = 0.;
+    double largest_L = sum.log_scale && !sum.absolute_error ? -std::numeric_limits<double>::infinity() : 0.;
+    double largest_q = 0.;
     for (std::size_t s = 0; s < scale_sample.size(); ++s)
       {
         for (unsigned int i = 0; i < dim; ++i)
@@ -97,7 +102,20 @@ namespace tpde::attention::fast::detail
           largest_L = std::max(largest_L, scale_values[s * n_outputs + dim]);
       }
     const double accuracy = std::exp(log_half_budget - largest_L) /
-                            (2. * V_norm * G + (sum.log_scale ? std::max(1., largest_q) : 0.) + 1e-300);
+                            std::max(2. * V_norm * G + (sum.log_scale ? largest_q : 0.), 1e-300);
+
+    // Checked: the scale's sample and evenly spaced targets between them.
+    Indices             checked = scale_sample;
+    std::vector<double> exact_values(scale_values), points;
+    for (std::size_t k = 0; k < extra_checked_targets && k < n_targets; ++k)
+      {
+        const std::size_t t = (2 * k + 1) * n_targets / (2 * extra_checked_targets);
+        checked.push_back(t);
+        points.insert(points.end(), targets + t * dim, targets + (t + 1) * dim);
+      }
+    exact_values.resize(checked.size() * n_outputs);
+    sum.evaluate(checked.size() - scale_sample.size(), points.data(), &root.sources,
+                 &exact_values[scale_sample.size() * n_outputs]);
 
     const double direct_pairs = static_cast<double>(n_targets) * static_cast<double>(root.sources.size());
     std::vector<double> butterfly_values(n_targets * n_outputs);
@@ -107,7 +125,7 @@ namespace tpde::attention::fast::detail
         const ButterflyOutcome outcome = butterfly_sums(
           sum, n_targets, targets, factor * accuracy, butterfly_work_limit * direct_pairs, butterfly_values.data());
         profile.stop(phase_nodes, since);
-        if (!outcome.done)
+        if (!outcome.affordable)
           {
             if (profile.enabled)
               std::fprintf(stderr,
@@ -122,21 +140,27 @@ namespace tpde::attention::fast::detail
                            outcome.stages);
             return false;
           }
-        const double error = sample_error_over_budget(butterfly_values);
+        // Spent whether kept or not: the box recursion gets what is left.
+        const double spent = outcome.cost / butterfly_multiply_adds_per_pair;
+        root.allowance -= spent;
+        statistics.node_work += spent;
+        if (!outcome.done)
+          continue; // a denominator not positive: more accuracy
+        const double error = sample_error_over_budget(checked, exact_values, butterfly_values);
         if (profile.enabled)
           std::fprintf(stderr,
                        "butterfly: accuracy %.3g, %zu pairs, %.3g multiply-adds (%.3g per direct pair); sample "
-                       "error %.3g of the budget\n",
+                       "error %.3g of the budget at %zu targets\n",
                        factor * accuracy,
                        outcome.pairs,
                        outcome.cost,
                        outcome.cost / direct_pairs,
-                       error);
+                       error,
+                       checked.size());
         if (error <= 1.)
           {
             std::copy(butterfly_values.begin(), butterfly_values.end(), values);
             statistics.butterfly_work = outcome.cost;
-            statistics.node_work      = outcome.cost;
             return true;
           }
       }

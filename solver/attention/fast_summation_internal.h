@@ -296,12 +296,17 @@ namespace tpde::attention::fast::detail
     /// recursion, where its predicted cost is well below the direct sum's
     /// and its values at the scale sample pass the error budget
     /// (fast_summation_butterfly.cc); false: nothing was decided.
-    bool try_butterfly(const Box &root, Statistics &statistics);
+    /// The work it spends (kept or not) comes off root's allowance and is
+    /// counted in statistics.node_work.
+    bool try_butterfly(Box &root, Statistics &statistics);
     /// Whether these sums may go to the butterfly (after find_axes).
     bool butterfly_applies() const;
-    /// The largest error at the scale sample against the budget's measure
-    /// (1: exactly the budget), of values at all targets.
-    double sample_error_over_budget(const std::vector<double> &all_values) const;
+    /// The largest error at the targets `checked` (exact values given)
+    /// against the budget's measure (1: exactly the budget), of values at
+    /// all targets.
+    double sample_error_over_budget(const Indices             &checked,
+                                    const std::vector<double> &exact_values,
+                                    const std::vector<double> &all_values) const;
     /// Evenly spaced targets (about n_even) and the extreme ones along every rotated axis.
     Indices sample_targets(std::size_t n_even) const;
     /// log max over the points of max_i |q_i| e^L (values as ExponentialSum::evaluate).

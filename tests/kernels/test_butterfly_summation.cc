@@ -218,9 +218,9 @@ namespace
   {
     for (const bool rank_one : {false, true})
       {
-        Sums sums = clustered_sums(3, 30000, 30000, 1., 44);
+        Sums sums = clustered_sums(3, 40000, 40000, 1., 44);
         if (rank_one)
-          for (std::size_t t = 0; t < 30000; ++t)
+          for (std::size_t t = 0; t < 40000; ++t)
             {
               sums.targets[3 * t + 1] = 0.5 * sums.targets[3 * t];
               sums.targets[3 * t + 2] = -sums.targets[3 * t];
