@@ -54,7 +54,7 @@ namespace tpde::attention
                                                             double                      tolerance)
   {
     const double work = fast::butterfly_work_per_pair(sum, n_targets, score_vectors, tolerance);
-    if (!(work <= fast::butterfly_work_limit))
+    if (!(work <= fast::butterfly_work_limit_for(sum.dim)))
       return std::nullopt;
     FastSummationPlan plan;
     plan.fast           = true;

@@ -76,8 +76,9 @@ namespace tpde::attention::fast::butterfly_detail
     std::vector<unsigned int> order;              // direction halved per stage
     std::vector<Key>          target_leaves;      // per target
     std::vector<Key>          source_leaves;      // per source
-    std::vector<Key>          unique_targets;     // sorted distinct target leaves
-    std::vector<Key>          unique_sources;     // sorted distinct source leaves
+    // Per stage 0..order.size(): the sorted keys of the boxes holding
+    // targets (at levels - splits so far) and sources (at the splits so far).
+    std::vector<std::vector<Key>> stage_targets, stage_sources;
     double                    cost  = 0.;
     std::size_t               pairs = 0;
     double                    largest_stage = 0.; // doubles

@@ -5,6 +5,7 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_sort.h>
 
 #include <algorithm>
 #include <cmath>
@@ -84,26 +85,7 @@ namespace tpde::attention::fast::butterfly_detail
       return keys;
     }
 
-    /// Splits already made in each direction before stage `stage`.
-    void splits_before(const Plan &plan, unsigned int stage, unsigned int tau[max_dim])
-    {
-      std::fill(tau, tau + max_dim, 0u);
-      for (unsigned int s = 0; s < stage; ++s)
-        ++tau[plan.order[s]];
-    }
-
-    /// The boxes holding targets and sources at stage `stage`.
-    void stage_boxes(const Plan &plan, unsigned int stage, std::vector<Key> &targets, std::vector<Key> &sources)
-    {
-      unsigned int tau[max_dim], target_up[max_dim];
-      splits_before(plan, stage, tau);
-      for (unsigned int m = 0; m < max_dim; ++m)
-        target_up[m] = plan.levels[m] - tau[m];
-      targets = coarsened(plan.unique_targets, target_up);
-      sources = coarsened(plan.unique_sources, tau);
-    }
-
-    /// The boxes holding targets and sources at the finest levels tried.
+    /// The boxes holding targets and sources at given levels.
     struct Occupancy
     {
       unsigned int     levels[max_dim] = {};
@@ -153,20 +135,32 @@ namespace tpde::attention::fast::butterfly_detail
           plan.order.push_back(m);
           --left[m];
         }
-      unsigned int up[max_dim];
-      for (unsigned int m = 0; m < max_dim; ++m)
-        up[m] = occupancy.levels[m] - plan.levels[m];
-      plan.unique_targets = coarsened(occupancy.targets, up);
-      plan.unique_sources = coarsened(occupancy.sources, up);
+      // Sources coarsen stage by stage, targets refine: each stage's boxes
+      // follow from the neighbouring stage's (far fewer than the leaves).
+      plan.stage_sources.resize(n_stages + 1);
+      plan.stage_targets.resize(n_stages + 1);
+      plan.stage_sources[0]        = occupancy.sources;
+      plan.stage_targets[n_stages] = occupancy.targets;
+      for (unsigned int s = 0; s < n_stages; ++s)
+        {
+          unsigned int once[max_dim] = {};
+          once[plan.order[s]]        = 1;
+          plan.stage_sources[s + 1]  = coarsened(plan.stage_sources[s], once);
+        }
+      for (unsigned int s = n_stages; s > 0; --s)
+        {
+          unsigned int once[max_dim]    = {};
+          once[plan.order[s - 1]]       = 1;
+          plan.stage_targets[s - 1]     = coarsened(plan.stage_targets[s], once);
+        }
 
       const unsigned int n_outputs = geometry.dim + 1;
       const double       block     = static_cast<double>(block_size(plan, n_outputs));
       plan.cost = (static_cast<double>(n_targets) + static_cast<double>(n_sources)) * block;
       for (unsigned int stage = 0; stage <= n_stages; ++stage)
         {
-          std::vector<Key> target_boxes, source_boxes;
-          stage_boxes(plan, stage, target_boxes, source_boxes);
-          const double pairs = static_cast<double>(target_boxes.size()) * static_cast<double>(source_boxes.size());
+          const double pairs = static_cast<double>(plan.stage_targets[stage].size()) *
+                               static_cast<double>(plan.stage_sources[stage].size());
           plan.pairs += static_cast<std::size_t>(pairs);
           plan.largest_stage = std::max(plan.largest_stage, pairs * block);
           plan.cost += pairs * pair_overhead;
@@ -239,7 +233,10 @@ namespace tpde::attention::fast::butterfly_detail
 
   std::vector<Key> distinct(std::vector<Key> keys)
   {
-    std::sort(keys.begin(), keys.end());
+    if (keys.size() > (std::size_t(1) << 15))
+      tbb::parallel_sort(keys.begin(), keys.end());
+    else
+      std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     return keys;
   }
@@ -260,6 +257,7 @@ namespace tpde::attention::fast::butterfly_detail
                  const Geometry       &geometry,
                  double                relative_accuracy)
   {
+    // Larger kappa, fewer levels: each kappa's boxes from the last one's.
     Occupancy occupancy;
     levels_for(geometry, kappa_choices[0], occupancy.levels);
     occupancy.targets = distinct(
@@ -268,14 +266,19 @@ namespace tpde::attention::fast::butterfly_detail
       sum.n_sources, sum.coordinate, geometry.dim, geometry.source_low, geometry.source_half, occupancy.levels));
     Plan best;
     best.cost = std::numeric_limits<double>::infinity();
-    unsigned int last_levels[max_dim] = {~0u, ~0u, ~0u};
+    bool first = true;
     for (const double kappa : kappa_choices)
       {
-        unsigned int levels[max_dim];
+        unsigned int levels[max_dim], up[max_dim];
         levels_for(geometry, kappa, levels);
-        if (std::equal(levels, levels + max_dim, last_levels))
+        if (!first && std::equal(levels, levels + max_dim, occupancy.levels))
           continue; // the same plan as the smaller kappa's
-        std::copy(levels, levels + max_dim, last_levels);
+        first = false;
+        for (unsigned int m = 0; m < max_dim; ++m)
+          up[m] = occupancy.levels[m] - levels[m];
+        occupancy.targets = coarsened(occupancy.targets, up);
+        occupancy.sources = coarsened(occupancy.sources, up);
+        std::copy(levels, levels + max_dim, occupancy.levels);
         Plan plan = make_plan(n_targets, sum.n_sources, geometry, occupancy, kappa, relative_accuracy);
         if (plan.largest_stage <= max_stage_doubles && plan.cost < best.cost)
           best = std::move(plan);

@@ -1,5 +1,6 @@
 // The butterfly summation described in butterfly_summation.h.
 #include "attention/butterfly_internal.h"
+#include "attention/fast_summation_internal.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -61,6 +62,30 @@ namespace tpde::attention::fast
     /// summation's own.
     thread_local LargeBuffer kept_buffers[2];
     thread_local bool        kept_buffers_busy = false;
+
+    /// The points grouped by box (a counting sort, stable): the points in
+    /// boxes[b] are order[first[b] .. first[b + 1]); every leaf is in boxes.
+    void sort_by_box(const std::vector<Key>   &boxes,
+                     const std::vector<Key>   &leaves,
+                     std::vector<std::size_t> &order,
+                     std::vector<std::size_t> &first)
+    {
+      const std::size_t        n = leaves.size();
+      std::vector<std::size_t> box_of(n);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 4096), [&](const auto &range) {
+        for (std::size_t p = range.begin(); p != range.end(); ++p)
+          box_of[p] = position(boxes, leaves[p]);
+      });
+      first.assign(boxes.size() + 1, 0);
+      for (std::size_t p = 0; p < n; ++p)
+        ++first[box_of[p] + 1];
+      for (std::size_t b = 0; b < boxes.size(); ++b)
+        first[b + 1] += first[b];
+      order.resize(n);
+      std::vector<std::size_t> next(first.begin(), first.end() - 1);
+      for (std::size_t p = 0; p < n; ++p)
+        order[next[box_of[p]]++] = p;
+    }
 
     /// The data of one stage: per pair (target box, source box) the values
     /// of F^{AB} at A's nodes (layout [output][n_2][n_1][n_0]) and its log scale.
@@ -160,25 +185,14 @@ namespace tpde::attention::fast
     Stage Butterfly::first_stage() const
     {
       Stage stage;
-      stage.targets = {Key(0)};
-      stage.sources = plan.unique_sources;
+      stage.targets = plan.stage_targets[0];
+      stage.sources = plan.stage_sources[0];
+      // Every value is written, by the threads that use it (first touch).
       stage.data = buffers[0].get(stage.sources.size() * block);
-      std::fill(stage.data, stage.data + stage.sources.size() * block, 0.);
       stage.log_scale.assign(stage.sources.size(), -std::numeric_limits<double>::infinity());
-      // Sources sorted by leaf.
-      std::vector<std::size_t> order(sum.n_sources);
-      for (std::size_t j = 0; j < order.size(); ++j)
-        order[j] = j;
-      std::sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
-        return plan.source_leaves[i] < plan.source_leaves[j];
-      });
-      std::vector<std::size_t> first(stage.sources.size() + 1, sum.n_sources);
-      for (std::size_t b = 0, j = 0; b < stage.sources.size(); ++b)
-        {
-          while (plan.source_leaves[order[j]] != stage.sources[b])
-            ++j;
-          first[b] = j;
-        }
+      // Sources by leaf (a counting sort): those of box b are order[first[b] .. first[b + 1]).
+      std::vector<std::size_t> order, first;
+      sort_by_box(stage.sources, plan.source_leaves, order, first);
       double root_centre[max_dim], root_half[max_dim];
       target_box(stage.tau, Key(0), root_centre, root_half);
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, stage.sources.size(), 1), [&](const auto &range) {
@@ -196,8 +210,10 @@ namespace tpde::attention::fast
                 largest = std::max(largest, score);
               }
             stage.log_scale[b] = largest;
-            if (largest > -std::numeric_limits<double>::infinity()) // else no weight: zeros
+            if (largest > -std::numeric_limits<double>::infinity())
               sum_box_sources(&order[first[b]], first[b + 1] - first[b], s, largest, root_centre, root_half, &stage.data[b * block]);
+            else // no weight
+              std::fill(&stage.data[b * block], &stage.data[(b + 1) * block], 0.);
           }
       });
       return stage;
@@ -214,46 +230,66 @@ namespace tpde::attention::fast
       // out[row][i0] += sum_j P[row][j] F[j][i0] per chunk of sources, rows
       // (o, i2, i1) with P = w_j (1, y_j - y0)_o e_{2,i2}(y_j) e_{1,i1}(y_j),
       // F[j][i0] = e_{0,i0}(y_j): a small matrix product.
-      constexpr std::size_t chunk = 128;
+      constexpr std::size_t chunk = 128; // a multiple of lanes
       const unsigned int   *n     = plan.points;
       const std::size_t     rows  = n_outputs * n[2] * n[1];
       // Per thread, reused from box to box (every entry used is written).
-      thread_local std::vector<double> P, F, weight_moment, factor[max_dim];
+      thread_local std::vector<double> P, F, weight_moment, factor[max_dim], z, score;
       P.resize(rows * chunk);
       F.resize(chunk * n[0]);
       weight_moment.resize(n_outputs * chunk);
-      for (unsigned int m = 1; m < max_dim; ++m)
+      z.resize(chunk);
+      score.resize(chunk);
+      for (unsigned int m = 0; m < max_dim; ++m)
         factor[m].resize(n[m] * chunk);
+      double scale[max_dim][max_points], no_shift[max_points] = {}, zeros[chunk] = {};
+      for (unsigned int m = 0; m < dim; ++m)
+        for (unsigned int i = 0; i < n[m]; ++i)
+          scale[m][i] = root_half[m] * points[m][i];
       for (std::size_t begin = 0; begin < n_sources; begin += chunk)
         {
           const std::size_t count = std::min(chunk, n_sources - begin);
+          const std::size_t width = (count + lanes - 1) / lanes * lanes; // whole lane vectors
+          for (std::size_t k = 0; k < width; ++k)
+            {
+              const std::size_t j = sources[begin + std::min(k, count - 1)];
+              score[k]            = sum.log_weight[j] - largest;
+              for (unsigned int m = 0; m < dim; ++m)
+                score[k] += root_centre[m] * (sum.coordinate[j * dim + m] - s[m]);
+            }
+          // The weights, then factor[m][i][k] = e^{h_m x_i (y_m - s_m)}.
+          fast::detail::exponential_rows(1, width, score.data(), zeros, no_shift, no_shift, z.data());
           for (std::size_t k = 0; k < count; ++k)
             {
-              const std::size_t j      = sources[begin + k];
-              const double     *y      = &sum.coordinate[j * dim];
-              double            weight = sum.log_weight[j] - largest;
+              const double *y              = &sum.coordinate[sources[begin + k] * dim];
+              weight_moment[k * n_outputs] = z[k];
               for (unsigned int m = 0; m < dim; ++m)
-                weight += root_centre[m] * (y[m] - s[m]);
-              weight                  = std::exp(weight);
-              weight_moment[k * n_outputs] = weight;
-              for (unsigned int m = 0; m < dim; ++m)
-                weight_moment[k * n_outputs + m + 1] = weight * (y[m] - middle[m]);
-              for (unsigned int i = 0; i < n[0]; ++i)
-                F[k * n[0] + i] = std::exp(root_half[0] * points[0][i] * (y[0] - s[0]));
-              for (unsigned int m = 1; m < max_dim; ++m)
-                for (unsigned int i = 0; i < n[m]; ++i)
-                  factor[m][i * count + k] = m < dim ? std::exp(root_half[m] * points[m][i] * (y[m] - s[m])) : 1.;
+                weight_moment[k * n_outputs + m + 1] = z[k] * (y[m] - middle[m]);
             }
+          for (unsigned int m = 0; m < max_dim; ++m)
+            {
+              if (m >= dim)
+                {
+                  std::fill(factor[m].begin(), factor[m].begin() + width, 1.);
+                  continue;
+                }
+              for (std::size_t k = 0; k < width; ++k)
+                z[k] = sum.coordinate[sources[begin + std::min(k, count - 1)] * dim + m] - s[m];
+              fast::detail::exponential_rows(n[m], width, nullptr, z.data(), scale[m], no_shift, factor[m].data());
+            }
+          for (std::size_t k = 0; k < count; ++k)
+            for (unsigned int i = 0; i < n[0]; ++i)
+              F[k * n[0] + i] = factor[0][i * width + k];
           for (unsigned int o = 0; o < n_outputs; ++o)
             for (unsigned int i2 = 0; i2 < n[2]; ++i2)
               for (unsigned int i1 = 0; i1 < n[1]; ++i1)
                 {
                   double       *row = &P[((o * n[2] + i2) * n[1] + i1) * count];
-                  const double *f2 = &factor[2][i2 * count], *f1 = &factor[1][i1 * count];
+                  const double *f2 = &factor[2][i2 * width], *f1 = &factor[1][i1 * width];
                   for (std::size_t k = 0; k < count; ++k)
                     row[k] = weight_moment[k * n_outputs + o] * f2[k] * f1[k];
                 }
-          gemm(rows, n[0], count, P.data(), count, F.data(), n[0], out, n[0], true);
+          gemm(rows, n[0], count, P.data(), count, F.data(), n[0], out, n[0], begin > 0);
         }
     }
 
@@ -261,11 +297,9 @@ namespace tpde::attention::fast
     {
       std::copy(old.tau, old.tau + max_dim, stage.tau);
       ++stage.tau[direction];
-      unsigned int target_up[max_dim];
-      for (unsigned int m = 0; m < max_dim; ++m)
-        target_up[m] = plan.levels[m] - stage.tau[m];
-      stage.targets = coarsened(plan.unique_targets, target_up);
-      stage.sources = coarsened(plan.unique_sources, stage.tau);
+      const unsigned int index = stage.tau[0] + stage.tau[1] + stage.tau[2];
+      stage.targets            = plan.stage_targets[index];
+      stage.sources            = plan.stage_sources[index];
       const std::size_t n_sources = stage.sources.size();
       // Every value is written (the first half with weight of each source
       // box sets it; without any, zeros).
@@ -348,25 +382,16 @@ namespace tpde::attention::fast
 
     bool Butterfly::evaluate_targets(const Stage &stage, std::size_t n_targets, const double *targets, double *values) const
     {
-      // Targets by leaf (a counting sort), eight of one leaf at a time (one per lane).
-      std::vector<std::size_t> leaf_of(n_targets), first(stage.targets.size() + 1, 0), order(n_targets);
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_targets, 4096), [&](const auto &range) {
-        for (std::size_t t = range.begin(); t != range.end(); ++t)
-          leaf_of[t] = position(stage.targets, plan.target_leaves[t]);
-      });
-      for (std::size_t t = 0; t < n_targets; ++t)
-        ++first[leaf_of[t] + 1];
-      for (std::size_t leaf = 0; leaf < stage.targets.size(); ++leaf)
-        first[leaf + 1] += first[leaf];
-      {
-        std::vector<std::size_t> next(first.begin(), first.end() - 1);
-        for (std::size_t t = 0; t < n_targets; ++t)
-          order[next[leaf_of[t]]++] = t;
-      }
-      std::vector<std::size_t> groups; // first target (in order) of each group
+      // Targets by leaf, eight of one leaf at a time (one per lane).
+      std::vector<std::size_t> order, first;
+      sort_by_box(stage.targets, plan.target_leaves, order, first);
+      std::vector<std::size_t> groups, group_leaf; // first target (in order) of each group, its leaf
       for (std::size_t leaf = 0; leaf < stage.targets.size(); ++leaf)
         for (std::size_t k = first[leaf]; k < first[leaf + 1]; k += lanes)
-          groups.push_back(k);
+          {
+            groups.push_back(k);
+            group_leaf.push_back(leaf);
+          }
       groups.push_back(n_targets);
       const unsigned int n_values = dim + (sum.log_scale ? 1 : 0);
       std::atomic<bool>  positive{true};
@@ -374,7 +399,7 @@ namespace tpde::attention::fast
         double basis[max_dim][max_points * lanes], xi[max_dim][lanes], F[(max_dim + 1) * lanes];
         for (std::size_t group = range.begin(); group != range.end(); ++group)
           {
-            const std::size_t leaf  = leaf_of[order[groups[group]]];
+            const std::size_t leaf  = group_leaf[group];
             const std::size_t begin = groups[group], count = std::min(groups[group + 1], first[leaf + 1]) - begin;
             double            c[max_dim], h[max_dim];
             target_box(stage.tau, stage.targets[leaf], c, h);

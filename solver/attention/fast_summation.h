@@ -196,6 +196,9 @@ namespace tpde::attention::fast
   /// targets (else the box recursion below runs).
   constexpr double butterfly_multiply_adds_per_pair = 2.6;
   constexpr double butterfly_work_limit             = 0.5 * butterfly_multiply_adds_per_pair;
+  /// The limit for a score space of `dim` active directions (0: never, as in
+  /// 1D and 2D; see fast_summation_butterfly.cc).
+  double butterfly_work_limit_for(unsigned int dim);
 
   /// The butterfly's predicted multiply-adds per pair of the direct sum if
   /// interpolate() would try it on these sums (full rank in 3D, no probe),

@@ -1,6 +1,7 @@
 // The butterfly summation (attention/butterfly_summation.h) against sums
 // over every source in long double.
 #include "attention/attention.h"
+#include "attention/butterfly_internal.h"
 #include "attention/butterfly_summation.h"
 #include "attention/exponential_kernel.h"
 #include "attention/fast_summation.h"
@@ -173,6 +174,75 @@ namespace
           worst = std::max({worst, errors.q, errors.L});
         }
     std::printf("worst error %.3g\n", worst);
+  }
+
+  // The plan derives each stage's boxes from the neighbouring stage's; they
+  // must be the boxes that hold the points, found from every point's leaf.
+  TEST(Butterfly, StageBoxesHoldThePoints)
+  {
+    namespace bf = attention::fast::butterfly_detail;
+    for (const double scale : {1., 3.}) // 5 and 7 stages
+      {
+        const Sums           sums = clustered_sums(3, 20000, 10000, scale, 43);
+        const ExponentialSum sum  = exponential_sum(sums, false);
+        const std::size_t    n_targets = sums.targets.size() / 3;
+        const bf::Geometry   geometry  = bf::find_geometry(sum, n_targets, sums.targets.data());
+        const bf::Plan       plan      = bf::best_plan(sum, n_targets, sums.targets.data(), geometry, 1e-11);
+        const std::size_t    n_stages  = plan.order.size();
+        std::printf("scale %g: kappa %g, %zu stages, %zu pairs\n", scale, plan.kappa, n_stages, plan.pairs);
+        ASSERT_GE(n_stages, 3u);
+        ASSERT_EQ(plan.stage_targets.size(), n_stages + 1);
+        ASSERT_EQ(plan.stage_sources.size(), n_stages + 1);
+        unsigned int tau[bf::max_dim] = {};
+        std::size_t  pairs            = 0;
+        for (std::size_t stage = 0; stage <= n_stages; ++stage)
+          {
+            if (stage > 0)
+              ++tau[plan.order[stage - 1]];
+            unsigned int target_up[bf::max_dim];
+            for (unsigned int m = 0; m < bf::max_dim; ++m)
+              target_up[m] = plan.levels[m] - tau[m];
+            EXPECT_EQ(plan.stage_targets[stage], bf::coarsened(plan.target_leaves, target_up)) << "stage " << stage;
+            EXPECT_EQ(plan.stage_sources[stage], bf::coarsened(plan.source_leaves, tau)) << "stage " << stage;
+            pairs += plan.stage_targets[stage].size() * plan.stage_sources[stage].size();
+          }
+        EXPECT_EQ(plan.stage_targets[0], std::vector<bf::Key>{0});
+        EXPECT_EQ(plan.stage_sources[n_stages], std::vector<bf::Key>{0});
+        EXPECT_EQ(pairs, plan.pairs);
+      }
+  }
+
+  // Sources of weight zero (log-weight -inf) count for nothing, also when
+  // a whole source box has no weight.
+  TEST(Butterfly, ZeroWeightsCountForNothing)
+  {
+    Sums sums = clustered_sums(3, 20000, 10000, 1., 49);
+    Sums kept = sums;
+    kept.sources.clear();
+    kept.log_weight.clear();
+    for (std::size_t j = 0; j < 10000; ++j)
+      if (j % 3 == 0 || sums.sources[3 * j] > 1.)
+        sums.log_weight[j] = -INFINITY;
+      else
+        {
+          kept.sources.insert(kept.sources.end(), &sums.sources[3 * j], &sums.sources[3 * j + 3]);
+          kept.log_weight.push_back(sums.log_weight[j]);
+        }
+    const ExponentialSum with_zeros = exponential_sum(sums, true), without = exponential_sum(kept, true);
+    std::vector<double>  values(20000 * 4);
+    const auto outcome = attention::fast::butterfly_sums(with_zeros, 20000, sums.targets.data(), 1e-11, INFINITY, values.data());
+    ASSERT_TRUE(outcome.done);
+    std::vector<std::size_t> which;
+    for (std::size_t t = 0; t < 20000; t += 101)
+      which.push_back(t);
+    const std::vector<double> reference = exact(without, kept, which);
+    double worst = 0.;
+    for (std::size_t w = 0; w < which.size(); ++w)
+      for (unsigned int i = 0; i < 4; ++i)
+        worst = std::max(worst, std::abs(values[which[w] * 4 + i] - reference[w * 4 + i]) /
+                                  std::max(1., std::abs(reference[w * 4 + i])));
+    std::printf("zero weights: worst error %.3g against the sums without those sources\n", worst);
+    EXPECT_LT(worst, 1e-10);
   }
 
   // Points on S^2 (three caps), scores a = 9 x: the sphere's tokens with a
