@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <new>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 namespace tpde::attention::fast
@@ -78,7 +79,11 @@ namespace tpde::attention::fast
       });
       first.assign(boxes.size() + 1, 0);
       for (std::size_t p = 0; p < n; ++p)
-        ++first[box_of[p] + 1];
+        {
+          if (box_of[p] == boxes.size()) // the plan's boxes and leaves disagree: a bug, not bad input
+            throw std::logic_error("butterfly summation: a point lies in no box of its stage");
+          ++first[box_of[p] + 1];
+        }
       for (std::size_t b = 0; b < boxes.size(); ++b)
         first[b + 1] += first[b];
       order.resize(n);
@@ -262,9 +267,11 @@ namespace tpde::attention::fast
           for (std::size_t k = 0; k < count; ++k)
             {
               const double *y              = &sum.coordinate[sources[begin + k] * dim];
-              weight_moment[k * n_outputs] = z[k];
+              // (exp_lanes gives e^{-700} for -inf: weight zero is zero.)
+              const double weight          = score[k] > -std::numeric_limits<double>::infinity() ? z[k] : 0.;
+              weight_moment[k * n_outputs] = weight;
               for (unsigned int m = 0; m < dim; ++m)
-                weight_moment[k * n_outputs + m + 1] = z[k] * (y[m] - middle[m]);
+                weight_moment[k * n_outputs + m + 1] = weight * (y[m] - middle[m]);
             }
           for (unsigned int m = 0; m < max_dim; ++m)
             {

@@ -209,6 +209,8 @@ namespace
         EXPECT_EQ(plan.stage_targets[0], std::vector<bf::Key>{0});
         EXPECT_EQ(plan.stage_sources[n_stages], std::vector<bf::Key>{0});
         EXPECT_EQ(pairs, plan.pairs);
+        if (scale == 3.) // not the first kappa: its boxes came through the other kappas'
+          EXPECT_GT(plan.kappa, 1.);
       }
   }
 
