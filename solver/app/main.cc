@@ -212,7 +212,7 @@ namespace
 
 int main(int argc, char **argv)
 {
-  const bool isolated = tpde::prefer_isolated_mpi_singleton();
+  const unsigned isolated = tpde::prefer_isolated_mpi_singleton();
   dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv);
   tpde::forget_isolated_mpi_singleton(isolated);
   tpde::limit_threads_to_bound_cores();

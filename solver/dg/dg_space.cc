@@ -1,5 +1,6 @@
 #include "dg/dg_space.h"
 
+#include "common/parallel_chunks.h"
 #include "mesh/mesh_builder.h"
 
 #include <deal.II/base/qprojector.h>
@@ -271,18 +272,40 @@ namespace tpde
         fine_values[q * n + i] = fe.shape_value(i, fine.point(q));
   }
 
+  namespace
+  {
+    /// The box (lower corner, extent) of a mapped cell with nodes `points`:
+    /// on a curved surface the vertices alone would miss the bulge between
+    /// them.
+    template <int dim, int spacedim, typename Cell>
+    void mapped_cell_box(const Cell &cell, const double *points, unsigned int n, double *lower, double *extent)
+    {
+      for (unsigned int c = 0; c < spacedim; ++c)
+        {
+          double lo = cell->vertex(0)[c], hi = lo;
+          for (unsigned int v = 1; v < cell->n_vertices(); ++v)
+            {
+              lo = std::min(lo, cell->vertex(v)[c]);
+              hi = std::max(hi, cell->vertex(v)[c]);
+            }
+          if constexpr (spacedim > dim)
+            for (unsigned int q = 0; q < n; ++q)
+              {
+                lo = std::min(lo, points[q * spacedim + c]);
+                hi = std::max(hi, points[q * spacedim + c]);
+              }
+          extent[c] = hi - lo;
+          lower[c]  = lo;
+        }
+    }
+  } // namespace
+
   template <int dim, int spacedim>
   void DGSpace<dim, spacedim>::compute_cell_data()
   {
     const unsigned int        n = nodes_per_cell;
     const dealii::QGauss<dim> nodes(fe.degree + 1);
     const dealii::QGauss<dim> fine(fe.degree + 3);
-    dealii::FEValues<dim, spacedim>     fe_values(mapping, fe, nodes,
-                                    dealii::update_quadrature_points | dealii::update_JxW_values |
-                                      dealii::update_inverse_jacobians);
-    dealii::FEValues<dim, spacedim>     fine_fe_values(mapping, fe, fine,
-                                         dealii::update_quadrature_points | dealii::update_JxW_values);
-
     const std::size_t n_cells = owned_cells_.size();
     cell_offset.resize(n_cells);
     node_points.resize(n_cells * n * spacedim);
@@ -301,60 +324,55 @@ namespace tpde
     dealii::Triangulation<dim, spacedim> other_mesh;
     dealii::GridGenerator::hyper_cube(other_mesh);
     const bool forget_previous_cell = dealii::MultithreadInfo::n_threads() == 1;
-
     const auto first = owned_dofs.n_elements() > 0 ? owned_dofs.nth_index_in_set(0) : 0;
-    std::vector<dealii::types::global_dof_index> dofs(n);
-    for (std::size_t k = 0; k < n_cells; ++k)
-      {
-        const auto &cell = owned_cells_[k];
-        cell->get_dof_indices(dofs);
-        for (unsigned int i = 0; i < n; ++i)
-          if (dofs[i] != dofs[0] + i)
-            throw std::logic_error("DGSpace: cell DoFs are not consecutive");
-        cell_offset[k] = static_cast<long>(dofs[0] - first);
 
-        if (forget_previous_cell)
-          fe_values.reinit(other_mesh.begin_active());
-        fe_values.reinit(cell);
-        for (unsigned int q = 0; q < n; ++q)
+    // Chunks of cells on the threads, each with its own FEValues: the values
+    // do not depend on the chunking (no cell similarity, see above).
+    for_chunks(
+      n_cells,
+      [&](std::size_t begin, std::size_t end) {
+        dealii::FEValues<dim, spacedim> fe_values(mapping, fe, nodes,
+                                                  dealii::update_quadrature_points | dealii::update_JxW_values |
+                                                    dealii::update_inverse_jacobians);
+        dealii::FEValues<dim, spacedim> fine_fe_values(mapping, fe, fine,
+                                                       dealii::update_quadrature_points | dealii::update_JxW_values);
+        std::vector<dealii::types::global_dof_index> dofs(n);
+        for (std::size_t k = begin; k < end; ++k)
           {
-            node_JxW[k * n + q] = fe_values.JxW(q);
-            for (unsigned int c = 0; c < spacedim; ++c)
-              node_points[(k * n + q) * spacedim + c] = fe_values.quadrature_point(q)[c];
-            const auto inv = fe_values.inverse_jacobian(q);
-            for (unsigned int i = 0; i < dim; ++i)
-              for (unsigned int j = 0; j < spacedim; ++j)
-                node_inverse_jacobians[((k * n + q) * dim + i) * spacedim + j] = inv[i][j];
-          }
-        // The box of the mapped cell: on a curved surface the vertices alone
-        // would miss the bulge between them.
-        for (unsigned int c = 0; c < spacedim; ++c)
-          {
-            double lo = cell->vertex(0)[c], hi = lo;
-            for (unsigned int v = 1; v < cell->n_vertices(); ++v)
+            const auto &cell = owned_cells_[k];
+            cell->get_dof_indices(dofs);
+            for (unsigned int i = 0; i < n; ++i)
+              if (dofs[i] != dofs[0] + i)
+                throw std::logic_error("DGSpace: cell DoFs are not consecutive");
+            cell_offset[k] = static_cast<long>(dofs[0] - first);
+
+            if (forget_previous_cell)
+              fe_values.reinit(other_mesh.begin_active());
+            fe_values.reinit(cell);
+            for (unsigned int q = 0; q < n; ++q)
               {
-                lo = std::min(lo, cell->vertex(v)[c]);
-                hi = std::max(hi, cell->vertex(v)[c]);
+                node_JxW[k * n + q] = fe_values.JxW(q);
+                for (unsigned int c = 0; c < spacedim; ++c)
+                  node_points[(k * n + q) * spacedim + c] = fe_values.quadrature_point(q)[c];
+                const auto inv = fe_values.inverse_jacobian(q);
+                for (unsigned int i = 0; i < dim; ++i)
+                  for (unsigned int j = 0; j < spacedim; ++j)
+                    node_inverse_jacobians[((k * n + q) * dim + i) * spacedim + j] = inv[i][j];
               }
-            if constexpr (spacedim > dim)
-              for (unsigned int q = 0; q < n; ++q)
-                {
-                  lo = std::min(lo, node_points[(k * n + q) * spacedim + c]);
-                  hi = std::max(hi, node_points[(k * n + q) * spacedim + c]);
-                }
-            cell_extent[k * spacedim + c] = hi - lo;
-            cell_lower[k * spacedim + c]  = lo;
+            mapped_cell_box<dim, spacedim>(cell, node_points.data() + k * n * spacedim, n, cell_lower.data() + k * spacedim,
+                                    cell_extent.data() + k * spacedim);
+            if (forget_previous_cell)
+              fine_fe_values.reinit(other_mesh.begin_active());
+            fine_fe_values.reinit(cell);
+            for (unsigned int q = 0; q < n_fine_points_; ++q)
+              {
+                fine_JxW[k * n_fine_points_ + q] = fine_fe_values.JxW(q);
+                for (unsigned int c = 0; c < spacedim; ++c)
+                  fine_points[(k * n_fine_points_ + q) * spacedim + c] = fine_fe_values.quadrature_point(q)[c];
+              }
           }
-        if (forget_previous_cell)
-          fine_fe_values.reinit(other_mesh.begin_active());
-        fine_fe_values.reinit(cell);
-        for (unsigned int q = 0; q < n_fine_points_; ++q)
-          {
-            fine_JxW[k * n_fine_points_ + q] = fine_fe_values.JxW(q);
-            for (unsigned int c = 0; c < spacedim; ++c)
-              fine_points[(k * n_fine_points_ + q) * spacedim + c] = fine_fe_values.quadrature_point(q)[c];
-          }
-      }
+      },
+      256);
   }
 
   namespace

@@ -469,9 +469,9 @@ namespace tpde
     summary.wall_seconds = clock.seconds();
     summary.positions    = system.positions();
     if (talk)
-      std::printf("done: %lu steps in %.2f s (%.3e s per step, %lu velocity evaluations)\n", summary.steps,
-                  summary.wall_seconds, summary.step_seconds / double(std::max(1ul, summary.steps)),
-                  system.evaluations());
+      std::printf("done: %lu steps in %.2f s on %.2f cores (%.3e s per step, %lu velocity evaluations)\n",
+                  summary.steps, summary.wall_seconds, clock.cores(),
+                  summary.step_seconds / double(std::max(1ul, summary.steps)), system.evaluations());
     return summary;
   }
 } // namespace tpde

@@ -1,6 +1,8 @@
 // Wall time of a run (grid or particles) and when to print its progress line.
 #pragma once
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <optional>
 
@@ -34,7 +36,24 @@ namespace tpde
       return elapsed;
     }
 
+    /// CPU seconds of the process (all its threads) over wall seconds since
+    /// construction: how many cores this rank kept busy (threads waiting in
+    /// a spin count as busy).
+    double cores() const
+    {
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      return wall > 0 ? (process_cpu_seconds() - cpu_start) / wall : 0.;
+    }
+
+    static double process_cpu_seconds()
+    {
+      rusage usage{};
+      getrusage(RUSAGE_SELF, &usage);
+      return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+    }
+
   private:
+    double                                cpu_start   = process_cpu_seconds();
     std::chrono::steady_clock::time_point start       = std::chrono::steady_clock::now();
     double                                offset      = 0;
     double                                last_report = 0;

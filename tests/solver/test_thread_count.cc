@@ -85,6 +85,11 @@ INSTANTIATE_TEST_SUITE_P(
     // negative, so the limiter limits cells and restores the moments every stage.
     Case{"gaussian_fast", "parameters/gaussian-2d-isotropize.prm",
          "--set \"Mesh/subdivisions=16\" --set \"Attention/evaluation=fast\" --set \"Time stepping/end time=0.2\""},
+    // 24^2 cells: the geometry (256 cells per chunk) and the interpolated face
+    // velocities (1024 faces per chunk) are computed in several chunks.
+    Case{"interpolated_faces", "parameters/gaussian-2d-isotropize.prm",
+         "--set \"Mesh/subdivisions=24\" --set \"Attention/evaluation=fast\" --set \"Time stepping/end time=0.1\" "
+         "--set \"Discretization/face velocity=interpolated\""},
     Case{"adaptive", "parameters/clusters-2d-adaptive.prm",
          "--set \"Attention/evaluation=fast\" --set \"Time stepping/end time=0.1\""}),
   [](const ::testing::TestParamInfo<Case> &info) { return info.param.name; });
