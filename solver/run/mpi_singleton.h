@@ -1,8 +1,8 @@
 // Start-up without mpirun.
 //
 // A `tpde` started without mpirun is an MPI singleton. Open MPI (4.1) by
-// default spawns a daemon (orted) for it, and probes the cm PML's transports
-// (PSM2, OFI/libfabric) before choosing one: 0.2 s each of the 0.85 s that
+// default spawns a daemon (orted) for it, and probes the cm PML's MTLs (PSM2,
+// OFI/libfabric) before choosing a PML: 0.2 s each of the 0.85 s that
 // `tpde --version` took on the development machine (a one-step 32^2 run:
 // 0.76 -> 0.56 s from the PML alone). TPDE never spawns processes
 // (MPI_Comm_spawn), so a singleton without the daemon suffices, and one rank
@@ -26,6 +26,12 @@ namespace tpde
     };
     inline constexpr SingletonSetting singleton_settings[] = {{"OMPI_MCA_ess_singleton_isolated", "1"},
                                                               {"OMPI_MCA_pml", "ob1"}};
+    /// Set by mpirun (Open MPI), PMIx and PMI launchers (srun, MPICH's
+    /// hydra), a Slurm job step and Flux: then the launcher's choices stand
+    /// (a missed multi-rank launcher would otherwise get ob1 instead of, e.g.,
+    /// UCX).
+    inline constexpr const char *launcher_variables[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK",
+                                                         "PMI_SIZE", "SLURM_STEP_ID", "FLUX_TASK_RANK"};
   } // namespace detail
 
   /// Before MPI_Init: asks Open MPI for an isolated singleton on the ob1 PML
@@ -34,10 +40,10 @@ namespace tpde
   /// detail::singleton_settings[i]).
   inline unsigned prefer_isolated_mpi_singleton()
   {
-    const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMIX_RANK") || std::getenv("PMI_RANK");
-    unsigned   set      = 0;
-    if (launched)
-      return set;
+    unsigned set = 0;
+    for (const char *launcher : detail::launcher_variables)
+      if (std::getenv(launcher))
+        return set;
     for (unsigned i = 0; i < std::size(detail::singleton_settings); ++i)
       if (!std::getenv(detail::singleton_settings[i].name))
         {

@@ -37,8 +37,8 @@ namespace tpde
     }
 
     /// CPU seconds of the process (all its threads) over wall seconds since
-    /// construction: how many cores this rank kept busy (threads waiting in
-    /// a spin count as busy).
+    /// construction (so after a resume: since the resume): how many cores
+    /// this rank kept busy (threads waiting in a spin count as busy).
     double cores() const
     {
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

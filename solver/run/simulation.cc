@@ -593,8 +593,9 @@ namespace tpde
       write_checkpoint(step_count, summary, schedule, clock);
     summary.wall_seconds = clock.seconds();
     if (talk)
-      std::printf("done: %lu steps (%lu rejected) in %.2f s on %.2f cores; max |mass + outflow - 1| = %.2e%s\n",
-                  summary.steps, summary.rejected_steps, summary.wall_seconds, clock.cores(), summary.max_mass_defect,
+      std::printf("done: %lu steps (%lu rejected) in %.2f s on %.2f cores%s; max |mass + outflow - 1| = %.2e%s\n",
+                  summary.steps, summary.rejected_steps, summary.wall_seconds, clock.cores(),
+                  resumed ? " (cores since the resume)" : "", summary.max_mass_defect,
                   diffusion ? ("; mass of negative cell means after diffusion " + number(diffusion_clipped_mass)).c_str() : "");
     return summary;
   }

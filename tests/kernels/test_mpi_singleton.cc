@@ -11,13 +11,11 @@
 
 namespace
 {
-  const char *const launcher_variables[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"};
-
   void clear_all()
   {
     for (const auto &setting : tpde::detail::singleton_settings)
       unsetenv(setting.name);
-    for (const char *name : launcher_variables)
+    for (const char *name : tpde::detail::launcher_variables)
       unsetenv(name);
   }
 
@@ -55,7 +53,7 @@ TEST(MpiSingleton, KeepsTheUsersValue)
 
 TEST(MpiSingleton, UnderALauncherSetsNothing)
 {
-  for (const char *launcher : launcher_variables)
+  for (const char *launcher : tpde::detail::launcher_variables)
     {
       clear_all();
       setenv(launcher, "2", 1);

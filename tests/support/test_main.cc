@@ -1,7 +1,7 @@
 // GoogleTest entry point shared by all test programs: MPI (and deal.II's
 // thread pool) must be initialised before any parallel triangulation exists.
-// Without mpirun, the same fast singleton start-up as `tpde` (every test case
-// runs in its own process).
+// Without mpirun, the same fast singleton start-up as `tpde` (each solver and
+// fuzz test program is its own process, and many start `tpde` as well).
 #include "run/mpi_singleton.h"
 
 #include <deal.II/base/mpi.h>
