@@ -316,12 +316,15 @@ def e7_grid_lines(ranks, rows, skipped):
              'needing more than %.2g cell-steps (cells x time steps predicted from the ODE\'s speeds) run as a '
              'chain of %s equal segments instead, each in coordinates that whiten the ODE\'s covariance at its start '
              'and diagonalise it at its end, starting from the previous segment\'s density (Initial condition/type = '
-             'checkpoint, moments kept); chains needing more than %.2g cell-steps are left to the ODE. End time: when the ODE first reaches its limit rank, in [%g, %g], and at most %g / max '
+             'checkpoint, moments kept), the cheapest within %.2g cell-steps; beyond that the end time is bisected '
+             'instead (a segment halved while it needs more than %.2g cell-steps, at most %d halvings), and chains '
+             'needing more than %.2g cell-steps are left to the ODE. End time: when the ODE first reaches its limit rank, in [%g, %g], and at most %g / max '
              '|eig V| (the mean 0 is unstable; round-off must not grow past 1e-3). Grid rank: the grid\'s covariance at the end time, mapped back by M^-1 and '
              'continued by the moment ODE to t = %g. Softmax is not run (README: its Gaussian solution is '
              'driven by tails no box holds).' % (g['box_sd'], g['h_plane'], g['h_normal'], g['sd_per_h'],
                                                  g['max_work'], ', '.join(map(str, g['chain_segments'])),
-                                                 g['max_chain_work'], g['end_floor'], g['end_cap'],
+                                                 g['max_chain_work'], g['segment_work'], g['max_halvings'],
+                                                 g['max_bisected_work'], g['end_floor'], g['end_cap'],
                                                  g['mean_efolds'], pa.E7_T), '',
              '| V | grid draws | grid ranks 0..3 | ODE ranks, same draws | disagree | rank at end time, '
              'grid = ODE | max rel. deviation | left to the ODE (ODE ranks 0..3) | wall total [s] |',

@@ -55,7 +55,11 @@
 // (targets + sources) times a grid of ~16 points per direction plus a part
 // that depends on the score range only. Its result is kept if it meets the
 // budget below at the velocity scale's sample targets (exact sums), else
-// the box recursion runs.
+// the box recursion runs. Full-rank 2D sums go to it only once the root box
+// has failed at its highest degree (butterfly_work_limit_after_root_split,
+// fast_summation_butterfly.cc): a single root grid, common for mesh
+// densities, is cheaper than the butterfly, while clustered particles,
+// whose box trees are deep, sum 2-8x faster by the butterfly.
 //
 // Error budget. With S the largest |velocity| over a sample of targets
 // (evaluated exactly; S is at most the true maximum, so this is
@@ -196,8 +200,9 @@ namespace tpde::attention::fast
   /// targets (else the box recursion below runs).
   constexpr double butterfly_multiply_adds_per_pair = 2.6;
   constexpr double butterfly_work_limit             = 0.5 * butterfly_multiply_adds_per_pair;
-  /// The limit for a score space of `dim` active directions (0: never, as in
-  /// 1D and 2D; see fast_summation_butterfly.cc).
+  /// The limit for a score space of `dim` active directions before the box
+  /// recursion (0: never, as in 1D and 2D; 2D may hand over after the root
+  /// box, see fast_summation_butterfly.cc).
   double butterfly_work_limit_for(unsigned int dim);
 
   /// The butterfly's predicted multiply-adds per pair of the direct sum if

@@ -381,7 +381,7 @@ Statistics Interpolator::split(const Box &box, unsigned int depth, const BoxLeve
   return statistics;
 }
 
-Statistics Interpolator::process(const Box &box, unsigned int depth)
+Statistics Interpolator::process(Box &box, unsigned int depth)
 {
   BoxLevels levels = start_levels(box);
   for (;;)
@@ -444,6 +444,14 @@ Statistics Interpolator::process(const Box &box, unsigned int depth)
         break;
     }
 
+  if (depth == 0 && dim == 2)
+    {
+      root_split              = true;
+      Statistics by_butterfly = levels.statistics;
+      if (try_butterfly(box, by_butterfly))
+        return by_butterfly;
+      levels.statistics.node_work = by_butterfly.node_work; // spent whether kept or not
+    }
   return split(box, depth, levels);
 }
 } // namespace tpde::attention::fast::detail

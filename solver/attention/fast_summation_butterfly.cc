@@ -55,7 +55,8 @@ namespace tpde::attention::fast::detail
 
   bool Interpolator::butterfly_applies() const
   {
-    return !sum.probe && !collective && n_active == dim && butterfly_work_limit_for(dim) > 0. &&
+    return !sum.probe && !collective && n_active == dim &&
+           (root_split ? butterfly_work_limit_after_root_split(dim) : butterfly_work_limit_for(dim)) > 0. &&
            std::getenv("TPDE_NO_BUTTERFLY") == nullptr;
   }
 
@@ -124,7 +125,12 @@ namespace tpde::attention::fast::detail
       {
         const auto since = profile.start();
         const ButterflyOutcome outcome = butterfly_sums(
-          sum, n_targets, targets, factor * accuracy, butterfly_work_limit_for(dim) * direct_pairs, butterfly_values.data());
+          sum,
+          n_targets,
+          targets,
+          factor * accuracy,
+          (root_split ? butterfly_work_limit_after_root_split(dim) : butterfly_work_limit_for(dim)) * direct_pairs,
+          butterfly_values.data());
         profile.stop(phase_nodes, since);
         if (!outcome.affordable)
           {
@@ -173,12 +179,20 @@ namespace tpde::attention::fast
 {
   double butterfly_work_limit_for(unsigned int dim)
   {
-    // Not in 2D (measured, 2026-12-05): on clustered particles the butterfly
-    // is 2.4x faster than the box recursion at 1e4..1e6, but on mesh
-    // densities one root box of degree <= 32 often holds the sums (T6 at
-    // 64^2: 908 node sums), which is cheaper than the butterfly's pairs,
-    // and its cost cannot be told in advance.
+    // Not in 2D before the box recursion (measured, 2026-12-05): on
+    // clustered particles the butterfly is 2.4x faster than the box
+    // recursion at 1e4..1e6, but on mesh densities one root box of degree
+    // <= 32 often holds the sums (T6 at 64^2: 908 node sums), which is
+    // cheaper than the butterfly's pairs; see
+    // butterfly_work_limit_after_root_split.
     return dim == 3 ? butterfly_work_limit : 0.;
+  }
+
+  double butterfly_work_limit_after_root_split(unsigned int dim)
+  {
+    // In 2D once the root box has failed at degree 32: the box recursion
+    // then builds a tree, and the butterfly is the cheaper of the two.
+    return dim == 2 ? butterfly_work_limit : 0.;
   }
 
   double butterfly_work_per_pair(const ExponentialSum &sum, std::size_t n_targets, const double *targets, double tolerance)

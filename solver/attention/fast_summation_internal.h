@@ -3,7 +3,8 @@
 //   fast_summation.cc        driver: axes, root box, scale, pruning, Chebyshev transforms
 //   fast_summation_grid.cc   factorised node grids
 //   fast_summation_boxes.cc  the adaptive box recursion (degrees, errors, splitting)
-//   fast_summation_simd.cc   the vectorised loops.
+//   fast_summation_simd.cc   the vectorised loops
+//   fast_summation_butterfly.cc  the hand-off to the butterfly summation.
 #pragma once
 
 #include "attention/fast_summation.h"
@@ -19,6 +20,12 @@
 #include <limits>
 #include <map>
 #include <vector>
+
+namespace tpde::attention::fast
+{
+  /// butterfly_work_limit_for once the root box is to be split (0: never).
+  double butterfly_work_limit_after_root_split(unsigned int dim);
+} // namespace tpde::attention::fast
 
 namespace tpde::attention::fast::detail
 {
@@ -299,8 +306,11 @@ namespace tpde::attention::fast::detail
     /// The work it spends (kept or not) comes off root's allowance and is
     /// counted in statistics.node_work.
     bool try_butterfly(Box &root, Statistics &statistics);
-    /// Whether these sums may go to the butterfly (after find_axes).
+    /// Whether these sums may go to the butterfly (after find_axes): in 3D
+    /// before the box recursion, in 2D once the root box is to be split.
     bool butterfly_applies() const;
+    /// Set when the root box could not hold the sums and is to be split.
+    bool root_split = false;
     /// The largest error at the targets `checked` (exact values given)
     /// against the budget's measure (1: exactly the budget), of values at
     /// all targets.
@@ -496,6 +506,11 @@ namespace tpde::attention::fast::detail
     /// halves; the statistics of both added to this box's.
     Statistics split(const Box &box, unsigned int depth, const BoxLevels &levels);
 
-    Statistics process(const Box &box, unsigned int depth);
+    /// A box's interpolation, raised degrees, or split (or direct sums).
+    /// In 2D a root box that is to be split goes to the butterfly first:
+    /// a single root grid (mesh densities, typically) is cheaper than the
+    /// butterfly, a deep tree (clustered particles) 2.4x dearer, and only
+    /// the root tells them apart. The root's allowance pays for the try.
+    Statistics process(Box &box, unsigned int depth);
   };
 } // namespace tpde::attention::fast::detail

@@ -114,9 +114,21 @@ namespace tpde
             for (unsigned int j = 0; j < dim; ++j)
               x[i] += inverse_map(i, j) * (z[j] - shift[j]);
           }
-        const long k = locate(x);
-        if (k < 0)
-          return 0.;
+        // On a face (to round-off) the old density has two traces: their
+        // average, so that a point and its mirror image get mirrored values.
+        long               holding[max_holding];
+        const unsigned int n_holding = cells_holding(x, holding);
+        double             sum       = 0;
+        for (unsigned int h = 0; h < n_holding; ++h)
+          sum += polynomial(holding[h], x);
+        // The limiter keeps the old density >= 0 at its check points; between
+        // them the polynomial may dip below 0 by round-off: cut.
+        return n_holding == 0 ? 0. : std::max(sum / n_holding, 0.) * inverse_determinant;
+      }
+
+      /// The old density's polynomial on cell k at x.
+      double polynomial(long k, const double *x) const
+      {
         // Tensor-product Lagrange basis: the 1D factors once per direction.
         double lagrange[dim][max_nodes_1d];
         for (unsigned int c = 0; c < dim; ++c)
@@ -140,9 +152,7 @@ namespace tpde
               phi *= lagrange[c][node_index_1d[i * dim + c]];
             sum += phi;
           }
-        // The limiter keeps the old density >= 0 at its check points; between
-        // them the polynomial may dip below 0 by round-off: cut.
-        return std::max(sum, 0.) * inverse_determinant;
+        return sum;
       }
 
       /// The old density jumps across the old faces inside new cells.
@@ -319,7 +329,7 @@ namespace tpde
           {
             // The buckets the open cell overlaps (a uniform mesh: one each). A
             // point on a face may fall in the bucket beyond it: the cell on the
-            // other side holds it too (locate tests closed cells).
+            // other side holds it too (cells_holding tests closed cells).
             first[c] = std::clamp(static_cast<long>(std::floor((low[c] - lower[c]) / width[c] + 1e-9)), 0l,
                                   count[c] - 1);
             last[c]  = std::clamp(static_cast<long>(std::ceil((low[c] + extent[c] - lower[c]) / width[c] - 1e-9)) - 1,
@@ -342,32 +352,62 @@ namespace tpde
           }
       }
 
-      /// The owned cell holding x (faces belong to either side), or -1 outside the mesh.
-      long locate(const double *x) const
+      /// The owned cells whose closed boxes (to 1e-12 of their size) hold x:
+      /// one inside a cell, up to 2^dim on faces and corners; none outside
+      /// the mesh. Near a bucket's side the neighbouring bucket is searched
+      /// too: x - lower rounds a point just below a face to the face itself
+      /// (at |x| ~ 1e-16 against lower = -6), so the bucket alone would
+      /// always find the cell above and break the mirror symmetry.
+      unsigned int cells_holding(const double *x, long *holding) const
       {
-        std::size_t b = 0;
-        for (int c = dim - 1; c >= 0; --c)
+        long first[dim], last[dim];
+        for (unsigned int c = 0; c < dim; ++c)
           {
             const double slack = 1e-12 * width[c];
             if (!(x[c] >= lower[c] - slack && x[c] <= upper[c] + slack))
-              return -1;
-            const long i = std::clamp(static_cast<long>(std::floor((x[c] - lower[c]) / width[c])), 0l, count[c] - 1);
-            b            = b * count[c] + i;
+              return 0;
+            const double at = (x[c] - lower[c]) / width[c];
+            const long   i  = std::clamp(static_cast<long>(std::floor(at)), 0l, count[c] - 1);
+            first[c]        = at - static_cast<double>(i) <= 1e-9 ? std::max(i - 1, 0l) : i;
+            last[c]         = static_cast<double>(i + 1) - at <= 1e-9 ? std::min(i + 1, count[c] - 1) : i;
           }
-        for (std::size_t j = start[b]; j < start[b + 1]; ++j)
+        unsigned int n = 0;
+        long         bucket[dim];
+        std::copy(first, first + dim, bucket);
+        while (true)
           {
-            const double *low = lower_of(cells[j]), *extent = extent_of(cells[j]);
-            bool          inside = true;
-            for (unsigned int c = 0; c < dim && inside; ++c)
-              {
-                const double slack = 1e-12 * extent[c];
-                inside = x[c] >= low[c] - slack && x[c] <= low[c] + extent[c] + slack;
-              }
-            if (inside)
-              return static_cast<long>(cells[j]);
+            std::size_t b = 0;
+            for (int c = dim - 1; c >= 0; --c)
+              b = b * count[c] + bucket[c];
+            for (std::size_t j = start[b]; j < start[b + 1]; ++j)
+              if (n < max_holding && holds(cells[j], x) &&
+                  std::find(holding, holding + n, static_cast<long>(cells[j])) == holding + n)
+                holding[n++] = static_cast<long>(cells[j]);
+            unsigned int c = 0;
+            while (c < dim && bucket[c] == last[c])
+              bucket[c] = first[c], ++c;
+            if (c == dim)
+              return n;
+            ++bucket[c];
           }
-        return -1;
       }
+
+      bool holds(std::size_t k, const double *x) const
+      {
+        const double *low = lower_of(k), *extent = extent_of(k);
+        for (unsigned int c = 0; c < dim; ++c)
+          {
+            const double slack = 1e-12 * extent[c];
+            if (!(x[c] >= low[c] - slack && x[c] <= low[c] + extent[c] + slack))
+              return false;
+          }
+        return true;
+      }
+
+      // At most 2^dim cells meet at a point of a conforming box mesh; an
+      // adaptive mesh's hanging faces add none at a point (the coarse side
+      // is one cell), but the list is capped for safety.
+      static constexpr unsigned int max_holding = 16;
 
       std::size_t                                 n_cells = 0;
       unsigned int                                n_nodes = 0;

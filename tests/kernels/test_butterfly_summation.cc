@@ -1,5 +1,6 @@
 // The butterfly summation (attention/butterfly_summation.h) against sums
-// over every source in long double.
+// over every source in long double; the fast summation handing sums to it
+// (3D: wide full-rank sums; 2D: once the root box splits).
 #include "attention/attention.h"
 #include "attention/butterfly_internal.h"
 #include "attention/butterfly_summation.h"
@@ -283,6 +284,60 @@ namespace
     EXPECT_GT(coarse_errors.q, 10. * fine_errors.q);
   }
 
+  struct Interpolated
+  {
+    attention::fast::Statistics statistics;
+    double                      error = 0.; // max |error| / max |value| at every 97th target
+  };
+
+  /// fast::interpolate on `sums` (exact sums where it asks for them), checked
+  /// against long-double sums at every 97th target.
+  Interpolated interpolate_and_check(const Sums &sums, double tolerance)
+  {
+    const unsigned int dim = sums.dim;
+    ExponentialSum     sum = exponential_sum(sums, false);
+    sum.evaluate = [&](std::size_t n_points, const double *points, const std::vector<std::size_t> *subset,
+                       double *values) {
+      Sums at = sums;
+      at.targets.assign(points, points + dim * n_points);
+      std::vector<std::size_t> all(n_points);
+      for (std::size_t p = 0; p < n_points; ++p)
+        all[p] = p;
+      ExponentialSum      part = sum;
+      std::vector<double> y, l;
+      if (subset != nullptr)
+        {
+          for (const std::size_t j : *subset)
+            {
+              y.insert(y.end(), &sums.sources[dim * j], &sums.sources[dim * (j + 1)]);
+              l.push_back(sums.log_weight[j]);
+            }
+          part.n_sources  = subset->size();
+          part.coordinate = y.data();
+          part.log_weight = l.data();
+        }
+      const std::vector<double> exact_values = exact(part, at, all);
+      std::copy(exact_values.begin(), exact_values.end(), values);
+    };
+    const std::size_t   n_targets = sums.targets.size() / dim;
+    std::vector<double> values(dim * n_targets);
+    Interpolated        result;
+    result.statistics = attention::fast::interpolate(sum, n_targets, sums.targets.data(), tolerance, values.data());
+    std::vector<std::size_t> which;
+    for (std::size_t t = 0; t < n_targets; t += 97)
+      which.push_back(t);
+    const std::vector<double> reference = exact(sum, sums, which);
+    double                    size      = 0.;
+    for (std::size_t w = 0; w < which.size(); ++w)
+      for (unsigned int i = 0; i < dim; ++i)
+        {
+          result.error = std::max(result.error, std::abs(values[which[w] * dim + i] - reference[w * dim + i]));
+          size         = std::max(size, std::abs(reference[w * dim + i]));
+        }
+    result.error /= size;
+    return result;
+  }
+
   // Through fast::interpolate: a wide full-rank 3D sum goes to the butterfly
   // (Statistics::butterfly_work) and meets the tolerance; a rank-one one
   // (scores along a line) does not go to it.
@@ -297,62 +352,54 @@ namespace
               sums.targets[3 * t + 1] = 0.5 * sums.targets[3 * t];
               sums.targets[3 * t + 2] = -sums.targets[3 * t];
             }
-        ExponentialSum sum = exponential_sum(sums, false);
-        sum.evaluate       = [&](std::size_t n_points, const double *points, const std::vector<std::size_t> *subset,
-                           double *values) {
-          Sums at     = sums;
-          at.targets.assign(points, points + 3 * n_points);
-          std::vector<std::size_t> all(n_points);
-          for (std::size_t p = 0; p < n_points; ++p)
-            all[p] = p;
-          ExponentialSum          part = sum;
-          std::vector<double>     y, l;
-          if (subset != nullptr)
-            {
-              for (const std::size_t j : *subset)
-                {
-                  y.insert(y.end(), &sums.sources[3 * j], &sums.sources[3 * j + 3]);
-                  l.push_back(sums.log_weight[j]);
-                }
-              part.n_sources  = subset->size();
-              part.coordinate = y.data();
-              part.log_weight = l.data();
-            }
-          const std::vector<double> exact_values = exact(part, at, all);
-          std::copy(exact_values.begin(), exact_values.end(), values);
-        };
-        constexpr double    tolerance = 1e-10;
-        const std::size_t   n_targets = sums.targets.size() / 3;
-        std::vector<double> values(3 * n_targets);
-        const auto statistics = attention::fast::interpolate(sum, n_targets, sums.targets.data(), tolerance, values.data());
-        std::vector<std::size_t> which;
-        for (std::size_t t = 0; t < n_targets; t += 97)
-          which.push_back(t);
-        const std::vector<double> reference = exact(sum, sums, which);
-        double                    error = 0., size = 0.;
-        for (std::size_t w = 0; w < which.size(); ++w)
-          for (unsigned int i = 0; i < 3; ++i)
-            {
-              error = std::max(error, std::abs(values[which[w] * 3 + i] - reference[w * 3 + i]));
-              size  = std::max(size, std::abs(reference[w * 3 + i]));
-            }
-        std::printf("%s: butterfly work %.3g, error %.3g\n", rank_one ? "rank one" : "full rank", statistics.butterfly_work,
-                    error / size);
-        EXPECT_LT(error, tolerance * size);
+        constexpr double   tolerance = 1e-10;
+        const Interpolated result    = interpolate_and_check(sums, tolerance);
+        std::printf("%s: butterfly work %.3g, error %.3g\n", rank_one ? "rank one" : "full rank",
+                    result.statistics.butterfly_work, result.error);
+        EXPECT_LT(result.error, tolerance);
         // evaluation = auto takes the butterfly's prediction instead of a probe.
-        const auto plan = attention::plan_butterfly_summation(sum, n_targets, sums.targets.data(), tolerance);
+        const ExponentialSum sum  = exponential_sum(sums, false);
+        const auto           plan = attention::plan_butterfly_summation(sum, 40000, sums.targets.data(), tolerance);
         if (rank_one)
           {
-            EXPECT_EQ(statistics.butterfly_work, 0.);
+            EXPECT_EQ(result.statistics.butterfly_work, 0.);
             EXPECT_FALSE(plan.has_value());
           }
         else
           {
-            EXPECT_GT(statistics.butterfly_work, 0.);
+            EXPECT_GT(result.statistics.butterfly_work, 0.);
             ASSERT_TRUE(plan.has_value());
             EXPECT_TRUE(plan->fast);
             EXPECT_LT(plan->fast_cost, 0.5 * plan->direct_cost);
           }
+      }
+  }
+
+  // In 2D the butterfly gets the sums only once the root box has failed at
+  // its highest degree (clustered particles: a deep box tree, 2.4x dearer);
+  // a narrow score range that one root grid holds (mesh densities,
+  // typically) stays with the box recursion, and auto's plan never predicts
+  // the butterfly in 2D (it cannot tell the two cases apart).
+  TEST(Butterfly, TwoDimensionalSumsGoToItWhenTheRootBoxSplits)
+  {
+    for (const double scale : {1., 0.05})
+      {
+        const Sums         sums      = clustered_sums(2, 20000, 20000, scale, 46);
+        constexpr double   tolerance = 1e-10;
+        const Interpolated result    = interpolate_and_check(sums, tolerance);
+        std::printf("scale %g: butterfly work %.3g, boxes split %zu, error %.3g\n", scale,
+                    result.statistics.butterfly_work, result.statistics.boxes_split, result.error);
+        EXPECT_LT(result.error, tolerance);
+        EXPECT_EQ(result.statistics.boxes_split, 0u); // the root box was never split
+        if (scale == 1.)
+          EXPECT_GT(result.statistics.butterfly_work, 0.);
+        else
+          {
+            EXPECT_EQ(result.statistics.butterfly_work, 0.);
+            EXPECT_EQ(result.statistics.boxes_interpolated, 1u);
+          }
+        const ExponentialSum sum = exponential_sum(sums, false);
+        EXPECT_FALSE(attention::plan_butterfly_summation(sum, 20000, sums.targets.data(), tolerance).has_value());
       }
   }
 
