@@ -448,6 +448,7 @@ def self_test(check, prm_dir):
                 # diagonalises it at its end
                 ends = ode_path(c, np.array([g.start, g.stop]))
                 scale = np.linalg.cond(g.m)
+                check('E7 chain segments numbered in order', abs(g.j - j) + abs(g.n - len(c.segments)), 0)
                 check('E7 chain segments tile the end time', abs(g.start - (c.segments[j - 1].stop if j else 0.0)) +
                       abs(g.stop - (c.end if j + 1 == len(c.segments) else c.segments[j + 1].start)) +
                       (0.0 if c.bisected else abs(g.start - c.end * j / len(c.segments))), 1e-15)

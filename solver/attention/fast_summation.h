@@ -56,10 +56,11 @@
 // that depends on the score range only. Its result is kept if it meets the
 // budget below at the velocity scale's sample targets (exact sums), else
 // the box recursion runs. Full-rank 2D sums go to it only once the root box
-// has failed at its highest degree (butterfly_work_limit_after_root_split,
-// fast_summation_butterfly.cc): a single root grid, common for mesh
-// densities, is cheaper than the butterfly, while clustered particles,
-// whose box trees are deep, sum 2-8x faster by the butterfly.
+// is to be split, its degrees (up to 32) not predicted to meet the budget
+// (butterfly_work_limit_after_root_split, fast_summation_butterfly.cc): a
+// single root grid, common for mesh densities, is cheaper than the
+// butterfly, while clustered particles, whose box trees are deep, sum about
+// 2x faster by the butterfly (3-8x faster particle runs, README).
 //
 // Error budget. With S the largest |velocity| over a sample of targets
 // (evaluated exactly; S is at most the true maximum, so this is

@@ -1,8 +1,9 @@
 // When the fast summation hands the sums to the butterfly summation
-// (butterfly_summation.h): full-rank 3D score spaces, where the box
-// recursion's node grids need high degrees summed over every source, if
-// the butterfly's predicted cost is well below the direct sum's; its result
-// is kept only if it meets the error budget at the scale sample.
+// (butterfly_summation.h): full-rank 3D score spaces before the box
+// recursion, where its node grids need high degrees summed over every
+// source, and full-rank 2D ones once the root box is to be split; if the
+// butterfly's predicted cost is well below the direct sum's. Its result is
+// kept only if it meets the error budget at the scale sample.
 #include "attention/butterfly_summation.h"
 #include "attention/fast_summation_internal.h"
 
@@ -190,8 +191,9 @@ namespace tpde::attention::fast
 
   double butterfly_work_limit_after_root_split(unsigned int dim)
   {
-    // In 2D once the root box has failed at degree 32: the box recursion
-    // then builds a tree, and the butterfly is the cheaper of the two.
+    // In 2D once the root box is to be split (no degree up to 32 predicted
+    // to meet the budget): the box recursion then builds a tree, and the
+    // butterfly is the cheaper of the two (README, fast summation).
     return dim == 2 ? butterfly_work_limit : 0.;
   }
 

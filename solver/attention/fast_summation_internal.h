@@ -309,7 +309,7 @@ namespace tpde::attention::fast::detail
     /// Whether these sums may go to the butterfly (after find_axes): in 3D
     /// before the box recursion, in 2D once the root box is to be split.
     bool butterfly_applies() const;
-    /// Set when the root box could not hold the sums and is to be split.
+    /// Set when the root box is to be split (no degree up to 32 holds the sums).
     bool root_split = false;
     /// The largest error at the targets `checked` (exact values given)
     /// against the budget's measure (1: exactly the budget), of values at

@@ -222,18 +222,28 @@ namespace tpde
               ++next_evaluated;
               continue;
             }
-          const auto    face = space.face(f);
-          const double *T    = face.trace_matrix(0);
-          const double *X    = node_velocity() + space.node_index(face.owned_cell(0), 0) * spacedim;
-          double       *Xf   = face_velocity() + space.face_point_index(f, 0) * spacedim;
-          for (unsigned int q = 0; q < nfq; ++q)
-            for (unsigned int c = 0; c < spacedim; ++c)
-              {
-                double sum = 0;
-                for (unsigned int i = 0; i < n; ++i)
-                  sum += T[q * n + i] * X[i * spacedim + c];
-                Xf[q * spacedim + c] = sum;
-              }
+          // The mean of both cells' traces (both are owned here): a trace
+          // from one side only (the canonical one, the lower cell on a
+          // uniform mesh) would break the mirror symmetry x -> -x by
+          // O(h^(p+1)), which an unstable symmetric state (the zero mean of
+          // E7, README) amplifies.
+          const auto         face  = space.face(f);
+          const unsigned int sides = face.at_boundary() ? 1 : 2;
+          double            *Xf    = face_velocity() + space.face_point_index(f, 0) * spacedim;
+          std::fill(Xf, Xf + nfq * spacedim, 0.);
+          for (unsigned int side = 0; side < sides; ++side)
+            {
+              const double *T = face.trace_matrix(side);
+              const double *X = node_velocity() + space.node_index(face.owned_cell(side), 0) * spacedim;
+              for (unsigned int q = 0; q < nfq; ++q)
+                for (unsigned int c = 0; c < spacedim; ++c)
+                  {
+                    double sum = 0;
+                    for (unsigned int i = 0; i < n; ++i)
+                      sum += T[q * n + i] * X[i * spacedim + c];
+                    Xf[q * spacedim + c] += sum / sides;
+                  }
+            }
         }
     }, faces_per_chunk);
   }

@@ -1,9 +1,11 @@
 // The nonlocal velocity on the mesh: the attention kernel evaluated at every
 // node (volume terms) and face point (fluxes) of the locally owned cells, with
 // the nodes of all cells of all ranks as sources (weights rho_i * JxW_i).
-// Optionally the face velocity is the trace of the canonical cell's nodal
-// velocity instead: the velocity is smooth, the trace is exact for affine
-// fields, and it halves the number of targets (the dominant cost). Faces
+// Optionally the face velocity is the mean of the two cells' traces of their
+// nodal velocities instead (one trace on the boundary): the velocity is
+// smooth, the traces are exact for affine fields, the mean keeps a mirror-
+// symmetric field mirror-symmetric, and it halves the number of targets (the
+// dominant cost). Faces
 // between ranks are always evaluated, as before, so that both ranks agree on
 // the flux (exactly with direct sums; within the tolerance with fast ones).
 // Masked attention also gets where each node's cell lies along s

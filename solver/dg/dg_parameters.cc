@@ -9,7 +9,7 @@ namespace tpde
        "the attention sum at every face point (about as many targets as there are nodes, so half the cost of a "
        "stage)."},
       {"interpolated", true,
-       "the trace of the canonical cell's nodal velocity (degree p), exact for affine fields (Gaussian data) and "
+       "the mean of the two cells' traces of their nodal velocities (degree p; one trace on the boundary), exact for affine fields (Gaussian data) and "
        "within O(h^(p+1)) otherwise; faces between MPI ranks are still evaluated by both ranks (identical with "
        "direct summation; within the tolerance with fast summation, whose trees differ per rank)."},
     });

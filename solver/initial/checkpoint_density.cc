@@ -404,9 +404,8 @@ namespace tpde
         return true;
       }
 
-      // At most 2^dim cells meet at a point of a conforming box mesh; an
-      // adaptive mesh's hanging faces add none at a point (the coarse side
-      // is one cell), but the list is capped for safety.
+      // At most 2^dim cells hold a point (one per orthant around it, also at
+      // an adaptive mesh's hanging vertices); the list is capped for safety.
       static constexpr unsigned int max_holding = 16;
 
       std::size_t                                 n_cells = 0;

@@ -359,7 +359,8 @@ namespace
         EXPECT_LT(result.error, tolerance);
         // evaluation = auto takes the butterfly's prediction instead of a probe.
         const ExponentialSum sum  = exponential_sum(sums, false);
-        const auto           plan = attention::plan_butterfly_summation(sum, 40000, sums.targets.data(), tolerance);
+        const std::size_t    n_targets = sums.targets.size() / 3;
+        const auto plan = attention::plan_butterfly_summation(sum, n_targets, sums.targets.data(), tolerance);
         if (rank_one)
           {
             EXPECT_EQ(result.statistics.butterfly_work, 0.);
@@ -375,8 +376,8 @@ namespace
       }
   }
 
-  // In 2D the butterfly gets the sums only once the root box has failed at
-  // its highest degree (clustered particles: a deep box tree, 2.4x dearer);
+  // In 2D the butterfly gets the sums only once the root box is to be split
+  // (clustered particles: a deep box tree, 2.4x dearer);
   // a narrow score range that one root grid holds (mesh densities,
   // typically) stays with the box recursion, and auto's plan never predicts
   // the butterfly in 2D (it cannot tell the two cases apart).
@@ -399,7 +400,8 @@ namespace
             EXPECT_EQ(result.statistics.boxes_interpolated, 1u);
           }
         const ExponentialSum sum = exponential_sum(sums, false);
-        EXPECT_FALSE(attention::plan_butterfly_summation(sum, 20000, sums.targets.data(), tolerance).has_value());
+        const std::size_t    n_targets = sums.targets.size() / 2;
+        EXPECT_FALSE(attention::plan_butterfly_summation(sum, n_targets, sums.targets.data(), tolerance).has_value());
       }
   }
 
