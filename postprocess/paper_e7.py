@@ -14,6 +14,8 @@ and starts from the previous segment's density at its end (Initial condition/typ
 M_k M_k-1^-1).
 
 Softmax runs are not made: with K = -Q the Gaussian solution is driven by tails no box holds (README)."""
+import functools
+import hashlib
 import os
 import shlex
 import shutil
@@ -273,6 +275,14 @@ def example_cases():
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def binary_id(tpde):
+    """The first 16 hex digits of the executable's sha256. Each run records it (binary.txt) and the report
+    counts the builds its runs came from: runs are reused by parameter file and command, not by binary."""
+    with open(tpde, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
 def write_atomically(path, text):
     with open(path + '.tmp', 'w') as f:
         f.write(text)
@@ -325,6 +335,7 @@ class Run:
         # written last: a run killed before this point is not reused
         write_atomically(os.path.join(self.directory, 'case.prm'), self.text)
         write_atomically(os.path.join(self.directory, 'command.txt'), shlex.join(self.command))
+        write_atomically(os.path.join(self.directory, 'binary.txt'), binary_id(self.command[0]) + '\n')
         write_atomically(os.path.join(self.directory, 'wall.txt'), '%.3f\n' % self.wall)
         return self
 

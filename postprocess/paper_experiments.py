@@ -37,6 +37,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import paper_authors  # noqa: E402  (numpy)
+import paper_e7  # noqa: E402
 
 PRM_DIRS = dict(hand=os.path.join(ROOT, 'parameters', 'paper'),
                 authors=os.path.join(ROOT, 'parameters', 'paper', 'authors'))
@@ -332,6 +333,8 @@ class Run:
             return self
         with open(os.path.join(self.directory, 'command.txt'), 'w') as f:
             f.write(shlex.join(self.command))
+        with open(os.path.join(self.directory, 'binary.txt'), 'w') as f:
+            f.write(paper_e7.binary_id(self.command[0]) + '\n')
         with open(os.path.join(self.directory, 'wall.txt'), 'w') as f:
             f.write('%.3f\n' % self.wall)
         return self

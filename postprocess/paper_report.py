@@ -3,6 +3,7 @@ moment ODE on the paper's full grids of initial covariances, the E7 rank histogr
 the ODE; d = 3 also by grid runs), every figure (PNG) and OUT/report.md.
 
 Finished runs and ODE results (OUT/ode/*.npz, OUT/e7/ode.json) are reused."""
+import collections
 import json
 import os
 import time
@@ -257,6 +258,25 @@ def run_all(args, pe):
     return 1 if failures else 0
 
 
+def builds_text(out):
+    """Which builds of tpde made the runs (their binary.txt): runs are reused by parameter file and command,
+    so a folder can mix builds; --force reruns everything with one."""
+    ids = collections.Counter()
+    for name in sorted(os.listdir(os.path.join(out, 'runs'))):
+        try:
+            with open(os.path.join(out, 'runs', name, 'binary.txt')) as f:
+                ids[f.read().strip()] += 1
+        except OSError:
+            ids['(not recorded)'] += 1
+    text = ', '.join('%s (%d runs)' % kv for kv in ids.most_common())
+    if list(ids) == ['(not recorded)']:
+        return 'The build of tpde that made the runs is not recorded (runs from before binary.txt).'
+    if len(ids) == 1:
+        return 'All %d runs come from one build of tpde (sha256 %s...).' % (sum(ids.values()), next(iter(ids)))
+    return ('**Warning: the runs come from %d builds of tpde** (sha256 prefix, runs): %s. `--force` reruns '
+            'all of them with the current one.' % (len(ids), text))
+
+
 def write_report(args, pe, table, ode, ranks, e7_grid, e7_paths, wall):
     rel = lambda p: os.path.relpath(p, args.out)
     lines = ['# The paper\'s experiments with the authors\' matrices', '',
@@ -265,7 +285,7 @@ def write_report(args, pe, table, ode, ranks, e7_grid, e7_paths, wall):
              'Grid runs: a documented subset of each experiment\'s grid of trace-1 initial covariances '
              '(paper_authors.SUBSETS); moment ODE: the full grid (numpy RK4, trajectories in colour). '
              '"max rel. deviation" is max over time and runs of |Sigma_grid - Sigma_ODE|_F / |Sigma_ODE|_F '
-             'against the solver\'s own ODE columns.', '']
+             'against the solver\'s own ODE columns.', '', builds_text(args.out), '']
     for e in pe.EXPERIMENTS:
         lines += ['## %s: %s' % (e, pa.TITLES[e]), '', '**Paper\'s claim.** ' + CLAIMS[e], '',
                   '**Matrices.** ' + matrices_md(e), '',
