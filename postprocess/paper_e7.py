@@ -277,10 +277,19 @@ def example_cases():
 
 @functools.lru_cache(maxsize=None)
 def binary_id(tpde):
-    """The first 16 hex digits of the executable's sha256. Each run records it (binary.txt) and the report
-    counts the builds its runs came from: runs are reused by parameter file and command, not by binary."""
+    """The first 16 hex digits of the executable's sha256, which each run records (binary.txt): a run is
+    reused only by the same build (a rebuilt tpde reruns everything, as validation_tables.py does)."""
     with open(tpde, 'rb') as f:
         return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
+def made_by(directory, tpde):
+    """Whether the run in `directory` was made by this tpde executable (its binary.txt)."""
+    try:
+        with open(os.path.join(directory, 'binary.txt')) as f:
+            return f.read().strip() == binary_id(tpde)
+    except OSError:
+        return False
 
 
 def write_atomically(path, text):
@@ -312,6 +321,7 @@ class Run:
                 same = shlex.split(f.read())[1:] == self.command[1:]
             with open(os.path.join(self.directory, 'case.prm')) as f:
                 same = same and f.read() == self.text
+            same = same and made_by(self.directory, self.command[0])
             with open(os.path.join(self.directory, 'wall.txt')) as f:
                 wall = float(f.read())
             if same and not force and os.path.exists(os.path.join(self.directory, 'statistics.csv')):

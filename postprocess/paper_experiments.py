@@ -18,7 +18,7 @@ statistics.csv, and
     wall time (sum, largest run), and the deviation of this script's own ODE from the ref columns.
 
 Runs whose output directory already holds a finished run of the same command and parameters are
-reused (--force reruns them). Needs the system python (numpy, matplotlib) and gnuplot.
+reused (--force reruns them); a run is reused only by the same tpde binary (SHA-256 in binary.txt). Needs the system python (numpy, matplotlib) and gnuplot.
 
     postprocess/paper_experiments.py --all --out output/paper [--tpde build/tpde] [--jobs 2]
     postprocess/paper_experiments.py --tpde build/tpde --out output/paper [--matrices hand] [--only E1,E5]
@@ -297,7 +297,8 @@ class Run:
                 wall = float(f.read())
         except (OSError, ValueError):
             return False
-        if not same or not os.path.exists(os.path.join(self.directory, 'statistics.csv')):
+        if not same or not paper_e7.made_by(self.directory, self.command[0]) or \
+                not os.path.exists(os.path.join(self.directory, 'statistics.csv')):
             return False
         # The run's own parameters.prm must agree with the parameter file and the --set values
         # (an edited parameter file is run again).
@@ -545,6 +546,17 @@ def self_test():
         p = cone_point(scale(0.7, mul(u, transpose(u))))
         check('cone', abs(math.hypot(p[0], p[1]) - p[2]) + abs(line_angle(scale(0.7, mul(u, transpose(u)))) - deg), 1e-12)
     paper_authors.self_test(ROOT, check, read_prm, attention_model, covariance_rate)
+    # Reuse needs the same build: binary.txt of a run against the sha256 of two different executables.
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        builds = [os.path.join(folder, name) for name in ('tpde-a', 'tpde-b')]
+        for path, content in zip(builds, (b'build a', b'build b')):
+            with open(path, 'wb') as f:
+                f.write(content)
+        with open(os.path.join(folder, 'binary.txt'), 'w') as f:
+            f.write(paper_e7.binary_id(builds[0]) + '\n')
+        reused = [paper_e7.made_by(folder, b) for b in builds] + [paper_e7.made_by(builds[0], builds[0])]
+        check('reuse by build', 0.0 if reused == [True, False, False] else 1.0, 0.0)
     for name, value in worst.items():
         print('%-20s %.2e' % (name, value))
     print('self-test passed')

@@ -259,8 +259,8 @@ def run_all(args, pe):
 
 
 def builds_text(out):
-    """Which builds of tpde made the runs (their binary.txt): runs are reused by parameter file and command,
-    so a folder can mix builds; --force reruns everything with one."""
+    """Which builds of tpde made the runs in the folder (their binary.txt). Only the current build's runs are
+    reused, so the report's runs come from one build; runs of other builds may remain in the folder."""
     ids = collections.Counter()
     for name in sorted(os.listdir(os.path.join(out, 'runs'))):
         try:
@@ -273,8 +273,8 @@ def builds_text(out):
         return 'The build of tpde that made the runs is not recorded (runs from before binary.txt).'
     if len(ids) == 1:
         return 'All %d runs come from one build of tpde (sha256 %s...).' % (sum(ids.values()), next(iter(ids)))
-    return ('**Warning: the runs come from %d builds of tpde** (sha256 prefix, runs): %s. `--force` reruns '
-            'all of them with the current one.' % (len(ids), text))
+    return ('The run folders hold runs of %d builds of tpde (sha256 prefix, runs): %s. Only those of the build '
+            'that wrote this report were used.' % (len(ids), text))
 
 
 def write_report(args, pe, table, ode, ranks, e7_grid, e7_paths, wall):
