@@ -173,6 +173,7 @@ namespace tpde::attention
         std::vector<double>        coordinates;
         fast::ExponentialSum       sum = exponential_sum(sources, coordinates);
         sum.log_scale_offset           = -std::log(total); // unnormalised: divided by the total weight
+        sum.partial_log_offset         = log_heaviest;
         sum.partial = [&](std::size_t n_points, const double *at, const std::vector<std::size_t> *subset,
                           double *partial_values) {
           if (sources.n_used == 0 || (subset != nullptr && subset->empty()))

@@ -135,6 +135,11 @@ namespace tpde::attention::fast
                        const std::vector<std::size_t> *subset,
                        double                          *values)>
       partial;
+    /// What partial adds to log sum_j e^{s_j} to put this process's sums on
+    /// the common scale (e.g. the log of its heaviest weight when l_j are
+    /// relative to it): node grids summed by the interpolator itself
+    /// (factorised) are put on that scale alike.
+    double partial_log_offset = 0.;
   };
 
   /// The processes (MPI ranks) that share one distributed sum, as the few
@@ -218,8 +223,9 @@ namespace tpde::attention::fast
   /// processes of `collective`, which all call it together. They share one
   /// box tree over all targets' score vectors (axes and extents from
   /// reductions) and refine it level by level: at each level every process
-  /// sums its own sources (ExponentialSum::partial) at the nodes and check
-  /// points of all boxes, the partial sums are combined in two reductions
+  /// sums its own sources at the nodes and check points of all boxes (its
+  /// grids factorised where its sources allow, as on one process, with
+  /// partial_log_offset; else ExponentialSum::partial), the partial sums are combined in two reductions
   /// (the largest log-sum, then the rescaled sums), and the first process's
   /// decisions (accept, raise the degrees, split) are broadcast, so that the
   /// trees agree exactly. Boxes with few targets in all are summed directly:

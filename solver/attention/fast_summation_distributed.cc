@@ -10,9 +10,12 @@
 // exactly (every process evaluates its own targets in them): the axes and the
 // decisions are the first process's, broadcast.
 //
-// What is lost against one process: the node grids are exact sums (not
-// factorised, fast_summation_grid.cc) and nested grids are re-evaluated, so
-// a node costs more; pruning sees only the local sources (it keeps more).
+// What is lost against one process: nested exact grids are re-evaluated,
+// the degrees follow the exact grids' schedule (every process must raise
+// them alike, but whether a grid can be factorised depends on the local
+// sources), and pruning sees only the local sources (it keeps more). Where
+// the local sources allow it (factorisable), a process sums its grid
+// factorised (fast_summation_grid.cc), as one process would.
 #include "attention/fast_summation_internal.h"
 
 #include <algorithm>
@@ -66,24 +69,16 @@ void Interpolator::combine(std::size_t n_points, const std::vector<double> &part
       sums[p * width + dim] = weight;
     }
   collective->sum(sums.data(), sums.size());
+  // The tilted means and log-sums of all processes' sources, then the outputs.
   for (std::size_t p = 0; p < n_points; ++p)
     {
-      const double total = sums[p * width + dim];
-      double       mean[max_dim];
+      double *const mean_and_log = &sums[p * width];
+      const double  total        = mean_and_log[dim];
       for (unsigned int i = 0; i < dim; ++i)
-        mean[i] = sums[p * width + i] / total + sum.offset[i];
-      double *out = combined + p * n_outputs;
-      for (unsigned int r = 0; r < dim; ++r)
-        {
-          double v = sum.V == nullptr ? mean[r] : 0.;
-          if (sum.V != nullptr)
-            for (unsigned int c = 0; c < dim; ++c)
-              v += sum.V[r * dim + c] * mean[c];
-          out[r] = v;
-        }
-      if (sum.log_scale)
-        out[dim] = largest[p] + std::log(total) + sum.log_scale_offset;
+        mean_and_log[i] /= total;
+      mean_and_log[dim] = largest[p] + std::log(total);
     }
+  outputs_from_partials(n_points, sums.data(), combined);
 }
 
 void Interpolator::find_global_scale(const Indices &sources)
@@ -147,9 +142,21 @@ std::vector<Interpolator::OpenBox> Interpolator::refine_level(std::vector<OpenBo
   auto                since = profile.start();
   for (std::size_t b = 0; b < boxes.size(); ++b)
     {
-      const std::size_t n = first[b + 1] - first[b];
-      sum.partial(n, &points[first[b] * dim], &boxes[b].box.sources, &partials[first[b] * width]);
-      count_exact(boxes[b].box, boxes[b].levels, n);
+      // The grid factorised where that is accurate on this process's sources (each
+      // process decides for itself: only the values are combined), its check points exactly.
+      const std::size_t n = first[b + 1] - first[b], n_nodes = node_count(boxes[b].levels.degrees);
+      double *const     box_partials = &partials[first[b] * width];
+      const bool        gridded = partial_grid(boxes[b].box, boxes[b].levels.degrees, box_partials);
+      const std::size_t n_exact = gridded ? n - n_nodes : n;
+      if (n_exact > 0)
+        sum.partial(n_exact, &points[(first[b + 1] - n_exact) * dim], &boxes[b].box.sources,
+                    &partials[(first[b + 1] - n_exact) * width]);
+      count_exact(boxes[b].box, boxes[b].levels, n_exact);
+      if (gridded)
+        {
+          count_exact(boxes[b].box, boxes[b].levels, n_nodes, factorised_node_cost);
+          boxes[b].levels.statistics.grid_node_evaluations += n_nodes;
+        }
     }
   profile.stop(phase_nodes, since);
   combine(n_all, partials, combined.data());
@@ -191,6 +198,7 @@ std::vector<Interpolator::OpenBox> Interpolator::refine_level(std::vector<OpenBo
       OpenBox      &open   = boxes[b];
       const double *decide = &decisions[b * decision_size];
       statistics.node_evaluations += open.levels.statistics.node_evaluations;
+      statistics.grid_node_evaluations += open.levels.statistics.grid_node_evaluations;
       statistics.interactions += open.levels.statistics.interactions;
       statistics.node_work += open.levels.statistics.node_work;
       open.levels.statistics = {};

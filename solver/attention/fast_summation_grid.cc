@@ -226,47 +226,52 @@ std::vector<double> Interpolator::grid_sums(const FactorGrid &grid) const
   return total;
 }
 
-void Interpolator::grid_outputs(const FactorGrid         &grid,
-                                const std::vector<double> &total,
-                                std::vector<double>       &node_values) const
+void Interpolator::grid_partials(const FactorGrid &grid, const std::vector<double> &total, double *partials) const
 {
-  // Outputs per node: q = V (N / D + offset), L = score shift + log D
-  // + log_scale_offset, the score shift including sum_k u_k (middle of
-  // z_k), which source_z leaves out.
+  // Per node: the tilted mean N / D and log sum_j e^{s_j} = score shift + log D,
+  // the score shift including sum_k u_k (middle of z_k), which source_z leaves out.
   const std::size_t *n_points = grid.n_points;
   double             constant = 0.; // sum_k u_k middle_k at the box's middle
   for (unsigned int k = 0; k < dim; ++k)
     constant += grid.middle[k] * source_middle[k];
-  const std::size_t n_nodes = n_points[0] * n_points[1] * n_points[2];
-  node_values.resize(n_nodes * n_outputs);
   for (std::size_t i2 = 0; i2 < n_points[2]; ++i2)
     for (std::size_t i1 = 0; i1 < n_points[1]; ++i1)
       for (std::size_t i0 = 0; i0 < n_points[0]; ++i0)
         {
           const double *row         = &total[(i2 * grid.n_rows + i0) * grid.n_columns];
           const double  denominator = row[i1];
-          double        mean[max_dim];
+          double       *out         = &partials[(i0 + n_points[0] * (i1 + n_points[1] * i2)) * (dim + 1)];
           for (unsigned int c = 0; c < dim; ++c)
-            mean[c] = row[(c + 1) * n_points[1] + i1] / denominator + sum.offset[c];
-          double *out = &node_values[(i0 + n_points[0] * (i1 + n_points[1] * i2)) * n_outputs];
-          for (unsigned int p = 0; p < dim; ++p)
-            {
-              double value = 0.;
-              for (unsigned int q = 0; q < dim; ++q)
-                value += (sum.V != nullptr ? sum.V[p * dim + q] : (p == q ? 1. : 0.)) * mean[q];
-              out[p] = value;
-            }
-          if (sum.log_scale)
-            {
-              const std::size_t index[max_dim] = {i0, i1, i2};
-              double            score_shift    = constant;
-              for (unsigned int m = 0; m < n_active; ++m)
-                score_shift += grid.shift[m][index[m]] + grid.scale[m][index[m]] * source_middle[active[m]];
-              if (n_active == 0)
-                score_shift += grid.shift[0][0];
-              out[dim] = score_shift + std::log(denominator) + sum.log_scale_offset;
-            }
+            out[c] = row[(c + 1) * n_points[1] + i1] / denominator;
+          const std::size_t index[max_dim] = {i0, i1, i2};
+          double            score_shift    = constant;
+          for (unsigned int m = 0; m < n_active; ++m)
+            score_shift += grid.shift[m][index[m]] + grid.scale[m][index[m]] * source_middle[active[m]];
+          if (n_active == 0)
+            score_shift += grid.shift[0][0];
+          out[dim] = score_shift + std::log(denominator);
         }
+}
+
+void Interpolator::outputs_from_partials(std::size_t n_points, const double *partials, double *values) const
+{
+  for (std::size_t p = 0; p < n_points; ++p)
+    {
+      const double *mean_and_log = partials + p * (dim + 1);
+      double        mean[max_dim];
+      for (unsigned int c = 0; c < dim; ++c)
+        mean[c] = mean_and_log[c] + sum.offset[c];
+      double *out = values + p * n_outputs;
+      for (unsigned int r = 0; r < dim; ++r)
+        {
+          double value = 0.;
+          for (unsigned int c = 0; c < dim; ++c)
+            value += (sum.V != nullptr ? sum.V[r * dim + c] : (r == c ? 1. : 0.)) * mean[c];
+          out[r] = value;
+        }
+      if (sum.log_scale)
+        out[dim] = mean_and_log[dim] + sum.log_scale_offset;
+    }
 }
 
 bool Interpolator::evaluate_grid(const Box &box, const Degrees &degrees, std::vector<double> &node_values) const
@@ -276,7 +281,25 @@ bool Interpolator::evaluate_grid(const Box &box, const Degrees &degrees, std::ve
   FactorGrid grid;
   gather_grid(box, degrees, grid);
   grid_row_shifts(grid);
-  grid_outputs(grid, grid_sums(grid), node_values);
+  const std::size_t   n_nodes = node_count(degrees);
+  std::vector<double> partials(n_nodes * (dim + 1));
+  grid_partials(grid, grid_sums(grid), partials.data());
+  node_values.resize(n_nodes * n_outputs);
+  outputs_from_partials(n_nodes, partials.data(), node_values.data());
+  return true;
+}
+
+bool Interpolator::partial_grid(const Box &box, const Degrees &degrees, double *partials) const
+{
+  if (!factorisable(box))
+    return false;
+  FactorGrid grid;
+  gather_grid(box, degrees, grid);
+  grid_row_shifts(grid);
+  grid_partials(grid, grid_sums(grid), partials);
+  // On this process's common scale, as ExponentialSum::partial's values.
+  for (std::size_t node = 0; node < node_count(degrees); ++node)
+    partials[node * (dim + 1) + dim] += sum.partial_log_offset;
   return true;
 }
 } // namespace tpde::attention::fast::detail

@@ -398,8 +398,16 @@ namespace tpde::attention::fast::detail
     void grid_row_shifts(FactorGrid &grid) const;
     /// The sums C = F G^T per node in direction 2, over all sources.
     std::vector<double> grid_sums(const FactorGrid &grid) const;
-    /// Outputs per node (q and L) from the sums.
-    void grid_outputs(const FactorGrid &grid, const std::vector<double> &total, std::vector<double> &node_values) const;
+    /// Per node (layout as node_index) from the sums: the tilted mean (dim
+    /// values, before V and offset) and log sum_j e^{s_j}, n_nodes x (dim + 1).
+    void grid_partials(const FactorGrid &grid, const std::vector<double> &total, double *partials) const;
+    /// Outputs (q, and L if log_scale) from tilted means and log-sums
+    /// (n_points x (dim + 1)): q = V (mean + offset), L = log-sum + log_scale_offset.
+    void outputs_from_partials(std::size_t n_points, const double *partials, double *values) const;
+    /// Distributed sums: ExponentialSum::partial's values at the grid's
+    /// nodes over this process's sources of the box, factorised; false
+    /// (nothing written) where evaluate_grid would not be accurate.
+    bool partial_grid(const Box &box, const Degrees &degrees, double *partials) const;
 
     /// One box's adaptive interpolation (process()): the degrees reached,
     /// the exact values known so far and the costs counted.

@@ -335,6 +335,13 @@ namespace tpde
             last[c]  = std::clamp(static_cast<long>(std::ceil((low[c] + extent[c] - lower[c]) / width[c] - 1e-9)) - 1,
                                   first[c], count[c] - 1);
           }
+        for_bucket_range(first, last, visit);
+      }
+
+      /// Every bucket index b with first[c] <= (its index in c) <= last[c].
+      template <typename Visit>
+      void for_bucket_range(const long *first, const long *last, const Visit &visit) const
+      {
         long at[dim];
         std::copy(first, first + dim, at);
         while (true)
@@ -372,24 +379,13 @@ namespace tpde
             last[c]         = static_cast<double>(i + 1) - at <= 1e-9 ? std::min(i + 1, count[c] - 1) : i;
           }
         unsigned int n = 0;
-        long         bucket[dim];
-        std::copy(first, first + dim, bucket);
-        while (true)
-          {
-            std::size_t b = 0;
-            for (int c = dim - 1; c >= 0; --c)
-              b = b * count[c] + bucket[c];
-            for (std::size_t j = start[b]; j < start[b + 1]; ++j)
-              if (n < max_holding && holds(cells[j], x) &&
-                  std::find(holding, holding + n, static_cast<long>(cells[j])) == holding + n)
-                holding[n++] = static_cast<long>(cells[j]);
-            unsigned int c = 0;
-            while (c < dim && bucket[c] == last[c])
-              bucket[c] = first[c], ++c;
-            if (c == dim)
-              return n;
-            ++bucket[c];
-          }
+        for_bucket_range(first, last, [&](std::size_t b) {
+          for (std::size_t j = start[b]; j < start[b + 1]; ++j)
+            if (n < max_holding && holds(cells[j], x) &&
+                std::find(holding, holding + n, static_cast<long>(cells[j])) == holding + n)
+              holding[n++] = static_cast<long>(cells[j]);
+        });
+        return n;
       }
 
       bool holds(std::size_t k, const double *x) const

@@ -127,7 +127,7 @@ def model(n, runs):
     t_pair = dist["node_seconds"] / (dist["node_evaluations"] * dist["sources_here"])
     t_pair_serial = serial["node_seconds"] / (serial["node_evaluations"] * sources)
     print(f"  model for {n}^2 cells' tree: K = {dist['node_evaluations']:.0f} nodes, t_pair = {t_pair * 1e9:.2f} ns "
-          f"(exact node sums); one rank's own tree K' = {serial['node_evaluations']:.0f}, "
+          f"(each rank's node sums; factorised where its sources allow); one rank's own tree K' = {serial['node_evaluations']:.0f}, "
           f"t_pair' = {t_pair_serial * 1e9:.2f} ns (factorised grids)")
     print(f"  {'sources N':>10} {'ranks':>6} {'distributed s':>14} {'of it network':>14} {'gathered s':>11}")
     for N in (1e6, 1e7, 1e8):
