@@ -168,12 +168,11 @@ namespace tpde::attention
         none.log_weight = nullptr;
         std::fill(none.coordinate, none.coordinate + dim, nullptr);
         const SourceArrays<dim>   &sources = local ? *local : none;
-        const double               log_heaviest = std::log(heaviest);
         const std::vector<double>  score_vectors = target_score_vectors(n_targets, targets, sources);
         std::vector<double>        coordinates;
         fast::ExponentialSum       sum = exponential_sum(sources, coordinates);
         sum.log_scale_offset           = -std::log(total); // unnormalised: divided by the total weight
-        sum.partial_log_offset         = log_heaviest;
+        sum.partial_log_offset         = std::log(heaviest); // the partial sums' scale
         sum.partial = [&](std::size_t n_points, const double *at, const std::vector<std::size_t> *subset,
                           double *partial_values) {
           if (sources.n_used == 0 || (subset != nullptr && subset->empty()))
@@ -183,9 +182,9 @@ namespace tpde::attention
                 partial_values[p * (dim + 1) + dim] = -std::numeric_limits<double>::infinity();
               }
           else if (subset == nullptr)
-            evaluate_points(n_points, at, sources, partial_values, &log_heaviest);
+            evaluate_points(n_points, at, sources, partial_values, &sum.partial_log_offset);
           else
-            evaluate_points(n_points, at, select_sources(sources, *subset), partial_values, &log_heaviest);
+            evaluate_points(n_points, at, select_sources(sources, *subset), partial_values, &sum.partial_log_offset);
         };
         std::vector<double>    values(n_targets * (dim + (kind.normalised ? 0 : 1)));
         const fast::Statistics statistics =
