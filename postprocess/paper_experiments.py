@@ -557,6 +557,13 @@ def self_test():
             f.write(paper_e7.binary_id(builds[0]) + '\n')
         reused = [paper_e7.made_by(folder, b) for b in builds] + [paper_e7.made_by(builds[0], builds[0])]
         check('reuse by build', 0.0 if reused == [True, False, False] else 1.0, 0.0)
+    # Remaining time: a Sinkhorn run priced by its group, E7 by the prior per cell-step, 2-D by the prior.
+    sinkhorn, softmax = [argparse.Namespace(experiment=e, variant=v) for e, v in (('E5', 'sinkhorn'), ('E1', 'softmax'))]
+    e7 = [argparse.Namespace(case=argparse.Namespace(work=w)) for w in (1e7, 2e6)]
+    left = remaining_seconds([sinkhorn] + e7 + [softmax] * 40, [(('E5', 'sinkhorn'), 1.0, 1550.0)], 2)
+    check('remaining time', abs(left - (1550 + 1e7 * 1e-4 + 2e6 * 1e-4 + 40 * 23.0) / 2) / left, 1e-12)
+    left = remaining_seconds(e7 + [softmax] * 40, [('E7', 1e7, 900.0), (('E1', 'softmax'), 1.0, 12.0)], 2)
+    check('remaining time', abs(left - (1.2e7 * 9e-5 + 40 * 12.0) / 2) / left, 1e-12)
     for name, value in worst.items():
         print('%-20s %.2e' % (name, value))
     print('self-test passed')
@@ -609,6 +616,39 @@ def select_runs(args):
             for i, uw in enumerate(EXPERIMENTS[e]['sigmas'])]
 
 
+def run_group(r):
+    """Runs priced alike by the remaining-time estimate: E7 (by its cells x steps), else experiment and variant."""
+    return 'E7' if hasattr(r, 'case') else (r.experiment, r.variant)
+
+
+def run_work(r):
+    return r.case.work if hasattr(r, 'case') else 1.0
+
+
+def remaining_seconds(pending, fresh, jobs):
+    """Wall time left for `pending` runs: each group's seconds per unit of work from its finished runs
+    (`fresh`: (group, work, seconds)). A group none of whose runs has finished is priced by a prior: E7 by
+    the cost model's 50 us per cell-step on two threads (paper_e7.GRID), the others by the mean of the
+    finished 2-D runs that are not Sinkhorn (E5 Sinkhorn takes 20-30 min), else 23 s, the mean of those
+    runs in session 15's --all. The runs share the cores `jobs` at a time, so their seconds are already
+    those of a shared machine."""
+    rate, others = {}, [seconds for group, _, seconds in fresh if group != 'E7' and group[1] != 'sinkhorn']
+    for group, work, seconds in fresh:
+        total = rate.setdefault(group, [0.0, 0.0])
+        total[0] += seconds
+        total[1] += work
+    left = 0.0
+    for r in pending:
+        group = run_group(r)
+        if group in rate:
+            left += run_work(r) * rate[group][0] / rate[group][1]
+        elif group == 'E7':
+            left += run_work(r) * 50e-6 * max(1, jobs)
+        else:
+            left += sum(others) / len(others) if others else 23.0
+    return left / max(1, jobs)
+
+
 def execute_all(runs, args, label='grid runs'):
     """Runs (or reuses) every run; progress with an estimate of the remaining time."""
     failures, start, fresh, done = [], time.monotonic(), [], 0
@@ -617,10 +657,9 @@ def execute_all(runs, args, label='grid runs'):
             done += 1
             state = 'failed' if r.error else ('reused' if r.reused else 'done')
             if not r.reused and not r.error:
-                fresh.append(r.wall)
+                fresh.append((run_group(r), run_work(r), r.wall))
             elapsed = time.monotonic() - start
-            left = len(runs) - done
-            eta = '~%.0f s' % (elapsed / len(fresh) * left) if fresh else '?'
+            eta = '~%.0f s' % remaining_seconds(runs[done:], fresh, args.jobs) if fresh else '?'
             print('[%s %d/%d] %-44s %-6s %7.1f s | elapsed %5.0f s, remaining %s' % (
                 label, done, len(runs), r.label(), state, r.wall or 0.0, elapsed, eta), flush=True)
             if r.error:
