@@ -275,21 +275,38 @@ def example_cases():
     return out
 
 
-@functools.lru_cache(maxsize=None)
 def binary_id(tpde):
     """The first 16 hex digits of the executable's sha256, which each run records (binary.txt): a run is
-    reused only by the same build (a rebuilt tpde reruns everything, as validation_tables.py does)."""
-    with open(tpde, 'rb') as f:
+    reused only by the same build (a rebuilt tpde reruns everything, as validation_tables.py does; with
+    --no-run any build's runs are read). Cached per file identity, so a rebuild is seen."""
+    status = os.stat(tpde)
+    return _binary_id(os.path.realpath(tpde), status.st_mtime_ns, status.st_size, status.st_ino)
+
+
+@functools.lru_cache(maxsize=None)
+def _binary_id(path, *identity):
+    with open(path, 'rb') as f:
         return hashlib.sha256(f.read()).hexdigest()[:16]
 
 
-def made_by(directory, tpde):
-    """Whether the run in `directory` was made by this tpde executable (its binary.txt)."""
+def made_by(directory, tpde, no_run=False):
+    """Whether the run in `directory` was made by this tpde executable (its binary.txt); with no_run
+    (read finished runs only) any recorded or unrecorded build will do."""
+    if no_run:
+        return True
     try:
         with open(os.path.join(directory, 'binary.txt')) as f:
             return f.read().strip() == binary_id(tpde)
     except OSError:
         return False
+
+
+def run_checked(command):
+    """subprocess.run of a tpde command, and the build that ran it (None if the executable changed during
+    the run, e.g. rebuilt: then which build made the run is not known)."""
+    before = binary_id(command[0])
+    proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, (before if binary_id(command[0]) == before else None)
 
 
 def write_atomically(path, text):
@@ -321,7 +338,7 @@ class Run:
                 same = shlex.split(f.read())[1:] == self.command[1:]
             with open(os.path.join(self.directory, 'case.prm')) as f:
                 same = same and f.read() == self.text
-            same = same and made_by(self.directory, self.command[0])
+            same = same and made_by(self.directory, self.command[0], no_run)
             with open(os.path.join(self.directory, 'wall.txt')) as f:
                 wall = float(f.read())
             if same and not force and os.path.exists(os.path.join(self.directory, 'statistics.csv')):
@@ -337,15 +354,16 @@ class Run:
         os.makedirs(os.path.dirname(self.prm), exist_ok=True)
         write_atomically(self.prm, self.text)
         start = time.monotonic()
-        proc = subprocess.run(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc, build = run_checked(self.command)
         self.wall = time.monotonic() - start
-        if proc.returncode != 0:
-            self.error = 'exit code %d: %s' % (proc.returncode, (proc.stderr or proc.stdout).strip()[-1500:])
+        if proc.returncode != 0 or build is None:
+            self.error = 'exit code %d: %s' % (proc.returncode, (proc.stderr or proc.stdout).strip()[-1500:]) \
+                if proc.returncode != 0 else 'the tpde executable changed during the run'
             return self
         # written last: a run killed before this point is not reused
         write_atomically(os.path.join(self.directory, 'case.prm'), self.text)
         write_atomically(os.path.join(self.directory, 'command.txt'), shlex.join(self.command))
-        write_atomically(os.path.join(self.directory, 'binary.txt'), binary_id(self.command[0]) + '\n')
+        write_atomically(os.path.join(self.directory, 'binary.txt'), build + '\n')
         write_atomically(os.path.join(self.directory, 'wall.txt'), '%.3f\n' % self.wall)
         return self
 

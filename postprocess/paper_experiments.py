@@ -18,7 +18,8 @@ statistics.csv, and
     wall time (sum, largest run), and the deviation of this script's own ODE from the ref columns.
 
 Runs whose output directory already holds a finished run of the same command and parameters are
-reused (--force reruns them); a run is reused only by the same tpde binary (SHA-256 in binary.txt). Needs the system python (numpy, matplotlib) and gnuplot.
+reused (--force reruns them); a run is reused only by the same tpde binary (SHA-256 in binary.txt;
+--no-run reads finished runs of any build). Needs the system python (numpy, matplotlib) and gnuplot.
 
     postprocess/paper_experiments.py --all --out output/paper [--tpde build/tpde] [--jobs 2]
     postprocess/paper_experiments.py --tpde build/tpde --out output/paper [--matrices hand] [--only E1,E5]
@@ -288,7 +289,7 @@ class Run:
     def label(self):
         return '%s %s Sigma_0(u=%g, w=%g)' % (self.experiment, self.variant, *self.uw)
 
-    def finished_before(self):
+    def finished_before(self, no_run=False):
         try:
             with open(os.path.join(self.directory, 'command.txt')) as f:
                 # the same arguments (the executable may have moved, e.g. another build folder)
@@ -297,7 +298,7 @@ class Run:
                 wall = float(f.read())
         except (OSError, ValueError):
             return False
-        if not same or not paper_e7.made_by(self.directory, self.command[0]) or \
+        if not same or not paper_e7.made_by(self.directory, self.command[0], no_run) or \
                 not os.path.exists(os.path.join(self.directory, 'statistics.csv')):
             return False
         # The run's own parameters.prm must agree with the parameter file and the --set values
@@ -317,7 +318,7 @@ class Run:
         return False
 
     def execute(self, force, no_run=False):
-        if not force and self.finished_before():
+        if not force and self.finished_before(no_run):
             return self
         if no_run:
             self.error = 'not run (--no-run)'
@@ -326,8 +327,11 @@ class Run:
             shutil.rmtree(self.directory)
         os.makedirs(self.directory)
         start = time.monotonic()
-        proc = subprocess.run(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc, build = paper_e7.run_checked(self.command)
         self.wall = time.monotonic() - start
+        if build is None:
+            self.error = 'the tpde executable changed during the run: %s' % shlex.join(self.command)
+            return self
         if proc.returncode != 0:
             self.error = 'exit code %d: %s\n  command: %s' % (
                 proc.returncode, (proc.stderr.strip() or proc.stdout.strip())[-2000:], shlex.join(self.command))
@@ -335,7 +339,7 @@ class Run:
         with open(os.path.join(self.directory, 'command.txt'), 'w') as f:
             f.write(shlex.join(self.command))
         with open(os.path.join(self.directory, 'binary.txt'), 'w') as f:
-            f.write(paper_e7.binary_id(self.command[0]) + '\n')
+            f.write(build + '\n')
         with open(os.path.join(self.directory, 'wall.txt'), 'w') as f:
             f.write('%.3f\n' % self.wall)
         return self
@@ -555,8 +559,13 @@ def self_test():
                 f.write(content)
         with open(os.path.join(folder, 'binary.txt'), 'w') as f:
             f.write(paper_e7.binary_id(builds[0]) + '\n')
-        reused = [paper_e7.made_by(folder, b) for b in builds] + [paper_e7.made_by(builds[0], builds[0])]
-        check('reuse by build', 0.0 if reused == [True, False, False] else 1.0, 0.0)
+        reused = [paper_e7.made_by(folder, b) for b in builds] + [paper_e7.made_by(builds[0], builds[0]),
+                                                                    paper_e7.made_by(folder, builds[1], no_run=True)]
+        check('reuse by build', 0.0 if reused == [True, False, False, True] else 1.0, 0.0)
+        before = paper_e7.binary_id(builds[0])
+        with open(builds[0], 'wb') as f:  # rebuilt in place: seen although the hash is cached
+            f.write(b'build a, rebuilt')
+        check('rebuild seen', 0.0 if paper_e7.binary_id(builds[0]) != before else 1.0, 0.0)
     # Remaining time: a Sinkhorn run priced by its group, E7 by the prior per cell-step, 2-D by the prior.
     sinkhorn, softmax = [argparse.Namespace(experiment=e, variant=v) for e, v in (('E5', 'sinkhorn'), ('E1', 'softmax'))]
     e7 = [argparse.Namespace(case=argparse.Namespace(work=w)) for w in (1e7, 2e6)]

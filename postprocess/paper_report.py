@@ -258,23 +258,23 @@ def run_all(args, pe):
     return 1 if failures else 0
 
 
-def builds_text(out):
-    """Which builds of tpde made the runs in the folder (their binary.txt). Only the current build's runs are
-    reused, so the report's runs come from one build; runs of other builds may remain in the folder."""
-    ids = collections.Counter()
-    for name in sorted(os.listdir(os.path.join(out, 'runs'))):
+def builds_text(args):
+    """Which builds of tpde made the runs in the folder (their binary.txt), against the current one: only
+    its runs are reused (with --no-run: whatever build made them)."""
+    current, ids = paper_e7.binary_id(args.tpde), collections.Counter()
+    for name in sorted(os.listdir(os.path.join(args.out, 'runs'))):
         try:
-            with open(os.path.join(out, 'runs', name, 'binary.txt')) as f:
+            with open(os.path.join(args.out, 'runs', name, 'binary.txt')) as f:
                 ids[f.read().strip()] += 1
         except OSError:
-            ids['(not recorded)'] += 1
-    text = ', '.join('%s (%d runs)' % kv for kv in ids.most_common())
-    if list(ids) == ['(not recorded)']:
-        return 'The build of tpde that made the runs is not recorded (runs from before binary.txt).'
-    if len(ids) == 1:
-        return 'All %d runs come from one build of tpde (sha256 %s...).' % (sum(ids.values()), next(iter(ids)))
-    return ('The run folders hold runs of %d builds of tpde (sha256 prefix, runs): %s. Only those of the build '
-            'that wrote this report were used.' % (len(ids), text))
+            ids['(not recorded: failed, unfinished or older runs)'] += 1
+    mine = ids.pop(current, 0)
+    text = 'Runs: made by the tpde build with sha256 %s... (`--tpde %s`): %d run folders.' % (
+        current, args.tpde, mine)
+    if ids:
+        text += ' Other run folders: %s; %s.' % (', '.join('%s: %d' % kv for kv in ids.most_common()), (
+            'read as found (`--no-run`)' if args.no_run else 'not used'))
+    return text
 
 
 def write_report(args, pe, table, ode, ranks, e7_grid, e7_paths, wall):
@@ -285,7 +285,7 @@ def write_report(args, pe, table, ode, ranks, e7_grid, e7_paths, wall):
              'Grid runs: a documented subset of each experiment\'s grid of trace-1 initial covariances '
              '(paper_authors.SUBSETS); moment ODE: the full grid (numpy RK4, trajectories in colour). '
              '"max rel. deviation" is max over time and runs of |Sigma_grid - Sigma_ODE|_F / |Sigma_ODE|_F '
-             'against the solver\'s own ODE columns.', '', builds_text(args.out), '']
+             'against the solver\'s own ODE columns.', '', builds_text(args), '']
     for e in pe.EXPERIMENTS:
         lines += ['## %s: %s' % (e, pa.TITLES[e]), '', '**Paper\'s claim.** ' + CLAIMS[e], '',
                   '**Matrices.** ' + matrices_md(e), '',
