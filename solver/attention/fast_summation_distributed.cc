@@ -154,7 +154,7 @@ std::vector<Interpolator::OpenBox> Interpolator::refine_level(std::vector<OpenBo
       count_exact(boxes[b].box, boxes[b].levels, n_exact);
       if (gridded)
         {
-          count_exact(boxes[b].box, boxes[b].levels, n_nodes, factorised_node_cost);
+          count_exact(boxes[b].box, boxes[b].levels, n_nodes, n_active >= 2 ? factorised_node_cost : 1.);
           boxes[b].levels.statistics.grid_node_evaluations += n_nodes;
         }
     }

@@ -89,7 +89,7 @@ namespace tpde::attention::fast::detail
   enum Phase
   {
     phase_setup,        // axes, root box and its pruning, velocity scale
-    phase_nodes,        // exact evaluations at nodes and check points
+    phase_nodes,        // node sums (exact or factorised grids) and check points
     phase_coefficients, // node bookkeeping, transforms, tails, dropping
     phase_targets,      // interpolants at the targets
     phase_direct,       // boxes summed directly

@@ -117,7 +117,8 @@ namespace
                                              const tpde::testing::PointProblem      &problem,
                                              unsigned int                      n_processes,
                                              std::size_t                      *calls  = nullptr,
-                                             std::vector<std::string>         *errors = nullptr)
+                                             std::vector<std::string>         *errors = nullptr,
+                                             double                           *fast_share = nullptr)
   {
     const unsigned int dim    = problem.parameters.dim;
     auto               kernel = attention::create(variant, problem.parameters);
@@ -158,6 +159,10 @@ namespace
       process.join();
     if (calls)
       *calls = collective.calls;
+    if (fast_share) // the same on every process (a collective sum)
+      for (const auto &[name, value] : kernel->diagnostics())
+        if (name == "fast_share")
+          *fast_share = value;
     return velocities;
   }
 
@@ -191,6 +196,30 @@ TEST(DistributedFastSummation, MatchesDirectSumOnEveryProcessCount)
           }
       }
   std::printf("largest relative error of the distributed fast summation: %.3e (tolerance %.0e)\n", worst, tolerance);
+}
+
+// The kernels put each process's factorised grids on the scale of its partial
+// sums (log-weights relative to its own heaviest source): with the weights of
+// the three processes e^6 apart, the grids agree with the check points, so the
+// sums stay interpolated. Without that offset they would end in direct sums.
+TEST(DistributedFastSummation, ProcessesWithWeightsFarApartKeepTheirGrids)
+{
+  // (d = 1, 2: this clustered 3D problem is too small for grids, its boxes are summed directly.)
+  for (const std::string variant : {"softmax", "unnormalized"})
+    for (unsigned int dim = 1; dim <= 2; ++dim)
+      {
+        tpde::testing::PointProblem problem = tpde::testing::clustered_problem(dim, dim, 1., 3000, 6000, 60 + dim);
+        problem.parameters.evaluation       = Parameters::Evaluation::fast;
+        for (std::size_t j = 0; j < problem.n_sources(); ++j) // dealt round-robin: process j % 3
+          problem.weights[j] *= std::exp(6. * static_cast<double>(j % 3));
+        double       share = -1.;
+        const double error = tpde::testing::relative_error(
+          distributed_velocities(variant, problem, 3, nullptr, nullptr, &share), direct_velocities(variant, problem));
+        std::printf("%s, d = %u, weights e^6 apart on 3 processes: fast_share %.3f, relative error %.2e\n",
+                    variant.c_str(), dim, share, error);
+        EXPECT_LE(error, 1e-10) << variant << ", d = " << dim;
+        EXPECT_GE(share, 0.9) << variant << ", d = " << dim;
+      }
 }
 
 // A process without any source mass (all its weights zero) and one without
@@ -354,7 +383,7 @@ namespace
 // sums to the tolerance with few direct sums. Forgetting the offset (factor 0)
 // makes the grids disagree with the check points (exact partial sums), so the
 // boxes are split down to direct sums: still accurate, but no longer fast.
-TEST(DistributedFastSummation, FactorisedGridsJoinEachProcesssScale)
+TEST(DistributedFastSummation, FactorisedGridsJoinEachProcessScale)
 {
   std::mt19937                           random(5);
   std::uniform_real_distribution<double> uniform(-1., 1.);
