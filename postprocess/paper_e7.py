@@ -13,7 +13,13 @@ coordinates that whiten the ODE's Sigma(t_k), put q on e_3 and diagonalise the p
 and starts from the previous segment's density at its end (Initial condition/type = checkpoint, mapped by
 M_k M_k-1^-1).
 
-Softmax runs are not made: with K = -Q the Gaussian solution is driven by tails no box holds (README)."""
+Softmax (K = -Q) starts late: in the frame that whitens Sigma(t), the velocity at x is -c V x_3 e_3 with
+c = beta q Sigma(t) q^T, the mean of the density tilted by exp(-c x_3 y_3), centred at y_3 = -c x_3. Where
+c x_3 lies beyond the box, the velocity comes from tails that no box holds, and no grid can resolve them
+(for c = 31 the tilted mass sits at 100 standard deviations, where the density underflows). c falls as the
+covariance collapses along q. So a softmax draw runs on the grid from the time `start` after which c stays
+at most GRID['softmax_score'], from the moment ODE's N(0, Sigma(start)); before it, only the ODE
+(flagged as such in the report)."""
 import functools
 import hashlib
 import os
@@ -39,7 +45,9 @@ import paper_authors as pa
 # affords is bisected instead: a segment is halved while its work exceeds segment_work (the thinning and
 # the speeds concentrate in a short part of the end time, which equal segments cannot follow), down to
 # end / 2^max_halvings, within max_bisected_work in all (every remap costs about 1e-4 of the covariance).
-GRID = dict(settings=(('l2', 'identity'), ('l2', 'random')), box_sd=5.0, h_plane=1.67, h_normal=0.5,
+# softmax_score: the largest c = beta q Sigma q^T at which a softmax run may start (module docstring).
+GRID = dict(settings=(('l2', 'identity'), ('l2', 'random'), ('softmax', 'identity'), ('softmax', 'random')),
+            softmax_score=1.0, box_sd=5.0, h_plane=1.67, h_normal=0.5,
             sd_per_h=0.8, mean_efolds=11.5, max_work=6e5, end_cap=2.0, end_floor=0.5, examples=1,
             chain_segments=(1, 2, 4, 8, 16), max_chain_work=2e6, segment_work=1e5, max_halvings=10,
             max_bisected_work=1.2e7)
@@ -75,12 +83,13 @@ def frame_between(q, s_start, s_end):
     return rotation @ m, minv @ rotation.T
 
 
-def mesh_for(path, qf, kf, vf, duration):
+def mesh_for(variant, path, qf, kf, vf, duration):
     """(box, cells, steps, thinnest) for covariances `path` in the run's coordinates: the box holds box_sd
     standard deviations of the widest extent per axis; cells of at most h_plane, and h_normal along the
     axis of q (where the density thins), smaller where a direction would get fewer than sd_per_h standard
-    deviations per cell; steps from the speed where there is mass: X(x) = B x with B = 2 V Sigma (I + 2
-    K^T K Sigma)^-1 K^T Q (physics.md §2.4, beta = 1, the solver's Q = q / sqrt(3)) over the box."""
+    deviations per cell; steps from the speed where there is mass: X(x) = B x over the box, with l2's
+    B = 2 V Sigma (I + 2 K^T K Sigma)^-1 K^T Q (physics.md §2.4, beta = 1, the solver's Q = q / sqrt(3)) and
+    softmax's B = V Sigma K^T Q / sqrt(3) (the tilted mean, beta = 1 / sqrt(3))."""
     sd = np.sqrt(np.einsum('tii->ti', path))
     box = np.ceil(GRID['box_sd'] * sd.max(axis=0) - 1e-9)
     axis = int(np.argmax(np.abs(qf[0])))
@@ -92,8 +101,9 @@ def mesh_for(path, qf, kf, vf, duration):
         h *= resolved / GRID['sd_per_h']
     cells = np.ceil(2 * box / h - 1e-9).astype(int)
     kq = kf.T @ (qf / np.sqrt(3))
-    speed = [np.linalg.norm(2 * vf @ s @ np.linalg.inv(np.eye(3) + 2 * kf.T @ kf @ s) @ kq @ np.diag(box), 2)
-             for s in path]
+    gain = (lambda s: vf @ s @ kq) if variant == 'softmax' else \
+        (lambda s: 2 * vf @ s @ np.linalg.inv(np.eye(3) + 2 * kf.T @ kf @ s) @ kq)
+    speed = [np.linalg.norm(gain(s) @ np.diag(box), 2) for s in path]
     steps = CFL_STEPS * float(np.mean(speed)) * duration / np.min(2 * box / cells) + 10
     thinnest = np.sqrt(min(np.linalg.eigvalsh(s)[0] for s in path))
     return box, cells, steps, thinnest
@@ -110,31 +120,40 @@ class Case:
         self.limit_rank = pa.rank(traj[-1]) if np.isfinite(traj[-1, 0, 0]) else -1
         first = next((t for t, s in zip(times, traj) if np.isfinite(s[0, 0]) and pa.rank(s) == self.limit_rank),
                      GRID['end_cap'])
+        self.reason, self.segments, self.bisected, self.start = None, None, False, 0.0
+        if variant == 'softmax':
+            self.start = self.softmax_start(times, traj)
+            if self.start is None:
+                self.reason = 'c = beta q Sigma q^T stays above %g (or the trace passes 1e3) until t = %g' % (
+                    GRID['softmax_score'], pa.E7_T)
+                return
         growth = np.abs(np.linalg.eigvals(v)).max()
-        self.end = float('%.2g' % min(GRID['end_cap'], max(GRID['end_floor'], first), GRID['mean_efolds'] / growth))
-        self.m, self.minv = frame(q, s0)
+        self.duration = float('%.2g' % min(GRID['end_cap'], max(GRID['end_floor'], first - self.start),
+                                           GRID['mean_efolds'] / growth))
+        self.end = self.start + self.duration
+        self.s_start = ode_path(self, np.array([self.start]))[0] if self.start else s0
+        self.m, self.minv = frame(q, self.s_start)
         norm = np.linalg.norm(q @ self.minv)
         self.qf, self.kf = np.array([[0.0, 0.0, norm]]), np.array([[0.0, 0.0, -norm]])  # exactly on the axis
         self.vf = self.m @ v @ self.minv
-        path = pa.e7_ode(variant, q, k, v, s0, np.linspace(0.0, self.end, 41))
-        self.reason, self.segments, self.bisected = None, None, False
+        path = ode_path(self, np.linspace(self.start, self.end, 41))
         if not np.all(np.isfinite(path)):
             self.reason = 'trace passes 1e3 before the end time'
             return
-        self.box, self.cells, self.steps, thinnest = mesh_for(self.m @ path @ self.m.T, self.qf, self.kf, self.vf,
-                                                              self.end)
+        self.box, self.cells, self.steps, thinnest = mesh_for(variant, self.m @ path @ self.m.T, self.qf, self.kf,
+                                                              self.vf, self.duration)
         self.work = float(np.prod(self.cells) * self.steps)
         if self.work <= GRID['max_work']:
             return
         self.reason = self.reason_single = '%s cells x %.0f steps (thinnest width %.3g, widest %.3g, in ' \
-            'standard deviations of Sigma_0)' % ('x'.join(map(str, self.cells)), self.steps, thinnest,
-                                                np.sqrt(np.einsum('tii->ti', self.m @ path @ self.m.T)).max())
-        chains = [[Segment(self, self.end * j / n, self.end * (j + 1) / n) for j in range(n)]
-                  for n in GRID['chain_segments']]
+            'standard deviations of %s)' % ('x'.join(map(str, self.cells)), self.steps, thinnest,
+                                            np.sqrt(np.einsum('tii->ti', self.m @ path @ self.m.T)).max(),
+                                            'Sigma(%g)' % self.start if self.start else 'Sigma_0')
+        chains = [[Segment(self, *self.part(j, n)) for j in range(n)] for n in GRID['chain_segments']]
         work, best = min(((sum(g.work for g in c), c) for c in chains), key=lambda x: x[0])
         self.bisected = work > GRID['max_chain_work']
         if self.bisected:
-            best = bisected(self, 0.0, self.end, 0)
+            best = bisected(self, self.start, self.end, 0)
             work = sum(g.work for g in best)
         if work <= (GRID['max_bisected_work'] if self.bisected else GRID['max_chain_work']):
             self.segments, self.work, self.reason = best, work, None
@@ -142,6 +161,25 @@ class Case:
                 g.j, g.n = j, len(best)
         else:
             self.reason += '; as a chain of %d segments %.2g cell-steps' % (len(best), work)
+
+    def softmax_start(self, times, traj):
+        """The first time, to 2 digits rounded up, after which c = beta q Sigma q^T stays at most
+        GRID['softmax_score'] (module docstring); None if it never does before the trace passes 1e3."""
+        score = lambda s: self.q[0] @ s @ self.q[0] / np.sqrt(3)
+        above = [j for j, s in enumerate(traj) if not score(s) <= GRID['softmax_score']]
+        if not above:
+            return 0.0
+        if above[-1] + 1 == len(times):
+            return None
+        fine = np.linspace(times[above[-1]], times[above[-1] + 1], 101)
+        first = next(t for t, s in zip(fine, ode_path(self, fine)) if score(s) <= GRID['softmax_score'])
+        unit = 10.0 ** (np.floor(np.log10(first)) - 1)
+        return float('%.2g' % (np.ceil(first / unit) * unit))
+
+    def part(self, j, n):
+        """[t_j, t_j+1] of n equal segments of [start, end]."""
+        length = self.end - self.start
+        return self.start + length * j / n, self.start + length * (j + 1) / n
 
     def name(self):
         return 'e7-%s-%s-%d' % (self.variant, self.v_kind, self.i)
@@ -165,9 +203,16 @@ class Case:
             'where a direction would get fewer than %g standard deviations per cell.' % (
                 self.i, self.i, self.i, self.i + 1, pa._text(self.minv), self.limit_rank, GRID['end_floor'],
                 GRID['end_cap'], GRID['mean_efolds'], GRID['box_sd'], GRID['h_plane'], GRID['h_normal'], GRID['sd_per_h']))
+        if self.start:
+            head += pa._wrap(
+                'Softmax starts late: the run begins at t = %g of the ODE (its time 0), from N(0, Sigma(%g)) of the '
+                'moment ODE, Sigma(%g) = %s in the authors\' coordinates, and the coordinates whiten Sigma(%g) '
+                'instead of Sigma_0. Before, c = beta q Sigma q^T exceeds %g: the velocity at x is then the mean of '
+                'the density tilted to y_3 = -c x_3 (in whitened coordinates), beyond any box (postprocess/paper_e7.py).'
+                % (self.start, self.start, self.start, pa._text(self.s_start), self.start, GRID['softmax_score']))
         head += pa._wrap(pa.CONVENTIONS)
         initial = ['  set type = gaussian', '  set mean = 0, 0, 0', '  set covariance = 1, 0, 0; 0, 1, 0; 0, 0, 1']
-        return prm_text(head, self, initial, self.end, directory)
+        return prm_text(head, self, initial, self.duration, directory)
 
 
 def prm_text(head, run, initial, end, directory, checkpoint_at_end=False):
@@ -220,7 +265,7 @@ class Segment:
         norm = np.linalg.norm(case.q @ self.minv)
         self.qf, self.kf = np.array([[0.0, 0.0, norm]]), np.array([[0.0, 0.0, -norm]])  # exactly on the axis
         self.vf = self.m @ case.v @ self.minv
-        self.box, self.cells, self.steps, _ = mesh_for(self.m @ path @ self.m.T, self.qf, self.kf, self.vf,
+        self.box, self.cells, self.steps, _ = mesh_for(case.variant, self.m @ path @ self.m.T, self.qf, self.kf, self.vf,
                                                        self.stop - self.start)
         self.work = float(np.prod(self.cells) * self.steps)
 
@@ -237,10 +282,11 @@ class Segment:
                 '# GENERATED by postprocess/paper_e7.py; do not edit.']
         head += pa._wrap(
             'Provenance: ' + pa.E7_PROVENANCE + '. Draw %d of d = 3 (see e7-l2-identity-0.prm). One frame would '
-            'need %s. So the run is a chain of %d segments of the end time %g%s; this one covers t in [%.6g, %.6g] '
+            'need %s. So the run is a chain of %d segments of %s%s; this one covers t in [%.6g, %.6g] '
             'in coordinates x -> M x where M whitens the moment ODE\'s covariance at its start, maps q to the last '
             'axis and diagonalises the plane block of the covariance at its end (M = %s; Q M^-1, K M^-1, M V M^-1; ranks are taken after mapping back with M^-1 = %s).'
-            % (c.i, c.reason_single, self.n, c.end, bisection_text(c), self.start, self.stop, pa._text(self.m),
+            % (c.i, c.reason_single, self.n, ('t in [%g, %g] (softmax starts late: postprocess/paper_e7.py)' % (
+                c.start, c.end) if c.start else 'the end time %g' % c.end), bisection_text(c), self.start, self.stop, pa._text(self.m),
                pa._text(self.minv)))
         head += pa._wrap(pa.CONVENTIONS)
         if self.j == 0:
@@ -373,7 +419,8 @@ class Run:
         rows, to_authors = read_statistics(self.directory), self.case.to_authors
         mat = lambda r, p: to_authors(covariance(r, p))
         deviation = max(np.linalg.norm(mat(r, '') - mat(r, 'ref_')) / np.linalg.norm(mat(r, 'ref_')) for r in rows)
-        return finish_load(self, deviation, float(rows[-1]['time']), mat(rows[-1], ''), mat(rows[-1], 'ref_'))
+        return finish_load(self, deviation, self.case.start + float(rows[-1]['time']), mat(rows[-1], ''),
+                           mat(rows[-1], 'ref_'))
 
 
 class Chain:
@@ -449,11 +496,11 @@ def finish_load(run, deviation, end_time, grid_end, ode_end):
     return run
 
 
-def grid_runs(args, draws=None):
-    """(runs, left_to_the_ode): the grid runs (one frame, or a chain) of both settings and the Cases that
-    neither can afford."""
+def grid_runs(args, draws=None, variants=('softmax', 'l2')):
+    """(runs, left_to_the_ode): the grid runs (one frame, or a chain) of the settings of `variants` and the
+    Cases that neither can afford."""
     runs, skipped = [], []
-    for variant, vk in GRID['settings']:
+    for variant, vk in (s for s in GRID['settings'] if s[0] in variants):
         for c in cases(variant, vk, draws or pa.E7_PER_DIM):
             if c.reason:
                 skipped.append(c)
@@ -474,8 +521,19 @@ def self_test(check, prm_dir):
                                  '(run paper_experiments.py --write-prm)' % path)
     for variant, vk in GRID['settings']:
         for c in cases(variant, vk, 10):
+            if c.start is None:  # softmax never within reach of a box: no frame
+                continue
+            if variant == 'softmax':
+                # the run starts where c = beta q Sigma q^T has fallen to softmax_score for good (2 digits)
+                score = lambda t: np.array([c.q[0] @ s @ c.q[0] / np.sqrt(3) for s in ode_path(c, np.atleast_1d(t))])
+                check('E7 softmax runs where c <= softmax_score',
+                      max(0.0, score(np.linspace(c.start, c.end, 41)).max() / GRID['softmax_score'] - 1), 1e-12)
+                if c.start:
+                    unit = 10.0 ** (np.floor(np.log10(c.start)) - 1)
+                    check('E7 softmax starts at the first such time', 0.0 if score(c.start - unit)[0] >
+                          GRID['softmax_score'] else 1.0, 0.0)
             scale = np.linalg.cond(c.m)
-            check('E7 frame whitens Sigma_0', np.abs(c.m @ c.s0 @ c.m.T - np.eye(3)).max() / scale, 1e-14)
+            check('E7 frame whitens Sigma(start)', np.abs(c.m @ c.s_start @ c.m.T - np.eye(3)).max() / scale, 1e-14)
             check('E7 frame inverse', np.abs(c.m @ c.minv - np.eye(3)).max() / scale, 1e-14)
             check('E7 frame puts q on e_3', np.abs(c.q @ c.minv - c.qf).max() / np.abs(c.qf).max(), 1e-13)
             for s in (c.s0, c.s0 + np.eye(3)):
@@ -488,9 +546,9 @@ def self_test(check, prm_dir):
                 ends = ode_path(c, np.array([g.start, g.stop]))
                 scale = np.linalg.cond(g.m)
                 check('E7 chain segments numbered in order', abs(g.j - j) + abs(g.n - len(c.segments)), 0)
-                check('E7 chain segments tile the end time', abs(g.start - (c.segments[j - 1].stop if j else 0.0)) +
+                check('E7 chain segments tile the end time', abs(g.start - (c.segments[j - 1].stop if j else c.start)) +
                       abs(g.stop - (c.end if j + 1 == len(c.segments) else c.segments[j + 1].start)) +
-                      (0.0 if c.bisected else abs(g.start - c.end * j / len(c.segments))), 1e-15)
+                      (0.0 if c.bisected else abs(g.start - c.part(j, len(c.segments))[0])), 1e-15)
                 check('E7 chain frame whitens Sigma(t_j)', np.abs(g.m @ ends[0] @ g.m.T - np.eye(3)).max() / scale, 1e-12)
                 end = g.m @ ends[1] @ g.m.T
                 check('E7 chain frame diagonalises the plane of Sigma(t_j+1)', abs(end[0, 1]) / np.abs(end).max() / scale,

@@ -585,7 +585,7 @@ def parse_args():
     parser.add_argument('--out', default='output/paper', help='output folder (runs/, PNGs, table.md)')
     parser.add_argument('--matrices', choices=['authors', 'hand'], default='authors',
                         help="the authors' regenerated matrices (default) or the hand-chosen stand-ins")
-    parser.add_argument('--only', default='', help='comma-separated filters: E1, l2, E5-softmax, ... (a run is kept if it matches one)')
+    parser.add_argument('--only', default='', help='comma-separated filters: E1, l2, E5-softmax, E7-softmax, ... (a run is kept if it matches one)')
     parser.add_argument('--exclude', default='', help='comma-separated filters as --only: runs to leave out')
     parser.add_argument('--jobs', type=int, default=1, help='runs at the same time')
     parser.add_argument('--force', action='store_true', help='rerun even if a finished run is there')
@@ -605,7 +605,7 @@ def run_filter(spec):
     wanted = []
     for token in (t.strip() for t in spec.split(',') if t.strip()):
         e, _, v = token.partition('-')
-        if e.upper() in EXPERIMENTS:
+        if e.upper() in EXPERIMENTS or e.upper() == 'E7':  # E7: its d = 3 grid runs and histograms (--all)
             wanted.append((e.upper(), v.lower() or None))
         elif token.lower() in VARIANTS:
             wanted.append((None, token.lower()))
@@ -618,9 +618,14 @@ def run_filter(spec):
     return lambda e, v: any((we in (None, e)) and (wv in (None, v)) for we, wv in wanted)
 
 
-def select_runs(args):
+def kept(args):
+    """(experiment, variant) -> whether --only and --exclude keep it."""
     only, exclude = run_filter(args.only), run_filter(args.exclude)
-    keep = lambda e, v: (only is None or only(e, v)) and (exclude is None or not exclude(e, v))
+    return lambda e, v: (only is None or only(e, v)) and (exclude is None or not exclude(e, v))
+
+
+def select_runs(args):
+    keep = kept(args)
     return [Run(e, v, i, uw, args) for e in EXPERIMENTS for v in EXPERIMENTS[e]['variants'] if keep(e, v)
             for i, uw in enumerate(EXPERIMENTS[e]['sigmas'])]
 
@@ -744,7 +749,7 @@ def main():
         sys.exit(paper_report.run_all(args, sys.modules[__name__]))
     runs = select_runs(args)
     if not runs:
-        sys.exit('paper_experiments.py: --only %s selects nothing' % args.only)
+        sys.exit('paper_experiments.py: --only %s selects nothing%s' % (args.only, ' (E7 runs with --all)' * ('7' in args.only)))
     os.makedirs(args.out, exist_ok=True)
     failures = execute_all(runs, args)
     table, more = grid_table(runs, args)

@@ -186,7 +186,7 @@ def e7_figures(ranks, grid_runs, out):
                     ax.hist([ranks['%s %s 3' % (variant, vk)][g.i] for g in grid], bins=bins, histtype='step',
                             color='k', lw=1.5, label='ODE, the %d grid draws' % len(grid))
                     ax.hist([g.grid_rank for g in grid], bins=bins, histtype='step', color='r', ls='--', lw=1.5,
-                            label='grid runs (%d)' % len(grid))
+                            label='grid runs (%d)%s' % (len(grid), ', from t0: ODE before' if variant == 'softmax' else ''))
                 ax.legend(fontsize=7, loc='upper left')
                 ax.set_xticks(range(d + 1))
                 ax.set_title('d = %d%s' % (d, ' (moment ODE only)' if d > 3 else ''), fontsize=10)
@@ -218,7 +218,9 @@ def run_all(args, pe):
     start = time.monotonic()
     os.makedirs(args.out, exist_ok=True)
     runs = pe.select_runs(args)
-    grid7, e7_skipped = paper_e7.grid_runs(args, args.e7_grid_draws) if not args.only else ([], [])
+    keep = pe.kept(args)
+    e7_variants = [v for v in ('softmax', 'l2') if keep('E7', v)]
+    grid7, e7_skipped = paper_e7.grid_runs(args, args.e7_grid_draws, e7_variants)
     grid7.sort(key=lambda g: -g.case.work)
     # the longest first (Sinkhorn, then E7 in 3-D by cell count): the pool then ends with the short runs
     order = [r for r in runs if r.variant == 'sinkhorn'] + grid7 + [r for r in runs if r.variant != 'sinkhorn']
@@ -235,17 +237,17 @@ def run_all(args, pe):
                 g.error = str(error)
                 failures.append(g)
     print('[ODE] full grids of initial covariances (numpy RK4; cached in %s/ode)' % args.out, flush=True)
-    ode, only = {}, pe.run_filter(args.only)
+    ode = {}
     for e in pe.EXPERIMENTS:
         for v in pe.EXPERIMENTS[e]['variants']:
-            if only is not None and not only(e, v):
+            if not keep(e, v):
                 continue
             t0 = time.monotonic()
             times, traj, _ = full_grid_ode(e, v, args.out)
             group = [r for r in runs if r.experiment == e and r.variant == v and r.rows is not None]
             ode[(e, v)] = (outcomes(times, traj), figure(e, v, pe.EXPERIMENTS[e]['kind'], times, traj, group, args.out))
             print('[ODE] %s %s: %s (%.0f s)' % (e, v, ode[(e, v)][0], time.monotonic() - t0), flush=True)
-    ranks = e7_ode_ranks(args.out) if not args.only else {}  # --only selects 2-D runs: no E7
+    ranks = e7_ode_ranks(args.out) if e7_variants else {}
     e7_paths = e7_figures(ranks, e7_rows, args.out) if ranks else []
     text = pe.table_text(table)
     with open(os.path.join(args.out, 'table.md'), 'w') as f:
@@ -292,7 +294,7 @@ def write_report(args, pe, table, ode, ranks, e7_grid, e7_paths, wall):
                   '**Grid subset** (u, w): %s.' % ', '.join('(%.4g, %.4g)' % uw for uw in pe.EXPERIMENTS[e]['sigmas']), '',
                   '| variant | grid runs | end time | max rel. deviation | to half the end time | wall [s] | '
                   'limit lines, ODE [deg] | limit lines, authors\' matrices [deg] | full-grid ODE |',
-                  '|---|---|---|---|---|---|---|---|---|']
+                  '|---|---|---|---|---|---|---|---|---|---|---|']
         for v in pe.EXPERIMENTS[e]['variants']:
             t = next((t for t in table if t['e'] == e and t['v'] == v), None)
             summary = ode.get((e, v), ('-', None))[0]
@@ -328,7 +330,7 @@ def e7_grid_lines(ranks, rows, skipped):
     """The report's d = 3 grid section: histograms of the grid runs against the ODE on the same draws,
     the draws left to the ODE, and one line per run."""
     g = paper_e7.GRID
-    lines = ['', '### d = 3 as grid runs (l2)', '',
+    lines = ['', '### d = 3 as grid runs (l2 and softmax)', '',
              'Coordinates x -> M x with M = H Sigma_0^{-1/2} (N(0, I) initial data; q on the last axis; the PDE '
              'is equivariant under linear maps). Mesh per draw from the ODE path in those coordinates: %g '
              'standard deviations of the widest extent per axis, Q2 cells of at most %g across and %g along '
@@ -340,15 +342,18 @@ def e7_grid_lines(ranks, rows, skipped):
              'instead (a segment halved while it needs more than %.2g cell-steps, at most %d halvings), and chains '
              'needing more than %.2g cell-steps are left to the ODE. End time: when the ODE first reaches its limit rank, in [%g, %g], and at most %g / max '
              '|eig V| (the mean 0 is unstable; round-off must not grow past 1e-3). Grid rank: the grid\'s covariance at the end time, mapped back by M^-1 and '
-             'continued by the moment ODE to t = %g. Softmax is not run (README: its Gaussian solution is '
-             'driven by tails no box holds).' % (g['box_sd'], g['h_plane'], g['h_normal'], g['sd_per_h'],
+             'continued by the moment ODE to t = %g. **Softmax starts late**: with K = -Q the velocity at x is the mean '
+             'of the density tilted to y_3 = -c x_3 (whitened coordinates, c = beta q Sigma q^T), beyond any box '
+             'while c is large. So a softmax draw runs on the grid from the first time after which c stays at most %g '
+             '(to 2 digits, rounded up), from the moment ODE\'s N(0, Sigma(start)) in coordinates that whiten it, '
+             'and the moment ODE alone before (column "start").' % (g['box_sd'], g['h_plane'], g['h_normal'], g['sd_per_h'],
                                                  g['max_work'], ', '.join(map(str, g['chain_segments'])),
                                                  g['max_chain_work'], g['segment_work'], g['max_halvings'],
                                                  g['max_bisected_work'], g['end_floor'], g['end_cap'],
-                                                 g['mean_efolds'], pa.E7_T), '',
-             '| V | grid draws | grid ranks 0..3 | ODE ranks, same draws | disagree | rank at end time, '
+                                                 g['mean_efolds'], pa.E7_T, g['softmax_score']), '',
+             '| variant | V | grid draws | start: median, max | grid ranks 0..3 | ODE ranks, same draws | disagree | rank at end time, '
              'grid = ODE | max rel. deviation | left to the ODE (ODE ranks 0..3) | wall total [s] |',
-             '|---|---|---|---|---|---|---|---|---|']
+             '|---|---|---|---|---|---|---|---|---|---|---|']
     for variant, vk in g['settings']:
         mine = [r for r in rows if r.variant == variant and r.v_kind == vk]
         ode = ranks['%s %s 3' % (variant, vk)]
@@ -357,18 +362,20 @@ def e7_grid_lines(ranks, rows, skipped):
             continue
         disagree = [r.i for r in mine if r.grid_rank != ode[r.i]]
         same_end = sum(int(np.sum(r.grid_eigs > 0.1)) == int(np.sum(r.ode_eigs > 0.1)) for r in mine)
-        lines.append('| %s | %d | %s | %s | %s | %d of %d | %.2e | %d %s | %.0f |' % (
-            vk, len(mine), histogram_text([r.grid_rank for r in mine], 3),
+        starts = [r.case.start for r in mine]
+        lines.append('| %s | %s | %d | %g, %g | %s | %s | %s | %d of %d | %.2e | %d %s | %.0f |' % (
+            variant, vk, len(mine), np.median(starts), max(starts), histogram_text([r.grid_rank for r in mine], 3),
             histogram_text([ode[r.i] for r in mine], 3), ', '.join('draw %d' % i for i in disagree) or 'none',
             same_end, len(mine), max(r.deviation for r in mine), len(left),
             histogram_text([ode[c.i] for c in left], 3), sum(r.wall for r in mine)))
-    lines += ['', '| V | draw | cells | end time | grid eigenvalues (end) | ODE eigenvalues (end) | grid limit '
+    lines += ['', '| variant | V | draw | cells | start | end time | grid eigenvalues (end) | ODE eigenvalues (end) | grid limit '
               'eigenvalues (t = %g) | grid rank | ODE rank | max rel. deviation | wall [s] |' % pa.E7_T,
-              '|---|---|---|---|---|---|---|---|---|---|---|']
+              '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
-        lines.append('| %s | %d | %s | %g | %s | %s | %s | %d | %d | %.2e | %.0f |' % (
-            r.v_kind, r.i, r.cells_text(), r.end_time, np.round(r.grid_eigs, 4).tolist(),
+        lines.append('| %s | %s | %d | %s | %g | %g | %s | %s | %s | %d | %d | %.2e | %.0f |' % (
+            r.variant, r.v_kind, r.i, r.cells_text(), r.case.start, r.end_time, np.round(r.grid_eigs, 4).tolist(),
             np.round(r.ode_eigs, 4).tolist(), np.round(r.limit_eigs, 4).tolist() if r.limit_eigs is not None
             else 'diverged', r.grid_rank, ranks['%s %s 3' % (r.variant, r.v_kind)][r.i], r.deviation, r.wall))
-    lines += ['', 'Left to the ODE: ' + '; '.join('V %s draw %d: %s' % (c.v_kind, c.i, c.reason) for c in skipped)]
+    lines += ['', 'Left to the ODE: ' + '; '.join('%s V %s draw %d: %s' % (c.variant, c.v_kind, c.i, c.reason)
+                                                  for c in skipped)]
     return lines
