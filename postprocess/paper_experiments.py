@@ -613,6 +613,8 @@ def run_filter(spec):
             sys.exit('paper_experiments.py: --only/--exclude: unknown experiment or variant %r' % token)
         if wanted[-1][1] is not None and wanted[-1][1] not in VARIANTS:
             sys.exit('paper_experiments.py: --only/--exclude: unknown variant in %r' % token)
+        if wanted[-1][0] == 'E7' and wanted[-1][1] not in (None, 'softmax', 'l2'):
+            sys.exit('paper_experiments.py: --only/--exclude: E7 has the variants softmax and l2, not %r' % token)
     if not wanted:
         return None
     return lambda e, v: any((we in (None, e)) and (wv in (None, v)) for we, wv in wanted)

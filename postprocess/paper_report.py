@@ -186,7 +186,7 @@ def e7_figures(ranks, grid_runs, out):
                     ax.hist([ranks['%s %s 3' % (variant, vk)][g.i] for g in grid], bins=bins, histtype='step',
                             color='k', lw=1.5, label='ODE, the %d grid draws' % len(grid))
                     ax.hist([g.grid_rank for g in grid], bins=bins, histtype='step', color='r', ls='--', lw=1.5,
-                            label='grid runs (%d)%s' % (len(grid), ', from t0: ODE before' if variant == 'softmax' else ''))
+                            label='grid runs (%d)%s' % (len(grid), ', from their start: ODE before' if variant == 'softmax' else ''))
                 ax.legend(fontsize=7, loc='upper left')
                 ax.set_xticks(range(d + 1))
                 ax.set_title('d = %d%s' % (d, ' (moment ODE only)' if d > 3 else ''), fontsize=10)
@@ -294,12 +294,13 @@ def write_report(args, pe, table, ode, ranks, e7_grid, e7_paths, wall):
                   '**Grid subset** (u, w): %s.' % ', '.join('(%.4g, %.4g)' % uw for uw in pe.EXPERIMENTS[e]['sigmas']), '',
                   '| variant | grid runs | end time | max rel. deviation | to half the end time | wall [s] | '
                   'limit lines, ODE [deg] | limit lines, authors\' matrices [deg] | full-grid ODE |',
-                  '|---|---|---|---|---|---|---|---|---|---|---|']
+                  '|---|---|---|---|---|---|---|---|---|']
         for v in pe.EXPERIMENTS[e]['variants']:
             t = next((t for t in table if t['e'] == e and t['v'] == v), None)
             summary = ode.get((e, v), ('-', None))[0]
             if t is None:
-                lines.append('| %s | missing (failed or not run) | | | | | | | %s |' % (v, summary))
+                lines.append('| %s | %s | | | | | | | %s |' % (
+                    v, 'missing (failed or not run)' if pe.kept(args)(e, v) else 'not selected (--only/--exclude)', summary))
                 continue
             lines.append('| %s | %d | %.3g | %.2e | %.2e | %.0f | %s | %s | %s |' % (
                 v, t['n'], t['tend'], t['dev'], t['half'], t['wall'], t['lim'] or '-', t['exact'] or '-', summary))
@@ -351,9 +352,9 @@ def e7_grid_lines(ranks, rows, skipped):
                                                  g['max_chain_work'], g['segment_work'], g['max_halvings'],
                                                  g['max_bisected_work'], g['end_floor'], g['end_cap'],
                                                  g['mean_efolds'], pa.E7_T, g['softmax_score']), '',
-             '| variant | V | grid draws | start: median, max | grid ranks 0..3 | ODE ranks, same draws | disagree | rank at end time, '
+             '| variant | V | grid draws | start: median, max | late starts (rank changed before: ODE only) | grid ranks 0..3 | ODE ranks, same draws | disagree | rank at end time, '
              'grid = ODE | max rel. deviation | left to the ODE (ODE ranks 0..3) | wall total [s] |',
-             '|---|---|---|---|---|---|---|---|---|---|---|']
+             '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for variant, vk in g['settings']:
         mine = [r for r in rows if r.variant == variant and r.v_kind == vk]
         ode = ranks['%s %s 3' % (variant, vk)]
@@ -363,8 +364,11 @@ def e7_grid_lines(ranks, rows, skipped):
         disagree = [r.i for r in mine if r.grid_rank != ode[r.i]]
         same_end = sum(int(np.sum(r.grid_eigs > 0.1)) == int(np.sum(r.ode_eigs > 0.1)) for r in mine)
         starts = [r.case.start for r in mine]
-        lines.append('| %s | %s | %d | %g, %g | %s | %s | %s | %d of %d | %.2e | %d %s | %.0f |' % (
-            variant, vk, len(mine), np.median(starts), max(starts), histogram_text([r.grid_rank for r in mine], 3),
+        late = [r.case for r in mine if r.case.start]
+        changed = ['draw %d' % c.i for c in late if pa.rank(c.s_start) != pa.rank(c.s0)]
+        lines.append('| %s | %s | %d | %g, %g | %d (%d%s) | %s | %s | %s | %d of %d | %.2e | %d %s | %.0f |' % (
+            variant, vk, len(mine), np.median(starts), max(starts), len(late), len(changed),
+            ': ' + ', '.join(changed) if changed else '', histogram_text([r.grid_rank for r in mine], 3),
             histogram_text([ode[r.i] for r in mine], 3), ', '.join('draw %d' % i for i in disagree) or 'none',
             same_end, len(mine), max(r.deviation for r in mine), len(left),
             histogram_text([ode[c.i] for c in left], 3), sum(r.wall for r in mine)))
