@@ -33,6 +33,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -550,8 +551,22 @@ def self_test():
         p = cone_point(scale(0.7, mul(u, transpose(u))))
         check('cone', abs(math.hypot(p[0], p[1]) - p[2]) + abs(line_angle(scale(0.7, mul(u, transpose(u)))) - deg), 1e-12)
     paper_authors.self_test(ROOT, check, read_prm, attention_model, covariance_rate)
+    # Bad input: one line on stderr and exit code 2, before anything is run or written.
+    with tempfile.TemporaryDirectory() as folder:
+        blocked = os.path.join(folder, 'file')
+        open(blocked, 'w').close()
+        for options, words in ((['--only', 'E9'], 'unknown experiment'), (['--only', 'E7-sinkhorn'], 'E7 has'),
+                               (['--exclude', 'E1-relu'], 'unknown variant'), (['--jobs', '0'], '--jobs'),
+                               (['--e7-grid-draws', '101'], '--e7-grid-draws'),
+                               (['--tpde', os.path.join(folder, 'none')], '--tpde'),
+                               (['--out', os.path.join(blocked, 'out')], 'not a writable folder')):
+            done = subprocess.run([sys.executable, os.path.abspath(__file__), '--no-plot', '--tpde', sys.executable,
+                                   '--out', os.path.join(folder, 'out')] + options, capture_output=True, text=True)
+            lines = done.stderr.strip().splitlines()
+            check('bad input exits 2 with one line', abs(done.returncode - 2) + abs(len(lines) - 1) +
+                  (0 if lines and words in lines[0] else 1), 0)
+        check('bad input writes nothing', len(os.listdir(folder)) - 1, 0)
     # Reuse needs the same build: binary.txt of a run against the sha256 of two different executables.
-    import tempfile
     with tempfile.TemporaryDirectory() as folder:
         builds = [os.path.join(folder, name) for name in ('tpde-a', 'tpde-b')]
         for path, content in zip(builds, (b'build a', b'build b')):
@@ -600,6 +615,12 @@ def parse_args():
     return parser.parse_args()
 
 
+def bad_input(message):
+    """Bad command-line input: one line on stderr, exit code 2 (README: bad input), before any run."""
+    print('paper_experiments.py: ' + message, file=sys.stderr)
+    sys.exit(2)
+
+
 def run_filter(spec):
     """Tokens E1, softmax or E1-softmax (comma-separated) -> predicate (experiment, variant) -> bool, or None."""
     wanted = []
@@ -610,11 +631,11 @@ def run_filter(spec):
         elif token.lower() in VARIANTS:
             wanted.append((None, token.lower()))
         else:
-            sys.exit('paper_experiments.py: --only/--exclude: unknown experiment or variant %r' % token)
+            bad_input('--only/--exclude: unknown experiment or variant %r (expected E1..E7, a variant or E<n>-<variant>)' % token)
         if wanted[-1][1] is not None and wanted[-1][1] not in VARIANTS:
-            sys.exit('paper_experiments.py: --only/--exclude: unknown variant in %r' % token)
+            bad_input('--only/--exclude: unknown variant in %r (expected one of %s)' % (token, ', '.join(VARIANTS)))
         if wanted[-1][0] == 'E7' and wanted[-1][1] not in (None, 'softmax', 'l2'):
-            sys.exit('paper_experiments.py: --only/--exclude: E7 has the variants softmax and l2, not %r' % token)
+            bad_input('--only/--exclude: E7 has the variants softmax and l2, not %r' % token)
     if not wanted:
         return None
     return lambda e, v: any((we in (None, e)) and (wv in (None, v)) for we, wv in wanted)
@@ -742,16 +763,26 @@ def main():
     if args.all:
         args.matrices = 'authors'
     args.out = os.path.abspath(args.out)
+    if args.jobs < 1:
+        bad_input('--jobs %d: expected at least 1' % args.jobs)
+    if args.e7_grid_draws is not None and not 1 <= args.e7_grid_draws <= paper_authors.E7_PER_DIM:
+        bad_input('--e7-grid-draws %d: expected 1..%d' % (args.e7_grid_draws, paper_authors.E7_PER_DIM))
+    run_filter(args.only), run_filter(args.exclude)  # bad tokens end here, before any run
     if not (os.path.isfile(args.tpde) and os.access(args.tpde, os.X_OK)):
-        sys.exit('paper_experiments.py: tpde executable not found: %s (use --tpde PATH)' % args.tpde)
+        bad_input('--tpde: executable not found: %s (expected the path of a built tpde)' % args.tpde)
     if not args.no_plot and shutil.which('gnuplot') is None:
-        sys.exit('paper_experiments.py: gnuplot not found (use --no-plot for the table only)')
+        bad_input('gnuplot not found (use --no-plot for the table only)')
+    try:
+        os.makedirs(args.out, exist_ok=True)
+        tempfile.NamedTemporaryFile(dir=args.out).close()
+    except OSError as error:
+        bad_input('--out %s: not a writable folder (%s)' % (args.out, error.strerror or error))
     if args.all:
         import paper_report
         sys.exit(paper_report.run_all(args, sys.modules[__name__]))
     runs = select_runs(args)
     if not runs:
-        sys.exit('paper_experiments.py: --only %s selects nothing%s' % (args.only, ' (E7 runs with --all)' * ('7' in args.only)))
+        bad_input('--only %s selects nothing%s' % (args.only, ' (E7 runs with --all)' * ('7' in args.only)))
     os.makedirs(args.out, exist_ok=True)
     failures = execute_all(runs, args)
     table, more = grid_table(runs, args)
