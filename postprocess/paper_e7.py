@@ -83,6 +83,11 @@ def frame_between(q, s_start, s_end):
     return rotation @ m, minv @ rotation.T
 
 
+def tilt_score(q, s):
+    """c = beta q Sigma q^T (beta = 1/sqrt(3)): the tilt of softmax with K = -Q (module docstring)."""
+    return q[0] @ s @ q[0] / np.sqrt(3)
+
+
 def mesh_for(variant, path, qf, kf, vf, duration):
     """(box, cells, steps, thinnest) for covariances `path` in the run's coordinates: the box holds box_sd
     standard deviations of the widest extent per axis; cells of at most h_plane, and h_normal along the
@@ -165,7 +170,7 @@ class Case:
     def softmax_start(self, times, traj):
         """The first time, to 2 digits rounded up, after which c = beta q Sigma q^T stays at most
         GRID['softmax_score'] (module docstring); None if it never does before the trace passes 1e3."""
-        score = lambda s: self.q[0] @ s @ self.q[0] / np.sqrt(3)
+        score = functools.partial(tilt_score, self.q)
         above = [j for j, s in enumerate(traj) if not score(s) <= GRID['softmax_score']]
         if not above:
             return 0.0
@@ -528,7 +533,7 @@ def self_test(check, prm_dir):
                 continue
             if variant == 'softmax':
                 # the run starts where c = beta q Sigma q^T has fallen to softmax_score for good (2 digits)
-                score = lambda t: np.array([c.q[0] @ s @ c.q[0] / np.sqrt(3) for s in ode_path(c, np.atleast_1d(t))])
+                score = lambda t: np.array([tilt_score(c.q, s) for s in ode_path(c, np.atleast_1d(t))])
                 check('E7 softmax runs where c <= softmax_score',
                       max(0.0, score(np.linspace(c.start, c.end, 41)).max() / GRID['softmax_score'] - 1), 1e-12)
                 if c.start:

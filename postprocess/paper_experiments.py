@@ -767,7 +767,7 @@ def main():
         bad_input('--jobs %d: expected at least 1' % args.jobs)
     if args.e7_grid_draws is not None and not 1 <= args.e7_grid_draws <= paper_authors.E7_PER_DIM:
         bad_input('--e7-grid-draws %d: expected 1..%d' % (args.e7_grid_draws, paper_authors.E7_PER_DIM))
-    run_filter(args.only), run_filter(args.exclude)  # bad tokens end here, before any run
+    kept(args)  # bad --only/--exclude tokens end here, before any run
     if not (os.path.isfile(args.tpde) and os.access(args.tpde, os.X_OK)):
         bad_input('--tpde: executable not found: %s (expected the path of a built tpde)' % args.tpde)
     if not args.no_plot and shutil.which('gnuplot') is None:
@@ -783,7 +783,6 @@ def main():
     runs = select_runs(args)
     if not runs:
         bad_input('--only %s selects nothing%s' % (args.only, ' (E7 runs with --all)' * ('7' in args.only)))
-    os.makedirs(args.out, exist_ok=True)
     failures = execute_all(runs, args)
     table, more = grid_table(runs, args)
     failures += more

@@ -288,6 +288,7 @@ def write_report(args, pe, table, ode, ranks, e7_grid, e7_paths, wall):
              '(paper_authors.SUBSETS); moment ODE: the full grid (numpy RK4, trajectories in colour). '
              '"max rel. deviation" is max over time and runs of |Sigma_grid - Sigma_ODE|_F / |Sigma_ODE|_F '
              'against the solver\'s own ODE columns.', '', builds_text(args), '']
+    keep = pe.kept(args)
     for e in pe.EXPERIMENTS:
         lines += ['## %s: %s' % (e, pa.TITLES[e]), '', '**Paper\'s claim.** ' + CLAIMS[e], '',
                   '**Matrices.** ' + matrices_md(e), '',
@@ -300,7 +301,7 @@ def write_report(args, pe, table, ode, ranks, e7_grid, e7_paths, wall):
             summary = ode.get((e, v), ('-', None))[0]
             if t is None:
                 lines.append('| %s | %s | | | | | | | %s |' % (
-                    v, 'missing (failed or not run)' if pe.kept(args)(e, v) else 'not selected (--only/--exclude)', summary))
+                    v, 'missing (failed or not run)' if keep(e, v) else 'not selected (--only/--exclude)', summary))
                 continue
             lines.append('| %s | %d | %.3g | %.2e | %.2e | %.0f | %s | %s | %s |' % (
                 v, t['n'], t['tend'], t['dev'], t['half'], t['wall'], t['lim'] or '-', t['exact'] or '-', summary))
